@@ -1,0 +1,71 @@
+// Command easd is an Exchange ActiveSync server: phones sync mail from an
+// IMAP server and contacts, calendars, tasks and notes kept in PostgreSQL.
+//
+//	easd serve     run the server (production)
+//	easd dev       run everything on localhost with throwaway servers
+//	easd migrate   apply database migrations and report the schema version
+//	easd ready     ask a running easd whether it is ready (healthchecks)
+//	easd version   print the version
+//
+// Every subcommand accepts -h.
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+)
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "dev"
+
+// exitUsage is the exit code for bad invocations and bad configuration.
+const exitUsage = 2
+
+type command struct {
+	name    string
+	summary string
+	run     func(args []string, stdout, stderr io.Writer) int
+}
+
+func commands() []command {
+	return []command{
+		{"serve", "run the EAS server", runServe},
+		{"dev", "run the server with a private PostgreSQL and Dovecot on localhost", runDev},
+		{"migrate", "apply database migrations and report the schema version", runMigrate},
+		{"ready", "ask a running easd whether it is ready (for healthchecks)", runReady},
+		{"version", "print the version", func(_ []string, stdout, _ io.Writer) int {
+			fmt.Fprintln(stdout, "easd", version)
+			return 0
+		}},
+	}
+}
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+func run(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		usage(stderr)
+		if len(args) == 0 {
+			return exitUsage
+		}
+		return 0
+	}
+	for _, c := range commands() {
+		if c.name == args[0] {
+			return c.run(args[1:], stdout, stderr)
+		}
+	}
+	fmt.Fprintf(stderr, "easd: unknown command %q (see easd help)\n", args[0])
+	return exitUsage
+}
+
+func usage(w io.Writer) {
+	fmt.Fprintln(w, "usage: easd <command> [flags]")
+	fmt.Fprintln(w)
+	for _, c := range commands() {
+		fmt.Fprintf(w, "  %-9s %s\n", c.name, c.summary)
+	}
+}

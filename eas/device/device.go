@@ -1,0 +1,287 @@
+// Package device is the registry of EAS partnerships: one row per user and
+// DeviceId, with what the phone told about itself, its policy key, whether
+// it may sync, and any pending remote wipe. The EAS handlers and the
+// `easd device` command both work through it.
+package device
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+)
+
+// Access states.
+const (
+	Allowed     = "allowed"
+	Blocked     = "blocked"
+	Quarantined = "quarantined"
+)
+
+// Wipe states.
+const (
+	WipeNone             = "none"
+	WipeRequested        = "requested"         // full device wipe (RemoteWipe)
+	WipeAccountRequested = "account_requested" // 16.1 AccountOnlyRemoteWipe
+	Wiped                = "wiped"             // the device acknowledged
+	AccountWiped         = "account_wiped"
+)
+
+// Device is one partnership.
+type Device struct {
+	ID              int64
+	UserID          int64
+	Login           string
+	DeviceID        string
+	DeviceType      string
+	UserAgent       string
+	ProtocolVersion string
+	Info
+	PolicyKey        uint32
+	PendingPolicyKey uint32
+	Access           string
+	Wipe             string
+	WipeRequestedAt  *time.Time
+	WipeAckedAt      *time.Time
+	FirstSeen        time.Time
+	LastSeen         time.Time
+}
+
+// Info is what Settings DeviceInformation reports (MS-ASCMD 2.2.3.45).
+type Info struct {
+	Model          string
+	IMEI           string
+	FriendlyName   string
+	OS             string
+	OSLanguage     string
+	PhoneNumber    string
+	MobileOperator string
+}
+
+// Errors.
+var (
+	ErrNotFound       = errors.New("device not found")
+	ErrTooManyDevices = errors.New("too many devices for this user")
+)
+
+// Store keeps devices in PostgreSQL.
+type Store struct {
+	pool       *pgxpool.Pool
+	maxPerUser int // 0: unlimited
+}
+
+// NewStore returns a Store; maxPerUser limits partnerships per user (0: none).
+func NewStore(pool *pgxpool.Pool, maxPerUser int) *Store {
+	return &Store{pool: pool, maxPerUser: maxPerUser}
+}
+
+// Seen is what a request says about the device sending it.
+type Seen struct {
+	Login           string
+	DeviceID        string
+	DeviceType      string
+	UserAgent       string
+	ProtocolVersion string
+}
+
+const columns = `d.id, d.user_id, u.login, d.device_id, d.device_type, d.user_agent, d.protocol_version,
+	d.model, d.imei, d.friendly_name, d.os, d.os_language, d.phone_number, d.mobile_operator,
+	d.policy_key, d.pending_policy_key, d.access_state, d.wipe_state, d.wipe_requested_at, d.wipe_acked_at,
+	d.first_seen, d.last_seen`
+
+func scan(row pgx.Row) (*Device, error) {
+	var d Device
+	var pk, ppk int64
+	err := row.Scan(&d.ID, &d.UserID, &d.Login, &d.DeviceID, &d.DeviceType, &d.UserAgent, &d.ProtocolVersion,
+		&d.Model, &d.IMEI, &d.FriendlyName, &d.OS, &d.OSLanguage, &d.PhoneNumber, &d.MobileOperator,
+		&pk, &ppk, &d.Access, &d.Wipe, &d.WipeRequestedAt, &d.WipeAckedAt, &d.FirstSeen, &d.LastSeen)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, ErrNotFound
+	}
+	if err != nil {
+		return nil, fmt.Errorf("device: %w", err)
+	}
+	d.PolicyKey, d.PendingPolicyKey = uint32(pk), uint32(ppk)
+	return &d, nil
+}
+
+// Touch loads the device a request comes from, registering user and device
+// on first contact and refreshing type, agent, version and last-seen (at
+// most once a minute, so busy phones do not write on every request).
+func (s *Store) Touch(ctx context.Context, seen Seen) (*Device, error) {
+	tx, err := s.pool.Begin(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("device: %w", err)
+	}
+	defer tx.Rollback(ctx)
+
+	var userID int64
+	err = tx.QueryRow(ctx, `INSERT INTO users (login) VALUES ($1)
+		ON CONFLICT (login) DO UPDATE SET login = EXCLUDED.login RETURNING id`, seen.Login).Scan(&userID)
+	if err != nil {
+		return nil, fmt.Errorf("device: user: %w", err)
+	}
+	d, err := scan(tx.QueryRow(ctx, `SELECT `+columns+` FROM devices d JOIN users u ON u.id = d.user_id
+		WHERE d.user_id = $1 AND d.device_id = $2`, userID, seen.DeviceID))
+	switch {
+	case errors.Is(err, ErrNotFound):
+		if s.maxPerUser > 0 {
+			// Serialise registrations of one user so the limit holds.
+			if _, err := tx.Exec(ctx, `SELECT 1 FROM users WHERE id = $1 FOR UPDATE`, userID); err != nil {
+				return nil, fmt.Errorf("device: %w", err)
+			}
+			var n int
+			if err := tx.QueryRow(ctx, `SELECT count(*) FROM devices WHERE user_id = $1`, userID).Scan(&n); err != nil {
+				return nil, fmt.Errorf("device: %w", err)
+			}
+			if n >= s.maxPerUser {
+				return nil, ErrTooManyDevices
+			}
+		}
+		_, err = tx.Exec(ctx, `INSERT INTO devices (user_id, device_id, device_type, user_agent, protocol_version)
+			VALUES ($1, $2, $3, $4, $5) ON CONFLICT (user_id, device_id) DO NOTHING`,
+			userID, seen.DeviceID, seen.DeviceType, seen.UserAgent, seen.ProtocolVersion)
+		if err != nil {
+			return nil, fmt.Errorf("device: register: %w", err)
+		}
+	case err != nil:
+		return nil, err
+	case d.DeviceType == seen.DeviceType && d.UserAgent == seen.UserAgent &&
+		(seen.ProtocolVersion == "" || d.ProtocolVersion == seen.ProtocolVersion) &&
+		time.Since(d.LastSeen) < time.Minute:
+		return d, tx.Commit(ctx)
+	default:
+		_, err = tx.Exec(ctx, `UPDATE devices SET device_type = $2, user_agent = $3,
+			protocol_version = CASE WHEN $4 = '' THEN protocol_version ELSE $4 END, last_seen = now()
+			WHERE id = $1`, d.ID, seen.DeviceType, seen.UserAgent, seen.ProtocolVersion)
+		if err != nil {
+			return nil, fmt.Errorf("device: touch: %w", err)
+		}
+	}
+	d, err = scan(tx.QueryRow(ctx, `SELECT `+columns+` FROM devices d JOIN users u ON u.id = d.user_id
+		WHERE d.user_id = $1 AND d.device_id = $2`, userID, seen.DeviceID))
+	if err != nil {
+		return nil, err
+	}
+	return d, tx.Commit(ctx)
+}
+
+// Get returns one device of login.
+func (s *Store) Get(ctx context.Context, login, deviceID string) (*Device, error) {
+	return scan(s.pool.QueryRow(ctx, `SELECT `+columns+` FROM devices d JOIN users u ON u.id = d.user_id
+		WHERE u.login = $1 AND d.device_id = $2`, login, deviceID))
+}
+
+// List returns the devices of login, or of everyone when login is empty.
+func (s *Store) List(ctx context.Context, login string) ([]*Device, error) {
+	rows, err := s.pool.Query(ctx, `SELECT `+columns+` FROM devices d JOIN users u ON u.id = d.user_id
+		WHERE $1 = '' OR u.login = $1 ORDER BY u.login, d.last_seen DESC`, login)
+	if err != nil {
+		return nil, fmt.Errorf("device: list: %w", err)
+	}
+	defer rows.Close()
+	var out []*Device
+	for rows.Next() {
+		d, err := scan(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, d)
+	}
+	return out, rows.Err()
+}
+
+// update runs one UPDATE on the device (login, deviceID) and reports
+// ErrNotFound when there is no such device.
+func (s *Store) update(ctx context.Context, login, deviceID, set string, args ...any) error {
+	args = append([]any{login, deviceID}, args...)
+	tag, err := s.pool.Exec(ctx, `UPDATE devices d SET `+set+` FROM users u
+		WHERE u.id = d.user_id AND u.login = $1 AND d.device_id = $2`, args...)
+	if err != nil {
+		return fmt.Errorf("device: %w", err)
+	}
+	if tag.RowsAffected() == 0 {
+		return ErrNotFound
+	}
+	return nil
+}
+
+// SetAccess allows, blocks or quarantines a device.
+func (s *Store) SetAccess(ctx context.Context, login, deviceID, state string) error {
+	switch state {
+	case Allowed, Blocked, Quarantined:
+	default:
+		return fmt.Errorf("device: unknown access state %q", state)
+	}
+	return s.update(ctx, login, deviceID, `access_state = $3`, state)
+}
+
+// RequestWipe asks the device to wipe itself on its next request: the whole
+// device, or with account true only the easd account's data (EAS 16.1).
+func (s *Store) RequestWipe(ctx context.Context, login, deviceID string, account bool) error {
+	state := WipeRequested
+	if account {
+		state = WipeAccountRequested
+	}
+	return s.update(ctx, login, deviceID, `wipe_state = $3, wipe_requested_at = now(), wipe_acked_at = NULL`, state)
+}
+
+// AckWipe records that the device confirmed the wipe.
+func (s *Store) AckWipe(ctx context.Context, id int64) error {
+	_, err := s.pool.Exec(ctx, `UPDATE devices SET wipe_acked_at = now(),
+		wipe_state = CASE wipe_state WHEN 'account_requested' THEN 'account_wiped' ELSE 'wiped' END
+		WHERE id = $1 AND wipe_state IN ('requested', 'account_requested')`, id)
+	if err != nil {
+		return fmt.Errorf("device: ack wipe: %w", err)
+	}
+	return nil
+}
+
+// Remove deletes the partnership and, through the schema's cascades, all
+// its sync state. The phone starts from scratch on its next request.
+func (s *Store) Remove(ctx context.Context, login, deviceID string) error {
+	tag, err := s.pool.Exec(ctx, `DELETE FROM devices d USING users u
+		WHERE u.id = d.user_id AND u.login = $1 AND d.device_id = $2`, login, deviceID)
+	if err != nil {
+		return fmt.Errorf("device: remove: %w", err)
+	}
+	if tag.RowsAffected() == 0 {
+		return ErrNotFound
+	}
+	return nil
+}
+
+// SetInfo stores Settings DeviceInformation.
+func (s *Store) SetInfo(ctx context.Context, id int64, in Info) error {
+	_, err := s.pool.Exec(ctx, `UPDATE devices SET model = $2, imei = $3, friendly_name = $4, os = $5,
+		os_language = $6, phone_number = $7, mobile_operator = $8 WHERE id = $1`,
+		id, in.Model, in.IMEI, in.FriendlyName, in.OS, in.OSLanguage, in.PhoneNumber, in.MobileOperator)
+	if err != nil {
+		return fmt.Errorf("device: info: %w", err)
+	}
+	return nil
+}
+
+// SetPendingPolicyKey records the key handed out in Provision phase 1.
+func (s *Store) SetPendingPolicyKey(ctx context.Context, id int64, key uint32) error {
+	_, err := s.pool.Exec(ctx, `UPDATE devices SET pending_policy_key = $2 WHERE id = $1`, id, int64(key))
+	if err != nil {
+		return fmt.Errorf("device: policy key: %w", err)
+	}
+	return nil
+}
+
+// ConfirmPolicyKey makes the pending key the device's policy key when the
+// device acknowledges it (Provision phase 2). It reports whether key was
+// the pending one.
+func (s *Store) ConfirmPolicyKey(ctx context.Context, id int64, key uint32) (bool, error) {
+	tag, err := s.pool.Exec(ctx, `UPDATE devices SET policy_key = pending_policy_key, pending_policy_key = 0
+		WHERE id = $1 AND pending_policy_key = $2 AND pending_policy_key <> 0`, id, int64(key))
+	if err != nil {
+		return false, fmt.Errorf("device: policy key: %w", err)
+	}
+	return tag.RowsAffected() == 1, nil
+}

@@ -1,0 +1,143 @@
+package syncstate
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"slices"
+)
+
+// Items is the common shape of a collection's state: ServerId -> version,
+// where the version is any non-empty string that changes whenever the item
+// changes (a PIM row version, a hash of the folder name/parent/type, an IMAP
+// flag fingerprint). In a stored state the empty version marks an item whose
+// copy on the client is not known to match the server (a client change the
+// server refused): Diff always reports it as changed, so the server's copy is
+// sent again.
+type Items map[string]string
+
+// itemsFormat is the first byte of an encoded Items; a new layout gets a new
+// number so old states can still be read.
+const itemsFormat = 1
+
+// Encode returns a compact, deterministic encoding: the ServerIds in byte
+// order, each id and version stored as (length of the prefix shared with the
+// previous one, rest), lengths as uvarints. Sorted numeric-ish ids such as
+// IMAP UIDs share most of their bytes, so 100,000 mail items take well under
+// 1 MB (see BenchmarkItemsEncode for measured sizes).
+func (it Items) Encode() []byte {
+	ids := it.sortedIDs()
+	buf := make([]byte, 0, 1+binary.MaxVarintLen64+len(ids)*8)
+	buf = append(buf, itemsFormat)
+	buf = binary.AppendUvarint(buf, uint64(len(ids)))
+	prevID, prevVer := "", ""
+	for _, id := range ids {
+		ver := it[id]
+		buf = appendShared(buf, prevID, id)
+		buf = appendShared(buf, prevVer, ver)
+		prevID, prevVer = id, ver
+	}
+	return buf
+}
+
+// appendShared appends s as (shared prefix length with prev, suffix length,
+// suffix).
+func appendShared(buf []byte, prev, s string) []byte {
+	n := commonPrefix(prev, s)
+	buf = binary.AppendUvarint(buf, uint64(n))
+	buf = binary.AppendUvarint(buf, uint64(len(s)-n))
+	return append(buf, s[n:]...)
+}
+
+func commonPrefix(a, b string) int {
+	n := min(len(a), len(b))
+	for i := 0; i < n; i++ {
+		if a[i] != b[i] {
+			return i
+		}
+	}
+	return n
+}
+
+func (it Items) sortedIDs() []string {
+	ids := make([]string, 0, len(it))
+	for id := range it {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	return ids
+}
+
+// errCorrupt is wrapped by DecodeItems for any malformed input.
+var errCorrupt = errors.New("corrupt items state")
+
+// DecodeItems reverses Encode. Empty input (the state of a key-0 request)
+// decodes to an empty Items.
+func DecodeItems(b []byte) (Items, error) {
+	if len(b) == 0 {
+		return Items{}, nil
+	}
+	if b[0] != itemsFormat {
+		return nil, fmt.Errorf("syncstate: %w: format %d", errCorrupt, b[0])
+	}
+	d := decoder{buf: b[1:]}
+	count := d.uvarint()
+	// Every item takes at least 4 bytes, which bounds the allocation for a
+	// corrupt count.
+	if d.err != nil || count > uint64(len(d.buf))/4 {
+		return nil, fmt.Errorf("syncstate: %w: item count", errCorrupt)
+	}
+	it := make(Items, count)
+	var prevID, prevVer string
+	for i := uint64(0); i < count; i++ {
+		id := d.shared(prevID)
+		ver := d.shared(prevVer)
+		if d.err != nil {
+			return nil, fmt.Errorf("syncstate: %w: item %d", errCorrupt, i)
+		}
+		if i > 0 && id <= prevID {
+			return nil, fmt.Errorf("syncstate: %w: ids out of order at item %d", errCorrupt, i)
+		}
+		it[id] = ver
+		prevID, prevVer = id, ver
+	}
+	if len(d.buf) != 0 {
+		return nil, fmt.Errorf("syncstate: %w: %d trailing bytes", errCorrupt, len(d.buf))
+	}
+	return it, nil
+}
+
+// decoder reads uvarints and prefix-shared strings, remembering the first
+// error so the loop above checks once per item.
+type decoder struct {
+	buf []byte
+	err error
+}
+
+func (d *decoder) uvarint() uint64 {
+	if d.err != nil {
+		return 0
+	}
+	v, n := binary.Uvarint(d.buf)
+	if n <= 0 {
+		d.err = errCorrupt
+		return 0
+	}
+	d.buf = d.buf[n:]
+	return v
+}
+
+func (d *decoder) shared(prev string) string {
+	shared := d.uvarint()
+	rest := d.uvarint()
+	if d.err != nil {
+		return ""
+	}
+	if shared > uint64(len(prev)) || rest > uint64(len(d.buf)) {
+		d.err = errCorrupt
+		return ""
+	}
+	s := prev[:shared] + string(d.buf[:rest])
+	d.buf = d.buf[rest:]
+	return s
+}

@@ -1,0 +1,123 @@
+package imapbridge
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/emersion/go-imap/v2"
+	"github.com/emersion/go-imap/v2/imapclient"
+
+	"github.com/easd/easd/eas/model"
+)
+
+// Mailbox is one IMAP mailbox as the folder hierarchy needs it.
+type Mailbox struct {
+	Name        string // full IMAP name, e.g. "Archive/2024"
+	Delim       rune   // hierarchy separator; 0 for a flat namespace
+	Type        model.FolderType
+	NoSelect    bool   // a pure container: shown so children have a parent
+	UIDValidity uint32 // 0 when unknown; survives renames on most servers
+}
+
+// Parent returns the parent mailbox name, or "" at the top level.
+func (m Mailbox) Parent() string {
+	if m.Delim == 0 {
+		return ""
+	}
+	i := strings.LastIndexByte(m.Name, byte(m.Delim))
+	if i < 0 {
+		return ""
+	}
+	return m.Name[:i]
+}
+
+// Leaf returns the last component of the name, the display name.
+func (m Mailbox) Leaf() string {
+	if p := m.Parent(); p != "" {
+		return m.Name[len(p)+1:]
+	}
+	return m.Name
+}
+
+// fallbackNames maps well-known mailbox names to EAS types for servers
+// without SPECIAL-USE (compared case-insensitively on the top level).
+var fallbackNames = map[string]model.FolderType{
+	"drafts": model.FolderDrafts, "entwürfe": model.FolderDrafts,
+	"sent": model.FolderSentItems, "sent items": model.FolderSentItems, "sent messages": model.FolderSentItems, "gesendet": model.FolderSentItems,
+	"trash": model.FolderDeletedItems, "deleted items": model.FolderDeletedItems, "deleted messages": model.FolderDeletedItems, "papierkorb": model.FolderDeletedItems,
+	"outbox": model.FolderOutbox,
+}
+
+// ListMailboxes returns every mailbox of the logged-in user with its EAS
+// type, INBOX first. SPECIAL-USE attributes decide the types where the
+// server has them; well-known names otherwise. Each type 3-6 is given to at
+// most one mailbox.
+func ListMailboxes(ctx context.Context, c *imapclient.Client) ([]Mailbox, error) {
+	caps := c.Caps()
+	opts := &imap.ListOptions{}
+	if caps.Has(imap.CapSpecialUse) {
+		opts.ReturnSpecialUse = true
+	}
+	if caps.Has(imap.CapListStatus) || caps.Has(imap.CapIMAP4rev2) {
+		opts.ReturnStatus = &imap.StatusOptions{UIDValidity: true}
+	}
+	list, err := c.List("", "*", opts).Collect()
+	if err != nil {
+		return nil, fmt.Errorf("imap: list: %w", err)
+	}
+	out := make([]Mailbox, 0, len(list))
+	taken := map[model.FolderType]bool{}
+	for _, d := range list {
+		if hasAttr(d.Attrs, imap.MailboxAttrNonExistent) {
+			continue
+		}
+		m := Mailbox{Name: d.Mailbox, Delim: d.Delim, Type: model.FolderUserMail,
+			NoSelect: hasAttr(d.Attrs, imap.MailboxAttrNoSelect)}
+		if d.Status != nil {
+			m.UIDValidity = d.Status.UIDValidity
+		}
+		switch {
+		case strings.EqualFold(m.Name, "INBOX"):
+			m.Type = model.FolderInbox
+		case hasAttr(d.Attrs, imap.MailboxAttrDrafts):
+			m.Type = model.FolderDrafts
+		case hasAttr(d.Attrs, imap.MailboxAttrSent):
+			m.Type = model.FolderSentItems
+		case hasAttr(d.Attrs, imap.MailboxAttrTrash):
+			m.Type = model.FolderDeletedItems
+		}
+		if taken[m.Type] && m.Type != model.FolderUserMail {
+			m.Type = model.FolderUserMail
+		}
+		taken[m.Type] = true
+		out = append(out, m)
+	}
+	// Name fallback only for types SPECIAL-USE did not assign.
+	for i := range out {
+		if out[i].Type != model.FolderUserMail || out[i].Parent() != "" {
+			continue
+		}
+		if t, ok := fallbackNames[strings.ToLower(out[i].Name)]; ok && !taken[t] {
+			out[i].Type = t
+			taken[t] = true
+		}
+	}
+	sort.SliceStable(out, func(i, j int) bool {
+		if (out[i].Type == model.FolderInbox) != (out[j].Type == model.FolderInbox) {
+			return out[i].Type == model.FolderInbox
+		}
+		return out[i].Name < out[j].Name
+	})
+	return out, nil
+}
+
+func hasAttr(attrs []imap.MailboxAttr, a imap.MailboxAttr) bool {
+	for _, x := range attrs {
+		if strings.EqualFold(string(x), string(a)) {
+			return true
+		}
+	}
+	return false
+}

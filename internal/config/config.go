@@ -1,0 +1,291 @@
+// Package config holds every setting of `easd serve`, read from flags and
+// EASD_* environment variables (a flag given on the command line wins).
+//
+// Each flag has an environment variable named after it: --imap-addr is
+// EASD_IMAP_ADDR. `easd serve -h` prints them all with their defaults. A bad
+// or missing setting is reported as one line naming the flag and variable.
+package config
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/url"
+	"os"
+	"strings"
+	"time"
+)
+
+// TLSMode says how a connection to the mail server is secured.
+type TLSMode string
+
+const (
+	TLSNone     TLSMode = "none"     // plain TCP (loopback or trusted networks only)
+	TLSStartTLS TLSMode = "starttls" // plain TCP upgraded with STARTTLS
+	TLSImplicit TLSMode = "implicit" // TLS from the first byte (IMAPS 993, SMTPS 465)
+)
+
+// LoginForm says how the name a phone signs in with becomes the IMAP login.
+type LoginForm string
+
+const (
+	LoginAsGiven LoginForm = "as-given" // pass through unchanged
+	LoginLocal   LoginForm = "local"    // "alice@example.com" -> "alice"
+	LoginAddress LoginForm = "address"  // "alice" -> "alice@<mail-domain>"
+)
+
+// Config is the complete configuration of a serving easd.
+type Config struct {
+	Listen    string // HTTP(S) listen address
+	TLSCert   string // PEM certificate; with TLSKey enables HTTPS
+	TLSKey    string
+	PublicURL string // base URL phones use, for Autodiscover; empty: from the request
+
+	DatabaseURL    string // PostgreSQL DSN
+	SkipMigrations bool
+
+	IMAPAddr        string
+	IMAPTLS         TLSMode
+	IMAPTLSInsecure bool // accept any certificate (self-signed test servers)
+	SMTPAddr        string
+	SMTPTLS         TLSMode
+	SMTPTLSInsecure bool
+
+	LoginForm  LoginForm
+	MailDomain string // domain for LoginAddress and for users' primary SMTP address
+
+	MaxBodyBytes    int64         // largest request body accepted
+	MaxWBXMLDepth   int           // deepest element nesting accepted
+	MaxWindowSize   int           // Sync WindowSize cap (spec maximum 512)
+	HeartbeatMin    time.Duration // Ping/Sync heartbeat bounds
+	HeartbeatMax    time.Duration
+	MaxPingFolders  int
+	MaxDevices      int           // partnerships per user; 0 = unlimited
+	ShutdownTimeout time.Duration // how long in-flight requests may finish
+
+	LogFormat string // json | text
+	LogLevel  string // debug | info | warn | error
+}
+
+// Defaults returns the configuration used when nothing is set.
+func Defaults() Config {
+	return Config{
+		Listen:          ":8080",
+		IMAPTLS:         TLSStartTLS,
+		SMTPTLS:         TLSStartTLS,
+		LoginForm:       LoginAsGiven,
+		MaxBodyBytes:    64 << 20,
+		MaxWBXMLDepth:   64,
+		MaxWindowSize:   512,
+		HeartbeatMin:    60 * time.Second,
+		HeartbeatMax:    3540 * time.Second,
+		MaxPingFolders:  300,
+		MaxDevices:      0,
+		ShutdownTimeout: 15 * time.Second,
+		LogFormat:       "json",
+		LogLevel:        "info",
+	}
+}
+
+// Error is a configuration problem, phrased as one line for the operator.
+type Error struct {
+	Flag string // without dashes
+	Msg  string
+}
+
+func (e *Error) Error() string {
+	return fmt.Sprintf("invalid setting --%s (%s): %s", e.Flag, EnvName(e.Flag), e.Msg)
+}
+
+// EnvName is the environment variable that sets flag name.
+func EnvName(flagName string) string {
+	return "EASD_" + strings.ToUpper(strings.ReplaceAll(flagName, "-", "_"))
+}
+
+// Register defines every serve setting on fs, writing into c.
+func (c *Config) Register(fs *flag.FlagSet) {
+	fs.StringVar(&c.Listen, "listen", c.Listen, "HTTP listen address (host:port)")
+	fs.StringVar(&c.TLSCert, "tls-cert", c.TLSCert, "TLS certificate file (PEM); with --tls-key serves HTTPS")
+	fs.StringVar(&c.TLSKey, "tls-key", c.TLSKey, "TLS private key file (PEM)")
+	fs.StringVar(&c.PublicURL, "public-url", c.PublicURL, "public base URL of this server, e.g. https://mail.example.com (Autodiscover); empty: taken from each request")
+	fs.StringVar(&c.DatabaseURL, "database-url", c.DatabaseURL, "PostgreSQL connection URL, e.g. postgres://easd@db/easd (required)")
+	fs.BoolVar(&c.SkipMigrations, "skip-migrations", c.SkipMigrations, "do not apply database migrations on start")
+	fs.StringVar(&c.IMAPAddr, "imap-addr", c.IMAPAddr, "IMAP server host:port (required)")
+	fs.Var(tlsChoice(&c.IMAPTLS), "imap-tls", "IMAP connection security: none, starttls or implicit")
+	fs.BoolVar(&c.IMAPTLSInsecure, "imap-tls-insecure", c.IMAPTLSInsecure, "accept any IMAP server certificate (testing only)")
+	fs.StringVar(&c.SMTPAddr, "smtp-addr", c.SMTPAddr, "SMTP submission server host:port (required)")
+	fs.Var(tlsChoice(&c.SMTPTLS), "smtp-tls", "SMTP connection security: none, starttls or implicit")
+	fs.BoolVar(&c.SMTPTLSInsecure, "smtp-tls-insecure", c.SMTPTLSInsecure, "accept any SMTP server certificate (testing only)")
+	fs.Var(loginChoice(&c.LoginForm), "login-form", "how a phone's user name becomes the IMAP login: as-given, local (strip @domain) or address (add @mail-domain)")
+	fs.StringVar(&c.MailDomain, "mail-domain", c.MailDomain, "mail domain of the users, for --login-form=address and users' primary address")
+	fs.Int64Var(&c.MaxBodyBytes, "max-body-bytes", c.MaxBodyBytes, "largest request body accepted, in bytes")
+	fs.IntVar(&c.MaxWBXMLDepth, "max-wbxml-depth", c.MaxWBXMLDepth, "deepest WBXML element nesting accepted")
+	fs.IntVar(&c.MaxWindowSize, "max-window-size", c.MaxWindowSize, "largest Sync WindowSize honoured (1-512)")
+	fs.DurationVar(&c.HeartbeatMin, "heartbeat-min", c.HeartbeatMin, "shortest Ping/Sync heartbeat accepted")
+	fs.DurationVar(&c.HeartbeatMax, "heartbeat-max", c.HeartbeatMax, "longest Ping/Sync heartbeat accepted")
+	fs.IntVar(&c.MaxPingFolders, "max-ping-folders", c.MaxPingFolders, "most folders one Ping may watch")
+	fs.IntVar(&c.MaxDevices, "max-devices", c.MaxDevices, "most devices per user (0: unlimited)")
+	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", c.ShutdownTimeout, "how long in-flight requests may finish on shutdown")
+	fs.StringVar(&c.LogFormat, "log-format", c.LogFormat, "log format: json or text")
+	fs.StringVar(&c.LogLevel, "log-level", c.LogLevel, "log level: debug, info, warn or error")
+}
+
+// Parse reads env (a lookup such as os.LookupEnv) and then args into c.
+// Flags given in args override the environment.
+func (c *Config) Parse(fs *flag.FlagSet, args []string, env func(string) (string, bool)) error {
+	if err := ApplyEnv(fs, env); err != nil {
+		return err
+	}
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	return c.Validate()
+}
+
+// ApplyEnv sets every flag of fs whose EASD_* variable is present.
+func ApplyEnv(fs *flag.FlagSet, env func(string) (string, bool)) error {
+	var firstErr error
+	fs.VisitAll(func(f *flag.Flag) {
+		v, ok := env(EnvName(f.Name))
+		if !ok || firstErr != nil {
+			return
+		}
+		if err := f.Value.Set(v); err != nil {
+			firstErr = &Error{Flag: f.Name, Msg: fmt.Sprintf("%q: %v", v, err)}
+		}
+	})
+	return firstErr
+}
+
+// Validate checks the whole configuration and names the first bad setting.
+func (c *Config) Validate() error {
+	bad := func(flag, format string, a ...any) error {
+		return &Error{Flag: flag, Msg: fmt.Sprintf(format, a...)}
+	}
+	if err := checkHostPort(c.Listen); err != nil {
+		return bad("listen", "%v", err)
+	}
+	if (c.TLSCert == "") != (c.TLSKey == "") {
+		return bad("tls-cert", "--tls-cert and --tls-key go together")
+	}
+	for _, f := range []struct{ flag, path string }{{"tls-cert", c.TLSCert}, {"tls-key", c.TLSKey}} {
+		if f.path == "" {
+			continue
+		}
+		if _, err := os.Stat(f.path); err != nil {
+			return bad(f.flag, "%v", err)
+		}
+	}
+	if c.PublicURL != "" {
+		u, err := url.Parse(c.PublicURL)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return bad("public-url", "%q is not an http(s) URL", c.PublicURL)
+		}
+	}
+	if c.DatabaseURL == "" {
+		return bad("database-url", "required")
+	}
+	if u, err := url.Parse(c.DatabaseURL); err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
+		return bad("database-url", "must be a postgres:// URL")
+	}
+	if c.IMAPAddr == "" {
+		return bad("imap-addr", "required")
+	}
+	if err := checkHostPort(c.IMAPAddr); err != nil {
+		return bad("imap-addr", "%v", err)
+	}
+	if c.SMTPAddr == "" {
+		return bad("smtp-addr", "required")
+	}
+	if err := checkHostPort(c.SMTPAddr); err != nil {
+		return bad("smtp-addr", "%v", err)
+	}
+	if c.LoginForm == LoginAddress && c.MailDomain == "" {
+		return bad("mail-domain", "required with --login-form=address")
+	}
+	switch {
+	case c.MaxBodyBytes < 64<<10:
+		return bad("max-body-bytes", "%d is below 65536", c.MaxBodyBytes)
+	case c.MaxWBXMLDepth < 8 || c.MaxWBXMLDepth > 1024:
+		return bad("max-wbxml-depth", "%d is outside 8-1024", c.MaxWBXMLDepth)
+	case c.MaxWindowSize < 1 || c.MaxWindowSize > 512:
+		return bad("max-window-size", "%d is outside 1-512", c.MaxWindowSize)
+	case c.HeartbeatMin < time.Second:
+		return bad("heartbeat-min", "%v is below 1s", c.HeartbeatMin)
+	case c.HeartbeatMax < c.HeartbeatMin:
+		return bad("heartbeat-max", "%v is below --heartbeat-min %v", c.HeartbeatMax, c.HeartbeatMin)
+	case c.MaxPingFolders < 1:
+		return bad("max-ping-folders", "must be at least 1")
+	case c.MaxDevices < 0:
+		return bad("max-devices", "must not be negative")
+	case c.ShutdownTimeout < 0:
+		return bad("shutdown-timeout", "must not be negative")
+	}
+	if c.LogFormat != "json" && c.LogFormat != "text" {
+		return bad("log-format", "%q is not json or text", c.LogFormat)
+	}
+	switch c.LogLevel {
+	case "debug", "info", "warn", "error":
+	default:
+		return bad("log-level", "%q is not debug, info, warn or error", c.LogLevel)
+	}
+	return nil
+}
+
+func checkHostPort(addr string) error {
+	_, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return err
+	}
+	if port == "" {
+		return errors.New("missing port")
+	}
+	return nil
+}
+
+// choiceValue is a flag.Value accepting only the listed words.
+type choiceValue struct {
+	p       *string
+	choices []string
+}
+
+func (v choiceValue) String() string {
+	if v.p == nil {
+		return ""
+	}
+	return *v.p
+}
+
+func (v choiceValue) Set(s string) error {
+	for _, c := range v.choices {
+		if s == c {
+			*v.p = s
+			return nil
+		}
+	}
+	return fmt.Errorf("must be one of %s", strings.Join(v.choices, ", "))
+}
+
+func tlsChoice(p *TLSMode) choiceValue {
+	return choiceValue{(*string)(p), []string{string(TLSNone), string(TLSStartTLS), string(TLSImplicit)}}
+}
+
+func loginChoice(p *LoginForm) choiceValue {
+	return choiceValue{(*string)(p), []string{string(LoginAsGiven), string(LoginLocal), string(LoginAddress)}}
+}
+
+// Usage writes a flag listing with each setting's environment variable.
+func Usage(w io.Writer, fs *flag.FlagSet) {
+	fs.VisitAll(func(f *flag.Flag) {
+		def := f.DefValue
+		if def == "" {
+			def = `""`
+		}
+		fmt.Fprintf(w, "  --%s  (%s, default %s)\n      %s\n", f.Name, EnvName(f.Name), def, f.Usage)
+	})
+}

@@ -1,0 +1,175 @@
+package httpserver
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"runtime/debug"
+	"strconv"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+type metrics struct {
+	requests *prometheus.CounterVec
+	duration *prometheus.HistogramVec
+}
+
+func newMetrics(reg prometheus.Registerer) *metrics {
+	m := &metrics{
+		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "easd_http_requests_total",
+			Help: "HTTP requests by EAS command (or path) and HTTP status.",
+		}, []string{"cmd", "status"}),
+		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "easd_http_request_duration_seconds",
+			Help: "HTTP request durations by EAS command (or path). Ping and hanging Sync include their wait.",
+			// Long-poll commands last up to an hour; ordinary ones milliseconds.
+			Buckets: []float64{.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600},
+		}, []string{"cmd"}),
+	}
+	reg.MustRegister(m.requests, m.duration)
+	return m
+}
+
+// accessLog writes one line per request with user, device, cmd, status and
+// duration, and records the metrics.
+func accessLog(log *slog.Logger, m *metrics) echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			start := time.Now()
+			ri := Info(c)
+			err := next(c)
+			if err != nil {
+				// Let echo write the error response now so the status is known.
+				c.Error(err)
+			}
+			status := c.Response().Status
+			elapsed := time.Since(start)
+			label := ri.Cmd
+			if label == "" {
+				label = c.Path() // route pattern, bounded cardinality
+				if label == "" {
+					label = "unmatched"
+				}
+			}
+			m.requests.WithLabelValues(label, strconv.Itoa(status)).Inc()
+			m.duration.WithLabelValues(label).Observe(elapsed.Seconds())
+
+			attrs := []slog.Attr{
+				slog.String("id", RequestID(c)),
+				slog.String("method", c.Request().Method),
+				slog.String("path", c.Request().URL.Path),
+				slog.Int("status", status),
+				slog.Int64("ms", elapsed.Milliseconds()),
+				slog.String("remote", c.RealIP()),
+			}
+			if ri.User != "" {
+				attrs = append(attrs, slog.String("user", ri.User))
+			}
+			if ri.Device != "" {
+				attrs = append(attrs, slog.String("device", ri.Device))
+			}
+			if ri.Cmd != "" {
+				attrs = append(attrs, slog.String("cmd", ri.Cmd))
+			}
+			if ri.EASStatus != 0 {
+				attrs = append(attrs, slog.Int("eas_status", ri.EASStatus))
+			}
+			if ri.Note != "" {
+				attrs = append(attrs, slog.String("note", ri.Note))
+			}
+			level := slog.LevelInfo
+			switch {
+			case status >= 500:
+				level = slog.LevelError
+			case status >= 400 || ri.EASStatus != 0:
+				level = slog.LevelWarn
+			case c.Request().URL.Path == "/healthz" || c.Request().URL.Path == "/readyz" || c.Request().URL.Path == "/metrics":
+				level = slog.LevelDebug
+			}
+			log.LogAttrs(c.Request().Context(), level, "request", attrs...)
+			return nil
+		}
+	}
+}
+
+// recoverPanics turns a panic into a 500 and a log line marked as a bug;
+// no panic reaches the client as a dropped connection.
+func recoverPanics(log *slog.Logger) echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) (err error) {
+			defer func() {
+				r := recover()
+				if r == nil {
+					return
+				}
+				if r == http.ErrAbortHandler {
+					panic(r)
+				}
+				ri := Info(c)
+				log.Error("bug: panic in handler", "id", RequestID(c), "user", ri.User,
+					"device", ri.Device, "cmd", ri.Cmd, "panic", fmt.Sprint(r), "stack", string(debug.Stack()))
+				ri.Note = "internal error"
+				err = echo.NewHTTPError(http.StatusInternalServerError, "internal error")
+			}()
+			return next(c)
+		}
+	}
+}
+
+// limitBody answers 413 to bodies over max bytes: at once when
+// Content-Length says so, else when reading passes the limit.
+func limitBody(max int64) echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			if max <= 0 {
+				return next(c)
+			}
+			req := c.Request()
+			if req.ContentLength > max {
+				Info(c).Note = fmt.Sprintf("body of %d bytes over limit %d", req.ContentLength, max)
+				return echo.NewHTTPError(http.StatusRequestEntityTooLarge, "request body too large")
+			}
+			req.Body = http.MaxBytesReader(c.Response(), req.Body, max)
+			return next(c)
+		}
+	}
+}
+
+// IsBodyTooLarge reports whether err came from reading past the body limit.
+func IsBodyTooLarge(err error) bool {
+	var mbe *http.MaxBytesError
+	return errors.As(err, &mbe)
+}
+
+// errorHandler writes plain-text error responses (EAS clients ignore bodies
+// of HTTP errors; operators read them with curl).
+func errorHandler(log *slog.Logger) echo.HTTPErrorHandler {
+	return func(err error, c echo.Context) {
+		if c.Response().Committed {
+			return
+		}
+		code := http.StatusInternalServerError
+		msg := http.StatusText(code)
+		var he *echo.HTTPError
+		if errors.As(err, &he) {
+			code = he.Code
+			msg = fmt.Sprint(he.Message)
+		} else {
+			ri := Info(c)
+			if ri.Note == "" {
+				ri.Note = err.Error()
+			}
+			log.Error("handler error", "id", RequestID(c), "user", ri.User, "device", ri.Device, "cmd", ri.Cmd, "err", err)
+		}
+		if c.Request().Method == http.MethodHead {
+			_ = c.NoContent(code)
+			return
+		}
+		_ = c.String(code, msg+"\n")
+	}
+}

@@ -1,0 +1,141 @@
+// Package httpserver is easd's HTTP front: an echo instance with the
+// middleware every request passes through (request id, access log, metrics,
+// panic recovery, body limit), the operational endpoints (/healthz, /readyz,
+// /metrics) and graceful shutdown. Protocol handlers (package eas) register
+// their routes on Server.Echo.
+package httpserver
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v4/middleware"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// Check is one readiness probe: a named dependency and how to reach it.
+type Check struct {
+	Name  string // e.g. "postgres", "imap"
+	Check func(context.Context) error
+}
+
+// Options configures a Server.
+type Options struct {
+	Logger       *slog.Logger
+	MaxBodyBytes int64   // requests with a larger body get 413
+	Ready        []Check // all must pass for /readyz to answer 200
+	// ReadyTimeout bounds each readiness check; 0 means 3 s.
+	ReadyTimeout time.Duration
+}
+
+// Server is the HTTP server of one easd process.
+type Server struct {
+	Echo    *echo.Echo
+	Metrics *prometheus.Registry
+
+	log      *slog.Logger
+	opts     Options
+	http     *http.Server
+	baseCtx  context.Context
+	drain    context.CancelFunc
+	stopOnce sync.Once
+}
+
+// New builds the server and its middleware chain.
+func New(opts Options) *Server {
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	if opts.ReadyTimeout == 0 {
+		opts.ReadyTimeout = 3 * time.Second
+	}
+	e := echo.New()
+	e.HideBanner = true
+	e.HidePort = true
+	e.HTTPErrorHandler = errorHandler(opts.Logger)
+
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	m := newMetrics(reg)
+
+	baseCtx, drain := context.WithCancel(context.Background())
+	s := &Server{Echo: e, Metrics: reg, log: opts.Logger, opts: opts, baseCtx: baseCtx, drain: drain}
+
+	e.Use(middleware.RequestIDWithConfig(middleware.RequestIDConfig{
+		RequestIDHandler: func(c echo.Context, id string) { c.Set(requestIDKey, id) },
+	}))
+	e.Use(accessLog(opts.Logger, m))
+	e.Use(recoverPanics(opts.Logger))
+	e.Use(limitBody(opts.MaxBodyBytes))
+
+	e.GET("/healthz", func(c echo.Context) error { return c.String(http.StatusOK, "ok\n") })
+	e.GET("/readyz", s.ready)
+	e.GET("/metrics", echo.WrapHandler(promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg})))
+	return s
+}
+
+// ready answers 200 when every dependency answers, else 503 naming the first
+// one that did not.
+func (s *Server) ready(c echo.Context) error {
+	for _, chk := range s.opts.Ready {
+		ctx, cancel := context.WithTimeout(c.Request().Context(), s.opts.ReadyTimeout)
+		err := chk.Check(ctx)
+		cancel()
+		if err != nil {
+			Info(c).Note = chk.Name + ": " + err.Error()
+			return c.String(http.StatusServiceUnavailable, fmt.Sprintf("%s: not ready: %v\n", chk.Name, err))
+		}
+	}
+	return c.String(http.StatusOK, "ready\n")
+}
+
+// Draining is closed when shutdown begins. Handlers that wait (Ping, a
+// hanging Sync) select on it and answer at once so the phone simply asks
+// again, possibly of another instance.
+func (s *Server) Draining() <-chan struct{} { return s.baseCtx.Done() }
+
+// Serve answers requests on ln until Shutdown. With certFile and keyFile it
+// serves HTTPS. It returns nil after a clean shutdown.
+func (s *Server) Serve(ln net.Listener, certFile, keyFile string) error {
+	s.http = &http.Server{
+		Handler:           s.Echo,
+		ReadHeaderTimeout: 30 * time.Second,
+		IdleTimeout:       5 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+		// Requests inherit a context that is cancelled when draining starts,
+		// so long waits end promptly on shutdown.
+		BaseContext: func(net.Listener) context.Context { return s.baseCtx },
+	}
+	var err error
+	if certFile != "" {
+		err = s.http.ServeTLS(ln, certFile, keyFile)
+	} else {
+		err = s.http.Serve(ln)
+	}
+	if errors.Is(err, http.ErrServerClosed) {
+		return nil
+	}
+	return err
+}
+
+// Shutdown stops accepting connections, ends long waits, and lets in-flight
+// requests finish until ctx expires.
+func (s *Server) Shutdown(ctx context.Context) error {
+	var err error
+	s.stopOnce.Do(func() {
+		s.drain()
+		if s.http != nil {
+			err = s.http.Shutdown(ctx)
+		}
+	})
+	return err
+}
