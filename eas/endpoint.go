@@ -2,6 +2,7 @@ package eas
 
 import (
 	"net/http"
+	"strings"
 
 	"github.com/labstack/echo/v4"
 )
@@ -10,18 +11,23 @@ import (
 const Path = "/Microsoft-Server-ActiveSync"
 
 // Register adds the EAS routes to e.
-func Register(e *echo.Echo) {
-	e.OPTIONS(Path, options)
-	// Some clients use lower case; the path is case-insensitive on Exchange.
-	e.OPTIONS("/microsoft-server-activesync", options)
+func (s *Server) Register(e *echo.Echo) {
+	// Exchange treats the path case-insensitively and some clients send it
+	// in lower case.
+	for _, p := range []string{Path, strings.ToLower(Path)} {
+		e.OPTIONS(p, s.options)
+		e.POST(p, s.post)
+	}
 }
 
 // options answers the capability query a client sends before anything else
 // (MS-ASHTTP 2.2.4): which versions and commands this server supports.
-func options(c echo.Context) error {
+func (s *Server) options(c echo.Context) error {
+	r := c.Request()
+	profile := s.opts.Quirks.For(r.URL.Query().Get("DeviceType"), r.UserAgent())
 	h := c.Response().Header()
 	h.Set("MS-Server-ActiveSync", "16.1")
-	h.Set("MS-ASProtocolVersions", joinComma(ProtocolVersions))
+	h.Set("MS-ASProtocolVersions", joinComma(versionsUpTo(profile.MaxVersion)))
 	h.Set("MS-ASProtocolCommands", joinComma(ProtocolCommands))
 	h.Set("Allow", "OPTIONS,POST")
 	h.Set("Public", "OPTIONS,POST")

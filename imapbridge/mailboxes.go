@@ -12,35 +12,6 @@ import (
 	"github.com/easd/easd/eas/model"
 )
 
-// Mailbox is one IMAP mailbox as the folder hierarchy needs it.
-type Mailbox struct {
-	Name        string // full IMAP name, e.g. "Archive/2024"
-	Delim       rune   // hierarchy separator; 0 for a flat namespace
-	Type        model.FolderType
-	NoSelect    bool   // a pure container: shown so children have a parent
-	UIDValidity uint32 // 0 when unknown; survives renames on most servers
-}
-
-// Parent returns the parent mailbox name, or "" at the top level.
-func (m Mailbox) Parent() string {
-	if m.Delim == 0 {
-		return ""
-	}
-	i := strings.LastIndexByte(m.Name, byte(m.Delim))
-	if i < 0 {
-		return ""
-	}
-	return m.Name[:i]
-}
-
-// Leaf returns the last component of the name, the display name.
-func (m Mailbox) Leaf() string {
-	if p := m.Parent(); p != "" {
-		return m.Name[len(p)+1:]
-	}
-	return m.Name
-}
-
 // fallbackNames maps well-known mailbox names to EAS types for servers
 // without SPECIAL-USE (compared case-insensitively on the top level).
 var fallbackNames = map[string]model.FolderType{
@@ -54,7 +25,7 @@ var fallbackNames = map[string]model.FolderType{
 // type, INBOX first. SPECIAL-USE attributes decide the types where the
 // server has them; well-known names otherwise. Each type 3-6 is given to at
 // most one mailbox.
-func ListMailboxes(ctx context.Context, c *imapclient.Client) ([]Mailbox, error) {
+func ListMailboxes(ctx context.Context, c *imapclient.Client) ([]model.Mailbox, error) {
 	caps := c.Caps()
 	opts := &imap.ListOptions{}
 	if caps.Has(imap.CapSpecialUse) {
@@ -67,13 +38,13 @@ func ListMailboxes(ctx context.Context, c *imapclient.Client) ([]Mailbox, error)
 	if err != nil {
 		return nil, fmt.Errorf("imap: list: %w", err)
 	}
-	out := make([]Mailbox, 0, len(list))
+	out := make([]model.Mailbox, 0, len(list))
 	taken := map[model.FolderType]bool{}
 	for _, d := range list {
 		if hasAttr(d.Attrs, imap.MailboxAttrNonExistent) {
 			continue
 		}
-		m := Mailbox{Name: d.Mailbox, Delim: d.Delim, Type: model.FolderUserMail,
+		m := model.Mailbox{Name: d.Mailbox, Delim: d.Delim, Type: model.FolderUserMail,
 			NoSelect: hasAttr(d.Attrs, imap.MailboxAttrNoSelect)}
 		if d.Status != nil {
 			m.UIDValidity = d.Status.UIDValidity

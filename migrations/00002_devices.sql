@@ -27,6 +27,8 @@ CREATE TABLE devices (
                       CHECK (wipe_state IN ('none', 'requested', 'account_requested', 'wiped', 'account_wiped')),
     wipe_requested_at timestamptz,
     wipe_acked_at     timestamptz,
+    -- protocol trace (decoded requests and responses in the log) until then
+    trace_until       timestamptz,
     first_seen        timestamptz NOT NULL DEFAULT now(),
     last_seen         timestamptz NOT NULL DEFAULT now(),
     UNIQUE (user_id, device_id)

@@ -77,12 +77,13 @@ func (cp *CodePage) Lookup(name string) (Tag, bool) {
 	return MakeTag(cp.Number, tok), true
 }
 
-var (
-	pages       [256]*CodePage
-	pagesByName = map[string]*CodePage{}
-)
+// The tables are built by a variable initializer rather than init, so that
+// package-level variables of other files (and tests) may use them.
+var pages, pagesByName = buildPages()
 
-func init() {
+func buildPages() (*[256]*CodePage, map[string]*CodePage) {
+	var byNum [256]*CodePage
+	byName := map[string]*CodePage{}
 	for _, def := range codePageDefs {
 		cp := &CodePage{Number: def.number, Name: def.name, tokens: make(map[string]byte, len(def.tags))}
 		for tok, name := range def.tags {
@@ -92,9 +93,10 @@ func init() {
 			cp.names[tok] = name
 			cp.tokens[name] = byte(tok)
 		}
-		pages[def.number] = cp
-		pagesByName[def.name] = cp
+		byNum[def.number] = cp
+		byName[def.name] = cp
 	}
+	return &byNum, byName
 }
 
 func pageByNumber(n byte) *CodePage { return pages[n] }

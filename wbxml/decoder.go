@@ -51,6 +51,15 @@ func NewDecoder(r io.Reader, lim Limits) *Decoder {
 	return d
 }
 
+// Reset makes d read a new document from r with the same limits, reusing
+// its buffers: a server decoding many requests allocates nothing per
+// request once warm.
+func (d *Decoder) Reset(r io.Reader) {
+	buf, stack, scratch, lim := d.buf, d.stack[:0], d.scratch[:0], d.lim
+	*d = Decoder{r: r, buf: buf, stack: stack, scratch: scratch, lim: lim}
+	d.cr.d = d
+}
+
 // InputOffset returns the document offset of the next unread byte.
 func (d *Decoder) InputOffset() int64 { return d.base + int64(d.pos) }
 

@@ -8,7 +8,12 @@ import (
 	"unicode/utf8"
 )
 
-const writeBufferSize = 32 << 10
+// The output buffer starts small, so that encoding a Ping response costs
+// little, and grows up to writeBufferSize before it is flushed.
+const (
+	initialWriteBuffer = 512
+	writeBufferSize    = 32 << 10
+)
 
 // Encoder writes a WBXML document token by token to an io.Writer. The EAS
 // header (version 1.3, unknown public id, UTF-8, no string table) is
@@ -29,7 +34,12 @@ type Encoder struct {
 
 // NewEncoder returns an encoder writing to w.
 func NewEncoder(w io.Writer) *Encoder {
-	return &Encoder{w: w, buf: make([]byte, 0, writeBufferSize)}
+	return &Encoder{w: w, buf: make([]byte, 0, initialWriteBuffer)}
+}
+
+// Reset makes e write a new document to w, keeping its buffer.
+func (e *Encoder) Reset(w io.Writer) {
+	*e = Encoder{w: w, buf: e.buf[:0], stack: e.stack[:0]}
 }
 
 func (e *Encoder) misuse(format string, args ...any) error {
@@ -37,9 +47,18 @@ func (e *Encoder) misuse(format string, args ...any) error {
 	return e.err
 }
 
+// flushIfFull makes room for n more bytes: by growing the buffer while it
+// is below writeBufferSize, else by flushing it.
 func (e *Encoder) flushIfFull(n int) error {
 	if len(e.buf)+n <= cap(e.buf) {
 		return nil
+	}
+	if c := cap(e.buf); c < writeBufferSize {
+		nc := min(max(2*c, len(e.buf)+n), writeBufferSize)
+		if len(e.buf)+n <= nc {
+			e.buf = append(make([]byte, 0, nc), e.buf...)
+			return nil
+		}
 	}
 	return e.Flush()
 }

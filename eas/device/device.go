@@ -46,6 +46,7 @@ type Device struct {
 	Wipe             string
 	WipeRequestedAt  *time.Time
 	WipeAckedAt      *time.Time
+	TraceUntil       *time.Time
 	FirstSeen        time.Time
 	LastSeen         time.Time
 }
@@ -90,14 +91,14 @@ type Seen struct {
 const columns = `d.id, d.user_id, u.login, d.device_id, d.device_type, d.user_agent, d.protocol_version,
 	d.model, d.imei, d.friendly_name, d.os, d.os_language, d.phone_number, d.mobile_operator,
 	d.policy_key, d.pending_policy_key, d.access_state, d.wipe_state, d.wipe_requested_at, d.wipe_acked_at,
-	d.first_seen, d.last_seen`
+	d.trace_until, d.first_seen, d.last_seen`
 
 func scan(row pgx.Row) (*Device, error) {
 	var d Device
 	var pk, ppk int64
 	err := row.Scan(&d.ID, &d.UserID, &d.Login, &d.DeviceID, &d.DeviceType, &d.UserAgent, &d.ProtocolVersion,
 		&d.Model, &d.IMEI, &d.FriendlyName, &d.OS, &d.OSLanguage, &d.PhoneNumber, &d.MobileOperator,
-		&pk, &ppk, &d.Access, &d.Wipe, &d.WipeRequestedAt, &d.WipeAckedAt, &d.FirstSeen, &d.LastSeen)
+		&pk, &ppk, &d.Access, &d.Wipe, &d.WipeRequestedAt, &d.WipeAckedAt, &d.TraceUntil, &d.FirstSeen, &d.LastSeen)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, ErrNotFound
 	}
@@ -284,4 +285,20 @@ func (s *Store) ConfirmPolicyKey(ctx context.Context, id int64, key uint32) (boo
 		return false, fmt.Errorf("device: policy key: %w", err)
 	}
 	return tag.RowsAffected() == 1, nil
+}
+
+// SetTrace switches the protocol trace of a device on until the given time,
+// or off with a zero time. It takes effect on the device's next request, on
+// every instance.
+func (s *Store) SetTrace(ctx context.Context, login, deviceID string, until time.Time) error {
+	var v any
+	if !until.IsZero() {
+		v = until
+	}
+	return s.update(ctx, login, deviceID, `trace_until = $3`, v)
+}
+
+// Tracing reports whether the device's protocol trace is on.
+func (d *Device) Tracing() bool {
+	return d.TraceUntil != nil && time.Now().Before(*d.TraceUntil)
 }

@@ -14,7 +14,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/easd/easd/eas/model"
-	"github.com/easd/easd/imapbridge"
+	"github.com/easd/easd/eas/syncstate"
 )
 
 // Folder is one entry of a user's hierarchy.
@@ -82,7 +82,7 @@ func list(ctx context.Context, q querier, userID int64) ([]Folder, error) {
 // Reconcile brings the user's hierarchy in line with the mailboxes the IMAP
 // server lists now, adds the PIM folders and the Outbox when missing, and
 // returns the result. Concurrent calls for one user are serialised.
-func (s *Store) Reconcile(ctx context.Context, userID int64, mailboxes []imapbridge.Mailbox) ([]Folder, error) {
+func (s *Store) Reconcile(ctx context.Context, userID int64, mailboxes []model.Mailbox) ([]Folder, error) {
 	tx, err := s.pool.Begin(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("folders: %w", err)
@@ -100,6 +100,10 @@ func (s *Store) Reconcile(ctx context.Context, userID int64, mailboxes []imapbri
 	for _, id := range r.deleted {
 		if _, err := tx.Exec(ctx, `DELETE FROM folders WHERE user_id = $1 AND server_id = $2`, userID, id); err != nil {
 			return nil, fmt.Errorf("folders: delete: %w", err)
+		}
+		// The folder's sync state on every device of the user goes with it.
+		if err := syncstate.DeleteCollection(ctx, tx, userID, id); err != nil {
+			return nil, err
 		}
 	}
 	for _, f := range r.folders {
@@ -137,7 +141,7 @@ type reconciled struct {
 // reconcile is the pure part of Reconcile: match mailboxes to known folders
 // by name, then by UIDVALIDITY (a rename made elsewhere), then give new ids.
 // Renames made through a vanished name are moves of the same folder.
-func reconcile(old []Folder, mailboxes []imapbridge.Mailbox, next int64) reconciled {
+func reconcile(old []Folder, mailboxes []model.Mailbox, next int64) reconciled {
 	byName := map[string]Folder{}
 	var pim, virtual []Folder
 	for _, f := range old {

@@ -5,7 +5,6 @@ import (
 	"testing"
 
 	"github.com/easd/easd/eas/model"
-	"github.com/easd/easd/imapbridge"
 	"github.com/easd/easd/internal/testenv"
 )
 
@@ -37,7 +36,7 @@ func TestReconcileKeepsIDs(t *testing.T) {
 		t.Fatal(err)
 	}
 	s := NewStore(db.Pool)
-	mb := []imapbridge.Mailbox{
+	mb := []model.Mailbox{
 		{Name: "INBOX", Delim: '/', Type: model.FolderInbox, UIDValidity: 1},
 		{Name: "Drafts", Delim: '/', Type: model.FolderDrafts, UIDValidity: 2},
 		{Name: "Projects", Delim: '/', Type: model.FolderUserMail, UIDValidity: 3},
@@ -84,7 +83,7 @@ func TestReconcileKeepsIDs(t *testing.T) {
 
 	// "Projects" renamed elsewhere to "Work" (same UIDVALIDITY), child moves
 	// along; a mailbox deleted; one created.
-	mb2 := []imapbridge.Mailbox{
+	mb2 := []model.Mailbox{
 		mb[0], mb[1],
 		{Name: "Work", Delim: '/', Type: model.FolderUserMail, UIDValidity: 3},
 		{Name: "Work/easd", Delim: '/', Type: model.FolderUserMail, UIDValidity: 4},

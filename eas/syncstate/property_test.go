@@ -14,7 +14,7 @@ import (
 )
 
 var (
-	propSeeds = flag.Int("prop.seeds", 60, "number of random seeds for TestPropertyConverges")
+	propSeeds = flag.Int("prop.seeds", 100, "number of random seeds for TestPropertyConverges")
 	propSeed  = flag.Uint64("prop.seed", 0, "run TestPropertyConverges with this seed only")
 )
 
@@ -48,7 +48,7 @@ func TestPropertyConverges(t *testing.T) {
 	t.Logf("%d seeds, %d Sync requests", len(seeds), syncs)
 }
 
-const propSteps = 60
+const propSteps = 80
 
 // runProperty runs one seed and returns the number of requests and the
 // step log.

@@ -84,7 +84,7 @@ func (t *Tx) PGTx() pgx.Tx { return t.pgtx }
 // LookupClientAdd returns the answer recorded for clientID in an earlier
 // request with the same key, that is, in the request whose response was
 // lost. ClientIds are unique only within one request (some clients count
-// from 1 in every request), so only the client's own key is searched.
+// from 1 in every request), so only the client's own key is consulted.
 func (t *Tx) LookupClientAdd(ctx context.Context, clientID string) (ClientAdd, bool, error) {
 	if t.done {
 		return ClientAdd{}, false, ErrTxDone

@@ -63,6 +63,9 @@ type Config struct {
 	HeartbeatMax    time.Duration
 	MaxPingFolders  int
 	MaxDevices      int           // partnerships per user; 0 = unlimited
+	AuthCacheTTL    time.Duration // how long a verified login is trusted without asking IMAP
+	EnforcePolicy   bool          // devices must provision before syncing
+	VersionCaps     string        // "DeviceTypePrefix=14.1,..." caps the advertised protocol version
 	ShutdownTimeout time.Duration // how long in-flight requests may finish
 
 	LogFormat string // json | text
@@ -83,6 +86,8 @@ func Defaults() Config {
 		HeartbeatMax:    3540 * time.Second,
 		MaxPingFolders:  300,
 		MaxDevices:      0,
+		AuthCacheTTL:    5 * time.Minute,
+		EnforcePolicy:   true,
 		ShutdownTimeout: 15 * time.Second,
 		LogFormat:       "json",
 		LogLevel:        "info",
@@ -127,6 +132,9 @@ func (c *Config) Register(fs *flag.FlagSet) {
 	fs.DurationVar(&c.HeartbeatMax, "heartbeat-max", c.HeartbeatMax, "longest Ping/Sync heartbeat accepted")
 	fs.IntVar(&c.MaxPingFolders, "max-ping-folders", c.MaxPingFolders, "most folders one Ping may watch")
 	fs.IntVar(&c.MaxDevices, "max-devices", c.MaxDevices, "most devices per user (0: unlimited)")
+	fs.DurationVar(&c.AuthCacheTTL, "auth-cache-ttl", c.AuthCacheTTL, "how long a verified login is trusted before IMAP is asked again (0: always ask)")
+	fs.BoolVar(&c.EnforcePolicy, "enforce-provisioning", c.EnforcePolicy, "require devices to accept the device policy (Provision) before syncing")
+	fs.StringVar(&c.VersionCaps, "version-caps", c.VersionCaps, "cap the EAS version offered to device types, e.g. SAMSUNG=14.1,Android=16.0")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", c.ShutdownTimeout, "how long in-flight requests may finish on shutdown")
 	fs.StringVar(&c.LogFormat, "log-format", c.LogFormat, "log format: json or text")
 	fs.StringVar(&c.LogLevel, "log-level", c.LogLevel, "log level: debug, info, warn or error")
@@ -223,8 +231,13 @@ func (c *Config) Validate() error {
 		return bad("max-ping-folders", "must be at least 1")
 	case c.MaxDevices < 0:
 		return bad("max-devices", "must not be negative")
+	case c.AuthCacheTTL < 0 || c.AuthCacheTTL > time.Hour:
+		return bad("auth-cache-ttl", "%v is outside 0-1h", c.AuthCacheTTL)
 	case c.ShutdownTimeout < 0:
 		return bad("shutdown-timeout", "must not be negative")
+	}
+	if _, err := ParseVersionCaps(c.VersionCaps); err != nil {
+		return bad("version-caps", "%v", err)
 	}
 	if c.LogFormat != "json" && c.LogFormat != "text" {
 		return bad("log-format", "%q is not json or text", c.LogFormat)
@@ -288,4 +301,29 @@ func Usage(w io.Writer, fs *flag.FlagSet) {
 		}
 		fmt.Fprintf(w, "  --%s  (%s, default %s)\n      %s\n", f.Name, EnvName(f.Name), def, f.Usage)
 	})
+}
+
+// ParseVersionCaps reads "DeviceTypePrefix=14.1,..." into prefix -> version
+// number (141).
+func ParseVersionCaps(s string) (map[string]int, error) {
+	caps := map[string]int{}
+	if strings.TrimSpace(s) == "" {
+		return caps, nil
+	}
+	for _, part := range strings.Split(s, ",") {
+		dt, ver, ok := strings.Cut(strings.TrimSpace(part), "=")
+		major, minor, ok2 := strings.Cut(ver, ".")
+		if !ok || !ok2 || dt == "" || len(major) == 0 || len(minor) != 1 {
+			return nil, fmt.Errorf("%q is not DeviceType=version", part)
+		}
+		n := 0
+		for _, c := range major + minor {
+			if c < '0' || c > '9' {
+				return nil, fmt.Errorf("%q is not DeviceType=version", part)
+			}
+			n = n*10 + int(c-'0')
+		}
+		caps[dt] = n
+	}
+	return caps, nil
 }

@@ -76,6 +76,8 @@ userdb {
 
 namespace inbox {
   inbox = yes
+  # '/' like most production setups (the maildir default is '.').
+  separator = /
   mailbox Drafts {
     special_use = \Drafts
     auto = subscribe

@@ -111,7 +111,8 @@ func TestAppendAndReadBack(t *testing.T) {
 	if sel.NumMessages != 1 || sel.HighestModSeq == 0 {
 		t.Fatalf("SELECT: %d messages, HIGHESTMODSEQ %d", sel.NumMessages, sel.HighestModSeq)
 	}
-	// "1:*", not "1:1": see the Dovecot notes in the testing guide.
+	// One message, fetched by its sequence number (a range past the end,
+	// such as 1:2, draws a BAD from Dovecot).
 	msgs, err := c.Fetch(imap.SeqSetNum(1), &imap.FetchOptions{
 		UID: true, Flags: true, Envelope: true, ModSeq: true,
 		BodySection: []*imap.FetchItemBodySection{{Peek: true}},
@@ -277,4 +278,25 @@ func TestRestartKeepsMailAndStopKillsAll(t *testing.T) {
 	if alive := liveTree(pgid); len(alive) > 0 {
 		t.Fatalf("processes survive Stop: %v", alive)
 	}
+}
+
+// TestManySessionsPerUser checks the raised per-user connection limit
+// (Dovecot's default of 10 per user and IP would refuse the 11th): every
+// device of a user and its push watcher hold their own session.
+func TestManySessionsPerUser(t *testing.T) {
+	s := startServer(t, Config{Users: map[string]string{"gina": "gpw"}})
+	ctx := context.Background()
+	const n = 25
+	begin := time.Now()
+	for i := range n {
+		c, closeConn, err := dialLogin(ctx, s.Addr(), "gina", "gpw")
+		if err != nil {
+			t.Fatalf("session %d: %v", i+1, err)
+		}
+		defer closeConn()
+		if _, err := c.Select("INBOX", nil).Wait(); err != nil {
+			t.Fatalf("session %d: %v", i+1, err)
+		}
+	}
+	t.Logf("%d concurrent sessions opened in %v", n, time.Since(begin).Round(time.Millisecond))
 }

@@ -13,7 +13,10 @@ func (s *Server) passwdPath() string       { return filepath.Join(s.cfg.Dir, "pa
 func (s *Server) masterPasswdPath() string { return filepath.Join(s.cfg.Dir, "master-users") }
 
 // SetUser adds user or changes its password. Dovecot rereads the passwd
-// file on the next login because its modification time changes.
+// file when its modification time changes, but checks at most once per
+// second of its clock: SetUser returns only after the second in which it
+// wrote has passed, so the next login sees the change. That costs up to a
+// second.
 func (s *Server) SetUser(name, password string) error {
 	if err := checkCredential(name, password); err != nil {
 		return err
@@ -21,7 +24,12 @@ func (s *Server) SetUser(name, password string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.users[name] = password
-	return s.writePasswdFile(s.passwdPath(), s.users)
+	if err := s.writePasswdFile(s.passwdPath(), s.users); err != nil {
+		return err
+	}
+	now := time.Now()
+	time.Sleep(now.Truncate(time.Second).Add(time.Second + 10*time.Millisecond).Sub(now))
+	return nil
 }
 
 // checkCredential rejects what the passwd-file format cannot hold, and the

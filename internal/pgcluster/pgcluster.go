@@ -138,7 +138,7 @@ func (c *Cluster) dsn(addr, database string) string {
 	return u.String()
 }
 
-// Port returns the TCP port as a number.
+// Port returns the TCP port.
 func (c *Cluster) Port() string {
 	_, port, _ := net.SplitHostPort(c.Addr())
 	return port

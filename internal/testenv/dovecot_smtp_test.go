@@ -2,6 +2,7 @@ package testenv
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
@@ -45,7 +46,7 @@ func TestSMTPSink(t *testing.T) {
 	if err := c.Auth(sasl.NewPlainClient("", "alice", "pw")); err != nil {
 		t.Fatal(err)
 	}
-	if err := c.SendMail("a@example.org", []string{"b@example.org"}, stringReader(testMessage)); err != nil {
+	if err := c.SendMail("a@example.org", []string{"b@example.org"}, strings.NewReader(testMessage)); err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)

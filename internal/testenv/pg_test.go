@@ -2,8 +2,11 @@ package testenv
 
 import (
 	"context"
+	"strconv"
 	"testing"
 	"time"
+
+	"github.com/jackc/pgx/v5"
 
 	"github.com/easd/easd/migrations"
 )
@@ -56,5 +59,73 @@ func TestPGParallel(t *testing.T) {
 				t.Fatal(err)
 			}
 		})
+	}
+}
+
+func TestPGSurvivesClusterRestart(t *testing.T) {
+	ctx := context.Background()
+	db := PG(t)
+	if _, err := db.Pool.Exec(ctx, "CREATE TABLE r (n int); INSERT INTO r VALUES (1)"); err != nil {
+		t.Fatal(err)
+	}
+	begin := time.Now()
+	if err := PGCluster(t).Restart(ctx); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("cluster restart took %v", time.Since(begin).Round(time.Millisecond))
+	// The pool's old connections are gone; pgxpool replaces them, though
+	// the first query on a dead connection may fail.
+	var n int
+	var err error
+	for range 3 {
+		if err = db.Pool.QueryRow(ctx, "SELECT n FROM r").Scan(&n); err == nil {
+			break
+		}
+	}
+	if err != nil || n != 1 {
+		t.Fatalf("after restart: n=%d err=%v", n, err)
+	}
+}
+
+func TestNewPGClusterKill(t *testing.T) {
+	c := NewPGCluster(t)
+	dsn := NewDatabase(t, c)
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := conn.Exec(ctx, "CREATE TABLE k (n int); INSERT INTO k VALUES (5)"); err != nil {
+		t.Fatal(err)
+	}
+	conn.Close(ctx)
+	c.Kill()
+	if err := c.Restart(ctx); err != nil {
+		t.Fatal(err)
+	}
+	conn, err = pgx.Connect(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	var n int
+	if err := conn.QueryRow(ctx, "SELECT n FROM k").Scan(&n); err != nil || n != 5 {
+		t.Fatalf("after kill and restart: n=%d err=%v", n, err)
+	}
+}
+
+// BenchmarkNewDatabase measures what PG(t) costs per test: a database
+// copied from the migrated template, then dropped.
+func BenchmarkNewDatabase(b *testing.B) {
+	c := PGCluster(b) // start and migrate outside the timing
+	ctx := context.Background()
+	for b.Loop() {
+		name := "bench" + strconv.FormatInt(dbSeq.Add(1), 10)
+		if err := c.CreateDatabase(ctx, name, templateDB); err != nil {
+			b.Fatal(err)
+		}
+		if err := c.DropDatabase(ctx, name); err != nil {
+			b.Fatal(err)
+		}
 	}
 }

@@ -1,0 +1,135 @@
+package eas
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/easd/easd/eas/device"
+	"github.com/easd/easd/internal/httpserver"
+	"github.com/easd/easd/wbxml"
+)
+
+// call is one EAS request on its way through a command handler: who sent
+// it, from which device, in which protocol version, and the helpers to read
+// the body and write the answer.
+type call struct {
+	s       *Server
+	c       echo.Context
+	req     *Request
+	creds   Credentials
+	dev     *device.Device
+	version int // 25, 120, 121, 140, 141, 160, 161
+	profile Profile
+	spec    *commandSpec
+	log     *slog.Logger
+	trace   *traceCapture // nil unless the device is traced
+}
+
+func (k *call) ctx() context.Context { return k.c.Request().Context() }
+
+// StatusError ends a command with an EAS status: in the response body from
+// 14.0 on, as the matching HTTP code before.
+type StatusError struct {
+	Status Status
+	Err    error // what went wrong, for the log
+}
+
+func (e *StatusError) Error() string {
+	if e.Err != nil {
+		return fmt.Sprintf("status %d: %v", e.Status, e.Err)
+	}
+	return fmt.Sprintf("status %d", e.Status)
+}
+
+func (e *StatusError) Unwrap() error { return e.Err }
+
+func statusErr(s Status, format string, a ...any) error {
+	return &StatusError{Status: s, Err: fmt.Errorf(format, a...)}
+}
+
+// body is the request body, captured for the trace when one is on.
+func (k *call) body() io.Reader {
+	r := io.Reader(k.c.Request().Body)
+	if k.trace != nil {
+		r = io.TeeReader(r, &k.trace.req)
+	}
+	return r
+}
+
+// decode reads the request body into v. It reports empty for a request
+// without a body (allowed for Ping and Sync); malformed WBXML becomes
+// Status 102 and an oversized body 413.
+func (k *call) decode(v any) (empty bool, err error) {
+	d := wbxml.NewDecoder(k.body(), wbxml.Limits{MaxDepth: k.s.opts.Limits.MaxWBXMLDepth})
+	err = d.Decode(v)
+	switch {
+	case err == nil:
+		return false, nil
+	case errors.Is(err, io.EOF) && d.InputOffset() == 0:
+		return true, nil
+	case httpserver.IsBodyTooLarge(err):
+		return false, echo.NewHTTPError(http.StatusRequestEntityTooLarge, "request body too large")
+	default:
+		return false, &StatusError{Status: StatusInvalidWBXML, Err: err}
+	}
+}
+
+// respond encodes v as the WBXML response.
+func (k *call) respond(v any) error {
+	b, err := wbxml.Marshal(v)
+	if err != nil {
+		return fmt.Errorf("encode %s response: %w", k.req.Cmd, err)
+	}
+	return k.respondBytes(b)
+}
+
+func (k *call) respondBytes(b []byte) error {
+	if k.trace != nil {
+		k.trace.resp.Write(b)
+	}
+	h := k.c.Response().Header()
+	h.Set("MS-Server-ActiveSync", "16.1")
+	return k.c.Blob(http.StatusOK, "application/vnd.ms-sync.wbxml", b)
+}
+
+// respondEmpty answers 200 with no body (allowed, e.g., for SendMail).
+func (k *call) respondEmpty() error {
+	return k.c.NoContent(http.StatusOK)
+}
+
+// fail answers with a global or command status: <Root><Status>N</Status>
+// </Root> from 14.0 on, the HTTP code before (or when the command has no
+// root element to carry it).
+func (k *call) fail(se *StatusError) error {
+	ri := httpserver.Info(k.c)
+	ri.EASStatus = int(se.Status)
+	if se.Err != nil {
+		ri.Note = se.Err.Error()
+	}
+	if k.version >= 140 && k.spec != nil && k.spec.root != "" {
+		root := wbxml.MustTag(k.spec.root)
+		if status, ok := wbxml.LookupTag(root.Namespace(), "Status"); ok {
+			var buf bytes.Buffer
+			enc := wbxml.NewEncoder(&buf)
+			_ = enc.Start(root)
+			_ = enc.Element(status, fmt.Sprint(int(se.Status)))
+			_ = enc.End()
+			if err := enc.Close(); err != nil {
+				return err
+			}
+			return k.respondBytes(buf.Bytes())
+		}
+	}
+	code := httpForStatus(se.Status)
+	if code == http.StatusServiceUnavailable {
+		k.c.Response().Header().Set("Retry-After", "30")
+	}
+	return k.c.NoContent(code)
+}

@@ -1,0 +1,114 @@
+package eas
+
+import (
+	"errors"
+	"net/http"
+	"strconv"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/easd/easd/eas/device"
+	"github.com/easd/easd/internal/httpserver"
+)
+
+// post runs one EAS command: parse, authenticate, load the device, apply
+// the access and provisioning gates, then the command handler. Every way
+// out is logged with user, device and command by the access log.
+func (s *Server) post(c echo.Context) error {
+	ri := httpserver.Info(c)
+	req, err := ParseRequest(c.Request())
+	if err != nil {
+		ri.Note = err.Error()
+		return c.NoContent(http.StatusBadRequest)
+	}
+	ri.Cmd, ri.Device = req.Cmd, req.DeviceID
+
+	version := parseVersion(req.ProtocolVersion)
+	if version == 0 {
+		ri.Note = "unsupported protocol version " + strconv.Quote(req.ProtocolVersion)
+		c.Response().Header().Set("MS-ASProtocolVersions", joinComma(ProtocolVersions))
+		return c.NoContent(http.StatusBadRequest)
+	}
+
+	creds, err := s.opts.Auth.Authenticate(c.Request().Context(), c.Request(), c.RealIP())
+	ri.User = creds.Login
+	switch {
+	case err == nil:
+	case errors.Is(err, ErrNoCredentials), errors.Is(err, ErrBadCredentials):
+		ri.Note = err.Error()
+		c.Response().Header().Set("WWW-Authenticate", `Basic realm="easd"`)
+		return c.NoContent(http.StatusUnauthorized)
+	case errors.Is(err, ErrThrottled):
+		ri.Note = err.Error()
+		c.Response().Header().Set("Retry-After", "60")
+		return c.NoContent(http.StatusServiceUnavailable)
+	default:
+		ri.Note = "mail server unavailable: " + err.Error()
+		c.Response().Header().Set("Retry-After", "30")
+		return c.NoContent(http.StatusServiceUnavailable)
+	}
+
+	spec, ok := commandTable[req.Cmd]
+	if !ok {
+		ri.Note = "command not implemented"
+		return c.NoContent(http.StatusNotImplemented)
+	}
+
+	k := &call{
+		s: s, c: c, req: req, creds: creds, version: version, spec: spec,
+		profile: s.opts.Quirks.For(req.DeviceType, c.Request().UserAgent()),
+	}
+	k.log = s.log.With("user", creds.Login, "device", req.DeviceID, "cmd", req.Cmd)
+
+	dev, err := s.devices.Touch(k.ctx(), device.Seen{
+		Login: creds.Login, DeviceID: req.DeviceID, DeviceType: req.DeviceType,
+		UserAgent: c.Request().UserAgent(), ProtocolVersion: req.ProtocolVersion,
+	})
+	if errors.Is(err, device.ErrTooManyDevices) {
+		return k.fail(&StatusError{Status: StatusMaximumDevicesReached, Err: err})
+	}
+	if err != nil {
+		return err
+	}
+	k.dev = dev
+	if dev.Tracing() {
+		k.trace = &traceCapture{}
+		defer k.trace.log(k)
+	}
+
+	if se := s.gate(k); se != nil {
+		return k.fail(se)
+	}
+	err = spec.run(k)
+	var se *StatusError
+	if errors.As(err, &se) {
+		return k.fail(se)
+	}
+	return err
+}
+
+// gate applies, in order: blocked devices, pending remote wipes, and the
+// provisioning requirement.
+func (s *Server) gate(k *call) *StatusError {
+	d := k.dev
+	switch d.Access {
+	case device.Blocked, device.Quarantined:
+		return &StatusError{Status: StatusDeviceBlocked, Err: errors.New("device " + d.Access)}
+	}
+	if k.spec.beforeProvision {
+		return nil
+	}
+	if d.Wipe == device.WipeRequested || d.Wipe == device.WipeAccountRequested {
+		return &StatusError{Status: StatusRemoteWipeRequested, Err: errors.New("remote wipe pending")}
+	}
+	if !s.opts.Policy.Enforce {
+		return nil
+	}
+	switch {
+	case !k.req.HasPolicyKey || k.req.PolicyKey == 0 || d.PolicyKey == 0:
+		return &StatusError{Status: StatusDeviceNotProvisioned, Err: errors.New("device not provisioned")}
+	case k.req.PolicyKey != d.PolicyKey:
+		return &StatusError{Status: StatusInvalidPolicyKey, Err: errors.New("stale policy key")}
+	}
+	return nil
+}

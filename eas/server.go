@@ -1,0 +1,82 @@
+package eas
+
+import (
+	"context"
+	"log/slog"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/easd/easd/eas/device"
+	"github.com/easd/easd/eas/folders"
+	"github.com/easd/easd/eas/model"
+	"github.com/easd/easd/eas/syncstate"
+)
+
+// MailStore is what the protocol needs of the mail server for the folder
+// hierarchy. login and password are the verified credentials of the
+// request; implementations must not keep the password beyond the call.
+type MailStore interface {
+	Mailboxes(ctx context.Context, login, password string) ([]model.Mailbox, error)
+	CreateMailbox(ctx context.Context, login, password, name string) error
+	RenameMailbox(ctx context.Context, login, password, from, to string) error
+	DeleteMailbox(ctx context.Context, login, password, name string) error
+}
+
+// Limits bound what one request may ask for.
+type Limits struct {
+	MaxWBXMLDepth  int
+	MaxWindowSize  int
+	HeartbeatMin   time.Duration
+	HeartbeatMax   time.Duration
+	MaxPingFolders int
+}
+
+// Options are the dependencies and settings of a Server.
+type Options struct {
+	Log     *slog.Logger
+	Pool    *pgxpool.Pool
+	Auth    *Authenticator
+	Mail    MailStore
+	Limits  Limits
+	Quirks  *Quirks
+	Policy  PolicyOptions
+	Domain  string          // users' mail domain, for the primary SMTP address
+	Drain   <-chan struct{} // closed when the process shuts down
+	Version string          // easd's version, for logs and Autodiscover
+}
+
+// PolicyOptions configure provisioning.
+type PolicyOptions struct {
+	// Enforce makes devices provision before they sync (449 / Status 142).
+	Enforce bool
+}
+
+// Server answers EAS requests.
+type Server struct {
+	opts    Options
+	log     *slog.Logger
+	devices *device.Store
+	folders *folders.Store
+	sync    *syncstate.Engine
+}
+
+// NewServer builds a Server from opts.
+func NewServer(opts Options, maxDevices int) *Server {
+	if opts.Log == nil {
+		opts.Log = slog.Default()
+	}
+	if opts.Quirks == nil {
+		opts.Quirks = DefaultQuirks()
+	}
+	return &Server{
+		opts:    opts,
+		log:     opts.Log,
+		devices: device.NewStore(opts.Pool, maxDevices),
+		folders: folders.NewStore(opts.Pool),
+		sync:    syncstate.New(opts.Pool, syncstate.Options{}),
+	}
+}
+
+// Devices is the device registry the server uses.
+func (s *Server) Devices() *device.Store { return s.devices }

@@ -1,0 +1,137 @@
+// Package app wires easd together from a configuration: database pool,
+// mail store, protocol server and HTTP server. `easd serve`, `easd dev` and
+// the end-to-end tests all build the same App, so what the tests exercise
+// is what runs in production.
+package app
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/easd/easd/eas"
+	"github.com/easd/easd/imapbridge"
+	"github.com/easd/easd/internal/config"
+	"github.com/easd/easd/internal/httpserver"
+	"github.com/easd/easd/migrations"
+)
+
+// App is one running easd.
+type App struct {
+	cfg  config.Config
+	log  *slog.Logger
+	Pool *pgxpool.Pool
+	HTTP *httpserver.Server
+	EAS  *eas.Server
+}
+
+// New connects to the database (migrating it unless told not to) and
+// builds the servers. version is easd's build version.
+func New(ctx context.Context, cfg config.Config, log *slog.Logger, version string) (*App, error) {
+	if !cfg.SkipMigrations {
+		res, err := migrateWithRetry(ctx, cfg.DatabaseURL, log)
+		if err != nil {
+			return nil, err
+		}
+		log.Info("database schema ready", "version", res.Version, "applied", len(res.Applied))
+	}
+	pool, err := pgxpool.New(ctx, cfg.DatabaseURL)
+	if err != nil {
+		return nil, fmt.Errorf("database: %w", err)
+	}
+
+	imapDialer := &imapbridge.Dialer{Addr: cfg.IMAPAddr, TLS: cfg.IMAPTLS}
+	if cfg.IMAPTLSInsecure {
+		imapDialer.TLSConfig = &tls.Config{InsecureSkipVerify: true} //nolint:gosec // the operator's explicit choice
+	}
+
+	quirks := eas.DefaultQuirks()
+	caps, _ := config.ParseVersionCaps(cfg.VersionCaps) // validated with cfg
+	for prefix, v := range caps {
+		quirks.AddVersionCap(prefix, v)
+	}
+	srv := httpserver.New(httpserver.Options{
+		Logger:       log,
+		MaxBodyBytes: cfg.MaxBodyBytes,
+		Ready: []httpserver.Check{
+			{Name: "postgres", Check: pool.Ping},
+			{Name: "imap", Check: imapDialer.Ping},
+		},
+	})
+	easServer := eas.NewServer(eas.Options{
+		Log:  log,
+		Pool: pool,
+		Auth: eas.NewAuthenticator(verifier{imapDialer}, cfg.LoginForm, cfg.MailDomain, cfg.AuthCacheTTL),
+		Mail: &imapbridge.Store{Dialer: imapDialer},
+		Limits: eas.Limits{
+			MaxWBXMLDepth: cfg.MaxWBXMLDepth, MaxWindowSize: cfg.MaxWindowSize,
+			HeartbeatMin: cfg.HeartbeatMin, HeartbeatMax: cfg.HeartbeatMax, MaxPingFolders: cfg.MaxPingFolders,
+		},
+		Quirks:  quirks,
+		Policy:  eas.PolicyOptions{Enforce: cfg.EnforcePolicy},
+		Domain:  cfg.MailDomain,
+		Drain:   srv.Draining(),
+		Version: version,
+	}, cfg.MaxDevices)
+	easServer.Register(srv.Echo)
+	return &App{cfg: cfg, log: log, Pool: pool, HTTP: srv, EAS: easServer}, nil
+}
+
+// Run serves on ln until ctx is cancelled, then shuts down gracefully and
+// closes the database pool.
+func (a *App) Run(ctx context.Context, ln net.Listener) error {
+	defer a.Pool.Close()
+	a.log.Info("easd serving", "addr", ln.Addr().String(), "tls", a.cfg.TLSCert != "")
+	errc := make(chan error, 1)
+	go func() { errc <- a.HTTP.Serve(ln, a.cfg.TLSCert, a.cfg.TLSKey) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	a.log.Info("shutting down", "timeout", a.cfg.ShutdownTimeout.String())
+	sctx, cancel := context.WithTimeout(context.Background(), a.cfg.ShutdownTimeout)
+	defer cancel()
+	if err := a.HTTP.Shutdown(sctx); err != nil {
+		a.log.Warn("shutdown did not finish in time", "err", err)
+	}
+	return <-errc
+}
+
+// migrateWithRetry applies migrations, waiting up to a minute for the
+// database to accept connections (it may still be starting next to us).
+func migrateWithRetry(ctx context.Context, dsn string, log *slog.Logger) (migrations.Result, error) {
+	deadline := time.Now().Add(time.Minute)
+	for {
+		res, err := migrations.Up(ctx, dsn)
+		if err == nil {
+			return res, nil
+		}
+		if time.Now().After(deadline) || ctx.Err() != nil {
+			return res, err
+		}
+		log.Warn("database not ready, retrying", "err", err)
+		select {
+		case <-ctx.Done():
+			return res, ctx.Err()
+		case <-time.After(2 * time.Second):
+		}
+	}
+}
+
+// verifier adapts the IMAP login check to the protocol's Verifier.
+type verifier struct{ d *imapbridge.Dialer }
+
+func (v verifier) Verify(ctx context.Context, login, password string) error {
+	err := v.d.Verify(ctx, login, password)
+	if errors.Is(err, imapbridge.ErrAuthFailed) {
+		return fmt.Errorf("%w: %v", eas.ErrBadCredentials, err)
+	}
+	return err
+}

@@ -1,8 +1,0 @@
-package testenv
-
-import (
-	"io"
-	"strings"
-)
-
-func stringReader(s string) io.Reader { return strings.NewReader(s) }
