@@ -34,7 +34,7 @@ func folderSync(k *call) error {
 	if empty || req.SyncKey == "" {
 		return statusErr(folderSyncBadRequest, "FolderSync without SyncKey")
 	}
-	list, err := k.hierarchy()
+	list, _, err := k.hierarchy()
 	if err != nil {
 		return err
 	}
@@ -70,18 +70,26 @@ func folderSync(k *call) error {
 	return k.respond(&message.FolderSyncResponse{Status: int(StatusOK), SyncKey: newKey, Changes: changesDoc})
 }
 
-// hierarchy reconciles and returns the user's folders: the mail server's
-// mailboxes, easd's PIM folders and the Outbox.
-func (k *call) hierarchy() ([]folders.Folder, error) {
+// hierarchy reconciles and returns the user's folders (the mail server's
+// mailboxes, easd's PIM folders and the Outbox) and the mail server's
+// hierarchy separator.
+func (k *call) hierarchy() ([]folders.Folder, rune, error) {
 	mailboxes, err := k.s.opts.Mail.Mailboxes(k.ctx(), k.creds.Login, k.creds.Password)
 	if err != nil {
-		return nil, &StatusError{Status: StatusMailboxServerOffline, Err: fmt.Errorf("list mailboxes: %w", err)}
+		return nil, 0, &StatusError{Status: StatusMailboxServerOffline, Err: fmt.Errorf("list mailboxes: %w", err)}
+	}
+	var delim rune = '/'
+	for _, m := range mailboxes {
+		if m.Delim != 0 {
+			delim = m.Delim
+			break
+		}
 	}
 	list, err := k.s.folders.Reconcile(k.ctx(), k.dev.UserID, mailboxes)
 	if err != nil {
-		return nil, fmt.Errorf("reconcile folders: %w", err)
+		return nil, 0, fmt.Errorf("reconcile folders: %w", err)
 	}
-	return list, nil
+	return list, delim, nil
 }
 
 // hierarchyItems is the hierarchy as sync-state items: folder id -> what a
@@ -90,10 +98,15 @@ func hierarchyItems(list []folders.Folder) (syncstate.Items, map[string]folders.
 	items := make(syncstate.Items, len(list))
 	byID := make(map[string]folders.Folder, len(list))
 	for _, f := range list {
-		items[f.ServerID] = fmt.Sprintf("%s/%d/%s", f.ParentID, f.Type, f.DisplayName)
+		items[f.ServerID] = folderVersion(f)
 		byID[f.ServerID] = f
 	}
 	return items, byID
+}
+
+// folderVersion is what a client shows of a folder.
+func folderVersion(f folders.Folder) string {
+	return fmt.Sprintf("%s/%d/%s", f.ParentID, f.Type, f.DisplayName)
 }
 
 func folderDoc(f folders.Folder) message.Folder {
@@ -103,18 +116,7 @@ func folderDoc(f folders.Folder) message.Folder {
 // parentsFirst orders added folders so that a parent is added before its
 // children; clients reject an Add whose ParentId they do not know.
 func parentsFirst(ids []string, byID map[string]folders.Folder) []string {
-	depth := func(id string) int {
-		d := 0
-		for seen := 0; seen < 64; seen++ {
-			p, ok := byID[id]
-			if !ok || p.ParentID == "0" {
-				break
-			}
-			id = p.ParentID
-			d++
-		}
-		return d
-	}
+	depth := func(id string) int { return len(ancestors(byID, id)) }
 	out := append([]string(nil), ids...)
 	sort.SliceStable(out, func(i, j int) bool { return depth(out[i]) < depth(out[j]) })
 	return out

@@ -1,0 +1,99 @@
+package eas
+
+import (
+	"sort"
+	"strings"
+
+	"github.com/easd/easd/eas/folders"
+	"github.com/easd/easd/eas/message"
+)
+
+func init() {
+	addCommand("FolderDelete", &commandSpec{root: "FolderHierarchy:FolderDelete", run: folderDelete})
+}
+
+// folderDelete deletes a folder and everything below it (MS-ASCMD 2.2.1.4).
+func folderDelete(k *call) error {
+	var req message.FolderDeleteRequest
+	if empty, err := k.decode(&req); err != nil || empty {
+		return orBadRequest(err, folderBadRequest)
+	}
+	op, err := k.beginFolderOp(req.SyncKey)
+	if err != nil {
+		return err
+	}
+	defer op.rollback()
+
+	f, ok := op.byID[req.ServerID]
+	if !ok {
+		if _, known := op.known[req.ServerID]; op.replay && known {
+			// Re-sent after a lost answer: the folder is already gone.
+			return op.answerDelete(req.ServerID)
+		}
+		return statusErr(folderNotFound, "folder %q unknown", req.ServerID)
+	}
+	if f.Type.Special() || f.Source == folders.SourceVirtual {
+		return statusErr(folderSpecial, "folder %q is a default folder", f.DisplayName)
+	}
+	// Deepest first: IMAP servers differ in what DELETE does to inferiors.
+	var doomed []folders.Folder
+	for _, c := range op.list {
+		if isDescendant(op.byID, c.ServerID, f.ServerID) {
+			doomed = append(doomed, c)
+		}
+	}
+	sort.SliceStable(doomed, func(i, j int) bool {
+		return len(ancestors(op.byID, doomed[i].ServerID)) > len(ancestors(op.byID, doomed[j].ServerID))
+	})
+	doomed = append(doomed, f)
+	for _, d := range doomed {
+		if err := k.deleteFolder(d); err != nil {
+			return err
+		}
+	}
+	if err := op.refresh(); err != nil {
+		return err
+	}
+	return op.answerDelete(f.ServerID)
+}
+
+func (k *call) deleteFolder(f folders.Folder) error {
+	if f.Source == folders.SourcePIM {
+		return k.s.folders.DeletePIM(k.ctx(), k.dev.UserID, f.ServerID)
+	}
+	if err := k.s.opts.Mail.DeleteMailbox(k.ctx(), k.creds.Login, k.creds.Password, f.IMAPName); err != nil {
+		return &StatusError{Status: folderServerError, Err: err}
+	}
+	return nil
+}
+
+// answerDelete commits that the client no longer knows the folder id nor
+// anything below it: a client deletes a folder's children with it.
+func (op *folderOp) answerDelete(id string) error {
+	for child := range op.known {
+		if knownBelow(op.known, child, id) {
+			delete(op.known, child)
+		}
+	}
+	key, err := op.commit(folders.Folder{ServerID: id}, true)
+	if err != nil {
+		return err
+	}
+	return op.k.respond(&message.FolderDeleteResponse{Status: int(StatusOK), SyncKey: key})
+}
+
+// knownBelow reports whether the client's state places id below ancestor,
+// following the parent ids recorded in the versions (see folderVersion).
+func knownBelow(known map[string]string, id, ancestor string) bool {
+	for i := 0; i < 64; i++ {
+		parent, _, _ := strings.Cut(known[id], "/")
+		if parent == "" || parent == "0" {
+			return false
+		}
+		if parent == ancestor {
+			return true
+		}
+		id = parent
+	}
+	return false
+}

@@ -1,0 +1,58 @@
+package folders
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+
+	"github.com/easd/easd/eas/model"
+	"github.com/easd/easd/eas/syncstate"
+)
+
+// CreatePIM adds a user-created contacts, calendar, tasks or notes folder
+// (FolderCreate types 13-17) and returns it.
+func (s *Store) CreatePIM(ctx context.Context, userID int64, parentID, name string, t model.FolderType) (Folder, error) {
+	tx, err := s.pool.Begin(ctx)
+	if err != nil {
+		return Folder{}, fmt.Errorf("folders: %w", err)
+	}
+	defer tx.Rollback(ctx)
+	var next int64
+	if err := tx.QueryRow(ctx, `UPDATE users SET next_folder_id = next_folder_id + 1 WHERE id = $1
+		RETURNING next_folder_id - 1`, userID).Scan(&next); err != nil {
+		return Folder{}, fmt.Errorf("folders: new id: %w", err)
+	}
+	f := Folder{ServerID: strconv.FormatInt(next, 10), ParentID: parentID, DisplayName: name, Type: t, Source: SourcePIM}
+	_, err = tx.Exec(ctx, `INSERT INTO folders (user_id, server_id, parent_id, display_name, type, source)
+		VALUES ($1, $2, $3, $4, $5, 'pim')`, userID, f.ServerID, f.ParentID, f.DisplayName, int(f.Type))
+	if err != nil {
+		return Folder{}, fmt.Errorf("folders: create: %w", err)
+	}
+	return f, tx.Commit(ctx)
+}
+
+// UpdatePIM renames or moves a PIM folder.
+func (s *Store) UpdatePIM(ctx context.Context, userID int64, serverID, parentID, name string) error {
+	_, err := s.pool.Exec(ctx, `UPDATE folders SET parent_id = $3, display_name = $4
+		WHERE user_id = $1 AND server_id = $2 AND source = 'pim'`, userID, serverID, parentID, name)
+	if err != nil {
+		return fmt.Errorf("folders: update: %w", err)
+	}
+	return nil
+}
+
+// DeletePIM removes a PIM folder and the sync state of it on every device.
+func (s *Store) DeletePIM(ctx context.Context, userID int64, serverID string) error {
+	tx, err := s.pool.Begin(ctx)
+	if err != nil {
+		return fmt.Errorf("folders: %w", err)
+	}
+	defer tx.Rollback(ctx)
+	if _, err := tx.Exec(ctx, `DELETE FROM folders WHERE user_id = $1 AND server_id = $2 AND source = 'pim'`, userID, serverID); err != nil {
+		return fmt.Errorf("folders: delete: %w", err)
+	}
+	if err := syncstate.DeleteCollection(ctx, tx, userID, serverID); err != nil {
+		return err
+	}
+	return tx.Commit(ctx)
+}
