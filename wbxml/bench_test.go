@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -193,6 +195,24 @@ func BenchmarkWriteXMLSync1MB(b *testing.B) {
 	for b.Loop() {
 		if err := WriteXML(io.Discard, bytes.NewReader(benchSync)); err != nil {
 			b.Fatal(err)
+		}
+	}
+}
+
+// TestWriteBenchFiles writes the benchmark documents to the directory named
+// by WBXML_BENCH_DIR, for whole-process comparisons (docs/benchmarks.md).
+func TestWriteBenchFiles(t *testing.T) {
+	dir := os.Getenv("WBXML_BENCH_DIR")
+	if dir == "" {
+		t.Skip("set WBXML_BENCH_DIR to write the benchmark documents")
+	}
+	for name, data := range map[string][]byte{
+		"sync-1mb.wbxml":   benchSync,
+		"foldersync.wbxml": benchFolderSync,
+		"ping.wbxml":       benchPing,
+	} {
+		if err := os.WriteFile(filepath.Join(dir, name), data, 0o644); err != nil {
+			t.Fatal(err)
 		}
 	}
 }

@@ -426,7 +426,7 @@ func (d *Decoder) Bytes() ([]byte, error) {
 		return nil, d.err
 	}
 	if d.content == 0 {
-		return nil, fmt.Errorf("wbxml: Bytes called without unread content: %w", ErrEncoderState)
+		return nil, fmt.Errorf("wbxml: Bytes called without unread content: %w", ErrUsage)
 	}
 	first, err := d.nextChunk()
 	if err == io.EOF {

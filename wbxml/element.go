@@ -166,7 +166,7 @@ func Parse(r io.Reader, lim Limits) (*Element, error) {
 // by Next) and its subtree.
 func (d *Decoder) ReadElement(start Token) (*Element, error) {
 	if start.Kind != StartTag {
-		return nil, fmt.Errorf("wbxml: ReadElement called on %s token: %w", start.Kind, ErrEncoderState)
+		return nil, fmt.Errorf("wbxml: ReadElement called on %s token: %w", start.Kind, ErrUsage)
 	}
 	root := &Element{Tag: start.Tag}
 	stack := []*Element{root}
@@ -194,7 +194,7 @@ func (d *Decoder) ReadElement(start Token) (*Element, error) {
 			if err != nil {
 				return nil, err
 			}
-			top.Opaque = append(top.Opaque[:len(top.Opaque):len(top.Opaque)], b...)
+			top.Opaque = append(top.Opaque, b...)
 			if top.Opaque == nil {
 				top.Opaque = []byte{}
 			}

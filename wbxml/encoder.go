@@ -43,7 +43,7 @@ func (e *Encoder) Reset(w io.Writer) {
 }
 
 func (e *Encoder) misuse(format string, args ...any) error {
-	e.err = fmt.Errorf("wbxml: encode: "+format+": %w", append(args, ErrEncoderState)...)
+	e.err = fmt.Errorf("wbxml: encode: "+format+": %w", append(args, ErrUsage)...)
 	return e.err
 }
 

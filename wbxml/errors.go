@@ -9,14 +9,14 @@ import (
 // command handler maps them to EAS status 102 (invalid WBXML) or 103
 // (invalid XML structure).
 var (
-	ErrTruncated    = errors.New("truncated document")
-	ErrMalformed    = errors.New("malformed document")
-	ErrUnknownPage  = errors.New("unknown code page")
-	ErrUnknownTag   = errors.New("unknown tag")
-	ErrUnsupported  = errors.New("token not used by EAS")
-	ErrInvalidUTF8  = errors.New("invalid UTF-8 in string")
-	ErrLimit        = errors.New("limit exceeded")
-	ErrEncoderState = errors.New("encoder misuse")
+	ErrTruncated   = errors.New("truncated document")
+	ErrMalformed   = errors.New("malformed document")
+	ErrUnknownPage = errors.New("unknown code page")
+	ErrUnknownTag  = errors.New("unknown tag")
+	ErrUnsupported = errors.New("token not used by EAS")
+	ErrInvalidUTF8 = errors.New("invalid UTF-8 in string")
+	ErrLimit       = errors.New("limit exceeded")
+	ErrUsage       = errors.New("API misuse")
 )
 
 // SyntaxError reports malformed WBXML input at a byte offset from the start

@@ -217,7 +217,7 @@ func (d *Decoder) decodeStruct(rv reflect.Value, start Token) error {
 		i, ok := si.byTag[tok.Tag]
 		if !ok {
 			if si.anyField < 0 {
-				if err := d.skipTo(tok); err != nil {
+				if err := d.Skip(); err != nil {
 					return err
 				}
 				continue
@@ -228,10 +228,6 @@ func (d *Decoder) decodeStruct(rv reflect.Value, start Token) error {
 			return err
 		}
 	}
-}
-
-func (d *Decoder) skipTo(start Token) error {
-	return d.Skip()
 }
 
 func (d *Decoder) decodeField(fi *fieldInfo, fv reflect.Value, start Token) error {

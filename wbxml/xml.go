@@ -45,7 +45,8 @@ type xmlConfig struct {
 // default is two spaces).
 func WithIndent(s string) XMLOption { return func(c *xmlConfig) { c.indent = s } }
 
-// WithLimits sets the decoding limits of WriteXML.
+// WithLimits sets the decoding limits of WriteXML; ReadXML applies its
+// MaxDepth.
 func WithLimits(l Limits) XMLOption { return func(c *xmlConfig) { c.limits = l } }
 
 func xmlOptions(opts []XMLOption) xmlConfig {
@@ -153,11 +154,19 @@ func writeXMLContent(bw *bufio.Writer, d *Decoder, tok Token, parent Tag, afterC
 		if !binary || afterContent || tok.Length == 0 {
 			bw.WriteString("<?wbxml opaque?>")
 		}
+		// Straight from the decoder's buffer: io.Copy would allocate a
+		// copy buffer for every opaque token.
 		enc := base64.NewEncoder(base64.StdEncoding, bw)
-		if _, err := io.Copy(enc, d.Content()); err != nil {
-			return err
+		for {
+			chunk, err := d.nextChunk()
+			if err == io.EOF {
+				return enc.Close()
+			}
+			if err != nil {
+				return err
+			}
+			enc.Write(chunk)
 		}
-		return enc.Close()
 	}
 	b, err := d.Bytes()
 	if err != nil {
@@ -237,7 +246,8 @@ type readFrame struct {
 // ReadXML reads the XML form of a document (as written by WriteXML or by
 // libwbxml's wbxml2xml) from r and writes it as WBXML to w.
 func ReadXML(w io.Writer, r io.Reader, opts ...XMLOption) error {
-	_ = xmlOptions(opts)
+	cfg := xmlOptions(opts)
+	maxDepth := cfg.limits.withDefaults().MaxDepth
 	xd := xml.NewDecoder(r)
 	enc := NewEncoder(w)
 	var (
@@ -294,6 +304,9 @@ func ReadXML(w io.Writer, r io.Reader, opts ...XMLOption) error {
 			tag, ok := LookupTag(t.Name.Space, t.Name.Local)
 			if !ok {
 				return fail("unknown element %s in namespace %q", t.Name.Local, t.Name.Space)
+			}
+			if len(stack) >= maxDepth {
+				return fail("nesting deeper than %d", maxDepth)
 			}
 			for _, a := range t.Attr {
 				if a.Name.Space != "xmlns" && a.Name.Local != "xmlns" {

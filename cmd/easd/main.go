@@ -5,6 +5,7 @@
 //	easd dev       run everything on localhost with throwaway servers
 //	easd migrate   apply database migrations and report the schema version
 //	easd ready     ask a running easd whether it is ready (healthchecks)
+//	easd wbxml     convert WBXML to XML and back (support, logs)
 //	easd version   print the version
 //
 // Every subcommand accepts -h.
@@ -33,6 +34,7 @@ func commands() []command {
 		{"serve", "run the EAS server", runServe},
 		{"dev", "run the server with a private PostgreSQL and Dovecot on localhost", runDev},
 		{"migrate", "apply database migrations and report the schema version", runMigrate},
+		{"wbxml", "convert WBXML to XML (decode) or back (encode) on stdin/stdout", runWBXML},
 		{"ready", "ask a running easd whether it is ready (for healthchecks)", runReady},
 		{"version", "print the version", func(_ []string, stdout, _ io.Writer) int {
 			fmt.Fprintln(stdout, "easd", version)
