@@ -81,6 +81,16 @@ func (k *call) decode(v any) (empty bool, err error) {
 	}
 }
 
+// decodeRequired is decode for commands whose body is mandatory: an empty
+// body is answered with status s.
+func (k *call) decodeRequired(v any, s Status) error {
+	empty, err := k.decode(v)
+	if err == nil && empty {
+		return statusErr(s, "empty request body")
+	}
+	return err
+}
+
 // respond encodes v as the WBXML response.
 func (k *call) respond(v any) error {
 	b, err := wbxml.Marshal(v)

@@ -14,8 +14,8 @@ func init() {
 // calendar, tasks or notes folder in PostgreSQL (MS-ASCMD 2.2.1.3).
 func folderCreate(k *call) error {
 	var req message.FolderCreateRequest
-	if empty, err := k.decode(&req); err != nil || empty {
-		return orBadRequest(err, folderBadRequest)
+	if err := k.decodeRequired(&req, folderBadRequest); err != nil {
+		return err
 	}
 	t := model.FolderType(req.Type)
 	if t != model.FolderUserMail && t != model.FolderGeneric && !isPIMType(t) {
@@ -81,12 +81,4 @@ func typeOrMail(t model.FolderType) int {
 		return int(model.FolderUserMail)
 	}
 	return int(t)
-}
-
-// orBadRequest returns err, or a status for a request without a body.
-func orBadRequest(err error, s Status) error {
-	if err != nil {
-		return err
-	}
-	return statusErr(s, "empty request")
 }

@@ -15,8 +15,8 @@ func init() {
 // folderDelete deletes a folder and everything below it (MS-ASCMD 2.2.1.4).
 func folderDelete(k *call) error {
 	var req message.FolderDeleteRequest
-	if empty, err := k.decode(&req); err != nil || empty {
-		return orBadRequest(err, folderBadRequest)
+	if err := k.decodeRequired(&req, folderBadRequest); err != nil {
+		return err
 	}
 	op, err := k.beginFolderOp(req.SyncKey)
 	if err != nil {

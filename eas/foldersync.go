@@ -27,11 +27,10 @@ const (
 // need not download its mail again.
 func folderSync(k *call) error {
 	var req message.FolderSyncRequest
-	empty, err := k.decode(&req)
-	if err != nil {
+	if err := k.decodeRequired(&req, folderSyncBadRequest); err != nil {
 		return err
 	}
-	if empty || req.SyncKey == "" {
+	if req.SyncKey == "" {
 		return statusErr(folderSyncBadRequest, "FolderSync without SyncKey")
 	}
 	list, _, err := k.hierarchy()

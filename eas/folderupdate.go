@@ -15,8 +15,8 @@ func init() {
 // for mail folders, which keep their id (and so their synced mail).
 func folderUpdate(k *call) error {
 	var req message.FolderUpdateRequest
-	if empty, err := k.decode(&req); err != nil || empty {
-		return orBadRequest(err, folderBadRequest)
+	if err := k.decodeRequired(&req, folderBadRequest); err != nil {
+		return err
 	}
 	op, err := k.beginFolderOp(req.SyncKey)
 	if err != nil {
