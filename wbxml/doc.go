@@ -39,7 +39,10 @@
 // Supported field types: string, []byte (always OPAQUE), signed and
 // unsigned integers, bool, structs, pointers to all of these (nil means
 // absent), slices of them (repeated elements) and *Element (the raw
-// subtree, e.g. an item's ApplicationData that a store interprets).
+// subtree, e.g. an item's ApplicationData that a store interprets), and
+// interfaces: encoding writes the dynamic value (a pointer to a struct, so
+// one document type can carry the item data of any class), decoding fills
+// a struct pointer placed there beforehand or else stores the *Element.
 // Options after the name:
 //
 //	omitempty  leave the element out when the value is zero

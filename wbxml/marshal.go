@@ -84,6 +84,25 @@ func (e *Encoder) encodeStruct(t Tag, rv reflect.Value) error {
 }
 
 func (e *Encoder) encodeValue(fi *fieldInfo, v reflect.Value) error {
+	if fi.kind == kIface {
+		if v.IsNil() {
+			return nil
+		}
+		v = v.Elem()
+		if v.Type() == elementType {
+			return v.Interface().(*Element).EncodeTo(e)
+		}
+		for v.Kind() == reflect.Pointer {
+			if v.IsNil() {
+				return nil
+			}
+			v = v.Elem()
+		}
+		if v.Kind() != reflect.Struct {
+			return fmt.Errorf("wbxml: field %s holds %s, want a struct", fi.name, v.Type())
+		}
+		return e.encodeStruct(fi.tag, v)
+	}
 	if fi.kind == kElement {
 		el := v.Interface().(*Element)
 		if el == nil {
@@ -245,6 +264,19 @@ func (d *Decoder) decodeField(fi *fieldInfo, fv reflect.Value, start Token) erro
 }
 
 func (d *Decoder) decodeValue(fi *fieldInfo, v reflect.Value, start Token) error {
+	if fi.kind == kIface {
+		// A pointer to a struct placed in the field beforehand says what to
+		// decode into; otherwise the field receives the raw *Element.
+		if !v.IsNil() && v.Elem().Kind() == reflect.Pointer && !v.Elem().IsNil() && v.Elem().Elem().Kind() == reflect.Struct {
+			return d.decodeStruct(v.Elem().Elem(), start)
+		}
+		el, err := d.ReadElement(start)
+		if err != nil {
+			return err
+		}
+		v.Set(reflect.ValueOf(el))
+		return nil
+	}
 	if fi.kind == kElement {
 		el, err := d.ReadElement(start)
 		if err != nil {

@@ -152,3 +152,40 @@ func TestStructTagErrors(t *testing.T) {
 		t.Error("struct without WBXMLName accepted as a document")
 	}
 }
+
+// An interface field carries the data of whichever class an item has.
+func TestMarshalInterfaceField(t *testing.T) {
+	type note struct {
+		Subject string `wbxml:"Notes:Subject"`
+	}
+	type item struct {
+		WBXMLName       Tag    `wbxml:"AirSync:Add"`
+		ServerID        string `wbxml:"ServerId"`
+		ApplicationData any    `wbxml:"ApplicationData"`
+	}
+	b, err := Marshal(&item{ServerID: "1", ApplicationData: &note{Subject: "hi"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var raw item
+	if err := Unmarshal(b, &raw); err != nil {
+		t.Fatal(err)
+	}
+	el, ok := raw.ApplicationData.(*Element)
+	if !ok || el.ChildText("Notes:Subject") != "hi" {
+		t.Fatalf("raw decode: %#v", raw.ApplicationData)
+	}
+	typed := item{ApplicationData: &note{}}
+	if err := Unmarshal(b, &typed); err != nil {
+		t.Fatal(err)
+	}
+	if n := typed.ApplicationData.(*note); n.Subject != "hi" {
+		t.Fatalf("typed decode: %+v", n)
+	}
+	if b2, err := Marshal(&raw); err != nil || string(b2) != string(b) {
+		t.Fatalf("re-encode of the raw element: %v % x vs % x", err, b2, b)
+	}
+	if _, err := Marshal(&item{ServerID: "2"}); err != nil {
+		t.Fatalf("nil interface: %v", err)
+	}
+}

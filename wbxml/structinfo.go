@@ -18,6 +18,7 @@ const (
 	kBool
 	kStruct
 	kElement // *Element: the raw subtree
+	kIface   // interface: the dynamic value (a pointer to a struct, or *Element)
 )
 
 type fieldInfo struct {
@@ -141,6 +142,8 @@ func buildInfo(t reflect.Type, page byte) (*structInfo, error) {
 		}
 		if ft == elementType {
 			fi.kind = kElement
+		} else if ft.Kind() == reflect.Interface {
+			fi.kind = kIface
 		} else {
 			if ft.Kind() == reflect.Pointer {
 				fi.ptr = true
