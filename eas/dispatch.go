@@ -87,21 +87,31 @@ func (s *Server) post(c echo.Context) error {
 	return err
 }
 
-// gate applies, in order: blocked devices, pending remote wipes, and the
-// provisioning requirement.
+// gate applies, in order: blocked devices, remote wipes, and the
+// provisioning requirement (MS-ASPROV 3.2.5.1).
+//
+// A device due a wipe learns of it from every command but Provision, which
+// delivers the directive. An account-only wipe needs EAS 16.1; an older
+// client is refused (Status 129 / 403) rather than sent a full RemoteWipe,
+// which would erase more than the administrator asked for.
+//
+// With enforcement on, a request without a key gets 142, one whose key is
+// not the device's 144, and one whose key was issued for an older version
+// of the device's policy 143; before 14.0 all three are HTTP 449.
 func (s *Server) gate(k *call) *StatusError {
 	d := k.dev
 	switch d.Access {
 	case device.Blocked, device.Quarantined:
 		return &StatusError{Status: StatusDeviceBlocked, Err: errors.New("device " + d.Access)}
 	}
-	if k.spec.beforeProvision {
-		return nil
+	full, account := wipeDue(d)
+	if account && k.version < 161 {
+		return &StatusError{Status: StatusDeviceBlocked, Err: errNoWipeVersion}
 	}
-	if d.Wipe == device.WipeRequested || d.Wipe == device.WipeAccountRequested {
+	if (full || account) && k.req.Cmd != "Provision" {
 		return &StatusError{Status: StatusRemoteWipeRequested, Err: errors.New("remote wipe pending")}
 	}
-	if !s.opts.Policy.Enforce {
+	if k.spec.beforeProvision || !s.opts.Policy.Enforce {
 		return nil
 	}
 	switch {
@@ -109,6 +119,8 @@ func (s *Server) gate(k *call) *StatusError {
 		return &StatusError{Status: StatusDeviceNotProvisioned, Err: errors.New("device not provisioned")}
 	case k.req.PolicyKey != d.PolicyKey:
 		return &StatusError{Status: StatusInvalidPolicyKey, Err: errors.New("stale policy key")}
+	case d.PolicyGeneration != d.CurrentPolicyGeneration:
+		return &StatusError{Status: StatusPolicyRefresh, Err: errors.New("policy changed since the device provisioned")}
 	}
 	return nil
 }

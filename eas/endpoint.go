@@ -18,6 +18,7 @@ func (s *Server) Register(e *echo.Echo) {
 		e.OPTIONS(p, s.options)
 		e.POST(p, s.post)
 	}
+	s.registerAutodiscover(e)
 }
 
 // options answers the capability query a client sends before anything else

@@ -44,6 +44,10 @@ type Options struct {
 	Domain  string          // users' mail domain, for the primary SMTP address
 	Drain   <-chan struct{} // closed when the process shuts down
 	Version string          // easd's version, for logs and Autodiscover
+
+	// PublicURL is the base URL phones use, for Autodiscover; empty: taken
+	// from each request.
+	PublicURL string
 }
 
 // PolicyOptions configure provisioning.

@@ -16,9 +16,17 @@ CREATE TABLE devices (
     os_language       text NOT NULL DEFAULT '',
     phone_number      text NOT NULL DEFAULT '',
     mobile_operator   text NOT NULL DEFAULT '',
+    reported_user_agent text NOT NULL DEFAULT '',    -- UserAgent as the device reports it
     -- provisioning
     policy_key        bigint NOT NULL DEFAULT 0,     -- 0: not provisioned
     pending_policy_key bigint NOT NULL DEFAULT 0,    -- handed out in phase 1, confirmed in phase 2
+    -- generation of the policy each key was issued for; a key issued for an
+    -- older generation than the device's policy has now is stale (Status 143)
+    policy_generation  bigint NOT NULL DEFAULT 0,
+    pending_policy_generation bigint NOT NULL DEFAULT 0,
+    -- when the device last sent a recovery password (Settings DevicePassword);
+    -- the password itself is never stored
+    recovery_password_at timestamptz,
     -- allowed | blocked | quarantined
     access_state      text NOT NULL DEFAULT 'allowed'
                       CHECK (access_state IN ('allowed', 'blocked', 'quarantined')),

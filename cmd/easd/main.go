@@ -6,6 +6,8 @@
 //	easd migrate   apply database migrations and report the schema version
 //	easd ready     ask a running easd whether it is ready (healthchecks)
 //	easd wbxml     convert WBXML to XML and back (support, logs)
+//	easd device    list, block, allow, wipe, trace or remove devices
+//	easd probe     check a deployment as a phone would
 //	easd version   print the version
 //
 // Every subcommand accepts -h.
@@ -36,6 +38,8 @@ func commands() []command {
 		{"migrate", "apply database migrations and report the schema version", runMigrate},
 		{"wbxml", "convert WBXML to XML (decode) or back (encode) on stdin/stdout", runWBXML},
 		{"ready", "ask a running easd whether it is ready (for healthchecks)", runReady},
+		{"device", "list and administer devices: wipe, block, allow, remove, trace", runDevice},
+		{"probe", "check a deployment as a phone would, step by step with timings", runProbe},
 		{"version", "print the version", func(_ []string, stdout, _ io.Writer) int {
 			fmt.Fprintln(stdout, "easd", version)
 			return 0

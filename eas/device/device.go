@@ -42,13 +42,23 @@ type Device struct {
 	Info
 	PolicyKey        uint32
 	PendingPolicyKey uint32
-	Access           string
-	Wipe             string
-	WipeRequestedAt  *time.Time
-	WipeAckedAt      *time.Time
-	TraceUntil       *time.Time
-	FirstSeen        time.Time
-	LastSeen         time.Time
+	// PolicyID is the policy assigned to the device (0: the default one).
+	PolicyID int64
+	// PolicyGeneration is the generation of the policy PolicyKey was
+	// issued for, PendingPolicyGeneration that of PendingPolicyKey, and
+	// CurrentPolicyGeneration that of the device's policy now: when it
+	// differs from PolicyGeneration the policy changed since the device
+	// provisioned.
+	PolicyGeneration        int64
+	PendingPolicyGeneration int64
+	CurrentPolicyGeneration int64
+	Access                  string
+	Wipe                    string
+	WipeRequestedAt         *time.Time
+	WipeAckedAt             *time.Time
+	TraceUntil              *time.Time
+	FirstSeen               time.Time
+	LastSeen                time.Time
 }
 
 // Info is what Settings DeviceInformation reports (MS-ASCMD 2.2.3.45).
@@ -60,6 +70,7 @@ type Info struct {
 	OSLanguage     string
 	PhoneNumber    string
 	MobileOperator string
+	UserAgent      string // as the device describes itself, not the HTTP header
 }
 
 // Errors.
@@ -89,16 +100,23 @@ type Seen struct {
 }
 
 const columns = `d.id, d.user_id, u.login, d.device_id, d.device_type, d.user_agent, d.protocol_version,
-	d.model, d.imei, d.friendly_name, d.os, d.os_language, d.phone_number, d.mobile_operator,
-	d.policy_key, d.pending_policy_key, d.access_state, d.wipe_state, d.wipe_requested_at, d.wipe_acked_at,
+	d.model, d.imei, d.friendly_name, d.os, d.os_language, d.phone_number, d.mobile_operator, d.reported_user_agent,
+	d.policy_key, d.pending_policy_key, COALESCE(d.policy_id, 0), d.policy_generation, d.pending_policy_generation,
+	` + currentGeneration + `, d.access_state, d.wipe_state, d.wipe_requested_at, d.wipe_acked_at,
 	d.trace_until, d.first_seen, d.last_seen`
+
+// currentGeneration is the generation of the device's policy: the assigned
+// one, else the default (table policies, package policy). Reading it with
+// the device costs no extra round trip on every request.
+const currentGeneration = `COALESCE((SELECT p.generation FROM policies p
+	WHERE p.id = d.policy_id OR (d.policy_id IS NULL AND p.is_default) LIMIT 1), 0)`
 
 func scan(row pgx.Row) (*Device, error) {
 	var d Device
 	var pk, ppk int64
 	err := row.Scan(&d.ID, &d.UserID, &d.Login, &d.DeviceID, &d.DeviceType, &d.UserAgent, &d.ProtocolVersion,
-		&d.Model, &d.IMEI, &d.FriendlyName, &d.OS, &d.OSLanguage, &d.PhoneNumber, &d.MobileOperator,
-		&pk, &ppk, &d.Access, &d.Wipe, &d.WipeRequestedAt, &d.WipeAckedAt, &d.TraceUntil, &d.FirstSeen, &d.LastSeen)
+		&d.Model, &d.IMEI, &d.FriendlyName, &d.OS, &d.OSLanguage, &d.PhoneNumber, &d.MobileOperator, &d.Info.UserAgent,
+		&pk, &ppk, &d.PolicyID, &d.PolicyGeneration, &d.PendingPolicyGeneration, &d.CurrentPolicyGeneration, &d.Access, &d.Wipe, &d.WipeRequestedAt, &d.WipeAckedAt, &d.TraceUntil, &d.FirstSeen, &d.LastSeen)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, ErrNotFound
 	}
@@ -258,8 +276,8 @@ func (s *Store) Remove(ctx context.Context, login, deviceID string) error {
 // SetInfo stores Settings DeviceInformation.
 func (s *Store) SetInfo(ctx context.Context, id int64, in Info) error {
 	_, err := s.pool.Exec(ctx, `UPDATE devices SET model = $2, imei = $3, friendly_name = $4, os = $5,
-		os_language = $6, phone_number = $7, mobile_operator = $8 WHERE id = $1`,
-		id, in.Model, in.IMEI, in.FriendlyName, in.OS, in.OSLanguage, in.PhoneNumber, in.MobileOperator)
+		os_language = $6, phone_number = $7, mobile_operator = $8, reported_user_agent = $9 WHERE id = $1`,
+		id, in.Model, in.IMEI, in.FriendlyName, in.OS, in.OSLanguage, in.PhoneNumber, in.MobileOperator, in.UserAgent)
 	if err != nil {
 		return fmt.Errorf("device: info: %w", err)
 	}
@@ -275,16 +293,40 @@ func (s *Store) SetPendingPolicyKey(ctx context.Context, id int64, key uint32) e
 	return nil
 }
 
-// ConfirmPolicyKey makes the pending key the device's policy key when the
-// device acknowledges it (Provision phase 2). It reports whether key was
-// the pending one.
+// SetPendingPolicy records the key handed out in Provision phase 1 and
+// the generation of the policy sent with it. The device's current key stays
+// valid until the new one is confirmed.
+func (s *Store) SetPendingPolicy(ctx context.Context, id int64, key uint32, generation int64) error {
+	_, err := s.pool.Exec(ctx, `UPDATE devices SET pending_policy_key = $2, pending_policy_generation = $3
+		WHERE id = $1`, id, int64(key), generation)
+	if err != nil {
+		return fmt.Errorf("device: policy key: %w", err)
+	}
+	return nil
+}
+
+// ConfirmPolicyKey makes the pending key (and its policy generation) the
+// device's policy key when the device acknowledges it (Provision phase 2).
+// It reports whether key was the pending one.
 func (s *Store) ConfirmPolicyKey(ctx context.Context, id int64, key uint32) (bool, error) {
-	tag, err := s.pool.Exec(ctx, `UPDATE devices SET policy_key = pending_policy_key, pending_policy_key = 0
+	tag, err := s.pool.Exec(ctx, `UPDATE devices SET policy_key = pending_policy_key,
+		policy_generation = pending_policy_generation, pending_policy_key = 0, pending_policy_generation = 0
 		WHERE id = $1 AND pending_policy_key = $2 AND pending_policy_key <> 0`, id, int64(key))
 	if err != nil {
 		return false, fmt.Errorf("device: policy key: %w", err)
 	}
 	return tag.RowsAffected() == 1, nil
+}
+
+// RecordRecoveryPassword notes that the device sent a recovery password
+// (Settings DevicePassword). Only the time is kept: the password itself is
+// a secret easd has no use for.
+func (s *Store) RecordRecoveryPassword(ctx context.Context, id int64) error {
+	_, err := s.pool.Exec(ctx, `UPDATE devices SET recovery_password_at = now() WHERE id = $1`, id)
+	if err != nil {
+		return fmt.Errorf("device: recovery password: %w", err)
+	}
+	return nil
 }
 
 // SetTrace switches the protocol trace of a device on until the given time,

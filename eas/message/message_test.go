@@ -42,4 +42,57 @@ var allDocuments = []any{
 	&FolderUpdateResponse{Status: 1, SyncKey: "{k}3"},
 	&FolderDeleteRequest{SyncKey: "{k}3", ServerID: "9"},
 	&FolderDeleteResponse{Status: 1, SyncKey: "{k}4"},
+	&SyncRequest{Collections: &SyncCollections{Collection: []SyncCollection{
+		{SyncKey: "{s}1", CollectionID: "5", GetChanges: true, WindowSize: 25}}}},
+	&SyncResponse{Collections: &SyncResponseCollections{Collection: []SyncResponseCollection{
+		{SyncKey: "{s}2", CollectionID: "5", Status: 1, MoreAvailable: true, Commands: &SyncCommands{
+			Add: []SyncItem{{ServerID: "5:1"}}, Delete: []SyncItem{{ServerID: "5:0"}}}}}}},
+	&SyncResponse{Status: 4},
+	&PingRequest{HeartbeatInterval: 60, Folders: &PingFolders{Folder: []PingFolder{{ID: "5", Class: "Email"}}}},
+	&PingResponse{Status: 2, Folders: &PingChangedFolders{Folder: []string{"5"}}},
+	&PingResponse{Status: 5, HeartbeatInterval: 60},
+	&ProvisionRequest{
+		DeviceInformation: &DeviceInformation{Set: &DeviceInformationSet{Model: "Pixel", IMEI: "35", FriendlyName: "Phone",
+			OS: "Android 15", OSLanguage: "en", PhoneNumber: "+1", UserAgent: "UA", EnableOutboundSMS: true, MobileOperator: "Op"}},
+		Policies: &PoliciesRequest{Policy: PolicyRequest{PolicyType: PolicyTypeWBXML}}},
+	&ProvisionRequest{Policies: &PoliciesRequest{Policy: PolicyRequest{PolicyType: PolicyTypeWBXML, PolicyKey: "123", Status: 1}}},
+	&ProvisionRequest{RemoteWipe: &WipeAck{Status: 1}},
+	&ProvisionRequest{AccountOnlyRemoteWipe: &WipeAck{Status: 1}},
+	&ProvisionResponse{DeviceInformation: &DeviceInformationStatus{Status: 1}, Status: 1,
+		Policies: &PoliciesResponse{Policy: PolicyResponse{PolicyType: PolicyTypeWBXML, Status: 1, PolicyKey: 4242,
+			Data: &PolicyData{EASProvisionDoc: EASProvisionDoc{DevicePasswordEnabled: true, MinDevicePasswordLength: 6,
+				MaxAttachmentSize: "", AllowBluetooth: 2, MaxEmailBodyTruncationSize: -1,
+				UnapprovedInROMApplicationList: &AppNames{ApplicationName: []string{"game"}},
+				ApprovedApplicationList:        &AppHashes{Hash: []string{"abcd"}}}}}}},
+	&ProvisionResponse{Status: 1, RemoteWipe: true},
+	&ProvisionResponse{Status: 1, AccountOnlyRemoteWipe: true},
+	&ProvisionResponseXML{Status: 1, Policies: &PoliciesResponseXML{Policy: PolicyResponseXML{
+		PolicyType: PolicyTypeXML, Status: 1, PolicyKey: 7, Data: "<wap-provisioningdoc></wap-provisioningdoc>"}}},
+	&SettingsRequest{
+		RightsManagementInformation: &GetRequest{Get: true},
+		Oof:                         &OofRequest{Get: &OofGetRequest{BodyType: "Text"}},
+		DevicePassword:              &DevicePasswordRequest{Set: &DevicePasswordSet{Password: "secret"}},
+		DeviceInformation:           &DeviceInformation{Set: &DeviceInformationSet{Model: "iPhone"}},
+		UserInformation:             &GetRequest{Get: true}},
+	&SettingsRequest{Oof: &OofRequest{Set: &Oof{OofState: new(2), StartTime: "2025-01-01T00:00:00.000Z",
+		EndTime: "2025-01-02T00:00:00.000Z", OofMessage: []OofMessage{
+			{AppliesToInternal: true, Enabled: true, ReplyMessage: "away", BodyType: "Text"},
+			{AppliesToExternalUnknown: true}}}}},
+	&SettingsResponse{Status: 1,
+		RightsManagementInformation: &RightsManagementInformation{Status: 1, Get: &RightsManagementGet{Templates: &RightsManagementTemplates{}}},
+		Oof: &OofResponse{Status: 1, Get: &Oof{OofState: new(1), OofMessage: []OofMessage{
+			{AppliesToExternalKnown: true, Enabled: true, ReplyMessage: "<p>away</p>", BodyType: "HTML"}}}},
+		DevicePassword:    &SettingsStatus{Status: 1},
+		DeviceInformation: &SettingsStatus{Status: 1},
+		UserInformation: &UserInformationResponse{Status: 1, Get: &UserInformation{
+			Accounts: &Accounts{Account: []Account{{UserDisplayName: "alice", EmailAddresses: &EmailAddresses{
+				SmtpAddress: []string{"alice@example.test"}, PrimarySmtpAddress: "alice@example.test"}}}}}}},
+	&SettingsResponse{Status: 1, UserInformation: &UserInformationResponse{Status: 1, Get: &UserInformation{
+		EmailAddresses: &EmailAddresses{SmtpAddress: []string{"bob@example.test"}}}}},
+	&SendMailRequest{ClientID: "c1", AccountID: "a", SaveInSentItems: true, Mime: []byte("To: a@b\r\n\r\nhi")},
+	&SmartReplyRequest{ClientID: "c2", Source: &ComposeItem{FolderID: "5", ItemID: "5:7"}, SaveInSentItems: true, Mime: []byte("x")},
+	&SmartForwardRequest{ClientID: "c3", Source: &ComposeItem{LongID: "5:8", InstanceID: "2025-01-01T00:00:00.000Z"}, ReplaceMime: true, Mime: []byte("y")},
+	&SendMailResponse{Status: 120},
+	&SmartReplyResponse{Status: 150},
+	&SmartForwardResponse{Status: 119},
 }

@@ -78,6 +78,8 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, version strin
 		Domain:  cfg.MailDomain,
 		Drain:   srv.Draining(),
 		Version: version,
+
+		PublicURL: cfg.PublicURL,
 	}, cfg.MaxDevices)
 	easServer.Register(srv.Echo)
 	return &App{cfg: cfg, log: log, Pool: pool, HTTP: srv, EAS: easServer}, nil

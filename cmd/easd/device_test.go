@@ -1,0 +1,129 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/easd/easd/eas/device"
+	"github.com/easd/easd/internal/testenv"
+)
+
+func TestMain(m *testing.M) { testenv.Main(m) }
+
+// deviceCmdFor runs `easd device` against db as main would and returns
+// the exit code and output.
+func deviceCmdFor(db *testenv.PGDB) func(args ...string) (int, string, string) {
+	return func(args ...string) (int, string, string) {
+		var out, errb bytes.Buffer
+		code := runDevice(append(args, "--database-url", db.DSN), &out, &errb)
+		return code, out.String(), errb.String()
+	}
+}
+
+func TestDeviceCommand(t *testing.T) {
+	db := testenv.PG(t)
+	store := device.NewStore(db.Pool, 0)
+	ctx := context.Background()
+	for _, s := range []device.Seen{
+		{Login: "alice", DeviceID: "phone1", DeviceType: "iPhone", ProtocolVersion: "16.1"},
+		{Login: "alice", DeviceID: "phone2", DeviceType: "SAMSUNG", ProtocolVersion: "14.1"},
+		{Login: "bob", DeviceID: "tab1", DeviceType: "Outlook"},
+	} {
+		if _, err := store.Touch(ctx, s); err != nil {
+			t.Fatal(err)
+		}
+	}
+	dev := deviceCmdFor(db)
+	get := func(user, id string) *device.Device {
+		t.Helper()
+		d, err := store.Get(ctx, user, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return d
+	}
+
+	code, out, _ := dev("list")
+	if code != 0 || !strings.HasPrefix(out, "USER") || strings.Count(out, "\n") != 4 ||
+		!strings.Contains(out, "phone1") || !strings.Contains(out, "tab1") || !strings.Contains(out, "just now") {
+		t.Fatalf("list: %d\n%s", code, out)
+	}
+	code, out, _ = dev("list", "--user", "bob")
+	if code != 0 || strings.Count(out, "\n") != 2 || strings.Contains(out, "alice") {
+		t.Fatalf("list --user bob: %d\n%s", code, out)
+	}
+	code, out, _ = dev("show", "alice", "phone1")
+	for _, want := range []string{"Device:", "phone1", "iPhone", "16.1", "Access:", "allowed", "Trace:", "off"} {
+		if code != 0 || !strings.Contains(out, want) {
+			t.Fatalf("show lacks %q: %d\n%s", want, code, out)
+		}
+	}
+
+	// Each change reaches the registry and is confirmed in one line.
+	steps := []struct {
+		args  []string
+		check func(*device.Device) bool
+	}{
+		{[]string{"block", "alice", "phone1"}, func(d *device.Device) bool { return d.Access == device.Blocked }},
+		{[]string{"allow", "alice", "phone1"}, func(d *device.Device) bool { return d.Access == device.Allowed }},
+		{[]string{"account-wipe", "alice", "phone1"}, func(d *device.Device) bool { return d.Wipe == device.WipeAccountRequested }},
+		{[]string{"wipe", "alice", "phone1"}, func(d *device.Device) bool { return d.Wipe == device.WipeRequested && d.WipeRequestedAt != nil }},
+		{[]string{"trace", "alice", "phone1", "--for", "30m"}, func(d *device.Device) bool {
+			return d.Tracing() && time.Until(*d.TraceUntil) > 29*time.Minute && time.Until(*d.TraceUntil) <= 30*time.Minute
+		}},
+		{[]string{"trace", "--off", "alice", "phone1"}, func(d *device.Device) bool { return !d.Tracing() && d.TraceUntil == nil }},
+		{[]string{"trace", "alice", "phone1"}, func(d *device.Device) bool { return time.Until(*d.TraceUntil) > 59*time.Minute }},
+	}
+	for _, s := range steps {
+		code, out, errOut := dev(s.args...)
+		if code != 0 || strings.Count(out, "\n") != 1 || errOut != "" {
+			t.Fatalf("%v: %d %q %q", s.args, code, out, errOut)
+		}
+		if d := get("alice", "phone1"); !s.check(d) {
+			t.Fatalf("%v: registry has %+v", s.args, d)
+		}
+	}
+	if code, out, _ := dev("show", "alice", "phone1"); code != 0 || !strings.Contains(out, "requested") || !strings.Contains(out, "until") {
+		t.Fatalf("show after changes:\n%s", out)
+	}
+	if code, _, _ := dev("remove", "alice", "phone2"); code != 0 {
+		t.Fatalf("remove: %d", code)
+	}
+	if _, err := store.Get(ctx, "alice", "phone2"); !errors.Is(err, device.ErrNotFound) {
+		t.Fatalf("after remove: %v", err)
+	}
+
+	// An unknown device: exit 1, one line naming it.
+	for _, action := range []string{"show", "wipe", "block", "remove", "trace"} {
+		code, _, errOut := dev(action, "alice", "phone2")
+		if code != 1 || strings.Count(errOut, "\n") != 1 || !strings.Contains(errOut, `"phone2"`) {
+			t.Errorf("%s of a removed device: %d %q", action, code, errOut)
+		}
+	}
+
+	// Usage errors: exit 2, one line.
+	for _, args := range [][]string{
+		{"show", "alice"}, {"list", "extra"}, {"frobnicate"}, {"trace", "alice", "phone1", "--for", "-1h"},
+		{"list", "--no-such-flag"},
+	} {
+		code, _, errOut := dev(args...)
+		if code != exitUsage || strings.Count(errOut, "\n") != 1 {
+			t.Errorf("%v: %d %q", args, code, errOut)
+		}
+	}
+
+	// The database may come from the environment, as for easd migrate.
+	t.Setenv("EASD_DATABASE_URL", db.DSN)
+	var out2, err2 bytes.Buffer
+	if code := runDevice([]string{"list", "--user", "alice"}, &out2, &err2); code != 0 || !strings.Contains(out2.String(), "phone1") {
+		t.Fatalf("database from the environment: %d %s %s", code, out2.String(), err2.String())
+	}
+	t.Setenv("EASD_DATABASE_URL", "")
+	if code := runDevice([]string{"list"}, &out2, &err2); code != exitUsage || !strings.Contains(err2.String(), "EASD_DATABASE_URL") {
+		t.Fatalf("no database: %d %s", code, err2.String())
+	}
+}

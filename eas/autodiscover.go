@@ -1,0 +1,295 @@
+package eas
+
+import (
+	"encoding/xml"
+	"errors"
+	"hash/fnv"
+	"io"
+	"net/http"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/easd/easd/internal/httpserver"
+)
+
+// Autodiscover tells a client which URL to sync with, given only an e-mail
+// address. Two forms are served:
+//
+//   - POX (MS-ASCMD 2.2.1.1, MS-OXDSCLI): POST /autodiscover/autodiscover.xml
+//     with an XML request naming the address and the response schema the
+//     client understands. Authenticated like every EAS command. Only the
+//     mobilesync schema has an answer; Outlook's outlook schema describes
+//     MAPI/RPC/EWS endpoints that easd does not have, so it gets the
+//     documented error 601 ("unable to provide configuration information of
+//     the requested type"), after which Outlook falls back to its other
+//     account types instead of retrying. Request errors are answered, as
+//     Exchange does, with HTTP 200 and an error document (600 Invalid
+//     Request): clients parse that body, not the status code.
+//   - JSON v2: GET /autodiscover/autodiscover.json?Email=..&Protocol=ActiveSync
+//     (or .../autodiscover.json/v1.0/{email}?Protocol=...). Exchange answers
+//     it without authentication: it only points at an endpoint, which then
+//     asks for credentials itself, and clients call it before they have
+//     any. easd does the same; the answer is the same for every address.
+//
+// The URL handed out is Options.PublicURL when configured, else derived
+// from the request (see publicBaseURL).
+
+// Autodiscover XML namespaces.
+const (
+	adResponseNS          = "http://schemas.microsoft.com/exchange/autodiscover/responseschema/2006"
+	adMobileSyncSchema    = "http://schemas.microsoft.com/exchange/autodiscover/mobilesync/responseschema/2006"
+	adOutlookSchema       = "http://schemas.microsoft.com/exchange/autodiscover/outlook/responseschema/2006a"
+	adMaxRequestBytes     = 64 << 10 // real requests are a few hundred bytes
+	adErrInvalidRequest   = 600
+	adErrSchemaNotOffered = 601
+)
+
+// autodiscoverPaths are the spellings clients use. Exchange (IIS) matches
+// paths case-insensitively; Outlook and iOS use the capitalised forms,
+// Android clients mostly the lower-case one.
+var autodiscoverPaths = []string{"/autodiscover/autodiscover", "/Autodiscover/Autodiscover", "/AutoDiscover/AutoDiscover"}
+
+// registerAutodiscover adds the Autodiscover routes to e.
+func (s *Server) registerAutodiscover(e *echo.Echo) {
+	for _, p := range autodiscoverPaths {
+		// GET is not part of the POX protocol, but browsers and monitoring
+		// checks send it: it is authenticated and answered with error 600,
+		// as Exchange does, which shows the endpoint is reachable.
+		e.POST(p+".xml", s.autodiscoverXML)
+		e.GET(p+".xml", s.autodiscoverXML)
+		e.GET(p+".json", s.autodiscoverJSON)
+		e.GET(p+".json/v1.0/:email", s.autodiscoverJSON)
+	}
+}
+
+// adRequest is the POX request; namespaces are not checked because
+// clients disagree on them (mobilesync and outlook request schemas).
+type adRequest struct {
+	XMLName xml.Name `xml:"Autodiscover"`
+	Request struct {
+		EMailAddress             string `xml:"EMailAddress"`
+		AcceptableResponseSchema string `xml:"AcceptableResponseSchema"`
+	} `xml:"Request"`
+}
+
+// adDocument is the root of every POX response. Exactly one of the
+// response kinds is set.
+type adDocument struct {
+	XMLName    xml.Name            `xml:"http://schemas.microsoft.com/exchange/autodiscover/responseschema/2006 Autodiscover"`
+	MobileSync *adMobileSyncResult `xml:"http://schemas.microsoft.com/exchange/autodiscover/mobilesync/responseschema/2006 Response,omitempty"`
+	Error      *adErrorResponse    `xml:"Response,omitempty"`
+}
+
+// adMobileSyncResult is the mobilesync answer (MS-ASCMD 2.2.3.153.2).
+type adMobileSyncResult struct {
+	Culture string `xml:"Culture"`
+	User    struct {
+		DisplayName  string `xml:"DisplayName"`
+		EMailAddress string `xml:"EMailAddress"`
+	} `xml:"User"`
+	Action struct {
+		Settings struct {
+			Server []adServer `xml:"Server"`
+		} `xml:"Settings"`
+	} `xml:"Action"`
+}
+
+type adServer struct {
+	Type string `xml:"Type"`
+	URL  string `xml:"Url"`
+	Name string `xml:"Name"`
+}
+
+// adErrorResponse is the schema-independent error answer (MS-ASCMD
+// 2.2.3.63, MS-OXDSCLI 2.2.4.1.1.3).
+type adErrorResponse struct {
+	Error struct {
+		Time      string `xml:"Time,attr"`
+		ID        uint32 `xml:"Id,attr"`
+		ErrorCode int    `xml:"ErrorCode"`
+		Message   string `xml:"Message"`
+		DebugData string `xml:"DebugData"`
+	} `xml:"Error"`
+}
+
+// adServerID identifies this host in error answers, as Exchange's Id
+// attribute does (a hash of the server name), so an administrator can
+// tell which instance behind a load balancer answered.
+var adServerID = func() uint32 {
+	name, _ := os.Hostname()
+	h := fnv.New32a()
+	h.Write([]byte(name))
+	return h.Sum32()
+}()
+
+// autodiscoverXML answers the POX request.
+func (s *Server) autodiscoverXML(c echo.Context) error {
+	ri := httpserver.Info(c)
+	ri.Cmd = "Autodiscover"
+	creds, err := s.opts.Auth.Authenticate(c.Request().Context(), c.Request(), c.RealIP())
+	ri.User = creds.Login
+	if err != nil {
+		return refuseAuth(c, ri, err)
+	}
+
+	var req adRequest
+	body, err := io.ReadAll(io.LimitReader(c.Request().Body, adMaxRequestBytes+1))
+	switch {
+	case httpserver.IsBodyTooLarge(err) || len(body) > adMaxRequestBytes:
+		return adError(c, ri, adErrInvalidRequest, "Invalid Request", "request too large")
+	case err != nil:
+		return err
+	}
+	if err := xml.Unmarshal(body, &req); err != nil {
+		return adError(c, ri, adErrInvalidRequest, "Invalid Request", "malformed XML: "+err.Error())
+	}
+	schema := strings.TrimSpace(req.Request.AcceptableResponseSchema)
+	email := strings.TrimSpace(req.Request.EMailAddress)
+	switch {
+	// The schema is required by the spec, but a client that leaves it out
+	// and posts to an EAS server can only want the mobilesync answer.
+	case schema == "" || strings.EqualFold(schema, adMobileSyncSchema):
+	case strings.EqualFold(schema, adOutlookSchema):
+		return adError(c, ri, adErrSchemaNotOffered, "Provider is not available", "easd serves Exchange ActiveSync only; configure Outlook with the mobilesync (Exchange ActiveSync) account type")
+	default:
+		return adError(c, ri, adErrSchemaNotOffered, "Provider is not available", "unsupported AcceptableResponseSchema "+schema)
+	}
+	if email == "" {
+		return adError(c, ri, adErrInvalidRequest, "Invalid Request", "no EMailAddress")
+	}
+
+	url := s.publicBaseURL(c.Request()) + Path
+	res := &adMobileSyncResult{Culture: "en:us"}
+	// easd has no directory to look a display name up in; the address is
+	// what the phone shows and what the user typed.
+	res.User.DisplayName = email
+	res.User.EMailAddress = email
+	res.Action.Settings.Server = []adServer{{Type: "MobileSync", URL: url, Name: url}}
+	return writeAutodiscover(c, &adDocument{MobileSync: res})
+}
+
+// adError answers a POX request with an Autodiscover error document.
+func adError(c echo.Context, ri *httpserver.RequestInfo, code int, msg, debug string) error {
+	ri.Note = debug
+	e := &adErrorResponse{}
+	e.Error.Time = time.Now().Format("15:04:05.0000000")
+	e.Error.ID = adServerID
+	e.Error.ErrorCode = code
+	e.Error.Message = msg
+	return writeAutodiscover(c, &adDocument{Error: e})
+}
+
+func writeAutodiscover(c echo.Context, doc *adDocument) error {
+	b, err := xml.MarshalIndent(doc, "", "  ")
+	if err != nil {
+		return err
+	}
+	h := c.Response().Header()
+	// Answers depend on the credentials: no shared cache may keep them.
+	h.Set("Cache-Control", "private")
+	return c.Blob(http.StatusOK, "text/xml; charset=utf-8", append([]byte(xml.Header), b...))
+}
+
+// refuseAuth answers a failed authentication as the EAS endpoint does: 401
+// with a Basic challenge, 503 while throttled or the mail server is down.
+func refuseAuth(c echo.Context, ri *httpserver.RequestInfo, err error) error {
+	h := c.Response().Header()
+	switch {
+	case errors.Is(err, ErrNoCredentials), errors.Is(err, ErrBadCredentials):
+		ri.Note = err.Error()
+		h.Set("WWW-Authenticate", `Basic realm="easd"`)
+		return c.NoContent(http.StatusUnauthorized)
+	case errors.Is(err, ErrThrottled):
+		ri.Note = err.Error()
+		h.Set("Retry-After", "60")
+		return c.NoContent(http.StatusServiceUnavailable)
+	default:
+		ri.Note = "mail server unavailable: " + err.Error()
+		h.Set("Retry-After", "30")
+		return c.NoContent(http.StatusServiceUnavailable)
+	}
+}
+
+// adJSONResult and adJSONError are the Autodiscover v2 answers, spelled as
+// Exchange Online spells them.
+type adJSONResult struct {
+	Protocol string `json:"Protocol"`
+	URL      string `json:"Url"`
+}
+
+type adJSONError struct {
+	ErrorCode    string `json:"ErrorCode"`
+	ErrorMessage string `json:"ErrorMessage"`
+}
+
+// autodiscoverJSON answers Autodiscover v2. Besides ActiveSync it offers
+// AutodiscoverV1, the POX endpoint, which Outlook asks for to find it.
+func (s *Server) autodiscoverJSON(c echo.Context) error {
+	ri := httpserver.Info(c)
+	ri.Cmd = "Autodiscover"
+	q := c.Request().URL.Query()
+	protocol := queryFold(q, "Protocol")
+	base := s.publicBaseURL(c.Request())
+	c.Response().Header().Set("Cache-Control", "private")
+	switch {
+	case strings.EqualFold(protocol, "ActiveSync"):
+		return c.JSON(http.StatusOK, adJSONResult{Protocol: "ActiveSync", URL: base + Path})
+	case strings.EqualFold(protocol, "AutodiscoverV1"):
+		return c.JSON(http.StatusOK, adJSONResult{Protocol: "AutodiscoverV1", URL: base + "/Autodiscover/Autodiscover.xml"})
+	case protocol == "":
+		ri.Note = "no Protocol parameter"
+		return c.JSON(http.StatusBadRequest, adJSONError{ErrorCode: "MandatoryParameterMissing",
+			ErrorMessage: "A valid value must be provided for the query parameter 'Protocol'."})
+	default:
+		ri.Note = "unsupported protocol " + protocol
+		return c.JSON(http.StatusBadRequest, adJSONError{ErrorCode: "InvalidProtocol",
+			ErrorMessage: "The given protocol value '" + protocol + "' is invalid. Supported values are 'ActiveSync,AutodiscoverV1'."})
+	}
+}
+
+// queryFold returns the first value of the query parameter named name in
+// any letter case: clients send both "Protocol" and "protocol".
+func queryFold(q map[string][]string, name string) string {
+	if v := q[name]; len(v) > 0 {
+		return strings.TrimSpace(v[0])
+	}
+	for k, v := range q {
+		if strings.EqualFold(k, name) && len(v) > 0 {
+			return strings.TrimSpace(v[0])
+		}
+	}
+	return ""
+}
+
+// publicBaseURL is the scheme and host phones reach easd at, without a
+// trailing slash: Options.PublicURL when set, else what the request shows.
+// Behind a proxy the proxy's X-Forwarded-Proto and X-Forwarded-Host win
+// over the connection's own. Trusting them is harmless here: the URL is
+// only reflected to the client that sent them, in an uncached answer.
+func (s *Server) publicBaseURL(r *http.Request) string {
+	if s.opts.PublicURL != "" {
+		return strings.TrimRight(s.opts.PublicURL, "/")
+	}
+	scheme := "http"
+	if r.TLS != nil {
+		scheme = "https"
+	}
+	if p := firstHeaderValue(r, "X-Forwarded-Proto"); p == "http" || p == "https" {
+		scheme = p
+	}
+	host := r.Host
+	if h := firstHeaderValue(r, "X-Forwarded-Host"); h != "" {
+		host = h
+	}
+	return scheme + "://" + host
+}
+
+// firstHeaderValue is the first entry of a comma-separated header that
+// each proxy on the way may have appended to.
+func firstHeaderValue(r *http.Request, name string) string {
+	v, _, _ := strings.Cut(r.Header.Get(name), ",")
+	return strings.ToLower(strings.TrimSpace(v))
+}

@@ -1,0 +1,23 @@
+package client
+
+import (
+	"context"
+
+	"github.com/easd/easd/eas/message"
+)
+
+// SyncFolder asks for the changes of one collection since key ("0": start
+// a new partnership, which returns only a key). windowSize 0 leaves the
+// server's default.
+func (c *Client) SyncFolder(ctx context.Context, collectionID, key string, windowSize int) (*message.SyncResponse, error) {
+	col := message.SyncCollection{SyncKey: key, CollectionID: collectionID, WindowSize: windowSize}
+	// GetChanges with key 0 is an error for some servers (MS-ASCMD
+	// 2.2.3.84): the first Sync only creates the state.
+	col.GetChanges = key != "0"
+	req := &message.SyncRequest{Collections: &message.SyncCollections{Collection: []message.SyncCollection{col}}}
+	var resp message.SyncResponse
+	if err := c.Do(ctx, "Sync", req, &resp); err != nil {
+		return nil, err
+	}
+	return &resp, nil
+}
