@@ -131,17 +131,20 @@ func scan(row pgx.Row) (*Device, error) {
 // on first contact and refreshing type, agent, version and last-seen (at
 // most once a minute, so busy phones do not write on every request).
 func (s *Store) Touch(ctx context.Context, seen Seen) (*Device, error) {
+	// The common case, a known device seen recently, is one read without
+	// a transaction or lock.
+	if d, err := s.Get(ctx, seen.Login, seen.DeviceID); err == nil && d.unchanged(seen) {
+		return d, nil
+	}
 	tx, err := s.pool.Begin(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("device: %w", err)
 	}
 	defer tx.Rollback(ctx)
 
-	var userID int64
-	err = tx.QueryRow(ctx, `INSERT INTO users (login) VALUES ($1)
-		ON CONFLICT (login) DO UPDATE SET login = EXCLUDED.login RETURNING id`, seen.Login).Scan(&userID)
+	userID, err := userID(ctx, tx, seen.Login)
 	if err != nil {
-		return nil, fmt.Errorf("device: user: %w", err)
+		return nil, err
 	}
 	d, err := scan(tx.QueryRow(ctx, `SELECT `+columns+` FROM devices d JOIN users u ON u.id = d.user_id
 		WHERE d.user_id = $1 AND d.device_id = $2`, userID, seen.DeviceID))
@@ -168,9 +171,7 @@ func (s *Store) Touch(ctx context.Context, seen Seen) (*Device, error) {
 		}
 	case err != nil:
 		return nil, err
-	case d.DeviceType == seen.DeviceType && d.UserAgent == seen.UserAgent &&
-		(seen.ProtocolVersion == "" || d.ProtocolVersion == seen.ProtocolVersion) &&
-		time.Since(d.LastSeen) < time.Minute:
+	case d.unchanged(seen):
 		return d, tx.Commit(ctx)
 	default:
 		_, err = tx.Exec(ctx, `UPDATE devices SET device_type = $2, user_agent = $3,
@@ -343,4 +344,36 @@ func (s *Store) SetTrace(ctx context.Context, login, deviceID string, until time
 // Tracing reports whether the device's protocol trace is on.
 func (d *Device) Tracing() bool {
 	return d.TraceUntil != nil && time.Now().Before(*d.TraceUntil)
+}
+
+// unchanged reports whether a request from the device tells nothing new
+// and last-seen is fresh enough not to be rewritten.
+func (d *Device) unchanged(seen Seen) bool {
+	return d.DeviceType == seen.DeviceType && d.UserAgent == seen.UserAgent &&
+		(seen.ProtocolVersion == "" || d.ProtocolVersion == seen.ProtocolVersion) &&
+		time.Since(d.LastSeen) < time.Minute
+}
+
+// userID returns the id of login, creating the user on first contact.
+// Read first: most requests come from known users, and an upsert would
+// lock and rewrite their row every time. Each statement sees rows other
+// transactions committed before it, so the final read finds a user that a
+// concurrent request inserted.
+func userID(ctx context.Context, tx pgx.Tx, login string) (int64, error) {
+	var id int64
+	err := tx.QueryRow(ctx, `SELECT id FROM users WHERE login = $1`, login).Scan(&id)
+	if err == nil {
+		return id, nil
+	}
+	if !errors.Is(err, pgx.ErrNoRows) {
+		return 0, fmt.Errorf("device: user: %w", err)
+	}
+	err = tx.QueryRow(ctx, `INSERT INTO users (login) VALUES ($1) ON CONFLICT (login) DO NOTHING RETURNING id`, login).Scan(&id)
+	if errors.Is(err, pgx.ErrNoRows) {
+		err = tx.QueryRow(ctx, `SELECT id FROM users WHERE login = $1`, login).Scan(&id)
+	}
+	if err != nil {
+		return 0, fmt.Errorf("device: user: %w", err)
+	}
+	return id, nil
 }

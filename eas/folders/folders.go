@@ -83,6 +83,13 @@ func list(ctx context.Context, q querier, userID int64) ([]Folder, error) {
 // server lists now, adds the PIM folders and the Outbox when missing, and
 // returns the result. Concurrent calls for one user are serialised.
 func (s *Store) Reconcile(ctx context.Context, userID int64, mailboxes []model.Mailbox) ([]Folder, error) {
+	// Almost always nothing changed: check without locking, so the devices
+	// of one user do not queue behind each other on every FolderSync.
+	if old, err := list(ctx, s.pool, userID); err == nil {
+		if r := reconcile(old, mailboxes, 1<<62); len(r.deleted) == 0 && sameFolders(old, r.folders) {
+			return r.folders, nil
+		}
+	}
 	tx, err := s.pool.Begin(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("folders: %w", err)
@@ -240,4 +247,21 @@ func reconcile(old []Folder, mailboxes []model.Mailbox, next int64) reconciled {
 		}
 	}
 	return reconciled{folders: out, deleted: deleted, next: next}
+}
+
+// sameFolders reports whether a and b hold the same folders, in any order.
+func sameFolders(a, b []Folder) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	byID := make(map[string]Folder, len(a))
+	for _, f := range a {
+		byID[f.ServerID] = f
+	}
+	for _, f := range b {
+		if byID[f.ServerID] != f {
+			return false
+		}
+	}
+	return true
 }
