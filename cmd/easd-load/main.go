@@ -1,0 +1,200 @@
+// Command easd-load simulates a fleet of EAS devices against a running
+// server and reports request latencies per command. It speaks to the server
+// over HTTP only, with the project's EAS client, so it measures what phones
+// would see. Point it at `easd dev` (users demo and alice) or at a test
+// deployment; it sends traffic only to the URL it is given.
+//
+//	easd-load -url http://127.0.0.1:8080 -users demo,alice -devices 100
+//
+// Each device provisions (both phases), runs an initial FolderSync and then
+// -rounds incremental FolderSyncs. Passwords default to the user names (as
+// in dev mode); set EASD_LOAD_PASSWORD to use one password for all users.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/easd/easd/eas/client"
+)
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+type options struct {
+	url      string
+	users    []string
+	devices  int
+	rounds   int
+	version  string
+	timeout  time.Duration
+	password string
+}
+
+func run(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("easd-load", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	url := fs.String("url", "http://127.0.0.1:8080", "base URL of the EAS server")
+	users := fs.String("users", "demo,alice", "comma-separated users; devices are spread over them")
+	devices := fs.Int("devices", 100, "number of simulated devices, all running at once")
+	rounds := fs.Int("rounds", 5, "incremental FolderSyncs per device after the initial one")
+	version := fs.String("version", "16.1", "EAS protocol version the devices speak")
+	timeout := fs.Duration("timeout", 5*time.Minute, "give up after this long")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	o := options{url: *url, users: strings.Split(*users, ","), devices: *devices, rounds: *rounds,
+		version: *version, timeout: *timeout, password: os.Getenv("EASD_LOAD_PASSWORD")}
+	if o.devices < 1 || len(o.users) == 0 || o.users[0] == "" {
+		fmt.Fprintln(stderr, "easd-load: need at least one user and one device")
+		return 2
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), o.timeout)
+	defer cancel()
+	rep, err := fleet(ctx, o)
+	rep.print(stdout, o)
+	if err != nil {
+		fmt.Fprintln(stderr, "easd-load:", err)
+		return 1
+	}
+	return 0
+}
+
+// report collects latencies per command.
+type report struct {
+	mu      sync.Mutex
+	samples map[string][]time.Duration
+	errors  map[string]int
+	wall    time.Duration
+}
+
+func (r *report) add(cmd string, d time.Duration, err error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if err != nil {
+		r.errors[cmd]++
+		return
+	}
+	r.samples[cmd] = append(r.samples[cmd], d)
+}
+
+// timed runs one request and records its latency.
+func (r *report) timed(cmd string, f func() error) error {
+	t0 := time.Now()
+	err := f()
+	r.add(cmd, time.Since(t0), err)
+	if err != nil {
+		return fmt.Errorf("%s: %w", cmd, err)
+	}
+	return nil
+}
+
+// fleet runs o.devices devices at once: a start barrier makes them hit the
+// server together, as a fleet coming back online does.
+func fleet(ctx context.Context, o options) (*report, error) {
+	rep := &report{samples: map[string][]time.Duration{}, errors: map[string]int{}}
+	start := make(chan struct{})
+	errc := make(chan error, o.devices)
+	var wg sync.WaitGroup
+	for i := 0; i < o.devices; i++ {
+		user := o.users[i%len(o.users)]
+		pw := o.password
+		if pw == "" {
+			pw = user
+		}
+		c := &client.Client{BaseURL: o.url, User: user, Password: pw, Version: o.version,
+			DeviceID: fmt.Sprintf("load%05d", i), DeviceType: "LoadTest", UserAgent: "easd-load/1"}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			<-start
+			errc <- device(ctx, c, o.rounds, rep)
+		}()
+	}
+	t0 := time.Now()
+	close(start)
+	wg.Wait()
+	rep.wall = time.Since(t0)
+	close(errc)
+	var errs []error
+	for err := range errc {
+		if err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if len(errs) > 0 {
+		return rep, fmt.Errorf("%d of %d devices failed; first: %w", len(errs), o.devices, errs[0])
+	}
+	return rep, nil
+}
+
+// device is one phone's session: provision, initial FolderSync, then
+// incremental ones.
+func device(ctx context.Context, c *client.Client, rounds int, rep *report) error {
+	if err := rep.timed("Provision", func() error { return c.Provision(ctx) }); err != nil {
+		return err
+	}
+	key := "0"
+	for i := 0; i <= rounds; i++ {
+		name := "FolderSync (initial)"
+		if i > 0 {
+			name = "FolderSync (incremental)"
+		}
+		err := rep.timed(name, func() error {
+			r, err := c.FolderSync(ctx, key)
+			if err != nil {
+				return err
+			}
+			if r.Status != 1 {
+				return fmt.Errorf("status %d", r.Status)
+			}
+			key = r.SyncKey
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (r *report) print(w io.Writer, o options) {
+	fmt.Fprintf(w, "easd-load: %d devices over %d users, protocol %s, %s\n", o.devices, len(o.users), o.version, o.url)
+	fmt.Fprintf(w, "wall time %v\n\n", r.wall.Round(time.Millisecond))
+	fmt.Fprintf(w, "%-26s %7s %9s %9s %9s %9s %7s\n", "command", "count", "median", "p90", "p99", "max", "errors")
+	names := make([]string, 0, len(r.samples))
+	for k := range r.samples {
+		names = append(names, k)
+	}
+	for k := range r.errors {
+		if _, ok := r.samples[k]; !ok {
+			names = append(names, k)
+		}
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		s := r.samples[name]
+		sort.Slice(s, func(i, j int) bool { return s[i] < s[j] })
+		fmt.Fprintf(w, "%-26s %7d %9s %9s %9s %9s %7d\n", name, len(s),
+			pct(s, 0.50), pct(s, 0.90), pct(s, 0.99), pct(s, 1), r.errors[name])
+	}
+}
+
+// pct is the q-quantile of sorted samples (nearest rank).
+func pct(sorted []time.Duration, q float64) string {
+	if len(sorted) == 0 {
+		return "-"
+	}
+	i := int(q*float64(len(sorted))+0.5) - 1
+	i = max(0, min(i, len(sorted)-1))
+	return sorted[i].Round(100 * time.Microsecond).String()
+}
+
