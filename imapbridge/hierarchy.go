@@ -9,24 +9,11 @@ import (
 	"github.com/easd/easd/eas/model"
 )
 
-// Store is the mail store easd's protocol side talks to: each call opens
-// an IMAP session with the caller's credentials.
+// Store is the mail store easd's protocol side talks to: each call runs in
+// an IMAP session of the caller (see session).
 type Store struct {
 	Dialer *Dialer
-}
-
-// session runs fn in a logged-in IMAP session and logs out after.
-func (s *Store) session(ctx context.Context, login, password string, fn func(*imapclient.Client) error) error {
-	c, err := s.Dialer.Login(ctx, login, password)
-	if err != nil {
-		return err
-	}
-	defer c.Close()
-	if err := fn(c); err != nil {
-		return err
-	}
-	_ = c.Logout().Wait()
-	return nil
+	pool   connPool
 }
 
 // Mailboxes lists the user's mailboxes with their EAS folder types.
