@@ -114,3 +114,15 @@ func TestBadInput(t *testing.T) {
 		}
 	}
 }
+
+// A 12.1 client gets command statuses in the body like a 16.1 client: a
+// stale FolderSync key is Status 9, not an HTTP error.
+func TestCommandStatusOldVersion(t *testing.T) {
+	env := easdtest.Start(t, noPolicy)
+	c := env.Client("alice", "old")
+	c.Version = "12.1"
+	r, err := c.FolderSync(context.Background(), "{nope}3")
+	if err != nil || r.Status != 9 {
+		t.Fatalf("stale key on 12.1: %+v %v", r, err)
+	}
+}

@@ -114,16 +114,18 @@ func (k *call) respondEmpty() error {
 	return k.c.NoContent(http.StatusOK)
 }
 
-// fail answers with a global or command status: <Root><Status>N</Status>
-// </Root> from 14.0 on, the HTTP code before (or when the command has no
-// root element to carry it).
+// fail answers with a status in <Root><Status>N</Status></Root>. Command
+// statuses (below 100) travel that way in every version; global statuses
+// (101 and up) do from 14.0 on, and become the matching HTTP code before
+// (or when the command has no root element to carry them).
 func (k *call) fail(se *StatusError) error {
 	ri := httpserver.Info(k.c)
 	ri.EASStatus = int(se.Status)
 	if se.Err != nil {
 		ri.Note = se.Err.Error()
 	}
-	if k.version >= 140 && k.spec != nil && k.spec.root != "" {
+	inBody := se.Status < 100 || k.version >= 140
+	if inBody && k.spec != nil && k.spec.root != "" {
 		root := wbxml.MustTag(k.spec.root)
 		if status, ok := wbxml.LookupTag(root.Namespace(), "Status"); ok {
 			var buf bytes.Buffer

@@ -69,7 +69,7 @@ func (k *call) beginFolderOp(key string) (*folderOp, error) {
 func (op *folderOp) refresh() error {
 	list, delim, err := op.k.hierarchy()
 	if err != nil {
-		return err
+		return mailServerDown(err, folderServerError)
 	}
 	op.list, op.delim = list, delim
 	_, op.byID = hierarchyItems(list)

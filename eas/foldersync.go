@@ -35,7 +35,7 @@ func folderSync(k *call) error {
 	}
 	list, _, err := k.hierarchy()
 	if err != nil {
-		return err
+		return mailServerDown(err, folderSyncServerError)
 	}
 	tx, err := k.s.sync.Begin(k.ctx(), k.dev.ID, syncstate.HierarchyID, req.SyncKey)
 	if err != nil {
@@ -126,6 +126,17 @@ func parentsFirst(ids []string, byID map[string]folders.Folder) []string {
 func (k *call) syncStateErr(err error, busy Status) error {
 	if errors.Is(err, syncstate.ErrBusy) {
 		return &StatusError{Status: busy, Err: err}
+	}
+	return err
+}
+
+// mailServerDown turns "mail server unreachable" into the command's own
+// retryable status: clients know "server error, try again" for FolderSync
+// and the folder commands better than the global 114.
+func mailServerDown(err error, retry Status) error {
+	var se *StatusError
+	if errors.As(err, &se) && se.Status == StatusMailboxServerOffline {
+		return &StatusError{Status: retry, Err: se.Err}
 	}
 	return err
 }

@@ -1,0 +1,90 @@
+package eas_test
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/easd/easd/eas/client"
+	"github.com/easd/easd/internal/easdtest"
+	"github.com/easd/easd/internal/testenv"
+)
+
+// With the mail server down, FolderSync answers its retryable status 6,
+// /readyz says not ready, and nothing is lost:
+// once the server is back the client continues with its key.
+func TestIMAPOutage(t *testing.T) {
+	env := easdtest.Start(t, noPolicy)
+	ctx := context.Background()
+	c := env.Client("alice", "dev1")
+	first, err := c.FolderSync(ctx, "0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := env.IMAP.Stop(); err != nil {
+		t.Fatal(err)
+	}
+	r, err := c.FolderSync(ctx, first.SyncKey)
+	if err != nil || r.Status != 6 {
+		t.Fatalf("16.1 with IMAP down: %+v %v", r, err)
+	}
+	// FolderSync's own status 6 is in the body for older versions too.
+	old := env.Client("alice", "dev1")
+	old.Version = "12.1"
+	if r, err := old.FolderSync(ctx, first.SyncKey); err != nil || r.Status != 6 {
+		t.Fatalf("12.1 with IMAP down: %+v %v", r, err)
+	}
+	resp, err := http.Get(env.URL + "/readyz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 503 || !strings.Contains(string(body), "imap") {
+		t.Fatalf("readyz: %d %s", resp.StatusCode, body)
+	}
+
+	if err := env.IMAP.Restart(ctx); err != nil {
+		t.Fatal(err)
+	}
+	r, err = c.FolderSync(ctx, first.SyncKey)
+	if err != nil || r.Status != 1 || r.Changes.Count != 0 {
+		t.Fatalf("after the outage: %+v %v", r, err)
+	}
+	if !strings.Contains(env.Logs(), `"eas_status":6`) {
+		t.Error("the failed FolderSync was not logged with its status")
+	}
+}
+
+// A PostgreSQL restart between requests costs nothing but a reconnect:
+// the next request works with the key from before.
+func TestPostgresRestart(t *testing.T) {
+	env := easdtest.Start(t, noPolicy)
+	ctx := context.Background()
+	c := env.Client("alice", "dev1")
+	first, err := c.FolderSync(ctx, "0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := testenv.PGCluster(t).Restart(ctx); err != nil {
+		t.Fatal(err)
+	}
+	var r *client.Client = c
+	var got int
+	for attempt := 0; attempt < 3; attempt++ { // the first request may meet a dead pooled connection
+		resp, err := r.FolderSync(ctx, first.SyncKey)
+		if err == nil && resp.Status == 1 {
+			got = resp.Changes.Count
+			first.SyncKey = resp.SyncKey
+			break
+		}
+		if attempt == 2 {
+			t.Fatalf("after the restart: %+v %v", resp, err)
+		}
+	}
+	if got != 0 {
+		t.Fatalf("changes after a restart: %d", got)
+	}
+}
