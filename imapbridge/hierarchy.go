@@ -13,7 +13,10 @@ import (
 // an IMAP session of the caller (see session).
 type Store struct {
 	Dialer *Dialer
-	pool   connPool
+	// SpecialNames maps mailbox names to EAS folder types for servers
+	// without SPECIAL-USE or with unusual names (configuration).
+	SpecialNames map[string]model.FolderType
+	pool         connPool
 }
 
 // Mailboxes lists the user's mailboxes with their EAS folder types.
@@ -21,7 +24,7 @@ func (s *Store) Mailboxes(ctx context.Context, login, password string) ([]model.
 	var out []model.Mailbox
 	err := s.session(ctx, login, password, func(c *imapclient.Client) error {
 		var err error
-		out, err = ListMailboxes(ctx, c)
+		out, err = listMailboxes(ctx, c, s.SpecialNames)
 		return err
 	})
 	return out, err

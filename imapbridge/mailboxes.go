@@ -26,6 +26,12 @@ var fallbackNames = map[string]model.FolderType{
 // server has them; well-known names otherwise. Each type 3-6 is given to at
 // most one mailbox.
 func ListMailboxes(ctx context.Context, c *imapclient.Client) ([]model.Mailbox, error) {
+	return listMailboxes(ctx, c, nil)
+}
+
+// listMailboxes is ListMailboxes with operator-configured names (exact
+// mailbox name -> type), which win over SPECIAL-USE and the built-in names.
+func listMailboxes(ctx context.Context, c *imapclient.Client, configured map[string]model.FolderType) ([]model.Mailbox, error) {
 	caps := c.Caps()
 	opts := &imap.ListOptions{}
 	if caps.Has(imap.CapSpecialUse) {
@@ -64,6 +70,19 @@ func ListMailboxes(ctx context.Context, c *imapclient.Client) ([]model.Mailbox, 
 		}
 		taken[m.Type] = true
 		out = append(out, m)
+	}
+	if len(configured) > 0 {
+		for i := range out {
+			if t, ok := configured[out[i].Name]; ok {
+				for j := range out { // the type moves to the configured mailbox
+					if out[j].Type == t {
+						out[j].Type = model.FolderUserMail
+					}
+				}
+				out[i].Type = t
+				taken[t] = true
+			}
+		}
 	}
 	// Name fallback only for types SPECIAL-USE did not assign.
 	for i := range out {

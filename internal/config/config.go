@@ -66,6 +66,7 @@ type Config struct {
 	AuthCacheTTL    time.Duration // how long a verified login is trusted without asking IMAP
 	EnforcePolicy   bool          // devices must provision before syncing
 	VersionCaps     string        // "DeviceTypePrefix=14.1,..." caps the advertised protocol version
+	SpecialFolders  string        // "drafts=Entwürfe,sent=Gesendet,..." names special mailboxes
 	ShutdownTimeout time.Duration // how long in-flight requests may finish
 
 	LogFormat string // json | text
@@ -135,6 +136,7 @@ func (c *Config) Register(fs *flag.FlagSet) {
 	fs.DurationVar(&c.AuthCacheTTL, "auth-cache-ttl", c.AuthCacheTTL, "how long a verified login is trusted before IMAP is asked again (0: always ask)")
 	fs.BoolVar(&c.EnforcePolicy, "enforce-provisioning", c.EnforcePolicy, "require devices to accept the device policy (Provision) before syncing")
 	fs.StringVar(&c.VersionCaps, "version-caps", c.VersionCaps, "cap the EAS version offered to device types, e.g. SAMSUNG=14.1,Android=16.0")
+	fs.StringVar(&c.SpecialFolders, "special-folders", c.SpecialFolders, "mailbox names of the special folders where the IMAP server has no SPECIAL-USE, e.g. drafts=Entwürfe,sent=Gesendet,trash=Papierkorb,outbox=Outbox")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", c.ShutdownTimeout, "how long in-flight requests may finish on shutdown")
 	fs.StringVar(&c.LogFormat, "log-format", c.LogFormat, "log format: json or text")
 	fs.StringVar(&c.LogLevel, "log-level", c.LogLevel, "log level: debug, info, warn or error")
@@ -236,6 +238,9 @@ func (c *Config) Validate() error {
 	case c.ShutdownTimeout < 0:
 		return bad("shutdown-timeout", "must not be negative")
 	}
+	if _, err := ParseSpecialFolders(c.SpecialFolders); err != nil {
+		return bad("special-folders", "%v", err)
+	}
 	if _, err := ParseVersionCaps(c.VersionCaps); err != nil {
 		return bad("version-caps", "%v", err)
 	}
@@ -326,4 +331,29 @@ func ParseVersionCaps(s string) (map[string]int, error) {
 		caps[dt] = n
 	}
 	return caps, nil
+}
+
+// SpecialFolderKinds are the keys of --special-folders.
+var SpecialFolderKinds = []string{"drafts", "sent", "trash", "outbox"}
+
+// ParseSpecialFolders reads "drafts=Name,sent=Name,..." into kind -> mailbox
+// name.
+func ParseSpecialFolders(s string) (map[string]string, error) {
+	out := map[string]string{}
+	if strings.TrimSpace(s) == "" {
+		return out, nil
+	}
+	for _, part := range strings.Split(s, ",") {
+		kind, name, ok := strings.Cut(strings.TrimSpace(part), "=")
+		kind = strings.ToLower(strings.TrimSpace(kind))
+		valid := false
+		for _, k := range SpecialFolderKinds {
+			valid = valid || k == kind
+		}
+		if !ok || !valid || strings.TrimSpace(name) == "" {
+			return nil, fmt.Errorf("%q is not one of %s=mailbox", part, strings.Join(SpecialFolderKinds, ","))
+		}
+		out[kind] = strings.TrimSpace(name)
+	}
+	return out, nil
 }
