@@ -34,16 +34,19 @@ type Limits struct {
 
 // Options are the dependencies and settings of a Server.
 type Options struct {
-	Log     *slog.Logger
-	Pool    *pgxpool.Pool
-	Auth    *Authenticator
-	Mail    MailStore
-	Limits  Limits
-	Quirks  *Quirks
-	Policy  PolicyOptions
-	Domain  string          // users' mail domain, for the primary SMTP address
-	Drain   <-chan struct{} // closed when the process shuts down
-	Version string          // easd's version, for logs and Autodiscover
+	Log  *slog.Logger
+	Pool *pgxpool.Pool
+	Auth *Authenticator
+	Mail MailStore
+	// Submitter sends mail (SendMail, SmartReply, SmartForward); nil:
+	// those commands answer 137 (CommandNotSupported).
+	Submitter MailSubmitter
+	Limits    Limits
+	Quirks    *Quirks
+	Policy    PolicyOptions
+	Domain    string          // users' mail domain, for the primary SMTP address
+	Drain     <-chan struct{} // closed when the process shuts down
+	Version   string          // easd's version, for logs and Autodiscover
 
 	// PublicURL is the base URL phones use, for Autodiscover; empty: taken
 	// from each request.

@@ -197,4 +197,3 @@ func pct(sorted []time.Duration, q float64) string {
 	i = max(0, min(i, len(sorted)-1))
 	return sorted[i].Round(100 * time.Microsecond).String()
 }
-

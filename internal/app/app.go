@@ -16,6 +16,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/easd/easd/eas"
+	"github.com/easd/easd/eas/model"
 	"github.com/easd/easd/imapbridge"
 	"github.com/easd/easd/internal/config"
 	"github.com/easd/easd/internal/httpserver"
@@ -51,6 +52,13 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, version strin
 		imapDialer.TLSConfig = &tls.Config{InsecureSkipVerify: true} //nolint:gosec // the operator's explicit choice
 	}
 
+	// One store, so every mail operation shares the per-user connection pool.
+	mailStore := &imapbridge.Store{Dialer: imapDialer, SpecialNames: specialNames(cfg.SpecialFolders)}
+	submitter := &imapbridge.Submitter{Addr: cfg.SMTPAddr, TLS: cfg.SMTPTLS}
+	if cfg.SMTPTLSInsecure {
+		submitter.TLSConfig = &tls.Config{InsecureSkipVerify: true} //nolint:gosec // the operator's explicit choice
+	}
+
 	quirks := eas.DefaultQuirks()
 	caps, _ := config.ParseVersionCaps(cfg.VersionCaps) // validated with cfg
 	for prefix, v := range caps {
@@ -65,10 +73,11 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, version strin
 		},
 	})
 	easServer := eas.NewServer(eas.Options{
-		Log:  log,
-		Pool: pool,
-		Auth: eas.NewAuthenticator(verifier{imapDialer}, cfg.LoginForm, cfg.MailDomain, cfg.AuthCacheTTL),
-		Mail: &imapbridge.Store{Dialer: imapDialer},
+		Log:       log,
+		Pool:      pool,
+		Auth:      eas.NewAuthenticator(verifier{imapDialer}, cfg.LoginForm, cfg.MailDomain, cfg.AuthCacheTTL),
+		Mail:      mailStore,
+		Submitter: imapbridge.Outbound{Store: mailStore, Submitter: submitter},
 		Limits: eas.Limits{
 			MaxWBXMLDepth: cfg.MaxWBXMLDepth, MaxWindowSize: cfg.MaxWindowSize,
 			HeartbeatMin: cfg.HeartbeatMin, HeartbeatMax: cfg.HeartbeatMax, MaxPingFolders: cfg.MaxPingFolders,
@@ -136,4 +145,16 @@ func (v verifier) Verify(ctx context.Context, login, password string) error {
 		return fmt.Errorf("%w: %v", eas.ErrBadCredentials, err)
 	}
 	return err
+}
+
+// specialNames turns --special-folders into mailbox name -> EAS type.
+func specialNames(setting string) map[string]model.FolderType {
+	kinds := map[string]model.FolderType{"drafts": model.FolderDrafts, "sent": model.FolderSentItems,
+		"trash": model.FolderDeletedItems, "outbox": model.FolderOutbox}
+	byKind, _ := config.ParseSpecialFolders(setting) // validated with cfg
+	out := map[string]model.FolderType{}
+	for kind, name := range byKind {
+		out[name] = kinds[kind]
+	}
+	return out
 }
