@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"encoding/xml"
 	"errors"
-	"io"
 	"net/http"
 	"strings"
 	"testing"
@@ -19,27 +18,11 @@ import (
 // no credentials) with extra headers, and returns status and body.
 func adPost(t *testing.T, env *easdtest.Env, method, p, user, body string, header map[string]string) (int, http.Header, string) {
 	t.Helper()
-	req, err := http.NewRequest(method, env.URL+p, strings.NewReader(body))
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.Header.Set("Content-Type", "text/xml")
-	if user != "" {
-		req.SetBasicAuth(user, user)
-	}
+	h := map[string]string{"Content-Type": "text/xml"}
 	for k, v := range header {
-		req.Header.Set(k, v)
+		h[k] = v
 	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return resp.StatusCode, resp.Header, string(b)
+	return env.Raw(t, method, p, user, h, body)
 }
 
 const mobileSyncRequest = `<?xml version="1.0" encoding="utf-8"?>

@@ -2,7 +2,6 @@ package eas_test
 
 import (
 	"context"
-	"io"
 	"net/http"
 	"net/url"
 	"strings"
@@ -14,24 +13,15 @@ import (
 	"github.com/easd/easd/wbxml"
 )
 
+// postRaw posts body as alice with the given query and headers.
 func postRaw(t *testing.T, env *easdtest.Env, query string, header map[string]string, body string) (*http.Response, string) {
 	t.Helper()
-	req, err := http.NewRequest(http.MethodPost, env.URL+"/Microsoft-Server-ActiveSync?"+query, strings.NewReader(body))
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.SetBasicAuth("alice", "alice")
-	req.Header.Set("Content-Type", "application/vnd.ms-sync.wbxml")
+	h := map[string]string{"Content-Type": "application/vnd.ms-sync.wbxml"}
 	for k, v := range header {
-		req.Header.Set(k, v)
+		h[k] = v
 	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return resp, string(b)
+	code, hdr, b := env.Raw(t, http.MethodPost, "/Microsoft-Server-ActiveSync?"+query, "alice", h, body)
+	return &http.Response{StatusCode: code, Header: hdr}, b
 }
 
 // Every malformed request gets the status the spec gives, is logged with

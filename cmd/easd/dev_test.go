@@ -151,11 +151,10 @@ func TestDevModeLifecycle(t *testing.T) {
 		}
 	}
 	bin := buildEasd(t)
-	data, err := os.MkdirTemp("", "easd-dev-test-")
+	data, err := procgroup.TempDir("easd-dev-test-") // the postgres user must reach it when we are root
 	if err != nil {
 		t.Fatal(err)
 	}
-	_ = os.Chmod(data, 0o755) // the postgres user must reach it when we are root
 	t.Cleanup(func() { os.RemoveAll(data) })
 	listen, _ := procgroup.ResolveAddr("127.0.0.1:0")
 	imapListen, _ := procgroup.ResolveAddr("127.0.0.1:0")

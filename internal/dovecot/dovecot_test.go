@@ -13,17 +13,15 @@ import (
 	"github.com/emersion/go-imap/v2"
 
 	"github.com/easd/easd/internal/binpath"
+	"github.com/easd/easd/internal/procgroup"
 )
 
 // testDir returns a directory that imap processes running as nobody can
 // reach when the test runs as root (t.TempDir's parent is private).
 func testDir(t *testing.T) string {
 	t.Helper()
-	dir, err := os.MkdirTemp("", "dovecot-test-")
+	dir, err := procgroup.TempDir("dovecot-test-")
 	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Chmod(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { os.RemoveAll(dir) })

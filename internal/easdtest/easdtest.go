@@ -10,6 +10,8 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/http"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -139,3 +141,30 @@ func (s *syncBuffer) String() string {
 }
 
 var _ io.Writer = (*syncBuffer)(nil)
+
+// Raw sends a hand-made HTTP request to easd, for tests of malformed input
+// that the EAS client would never produce. user, when set, signs in with
+// password = user name. It returns the status, headers and body.
+func (e *Env) Raw(t testing.TB, method, pathAndQuery, user string, header map[string]string, body string) (int, http.Header, string) {
+	t.Helper()
+	req, err := http.NewRequest(method, e.URL+pathAndQuery, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if user != "" {
+		req.SetBasicAuth(user, user)
+	}
+	for k, v := range header {
+		req.Header.Set(k, v)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp.StatusCode, resp.Header, string(b)
+}

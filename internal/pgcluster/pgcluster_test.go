@@ -14,17 +14,15 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/easd/easd/internal/binpath"
+	"github.com/easd/easd/internal/procgroup"
 )
 
 // testDir returns a fresh directory that the postgres system user can reach
 // when the test runs as root (t.TempDir's parent is private).
 func testDir(t *testing.T) string {
 	t.Helper()
-	dir, err := os.MkdirTemp("", "pgcluster-test-")
+	dir, err := procgroup.TempDir("pgcluster-test-")
 	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Chmod(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { os.RemoveAll(dir) })

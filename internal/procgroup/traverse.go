@@ -39,3 +39,18 @@ func (o Owner) CheckTraversable(dir string) error {
 		}
 	}
 }
+
+// TempDir makes a temporary directory that servers running as another
+// account (postgres, Dovecot's nobody) can reach: os.MkdirTemp creates it
+// private, and t.TempDir's parent is private too.
+func TempDir(prefix string) (string, error) {
+	dir, err := os.MkdirTemp("", prefix)
+	if err != nil {
+		return "", err
+	}
+	if err := os.Chmod(dir, 0o755); err != nil {
+		os.RemoveAll(dir)
+		return "", err
+	}
+	return dir, nil
+}

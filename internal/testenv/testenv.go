@@ -20,6 +20,7 @@ import (
 	"testing"
 
 	"github.com/easd/easd/internal/binpath"
+	"github.com/easd/easd/internal/procgroup"
 )
 
 // Main runs the tests and then stops the servers shared by this binary.
@@ -42,14 +43,4 @@ func failSetup(t testing.TB, err error) {
 // tempDir creates a directory that server processes running as other
 // system users (postgres, nobody) can reach: t.TempDir and os.MkdirTemp make
 // private (0700) directories.
-func tempDir(prefix string) (string, error) {
-	dir, err := os.MkdirTemp("", prefix)
-	if err != nil {
-		return "", err
-	}
-	if err := os.Chmod(dir, 0o755); err != nil {
-		os.RemoveAll(dir)
-		return "", err
-	}
-	return dir, nil
-}
+func tempDir(prefix string) (string, error) { return procgroup.TempDir(prefix) }
