@@ -1,0 +1,295 @@
+package mailconv
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"io"
+	"mime"
+	"strconv"
+	"strings"
+
+	"github.com/easd/easd/eas/message"
+	"github.com/emersion/go-message/textproto"
+)
+
+// scan is what one pass over a message collects.
+type scan struct {
+	plain, html textPart
+	parts       []attachment
+	calendar    string // METHOD of the first text/calendar part, upper case; "" when none
+}
+
+// textPart is a body candidate decoded to UTF-8.
+type textPart struct {
+	found  bool
+	text   []byte // decoded; at most maxText bytes
+	capped bool   // more text than kept
+	size   int64  // decoded bytes before charset conversion, kept or not
+}
+
+// attachment is a part listed in Attachments.
+type attachment struct {
+	path        string // IMAP section number, e.g. "2" or "1.2"
+	name        string
+	contentType string
+	size        int64
+	contentID   string
+	location    string
+	inline      bool
+	method      int
+}
+
+// walker reads a message part by part in IMAP section order.
+type walker struct {
+	s        scan
+	wantText bool // decode text bodies (else only note that they exist)
+	maxText  int
+}
+
+// entity is one MIME entity: its header fields of interest, parsed once.
+type entity struct {
+	h         textproto.Header
+	mediaType string // lower case, e.g. "text/plain"
+	params    map[string]string
+}
+
+func newEntity(h textproto.Header, defaultType string) entity {
+	e := entity{h: h}
+	if v := h.Get("Content-Type"); v != "" {
+		mt, params, err := mime.ParseMediaType(v)
+		if err == nil || (mt != "" && errors.Is(err, mime.ErrInvalidMediaParameter)) {
+			e.mediaType, e.params = mt, params
+		}
+	}
+	if e.mediaType == "" {
+		e.mediaType = defaultType
+	}
+	if strings.HasPrefix(e.mediaType, "multipart/") && e.params["boundary"] == "" {
+		// A multipart without boundary cannot be split; show it as text.
+		e.mediaType = "text/plain"
+	}
+	return e
+}
+
+func (e entity) isMultipart() bool { return strings.HasPrefix(e.mediaType, "multipart/") }
+
+func (e entity) isMessage() bool {
+	return e.mediaType == "message/rfc822" || e.mediaType == "message/global"
+}
+
+// childPath numbers child i (from 1) of the entity at path.
+func childPath(path string, i int) string {
+	if path == "" {
+		return strconv.Itoa(i)
+	}
+	return path + "." + strconv.Itoa(i)
+}
+
+// message walks a message (the top one) whose header is e: a multipart
+// message's parts are 1, 2, ...; a single-part message's body is 1.
+func (w *walker) message(e entity, body io.Reader) error {
+	if e.isMultipart() {
+		return w.multipart(e, body, "")
+	}
+	return w.leaf(e, body, "1", "")
+}
+
+// multipart walks the children of a multipart entity at path.
+func (w *walker) multipart(e entity, body io.Reader, path string) error {
+	sub := strings.TrimPrefix(e.mediaType, "multipart/")
+	mr := textproto.NewMultipartReader(body, e.params["boundary"])
+	for i := 1; ; i++ {
+		p, err := mr.NextPart()
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			// A broken or missing closing boundary: keep what was read.
+			return nil
+		}
+		child := newEntity(p.Header, defaultChildType(sub))
+		cp := childPath(path, i)
+		if child.isMultipart() {
+			err = w.multipart(child, p, cp)
+		} else {
+			err = w.leaf(child, p, cp, sub)
+		}
+		if err != nil {
+			return err
+		}
+	}
+}
+
+func defaultChildType(parentSub string) string {
+	if parentSub == "digest" {
+		return "message/rfc822"
+	}
+	return "text/plain"
+}
+
+// leaf handles a non-multipart entity at path inside a multipart of
+// subtype parentSub ("" for a single-part message).
+func (w *walker) leaf(e entity, body io.Reader, path, parentSub string) error {
+	cte := e.h.Get("Content-Transfer-Encoding")
+	disp, dparams := disposition(e.h)
+	name := fileName(e, dparams)
+
+	switch {
+	case parentSub == "signed" && isSignature(e.mediaType):
+		_, err := drainSize(body, "")
+		return err
+	case (e.mediaType == "text/plain" || e.mediaType == "text/html") && disp != "attachment" && name == "":
+		return w.text(e, body, cte, parentSub)
+	}
+
+	a := attachment{path: path, name: name, contentType: e.mediaType, method: message.AttachByValue}
+	var err error
+	if e.isMessage() {
+		a.method = message.AttachEmbedded
+		a.size, a.name, err = embedded(body, name)
+	} else if e.mediaType == "text/calendar" && w.s.calendar == "" && e.params["method"] == "" {
+		// The method is not in the header: look for it in the object.
+		var b bytes.Buffer
+		a.size, err = readCapped(&b, decodeTransfer(cte, body), 64<<10)
+		w.s.calendar = calendarMethod(b.Bytes())
+	} else {
+		if e.mediaType == "text/calendar" && w.s.calendar == "" {
+			w.s.calendar = strings.ToUpper(e.params["method"])
+		}
+		a.size, err = drainSize(body, cte)
+	}
+	if cid := strings.Trim(headerValue(e.h.Get("Content-Id")), "<>"); cid != "" {
+		a.contentID = cid
+		a.inline = disp == "inline" || (disp == "" && parentSub == "related")
+	}
+	a.location = headerValue(e.h.Get("Content-Location"))
+	if a.name == "" {
+		a.name = defaultName(e.mediaType, path)
+	}
+	w.s.parts = append(w.s.parts, a)
+	return err
+}
+
+// text takes a text/plain or text/html body part.
+func (w *walker) text(e entity, body io.Reader, cte, parentSub string) error {
+	t := &w.s.plain
+	if e.mediaType == "text/html" {
+		t = &w.s.html
+	}
+	if t.found && parentSub == "alternative" {
+		// A second alternative of the same type adds nothing.
+		_, err := drainSize(body, "")
+		return err
+	}
+	t.found = true
+	if !w.wantText {
+		_, err := drainSize(body, "")
+		return err
+	}
+	room := w.maxText - len(t.text)
+	buf := textBufs.Get().(*bytes.Buffer)
+	defer func() { buf.Reset(); textBufs.Put(buf) }()
+	// A read error inside the part (a cut base64 body) keeps what decoded.
+	var n int64
+	var raw []byte
+	if strings.EqualFold(strings.TrimSpace(cte), "quoted-printable") {
+		// Decoded in memory: much faster than the streaming reader.
+		n, _ = readCapped(buf, body, max(room, 0))
+		raw = decodeQP(buf.Bytes())
+		if n == int64(buf.Len()) {
+			n = int64(len(raw))
+		}
+	} else {
+		n, _ = readCapped(buf, decodeTransfer(cte, body), max(room, 0))
+		raw = buf.Bytes()
+	}
+	t.size += n
+	if n > int64(len(raw)) {
+		t.capped = true
+	}
+	label, ok := e.params["charset"]
+	if !ok && e.mediaType == "text/html" {
+		label = metaCharset(raw)
+	}
+	text := toUTF8(label, raw)
+	if e.mediaType == "text/html" {
+		text = declareUTF8(text)
+	}
+	if len(t.text) > 0 && len(text) > 0 {
+		// Inline text parts in a row (text, image, text) read as one body.
+		t.text = append(t.text, '\n')
+	}
+	t.text = append(t.text, text...)
+	return nil
+}
+
+// embedded reads the header of an attached message for its subject (the
+// attachment's name when the part has none) and counts its size.
+func embedded(body io.Reader, name string) (int64, string, error) {
+	c := &countReader{r: body}
+	br := bufio.NewReader(c)
+	h, _ := textproto.ReadHeader(br)
+	if name == "" {
+		name = headerText(h.Get("Subject"))
+		if name == "" {
+			name = "message"
+		}
+		name += ".eml"
+	}
+	_, err := io.Copy(io.Discard, br)
+	return c.n, name, err
+}
+
+type countReader struct {
+	r io.Reader
+	n int64
+}
+
+func (c *countReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	return n, err
+}
+
+func isSignature(mediaType string) bool {
+	switch mediaType {
+	case "application/pkcs7-signature", "application/x-pkcs7-signature", "application/pgp-signature":
+		return true
+	}
+	return false
+}
+
+// disposition returns the lower-case Content-Disposition and its
+// parameters.
+func disposition(h textproto.Header) (string, map[string]string) {
+	v := h.Get("Content-Disposition")
+	if v == "" {
+		return "", nil
+	}
+	d, params, err := mime.ParseMediaType(v)
+	if err != nil && !errors.Is(err, mime.ErrInvalidMediaParameter) {
+		d, _, _ = strings.Cut(v, ";")
+		return strings.ToLower(strings.TrimSpace(d)), nil
+	}
+	return d, params
+}
+
+// fileName is the part's file name: Content-Disposition filename (RFC
+// 2231 included), else Content-Type name; encoded words, which many
+// mailers put there against the rules, are decoded too.
+func fileName(e entity, dparams map[string]string) string {
+	n := dparams["filename"]
+	if n == "" {
+		n = e.params["name"]
+	}
+	if n == "" {
+		return ""
+	}
+	n = headerText(n)
+	// Keep the base name only: a path in a file name is never wanted.
+	if i := strings.LastIndexAny(n, `/\`); i >= 0 && i < len(n)-1 {
+		n = n[i+1:]
+	}
+	return n
+}
