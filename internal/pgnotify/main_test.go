@@ -1,0 +1,9 @@
+package pgnotify
+
+import (
+	"testing"
+
+	"github.com/easd/easd/internal/testenv"
+)
+
+func TestMain(m *testing.M) { testenv.Main(m) }
