@@ -51,6 +51,10 @@ type Options struct {
 	// PublicURL is the base URL phones use, for Autodiscover; empty: taken
 	// from each request.
 	PublicURL string
+
+	// MailSync serves Sync and GetItemEstimate on mail folders; nil:
+	// mail collections answer Status 16 (retry).
+	MailSync MailSync
 }
 
 // PolicyOptions configure provisioning.

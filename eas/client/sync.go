@@ -13,8 +13,15 @@ func (c *Client) SyncFolder(ctx context.Context, collectionID, key string, windo
 	col := message.SyncCollection{SyncKey: key, CollectionID: collectionID, WindowSize: windowSize}
 	// GetChanges with key 0 is an error for some servers (MS-ASCMD
 	// 2.2.3.84): the first Sync only creates the state.
-	col.GetChanges = key != "0"
-	req := &message.SyncRequest{Collections: &message.SyncCollections{Collection: []message.SyncCollection{col}}}
+	if key != "0" {
+		col.GetChanges = new(true)
+	}
+	return c.Sync(ctx, &message.SyncRequest{Collections: &message.SyncCollections{Collection: []message.SyncCollection{col}}})
+}
+
+// Sync sends a Sync request as it is. An empty answer (allowed from 12.1
+// on when nothing changed) comes back as a response without collections.
+func (c *Client) Sync(ctx context.Context, req *message.SyncRequest) (*message.SyncResponse, error) {
 	var resp message.SyncResponse
 	if err := c.Do(ctx, "Sync", req, &resp); err != nil {
 		return nil, err

@@ -43,7 +43,36 @@ var allDocuments = []any{
 	&FolderDeleteRequest{SyncKey: "{k}3", ServerID: "9"},
 	&FolderDeleteResponse{Status: 1, SyncKey: "{k}4"},
 	&SyncRequest{Collections: &SyncCollections{Collection: []SyncCollection{
-		{SyncKey: "{s}1", CollectionID: "5", GetChanges: true, WindowSize: 25}}}},
+		{SyncKey: "{s}1", CollectionID: "5", GetChanges: new(true), WindowSize: 25}}}},
+	&SyncRequest{WindowSize: 200, HeartbeatInterval: 300, Collections: &SyncCollections{Collection: []SyncCollection{
+		{Class: "Email", SyncKey: "{s}2", CollectionID: "5", DeletesAsMoves: new(false), GetChanges: new(false), WindowSize: 512,
+			ConversationMode: new(true),
+			Options: []SyncOptions{{FilterType: new(3), BodyPreference: []BodyPreference{{Type: 1, TruncationSize: new(uint32(5120)), AllOrNone: true, Preview: 255}},
+				BodyPart: []BodyPartPreference{{Type: 2}}, Conflict: new(1), MIMESupport: 2, MIMETruncation: new(8), MaxItems: 10,
+				RightsManagementSupport: new(true)}},
+			Commands: &SyncClientCommands{
+				Change: []SyncClientChange{{ServerID: "5:1", ApplicationData: wbxml.NewElement(wbxml.MustTag("AirSync:ApplicationData"),
+					wbxml.TextElement(wbxml.MustTag("Email:Read"), "1"))}},
+				Delete: []SyncClientDelete{{ServerID: "5:2"}},
+				Add:    []SyncClientAdd{{ClientID: "c1", ApplicationData: wbxml.NewElement(wbxml.MustTag("AirSync:ApplicationData"))}},
+				Fetch:  []SyncClientFetch{{ServerID: "5:3"}}}}}}},
+	&SyncResponse{Collections: &SyncResponseCollections{Collection: []SyncResponseCollection{
+		{Class: "Email", SyncKey: "{s}3", CollectionID: "5", Status: 1, Commands: &SyncCommands{
+			Change:     []SyncItem{{ServerID: "5:1", ApplicationData: wbxml.NewElement(wbxml.MustTag("AirSync:ApplicationData"), wbxml.TextElement(wbxml.MustTag("Email:Read"), "0"))}},
+			SoftDelete: []SyncItem{{ServerID: "5:4"}}},
+			Responses: &SyncResponses{
+				Add:    []SyncResponseAdd{{ClientID: "c1", ServerID: "3:9", Status: 1}},
+				Change: []SyncResponseChange{{ServerID: "5:7", Status: 8}},
+				Delete: []SyncResponseDelete{{ServerID: "5:8", Status: 8}},
+				Fetch:  []SyncResponseFetch{{ServerID: "5:3", Status: 8}}}}}}},
+	&SyncResponse{Status: 14, Limit: 3540},
+	&GetItemEstimateRequest{Collections: &GetItemEstimateCollections{Collection: []GetItemEstimateCollection{
+		{CollectionID: "5", SyncKey: "{s}2", ConversationMode: new(true), Options: []SyncOptions{{FilterType: new(4), Class: "Email"}}},
+		{Class: "Email", CollectionID: "6", FilterType: new(0), SyncKey: "{s}3"}}}},
+	&GetItemEstimateResponse{Response: []GetItemEstimateResult{
+		{Status: 1, Collection: &GetItemEstimateCount{CollectionID: "5", Estimate: 42}},
+		{Status: 2}}},
+	&GetItemEstimateResponse{Status: 2},
 	&SyncResponse{Collections: &SyncResponseCollections{Collection: []SyncResponseCollection{
 		{SyncKey: "{s}2", CollectionID: "5", Status: 1, MoreAvailable: true, Commands: &SyncCommands{
 			Add: []SyncItem{{ServerID: "5:1"}}, Delete: []SyncItem{{ServerID: "5:0"}}}}}}},
@@ -89,12 +118,6 @@ var allDocuments = []any{
 				SmtpAddress: []string{"alice@example.test"}, PrimarySmtpAddress: "alice@example.test"}}}}}}},
 	&SettingsResponse{Status: 1, UserInformation: &UserInformationResponse{Status: 1, Get: &UserInformation{
 		EmailAddresses: &EmailAddresses{SmtpAddress: []string{"bob@example.test"}}}}},
-	&SendMailRequest{ClientID: "c1", AccountID: "a", SaveInSentItems: true, Mime: []byte("To: a@b\r\n\r\nhi")},
-	&SmartReplyRequest{ClientID: "c2", Source: &ComposeItem{FolderID: "5", ItemID: "5:7"}, SaveInSentItems: true, Mime: []byte("x")},
-	&SmartForwardRequest{ClientID: "c3", Source: &ComposeItem{LongID: "5:8", InstanceID: "2025-01-01T00:00:00.000Z"}, ReplaceMime: true, Mime: []byte("y")},
-	&SendMailResponse{Status: 120},
-	&SmartReplyResponse{Status: 150},
-	&SmartForwardResponse{Status: 119},
 	&emailAdd{ServerID: "5:7", ApplicationData: &Email{To: `"Bob" <bob@example.test>`, Cc: "c@example.test",
 		From: `"Alice" <alice@example.test>`, Subject: "Hi", ReplyTo: "r@example.test", DateReceived: "2025-01-02T03:04:05.000Z",
 		DisplayTo: "Bob", ThreadTopic: "Hi", Importance: new(1), Read: new(true),

@@ -78,6 +78,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, version strin
 		Auth:      eas.NewAuthenticator(verifier{imapDialer}, cfg.LoginForm, cfg.MailDomain, cfg.AuthCacheTTL),
 		Mail:      mailStore,
 		Submitter: imapbridge.Outbound{Store: mailStore, Submitter: submitter},
+		MailSync:  mailSync{mailStore},
 		Limits: eas.Limits{
 			MaxWBXMLDepth: cfg.MaxWBXMLDepth, MaxWindowSize: cfg.MaxWindowSize,
 			HeartbeatMin: cfg.HeartbeatMin, HeartbeatMax: cfg.HeartbeatMax, MaxPingFolders: cfg.MaxPingFolders,
@@ -157,4 +158,15 @@ func specialNames(setting string) map[string]model.FolderType {
 		out[name] = kinds[kind]
 	}
 	return out
+}
+
+// mailSync adapts the IMAP store's sessions to the protocol's MailSync.
+type mailSync struct{ s *imapbridge.Store }
+
+func (m mailSync) OpenMail(ctx context.Context, login, password string) (eas.MailSession, error) {
+	sess, err := m.s.OpenMail(ctx, login, password)
+	if err != nil {
+		return nil, err // never a typed nil inside the interface
+	}
+	return sess, nil
 }

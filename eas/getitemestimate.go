@@ -1,0 +1,129 @@
+package eas
+
+import (
+	"fmt"
+
+	"github.com/easd/easd/eas/folders"
+	"github.com/easd/easd/eas/message"
+	"github.com/easd/easd/eas/syncstate"
+)
+
+func init() {
+	addCommand("GetItemEstimate", &commandSpec{root: "GetItemEstimate:GetItemEstimate", run: getItemEstimate})
+}
+
+// GetItemEstimate statuses (MS-ASCMD 2.2.3.177.7).
+const (
+	estimateOK             Status = 1
+	estimateBadCollection  Status = 2
+	estimateNotPrimed      Status = 3
+	estimateBadKey         Status = 4
+	estimateServerProblems Status = 111
+)
+
+// getItemEstimate tells how many changes (adds, changes, deletes) the
+// next Sync of each collection would bring, honouring its FilterType. It
+// changes no state. PIM folders and the Outbox hold no items yet: 0.
+func getItemEstimate(k *call) error {
+	var req message.GetItemEstimateRequest
+	if err := k.decodeRequired(&req, StatusInvalidWBXML); err != nil {
+		return err
+	}
+	if req.Collections == nil || len(req.Collections.Collection) == 0 {
+		return statusErr(estimateBadCollection, "GetItemEstimate without collections")
+	}
+	list, err := k.s.folders.List(k.ctx(), k.dev.UserID)
+	if err != nil {
+		return fmt.Errorf("getitemestimate: folders: %w", err)
+	}
+	sc := &syncRun{k: k, byID: map[string]folders.Folder{}}
+	for _, f := range list {
+		sc.byID[f.ServerID] = f
+	}
+	defer sc.closeSession()
+	resp := &message.GetItemEstimateResponse{}
+	for _, c := range req.Collections.Collection {
+		n, st := sc.estimate(c)
+		r := message.GetItemEstimateResult{Status: int(st)}
+		if st == estimateOK {
+			r.Collection = &message.GetItemEstimateCount{CollectionID: c.CollectionID, Estimate: n}
+			if k.version < 140 {
+				r.Collection.Class = c.Class
+			}
+		}
+		resp.Response = append(resp.Response, r)
+	}
+	return k.respond(resp)
+}
+
+// estimate counts the pending changes of one collection.
+func (sc *syncRun) estimate(c message.GetItemEstimateCollection) (int, Status) {
+	k := sc.k
+	f, ok := sc.byID[c.CollectionID]
+	if !ok {
+		return 0, estimateBadCollection
+	}
+	ctx := k.ctx()
+	tx, err := k.s.sync.Begin(ctx, k.dev.ID, c.CollectionID, c.SyncKey)
+	if err != nil {
+		k.log.Warn("getitemestimate: sync state", "collection", c.CollectionID, "err", err)
+		return 0, estimateServerProblems
+	}
+	defer tx.Rollback(ctx) // read only
+	switch tx.KeyStatus() {
+	case syncstate.KeyUnknown:
+		return 0, estimateBadKey
+	case syncstate.KeyInitial:
+		return 0, estimateNotPrimed
+	}
+	if f.Source != folders.SourceIMAP {
+		return 0, estimateOK
+	}
+	col := message.SyncCollection{SyncKey: c.SyncKey, CollectionID: c.CollectionID, Options: c.Options}
+	if c.FilterType != nil {
+		col.Options = append(col.Options, message.SyncOptions{FilterType: c.FilterType})
+	}
+	m := &mailSync{sc: sc, col: col, f: f, tx: tx}
+	if m.st, err = decodeMailState(tx.State()); err != nil {
+		return 0, estimateBadKey
+	}
+	if err := m.options(); err != nil {
+		return 0, estimateBadCollection
+	}
+	n, err := m.pending()
+	if err != nil {
+		sc.dropSession()
+		k.log.Warn("getitemestimate: mail", "collection", c.CollectionID, "err", err)
+		return 0, estimateServerProblems
+	}
+	return n, estimateOK
+}
+
+// pending counts the server changes a Sync would send now: 0 after one
+// STATUS when nothing changed, else from a listing (no message is read).
+func (m *mailSync) pending() (int, error) {
+	sess, err := m.sc.session()
+	if err != nil {
+		return 0, err
+	}
+	m.sess = sess
+	ctx := m.sc.k.ctx()
+	if !m.st.pending && m.st.filterDay == m.filterDay() && m.st.status.HighestModSeq != 0 {
+		st, err := sess.Status(ctx, m.f.IMAPName)
+		if err != nil {
+			return 0, err
+		}
+		if st == m.st.status {
+			return 0, nil
+		}
+	}
+	if err := m.st.decodeItems(); err != nil {
+		return 0, err
+	}
+	listing, err := sess.List(ctx, m.f.IMAPName, m.listOptions())
+	if err != nil {
+		return 0, err
+	}
+	adds, changes, deletes := syncstate.Diff(m.st.items, m.nowItems(listing))
+	return len(adds) + len(changes) + len(deletes), nil
+}

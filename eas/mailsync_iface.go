@@ -1,0 +1,47 @@
+package eas
+
+import (
+	"context"
+	"time"
+
+	"github.com/easd/easd/eas/model"
+)
+
+// MailSync is what Sync and GetItemEstimate need of the mail server: a
+// session per request, opened with the request's credentials, that the
+// handler uses for every mail collection of the request.
+type MailSync interface {
+	OpenMail(ctx context.Context, login, password string) (MailSession, error)
+}
+
+// MailSession is one logged-in connection to the mail server. Mailboxes
+// are IMAP names. Errors wrapping model.ErrMailboxGone mean the folder is
+// gone (the client's hierarchy is stale); any other error is a failure of
+// the mail server that a retry may cure.
+type MailSession interface {
+	// Status is one STATUS command: the cheap "did anything change" test.
+	Status(ctx context.Context, mailbox string) (model.MailboxStatus, error)
+	// List reads the UIDs and the changed flags of a mailbox.
+	List(ctx context.Context, mailbox string, opts model.MailListOptions) (*model.MailListing, error)
+	// Fetch renders messages as items, in the order of uids; a UID without
+	// an item no longer exists. A message that cannot be converted still
+	// yields an item (headers only), so it is never retried forever.
+	Fetch(ctx context.Context, mailbox string, uids []uint32, opts model.MailFetchOptions) ([]model.MailItem, error)
+	// Flags returns the flags of the given messages that still exist.
+	Flags(ctx context.Context, mailbox string, uids []uint32) (map[uint32]model.MailFlags, error)
+	// SetFlags applies a client change; ok is false when the message is
+	// gone.
+	SetFlags(ctx context.Context, mailbox string, uid uint32, ch model.MailFlagChange) (flags model.MailFlags, ok bool, err error)
+	// Delete removes messages: moved to trash when trash is not "",
+	// expunged otherwise. Messages already gone are no error.
+	Delete(ctx context.Context, mailbox string, uids []uint32, trash string) error
+	// AppendDraft stores a draft (\Draft, \Seen) and returns its UID and
+	// flags.
+	AppendDraft(ctx context.Context, mailbox string, msg []byte) (uint32, model.MailFlags, error)
+	// Count counts the messages received on or after since (zero: all).
+	Count(ctx context.Context, mailbox string, since time.Time) (int, error)
+	// Commands is the number of IMAP commands issued so far, for logs
+	// and for tests that prove a quiet Sync costs O(1) IMAP work.
+	Commands() int
+	Close() error
+}

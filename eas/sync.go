@@ -1,0 +1,277 @@
+package eas
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/easd/easd/eas/folders"
+	"github.com/easd/easd/eas/message"
+	"github.com/easd/easd/eas/model"
+	"github.com/easd/easd/eas/syncstate"
+)
+
+func init() {
+	addCommand("Sync", &commandSpec{root: "AirSync:Sync", run: syncCmd})
+}
+
+// Sync statuses (MS-ASCMD 2.2.3.177.17).
+const (
+	syncOK               Status = 1
+	syncBadKey           Status = 3
+	syncProtocolError    Status = 4
+	syncServerError      Status = 5
+	syncConversionError  Status = 6
+	syncObjectNotFound   Status = 8
+	syncHierarchyChanged Status = 12
+	syncEmptyNotCached   Status = 13
+	syncWaitOutOfRange   Status = 14
+	syncRetry            Status = 16
+)
+
+// Bounds of a Sync request (MS-ASCMD 2.2.3.199, 2.2.3.198, 2.2.3.88.2).
+const (
+	defaultSyncWindow   = 100
+	maxSyncWindow       = 512
+	minWaitMinutes      = 1
+	maxWaitMinutes      = 59
+	minHeartbeatSeconds = 60
+	maxHeartbeatSeconds = 3540
+)
+
+// syncCmd answers a Sync (MS-ASCMD 2.2.1.21): for each collection, apply
+// the client's commands, then send the server's changes since its key.
+// Each collection succeeds or fails on its own; one failing never fails
+// the others.
+//
+// Mail collections (sync_mail.go), the choices a client would notice:
+//
+//   - State per (device, folder): the mailbox's UIDVALIDITY, UIDNEXT,
+//     MESSAGES and HIGHESTMODSEQ at the last listing, the FilterType
+//     window, whether MoreAvailable is pending, and UID -> flags version
+//     of every message the client holds (sync_mailstate.go). A Sync that
+//     sends nothing, carries no commands and has nothing pending costs one
+//     STATUS and keeps its key; no state is decoded or written.
+//   - Adds go newest first (UID descending); only the messages of the
+//     window are fetched and converted. Deletes and flag changes go before
+//     adds. A message that left the FilterType window is a SoftDelete.
+//   - Client Read/Flag/Categories are applied with STORE +FLAGS/-FLAGS,
+//     which merges with concurrent changes; when the message changed on
+//     the server meanwhile, the merged result goes back as a Change.
+//     A flag's dates are not stored (IMAP has only \Flagged).
+//   - Client Delete: moved to Deleted Items unless DeletesAsMoves is 0 or
+//     the folder is Deleted Items; then \Deleted and UID EXPUNGE.
+//   - A changed UIDVALIDITY answers Status 3: the client's UIDs name other
+//     messages. A mailbox gone answers 12 (FolderSync first); a \Noselect
+//     container reads as an empty folder. Mail server failures answer 16
+//     (retry) and leave the state as it was.
+//   - Outbox and PIM folders hold no items yet: Status 1, empty.
+func syncCmd(k *call) error {
+	var req message.SyncRequest
+	empty, err := k.decode(&req)
+	if err != nil {
+		return err
+	}
+	// An empty Sync asks to repeat the last request's collections, which
+	// belongs to the hanging Sync (not kept yet): say nothing is cached.
+	if empty || req.Collections == nil || len(req.Collections.Collection) == 0 {
+		return k.respond(&message.SyncResponse{Status: int(syncEmptyNotCached)})
+	}
+	if limit, bad := waitOutOfRange(req); bad {
+		return k.respond(&message.SyncResponse{Status: int(syncWaitOutOfRange), Limit: limit})
+	}
+	list, err := k.s.folders.List(k.ctx(), k.dev.UserID)
+	if err != nil {
+		return fmt.Errorf("sync: folders: %w", err)
+	}
+	sc := &syncRun{k: k, byID: map[string]folders.Folder{}, budget: -1}
+	if req.WindowSize > 0 {
+		sc.budget = req.WindowSize
+	}
+	for _, f := range list {
+		sc.byID[f.ServerID] = f
+		if f.Type == model.FolderDeletedItems && f.Source == folders.SourceIMAP {
+			sc.trash = f.IMAPName
+		}
+	}
+	defer sc.closeSession()
+
+	resp := &message.SyncResponse{Collections: &message.SyncResponseCollections{}}
+	for _, col := range req.Collections.Collection {
+		rc := sc.collection(col)
+		resp.Collections.Collection = append(resp.Collections.Collection, rc)
+	}
+	return k.respond(resp)
+}
+
+// waitOutOfRange checks the hanging-Sync parameters: Wait in minutes
+// (1-59), HeartbeatInterval in seconds (60-3540). Out of range, the answer
+// is Status 14 with the bound that was crossed as Limit.
+func waitOutOfRange(req message.SyncRequest) (limit int, bad bool) {
+	switch {
+	case req.Wait != 0 && req.Wait < minWaitMinutes:
+		return minWaitMinutes, true
+	case req.Wait > maxWaitMinutes:
+		return maxWaitMinutes, true
+	case req.HeartbeatInterval != 0 && req.HeartbeatInterval < minHeartbeatSeconds:
+		return minHeartbeatSeconds, true
+	case req.HeartbeatInterval > maxHeartbeatSeconds:
+		return maxHeartbeatSeconds, true
+	}
+	return 0, false
+}
+
+// syncRun is one Sync request across its collections: the folders, the
+// mail session (opened on first use, reopened after a failure), and the
+// request-wide window budget (12.1+ Sync-level WindowSize).
+type syncRun struct {
+	k      *call
+	byID   map[string]folders.Folder
+	trash  string
+	sess   MailSession
+	budget int // changes left for the request; -1: no request-wide limit
+}
+
+// session returns the request's mail session, logging in on first use.
+func (sc *syncRun) session() (MailSession, error) {
+	if sc.sess != nil {
+		return sc.sess, nil
+	}
+	if sc.k.s.opts.MailSync == nil {
+		return nil, errors.New("no mail store for Sync configured")
+	}
+	s, err := sc.k.s.opts.MailSync.OpenMail(sc.k.ctx(), sc.k.creds.Login, sc.k.creds.Password)
+	if err != nil {
+		return nil, err
+	}
+	sc.sess = s
+	return s, nil
+}
+
+// dropSession forgets a session after a failure: the connection may be
+// broken, and the next collection gets a new one.
+func (sc *syncRun) dropSession() {
+	if sc.sess != nil {
+		_ = sc.sess.Close()
+		sc.sess = nil
+	}
+}
+
+func (sc *syncRun) closeSession() { sc.dropSession() }
+
+// window is the number of server changes a collection may carry.
+func (sc *syncRun) window(col message.SyncCollection) int {
+	w := col.WindowSize
+	if w <= 0 {
+		w = defaultSyncWindow
+	}
+	limit := sc.k.s.opts.Limits.MaxWindowSize
+	if limit <= 0 || limit > maxSyncWindow {
+		limit = maxSyncWindow
+	}
+	w = min(w, limit)
+	if sc.budget >= 0 {
+		// Once the request's budget is spent, further collections send
+		// nothing and say MoreAvailable.
+		w = min(w, sc.budget)
+	}
+	return w
+}
+
+// spend takes n changes off the request-wide budget.
+func (sc *syncRun) spend(n int) {
+	if sc.budget >= 0 {
+		sc.budget = max(sc.budget-n, 0)
+	}
+}
+
+// collection answers one collection of the request.
+func (sc *syncRun) collection(col message.SyncCollection) message.SyncResponseCollection {
+	k := sc.k
+	rc := message.SyncResponseCollection{SyncKey: col.SyncKey, CollectionID: col.CollectionID}
+	if k.version < 140 {
+		rc.Class = col.Class
+	}
+	if col.SyncKey == "" || col.CollectionID == "" {
+		rc.Status = int(syncProtocolError)
+		return rc
+	}
+	f, ok := sc.byID[col.CollectionID]
+	if !ok {
+		rc.Status = int(syncObjectNotFound)
+		return rc
+	}
+	if k.version < 140 && rc.Class == "" {
+		rc.Class = string(f.Type.Class())
+	}
+	var err error
+	if f.Source == folders.SourceIMAP {
+		err = sc.mail(col, f, &rc)
+	} else {
+		// Outbox (virtual) and PIM folders hold no items yet; Android's
+		// Outbox Sync (IgnoreOutboxSync) lands here too and is answered
+		// as an empty folder, its commands ignored.
+		err = sc.empty(col, &rc)
+	}
+	if err != nil {
+		rc.Status = int(sc.statusFor(err))
+		rc.SyncKey = col.SyncKey
+		rc.MoreAvailable, rc.Commands, rc.Responses = false, nil, nil
+		k.log.Warn("sync collection failed", "collection", col.CollectionID, "status", rc.Status, "err", err)
+	}
+	return rc
+}
+
+// statusFor maps a failure of one collection to its Sync status.
+func (sc *syncRun) statusFor(err error) Status {
+	var se *StatusError
+	switch {
+	case errors.As(err, &se):
+		return se.Status
+	case errors.Is(err, syncstate.ErrBusy):
+		return syncRetry
+	case errors.Is(err, model.ErrMailboxGone):
+		return syncHierarchyChanged
+	case errors.Is(err, errMailStore):
+		return syncRetry
+	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+		return syncRetry
+	}
+	return syncServerError
+}
+
+// errMailStore marks failures of the mail server (connection refused or
+// dropped, NO or BAD): transient, the client retries.
+var errMailStore = errors.New("mail server failure")
+
+func mailErr(err error) error {
+	if err == nil || errors.Is(err, model.ErrMailboxGone) {
+		return err
+	}
+	return fmt.Errorf("%w: %w", errMailStore, err)
+}
+
+// empty answers a collection whose folder holds no items (yet): keys
+// advance as usual so the client's state machine is satisfied.
+func (sc *syncRun) empty(col message.SyncCollection, rc *message.SyncResponseCollection) error {
+	ctx := sc.k.ctx()
+	tx, err := sc.k.s.sync.Begin(ctx, sc.k.dev.ID, col.CollectionID, col.SyncKey)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback(ctx)
+	switch tx.KeyStatus() {
+	case syncstate.KeyUnknown:
+		return &StatusError{Status: syncBadKey, Err: fmt.Errorf("unknown key %q", col.SyncKey)}
+	case syncstate.KeyCurrent:
+		// Nothing can have changed: the key stays.
+		rc.Status = int(syncOK)
+		return nil
+	}
+	key, err := tx.Commit(ctx, nil)
+	if err != nil {
+		return err
+	}
+	rc.SyncKey, rc.Status = key, int(syncOK)
+	return nil
+}

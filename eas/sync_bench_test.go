@@ -1,0 +1,263 @@
+package eas_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"fmt"
+	"io"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/emersion/go-imap/v2"
+	"github.com/emersion/go-imap/v2/imapclient"
+
+	"github.com/easd/easd/eas/message"
+	"github.com/easd/easd/internal/easdtest"
+)
+
+// benchMail is message i of the benchmark mailbox: sizes cycle from 1 to
+// 60 KB of text, every 5th is multipart/alternative (plain + HTML), every
+// 25th carries a 100 KB attachment.
+func benchMail(i int) []byte {
+	var b bytes.Buffer
+	fmt.Fprintf(&b, "From: Sender %d <s%d@example.test>\r\nTo: alice@example.test\r\nSubject: benchmark message %d\r\n"+
+		"Date: Mon, 02 Jan 2026 10:00:00 +0000\r\nMessage-ID: <b%d@example.test>\r\nMIME-Version: 1.0\r\n", i, i, i, i)
+	size := []int{1 << 10, 4 << 10, 20 << 10, 60 << 10}[i%4]
+	line := "The quick brown fox jumps over the lazy dog, again and again, line after line.\r\n"
+	text := strings.Repeat(line, size/len(line)+1)
+	switch {
+	case i%25 == 0:
+		att := base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{0x5a, 0x01, 0xff}, 100<<10/3))
+		var wrapped strings.Builder
+		for len(att) > 76 {
+			wrapped.WriteString(att[:76] + "\r\n")
+			att = att[76:]
+		}
+		wrapped.WriteString(att + "\r\n")
+		fmt.Fprintf(&b, "Content-Type: multipart/mixed; boundary=\"mix\"\r\n\r\n--mix\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n%s"+
+			"--mix\r\nContent-Type: application/octet-stream; name=\"data.bin\"\r\nContent-Disposition: attachment; filename=\"data.bin\"\r\n"+
+			"Content-Transfer-Encoding: base64\r\n\r\n%s--mix--\r\n", text, wrapped.String())
+	case i%5 == 0:
+		fmt.Fprintf(&b, "Content-Type: multipart/alternative; boundary=\"alt\"\r\n\r\n--alt\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n%s"+
+			"--alt\r\nContent-Type: text/html; charset=utf-8\r\n\r\n<html><body><p>%s</p></body></html>\r\n--alt--\r\n",
+			text, strings.ReplaceAll(text, "\r\n", "<br>\r\n"))
+	default:
+		fmt.Fprintf(&b, "Content-Type: text/plain; charset=utf-8\r\n\r\n%s", text)
+	}
+	return b.Bytes()
+}
+
+// fillInbox appends n benchmark messages to alice's INBOX over one
+// connection.
+func fillInbox(tb testing.TB, env *easdtest.Env, n int) {
+	tb.Helper()
+	c, err := mailStore(env).Dialer.Login(context.Background(), "alice", "alice")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer c.Close()
+	for i := 1; i <= n; i++ {
+		msg := benchMail(i)
+		cmd := c.Append("INBOX", int64(len(msg)), &imap.AppendOptions{Time: time.Now().Add(time.Duration(i-n) * time.Minute)})
+		if _, err := cmd.Write(msg); err != nil {
+			tb.Fatal(err)
+		}
+		if err := cmd.Close(); err != nil {
+			tb.Fatal(err)
+		}
+		if _, err := cmd.Wait(); err != nil {
+			tb.Fatal(err)
+		}
+	}
+}
+
+// fetchFloor is the time one IMAP connection takes to FETCH what easd
+// needs of every message (UID FLAGS INTERNALDATE RFC822.SIZE BODY[], the
+// bytes read and dropped), or with truncated set, the header and the first
+// 5,120 bytes of the text.
+func fetchFloor(tb testing.TB, env *easdtest.Env, truncated bool) time.Duration {
+	tb.Helper()
+	c, err := mailStore(env).Dialer.Login(context.Background(), "alice", "alice")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer c.Close()
+	start := time.Now()
+	if _, err := c.Select("INBOX", nil).Wait(); err != nil {
+		tb.Fatal(err)
+	}
+	sections := []*imap.FetchItemBodySection{{Peek: true}}
+	if truncated {
+		sections = []*imap.FetchItemBodySection{{Peek: true, Specifier: imap.PartSpecifierHeader},
+			{Peek: true, Specifier: imap.PartSpecifierText, Partial: &imap.SectionPartial{Offset: 0, Size: 5120}}}
+	}
+	cmd := c.Fetch(imap.UIDSet{imap.UIDRange{Start: 1, Stop: 0}}, &imap.FetchOptions{UID: true, Flags: true,
+		InternalDate: true, RFC822Size: true, BodySection: sections})
+	for msg := cmd.Next(); msg != nil; msg = cmd.Next() {
+		for item := msg.Next(); item != nil; item = msg.Next() {
+			if body, ok := item.(imapclient.FetchItemDataBodySection); ok {
+				_, _ = io.Copy(io.Discard, body.Literal)
+			}
+		}
+	}
+	if err := cmd.Close(); err != nil {
+		tb.Fatal(err)
+	}
+	return time.Since(start)
+}
+
+// peakRSS reads and resets the process's peak resident set (VmHWM); the
+// easd under test runs in this process (with the client).
+func peakRSS() int64 {
+	b, _ := os.ReadFile("/proc/self/status")
+	var kb int64
+	for _, line := range strings.Split(string(b), "\n") {
+		if rest, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			kb, _ = strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(rest), "kB")), 10, 64)
+		}
+	}
+	_ = os.WriteFile("/proc/self/clear_refs", []byte("5"), 0)
+	return kb
+}
+
+// BenchmarkSyncMailInitial measures the initial Sync of a large INBOX in
+// windows, against the floor of fetching the same data over one IMAP
+// connection. Run with -benchtime=1x: each iteration is a whole initial
+// sync.
+func BenchmarkSyncMailInitial(b *testing.B) {
+	for _, n := range []int{2000, 10000} {
+		b.Run(fmt.Sprintf("messages=%d", n), func(b *testing.B) {
+			env := easdtest.Start(b, noPolicy)
+			fillInbox(b, env, n)
+			floor := fetchFloor(b, env, false)
+			floorTrunc := fetchFloor(b, env, true)
+			for _, window := range []int{100, 512} {
+				b.Run(fmt.Sprintf("window=%d", window), func(b *testing.B) {
+					for i := 0; b.Loop(); i++ {
+						benchInitial(b, env, fmt.Sprintf("bench-%d-%d", window, i), n, window, floor, floorTrunc)
+					}
+				})
+			}
+		})
+	}
+}
+
+func benchInitial(b *testing.B, env *easdtest.Env, devID string, n, window int, floor, floorTrunc time.Duration) {
+	ctx := context.Background()
+	c := env.Client("alice", devID)
+	ids := syncFolderIDs(b, c)
+	inbox := ids["Inbox"]
+	s := &syncEnv{env: env, c: c, ids: ids}
+	opts := []message.SyncOptions{{BodyPreference: []message.BodyPreference{{Type: 1, TruncationSize: new(uint32(5120))}}}}
+	key := s.start(b, inbox)
+	peakRSS()
+	start := time.Now()
+	var windows []time.Duration
+	got := 0
+	for {
+		t0 := time.Now()
+		r, err := c.Sync(ctx, &message.SyncRequest{Collections: &message.SyncCollections{Collection: []message.SyncCollection{
+			{SyncKey: key, CollectionID: inbox, WindowSize: window, Options: opts}}}})
+		if err != nil || len(r.Collections.Collection) != 1 {
+			b.Fatalf("Sync: %+v %v", r, err)
+		}
+		windows = append(windows, time.Since(t0))
+		rc := r.Collections.Collection[0]
+		got += len(commands(rc).Add)
+		key = rc.SyncKey
+		if !rc.MoreAvailable {
+			break
+		}
+	}
+	total := time.Since(start)
+	if got != n {
+		b.Fatalf("synced %d of %d messages", got, n)
+	}
+	rss := peakRSS()
+	sorted := slices.Clone(windows)
+	slices.Sort(sorted)
+	b.ReportMetric(total.Seconds(), "s/sync")
+	b.ReportMetric(float64(sorted[len(sorted)/2].Milliseconds()), "ms/window-median")
+	b.ReportMetric(float64(windows[0].Milliseconds()), "ms/window-first")
+	b.ReportMetric(float64(windows[len(windows)-2].Milliseconds()), "ms/window-last-full")
+	b.ReportMetric(float64(rss)/1024, "MB-peak-RSS")
+	b.ReportMetric(floor.Seconds(), "s/floor")
+	b.ReportMetric(total.Seconds()/floor.Seconds(), "ratio")
+	b.ReportMetric(total.Seconds()/floorTrunc.Seconds(), "ratio-trunc-floor")
+}
+
+// BenchmarkSyncMailQuiet measures Syncs that find nothing changed in a
+// 10,000-message INBOX, from 100 devices at once: each Sync is one STATUS
+// on the mail server. The 100 devices share one synced state (copied in
+// the database; a full initial sync per device would dominate the run).
+func BenchmarkSyncMailQuiet(b *testing.B) {
+	const n, devices = 10000, 100
+	env := easdtest.Start(b, noPolicy)
+	fillInbox(b, env, n)
+	ctx := context.Background()
+	first := env.Client("alice", "quiet-0")
+	ids := syncFolderIDs(b, first)
+	inbox := ids["Inbox"]
+	s := &syncEnv{env: env, c: first, ids: ids}
+	key := s.start(b, inbox)
+	for more := true; more; {
+		rc := s.sync(b, message.SyncCollection{SyncKey: key, CollectionID: inbox, WindowSize: 512})
+		key, more = rc.SyncKey, rc.MoreAvailable
+	}
+	clients := []*easdtestClient{{c: first}}
+	for i := 1; i < devices; i++ {
+		c := env.Client("alice", fmt.Sprintf("quiet-%d", i))
+		syncFolderIDs(b, c)
+		clients = append(clients, &easdtestClient{c: c})
+	}
+	for _, q := range []string{`
+		INSERT INTO sync_collections (device_id, collection_id, generation, counter, cur_key, prev_key, cur_initial)
+		SELECT d.id, s.collection_id, s.generation, s.counter, s.cur_key, s.prev_key, s.cur_initial
+		FROM sync_collections s, devices d JOIN devices d0 ON d0.device_id = 'quiet-0'
+		WHERE s.device_id = d0.id AND s.collection_id = $1 AND d.device_id LIKE 'quiet-%' AND d.id <> d0.id`, `
+		INSERT INTO sync_states (device_id, collection_id, sync_key, state)
+		SELECT d.id, st.collection_id, st.sync_key, st.state
+		FROM sync_states st, devices d JOIN devices d0 ON d0.device_id = 'quiet-0'
+		WHERE st.device_id = d0.id AND st.collection_id = $1 AND d.device_id LIKE 'quiet-%' AND d.id <> d0.id`} {
+		if _, err := env.DB.Pool.Exec(ctx, q, inbox); err != nil {
+			b.Fatal(err)
+		}
+	}
+	before := strings.Count(env.Logs(), `"path":"unchanged","imap_cmds":1,`)
+	var done atomic.Int64
+	var wg sync.WaitGroup
+	b.ResetTimer()
+	start := time.Now()
+	deadline := start.Add(5 * time.Second)
+	for _, cl := range clients {
+		wg.Go(func() {
+			for time.Now().Before(deadline) {
+				r, err := cl.c.Sync(ctx, &message.SyncRequest{Collections: &message.SyncCollections{Collection: []message.SyncCollection{
+					{SyncKey: key, CollectionID: inbox}}}})
+				if err != nil || r.Collections.Collection[0].Status != 1 || r.Collections.Collection[0].Commands != nil {
+					b.Errorf("quiet Sync: %+v %v", r, err)
+					return
+				}
+				done.Add(1)
+			}
+		})
+	}
+	wg.Wait()
+	elapsed := time.Since(start)
+	quiet := strings.Count(env.Logs(), `"path":"unchanged","imap_cmds":1,`) - before
+	b.ReportMetric(float64(done.Load())/elapsed.Seconds(), "req/s")
+	b.ReportMetric(float64(quiet)/float64(done.Load()), "share-with-1-IMAP-cmd")
+}
+
+type easdtestClient struct {
+	c interface {
+		Sync(context.Context, *message.SyncRequest) (*message.SyncResponse, error)
+	}
+}

@@ -1,0 +1,130 @@
+package imapbridge
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/emersion/go-imap/v2"
+
+	"github.com/easd/easd/eas/model"
+)
+
+// SetFlags applies a phone's change of Read, Flag or Categories to one
+// message. STORE +FLAGS and -FLAGS merge with whatever else changed the
+// message meanwhile, so a concurrent change of another flag is kept. ok is
+// false when the message no longer exists.
+func (m *MailSession) SetFlags(ctx context.Context, mailbox string, uid uint32, ch model.MailFlagChange) (_ model.MailFlags, _ bool, err error) {
+	defer m.track(&err)
+	if _, err := m.selectBox(mailbox, false); err != nil {
+		return model.MailFlags{}, false, err
+	}
+	set := imap.UIDSetNum(imap.UID(uid))
+	var cur []imap.Flag
+	found := false
+	if ch.Keywords != nil {
+		// Categories replace the whole set: the current keywords are
+		// needed to know which to remove.
+		m.commands++
+		bufs, err := m.c.Fetch(set, &imap.FetchOptions{UID: true, Flags: true}).Collect()
+		if err != nil {
+			return model.MailFlags{}, false, fmt.Errorf("imap: fetch flags: %w", err)
+		}
+		if len(bufs) == 0 {
+			return model.MailFlags{}, false, nil
+		}
+		cur, found = bufs[0].Flags, true
+	}
+	add, del := flagStores(cur, ch)
+	for _, op := range []struct {
+		op    imap.StoreFlagsOp
+		flags []imap.Flag
+	}{{imap.StoreFlagsAdd, add}, {imap.StoreFlagsDel, del}} {
+		if len(op.flags) == 0 {
+			continue
+		}
+		m.commands++
+		bufs, err := m.c.Store(set, &imap.StoreFlags{Op: op.op, Flags: op.flags}, nil).Collect()
+		if err != nil {
+			return model.MailFlags{}, false, fmt.Errorf("imap: store flags: %w", err)
+		}
+		// A server may answer without FETCH when nothing changed (the
+		// flags were already so): then the flags are read below.
+		found = len(bufs) > 0
+		if found {
+			cur = bufs[0].Flags
+		}
+	}
+	if !found {
+		// Nothing stored, or no FETCH in the answer: read the flags.
+		fl, err := m.Flags(ctx, mailbox, []uint32{uid})
+		if err != nil {
+			return model.MailFlags{}, false, err
+		}
+		f, ok := fl[uid]
+		return f, ok, nil
+	}
+	return mailFlags(cur), true, nil
+}
+
+// Delete removes messages from mailbox: MOVE to trash when trash is set
+// (go-imap falls back to COPY, STORE \Deleted and EXPUNGE on servers
+// without MOVE), else STORE \Deleted and UID EXPUNGE of exactly these
+// messages, so messages another client marked \Deleted are left alone.
+// UIDs that no longer exist are ignored by the server.
+func (m *MailSession) Delete(ctx context.Context, mailbox string, uids []uint32, trash string) (err error) {
+	defer m.track(&err)
+	if len(uids) == 0 {
+		return nil
+	}
+	if _, err := m.selectBox(mailbox, false); err != nil {
+		return err
+	}
+	set := uidSet(uids)
+	if trash != "" && trash != mailbox {
+		m.commands++
+		if _, err := m.c.Move(set, trash).Wait(); err != nil {
+			return mailboxErr("move to", trash, err)
+		}
+		return nil
+	}
+	m.commands++
+	if err := m.c.Store(set, &imap.StoreFlags{Op: imap.StoreFlagsAdd, Silent: true, Flags: []imap.Flag{imap.FlagDeleted}}, nil).Close(); err != nil {
+		return fmt.Errorf("imap: store \\Deleted: %w", err)
+	}
+	m.commands++
+	if m.c.Caps().Has(imap.CapUIDPlus) || m.c.Caps().Has(imap.CapIMAP4rev2) {
+		if err := m.c.UIDExpunge(set).Close(); err != nil {
+			return fmt.Errorf("imap: uid expunge: %w", err)
+		}
+		return nil
+	}
+	if err := m.c.Expunge().Close(); err != nil {
+		return fmt.Errorf("imap: expunge: %w", err)
+	}
+	return nil
+}
+
+// AppendDraft stores msg in mailbox as a draft and returns its UID, from
+// the APPENDUID answer (UIDPLUS; Dovecot and most servers have it).
+func (m *MailSession) AppendDraft(ctx context.Context, mailbox string, msg []byte) (_ uint32, _ model.MailFlags, err error) {
+	defer m.track(&err)
+	flags := []imap.Flag{imap.FlagDraft, imap.FlagSeen}
+	m.commands++
+	cmd := m.c.Append(mailbox, int64(len(msg)), &imap.AppendOptions{Flags: flags, Time: time.Now()})
+	if _, err := cmd.Write(msg); err != nil {
+		return 0, model.MailFlags{}, fmt.Errorf("imap: append to %q: %w", mailbox, err)
+	}
+	if err := cmd.Close(); err != nil {
+		return 0, model.MailFlags{}, mailboxErr("append to", mailbox, err)
+	}
+	d, err := cmd.Wait()
+	if err != nil {
+		return 0, model.MailFlags{}, mailboxErr("append to", mailbox, err)
+	}
+	if d.UID == 0 {
+		return 0, model.MailFlags{}, errors.New("imap: append: the server did not say the new UID (no UIDPLUS)")
+	}
+	return uint32(d.UID), mailFlags(flags), nil
+}
