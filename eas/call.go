@@ -1,6 +1,7 @@
 package eas
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"errors"
@@ -67,13 +68,17 @@ func (k *call) body() io.Reader {
 // without a body (allowed for Ping and Sync); malformed WBXML becomes
 // Status 102 and an oversized body 413.
 func (k *call) decode(v any) (empty bool, err error) {
-	d := wbxml.NewDecoder(k.body(), wbxml.Limits{MaxDepth: k.s.opts.Limits.MaxWBXMLDepth})
+	// Peek first: the decoder rightly calls an empty document truncated,
+	// but an empty body is a legal request for some commands.
+	body := bufio.NewReader(k.body())
+	if _, err := body.Peek(1); errors.Is(err, io.EOF) {
+		return true, nil
+	}
+	d := wbxml.NewDecoder(body, wbxml.Limits{MaxDepth: k.s.opts.Limits.MaxWBXMLDepth})
 	err = d.Decode(v)
 	switch {
 	case err == nil:
 		return false, nil
-	case errors.Is(err, io.EOF) && d.InputOffset() == 0:
-		return true, nil
 	case httpserver.IsBodyTooLarge(err):
 		return false, echo.NewHTTPError(http.StatusRequestEntityTooLarge, "request body too large")
 	default:

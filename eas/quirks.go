@@ -35,6 +35,12 @@ type Profile struct {
 	NoEmptyCollections bool
 	// IgnoreOutboxSync: the client syncs its Outbox, which holds nothing.
 	IgnoreOutboxSync bool
+	// MaxHeartbeat caps how long a Ping is held (0: the client's own
+	// HeartbeatInterval), for clients whose HTTP time-out is shorter than
+	// the heartbeats they ask for: answering Status 1 before the time-out
+	// costs one request, a time-out costs the client an error and a
+	// back-off during which it gets no push at all.
+	MaxHeartbeat time.Duration
 }
 
 // DefaultQuirks returns the built-in rules.
@@ -48,6 +54,9 @@ func DefaultQuirks() *Quirks {
 			apply: func(p *Profile) { p.MaxResponseTime = 200 * time.Second; p.NoEmptyCollections = true }},
 		{deviceType: "SAMSUNG", why: "Samsung mail waits about 85 s; syncs its Outbox",
 			apply: func(p *Profile) { p.MaxResponseTime = 80 * time.Second; p.IgnoreOutboxSync = true }},
+		{deviceType: "SAMSUNG", why: "Samsung mail gives up on a request after about 85 s, a Ping with a " +
+			"longer heartbeat too, and retries after a back-off without push: answer before",
+			apply: func(p *Profile) { p.MaxHeartbeat = 80 * time.Second }},
 		{deviceType: "Android", why: "stock Android and Gmail app: syncs its Outbox",
 			apply: func(p *Profile) { p.IgnoreOutboxSync = true }},
 		{deviceType: "Outlook", why: "Outlook waits up to 210 s",

@@ -55,6 +55,11 @@ type Options struct {
 	// MailSync serves Sync and GetItemEstimate on mail folders; nil:
 	// mail collections answer Status 16 (retry).
 	MailSync MailSync
+
+	// Push lets Ping wait for changes without polling (mail watchers and
+	// the LISTEN/NOTIFY hub); its zero value makes Ping wait out the
+	// heartbeat unless a folder had changed when it arrived.
+	Push Push
 }
 
 // PolicyOptions configure provisioning.

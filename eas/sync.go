@@ -67,6 +67,10 @@ const (
 //     (retry) and leave the state as it was.
 //   - Outbox and PIM folders hold no items yet: Status 1, empty.
 func syncCmd(k *call) error {
+	// A Sync from the device ends its waiting Ping, on any instance.
+	if _, _, err := k.s.announceRequest(k.ctx(), k.dev.ID); err != nil {
+		k.log.Warn("sync: could not end a waiting Ping", "err", err)
+	}
 	var req message.SyncRequest
 	empty, err := k.decode(&req)
 	if err != nil {

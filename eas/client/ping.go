@@ -21,3 +21,13 @@ func (c *Client) Ping(ctx context.Context, heartbeat time.Duration, folders ...m
 	}
 	return &resp, nil
 }
+
+// PingEmpty sends a Ping without a body: the server reuses the heartbeat
+// and folders of the device's previous Ping (Status 3 when it has none).
+func (c *Client) PingEmpty(ctx context.Context) (*message.PingResponse, error) {
+	var resp message.PingResponse
+	if err := c.Do(ctx, "Ping", nil, &resp); err != nil {
+		return nil, err
+	}
+	return &resp, nil
+}

@@ -69,6 +69,15 @@ type Config struct {
 	SpecialFolders  string        // "drafts=Entwürfe,sent=Gesendet,..." names special mailboxes
 	ShutdownTimeout time.Duration // how long in-flight requests may finish
 
+	// Push watchers (Ping): how often mailboxes other than INBOX are
+	// polled, how long a user's watcher outlives its last waiting request,
+	// and an optional IMAP master user (Dovecot "user*master") so that no
+	// user password is kept while a watcher runs.
+	PushPollInterval   time.Duration
+	PushGrace          time.Duration
+	IMAPMasterUser     string
+	IMAPMasterPassword string
+
 	LogFormat string // json | text
 	LogLevel  string // debug | info | warn | error
 }
@@ -76,22 +85,24 @@ type Config struct {
 // Defaults returns the configuration used when nothing is set.
 func Defaults() Config {
 	return Config{
-		Listen:          ":8080",
-		IMAPTLS:         TLSStartTLS,
-		SMTPTLS:         TLSStartTLS,
-		LoginForm:       LoginAsGiven,
-		MaxBodyBytes:    64 << 20,
-		MaxWBXMLDepth:   64,
-		MaxWindowSize:   512,
-		HeartbeatMin:    60 * time.Second,
-		HeartbeatMax:    3540 * time.Second,
-		MaxPingFolders:  300,
-		MaxDevices:      0,
-		AuthCacheTTL:    5 * time.Minute,
-		EnforcePolicy:   true,
-		ShutdownTimeout: 15 * time.Second,
-		LogFormat:       "json",
-		LogLevel:        "info",
+		Listen:           ":8080",
+		IMAPTLS:          TLSStartTLS,
+		SMTPTLS:          TLSStartTLS,
+		LoginForm:        LoginAsGiven,
+		MaxBodyBytes:     64 << 20,
+		MaxWBXMLDepth:    64,
+		MaxWindowSize:    512,
+		HeartbeatMin:     60 * time.Second,
+		HeartbeatMax:     3540 * time.Second,
+		MaxPingFolders:   300,
+		MaxDevices:       0,
+		AuthCacheTTL:     5 * time.Minute,
+		EnforcePolicy:    true,
+		ShutdownTimeout:  15 * time.Second,
+		PushPollInterval: 30 * time.Second,
+		PushGrace:        60 * time.Second,
+		LogFormat:        "json",
+		LogLevel:         "info",
 	}
 }
 
@@ -138,6 +149,10 @@ func (c *Config) Register(fs *flag.FlagSet) {
 	fs.StringVar(&c.VersionCaps, "version-caps", c.VersionCaps, "cap the EAS version offered to device types, e.g. SAMSUNG=14.1,Android=16.0")
 	fs.StringVar(&c.SpecialFolders, "special-folders", c.SpecialFolders, "mailbox names of the special folders where the IMAP server has no SPECIAL-USE, e.g. drafts=Entwürfe,sent=Gesendet,trash=Papierkorb,outbox=Outbox")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", c.ShutdownTimeout, "how long in-flight requests may finish on shutdown")
+	fs.DurationVar(&c.PushPollInterval, "push-poll-interval", c.PushPollInterval, "how often push watchers check mailboxes other than INBOX (INBOX uses IDLE)")
+	fs.DurationVar(&c.PushGrace, "push-grace", c.PushGrace, "how long a user's push watcher stays after the last waiting Ping")
+	fs.StringVar(&c.IMAPMasterUser, "imap-master-user", c.IMAPMasterUser, "IMAP master user for push watchers (Dovecot user*master); empty: the users' own passwords")
+	fs.StringVar(&c.IMAPMasterPassword, "imap-master-password", c.IMAPMasterPassword, "password of --imap-master-user (prefer the environment variable)")
 	fs.StringVar(&c.LogFormat, "log-format", c.LogFormat, "log format: json or text")
 	fs.StringVar(&c.LogLevel, "log-level", c.LogLevel, "log level: debug, info, warn or error")
 }
@@ -237,6 +252,12 @@ func (c *Config) Validate() error {
 		return bad("auth-cache-ttl", "%v is outside 0-1h", c.AuthCacheTTL)
 	case c.ShutdownTimeout < 0:
 		return bad("shutdown-timeout", "must not be negative")
+	case c.PushPollInterval < time.Second:
+		return bad("push-poll-interval", "%v is below 1s", c.PushPollInterval)
+	case c.PushGrace < 0:
+		return bad("push-grace", "must not be negative")
+	case (c.IMAPMasterUser == "") != (c.IMAPMasterPassword == ""):
+		return bad("imap-master-user", "--imap-master-user and --imap-master-password go together")
 	}
 	if _, err := ParseSpecialFolders(c.SpecialFolders); err != nil {
 		return bad("special-folders", "%v", err)

@@ -1,0 +1,111 @@
+package eas
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/easd/easd/eas/message"
+	"github.com/easd/easd/internal/httpserver"
+)
+
+func init() {
+	addCommand("Ping", &commandSpec{root: "Ping:Ping", run: pingCmd})
+}
+
+// Ping statuses (MS-ASCMD 2.2.3.177.11).
+const (
+	pingExpired           Status = 1 // heartbeat passed without change: ping again
+	pingChanged           Status = 2 // the listed folders changed: sync them
+	pingMissingParameters Status = 3 // no heartbeat or folders, none cached
+	pingSyntaxError       Status = 4
+	pingBadHeartbeat      Status = 5 // HeartbeatInterval carries the limit
+	pingTooManyFolders    Status = 6 // MaxFolders carries the limit
+	pingHierarchyChanged  Status = 7 // FolderSync first
+	pingServerError       Status = 8
+)
+
+// pingStartTimeout bounds the work before waiting (database, watcher
+// login, one STATUS per mail folder) so that a slow mail server costs the
+// client a retry, not its HTTP time-out.
+const pingStartTimeout = 20 * time.Second
+
+// pingCmd answers a Ping (MS-ASCMD 2.2.1.13): at once when a watched
+// folder already differs from what the device last synced, else when one
+// changes, when the heartbeat passes, when a newer request of the device
+// arrives (on any instance), or when easd shuts down. A waiting Ping is
+// this goroutine blocked in one select; see pingWait.
+//
+// A Ping that a newer Ping or Sync of the device ends is answered with
+// Status 1: the specification has no status for it, and 1 ("nothing
+// changed, ping again") is the one every client handles without side
+// effects. The client has usually given up on that connection anyway.
+func pingCmd(k *call) error {
+	var req message.PingRequest
+	if err := k.decodePing(&req); err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(k.ctx(), pingStartTimeout)
+	defer cancel()
+
+	w := &pingWait{k: k}
+	defer w.close()
+	// Subscribe to the device's announcements before making our own, so
+	// that a newer request arriving from now on always reaches us.
+	if hub := k.s.opts.Push.Hub; hub != nil {
+		w.device = hub.Subscribe(deviceTopic(k.dev.ID))
+	}
+	gen, stored, err := k.s.announceRequest(ctx, k.dev.ID)
+	if err != nil {
+		return err
+	}
+	w.gen = gen
+	p, fresh, prob := mergePing(req, stored, k.s.opts.Limits)
+	if prob != nil {
+		k.log.Info("ping refused", "status", int(prob.status), "why", prob.why)
+		return k.answerPing(&message.PingResponse{Status: int(prob.status),
+			HeartbeatInterval: prob.heartbeat, MaxFolders: prob.maxFolders})
+	}
+	if fresh {
+		if err := k.s.savePing(ctx, k.dev.ID, p); err != nil {
+			return err
+		}
+	}
+	w.heartbeat = p.heartbeat
+	if max := k.profile.MaxHeartbeat; max > 0 && w.heartbeat > max {
+		w.heartbeat = max
+	}
+	status, err := w.start(ctx, p.folders)
+	if err != nil {
+		if errors.Is(err, context.DeadlineExceeded) && k.ctx().Err() == nil {
+			return k.answerPing(&message.PingResponse{Status: int(pingServerError)})
+		}
+		return fmt.Errorf("ping: %w", err)
+	}
+	if status == 0 {
+		cancel()
+		status = w.wait()
+	}
+	if status == 0 { // the client went away: nobody to answer
+		return nil
+	}
+	resp := &message.PingResponse{Status: int(status)}
+	if status == pingChanged {
+		resp.Folders = &message.PingChangedFolders{Folder: w.changedIDs()}
+	}
+	return k.answerPing(resp)
+}
+
+// decodePing reads the request; a Ping without a body is allowed (it
+// reuses the stored parameters).
+func (k *call) decodePing(req *message.PingRequest) error {
+	_, err := k.decode(req)
+	return err
+}
+
+// answerPing sends the response and notes its status for the access log.
+func (k *call) answerPing(resp *message.PingResponse) error {
+	httpserver.Info(k.c).EASStatus = resp.Status
+	return k.respond(resp)
+}

@@ -1,0 +1,132 @@
+package eas
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/easd/easd/eas/message"
+	"github.com/easd/easd/internal/pgnotify"
+)
+
+// pingFolder is one folder a Ping watches, as stored in ping_params.
+type pingFolder struct {
+	ID    string `json:"id"`
+	Class string `json:"class"`
+}
+
+// pingParams is what a Ping waits for: the heartbeat and the folders.
+// The zero value means "nothing stored yet".
+type pingParams struct {
+	heartbeat time.Duration
+	folders   []pingFolder
+}
+
+// pingProblem is a request the Ping command answers at once with a status
+// (and, for 5 and 6, the limit).
+type pingProblem struct {
+	status     Status
+	heartbeat  int // seconds, Status 5
+	maxFolders int // Status 6
+	why        string
+}
+
+// pingClasses are the folder classes a Ping may name (MS-ASCMD
+// 2.2.3.27.4); SMS lives in the Inbox and is watched as mail.
+var pingClasses = map[string]bool{"Email": true, "Calendar": true, "Contacts": true,
+	"Tasks": true, "Notes": true, "SMS": true}
+
+// mergePing completes a request with the stored parameters (an empty Ping,
+// or one without HeartbeatInterval or Folders, reuses the previous ones,
+// MS-ASCMD 2.2.3.88.1) and checks the result against the limits. fresh
+// says whether the request brought parameters worth storing.
+func mergePing(req message.PingRequest, stored pingParams, lim Limits) (p pingParams, fresh bool, prob *pingProblem) {
+	p = stored
+	if req.HeartbeatInterval < 0 {
+		return p, false, &pingProblem{status: pingSyntaxError, why: "negative heartbeat"}
+	}
+	if req.HeartbeatInterval != 0 {
+		p.heartbeat, fresh = time.Duration(req.HeartbeatInterval)*time.Second, true
+	}
+	if req.Folders != nil && len(req.Folders.Folder) > 0 {
+		p.folders, fresh = nil, true
+		seen := map[string]bool{}
+		for _, f := range req.Folders.Folder {
+			if f.ID == "" || !pingClasses[f.Class] {
+				return p, false, &pingProblem{status: pingSyntaxError, why: fmt.Sprintf("folder %q of class %q", f.ID, f.Class)}
+			}
+			if !seen[f.ID] {
+				seen[f.ID] = true
+				p.folders = append(p.folders, pingFolder{ID: f.ID, Class: f.Class})
+			}
+		}
+	}
+	if p.heartbeat == 0 || len(p.folders) == 0 {
+		return p, false, &pingProblem{status: pingMissingParameters, why: "no heartbeat or folders, none stored"}
+	}
+	if lim.HeartbeatMin > 0 && p.heartbeat < lim.HeartbeatMin {
+		return p, false, &pingProblem{status: pingBadHeartbeat, heartbeat: seconds(lim.HeartbeatMin),
+			why: fmt.Sprintf("heartbeat %v below %v", p.heartbeat, lim.HeartbeatMin)}
+	}
+	if lim.HeartbeatMax > 0 && p.heartbeat > lim.HeartbeatMax {
+		return p, false, &pingProblem{status: pingBadHeartbeat, heartbeat: seconds(lim.HeartbeatMax),
+			why: fmt.Sprintf("heartbeat %v above %v", p.heartbeat, lim.HeartbeatMax)}
+	}
+	if lim.MaxPingFolders > 0 && len(p.folders) > lim.MaxPingFolders {
+		return p, false, &pingProblem{status: pingTooManyFolders, maxFolders: lim.MaxPingFolders,
+			why: fmt.Sprintf("%d folders, limit %d", len(p.folders), lim.MaxPingFolders)}
+	}
+	return p, fresh, nil
+}
+
+func seconds(d time.Duration) int { return int(d / time.Second) }
+
+// announceRequest records that the device sent a new Ping (or Sync) and
+// tells every instance, so that an older waiting request of the device
+// ends (see waitingEnded). It returns the request's generation and the
+// stored Ping parameters. A Sync handler calls it too: a Sync from the
+// device also ends its waiting Ping.
+func (s *Server) announceRequest(ctx context.Context, deviceID int64) (gen int64, stored pingParams, err error) {
+	var hb int
+	var folders []byte
+	err = s.opts.Pool.QueryRow(ctx, `INSERT INTO ping_params (device_id) VALUES ($1)
+		ON CONFLICT (device_id) DO UPDATE SET generation = ping_params.generation + 1
+		RETURNING generation, heartbeat_seconds, folders`, deviceID).Scan(&gen, &hb, &folders)
+	if err != nil {
+		return 0, stored, fmt.Errorf("ping: record request: %w", err)
+	}
+	stored.heartbeat = time.Duration(hb) * time.Second
+	if err := json.Unmarshal(folders, &stored.folders); err != nil {
+		return 0, stored, fmt.Errorf("ping: stored folders: %w", err)
+	}
+	err = pgnotify.Publish(ctx, s.opts.Pool, deviceTopic(deviceID), strconv.FormatInt(gen, 10))
+	return gen, stored, err
+}
+
+// savePing stores the parameters of a valid Ping for the device's next
+// one, on whichever instance it lands.
+func (s *Server) savePing(ctx context.Context, deviceID int64, p pingParams) error {
+	folders, err := json.Marshal(p.folders)
+	if err != nil {
+		return err
+	}
+	_, err = s.opts.Pool.Exec(ctx, `UPDATE ping_params SET heartbeat_seconds = $2, folders = $3,
+		updated_at = now() WHERE device_id = $1`, deviceID, seconds(p.heartbeat), folders)
+	if err != nil {
+		return fmt.Errorf("ping: store parameters: %w", err)
+	}
+	return nil
+}
+
+// requestGeneration reads the device's latest request generation, after a
+// LISTEN reconnect may have lost an announcement.
+func (s *Server) requestGeneration(ctx context.Context, deviceID int64) (int64, error) {
+	var gen int64
+	err := s.opts.Pool.QueryRow(ctx, `SELECT generation FROM ping_params WHERE device_id = $1`, deviceID).Scan(&gen)
+	if err != nil {
+		return 0, fmt.Errorf("ping: read generation: %w", err)
+	}
+	return gen, nil
+}
