@@ -2,6 +2,7 @@ package eas
 
 import (
 	"context"
+	"io"
 	"time"
 
 	"github.com/easd/easd/eas/model"
@@ -40,6 +41,21 @@ type MailSession interface {
 	AppendDraft(ctx context.Context, mailbox string, msg []byte) (uint32, model.MailFlags, error)
 	// Count counts the messages received on or after since (zero: all).
 	Count(ctx context.Context, mailbox string, since time.Time) (int, error)
+	// Move moves one message to the mailbox dest and returns its UID
+	// there and its flags; ok is false when the message is gone.
+	Move(ctx context.Context, mailbox string, uid uint32, dest string) (newUID uint32, flags model.MailFlags, ok bool, err error)
+	// Search returns the UIDs of the messages whose headers or body
+	// contain text ("" matches all) and that arrived within [since,
+	// before) (zero: unbounded), with their arrival times.
+	Search(ctx context.Context, mailbox, text string, since, before time.Time) (uids []uint32, arrived []time.Time, err error)
+	// PartInfo returns the media type and the decoded size of part
+	// partPath ("2", "1.2": IMAP section numbers) of a message; ok is
+	// false when the message or the part does not exist. It costs no more
+	// memory than a read buffer, whatever the size of the part.
+	PartInfo(ctx context.Context, mailbox string, uid uint32, partPath string) (contentType string, size int64, ok bool, err error)
+	// ReadPart calls fn with a reader of n decoded bytes of the part from
+	// offset on, streamed from the mail server; fn reads them all.
+	ReadPart(ctx context.Context, mailbox string, uid uint32, partPath string, offset, n int64, fn func(io.Reader) error) error
 	// Commands is the number of IMAP commands issued so far, for logs
 	// and for tests that prove a quiet Sync costs O(1) IMAP work.
 	Commands() int

@@ -72,6 +72,30 @@ func waitEvent(t testing.TB, s *Subscription, mailbox string) MailboxStatus {
 	return MailboxStatus{}
 }
 
+// waitEventWhere waits for an event whose status of mailbox satisfies ok.
+// Dovecot may report one change in two notifications (a flag update and
+// then the expunge), so an intermediate event is skipped.
+func waitEventWhere(t testing.TB, s *Subscription, mailbox string, ok func(MailboxStatus) bool) MailboxStatus {
+	t.Helper()
+	deadline := time.After(pushWithin)
+	for {
+		select {
+		case ev, open := <-s.C():
+			if !open {
+				t.Fatalf("channel closed (err %v)", s.Err())
+			}
+			for _, st := range ev.Mailboxes {
+				if st.Mailbox == mailbox && ok(st) {
+					return st
+				}
+			}
+		case <-deadline:
+			t.Fatalf("no matching event for %s within %v", mailbox, pushWithin)
+			return MailboxStatus{}
+		}
+	}
+}
+
 // noEvent checks that nothing arrives for a while.
 func noEvent(t testing.TB, s *Subscription, wait time.Duration) {
 	t.Helper()

@@ -35,7 +35,7 @@ func TestWatchInboxChanges(t *testing.T) {
 	c := otherClient(t, srv, "alice", "INBOX")
 	start = time.Now()
 	storeSeen(t, c)
-	seen := waitEvent(t, s, "INBOX")
+	seen := waitEventWhere(t, s, "INBOX", func(st MailboxStatus) bool { return st.Unseen == 0 })
 	t.Logf("STORE \\Seen -> event: %v", time.Since(start))
 	if seen.Unseen != 0 || seen.HighestModSeq <= st.HighestModSeq {
 		t.Errorf("after \\Seen: %+v (before %+v)", seen, st)
@@ -43,7 +43,7 @@ func TestWatchInboxChanges(t *testing.T) {
 
 	start = time.Now()
 	expungeAll(t, c)
-	gone := waitEvent(t, s, "INBOX")
+	gone := waitEventWhere(t, s, "INBOX", func(st MailboxStatus) bool { return st.Messages == 0 })
 	t.Logf("EXPUNGE -> event: %v", time.Since(start))
 	if gone.Messages != 0 || gone.UIDNext != 3 {
 		t.Errorf("after expunge: %+v", gone)

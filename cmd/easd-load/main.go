@@ -37,6 +37,24 @@ type options struct {
 	version  string
 	timeout  time.Duration
 	password string
+	// ping mode
+	imap      string
+	heartbeat time.Duration
+	settle    time.Duration
+}
+
+// newClient is the simulated device number i.
+func (o options) newClient(i int) *client.Client {
+	user := o.users[i%len(o.users)]
+	return &client.Client{BaseURL: o.url, User: user, Password: o.passwordOf(user), Version: o.version,
+		DeviceID: fmt.Sprintf("load%05d", i), DeviceType: "LoadTest", UserAgent: "easd-load/1"}
+}
+
+func (o options) passwordOf(user string) string {
+	if o.password != "" {
+		return o.password
+	}
+	return user
 }
 
 func run(args []string, stdout, stderr io.Writer) int {
@@ -44,6 +62,12 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	url := fs.String("url", "http://127.0.0.1:8080", "base URL of the EAS server")
 	users := fs.String("users", "demo,alice", "comma-separated users; devices are spread over them")
+	userPrefix := fs.String("user-prefix", "", "with -user-count: use users PREFIX1..PREFIXn instead of -users (easd dev --extra-users makes load1..loadN)")
+	userCount := fs.Int("user-count", 0, "number of users PREFIX1..PREFIXn")
+	mode := fs.String("mode", "folders", "folders: Provision + FolderSync rounds; ping: every device holds a Ping on its INBOX while mail is delivered")
+	imapAddr := fs.String("imap", "127.0.0.1:10143", "ping mode: IMAP server to deliver test mail to (plain, password = user name unless EASD_LOAD_PASSWORD)")
+	heartbeat := fs.Duration("heartbeat", 10*time.Minute, "ping mode: heartbeat the devices ask for")
+	settle := fs.Duration("settle", 5*time.Second, "ping mode: wait after the last device started its Ping before measuring")
 	devices := fs.Int("devices", 100, "number of simulated devices, all running at once")
 	rounds := fs.Int("rounds", 5, "incremental FolderSyncs per device after the initial one")
 	version := fs.String("version", "16.1", "EAS protocol version the devices speak")
@@ -52,13 +76,29 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	o := options{url: *url, users: strings.Split(*users, ","), devices: *devices, rounds: *rounds,
-		version: *version, timeout: *timeout, password: os.Getenv("EASD_LOAD_PASSWORD")}
+		version: *version, timeout: *timeout, password: os.Getenv("EASD_LOAD_PASSWORD"),
+		imap: *imapAddr, heartbeat: *heartbeat, settle: *settle}
+	if *userPrefix != "" && *userCount > 0 {
+		o.users = o.users[:0]
+		for i := 1; i <= *userCount; i++ {
+			o.users = append(o.users, fmt.Sprintf("%s%d", *userPrefix, i))
+		}
+	}
 	if o.devices < 1 || len(o.users) == 0 || o.users[0] == "" {
 		fmt.Fprintln(stderr, "easd-load: need at least one user and one device")
 		return 2
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), o.timeout)
 	defer cancel()
+	if *mode == "ping" {
+		res, err := pingFleet(ctx, o, stderr)
+		res.print(stdout, o)
+		if err != nil {
+			fmt.Fprintln(stderr, "easd-load:", err)
+			return 1
+		}
+		return 0
+	}
 	rep, err := fleet(ctx, o)
 	rep.print(stdout, o)
 	if err != nil {
@@ -105,13 +145,7 @@ func fleet(ctx context.Context, o options) (*report, error) {
 	errc := make(chan error, o.devices)
 	var wg sync.WaitGroup
 	for i := 0; i < o.devices; i++ {
-		user := o.users[i%len(o.users)]
-		pw := o.password
-		if pw == "" {
-			pw = user
-		}
-		c := &client.Client{BaseURL: o.url, User: user, Password: pw, Version: o.version,
-			DeviceID: fmt.Sprintf("load%05d", i), DeviceType: "LoadTest", UserAgent: "easd-load/1"}
+		c := o.newClient(i)
 		wg.Add(1)
 		go func() {
 			defer wg.Done()

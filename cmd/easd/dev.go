@@ -39,6 +39,7 @@ func runDev(args []string, stdout, stderr io.Writer) int {
 	listen := fs.String("listen", "127.0.0.1:8080", "EAS HTTP listen address")
 	imapListen := fs.String("imap-listen", "127.0.0.1:10143", "IMAP listen address of the private Dovecot")
 	logLevel := fs.String("log-level", "info", "log level: debug, info, warn or error")
+	extraUsers := fs.Int("extra-users", 0, "also create users load1..loadN (password = name), for load tests")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: easd dev [flags]\n\nRuns easd with throwaway PostgreSQL, Dovecot and SMTP servers on localhost.")
 		config.Usage(stderr, fs)
@@ -53,7 +54,7 @@ func runDev(args []string, stdout, stderr io.Writer) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
-	err := dev(ctx, devOptions{data: *data, listen: *listen, imapListen: *imapListen}, stdout, log)
+	err := dev(ctx, devOptions{data: *data, listen: *listen, imapListen: *imapListen, extraUsers: *extraUsers}, stdout, log)
 	var missing *binpath.MissingError
 	switch {
 	case errors.As(err, &missing):
@@ -68,6 +69,7 @@ func runDev(args []string, stdout, stderr io.Writer) int {
 
 type devOptions struct {
 	data, listen, imapListen string
+	extraUsers               int
 }
 
 func dev(ctx context.Context, o devOptions, stdout io.Writer, log *slog.Logger) error {
@@ -90,6 +92,10 @@ func dev(ctx context.Context, o devOptions, stdout io.Writer, log *slog.Logger) 
 
 	users := map[string]string{}
 	for _, u := range devUsers {
+		users[u] = u
+	}
+	for i := 1; i <= o.extraUsers; i++ {
+		u := fmt.Sprintf("load%d", i)
 		users[u] = u
 	}
 	imap, err := dovecot.Start(ctx, dovecot.Config{Dir: filepath.Join(data, "dovecot"), Addr: o.imapListen, Users: users})

@@ -1,0 +1,78 @@
+package eas
+
+import (
+	"sort"
+
+	"github.com/easd/easd/eas/folders"
+	"github.com/easd/easd/eas/message"
+	"github.com/easd/easd/eas/model"
+)
+
+// emptyFolder deletes every message of a mail folder: to Deleted Items,
+// or for good when it is Deleted Items (what "Empty Deleted Items" on a
+// phone means). It deletes exactly the messages listed now, so a request
+// re-sent after a lost answer finds the folder empty and deletes nothing
+// more. With DeleteSubFolders the folder's subfolders go as FolderDelete
+// deletes them (deepest first, default folders never); the client learns
+// of that with its next FolderSync.
+func (r *ioRun) emptyFolder(e message.EmptyFolderContents) message.EmptyFolderContentsResult {
+	out := message.EmptyFolderContentsResult{CollectionID: e.CollectionID, Status: int(ioOK)}
+	f, ok := r.byID[e.CollectionID]
+	switch {
+	case !ok:
+		out.Status = int(ioNotFound)
+		return out
+	case f.Source != folders.SourceIMAP:
+		// Contacts, calendars and the Outbox are not emptied this way.
+		out.Status = int(ioProtocolError)
+		return out
+	}
+	sess, err := r.session()
+	if err != nil {
+		out.Status = int(r.failed("empty", e.CollectionID, err))
+		return out
+	}
+	ctx := r.k.ctx()
+	l, err := sess.List(ctx, f.IMAPName, model.MailListOptions{})
+	if err == nil {
+		trash := r.trash
+		if f.Type == model.FolderDeletedItems {
+			trash = ""
+		}
+		err = sess.Delete(ctx, f.IMAPName, l.All, trash)
+	}
+	if err != nil {
+		out.Status = int(r.failed("empty", e.CollectionID, err))
+		return out
+	}
+	if e.Options != nil && e.Options.DeleteSubFolders {
+		if err := r.deleteSubfolders(f); err != nil {
+			out.Status = int(r.failed("delete subfolders", e.CollectionID, err))
+		}
+	}
+	return out
+}
+
+// deleteSubfolders deletes the folders below f, deepest first (IMAP
+// servers differ in what DELETE does to inferiors).
+func (r *ioRun) deleteSubfolders(f folders.Folder) error {
+	var doomed []folders.Folder
+	for _, c := range r.list {
+		if c.ServerID != f.ServerID && isDescendant(r.byID, c.ServerID, f.ServerID) &&
+			!c.Type.Special() && c.Source == folders.SourceIMAP {
+			doomed = append(doomed, c)
+		}
+	}
+	sort.SliceStable(doomed, func(i, j int) bool {
+		return len(ancestors(r.byID, doomed[i].ServerID)) > len(ancestors(r.byID, doomed[j].ServerID))
+	})
+	// The session may have one of them selected; DELETE of a selected
+	// mailbox is refused by some servers.
+	r.dropSession()
+	for _, d := range doomed {
+		if err := r.k.deleteFolder(d); err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -1,0 +1,193 @@
+package eas
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/easd/easd/eas/folders"
+	"github.com/easd/easd/eas/message"
+	"github.com/easd/easd/eas/model"
+	"github.com/easd/easd/eas/syncstate"
+)
+
+func init() {
+	addCommand("MoveItems", &commandSpec{root: "Move:MoveItems", run: moveItemsCmd})
+}
+
+// MoveItems statuses (MS-ASCMD 2.2.3.177.9).
+const (
+	moveBadSource Status = 1
+	moveBadDest   Status = 2
+	moveOK        Status = 3
+	moveSameDir   Status = 4
+	moveFailed    Status = 5
+	moveLocked    Status = 7
+)
+
+// moveItemsCmd answers MoveItems (MS-ASCMD 2.2.1.12) for mail: each Move
+// is one IMAP MOVE (COPY and expunge where the server lacks MOVE), and
+// the new ServerId comes from the server's COPYUID answer.
+//
+// The client has already moved the item in its own view: it holds it in
+// the destination under the new ServerId. So, in the same transaction
+// that records the move, this device's sync states of both folders are
+// amended (source UID out, destination UID in with its flags version):
+// its next Sync of either folder reports nothing for the move, while
+// other devices see a Delete and an Add as usual. The collections' rows
+// are locked across the IMAP MOVE, so a Sync of the same device on either
+// folder waits and never reports half of the move.
+//
+// A re-sent MoveItems (the response was lost) finds the message gone from
+// the source; the move recorded for this device (table mail_moves)
+// answers it with the same new ServerId, so the client neither shows the
+// message twice nor loses it. Without such a record a missing source is
+// Status 1, as the spec has it.
+func moveItemsCmd(k *call) error {
+	var req message.MoveItemsRequest
+	if err := k.decodeRequired(&req, StatusInvalidWBXML); err != nil {
+		return err
+	}
+	list, err := k.s.folders.List(k.ctx(), k.dev.UserID)
+	if err != nil {
+		return fmt.Errorf("moveitems: folders: %w", err)
+	}
+	mv := &mover{k: k, byID: map[string]folders.Folder{}}
+	for _, f := range list {
+		mv.byID[f.ServerID] = f
+	}
+	defer mv.close()
+	resp := &message.MoveItemsResponse{}
+	for _, m := range req.Move {
+		resp.Response = append(resp.Response, mv.move(m))
+	}
+	return k.respond(resp)
+}
+
+// mover runs the Moves of one request on one mail session.
+type mover struct {
+	k    *call
+	byID map[string]folders.Folder
+	sess MailSession
+}
+
+func (mv *mover) session() (MailSession, error) {
+	if mv.sess != nil {
+		return mv.sess, nil
+	}
+	if mv.k.s.opts.MailSync == nil {
+		return nil, errors.New("no mail store configured")
+	}
+	s, err := mv.k.s.opts.MailSync.OpenMail(mv.k.ctx(), mv.k.creds.Login, mv.k.creds.Password)
+	if err != nil {
+		return nil, err
+	}
+	mv.sess = s
+	return s, nil
+}
+
+// close ends the session; after a failure it is dropped so that the next
+// Move logs in afresh.
+func (mv *mover) close() {
+	if mv.sess != nil {
+		_ = mv.sess.Close()
+		mv.sess = nil
+	}
+}
+
+// move answers one Move.
+func (mv *mover) move(m message.MoveItem) message.MoveItemsResult {
+	r := message.MoveItemsResult{SrcMsgID: m.SrcMsgID}
+	src, okSrc := mv.byID[m.SrcFldID]
+	id, err := model.ParseMailID(m.SrcMsgID)
+	dst, okDst := mv.byID[m.DstFldID]
+	switch {
+	case err != nil || !okSrc || src.Source != folders.SourceIMAP || id.FolderID != src.ServerID:
+		r.Status = int(moveBadSource)
+	case !okDst || dst.Source != folders.SourceIMAP:
+		r.Status = int(moveBadDest)
+	case src.ServerID == dst.ServerID:
+		r.Status = int(moveSameDir)
+	}
+	if r.Status != 0 {
+		return r
+	}
+	newID, st, err := mv.run(id, src, dst)
+	r.Status = int(st)
+	if st == moveOK {
+		r.DstMsgID = newID
+	}
+	if err != nil {
+		mv.k.log.Warn("moveitems failed", "src", m.SrcMsgID, "dst_folder", m.DstFldID, "status", st, "err", err)
+	}
+	return r
+}
+
+// run moves one message and amends this device's sync states, or finds
+// the record of an earlier identical move.
+func (mv *mover) run(id model.MailID, src, dst folders.Folder) (string, Status, error) {
+	ctx := mv.k.ctx()
+	tx, err := beginMoveTx(ctx, mv.k.s.opts.Pool, mv.k.dev.ID, src.ServerID, dst.ServerID)
+	if err != nil {
+		if errors.Is(err, syncstate.ErrBusy) {
+			return "", moveLocked, err
+		}
+		return "", moveFailed, err
+	}
+	defer tx.rollback(ctx)
+	sess, err := mv.session()
+	if err != nil {
+		return "", moveFailed, err
+	}
+	newUID, flags, ok, err := sess.Move(ctx, src.IMAPName, id.UID, dst.IMAPName)
+	if err != nil {
+		st := moveFailed
+		if errors.Is(err, model.ErrMailboxGone) {
+			st = mv.goneStatus(ctx, src)
+		} else {
+			mv.close()
+		}
+		return "", st, err
+	}
+	if !ok {
+		prev, found, err := tx.lookup(ctx, id.String(), dst.ServerID)
+		switch {
+		case err != nil:
+			return "", moveFailed, err
+		case found:
+			return prev, moveOK, nil // a re-sent request
+		}
+		return "", moveBadSource, nil
+	}
+	newID := model.MailID{FolderID: dst.ServerID, UID: newUID}.String()
+	// From here on the message has moved: a failure leaves the states as
+	// they were, and the next Sync reports a Delete and an Add, which is
+	// right for a client that was told the move failed.
+	if err := tx.amend(ctx, src.ServerID, func(s *mailState) { delete(s.items, uidKey(id.UID)) }); err != nil {
+		return "", moveFailed, err
+	}
+	if err := tx.amend(ctx, dst.ServerID, func(s *mailState) { s.items[uidKey(newUID)] = flags.Version() }); err != nil {
+		return "", moveFailed, err
+	}
+	if err := tx.record(ctx, id.String(), dst.ServerID, newID); err != nil {
+		return "", moveFailed, err
+	}
+	if err := tx.commit(ctx); err != nil {
+		return "", moveFailed, err
+	}
+	return newID, moveOK, nil
+}
+
+// goneStatus tells which mailbox of a failed move is gone: the source
+// (Status 1) or else the destination (2). It costs a STATUS, on the error
+// path only.
+func (mv *mover) goneStatus(ctx context.Context, src folders.Folder) Status {
+	sess, err := mv.session()
+	if err != nil {
+		return moveFailed
+	}
+	if _, err := sess.Status(ctx, src.IMAPName); errors.Is(err, model.ErrMailboxGone) {
+		return moveBadSource
+	}
+	return moveBadDest
+}

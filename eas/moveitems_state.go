@@ -1,0 +1,128 @@
+package eas
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/easd/easd/eas/syncstate"
+)
+
+// moveLockWait bounds how long a MoveItems waits for a Sync of the same
+// device on one of its folders; beyond it the Move answers 7 (locked).
+const moveLockWait = "10000" // ms
+
+// moveTx is one Move's PostgreSQL transaction: it holds the device's
+// collection rows of both folders (as syncstate.Engine.Begin does, so a
+// Sync of the same device on either folder waits for the Move), amends
+// their states and records the move.
+type moveTx struct {
+	tx  pgx.Tx
+	dev int64
+}
+
+// beginMoveTx locks the device's collection rows of the given folders, in
+// sorted order so that two Moves in opposite directions cannot deadlock.
+// A folder the device never synced has no row and needs none.
+func beginMoveTx(ctx context.Context, pool *pgxpool.Pool, dev int64, collections ...string) (*moveTx, error) {
+	tx, err := pool.Begin(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("moveitems: begin: %w", err)
+	}
+	t := &moveTx{tx: tx, dev: dev}
+	if _, err := tx.Exec(ctx, `SELECT set_config('lock_timeout', $1, true)`, moveLockWait); err != nil {
+		t.rollback(ctx)
+		return nil, fmt.Errorf("moveitems: lock timeout: %w", err)
+	}
+	sorted := slices.Clone(collections)
+	slices.Sort(sorted)
+	if _, err := tx.Exec(ctx, `SELECT 1 FROM sync_collections WHERE device_id = $1
+		AND collection_id = ANY($2::text[]) ORDER BY collection_id FOR UPDATE`, dev, sorted); err != nil {
+		t.rollback(ctx)
+		var pgErr *pgconn.PgError
+		if errors.As(err, &pgErr) && pgErr.Code == "55P03" { // lock_not_available
+			return nil, fmt.Errorf("moveitems: lock sync state: %w: %w", syncstate.ErrBusy, err)
+		}
+		return nil, fmt.Errorf("moveitems: lock sync state: %w", err)
+	}
+	return t, nil
+}
+
+// amend applies change to every valid state (current and previous key)
+// of the device's collection: whichever key the client sends next, it
+// must not hear of the move again. A state that does not decode is left
+// alone; its Sync answers Status 3 anyway.
+func (t *moveTx) amend(ctx context.Context, collection string, change func(*mailState)) error {
+	rows, err := t.tx.Query(ctx, `SELECT sync_key, state FROM sync_states
+		WHERE device_id = $1 AND collection_id = $2`, t.dev, collection)
+	if err != nil {
+		return fmt.Errorf("moveitems: read sync states: %w", err)
+	}
+	states := map[string][]byte{}
+	var key string
+	var raw []byte
+	if _, err := pgx.ForEachRow(rows, []any{&key, &raw}, func() error {
+		states[key] = append([]byte(nil), raw...)
+		return nil
+	}); err != nil {
+		return fmt.Errorf("moveitems: read sync states: %w", err)
+	}
+	for key, raw := range states {
+		st, err := decodeMailState(raw)
+		if err == nil {
+			err = st.decodeItems()
+		}
+		if err != nil {
+			continue
+		}
+		change(&st)
+		if _, err := t.tx.Exec(ctx, `UPDATE sync_states SET state = $4
+			WHERE device_id = $1 AND collection_id = $2 AND sync_key = $3`,
+			t.dev, collection, key, st.encode()); err != nil {
+			return fmt.Errorf("moveitems: write sync state: %w", err)
+		}
+	}
+	return nil
+}
+
+// record remembers the move for a re-sent request, and prunes this
+// device's records that no retry will ask for any more.
+func (t *moveTx) record(ctx context.Context, srcID, dstFolder, dstID string) error {
+	b := &pgx.Batch{}
+	b.Queue(`INSERT INTO mail_moves (device_id, src_id, dst_folder, dst_id) VALUES ($1, $2, $3, $4)
+		ON CONFLICT (device_id, src_id) DO UPDATE SET dst_folder = EXCLUDED.dst_folder,
+		dst_id = EXCLUDED.dst_id, moved_at = now()`, t.dev, srcID, dstFolder, dstID)
+	b.Queue(`DELETE FROM mail_moves WHERE device_id = $1 AND moved_at < now() - interval '7 days'`, t.dev)
+	if err := t.tx.SendBatch(ctx, b).Close(); err != nil {
+		return fmt.Errorf("moveitems: record move: %w", err)
+	}
+	return nil
+}
+
+// lookup finds the recorded move of srcID to dstFolder by this device.
+func (t *moveTx) lookup(ctx context.Context, srcID, dstFolder string) (string, bool, error) {
+	var dstID string
+	err := t.tx.QueryRow(ctx, `SELECT dst_id FROM mail_moves
+		WHERE device_id = $1 AND src_id = $2 AND dst_folder = $3`, t.dev, srcID, dstFolder).Scan(&dstID)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return "", false, nil
+	}
+	if err != nil {
+		return "", false, fmt.Errorf("moveitems: look up move: %w", err)
+	}
+	return dstID, true, nil
+}
+
+func (t *moveTx) commit(ctx context.Context) error {
+	if err := t.tx.Commit(ctx); err != nil {
+		return fmt.Errorf("moveitems: commit: %w", err)
+	}
+	return nil
+}
+
+func (t *moveTx) rollback(ctx context.Context) { _ = t.tx.Rollback(ctx) }
