@@ -36,11 +36,11 @@ func getItemEstimate(k *call) error {
 	if err != nil {
 		return fmt.Errorf("getitemestimate: folders: %w", err)
 	}
-	sc := &syncRun{k: k, byID: map[string]folders.Folder{}}
+	sc := &syncRun{k: k, conn: mailConn{k: k}, byID: map[string]folders.Folder{}}
 	for _, f := range list {
 		sc.byID[f.ServerID] = f
 	}
-	defer sc.closeSession()
+	defer sc.conn.drop()
 	resp := &message.GetItemEstimateResponse{}
 	for _, c := range req.Collections.Collection {
 		n, st := sc.estimate(c)
@@ -92,7 +92,7 @@ func (sc *syncRun) estimate(c message.GetItemEstimateCollection) (int, Status) {
 	}
 	n, err := m.pending()
 	if err != nil {
-		sc.dropSession()
+		sc.conn.drop()
 		k.log.Warn("getitemestimate: mail", "collection", c.CollectionID, "err", err)
 		return 0, estimateServerProblems
 	}
@@ -102,7 +102,7 @@ func (sc *syncRun) estimate(c message.GetItemEstimateCollection) (int, Status) {
 // pending counts the server changes a Sync would send now: 0 after one
 // STATUS when nothing changed, else from a listing (no message is read).
 func (m *mailSync) pending() (int, error) {
-	sess, err := m.sc.session()
+	sess, err := m.sc.conn.session()
 	if err != nil {
 		return 0, err
 	}

@@ -67,7 +67,7 @@ func itemOperations(k *call) error {
 	if err != nil {
 		return err
 	}
-	defer run.closeSession()
+	defer run.conn.drop()
 	multipart := k.req.AcceptMultiPart || strings.EqualFold(k.c.Request().Header.Get("MS-ASAcceptMultiPart"), "T")
 	if multipart {
 		return run.writeMultiPart(ops)
@@ -121,7 +121,7 @@ type ioRun struct {
 	byID  map[string]folders.Folder
 	list  []folders.Folder
 	trash string
-	sess  MailSession
+	conn  mailConn
 }
 
 func newIORun(k *call) (*ioRun, error) {
@@ -129,7 +129,7 @@ func newIORun(k *call) (*ioRun, error) {
 	if err != nil {
 		return nil, err
 	}
-	r := &ioRun{k: k, byID: map[string]folders.Folder{}, list: list}
+	r := &ioRun{k: k, conn: mailConn{k: k}, byID: map[string]folders.Folder{}, list: list}
 	for _, f := range list {
 		r.byID[f.ServerID] = f
 		if f.Type == model.FolderDeletedItems && f.Source == folders.SourceIMAP {
@@ -139,32 +139,6 @@ func newIORun(k *call) (*ioRun, error) {
 	return r, nil
 }
 
-func (r *ioRun) session() (MailSession, error) {
-	if r.sess != nil {
-		return r.sess, nil
-	}
-	if r.k.s.opts.MailSync == nil {
-		return nil, errors.New("no mail store configured")
-	}
-	s, err := r.k.s.opts.MailSync.OpenMail(r.k.ctx(), r.k.creds.Login, r.k.creds.Password)
-	if err != nil {
-		return nil, err
-	}
-	r.sess = s
-	return s, nil
-}
-
-// dropSession forgets a session after a failure: its connection may be
-// broken, and the next operation gets a new one.
-func (r *ioRun) dropSession() {
-	if r.sess != nil {
-		_ = r.sess.Close()
-		r.sess = nil
-	}
-}
-
-func (r *ioRun) closeSession() { r.dropSession() }
-
 // failed logs a failed operation and returns its status: a folder gone
 // is "not found", anything else of the mail server a server error.
 func (r *ioRun) failed(what, id string, err error) Status {
@@ -173,7 +147,7 @@ func (r *ioRun) failed(what, id string, err error) Status {
 	case errors.Is(err, model.ErrMailboxGone):
 		st = ioNotFound
 	default:
-		r.dropSession()
+		r.conn.drop()
 	}
 	r.k.log.Warn("itemoperations failed", "op", what, "id", id, "status", int(st), "err", err)
 	return st

@@ -27,7 +27,7 @@ func (r *ioRun) emptyFolder(e message.EmptyFolderContents) message.EmptyFolderCo
 		out.Status = int(ioProtocolError)
 		return out
 	}
-	sess, err := r.session()
+	sess, err := r.conn.session()
 	if err != nil {
 		out.Status = int(r.failed("empty", e.CollectionID, err))
 		return out
@@ -68,7 +68,7 @@ func (r *ioRun) deleteSubfolders(f folders.Folder) error {
 	})
 	// The session may have one of them selected; DELETE of a selected
 	// mailbox is refused by some servers.
-	r.dropSession()
+	r.conn.drop()
 	for _, d := range doomed {
 		if err := r.k.deleteFolder(d); err != nil {
 			return err

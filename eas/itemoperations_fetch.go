@@ -72,7 +72,7 @@ func (r *ioRun) fetchItem(serverID, collectionID string, o *message.ItemOperatio
 	if !ok || f.Source != folders.SourceIMAP {
 		return ioNotFound
 	}
-	sess, err := r.session()
+	sess, err := r.conn.session()
 	if err != nil {
 		return r.failed("fetch", serverID, err)
 	}
@@ -107,7 +107,7 @@ func (r *ioRun) fetchAttachment(f message.ItemOperationsFetch, out *ioFetch) Sta
 	if !ok || folder.Source != folders.SourceIMAP {
 		return ioBadAttachment
 	}
-	sess, err := r.session()
+	sess, err := r.conn.session()
 	if err != nil {
 		return r.failed("attachment", f.FileReference, err)
 	}

@@ -148,7 +148,7 @@ func (r *ioRun) writeMultiPart(ops []message.ItemOperationsRequest) error {
 // phone retries. http.ErrAbortHandler is net/http's way to do that, and
 // the recover middleware lets it through.
 func (r *ioRun) abort(err error) {
-	r.dropSession()
+	r.conn.drop()
 	r.k.log.Warn("itemoperations: response cut short", "err", err)
 	panic(http.ErrAbortHandler)
 }
@@ -156,7 +156,7 @@ func (r *ioRun) abort(err error) {
 // readPart streams an attachment's content to fn, on the request's
 // session (a new one when a failure dropped it).
 func (r *ioRun) readPart(a *ioAttachment, fn func(io.Reader) error) error {
-	sess, err := r.session()
+	sess, err := r.conn.session()
 	if err != nil {
 		return err
 	}

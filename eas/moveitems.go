@@ -52,11 +52,11 @@ func moveItemsCmd(k *call) error {
 	if err != nil {
 		return fmt.Errorf("moveitems: folders: %w", err)
 	}
-	mv := &mover{k: k, byID: map[string]folders.Folder{}}
+	mv := &mover{k: k, conn: mailConn{k: k}, byID: map[string]folders.Folder{}}
 	for _, f := range list {
 		mv.byID[f.ServerID] = f
 	}
-	defer mv.close()
+	defer mv.conn.drop()
 	resp := &message.MoveItemsResponse{}
 	for _, m := range req.Move {
 		resp.Response = append(resp.Response, mv.move(m))
@@ -68,31 +68,7 @@ func moveItemsCmd(k *call) error {
 type mover struct {
 	k    *call
 	byID map[string]folders.Folder
-	sess MailSession
-}
-
-func (mv *mover) session() (MailSession, error) {
-	if mv.sess != nil {
-		return mv.sess, nil
-	}
-	if mv.k.s.opts.MailSync == nil {
-		return nil, errors.New("no mail store configured")
-	}
-	s, err := mv.k.s.opts.MailSync.OpenMail(mv.k.ctx(), mv.k.creds.Login, mv.k.creds.Password)
-	if err != nil {
-		return nil, err
-	}
-	mv.sess = s
-	return s, nil
-}
-
-// close ends the session; after a failure it is dropped so that the next
-// Move logs in afresh.
-func (mv *mover) close() {
-	if mv.sess != nil {
-		_ = mv.sess.Close()
-		mv.sess = nil
-	}
+	conn mailConn
 }
 
 // move answers one Move.
@@ -135,7 +111,7 @@ func (mv *mover) run(id model.MailID, src, dst folders.Folder) (string, Status, 
 		return "", moveFailed, err
 	}
 	defer tx.rollback(ctx)
-	sess, err := mv.session()
+	sess, err := mv.conn.session()
 	if err != nil {
 		return "", moveFailed, err
 	}
@@ -145,7 +121,7 @@ func (mv *mover) run(id model.MailID, src, dst folders.Folder) (string, Status, 
 		if errors.Is(err, model.ErrMailboxGone) {
 			st = mv.goneStatus(ctx, src)
 		} else {
-			mv.close()
+			mv.conn.drop()
 		}
 		return "", st, err
 	}
@@ -182,7 +158,7 @@ func (mv *mover) run(id model.MailID, src, dst folders.Folder) (string, Status, 
 // (Status 1) or else the destination (2). It costs a STATUS, on the error
 // path only.
 func (mv *mover) goneStatus(ctx context.Context, src folders.Folder) Status {
-	sess, err := mv.session()
+	sess, err := mv.conn.session()
 	if err != nil {
 		return moveFailed
 	}

@@ -88,7 +88,7 @@ func syncCmd(k *call) error {
 	if err != nil {
 		return fmt.Errorf("sync: folders: %w", err)
 	}
-	sc := &syncRun{k: k, byID: map[string]folders.Folder{}, budget: -1}
+	sc := &syncRun{k: k, conn: mailConn{k: k}, byID: map[string]folders.Folder{}, budget: -1}
 	if req.WindowSize > 0 {
 		sc.budget = req.WindowSize
 	}
@@ -98,7 +98,7 @@ func syncCmd(k *call) error {
 			sc.trash = f.IMAPName
 		}
 	}
-	defer sc.closeSession()
+	defer sc.conn.drop()
 
 	resp := &message.SyncResponse{Collections: &message.SyncResponseCollections{}}
 	for _, col := range req.Collections.Collection {
@@ -132,36 +132,9 @@ type syncRun struct {
 	k      *call
 	byID   map[string]folders.Folder
 	trash  string
-	sess   MailSession
+	conn   mailConn
 	budget int // changes left for the request; -1: no request-wide limit
 }
-
-// session returns the request's mail session, logging in on first use.
-func (sc *syncRun) session() (MailSession, error) {
-	if sc.sess != nil {
-		return sc.sess, nil
-	}
-	if sc.k.s.opts.MailSync == nil {
-		return nil, errors.New("no mail store for Sync configured")
-	}
-	s, err := sc.k.s.opts.MailSync.OpenMail(sc.k.ctx(), sc.k.creds.Login, sc.k.creds.Password)
-	if err != nil {
-		return nil, err
-	}
-	sc.sess = s
-	return s, nil
-}
-
-// dropSession forgets a session after a failure: the connection may be
-// broken, and the next collection gets a new one.
-func (sc *syncRun) dropSession() {
-	if sc.sess != nil {
-		_ = sc.sess.Close()
-		sc.sess = nil
-	}
-}
-
-func (sc *syncRun) closeSession() { sc.dropSession() }
 
 // window is the number of server changes a collection may carry.
 func (sc *syncRun) window(col message.SyncCollection) int {

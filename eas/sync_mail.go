@@ -57,7 +57,7 @@ func (sc *syncRun) mail(col message.SyncCollection, f folders.Folder, rc *messag
 	if err := m.options(); err != nil {
 		return err
 	}
-	if m.sess, err = sc.session(); err != nil {
+	if m.sess, err = sc.conn.session(); err != nil {
 		return mailErr(err)
 	}
 	m.before = m.sess.Commands()
@@ -69,7 +69,7 @@ func (sc *syncRun) mail(col message.SyncCollection, f folders.Folder, rc *messag
 		return sc.empty(col, rc)
 	}
 	if err != nil && !isStatusError(err) {
-		sc.dropSession()
+		sc.conn.drop()
 	}
 	return mailErr(err)
 }

@@ -2,17 +2,17 @@ package imapbridge
 
 import (
 	"context"
-	"encoding/base64"
 	"errors"
 	"fmt"
 	"io"
 	"mime"
-	"mime/quotedprintable"
 	"strconv"
 	"strings"
 
 	"github.com/emersion/go-imap/v2"
 	"github.com/emersion/go-imap/v2/imapclient"
+
+	"github.com/easd/easd/mailconv"
 )
 
 // Attachments (ItemOperations Fetch by FileReference) stream from the
@@ -164,7 +164,7 @@ func (m *MailSession) copyDecoded(uid uint32, path []int, encoding string, offse
 	defer cmd.Close()
 	var copied int64
 	err := eachLiteral(cmd, func(r imap.LiteralReader) error {
-		dec := decodeTransfer(encoding, r)
+		dec := mailconv.DecodeTransfer(encoding, r)
 		if _, err := io.CopyN(io.Discard, dec, offset); err != nil {
 			return nil // the part is shorter than offset: nothing to send
 		}
@@ -220,49 +220,6 @@ func eachLiteral(cmd *imapclient.FetchCommand, fn func(imap.LiteralReader) error
 		return errNoPart
 	}
 	return nil
-}
-
-// decodeTransfer undoes a Content-Transfer-Encoding while streaming;
-// unknown encodings pass through (showing something beats failing).
-func decodeTransfer(cte string, r io.Reader) io.Reader {
-	switch strings.ToLower(strings.TrimSpace(cte)) {
-	case "base64":
-		return base64.NewDecoder(base64.StdEncoding, &base64Filter{r: r})
-	case "quoted-printable":
-		return quotedprintable.NewReader(r)
-	}
-	return r
-}
-
-// base64Filter keeps only the base64 alphabet and padding, so that line
-// breaks and stray spaces do not stop the strict decoder; after the
-// first '=' only padding passes.
-type base64Filter struct {
-	r    io.Reader
-	done bool
-}
-
-func (f *base64Filter) Read(p []byte) (int, error) {
-	for {
-		n, err := f.r.Read(p)
-		j := 0
-		for _, c := range p[:n] {
-			keep := c == '='
-			if !f.done {
-				keep = keep || 'A' <= c && c <= 'Z' || 'a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '+' || c == '/'
-			}
-			if c == '=' {
-				f.done = true
-			}
-			if keep {
-				p[j] = c
-				j++
-			}
-		}
-		if j > 0 || err != nil {
-			return j, err
-		}
-	}
 }
 
 func parsePath(s string) ([]int, error) {

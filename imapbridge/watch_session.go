@@ -4,11 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math/rand/v2"
 	"time"
 
 	"github.com/emersion/go-imap/v2"
 	"github.com/emersion/go-imap/v2/imapclient"
+
+	"github.com/easd/easd/internal/backoff"
 )
 
 // errGraceOver marks a watcher stopped after its grace period.
@@ -51,7 +52,7 @@ func (w *watcher) run() {
 				delay = backoffMin
 			}
 		}
-		if !sleepCtx(w.ctx, jitter(delay)) {
+		if !backoff.Sleep(w.ctx, backoff.Jitter(delay)) {
 			return
 		}
 		delay = min(delay*2, backoffMax)
@@ -220,7 +221,7 @@ func (w *watcher) waitIdle(c *imapclient.Client, untilPoll time.Duration) (int, 
 		return wokePoll, nil
 	case <-w.wake:
 		if w.inboxDirty.Load() {
-			sleepCtx(w.ctx, debounce)
+			backoff.Sleep(w.ctx, debounce)
 		}
 		return wokeChange, w.ctx.Err()
 	case <-c.Closed():
@@ -292,21 +293,4 @@ func without(list []string, drop string) []string {
 		}
 	}
 	return out
-}
-
-// jitter spreads d by up to +25%.
-func jitter(d time.Duration) time.Duration {
-	return d + time.Duration(rand.Int64N(int64(d)/4+1))
-}
-
-// sleepCtx waits d or until ctx ends, reporting whether it waited the full d.
-func sleepCtx(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return true
-	case <-ctx.Done():
-		return false
-	}
 }

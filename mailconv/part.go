@@ -48,7 +48,7 @@ func Part(r io.Reader, partPath string) (contentType, filename string, body io.R
 	if e.isMessage() || e.isMultipart() {
 		return contentType, filename, raw, nil
 	}
-	return contentType, filename, decodeTransfer(e.h.Get("Content-Transfer-Encoding"), raw), nil
+	return contentType, filename, DecodeTransfer(e.h.Get("Content-Transfer-Encoding"), raw), nil
 }
 
 // messageChild descends into a message whose header is e: a multipart

@@ -9,9 +9,10 @@ import (
 	"sync"
 )
 
-// decodeTransfer undoes a Content-Transfer-Encoding. Unknown encodings
-// pass the bytes through: showing something beats failing the message.
-func decodeTransfer(cte string, r io.Reader) io.Reader {
+// DecodeTransfer undoes a Content-Transfer-Encoding while streaming.
+// Unknown encodings pass the bytes through: showing something beats
+// failing the message.
+func DecodeTransfer(cte string, r io.Reader) io.Reader {
 	switch strings.ToLower(strings.TrimSpace(cte)) {
 	case "base64":
 		return base64.NewDecoder(base64.StdEncoding, &base64Filter{r: r})

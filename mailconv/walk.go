@@ -151,7 +151,7 @@ func (w *walker) leaf(e entity, body io.Reader, path, parentSub string) error {
 	} else if e.mediaType == "text/calendar" && w.s.calendar == "" && e.params["method"] == "" {
 		// The method is not in the header: look for it in the object.
 		var b bytes.Buffer
-		a.size, err = readCapped(&b, decodeTransfer(cte, body), 64<<10)
+		a.size, err = readCapped(&b, DecodeTransfer(cte, body), 64<<10)
 		w.s.calendar = calendarMethod(b.Bytes())
 	} else {
 		if e.mediaType == "text/calendar" && w.s.calendar == "" {
@@ -201,7 +201,7 @@ func (w *walker) text(e entity, body io.Reader, cte, parentSub string) error {
 			n = int64(len(raw))
 		}
 	} else {
-		n, _ = readCapped(buf, decodeTransfer(cte, body), max(room, 0))
+		n, _ = readCapped(buf, DecodeTransfer(cte, body), max(room, 0))
 		raw = buf.Bytes()
 	}
 	t.size += n

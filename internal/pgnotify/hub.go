@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/easd/easd/internal/backoff"
 )
 
 // Payload is one notification for a subscriber.
@@ -170,7 +172,7 @@ func (h *Hub) run(ctx context.Context, conn *pgx.Conn) {
 		}
 		h.log.Warn("pgnotify: LISTEN connection lost", "err", err)
 		for {
-			if !sleep(ctx, jitter(delay)) {
+			if !backoff.Sleep(ctx, backoff.Jitter(delay)) {
 				return
 			}
 			delay = min(delay*2, backoffMax)
