@@ -63,18 +63,24 @@ func Start(t testing.TB, configure ...func(*config.Config)) *Env {
 		t.Fatalf("easdtest: config: %v", err)
 	}
 
+	return run(t, cfg, db, imap, sink, "easd")
+}
+
+// run starts an App with cfg on a loopback port; it stops with the test.
+func run(t testing.TB, cfg config.Config, db *testenv.PGDB, imap *dovecot.Server, sink *smtpsink.Sink, name string) *Env {
+	t.Helper()
 	logs := &syncBuffer{}
 	log := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	ctx, cancel := context.WithCancel(context.Background())
 	a, err := app.New(ctx, cfg, log, "test")
 	if err != nil {
 		cancel()
-		t.Fatalf("easdtest: %v", err)
+		t.Fatalf("easdtest: %s: %v", name, err)
 	}
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
 		cancel()
-		t.Fatalf("easdtest: %v", err)
+		t.Fatalf("easdtest: %s: %v", name, err)
 	}
 	e := &Env{URL: "http://" + ln.Addr().String(), Config: cfg, DB: db, IMAP: imap, SMTP: sink,
 		App: a, logs: logs, stopped: make(chan error, 1), cancel: cancel}
@@ -82,7 +88,7 @@ func Start(t testing.TB, configure ...func(*config.Config)) *Env {
 	t.Cleanup(func() {
 		e.Stop(t)
 		if t.Failed() {
-			t.Logf("easd log:\n%s", logs.String())
+			t.Logf("%s log:\n%s", name, logs.String())
 		}
 	})
 	return e
