@@ -259,7 +259,7 @@ func (w *pingWait) superseded(p pgnotify.Payload) bool {
 	if err != nil || gen <= w.gen {
 		return false
 	}
-	k.log.Info("ping ended by a newer request of the device", "generation", w.gen, "newer", gen)
+	k.log.Info("waiting request ended by a newer request of the device", "generation", w.gen, "newer", gen)
 	return true
 }
 

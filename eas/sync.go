@@ -66,32 +66,55 @@ const (
 //     container reads as an empty folder. Mail server failures answer 16
 //     (retry) and leave the state as it was.
 //   - Outbox and PIM folders hold no items yet: Status 1, empty.
+//
+// Empty, Partial and hanging Sync (sync_cache.go, sync_wait.go): each
+// request's collections and options are cached in PostgreSQL, so an
+// empty or Partial Sync is completed on any instance; a request with Wait
+// or HeartbeatInterval that finds nothing to send waits as a Ping does.
 func syncCmd(k *call) error {
-	// A Sync from the device ends its waiting Ping, on any instance.
-	if _, _, err := k.s.announceRequest(k.ctx(), k.dev.ID); err != nil {
-		k.log.Warn("sync: could not end a waiting Ping", "err", err)
+	// A hanging Sync ends when a newer request of the device arrives:
+	// subscribe to the device's announcements before making our own, so
+	// that one arriving from now on always reaches us (as Ping does).
+	w := &pingWait{k: k}
+	defer w.close()
+	if hub := k.s.opts.Push.Hub; hub != nil {
+		w.device = hub.Subscribe(deviceTopic(k.dev.ID))
 	}
+	// A Sync from the device ends its waiting Ping, on any instance.
+	gen, _, err := k.s.announceRequest(k.ctx(), k.dev.ID)
+	if err != nil {
+		k.log.Warn("sync: could not end a waiting Ping", "err", err)
+		// Without our own generation every announcement would look newer.
+		if w.device != nil {
+			w.device.Close()
+			w.device = nil
+		}
+	}
+	w.gen = gen
 	var req message.SyncRequest
 	empty, err := k.decode(&req)
 	if err != nil {
 		return err
 	}
-	// An empty Sync asks to repeat the last request's collections, which
-	// belongs to the hanging Sync (not kept yet): say nothing is cached.
-	if empty || req.Collections == nil || len(req.Collections.Collection) == 0 {
-		return k.respond(&message.SyncResponse{Status: int(syncEmptyNotCached)})
+	if req.Wait != 0 && req.HeartbeatInterval != 0 {
+		// Either one, never both (MS-ASCMD 2.2.3.198).
+		return k.respond(&message.SyncResponse{Status: int(syncProtocolError)})
 	}
-	if limit, bad := waitOutOfRange(req); bad {
+	if limit, bad := k.waitOutOfRange(req); bad {
 		return k.respond(&message.SyncResponse{Status: int(syncWaitOutOfRange), Limit: limit})
+	}
+	sr, status, err := k.resolveSync(req, empty)
+	if err != nil {
+		return fmt.Errorf("sync: %w", err)
+	}
+	if status != 0 {
+		return k.respond(&message.SyncResponse{Status: int(status)})
 	}
 	list, err := k.s.folders.List(k.ctx(), k.dev.UserID)
 	if err != nil {
 		return fmt.Errorf("sync: folders: %w", err)
 	}
-	sc := &syncRun{k: k, conn: mailConn{k: k}, byID: map[string]folders.Folder{}, budget: -1}
-	if req.WindowSize > 0 {
-		sc.budget = req.WindowSize
-	}
+	sc := &syncRun{k: k, conn: mailConn{k: k}, byID: map[string]folders.Folder{}, noKey: sr.noKey}
 	for _, f := range list {
 		sc.byID[f.ServerID] = f
 		if f.Type == model.FolderDeletedItems && f.Source == folders.SourceIMAP {
@@ -100,27 +123,48 @@ func syncCmd(k *call) error {
 	}
 	defer sc.conn.drop()
 
-	resp := &message.SyncResponse{Collections: &message.SyncResponseCollections{}}
-	for _, col := range req.Collections.Collection {
-		rc := sc.collection(col)
-		resp.Collections.Collection = append(resp.Collections.Collection, rc)
+	resp := sc.run(sr)
+	if sr.wait > 0 && quietSync(sr.cols, resp) {
+		return sc.hang(sr, w)
 	}
 	return k.respond(resp)
 }
 
+// run answers every collection of the request once.
+func (sc *syncRun) run(sr syncRequest) *message.SyncResponse {
+	sc.budget = -1
+	if sr.window > 0 {
+		sc.budget = sr.window
+	}
+	resp := &message.SyncResponse{Collections: &message.SyncResponseCollections{}}
+	for _, col := range sr.cols {
+		rc := sc.collection(col)
+		resp.Collections.Collection = append(resp.Collections.Collection, rc)
+	}
+	return resp
+}
+
 // waitOutOfRange checks the hanging-Sync parameters: Wait in minutes
-// (1-59), HeartbeatInterval in seconds (60-3540). Out of range, the answer
-// is Status 14 with the bound that was crossed as Limit.
-func waitOutOfRange(req message.SyncRequest) (limit int, bad bool) {
+// (1-59), HeartbeatInterval in seconds (the configured heartbeat bounds,
+// by default 60-3540 as for Ping). Out of range, the answer is Status 14
+// with the bound that was crossed as Limit.
+func (k *call) waitOutOfRange(req message.SyncRequest) (limit int, bad bool) {
+	hbMin, hbMax := minHeartbeatSeconds, maxHeartbeatSeconds
+	if l := k.s.opts.Limits; l.HeartbeatMin > 0 {
+		hbMin = seconds(l.HeartbeatMin)
+	}
+	if l := k.s.opts.Limits; l.HeartbeatMax > 0 {
+		hbMax = seconds(l.HeartbeatMax)
+	}
 	switch {
 	case req.Wait != 0 && req.Wait < minWaitMinutes:
 		return minWaitMinutes, true
 	case req.Wait > maxWaitMinutes:
 		return maxWaitMinutes, true
-	case req.HeartbeatInterval != 0 && req.HeartbeatInterval < minHeartbeatSeconds:
-		return minHeartbeatSeconds, true
-	case req.HeartbeatInterval > maxHeartbeatSeconds:
-		return maxHeartbeatSeconds, true
+	case req.HeartbeatInterval != 0 && req.HeartbeatInterval < hbMin:
+		return hbMin, true
+	case req.HeartbeatInterval > hbMax:
+		return hbMax, true
 	}
 	return 0, false
 }
@@ -134,6 +178,9 @@ type syncRun struct {
 	trash  string
 	conn   mailConn
 	budget int // changes left for the request; -1: no request-wide limit
+	// noKey: collections of a cached request (empty or Partial Sync) whose
+	// state is gone since; the client must start them over.
+	noKey map[string]bool
 }
 
 // window is the number of server changes a collection may carry.
@@ -168,6 +215,10 @@ func (sc *syncRun) collection(col message.SyncCollection) message.SyncResponseCo
 	rc := message.SyncResponseCollection{SyncKey: col.SyncKey, CollectionID: col.CollectionID}
 	if k.version < 140 {
 		rc.Class = col.Class
+	}
+	if sc.noKey[col.CollectionID] {
+		rc.SyncKey, rc.Status = "0", int(syncBadKey)
+		return rc
 	}
 	if col.SyncKey == "" || col.CollectionID == "" {
 		rc.Status = int(syncProtocolError)

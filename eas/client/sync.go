@@ -28,3 +28,15 @@ func (c *Client) Sync(ctx context.Context, req *message.SyncRequest) (*message.S
 	}
 	return &resp, nil
 }
+
+// SyncEmpty sends a Sync without a body (12.1+): the server repeats the
+// device's previous Sync request with the keys it holds now, and answers
+// Status 13 when it has none cached. An empty answer (nothing changed)
+// comes back as a response without collections.
+func (c *Client) SyncEmpty(ctx context.Context) (*message.SyncResponse, error) {
+	var resp message.SyncResponse
+	if err := c.Do(ctx, "Sync", nil, &resp); err != nil {
+		return nil, err
+	}
+	return &resp, nil
+}

@@ -4,8 +4,10 @@ import "github.com/easd/easd/wbxml"
 
 // SyncRequest asks for the changes of one or more collections and carries
 // the client's own changes (MS-ASCMD 2.2.1.21). A request without
-// Collections is an empty Sync (12.1+): the client asks the server to reuse
-// what it sent last time.
+// Collections (or without a body) is an empty Sync (12.1+): the client asks
+// the server to reuse what it sent last time; with Partial, the collections
+// it lists replace those of last time and the others stay. Wait and
+// HeartbeatInterval (one of them, never both) make a hanging Sync.
 type SyncRequest struct {
 	WBXMLName         Tag              `wbxml:"AirSync:Sync"`
 	Collections       *SyncCollections `wbxml:"Collections"`
