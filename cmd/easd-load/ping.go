@@ -34,6 +34,8 @@ type serverStats struct {
 	rss        float64 // bytes
 	goroutines float64
 	cpu        float64 // seconds
+	heapInuse  float64 // bytes of Go heap in use
+	stackInuse float64 // bytes of goroutine stacks
 }
 
 // pingFleet brings every device to a waiting Ping on its INBOX, measures
@@ -200,6 +202,10 @@ func scrape(ctx context.Context, base string) (serverStats, error) {
 			st.goroutines = v
 		case "process_cpu_seconds_total":
 			st.cpu = v
+		case "go_memstats_heap_inuse_bytes":
+			st.heapInuse = v
+		case "go_memstats_stack_inuse_bytes":
+			st.stackInuse = v
 		}
 	}
 	return st, sc.Err()
@@ -212,6 +218,8 @@ func (r *pingResult) print(w io.Writer, o options) {
 	if waiting > 0 {
 		fmt.Fprintf(w, "server RSS %.1f MiB -> %.1f MiB: %.1f KiB per waiting device\n",
 			r.baseline.rss/(1<<20), r.during.rss/(1<<20), (r.during.rss-r.baseline.rss)/1024/waiting)
+		fmt.Fprintf(w, "of which Go heap in use %.1f KiB and goroutine stacks %.1f KiB per waiting device\n",
+			(r.during.heapInuse-r.baseline.heapInuse)/1024/waiting, (r.during.stackInuse-r.baseline.stackInuse)/1024/waiting)
 		fmt.Fprintf(w, "goroutines %.0f -> %.0f: %.1f per waiting device\n",
 			r.baseline.goroutines, r.during.goroutines, (r.during.goroutines-r.baseline.goroutines)/waiting)
 	}
