@@ -50,11 +50,15 @@ func (s *syncEnv) catchUp(t *testing.T, folder, key string) string {
 	return ""
 }
 
-type pingResult struct {
-	r    *message.PingResponse
+// result is the answer to a request sent in the background (a waiting
+// Ping or hanging Sync).
+type result[R any] struct {
+	r    R
 	err  error
 	took time.Duration
 }
+
+type pingResult = result[*message.PingResponse]
 
 // pingAsync sends a Ping and delivers its answer on the returned channel.
 func pingAsync(c *client.Client, heartbeat time.Duration, folders ...message.PingFolder) <-chan pingResult {
@@ -67,27 +71,28 @@ func pingAsync(c *client.Client, heartbeat time.Duration, folders ...message.Pin
 	return out
 }
 
-// answer waits up to d for a Ping's answer.
-func answer(t *testing.T, ch <-chan pingResult, d time.Duration) pingResult {
+// answer waits up to d for a background request's answer.
+func answer[R any](t *testing.T, ch <-chan result[R], d time.Duration) result[R] {
 	t.Helper()
 	select {
 	case res := <-ch:
 		if res.err != nil {
-			t.Fatalf("Ping: %v", res.err)
+			t.Fatalf("request failed: %v", res.err)
 		}
 		return res
 	case <-time.After(d):
-		t.Fatalf("Ping not answered within %v", d)
-		return pingResult{}
+		t.Fatalf("request not answered within %v", d)
+		return result[R]{}
 	}
 }
 
-// stillWaiting checks that a Ping has not been answered for d.
-func stillWaiting(t *testing.T, ch <-chan pingResult, d time.Duration) {
+// stillWaiting checks that a background request has not been answered
+// for d.
+func stillWaiting[R any](t *testing.T, ch <-chan result[R], d time.Duration) {
 	t.Helper()
 	select {
 	case res := <-ch:
-		t.Fatalf("Ping answered early: %+v %v", res.r, res.err)
+		t.Fatalf("answered early: %+v %v", res.r, res.err)
 	case <-time.After(d):
 	}
 }

@@ -11,11 +11,7 @@ import (
 	"github.com/easd/easd/internal/easdtest"
 )
 
-type syncResult struct {
-	r    *message.SyncResponse
-	err  error
-	took time.Duration
-}
+type syncResult = result[*message.SyncResponse]
 
 // syncAsync sends a Sync (nil: an empty one) and delivers its answer on
 // the returned channel.
@@ -33,29 +29,6 @@ func syncAsync(c *client.Client, req *message.SyncRequest) <-chan syncResult {
 		out <- syncResult{r, err, time.Since(start)}
 	}()
 	return out
-}
-
-func syncAnswer(t *testing.T, ch <-chan syncResult, d time.Duration) syncResult {
-	t.Helper()
-	select {
-	case res := <-ch:
-		if res.err != nil {
-			t.Fatalf("Sync: %v", res.err)
-		}
-		return res
-	case <-time.After(d):
-		t.Fatalf("Sync not answered within %v", d)
-		return syncResult{}
-	}
-}
-
-func syncStillWaiting(t *testing.T, ch <-chan syncResult, d time.Duration) {
-	t.Helper()
-	select {
-	case res := <-ch:
-		t.Fatalf("Sync answered early: %+v %v", res.r, res.err)
-	case <-time.After(d):
-	}
 }
 
 // byCollection indexes a Sync answer by CollectionId.
@@ -205,10 +178,10 @@ func TestSyncHanging(t *testing.T) {
 	req := syncReq(message.SyncCollection{SyncKey: key, CollectionID: inbox})
 	req.HeartbeatInterval = 60
 	hanging := syncAsync(s.c, req)
-	syncStillWaiting(t, hanging, time.Second)
+	stillWaiting(t, hanging, time.Second)
 	start := time.Now()
 	uid := s.env.Append(t, "alice", "INBOX", testMail(1))
-	res := syncAnswer(t, hanging, wakeWithin)
+	res := answer(t, hanging, wakeWithin)
 	rc := byCollection(t, res.r)[inbox]
 	if rc.Status != 1 || rc.SyncKey == key || len(commands(rc).Add) != 1 ||
 		commands(rc).Add[0].ServerID != (model.MailID{FolderID: inbox, UID: uid}).String() {
@@ -221,7 +194,7 @@ func TestSyncHanging(t *testing.T) {
 	s.env.Append(t, "alice", "INBOX", testMail(2))
 	req = syncReq(message.SyncCollection{SyncKey: key, CollectionID: inbox})
 	req.HeartbeatInterval = 60
-	res = syncAnswer(t, syncAsync(s.c, req), wakeWithin)
+	res = answer(t, syncAsync(s.c, req), wakeWithin)
 	rc = byCollection(t, res.r)[inbox]
 	if rc.Status != 1 || len(commands(rc).Add) != 1 {
 		t.Fatalf("Sync with a change pending: %+v %+v", rc, rc.Commands)
@@ -231,13 +204,13 @@ func TestSyncHanging(t *testing.T) {
 	// Nothing happens: the empty response once the heartbeat has passed.
 	req = syncReq(message.SyncCollection{SyncKey: key, CollectionID: inbox})
 	req.HeartbeatInterval = 2
-	res = syncAnswer(t, syncAsync(s.c, req), wakeWithin)
+	res = answer(t, syncAsync(s.c, req), wakeWithin)
 	wantEmptyAnswer(t, res.r)
 	if res.took < 2*time.Second {
 		t.Fatalf("quiet hanging Sync answered after %v, want 2s", res.took)
 	}
 	// An empty Sync repeats the wait of the cached request.
-	res = syncAnswer(t, syncAsync(s.c, nil), wakeWithin)
+	res = answer(t, syncAsync(s.c, nil), wakeWithin)
 	wantEmptyAnswer(t, res.r)
 	if res.took < 2*time.Second {
 		t.Fatalf("quiet empty Sync answered after %v, want 2s", res.took)
@@ -245,7 +218,7 @@ func TestSyncHanging(t *testing.T) {
 
 	// Partial with only a HeartbeatInterval: the cached collections, and
 	// this wait.
-	res = syncAnswer(t, syncAsync(s.c, &message.SyncRequest{Partial: true, HeartbeatInterval: 3}), 2*wakeWithin)
+	res = answer(t, syncAsync(s.c, &message.SyncRequest{Partial: true, HeartbeatInterval: 3}), 2*wakeWithin)
 	wantEmptyAnswer(t, res.r)
 	if res.took < 3*time.Second {
 		t.Fatalf("quiet Partial Sync answered after %v, want 3s", res.took)
@@ -254,9 +227,9 @@ func TestSyncHanging(t *testing.T) {
 	// A Ping of the device ends a hanging Sync.
 	req.HeartbeatInterval = 60
 	hanging = syncAsync(s.c, req)
-	syncStillWaiting(t, hanging, time.Second)
+	stillWaiting(t, hanging, time.Second)
 	ping := pingAsync(s.c, time.Minute, email(inbox))
-	wantEmptyAnswer(t, syncAnswer(t, hanging, wakeWithin).r)
+	wantEmptyAnswer(t, answer(t, hanging, wakeWithin).r)
 	stillWaiting(t, ping, 500*time.Millisecond)
 
 	// And a Sync of the device ends the Ping; a second hanging Sync ends
@@ -265,16 +238,16 @@ func TestSyncHanging(t *testing.T) {
 	if res := answer(t, ping, wakeWithin); res.r.Status != 1 {
 		t.Fatalf("Ping ended by a Sync: %+v", res.r)
 	}
-	syncStillWaiting(t, hanging, time.Second)
+	stillWaiting(t, hanging, time.Second)
 	other := syncAsync(easdtest.StartSecond(t, s.env).Client("alice", "phone-ping"), req)
-	wantEmptyAnswer(t, syncAnswer(t, hanging, wakeWithin).r)
+	wantEmptyAnswer(t, answer(t, hanging, wakeWithin).r)
 
 	// Shutdown answers a waiting Sync at once.
-	syncStillWaiting(t, other, 500*time.Millisecond)
+	stillWaiting(t, other, 500*time.Millisecond)
 	hanging = syncAsync(s.c, req)
-	syncStillWaiting(t, hanging, time.Second)
+	stillWaiting(t, hanging, time.Second)
 	stopped := make(chan struct{})
 	go func() { s.env.Stop(t); close(stopped) }()
 	defer func() { <-stopped }()
-	wantEmptyAnswer(t, syncAnswer(t, hanging, 3*time.Second).r)
+	wantEmptyAnswer(t, answer(t, hanging, 3*time.Second).r)
 }
