@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"strconv"
 	"time"
 
 	"github.com/easd/easd/eas/message"
@@ -89,11 +88,21 @@ func seconds(d time.Duration) int { return int(d / time.Second) }
 // stored Ping parameters. A Sync handler calls it too: a Sync from the
 // device also ends its waiting Ping.
 func (s *Server) announceRequest(ctx context.Context, deviceID int64) (gen int64, stored pingParams, err error) {
+	prefix, err := pgnotify.Prefix(deviceTopic(deviceID))
+	if err != nil {
+		return 0, stored, err
+	}
+	// One statement on every Ping and Sync: bump the generation and notify
+	// every instance of it (sent at commit).
 	var hb int
 	var folders []byte
-	err = s.opts.Pool.QueryRow(ctx, `INSERT INTO ping_params (device_id) VALUES ($1)
-		ON CONFLICT (device_id) DO UPDATE SET generation = ping_params.generation + 1
-		RETURNING generation, heartbeat_seconds, folders`, deviceID).Scan(&gen, &hb, &folders)
+	err = s.opts.Pool.QueryRow(ctx, `WITH g AS (
+			INSERT INTO ping_params (device_id) VALUES ($1)
+			ON CONFLICT (device_id) DO UPDATE SET generation = ping_params.generation + 1
+			RETURNING generation, heartbeat_seconds, folders)
+		SELECT g.generation, g.heartbeat_seconds, g.folders
+		FROM g, LATERAL (SELECT pg_notify($2, $3 || g.generation::text)) AS notified`,
+		deviceID, pgnotify.Channel, prefix).Scan(&gen, &hb, &folders)
 	if err != nil {
 		return 0, stored, fmt.Errorf("ping: record request: %w", err)
 	}
@@ -101,8 +110,7 @@ func (s *Server) announceRequest(ctx context.Context, deviceID int64) (gen int64
 	if err := json.Unmarshal(folders, &stored.folders); err != nil {
 		return 0, stored, fmt.Errorf("ping: stored folders: %w", err)
 	}
-	err = pgnotify.Publish(ctx, s.opts.Pool, deviceTopic(deviceID), strconv.FormatInt(gen, 10))
-	return gen, stored, err
+	return gen, stored, nil
 }
 
 // savePing stores the parameters of a valid Ping for the device's next

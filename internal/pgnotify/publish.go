@@ -38,6 +38,19 @@ func Publish(ctx context.Context, db Execer, topic, data string) error {
 	return nil
 }
 
+// Prefix returns what a payload for topic starts with. A statement that
+// runs anyway can then notify itself, saving a round trip:
+//
+//	SELECT pg_notify($channel, $prefix || data) ...
+//
+// with $channel = Channel. The data must keep the payload under MaxPayload.
+func Prefix(topic string) (string, error) {
+	if err := checkTopic(topic); err != nil {
+		return "", err
+	}
+	return topic + " ", nil
+}
+
 // encode builds the NOTIFY payload "topic data" (see the package comment).
 func encode(topic, data string) (string, error) {
 	if err := checkTopic(topic); err != nil {
