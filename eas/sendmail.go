@@ -166,7 +166,7 @@ func (k *call) send(o *outgoing) error {
 		}
 	}
 
-	from, err := k.senderAddress()
+	from, err := k.userAddress()
 	if err != nil {
 		return err
 	}
@@ -240,26 +240,6 @@ func (o *outgoing) dedupeKey(m *outMessage) string {
 		return "message-id:" + id
 	}
 	return ""
-}
-
-// senderAddress is the envelope sender: the address recorded for the
-// user, else the login when it is an address, else login@domain (as
-// Settings UserInformation reports it).
-func (k *call) senderAddress() (string, error) {
-	var email string
-	err := k.s.opts.Pool.QueryRow(k.ctx(), `SELECT email FROM users WHERE id = $1`, k.dev.UserID).Scan(&email)
-	if err != nil {
-		return "", fmt.Errorf("user address: %w", err)
-	}
-	login := k.creds.Login
-	switch {
-	case email != "":
-		return email, nil
-	case strings.Contains(login, "@") || k.s.opts.Domain == "":
-		return login, nil
-	default:
-		return login + "@" + k.s.opts.Domain, nil
-	}
 }
 
 // newMessageID makes a Message-ID in the sender's domain.

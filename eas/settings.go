@@ -83,19 +83,11 @@ func settings(k *call) error {
 // the user, else the login when it is an address, else login@domain. From
 // 14.1 on it comes in the Accounts form.
 func (k *call) userInformation() (*message.UserInformation, error) {
-	var email string
-	err := k.s.opts.Pool.QueryRow(k.ctx(), `SELECT email FROM users WHERE id = $1`, k.dev.UserID).Scan(&email)
+	email, err := k.userAddress()
 	if err != nil {
-		return nil, fmt.Errorf("user address: %w", err)
+		return nil, err
 	}
 	login := k.creds.Login
-	switch {
-	case email != "":
-	case strings.Contains(login, "@") || k.s.opts.Domain == "":
-		email = login
-	default:
-		email = login + "@" + k.s.opts.Domain
-	}
 	if k.version < 141 {
 		return &message.UserInformation{EmailAddresses: &message.EmailAddresses{SmtpAddress: []string{email}}}, nil
 	}

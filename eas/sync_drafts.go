@@ -40,7 +40,7 @@ func (m *mailSync) clientAdds() error {
 			m.resps.Add = append(m.resps.Add, resp)
 			continue
 		}
-		from, err := m.sc.k.senderAddress()
+		from, err := m.sc.k.userAddress()
 		if err != nil {
 			return err
 		}

@@ -1,0 +1,26 @@
+package eas
+
+import (
+	"fmt"
+	"strings"
+)
+
+// userAddress is the user's primary SMTP address, the one Settings
+// UserInformation reports and mail is sent from: the address recorded for
+// the user, else the login when it is an address, else login@domain.
+func (k *call) userAddress() (string, error) {
+	var email string
+	err := k.s.opts.Pool.QueryRow(k.ctx(), `SELECT email FROM users WHERE id = $1`, k.dev.UserID).Scan(&email)
+	if err != nil {
+		return "", fmt.Errorf("user address: %w", err)
+	}
+	login := k.creds.Login
+	switch {
+	case email != "":
+		return email, nil
+	case strings.Contains(login, "@") || k.s.opts.Domain == "":
+		return login, nil
+	default:
+		return login + "@" + k.s.opts.Domain, nil
+	}
+}
