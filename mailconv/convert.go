@@ -62,7 +62,7 @@ func Convert(r io.Reader, meta Meta, opts Options) (*message.Email, error) {
 	date := headerDate(h, meta)
 	fillHeaders(e, h, meta, date, opts.Version)
 	flags := readFlags(meta.Flags)
-	e.Read = new(flags.seen)
+	e.Read = new(flags.Seen)
 	e.MessageClass = class
 
 	b := bodies{s: &w.s}
@@ -80,8 +80,8 @@ func Convert(r io.Reader, meta Meta, opts Options) (*message.Email, error) {
 		e.NativeBodyType = message.BodyHTML
 	}
 	if opts.Version >= 140 {
-		if len(flags.categories) > 0 {
-			e.Categories = &message.Categories{Category: flags.categories}
+		if len(flags.Keywords) > 0 {
+			e.Categories = &message.Categories{Category: flags.Keywords}
 		}
 		e.LastVerbExecuted = flags.verb()
 		e.ConversationID, e.ConversationIndex = conversation(h, e.Subject, date)
@@ -92,7 +92,7 @@ func Convert(r io.Reader, meta Meta, opts Options) (*message.Email, error) {
 	if opts.Version >= 141 && len(opts.BodyPartPreferences) > 0 {
 		e.BodyPart = b.bodyPart(opts.BodyPartPreferences[0])
 	}
-	if opts.Version >= 160 && flags.draft {
+	if opts.Version >= 160 && flags.Draft {
 		e.IsDraft = new(true)
 		e.Bcc = addresses(h, "Bcc").text
 	}

@@ -1,9 +1,8 @@
 package mailconv
 
 import (
-	"strings"
-
 	"github.com/easd/easd/eas/message"
+	"github.com/easd/easd/eas/model"
 )
 
 // LastVerbExecuted values (MS-ASEMAIL 2.2.2.45).
@@ -12,54 +11,14 @@ const (
 	verbForward = 3
 )
 
-// thunderbirdLabels are the keywords Thunderbird uses for its default
-// tags; they become categories under their visible names.
-var thunderbirdLabels = map[string]string{
-	"$label1": "Important",
-	"$label2": "Work",
-	"$label3": "Personal",
-	"$label4": "To Do",
-	"$label5": "Later",
-}
+// flagState is what the IMAP flags say (model.ParseMailFlags).
+type flagState struct{ model.MailFlags }
 
-// flagState is what the IMAP flags say.
-type flagState struct {
-	seen, flagged, answered, forwarded, draft bool
-	categories                                []string
-}
-
-// readFlags interprets IMAP system flags and keywords. Keywords that are
-// not protocol markers (`$Forwarded`, `$MDNSent`, `$Junk`, ...) are
-// categories.
-func readFlags(flags []string) flagState {
-	var s flagState
-	for _, f := range flags {
-		lf := strings.ToLower(f)
-		switch lf {
-		case `\seen`:
-			s.seen = true
-		case `\flagged`:
-			s.flagged = true
-		case `\answered`:
-			s.answered = true
-		case `\draft`:
-			s.draft = true
-		case "$forwarded", "forwarded":
-			s.forwarded = true
-		default:
-			if name, ok := thunderbirdLabels[lf]; ok {
-				s.categories = append(s.categories, name)
-			} else if f != "" && f[0] != '\\' && f[0] != '$' && lf != "nonjunk" && lf != "junk" {
-				s.categories = append(s.categories, f)
-			}
-		}
-	}
-	return s
-}
+func readFlags(flags []string) flagState { return flagState{model.ParseMailFlags(flags)} }
 
 // flag returns the Email:Flag for the state: active follow-up or empty.
 func (s flagState) flag() *message.Flag {
-	if !s.flagged {
+	if !s.Flagged {
 		return &message.Flag{}
 	}
 	return &message.Flag{Status: message.FlagActive, FlagType: "Flag for follow up"}
@@ -69,9 +28,9 @@ func (s flagState) flag() *message.Flag {
 // does not say which came last.
 func (s flagState) verb() int {
 	switch {
-	case s.forwarded:
+	case s.Forwarded:
 		return verbForward
-	case s.answered:
+	case s.Answered:
 		return verbReply
 	}
 	return 0
@@ -82,12 +41,12 @@ func (s flagState) verb() int {
 // empty list clears them on the device).
 func FlagChange(flags []string, version int) *message.Email {
 	s := readFlags(flags)
-	e := &message.Email{Read: new(s.seen)}
+	e := &message.Email{Read: new(s.Seen)}
 	if version >= 120 {
 		e.Flag = s.flag()
 	}
 	if version >= 140 {
-		e.Categories = &message.Categories{Category: s.categories}
+		e.Categories = &message.Categories{Category: s.Keywords}
 		e.LastVerbExecuted = s.verb()
 	}
 	return e

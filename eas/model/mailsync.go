@@ -26,6 +26,7 @@ type MailboxStatus struct {
 // EAS categories.
 type MailFlags struct {
 	Seen, Flagged, Answered, Forwarded bool
+	Draft                              bool     // not part of Version: it never changes
 	Keywords                           []string // sorted
 }
 
