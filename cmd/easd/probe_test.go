@@ -32,12 +32,11 @@ func stepLine(t *testing.T, report, step string) (verdict, detail string) {
 	return m[1], m[2]
 }
 
-// passedOrMissing accepts a step that passed or one the server does not
-// implement yet (a warning, not a failure).
-func passedOrMissing(t *testing.T, report, step string) {
+// passed requires a step to have passed: every command the probe uses is
+// implemented by easd.
+func passed(t *testing.T, report, step string) {
 	t.Helper()
-	v, d := stepLine(t, report, step)
-	if v != "ok" && (v != "warn" || !strings.Contains(d, "not implemented by this server")) {
+	if v, d := stepLine(t, report, step); v != "ok" {
 		t.Errorf("%s: %s %s\nreport:\n%s", step, v, d, report)
 	}
 }
@@ -62,9 +61,9 @@ func TestProbe(t *testing.T) {
 	if v, d := stepLine(t, out, "FolderSync"); v != "ok" || !strings.Contains(d, "Inbox is") {
 		t.Errorf("FolderSync: %s %s", v, d)
 	}
-	passedOrMissing(t, out, "Provision")
-	passedOrMissing(t, out, "Sync Inbox")
-	passedOrMissing(t, out, "Ping")
+	passed(t, out, "Provision")
+	passed(t, out, "Sync Inbox")
+	passed(t, out, "Ping")
 	if !regexp.MustCompile(`(?m)^OK.*\(\d+ ms in all\)$`).MatchString(out) {
 		t.Errorf("no summary:\n%s", out)
 	}
