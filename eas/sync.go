@@ -237,8 +237,8 @@ func (sc *syncRun) collection(col message.SyncCollection) message.SyncResponseCo
 		err = sc.mail(col, f, &rc)
 	} else {
 		// Outbox (virtual) and PIM folders hold no items yet; Android's
-		// Outbox Sync (IgnoreOutboxSync) lands here too and is answered
-		// as an empty folder, its commands ignored.
+		// Outbox Sync lands here too and is answered as an empty folder,
+		// its commands ignored.
 		err = sc.empty(col, &rc)
 	}
 	if err != nil {
