@@ -56,7 +56,7 @@ func (m *MailSession) Fetch(ctx context.Context, mailbox string, uids []uint32, 
 			}
 		})
 	}
-	readErr := m.readMessages(uids, jobs)
+	readErr := m.readMessages(uids, conv, jobs)
 	close(jobs)
 	wg.Wait()
 	if readErr != nil {
@@ -71,44 +71,217 @@ func (m *MailSession) Fetch(ctx context.Context, mailbox string, uids []uint32, 
 	return out, nil
 }
 
-// rawMessage is one message as read off the connection.
+// rawMessage is one message as read off the connection: whole (body),
+// or sparse (its header, structure and the start of its text parts).
 type rawMessage struct {
-	meta  mailconv.Meta
-	flags []imap.Flag
-	body  []byte
+	meta   mailconv.Meta
+	flags  []imap.Flag
+	body   []byte
+	sparse *sparseMessage
 }
 
-// readMessages runs the UID FETCH and queues every message read.
-func (m *MailSession) readMessages(uids []uint32, jobs chan<- rawMessage) error {
-	section := &imap.FetchItemBodySection{Peek: true}
+type sparseMessage struct {
+	st     mailconv.Structure
+	header []byte
+	texts  map[string][]byte
+}
+
+// sparseAbove is how much of each message the first FETCH reads when
+// the client wants truncated text bodies: a message no larger is
+// complete after it; a larger one is fetched again, in the parts it
+// needs. Smaller messages are cheaper whole: Dovecot parses a message to
+// answer BODYSTRUCTURE or a part, which costs about what sending it does
+// on a local connection (docs/benchmarks.md).
+const sparseAbove = 256 << 10
+
+// readMessages fetches uids and queues every message read. When the
+// client wants truncated text bodies, a message larger than sparseAbove
+// is not fetched whole: its BODYSTRUCTURE is, then per shape of message
+// the header and the start of the text parts (mailconv.SparsePlan), so a
+// message with a 20 MB attachment costs what its text costs.
+func (m *MailSession) readMessages(uids []uint32, conv mailconv.Options, jobs chan<- rawMessage) error {
+	if !mailconv.SparsePossible(conv) {
+		return m.readWhole(uidSet(uids), nil, jobs, nil)
+	}
+	var large imap.UIDSet
+	prefix := &imap.SectionPartial{Size: m.sparseAbove}
+	if err := m.readWhole(uidSet(uids), prefix, jobs, func(uid uint32) { large.AddNum(imap.UID(uid)) }); err != nil {
+		return err
+	}
+	if len(large) == 0 {
+		return nil
+	}
 	m.commands++
-	cmd := m.c.Fetch(uidSet(uids), &imap.FetchOptions{UID: true, Flags: true, InternalDate: true,
-		RFC822Size: true, BodySection: []*imap.FetchItemBodySection{section}})
+	cmd := m.c.Fetch(large, &imap.FetchOptions{UID: true, Flags: true, InternalDate: true,
+		RFC822Size: true, BodyStructure: &imap.FetchItemBodyStructure{Extended: true}})
+	var whole imap.UIDSet
+	groups := map[string]*sparseGroup{}
+	var order []string
 	for {
 		msg := cmd.Next()
 		if msg == nil {
 			break
 		}
-		raw, err := readMessage(msg)
+		raw, bs, err := readMessage(msg)
 		if err != nil {
 			cmd.Close()
 			return err
 		}
-		if raw.meta.UID != 0 {
+		if raw.meta.UID == 0 {
+			continue
+		}
+		var texts []mailconv.SparseText
+		ok := bs != nil
+		st := mailconv.Structure{}
+		if ok {
+			st = structureOf(bs)
+			texts, ok = mailconv.SparsePlan(st, raw.meta.Size, conv)
+		}
+		if !ok {
+			whole.AddNum(imap.UID(raw.meta.UID))
+			continue
+		}
+		key := fmt.Sprint(texts)
+		g := groups[key]
+		if g == nil {
+			g = &sparseGroup{texts: texts, msgs: map[uint32]rawMessage{}}
+			groups[key] = g
+			order = append(order, key)
+		}
+		raw.sparse = &sparseMessage{st: st}
+		g.uids.AddNum(imap.UID(raw.meta.UID))
+		g.msgs[raw.meta.UID] = raw
+	}
+	if err := cmd.Close(); err != nil {
+		return err
+	}
+	if len(whole) > 0 {
+		if err := m.readWhole(whole, nil, jobs, nil); err != nil {
+			return err
+		}
+	}
+	for _, key := range order {
+		if err := m.readSparse(groups[key], jobs); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// sparseGroup is the messages of a window that need the same sections.
+type sparseGroup struct {
+	texts []mailconv.SparseText
+	uids  imap.UIDSet
+	msgs  map[uint32]rawMessage // from the first FETCH, by UID
+}
+
+// readSparse fetches the header and the start of the text parts of a
+// group's messages and queues them.
+func (m *MailSession) readSparse(g *sparseGroup, jobs chan<- rawMessage) error {
+	sections := []*imap.FetchItemBodySection{{Specifier: imap.PartSpecifierHeader, Peek: true}}
+	for _, t := range g.texts {
+		if t.Bytes == 0 {
+			continue
+		}
+		part, err := parsePath(t.Path)
+		if err != nil {
+			return err
+		}
+		sections = append(sections, &imap.FetchItemBodySection{Part: part, Peek: true,
+			Partial: &imap.SectionPartial{Size: t.Bytes}})
+	}
+	m.commands++
+	cmd := m.c.Fetch(g.uids, &imap.FetchOptions{UID: true, BodySection: sections})
+	for {
+		msg := cmd.Next()
+		if msg == nil {
+			break
+		}
+		raw, ok, err := readSections(msg, g.msgs)
+		if err != nil {
+			cmd.Close()
+			return err
+		}
+		if ok {
 			jobs <- raw
 		}
 	}
 	return cmd.Close()
 }
 
-// readMessage reads one FETCH response; an error is a failure of the
-// connection.
-func readMessage(msg *imapclient.FetchMessageData) (rawMessage, error) {
-	var raw rawMessage
+// readSections reads one response of readSparse into the message read
+// by the first FETCH.
+func readSections(msg *imapclient.FetchMessageData, msgs map[uint32]rawMessage) (rawMessage, bool, error) {
+	var uid uint32
+	header, texts := []byte(nil), map[string][]byte{}
 	for {
 		item := msg.Next()
 		if item == nil {
-			return raw, nil
+			break
+		}
+		switch it := item.(type) {
+		case imapclient.FetchItemDataUID:
+			uid = uint32(it.UID)
+		case imapclient.FetchItemDataBodySection:
+			b, err := io.ReadAll(it.Literal)
+			if err != nil {
+				return rawMessage{}, false, err
+			}
+			if it.Section.Specifier == imap.PartSpecifierHeader {
+				header = b
+			} else {
+				texts[sectionPath(it.Section.Part)] = b
+			}
+		}
+	}
+	raw, ok := msgs[uid]
+	if !ok || header == nil {
+		// Expunged meanwhile: the message is left out, as a whole fetch
+		// would leave it.
+		return rawMessage{}, false, nil
+	}
+	raw.sparse.header, raw.sparse.texts = header, texts
+	return raw, true, nil
+}
+
+// readWhole fetches the messages of set whole and queues them. With a
+// partial, it fetches at most that much of each and queues only the
+// messages it read whole; the others go to cut.
+func (m *MailSession) readWhole(set imap.UIDSet, partial *imap.SectionPartial, jobs chan<- rawMessage, cut func(uid uint32)) error {
+	section := &imap.FetchItemBodySection{Peek: true, Partial: partial}
+	m.commands++
+	cmd := m.c.Fetch(set, &imap.FetchOptions{UID: true, Flags: true, InternalDate: true,
+		RFC822Size: true, BodySection: []*imap.FetchItemBodySection{section}})
+	for {
+		msg := cmd.Next()
+		if msg == nil {
+			break
+		}
+		raw, _, err := readMessage(msg)
+		if err != nil {
+			cmd.Close()
+			return err
+		}
+		switch {
+		case raw.meta.UID == 0:
+		case partial != nil && int64(len(raw.body)) < raw.meta.Size:
+			cut(raw.meta.UID)
+		default:
+			jobs <- raw
+		}
+	}
+	return cmd.Close()
+}
+
+// readMessage reads one FETCH response, and its BODYSTRUCTURE when asked
+// for; an error is a failure of the connection.
+func readMessage(msg *imapclient.FetchMessageData) (rawMessage, imap.BodyStructure, error) {
+	var raw rawMessage
+	var bs imap.BodyStructure
+	for {
+		item := msg.Next()
+		if item == nil {
+			return raw, bs, nil
 		}
 		switch it := item.(type) {
 		case imapclient.FetchItemDataUID:
@@ -119,10 +292,12 @@ func readMessage(msg *imapclient.FetchMessageData) (rawMessage, error) {
 			raw.meta.InternalDate = it.Time
 		case imapclient.FetchItemDataRFC822Size:
 			raw.meta.Size = it.Size
+		case imapclient.FetchItemDataBodyStructure:
+			bs = it.BodyStructure
 		case imapclient.FetchItemDataBodySection:
 			body := make([]byte, it.Literal.Size())
 			if _, err := io.ReadFull(it.Literal, body); err != nil {
-				return raw, err
+				return raw, bs, err
 			}
 			raw.body = body
 		}
@@ -132,7 +307,13 @@ func readMessage(msg *imapclient.FetchMessageData) (rawMessage, error) {
 // convertRaw converts one message, falling back to a bare item.
 func convertRaw(raw rawMessage, conv mailconv.Options) model.MailItem {
 	raw.meta.Flags = flagStrings(raw.flags)
-	email, err := mailconv.Convert(bytes.NewReader(raw.body), raw.meta, conv)
+	var email *message.Email
+	var err error
+	if raw.sparse != nil {
+		email, err = mailconv.ConvertSparse(raw.sparse.header, raw.sparse.st, raw.sparse.texts, raw.meta, conv)
+	} else {
+		email, err = mailconv.Convert(bytes.NewReader(raw.body), raw.meta, conv)
+	}
 	if err != nil || email == nil {
 		email = bareEmail(raw.meta)
 	}

@@ -33,6 +33,8 @@ type MailSession struct {
 	commands  int
 	failed    bool        // a command failed: the connection's state is unknown
 	stop      func() bool // detaches the context watcher
+
+	sparseAbove int64 // size from which messages are fetched in part (sparseAbove; tests lower it)
 }
 
 // OpenMail returns a session of login on a pooled connection (see
@@ -40,7 +42,7 @@ type MailSession struct {
 // connection back to the pool unless a command failed; cancelling ctx
 // closes the connection, which makes a pending command fail.
 func (s *Store) OpenMail(ctx context.Context, login, password string) (*MailSession, error) {
-	m := &MailSession{store: s, login: login}
+	m := &MailSession{store: s, login: login, sparseAbove: sparseAbove}
 	if m.c = s.pool.get(login); m.c == nil {
 		c, err := s.Dialer.Login(ctx, login, password)
 		if err != nil {

@@ -56,6 +56,13 @@ func Convert(r io.Reader, meta Meta, opts Options) (*message.Email, error) {
 	if _, err := io.Copy(io.Discard, br); err != nil {
 		return nil, fmt.Errorf("mailconv: message %d: %w", meta.UID, err)
 	}
+	return build(h, top, &w, c, p, meta, opts), nil
+}
+
+// build makes the Email item from what a pass over the message found:
+// its header h, top entity, the walker's scan, the raw bytes kept by c
+// (for a MIME body) and the plan; Convert and ConvertSparse share it.
+func build(h mail.Header, top entity, w *walker, c *capture, p plan, meta Meta, opts Options) *message.Email {
 	class, contentClass := messageClass(top, w.s.calendar)
 
 	e := &message.Email{}
@@ -68,7 +75,7 @@ func Convert(r io.Reader, meta Meta, opts Options) (*message.Email, error) {
 	b := bodies{s: &w.s}
 	if opts.Version < 120 {
 		fill25(e, &b, c, p, meta, opts)
-		return e, nil
+		return e
 	}
 	e.Body = b.body(p, c)
 	e.Attachments = attachments(w.s.parts, meta)
@@ -96,7 +103,7 @@ func Convert(r io.Reader, meta Meta, opts Options) (*message.Email, error) {
 		e.IsDraft = new(true)
 		e.Bcc = addresses(h, "Bcc").text
 	}
-	return e, nil
+	return e
 }
 
 // fillHeaders sets the fields that come from the message header.

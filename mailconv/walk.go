@@ -45,6 +45,11 @@ type walker struct {
 	s        scan
 	wantText bool // decode text bodies (else only note that they exist)
 	maxText  int
+
+	// sparse, for ConvertSparse, gives per IMAP section the decoded size
+	// of a leaf whose body was fetched in part or not at all: what the
+	// bytes read cannot tell.
+	sparse map[string]sparseLeaf
 }
 
 // entity is one MIME entity: its header fields of interest, parsed once.
@@ -135,12 +140,12 @@ func (w *walker) leaf(e entity, body io.Reader, path, parentSub string) error {
 	disp, dparams := disposition(e.h)
 	name := fileName(e, dparams)
 
-	switch {
-	case parentSub == "signed" && isSignature(e.mediaType):
+	switch roleOf(e, disp, name, parentSub) {
+	case roleSignature:
 		_, err := drainSize(body, "")
 		return err
-	case (e.mediaType == "text/plain" || e.mediaType == "text/html") && disp != "attachment" && name == "":
-		return w.text(e, body, cte, parentSub)
+	case roleText:
+		return w.text(e, body, cte, path, parentSub)
 	}
 
 	a := attachment{path: path, name: name, contentType: e.mediaType, method: message.AttachByValue}
@@ -159,6 +164,9 @@ func (w *walker) leaf(e entity, body io.Reader, path, parentSub string) error {
 		}
 		a.size, err = drainSize(body, cte)
 	}
+	if sl, ok := w.sparse[path]; ok {
+		a.size = sl.size
+	}
 	if cid := strings.Trim(headerValue(e.h.Get("Content-Id")), "<>"); cid != "" {
 		a.contentID = cid
 		a.inline = disp == "inline" || (disp == "" && parentSub == "related")
@@ -171,8 +179,29 @@ func (w *walker) leaf(e entity, body io.Reader, path, parentSub string) error {
 	return err
 }
 
-// text takes a text/plain or text/html body part.
-func (w *walker) text(e entity, body io.Reader, cte, parentSub string) error {
+// leafRole is what a leaf entity is to the Email item.
+type leafRole int
+
+const (
+	roleAttachment leafRole = iota // listed in Attachments
+	roleText                       // a body candidate
+	roleSignature                  // the signature of multipart/signed: neither
+)
+
+// roleOf decides a leaf's role from its type, disposition and file name,
+// inside a multipart of subtype parentSub.
+func roleOf(e entity, disp, name, parentSub string) leafRole {
+	switch {
+	case parentSub == "signed" && isSignature(e.mediaType):
+		return roleSignature
+	case (e.mediaType == "text/plain" || e.mediaType == "text/html") && disp != "attachment" && name == "":
+		return roleText
+	}
+	return roleAttachment
+}
+
+// text takes a text/plain or text/html body part at path.
+func (w *walker) text(e entity, body io.Reader, cte, path, parentSub string) error {
 	t := &w.s.plain
 	if e.mediaType == "text/html" {
 		t = &w.s.html
@@ -215,6 +244,17 @@ func (w *walker) text(e entity, body io.Reader, cte, parentSub string) error {
 	text := toUTF8(label, raw)
 	if e.mediaType == "text/html" {
 		text = declareUTF8(text)
+	}
+	if sl, ok := w.sparse[path]; ok && sl.cut {
+		// Only the start of the part was fetched: the whole is estimated
+		// from what the start decoded to (transfer encoding and charset
+		// both), else from the encoded size.
+		est := sl.size
+		if sl.fetched > 0 {
+			est = int64(len(text)) * sl.encoded / sl.fetched
+		}
+		t.size += max(est-n, 0)
+		t.capped = true
 	}
 	if len(t.text) > 0 && len(text) > 0 {
 		// Inline text parts in a row (text, image, text) read as one body.

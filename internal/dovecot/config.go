@@ -44,6 +44,10 @@ auth_mechanisms = plain login
 auth_failure_delay = 0
 mail_location = maildir:{{.Dir}}/mail/%u
 mail_fsync = never
+# Only Dovecot writes these maildirs, so it need not read cur/ on every
+# SELECT and STATUS: on a 10,000-message folder SELECT drops from 16 to
+# 4 ms (docs/benchmarks.md).
+maildir_very_dirty_syncs = yes
 first_valid_uid = {{.FirstUID}}
 {{- if not .Root}}
 default_login_user = {{.InternalUser}}

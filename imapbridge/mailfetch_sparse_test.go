@@ -1,0 +1,213 @@
+package imapbridge
+
+import (
+	"context"
+	"encoding/base64"
+	"fmt"
+	"mime/quotedprintable"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/easd/easd/eas/message"
+	"github.com/easd/easd/eas/model"
+	"github.com/easd/easd/internal/config"
+	"github.com/easd/easd/internal/dovecot"
+	"github.com/easd/easd/internal/testenv"
+	"github.com/easd/easd/mailconv"
+)
+
+// sparseShapes are large messages of the shapes phones meet, for which a
+// truncated body is fetched in part (mailconv.SparsePlan).
+func sparseShapes() map[string]string {
+	text := strings.Repeat("Grüße aus Köln, the quick brown fox jumps over the lazy dog.\n", 700)
+	html := "<html><body>" + strings.Repeat("<p>Grüße <b>aus</b> Köln &amp; the lazy dog.</p>\n", 900) + "</body></html>"
+	var qp strings.Builder
+	w := quotedprintable.NewWriter(&qp)
+	w.Write([]byte(text))
+	w.Close()
+	b64 := func(s string) string {
+		enc := base64.StdEncoding.EncodeToString([]byte(s))
+		var out strings.Builder
+		for len(enc) > 76 {
+			out.WriteString(enc[:76] + "\r\n")
+			enc = enc[76:]
+		}
+		return out.String() + enc + "\r\n"
+	}
+	blob := b64(strings.Repeat("\x00\x01binary\xff", 20000))
+	head := "From: Bob <bob@example.test>\r\nTo: Alice <alice@example.test>\r\nSubject: %s\r\n" +
+		"Date: Mon, 02 Jan 2026 10:00:00 +0000\r\nMessage-ID: <%s@example.test>\r\nMIME-Version: 1.0\r\n"
+	return map[string]string{
+		"plain-qp": fmt.Sprintf(head, "plain qp", "a") +
+			"Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n" + qp.String(),
+		"alternative-base64+attachment": fmt.Sprintf(head, "alt", "b") +
+			"Content-Type: multipart/mixed; boundary=\"m\"\r\n\r\n--m\r\n" +
+			"Content-Type: multipart/alternative; boundary=\"a\"\r\n\r\n--a\r\n" +
+			"Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: base64\r\n\r\n" + b64(text) +
+			"--a\r\nContent-Type: text/html; charset=utf-8\r\nContent-Transfer-Encoding: base64\r\n\r\n" + b64(html) +
+			"--a--\r\n--m\r\nContent-Type: application/pdf; name=\"=?utf-8?q?R=C3=A9sum=C3=A9?=.pdf\"\r\n" +
+			"Content-Disposition: attachment; filename*=utf-8''R%C3%A9sum%C3%A9.pdf\r\nContent-Transfer-Encoding: base64\r\n\r\n" + blob +
+			"--m--\r\n",
+		"html-only-latin1+inline": fmt.Sprintf(head, "html", "c") +
+			"Content-Type: multipart/related; boundary=\"r\"\r\n\r\n--r\r\n" +
+			"Content-Type: text/html; charset=iso-8859-1\r\n\r\n" + strings.ReplaceAll(strings.ReplaceAll(html, "ü", "\xfc"), "ö", "\xf6") +
+			"\r\n--r\r\nContent-Type: image/png; name=\"logo.png\"\r\nContent-Id: <logo@x>\r\nContent-Location: logo.png\r\nContent-Transfer-Encoding: base64\r\n\r\n" + blob +
+			"--r--\r\n",
+		"embedded+attachment": fmt.Sprintf(head, "fwd", "d") +
+			"Content-Type: multipart/mixed; boundary=\"m\"\r\n\r\n--m\r\n" +
+			"Content-Type: text/plain; charset=utf-8\r\n\r\nSee below.\r\n--m\r\nContent-Type: message/rfc822\r\n\r\n" +
+			"From: carol@example.test\r\nSubject: Inner =?utf-8?q?Gr=C3=BC=C3=9Fe?=\r\n\r\ninner body\r\n" +
+			"--m\r\nContent-Type: application/octet-stream\r\nContent-Disposition: attachment; filename=\"data.bin\"\r\nContent-Transfer-Encoding: base64\r\n\r\n" + blob +
+			"--m--\r\n",
+		"text-image-text": fmt.Sprintf(head, "inline run", "e") +
+			"Content-Type: multipart/mixed; boundary=\"m\"\r\n\r\n--m\r\n" +
+			"Content-Type: text/plain; charset=utf-8\r\n\r\n" + text[:3000] + "\r\n--m\r\nContent-Type: image/jpeg\r\nContent-Disposition: inline\r\nContent-Transfer-Encoding: base64\r\n\r\n" + blob +
+			"--m\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n" + text[:9000] + "\r\n--m--\r\n",
+	}
+}
+
+// A sparse fetch (structure, header, start of the text parts) converts a
+// large message as a whole fetch does: same item, sizes estimated within
+// a few percent. Small messages and those that need the whole message
+// (S/MIME, calendar) take the whole path, one FETCH for the small ones.
+func TestMailSessionSparseFetch(t *testing.T) {
+	srv := testenv.Dovecot(t, "alice")
+	s := &Store{Dialer: &Dialer{Addr: srv.Addr(), TLS: config.TLSNone}}
+	ctx := context.Background()
+	names := map[uint32]string{}
+	for name, msg := range sparseShapes() {
+		uid, err := dovecot.Append(ctx, srv.Addr(), "alice", "alice", "INBOX", []byte(strings.ReplaceAll(strings.ReplaceAll(msg, "\r\n", "\n"), "\n", "\r\n")))
+		if err != nil {
+			t.Fatal(err)
+		}
+		names[uid] = name
+	}
+	files, _ := filepath.Glob("../mailconv/testdata/*.eml")
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		uid, err := dovecot.Append(ctx, srv.Addr(), "alice", "alice", "INBOX", b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		names[uid] = filepath.Base(f)
+	}
+	var uids []uint32
+	for uid := range names {
+		uids = append(uids, uid)
+	}
+
+	optsList := map[string]model.MailFetchOptions{
+		"plain 5120": {Version: 161, BodyPreferences: []message.BodyPreference{{Type: 1, TruncationSize: new(uint32(5120))}}},
+		"html 2048 preview": {Version: 161, MIMESupport: 1,
+			BodyPreferences: []message.BodyPreference{{Type: 2, TruncationSize: new(uint32(2048)), Preview: 255}}},
+		"plain 512 all-or-none": {Version: 121, BodyPreferences: []message.BodyPreference{{Type: 1, TruncationSize: new(uint32(512)), AllOrNone: true}}},
+	}
+	for label, opts := range optsList {
+		t.Run(label, func(t *testing.T) {
+			m, err := s.OpenMail(ctx, "alice", "alice")
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer m.Close()
+			m.sparseAbove = 16 << 10 // the shapes are 50-200 KB
+			opts.FolderID = "2"
+			before := m.Commands()
+			got, err := m.Fetch(ctx, "INBOX", uids, opts)
+			if err != nil || len(got) != len(uids) {
+				t.Fatalf("sparse fetch: %d items, %v", len(got), err)
+			}
+			// The structure FETCH, one whole FETCH (S/MIME, calendar) and
+			// one per shape of large message at most; SELECT before.
+			if n := m.Commands() - before; n > 2+len(sparseShapes())+1 {
+				t.Errorf("%d IMAP commands", n)
+			}
+			// With a 5 KB plain body, the large shapes go the sparse way
+			// and the corpus whole.
+			conv := mailconv.Options{Version: opts.Version, BodyPreferences: opts.BodyPreferences, MIMESupport: opts.MIMESupport}
+			jobs := make(chan rawMessage, len(uids))
+			if err := m.readMessages(uids, conv, jobs); err != nil {
+				t.Fatal(err)
+			}
+			close(jobs)
+			for raw := range jobs {
+				_, large := sparseShapes()[names[raw.meta.UID]]
+				if label == "plain 5120" && (raw.sparse != nil) != large {
+					t.Errorf("%s: sparse %v", names[raw.meta.UID], raw.sparse != nil)
+				}
+			}
+			want := wholeItems(t, m, uids, opts)
+			for _, it := range got {
+				sameEmail(t, names[it.UID], it.Data.(*message.Email), want[it.UID])
+			}
+		})
+	}
+}
+
+// wholeItems converts uids from whole fetches, the reference.
+func wholeItems(t *testing.T, m *MailSession, uids []uint32, opts model.MailFetchOptions) map[uint32]*message.Email {
+	t.Helper()
+	conv := mailconv.Options{Version: opts.Version, BodyPreferences: opts.BodyPreferences, MIMESupport: opts.MIMESupport,
+		BodyTruncation: -1, MIMETruncation: -1}
+	jobs := make(chan rawMessage, len(uids))
+	if err := m.readWhole(uidSet(uids), nil, jobs, nil); err != nil {
+		t.Fatal(err)
+	}
+	close(jobs)
+	out := map[uint32]*message.Email{}
+	for raw := range jobs {
+		raw.meta.FolderID = opts.FolderID
+		out[raw.meta.UID] = convertRaw(raw, conv).Data.(*message.Email)
+	}
+	return out
+}
+
+// sameEmail compares a sparse conversion with the whole one: sizes within
+// 5 %, everything else equal.
+func sameEmail(t *testing.T, name string, got, want *message.Email) {
+	t.Helper()
+	near := func(what string, a, b int64) {
+		if d := a - b; d*20 > b || -d*20 > b {
+			t.Errorf("%s: %s %d, whole fetch says %d", name, what, a, b)
+		}
+	}
+	g, w := *got, *want
+	if g.Body != nil && w.Body != nil {
+		gb, wb := *g.Body, *w.Body
+		near("body size", gb.EstimatedDataSize, wb.EstimatedDataSize)
+		gb.EstimatedDataSize = wb.EstimatedDataSize
+		g.Body = &gb
+	}
+	if g.Attachments != nil && w.Attachments != nil && len(g.Attachments.Attachment) == len(w.Attachments.Attachment) {
+		ga := *g.Attachments
+		ga.Attachment = append([]message.Attachment(nil), ga.Attachment...)
+		for i := range ga.Attachment {
+			near("attachment size", ga.Attachment[i].EstimatedDataSize, w.Attachments.Attachment[i].EstimatedDataSize)
+			ga.Attachment[i].EstimatedDataSize = w.Attachments.Attachment[i].EstimatedDataSize
+		}
+		g.Attachments = &ga
+	}
+	if !reflect.DeepEqual(&g, &w) {
+		t.Errorf("%s: sparse fetch gave\n%+v\nwhole fetch\n%+v", name, describe(&g), describe(&w))
+	}
+}
+
+func describe(e *message.Email) string {
+	s := fmt.Sprintf("%+v", *e)
+	if e.Body != nil {
+		b := *e.Body
+		if len(b.Data) > 80 {
+			b.Data = b.Data[:40] + "…" + b.Data[len(b.Data)-40:]
+		}
+		s += fmt.Sprintf(" Body=%+v", b)
+	}
+	if e.Attachments != nil {
+		s += fmt.Sprintf(" Attachments=%+v", e.Attachments.Attachment)
+	}
+	return s
+}
