@@ -1,8 +1,10 @@
 package eas
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/easd/easd/eas/folders"
@@ -178,7 +180,16 @@ func (m *mailSync) run() error {
 	if err := m.clientAdds(); err != nil {
 		return err
 	}
-	listing, err := m.sess.List(ctx, mailbox, m.listOptions())
+	opts := m.listOptions()
+	// The next window of an initial sync, nothing sent by the client:
+	// when the mailbox shows no change since the last window, its
+	// messages are the next in the queue, without listing or diffing.
+	queued := m.tx.KeyStatus() == syncstate.KeyCurrent && !m.hasCommands() && m.st.pending &&
+		len(m.st.queue) > 0 && m.st.filterDay == m.filterDay() && m.getChanges()
+	if queued {
+		opts.IfChanged = &m.st.status
+	}
+	listing, err := m.sess.List(ctx, mailbox, opts)
 	if err != nil {
 		return err
 	}
@@ -187,12 +198,21 @@ func (m *mailSync) run() error {
 		// start over (DESIGN.md, mail identity).
 		return &StatusError{Status: syncBadKey, Err: fmt.Errorf("UIDVALIDITY of %q changed", mailbox)}
 	}
-	now := m.nowItems(listing)
 	window := m.sc.window(m.col)
 	if !m.getChanges() {
 		window = syncstate.NoChanges
 	}
-	res := syncstate.Exchange{Known: m.st.items, Now: now, Client: m.ops, Window: window, Order: newestFirst}.Run()
+	var res syncstate.Result
+	var queue []uint32
+	if listing.Unchanged {
+		res, queue = m.fromQueue(window)
+	} else {
+		now := m.nowItems(listing)
+		res = syncstate.Exchange{Known: m.st.items, Now: now, Client: m.ops, Window: window, Order: newestFirst}.Run()
+		if res.MoreAvailable {
+			queue = onlyAddsLeft(now, res.State)
+		}
+	}
 	cmds, err := m.serverChanges(res, listing)
 	if err != nil {
 		return err
@@ -202,7 +222,7 @@ func (m *mailSync) run() error {
 		return err
 	}
 	m.resps.Fetch = fetched
-	newState := mailState{status: listing.Status, filterDay: m.filterDay(), pending: res.MoreAvailable, items: res.State}
+	newState := mailState{status: listing.Status, filterDay: m.filterDay(), pending: res.MoreAvailable, queue: queue, items: res.State}
 	key, err := m.tx.Commit(ctx, newState.encode())
 	if err != nil {
 		return err
@@ -218,8 +238,45 @@ func (m *mailSync) run() error {
 	if len(r.Add)+len(r.Change)+len(r.Delete)+len(r.Fetch) > 0 {
 		m.rc.Responses = &r
 	}
-	m.log("listed", len(cmds.Add), len(cmds.Change), len(cmds.Delete)+len(cmds.SoftDelete))
+	path := "listed"
+	if listing.Unchanged {
+		path = "queued"
+	}
+	m.log(path, len(cmds.Add), len(cmds.Change), len(cmds.Delete)+len(cmds.SoftDelete))
+
 	return nil
+}
+
+// fromQueue is the exchange of a window taken from the state's queue:
+// the next messages to add, nothing else, since nothing changed.
+func (m *mailSync) fromQueue(window int) (syncstate.Result, []uint32) {
+	n := min(window, len(m.st.queue))
+	res := syncstate.Result{State: m.st.items, MoreAvailable: n < len(m.st.queue)}
+	for _, uid := range m.st.queue[:n] {
+		key := uidKey(uid)
+		res.Adds = append(res.Adds, key)
+		res.State[key] = "?" // replaced by the version fetched
+	}
+	return res, m.st.queue[n:]
+}
+
+// onlyAddsLeft returns the messages still to add, newest first, when
+// nothing but adds is left after this window (state: what the client
+// will hold; now: the listing); otherwise nil, and the next window lists.
+func onlyAddsLeft(now, state syncstate.Items) []uint32 {
+	for key, v := range state {
+		if nv, ok := now[key]; !ok || nv != v {
+			return nil // a change or delete is pending too
+		}
+	}
+	queue := make([]uint32, 0, len(now)-len(state))
+	for key := range now {
+		if _, ok := state[key]; !ok {
+			queue = append(queue, keyUID(key))
+		}
+	}
+	slices.SortFunc(queue, func(a, b uint32) int { return cmp.Compare(b, a) })
+	return queue
 }
 
 // listOptions asks for the messages within the filter, the flags changed

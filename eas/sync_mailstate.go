@@ -16,16 +16,27 @@ import (
 // with one STATUS; the FilterType window it was computed for; whether a
 // MoreAvailable is pending; and the messages the client holds, UID ->
 // flags version (model.MailFlags.Version).
+//
+// While MoreAvailable is pending and only adds remain, queue holds them:
+// the UIDs still to send, newest first. The next window then takes its
+// messages from the queue without listing the mailbox or diffing the
+// state, as long as the mailbox status shows no change (sync_mail.go):
+// the cost of a window of an initial sync does not grow with the folder.
 type mailState struct {
 	status    model.MailboxStatus
 	filterDay int64 // first day of the FilterType window (Unix days), 0: none
 	pending   bool  // the last answer said MoreAvailable
+	queue     []uint32
 	items     syncstate.Items
 	raw       []byte // items, still encoded: decoded only when needed
 }
 
-// mailStateFormat is the first byte of an encoded mailState.
-const mailStateFormat = 'M'
+// mailStateFormat is the first byte of an encoded mailState; states
+// written before the queue existed have the old one, and no queue.
+const (
+	mailStateFormat   = 'N'
+	mailStateFormatV1 = 'M'
+)
 
 func (s mailState) encode() []byte {
 	b := []byte{mailStateFormat}
@@ -39,7 +50,53 @@ func (s mailState) encode() []byte {
 		pending = 1
 	}
 	b = binary.AppendUvarint(b, pending)
+	b = appendQueue(b, s.queue)
 	return append(b, s.items.Encode()...)
+}
+
+// appendQueue encodes a descending UID list as runs: the number of runs,
+// then per run its first (highest) UID and length. An initial sync's
+// queue is one run or a few.
+func appendQueue(b []byte, q []uint32) []byte {
+	var runs [][2]uint32
+	for i := 0; i < len(q); {
+		j := i + 1
+		for j < len(q) && q[j] == q[j-1]-1 {
+			j++
+		}
+		runs = append(runs, [2]uint32{q[i], uint32(j - i)})
+		i = j
+	}
+	b = binary.AppendUvarint(b, uint64(len(runs)))
+	for _, r := range runs {
+		b = binary.AppendUvarint(b, uint64(r[0]))
+		b = binary.AppendUvarint(b, uint64(r[1]))
+	}
+	return b
+}
+
+func readQueue(b []byte) ([]uint32, []byte, error) {
+	n, k := binary.Uvarint(b)
+	if k <= 0 || n > uint64(len(b)) {
+		return nil, nil, errMailState
+	}
+	b = b[k:]
+	var q []uint32
+	for range n {
+		first, k1 := binary.Uvarint(b)
+		if k1 <= 0 {
+			return nil, nil, errMailState
+		}
+		count, k2 := binary.Uvarint(b[k1:])
+		if k2 <= 0 || count > first || uint64(len(q))+count > 1<<26 {
+			return nil, nil, errMailState
+		}
+		b = b[k1+k2:]
+		for i := range uint32(count) {
+			q = append(q, uint32(first)-i)
+		}
+	}
+	return q, b, nil
 }
 
 var errMailState = errors.New("corrupt mail sync state")
@@ -50,7 +107,8 @@ func decodeMailState(b []byte) (mailState, error) {
 	if len(b) == 0 {
 		return mailState{items: syncstate.Items{}}, nil
 	}
-	if b[0] != mailStateFormat {
+	format := b[0]
+	if format != mailStateFormat && format != mailStateFormatV1 {
 		return mailState{}, fmt.Errorf("%w: format %d", errMailState, b[0])
 	}
 	b = b[1:]
@@ -69,10 +127,17 @@ func decodeMailState(b []byte) (mailState, error) {
 		}
 		b = b[n:]
 	}
+	var queue []uint32
+	if format == mailStateFormat {
+		var err error
+		if queue, b, err = readQueue(b); err != nil {
+			return mailState{}, err
+		}
+	}
 	return mailState{
 		status: model.MailboxStatus{UIDValidity: uint32(vals[0]), UIDNext: uint32(vals[1]),
 			Messages: uint32(vals[2]), HighestModSeq: vals[3]},
-		filterDay: int64(vals[4]), pending: vals[5] == 1, raw: b,
+		filterDay: int64(vals[4]), pending: vals[5] == 1, queue: queue, raw: b,
 	}, nil
 }
 

@@ -635,3 +635,87 @@ func TestSyncMailRequestWindowAndGetChanges(t *testing.T) {
 		t.Fatalf("after GetChanges 0: %+v", rc)
 	}
 }
+
+// The windows of an initial sync after the first come from the state's
+// queue while the mailbox shows no change: SELECT and FETCH, no listing.
+// A change in between (a flag, an expunge, a new message) makes the next
+// window list again; every message still arrives once, newest first.
+func TestSyncMailQueuedWindows(t *testing.T) {
+	s := startSync(t)
+	ctx := context.Background()
+	inbox := s.ids["Inbox"]
+	var uids []uint32
+	for i := 1; i <= 12; i++ {
+		uids = append(uids, s.env.Append(t, "alice", "INBOX", testMail(i)))
+	}
+	sid := func(uid uint32) string { return model.MailID{FolderID: inbox, UID: uid}.String() }
+	key := s.start(t, inbox)
+	page := func() message.SyncResponseCollection {
+		t.Helper()
+		rc := s.sync(t, message.SyncCollection{SyncKey: key, CollectionID: inbox, WindowSize: 3})
+		if rc.Status != 1 {
+			t.Fatalf("Sync: %+v", rc)
+		}
+		key = rc.SyncKey
+		return rc
+	}
+	seen := map[string]int{}
+	var order []string
+	take := func(rc message.SyncResponseCollection) {
+		for _, id := range ids(commands(rc).Add) {
+			seen[id]++
+			order = append(order, id)
+		}
+	}
+	take(page()) // 12, 11, 10: listed
+	take(page()) // 9, 8, 7: queued
+	paths := imapCmds(s.env, inbox)
+	if len(paths) < 2 || paths[len(paths)-2] != "listed:3" || paths[len(paths)-1] != "queued:2" {
+		t.Fatalf("paths %v, want a listed window then a queued one of SELECT + FETCH", paths)
+	}
+
+	// Elsewhere: \Seen on a message the phone has, one still queued
+	// expunged, a new one delivered.
+	sess, err := mailStore(s.env).OpenMail(ctx, "alice", "alice")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := sess.SetFlags(ctx, "INBOX", uids[11], model.MailFlagChange{Seen: new(true)}); err != nil {
+		t.Fatal(err)
+	}
+	if err := sess.Delete(ctx, "INBOX", []uint32{uids[3]}, ""); err != nil {
+		t.Fatal(err)
+	}
+	sess.Close()
+	newUID := s.env.Append(t, "alice", "INBOX", testMail(13))
+
+	rc := page()
+	if got := ids(commands(rc).Change); !slices.Equal(got, []string{sid(uids[11])}) {
+		t.Errorf("change after the queue: %v", got)
+	}
+	take(rc)
+	if last := imapCmds(s.env, inbox); !strings.HasPrefix(last[len(last)-1], "listed:") {
+		t.Errorf("window after a change: %v, want listed", last)
+	}
+	for rc.MoreAvailable {
+		rc = page()
+		take(rc)
+	}
+	want := []uint32{newUID}
+	for i := len(uids) - 1; i >= 0; i-- {
+		if i != 3 {
+			want = append(want, uids[i])
+		}
+	}
+	if len(seen) != len(want) {
+		t.Fatalf("%d messages synced, want %d: %v", len(seen), len(want), order)
+	}
+	for _, uid := range want {
+		if seen[sid(uid)] != 1 {
+			t.Errorf("message %d sent %d times", uid, seen[sid(uid)])
+		}
+	}
+	if seen[sid(uids[3])] != 0 {
+		t.Error("the expunged message was sent")
+	}
+}

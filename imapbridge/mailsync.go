@@ -142,6 +142,9 @@ func (m *MailSession) List(ctx context.Context, mailbox string, opts model.MailL
 	if err != nil {
 		return nil, err
 	}
+	if opts.IfChanged != nil && *opts.IfChanged == st && m.condstore && st.HighestModSeq != 0 {
+		return &model.MailListing{Status: st, Unchanged: true}, nil
+	}
 	l := &model.MailListing{Status: st, Flags: map[uint32]model.MailFlags{}}
 	if st.Messages == 0 {
 		l.AllFlags = true

@@ -69,6 +69,11 @@ type MailListOptions struct {
 	// FlagsOf are further UIDs whose flags are needed whatever their
 	// modseq (items whose copy on the phone is stale).
 	FlagsOf []uint32
+	// IfChanged, when set, is the status of the caller's last listing:
+	// if the mailbox still has it (CONDSTORE only: without it a flag
+	// change does not show in the status), the listing is skipped and
+	// comes back with Unchanged set and Status only.
+	IfChanged *MailboxStatus
 }
 
 // MailListing is the state of a mailbox at one moment.
@@ -83,6 +88,9 @@ type MailListing struct {
 	// (and of FlagsOf); of every message when AllFlags.
 	Flags    map[uint32]MailFlags
 	AllFlags bool
+	// Unchanged: the status equals MailListOptions.IfChanged; nothing else
+	// is filled in.
+	Unchanged bool
 }
 
 // Contains reports whether the ascending list uids holds uid.
