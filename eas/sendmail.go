@@ -127,7 +127,11 @@ func (k *call) composeFail(err error) error {
 //  3. The copy in Sent Items and the flag on the original. When either
 //     fails the client gets a retryable status; its retry finds the
 //     record, skips SMTP and redoes only this step (the Sent copy is
-//     looked up by Message-ID first, so it is not saved twice).
+//     looked up by Message-ID first, so it is not saved twice). Without
+//     a key (no ClientId, no Message-ID: only possible in the 2.5/12.x
+//     form) a retry would send the message again, so the failure is
+//     logged and the answer is success: a missing Sent copy is better
+//     than a message delivered twice.
 //  4. The record is marked done; a later retry is answered at once.
 //
 // A re-sent request whose message went out is answered with success, as
@@ -149,20 +153,33 @@ func (k *call) send(o *outgoing) error {
 	}
 	key := o.dedupeKey(msg)
 	rec := k.sentRecords()
-	if st, err := rec.state(k.ctx(), key); err != nil {
+	st, err := rec.state(k.ctx(), key)
+	if err != nil {
 		return err
-	} else if st == sentDone {
+	}
+	if st == sentDone {
 		k.log.Info("message already sent; not sending again", "client_id", key)
 		return k.respondEmpty()
 	}
 
 	var src *sourceMessage
 	if o.source != nil {
-		if src, err = k.fetchSource(o.source); err != nil {
+		src, err = k.fetchSource(o.source)
+		var se *StatusError
+		switch {
+		case err == nil:
+			if !o.replaceMime {
+				msg = msg.merge(src, o.forward)
+			}
+		case st == sentSent && errors.As(err, &se) && se.Status == StatusItemNotFound:
+			// The message went out in an earlier request and its original
+			// was deleted since: 150 would tell the client a delivered
+			// message failed, and so would every retry. Finish without
+			// it: nothing is left to flag, and the Sent copy lacks the
+			// quoted original.
+			k.log.Warn("original gone since the message was sent; Sent copy saved without it", "client_id", key, "err", err)
+		default:
 			return err
-		}
-		if !o.replaceMime {
-			msg = msg.merge(src, o.forward)
 		}
 	}
 
@@ -193,6 +210,12 @@ func (k *call) send(o *outgoing) error {
 	}
 
 	if err := k.afterSend(o, src, msg); err != nil {
+		if key == "" {
+			// Nothing tells a retry of this request from a new message, so a
+			// retryable answer would have the client send it a second time.
+			k.log.Error("message sent, but its Sent copy or flag lost: no ClientId or Message-ID to make a retry safe", "err", err)
+			return k.respondEmpty()
+		}
 		return err
 	}
 	if err := rec.markDone(k.ctx(), key); err != nil {

@@ -69,8 +69,8 @@ func (s *session) Data(r io.Reader) error {
 		From: s.from, To: s.to, Data: buf.Bytes(),
 		AuthUser: s.authUser, At: time.Now(),
 	}
-	if s.sink.onMessage != nil {
-		if err := s.sink.onMessage(m); err != nil {
+	if hook := s.sink.hook(); hook != nil {
+		if err := hook(m); err != nil {
 			var se *smtp.SMTPError
 			if errors.As(err, &se) {
 				return se

@@ -58,7 +58,6 @@ func RejectRecipients(reject func(addr string) bool, err *smtp.SMTPError) Option
 type Sink struct {
 	checkAuth   func(user, password string) bool
 	requireAuth bool
-	onMessage   func(Message) error
 	rejectRcpt  func(string) bool
 	rejectErr   *smtp.SMTPError
 
@@ -66,9 +65,10 @@ type Sink struct {
 	ln     net.Listener
 	done   chan struct{} // closed when Serve returns
 
-	mu       sync.Mutex
-	messages []Message
-	changed  chan struct{} // closed and replaced on every new message
+	mu        sync.Mutex
+	onMessage func(Message) error // under mu: SetOnMessage changes it while serving
+	messages  []Message
+	changed   chan struct{} // closed and replaced on every new message
 }
 
 // Start listens on addr ("127.0.0.1:0" picks a free port) and serves SMTP
@@ -100,6 +100,21 @@ func Start(addr string, opts ...Option) (*Sink, error) {
 
 // Addr returns the host:port the sink listens on.
 func (s *Sink) Addr() string { return s.ln.Addr().String() }
+
+// SetOnMessage replaces the OnMessage hook of a running sink; nil removes
+// it. Tests use it to act at the moment a message is accepted, e.g. to
+// take the IMAP server down between a submission and the Sent copy.
+func (s *Sink) SetOnMessage(fn func(Message) error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.onMessage = fn
+}
+
+func (s *Sink) hook() func(Message) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.onMessage
+}
 
 // Messages returns a copy of the messages received so far, oldest first.
 func (s *Sink) Messages() []Message {
