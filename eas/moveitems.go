@@ -27,7 +27,9 @@ const (
 
 // moveItemsCmd answers MoveItems (MS-ASCMD 2.2.1.12) for mail: each Move
 // is one IMAP MOVE (COPY and expunge where the server lacks MOVE), and
-// the new ServerId comes from the server's COPYUID answer.
+// the new ServerId comes from the server's COPYUID answer or, on a server
+// without UIDPLUS, from finding the message in the destination by its
+// Message-ID (imapbridge Move).
 //
 // The client has already moved the item in its own view: it holds it in
 // the destination under the new ServerId. So, in the same transaction
@@ -148,6 +150,9 @@ func (mv *mover) run(id model.MailID, src, dst folders.Folder) (string, Status, 
 	if err := tx.record(ctx, id.String(), dst.ServerID, newID); err != nil {
 		return "", moveFailed, err
 	}
+	if err := mv.moveFlagDetails(ctx, tx, sess, id.UID, src, dst, newUID); err != nil {
+		return "", moveFailed, err
+	}
 	if err := tx.commit(ctx); err != nil {
 		return "", moveFailed, err
 	}
@@ -166,4 +171,30 @@ func (mv *mover) goneStatus(ctx context.Context, src folders.Folder) Status {
 		return moveBadSource
 	}
 	return moveBadDest
+}
+
+// moveFlagDetails makes the stored flag details of a moved message follow
+// it to its new ServerId, in the move's transaction (a re-sent request
+// finds them moved already). Only a message with details costs more: the
+// UIDVALIDITYs of both mailboxes, two STATUS commands, name its old and
+// new row. Should the mail server not answer them, the move stands and
+// the message shows the default flag in its new folder.
+func (mv *mover) moveFlagDetails(ctx context.Context, tx *moveTx, sess MailSession, uid uint32, src, dst folders.Folder, newUID uint32) error {
+	user := mv.k.dev.UserID
+	rows, err := readMessageFlags(ctx, tx.tx, user, src.ServerID, uid)
+	if err != nil || len(rows) == 0 {
+		return err
+	}
+	srcSt, err := sess.Status(ctx, src.IMAPName)
+	if err == nil {
+		var dstSt model.MailboxStatus
+		if dstSt, err = sess.Status(ctx, dst.IMAPName); err == nil {
+			var w flagWrites
+			w.move(mailboxKey{user: user, folder: src.ServerID, uidValidity: srcSt.UIDValidity}, uid,
+				mailboxKey{user: user, folder: dst.ServerID, uidValidity: dstSt.UIDValidity}, newUID)
+			return w.send(ctx, tx.tx)
+		}
+	}
+	mv.k.log.Warn("moveitems: flag details not moved", "src", model.MailID{FolderID: src.ServerID, UID: uid}.String(), "err", err)
+	return nil
 }

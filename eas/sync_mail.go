@@ -217,6 +217,9 @@ func (m *mailSync) run() error {
 	if err != nil {
 		return err
 	}
+	if err := m.flagDetails(cmds, listing); err != nil {
+		return err
+	}
 	fetched, err := m.clientFetches()
 	if err != nil {
 		return err
@@ -243,7 +246,6 @@ func (m *mailSync) run() error {
 		path = "queued"
 	}
 	m.log(path, len(cmds.Add), len(cmds.Change), len(cmds.Delete)+len(cmds.SoftDelete))
-
 	return nil
 }
 
@@ -374,27 +376,4 @@ func (m *mailSync) serverChanges(res syncstate.Result, l *model.MailListing) (*m
 
 func (m *mailSync) serverID(uid uint32) string {
 	return model.MailID{FolderID: m.f.ServerID, UID: uid}.String()
-}
-
-// flagsEmail is the ApplicationData of a server Change: Read, Flag,
-// Categories and the last verb (reply, forward), all a message can change
-// in place; rendered as package mailconv renders them in a full item.
-func flagsEmail(f model.MailFlags, version int) *message.Email {
-	e := &message.Email{Read: &f.Seen}
-	if version >= 120 {
-		e.Flag = &message.Flag{}
-		if f.Flagged {
-			e.Flag = &message.Flag{Status: message.FlagActive, FlagType: "Flag for follow up"}
-		}
-	}
-	if version >= 140 {
-		e.Categories = &message.Categories{Category: f.Keywords}
-		switch {
-		case f.Forwarded:
-			e.LastVerbExecuted = 3
-		case f.Answered:
-			e.LastVerbExecuted = 1
-		}
-	}
-	return e
 }

@@ -1,6 +1,10 @@
 package eas
 
 import (
+	"strconv"
+	"strings"
+	"time"
+
 	"github.com/easd/easd/eas/message"
 	"github.com/easd/easd/eas/model"
 	"github.com/easd/easd/eas/syncstate"
@@ -20,7 +24,9 @@ func (m *mailSync) uidOf(serverID string) (uint32, bool) {
 // clientChanges applies the client's Read, Flag and Categories changes.
 // Flags merge (STORE +FLAGS/-FLAGS), so a change is always applied; when
 // the server changed the message meanwhile its Version is left empty, and
-// the merged result goes back to the client as a Change.
+// the merged result goes back to the client as a Change. The details of a
+// Flag are written after the STOREs, in one batch in the Sync's
+// transaction, so a re-sent request writes the same rows again.
 func (m *mailSync) clientChanges() error {
 	if m.col.Commands == nil || len(m.col.Commands.Change) == 0 {
 		return nil
@@ -36,6 +42,8 @@ func (m *mailSync) clientChanges() error {
 	if err != nil {
 		return err
 	}
+	var flags flagWrites
+	var mb *mailboxKey
 	for _, c := range m.col.Commands.Change {
 		uid, ok := m.uidOf(c.ServerID)
 		f, exists := cur[uid]
@@ -45,9 +53,15 @@ func (m *mailSync) clientChanges() error {
 			m.resps.Change = append(m.resps.Change, message.SyncResponseChange{ServerID: c.ServerID, Status: int(syncObjectNotFound)})
 			continue
 		}
+		ch, edit, err := mailChange(c.ApplicationData, m.sc.k.version)
+		if err != nil {
+			m.sc.k.log.Info("sync: bad mail change", "collection", m.f.ServerID, "item", c.ServerID, "err", err)
+			m.resps.Change = append(m.resps.Change, message.SyncResponseChange{ServerID: c.ServerID, Status: int(syncConversionError)})
+			continue
+		}
 		key := uidKey(uid)
 		conflict := syncstate.ChangedOnServer(m.st.items, key, f.Version())
-		nf, ok, err := m.sess.SetFlags(ctx, mailbox, uid, mailChange(c.ApplicationData, m.sc.k.version))
+		nf, ok, err := m.sess.SetFlags(ctx, mailbox, uid, ch)
 		if err != nil {
 			return err
 		}
@@ -59,26 +73,67 @@ func (m *mailSync) clientChanges() error {
 			op.Version = nf.Version()
 		}
 		m.ops = append(m.ops, op)
+		if ok && edit.set {
+			if mb == nil {
+				if mb, err = m.changedFlagBox(); err != nil {
+					return err
+				}
+			}
+			if edit.details == nil {
+				flags.remove(*mb, []uint32{uid})
+			} else {
+				flags.put(*mb, uid, edit.details)
+			}
+		}
 	}
-	return nil
+	return flags.send(ctx, m.tx.PGTx())
+}
+
+// changedFlagBox is the mailbox the client's ServerIds refer to: that of
+// its sync state. A state without a listing yet (right after key 0) has no
+// UIDVALIDITY; the mail server is asked then, which is rare.
+func (m *mailSync) changedFlagBox() (*mailboxKey, error) {
+	uv := m.st.status.UIDValidity
+	if uv == 0 {
+		st, err := m.sess.Status(m.sc.k.ctx(), m.f.IMAPName)
+		if err != nil {
+			return nil, err
+		}
+		uv = st.UIDValidity
+	}
+	mb := m.flagBox(uv)
+	return &mb, nil
+}
+
+// flagEdit is what a client's Email:Flag asks of the stored details.
+type flagEdit struct {
+	set     bool               // the change carried a Flag
+	details *model.FlagDetails // nil: delete them (flag cleared)
 }
 
 // mailChange reads what a client may change on a message: Read, Flag
-// (active -> \Flagged; complete or cleared -> not flagged, IMAP has no
-// "complete") and Categories (14.0+, as keywords).
-func mailChange(data any, version int) model.MailFlagChange {
+// (12.0+; active -> \Flagged; complete -> not \Flagged, as IMAP has no
+// "complete", with the completion kept in the details; empty or Status 0
+// -> not flagged, no details) and Categories (14.0+, as keywords). A Flag
+// Status other than 0, 1 or 2 is an error (Sync Status 6).
+func mailChange(data any, version int) (model.MailFlagChange, flagEdit, error) {
 	var ch model.MailFlagChange
+	var edit flagEdit
 	el, _ := data.(*wbxml.Element)
 	if el == nil {
-		return ch
+		return ch, edit, nil
 	}
 	if r := el.Child("Email:Read"); r != nil {
 		v := r.Text == "1"
 		ch.Seen = &v
 	}
-	if f := el.Child("Email:Flag"); f != nil {
-		v := f.ChildText("Email:Status") == "2"
-		ch.Flagged = &v
+	if f := el.Child("Email:Flag"); f != nil && version >= 120 {
+		flagged, d, err := model.ParseClientFlag(clientFlag(f), time.Now())
+		if err != nil {
+			return ch, edit, err
+		}
+		ch.Flagged = &flagged
+		edit = flagEdit{set: true, details: d}
 	}
 	if c := el.Child("Email:Categories"); c != nil && version >= 140 {
 		cats := []string{}
@@ -89,7 +144,31 @@ func mailChange(data any, version int) model.MailFlagChange {
 		}
 		ch.Keywords = &cats
 	}
-	return ch
+	return ch, edit, nil
+}
+
+// clientFlag reads the fields of an Email:Flag as a client sent them.
+func clientFlag(f *wbxml.Element) message.Flag {
+	out := message.Flag{
+		Subject: f.ChildText("Tasks:Subject"), FlagType: f.ChildText("Email:FlagType"),
+		DateCompleted: f.ChildText("Tasks:DateCompleted"), CompleteTime: f.ChildText("Email:CompleteTime"),
+		StartDate: f.ChildText("Tasks:StartDate"), DueDate: f.ChildText("Tasks:DueDate"),
+		UtcStartDate: f.ChildText("Tasks:UtcStartDate"), UtcDueDate: f.ChildText("Tasks:UtcDueDate"),
+		ReminderTime: f.ChildText("Tasks:ReminderTime"), OrdinalDate: f.ChildText("Tasks:OrdinalDate"),
+		SubOrdinalDate: f.ChildText("Tasks:SubOrdinalDate"),
+	}
+	if s := strings.TrimSpace(f.ChildText("Email:Status")); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil {
+			n = -1 // not a status: refused as one out of range
+		}
+		out.Status = n
+	}
+	if r := f.Child("Tasks:ReminderSet"); r != nil {
+		v := strings.TrimSpace(r.Text) == "1"
+		out.ReminderSet = &v
+	}
+	return out
 }
 
 // clientDeletes deletes the messages the client deleted, in one IMAP
@@ -118,7 +197,19 @@ func (m *mailSync) clientDeletes() error {
 	if m.f.Type == model.FolderDeletedItems {
 		trash = ""
 	}
-	return m.sess.Delete(m.sc.k.ctx(), m.f.IMAPName, uids, trash)
+	if err := m.sess.Delete(m.sc.k.ctx(), m.f.IMAPName, uids, trash); err != nil {
+		return err
+	}
+	// The messages' flag details go with them: the interface does not say
+	// which UIDs they got in Deleted Items, so there they show the plain
+	// flag IMAP keeps. Without a listing yet the state knows no
+	// UIDVALIDITY, and the rows are left; they can match no other message.
+	if uv := m.st.status.UIDValidity; uv != 0 {
+		var w flagWrites
+		w.remove(m.flagBox(uv), uids)
+		return w.send(m.sc.k.ctx(), m.tx.PGTx())
+	}
+	return nil
 }
 
 // clientFetches answers Fetch commands with the items in full; an item
@@ -135,6 +226,9 @@ func (m *mailSync) clientFetches() ([]message.SyncResponseFetch, error) {
 	}
 	items, err := m.sess.Fetch(m.sc.k.ctx(), m.f.IMAPName, uids, m.fetch)
 	if err != nil {
+		return nil, err
+	}
+	if err := m.fetchFlagDetails(items); err != nil {
 		return nil, err
 	}
 	byUID := make(map[uint32]any, len(items))

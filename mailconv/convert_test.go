@@ -9,6 +9,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/easd/easd/eas/message"
+	"github.com/easd/easd/eas/model"
 	"github.com/easd/easd/wbxml"
 )
 
@@ -198,7 +199,7 @@ func TestMetaFlags(t *testing.T) {
 		t.Errorf("Categories = %+v", e.Categories)
 	}
 
-	c := FlagChange([]string{`\Seen`}, 140)
+	c := FlagChange(model.ParseMailFlags([]string{`\Seen`}), 140)
 	eq(t, "change Read", *c.Read, true)
 	eq(t, "change Categories", len(c.Categories.Category), 0)
 }

@@ -16,13 +16,11 @@ type flagState struct{ model.MailFlags }
 
 func readFlags(flags []string) flagState { return flagState{model.ParseMailFlags(flags)} }
 
-// flag returns the Email:Flag for the state: active follow-up or empty.
-func (s flagState) flag() *message.Flag {
-	if !s.Flagged {
-		return &message.Flag{}
-	}
-	return &message.Flag{Status: message.FlagActive, FlagType: "Flag for follow up"}
-}
+// flag returns the Email:Flag that the IMAP flags alone give (model.EmailFlag
+// without details): active follow-up or empty. The Sync and ItemOperations
+// handlers add the stored details, which this package does not see, by
+// the same rule.
+func (s flagState) flag() *message.Flag { return model.EmailFlag(s.Flagged, nil) }
 
 // verb returns LastVerbExecuted; a forward counts over a reply, as IMAP
 // does not say which came last.
@@ -37,10 +35,11 @@ func (s flagState) verb() int {
 }
 
 // FlagChange returns the item of a Sync Change when only the IMAP flags
-// of a message changed: Read, Flag (12.0+) and Categories (14.0+; an
-// empty list clears them on the device).
-func FlagChange(flags []string, version int) *message.Email {
-	s := readFlags(flags)
+// of a message changed: Read, Flag (12.0+), Categories and the last verb
+// (14.0+; an empty list clears the categories on the device); rendered as
+// a full item renders them.
+func FlagChange(f model.MailFlags, version int) *message.Email {
+	s := flagState{f}
 	e := &message.Email{Read: new(s.Seen)}
 	if version >= 120 {
 		e.Flag = s.flag()

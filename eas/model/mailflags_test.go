@@ -1,8 +1,12 @@
 package model
 
 import (
+	"errors"
 	"reflect"
 	"testing"
+	"time"
+
+	"github.com/easd/easd/eas/message"
 )
 
 func TestCategoryKeywordRoundTrip(t *testing.T) {
@@ -31,5 +35,55 @@ func TestParseMailFlags(t *testing.T) {
 	want := MailFlags{Seen: true, Draft: true, Forwarded: true, Keywords: []string{"Work", "Red Category"}}
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("got %+v\nwant %+v", got, want)
+	}
+}
+
+// The Flag shown follows IMAP for flagged or not; details only add to a
+// state they agree with.
+func TestEmailFlag(t *testing.T) {
+	due := time.Date(2026, 3, 6, 0, 0, 0, 0, time.UTC)
+	done := time.Date(2026, 3, 4, 9, 30, 0, 0, time.UTC)
+	active := &FlagDetails{FlagType: "Follow up", DueDate: due, ReminderSet: new(true)}
+	complete := &FlagDetails{Complete: true, DueDate: due, CompleteTime: done, DateCompleted: done}
+	def := message.Flag{Status: 2, FlagType: "Flag for follow up"}
+	for _, c := range []struct {
+		flagged bool
+		d       *FlagDetails
+		want    message.Flag
+	}{
+		{true, nil, def},
+		{true, active, message.Flag{Status: 2, FlagType: "Follow up", DueDate: "2026-03-06T00:00:00.000Z", ReminderSet: new(true)}},
+		{true, complete, def}, // flagged again elsewhere after completion
+		{false, nil, message.Flag{}},
+		{false, active, message.Flag{}}, // cleared elsewhere
+		{false, complete, message.Flag{Status: 1, FlagType: "Flag for follow up", DueDate: "2026-03-06T00:00:00.000Z",
+			CompleteTime: "2026-03-04T09:30:00.000Z", DateCompleted: "2026-03-04T09:30:00.000Z"}},
+	} {
+		if got := EmailFlag(c.flagged, c.d); !reflect.DeepEqual(*got, c.want) {
+			t.Errorf("EmailFlag(%v, %+v) = %+v, want %+v", c.flagged, c.d, *got, c.want)
+		}
+		if c.d != nil && c.d.Agrees(c.flagged) != (c.flagged != c.d.Complete) {
+			t.Errorf("Agrees(%v) of %+v", c.flagged, c.d)
+		}
+	}
+}
+
+func TestParseClientFlag(t *testing.T) {
+	now := time.Date(2026, 3, 4, 9, 30, 0, 123456789, time.UTC)
+	if fl, d, err := ParseClientFlag(message.Flag{}, now); fl || d != nil || err != nil {
+		t.Errorf("empty Flag: %v %+v %v", fl, d, err)
+	}
+	fl, d, err := ParseClientFlag(message.Flag{Status: 2, StartDate: "2026-03-02T00:00:00Z",
+		DueDate: "20260306T000000Z", UtcDueDate: "not a date", SubOrdinalDate: "5555555"}, now)
+	if !fl || err != nil || d.Complete || !d.StartDate.Equal(time.Date(2026, 3, 2, 0, 0, 0, 0, time.UTC)) ||
+		!d.DueDate.Equal(time.Date(2026, 3, 6, 0, 0, 0, 0, time.UTC)) || !d.UtcDueDate.IsZero() || d.SubOrdinalDate != "5555555" {
+		t.Errorf("active: %v %+v %v", fl, d, err)
+	}
+	fl, d, err = ParseClientFlag(message.Flag{Status: 1}, now)
+	if fl || err != nil || !d.Complete || !d.CompleteTime.Equal(now.Truncate(time.Millisecond)) || !d.DateCompleted.Equal(d.CompleteTime) {
+		t.Errorf("complete without dates: %v %+v %v", fl, d, err)
+	}
+	if _, _, err := ParseClientFlag(message.Flag{Status: 3}, now); !errors.Is(err, ErrFlagStatus) {
+		t.Errorf("Status 3: %v", err)
 	}
 }
