@@ -75,6 +75,8 @@ type Server struct {
 	devices *device.Store
 	folders *folders.Store
 	sync    *syncstate.Engine
+	// prefetch holds the next windows of initial mail syncs.
+	prefetch *mailPrefetch
 }
 
 // NewServer builds a Server from opts.
@@ -91,6 +93,8 @@ func NewServer(opts Options, maxDevices int) *Server {
 		devices: device.NewStore(opts.Pool, maxDevices),
 		folders: folders.NewStore(opts.Pool),
 		sync:    syncstate.New(opts.Pool, syncstate.Options{}),
+
+		prefetch: newMailPrefetch(),
 	}
 }
 

@@ -183,8 +183,8 @@ type syncRun struct {
 	noKey map[string]bool
 }
 
-// window is the number of server changes a collection may carry.
-func (sc *syncRun) window(col message.SyncCollection) int {
+// windowSize is the collection's WindowSize within the server's limit.
+func (sc *syncRun) windowSize(col message.SyncCollection) int {
 	w := col.WindowSize
 	if w <= 0 {
 		w = defaultSyncWindow
@@ -193,7 +193,12 @@ func (sc *syncRun) window(col message.SyncCollection) int {
 	if limit <= 0 || limit > maxSyncWindow {
 		limit = maxSyncWindow
 	}
-	w = min(w, limit)
+	return min(w, limit)
+}
+
+// window is the number of server changes a collection may carry.
+func (sc *syncRun) window(col message.SyncCollection) int {
+	w := sc.windowSize(col)
 	if sc.budget >= 0 {
 		// Once the request's budget is spent, further collections send
 		// nothing and say MoreAvailable.

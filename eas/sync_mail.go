@@ -27,6 +27,8 @@ type mailSync struct {
 	ops    []syncstate.ClientOp
 	resps  message.SyncResponses
 	before int // IMAP commands of the session before this collection
+
+	prefetched map[uint32]model.MailItem // this window's messages, fetched ahead
 }
 
 // mail answers a mail collection: the O(1) STATUS test first when the
@@ -206,6 +208,7 @@ func (m *mailSync) run() error {
 	var queue []uint32
 	if listing.Unchanged {
 		res, queue = m.fromQueue(window)
+		m.prefetched = m.sc.k.s.prefetch.take(ctx, m.prefetchKey(m.col.SyncKey), m.fetch)
 	} else {
 		now := m.nowItems(listing)
 		res = syncstate.Exchange{Known: m.st.items, Now: now, Client: m.ops, Window: window, Order: newestFirst}.Run()
@@ -229,6 +232,11 @@ func (m *mailSync) run() error {
 	key, err := m.tx.Commit(ctx, newState.encode())
 	if err != nil {
 		return err
+	}
+	if len(queue) > 0 && m.getChanges() {
+		k := m.sc.k
+		next := queue[:min(len(queue), m.sc.windowSize(m.col))]
+		k.s.prefetch.start(k.s.opts.MailSync, k.creds, m.prefetchKey(key), mailbox, next, m.fetch)
 	}
 	m.sc.spend(len(res.Adds) + len(res.Changes) + len(res.Deletes))
 	// Without GetChanges the client asked for none; the pending changes
@@ -363,7 +371,7 @@ func (m *mailSync) serverChanges(res syncstate.Result, l *model.MailListing) (*m
 		uids[i] = keyUID(key)
 		delete(res.State, key) // put back below for what was fetched
 	}
-	items, err := m.sess.Fetch(m.sc.k.ctx(), m.f.IMAPName, uids, m.fetch)
+	items, err := m.fetchAdds(uids)
 	if err != nil {
 		return nil, err
 	}
@@ -372,6 +380,41 @@ func (m *mailSync) serverChanges(res syncstate.Result, l *model.MailListing) (*m
 		cmds.Add = append(cmds.Add, message.SyncItem{ServerID: m.serverID(it.UID), ApplicationData: it.Data})
 	}
 	return cmds, nil
+}
+
+// fetchAdds renders the messages to add, in the order of uids: those
+// prefetched from there, the others from the mail server.
+func (m *mailSync) fetchAdds(uids []uint32) ([]model.MailItem, error) {
+	var rest []uint32
+	for _, uid := range uids {
+		if _, ok := m.prefetched[uid]; !ok {
+			rest = append(rest, uid)
+		}
+	}
+	if len(rest) == len(uids) {
+		return m.sess.Fetch(m.sc.k.ctx(), m.f.IMAPName, uids, m.fetch)
+	}
+	fetched, err := m.sess.Fetch(m.sc.k.ctx(), m.f.IMAPName, rest, m.fetch)
+	if err != nil {
+		return nil, err
+	}
+	byUID := make(map[uint32]model.MailItem, len(fetched))
+	for _, it := range fetched {
+		byUID[it.UID] = it
+	}
+	items := make([]model.MailItem, 0, len(uids))
+	for _, uid := range uids {
+		if it, ok := m.prefetched[uid]; ok {
+			items = append(items, it)
+		} else if it, ok := byUID[uid]; ok {
+			items = append(items, it)
+		}
+	}
+	return items, nil
+}
+
+func (m *mailSync) prefetchKey(syncKey string) prefetchKey {
+	return prefetchKey{device: m.sc.k.dev.ID, collection: m.col.CollectionID, syncKey: syncKey}
 }
 
 func (m *mailSync) serverID(uid uint32) string {
