@@ -41,16 +41,44 @@ const pingStartTimeout = 20 * time.Second
 // Status 1: the specification has no status for it, and 1 ("nothing
 // changed, ping again") is the one every client handles without side
 // effects. The client has usually given up on that connection anyway.
+//
+// The work before waiting happens in begin, which returns first: the
+// decoded request, the stored parameters and the folder list are garbage
+// by the time this goroutine blocks, and its stack is only as deep as
+// this frame and wait's. With thousands of Pings waiting, both count:
+// the garbage collector halves a goroutine's stack only while less than
+// a quarter of it is in use.
 func pingCmd(k *call) error {
+	w := &pingWait{k: k, kind: WaitPing}
+	defer w.close()
+	status, err := w.begin()
+	if err != nil || status == pingAnswered {
+		return err
+	}
+	if status == 0 {
+		status = w.wait()
+	}
+	if status == 0 { // the client went away: nobody to answer
+		return nil
+	}
+	return w.answer(status)
+}
+
+// pingAnswered is begin's way of saying that it has answered already.
+const pingAnswered Status = -1
+
+// begin reads the request and the stored parameters, subscribes and
+// checks the folders: it returns a status to answer, 0 to wait, or
+// pingAnswered.
+func (w *pingWait) begin() (Status, error) {
+	k := w.k
 	var req message.PingRequest
 	if err := k.decodePing(&req); err != nil {
-		return err
+		return 0, err
 	}
 	ctx, cancel := context.WithTimeout(k.ctx(), pingStartTimeout)
 	defer cancel()
 
-	w := &pingWait{k: k}
-	defer w.close()
 	// Subscribe to the device's announcements before making our own, so
 	// that a newer request arriving from now on always reaches us.
 	if hub := k.s.opts.Push.Hub; hub != nil {
@@ -58,18 +86,18 @@ func pingCmd(k *call) error {
 	}
 	gen, stored, err := k.s.announceRequest(ctx, k.dev.ID)
 	if err != nil {
-		return err
+		return 0, err
 	}
 	w.gen = gen
 	p, fresh, prob := mergePing(req, stored, k.s.opts.Limits)
 	if prob != nil {
 		k.log.Info("ping refused", "status", int(prob.status), "why", prob.why)
-		return k.answerPing(&message.PingResponse{Status: int(prob.status),
+		return pingAnswered, k.answerPing(&message.PingResponse{Status: int(prob.status),
 			HeartbeatInterval: prob.heartbeat, MaxFolders: prob.maxFolders})
 	}
 	if fresh {
 		if err := k.s.savePing(ctx, k.dev.ID, p); err != nil {
-			return err
+			return 0, err
 		}
 	}
 	w.heartbeat = p.heartbeat
@@ -79,22 +107,20 @@ func pingCmd(k *call) error {
 	status, err := w.start(ctx, p.folders)
 	if err != nil {
 		if errors.Is(err, context.DeadlineExceeded) && k.ctx().Err() == nil {
-			return k.answerPing(&message.PingResponse{Status: int(pingServerError)})
+			return pingAnswered, k.answerPing(&message.PingResponse{Status: int(pingServerError)})
 		}
-		return fmt.Errorf("ping: %w", err)
+		return 0, fmt.Errorf("ping: %w", err)
 	}
-	if status == 0 {
-		cancel()
-		status = w.wait()
-	}
-	if status == 0 { // the client went away: nobody to answer
-		return nil
-	}
+	return status, nil
+}
+
+// answer sends the Ping's final status, with the changed folders for 2.
+func (w *pingWait) answer(status Status) error {
 	resp := &message.PingResponse{Status: int(status)}
 	if status == pingChanged {
 		resp.Folders = &message.PingChangedFolders{Folder: w.changedIDs()}
 	}
-	return k.answerPing(resp)
+	return w.k.answerPing(resp)
 }
 
 // decodePing reads the request; a Ping without a body is allowed (it

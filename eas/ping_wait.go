@@ -12,30 +12,33 @@ import (
 	"github.com/easd/easd/internal/pgnotify"
 )
 
-// pingWait is one Ping between its checks and its answer: the folders it
-// watches, what the device last synced of each, and the subscriptions it
-// waits on.
+// pingWait is one Ping (or hanging Sync) between its checks and its
+// answer: the folders it watches, what the device last synced of each,
+// and the subscriptions it waits on. It is what a waiting request holds
+// besides its HTTP connection, so it is kept small: one slice of folders,
+// searched linearly (a Ping watches a few folders; events are rare).
 type pingWait struct {
 	k         *call
+	kind      WaitKind
 	gen       int64 // this request's generation (ping_params)
 	heartbeat time.Duration
 
-	order   []string               // watched folder ids, in request order
-	mail    map[string]*mailFolder // by IMAP mailbox name
-	pim     map[string]bool        // watched PIM folder ids
-	changed map[string]bool
+	watched []watchedFolder // in request order
 
 	device  NotifySub // newer requests of the device
-	folders NotifySub // PIM folder changes of the user
+	pimSub  NotifySub // PIM folder changes of the user
 	mailSub MailWatch
 }
 
-// mailFolder is a watched mail folder and the mailbox STATUS its stored
-// sync state was computed from.
-type mailFolder struct {
-	id     string
-	synced bool // the device holds a usable state; else it is changed already
-	status model.MailboxStatus
+// watchedFolder is a folder a waiting request watches. A mail folder
+// carries its IMAP mailbox name and the mailbox STATUS its stored sync
+// state was computed from.
+type watchedFolder struct {
+	id      string
+	mailbox string // canonical IMAP name; "" for a PIM folder
+	synced  bool   // the device holds a usable state; else it is changed already
+	changed bool
+	status  model.MailboxStatus
 }
 
 // start resolves the folders, subscribes, and compares the stored sync
@@ -52,31 +55,32 @@ func (w *pingWait) start(ctx context.Context, want []pingFolder) (Status, error)
 	for _, f := range list {
 		byID[f.ServerID] = f
 	}
-	w.mail, w.pim, w.changed = map[string]*mailFolder{}, map[string]bool{}, map[string]bool{}
 	var mailboxes, ids []string
+	pim := false
+	w.watched = make([]watchedFolder, 0, len(want))
 	for _, pf := range want {
 		f, ok := byID[pf.ID]
 		if !ok {
 			k.log.Info("ping: folder not in the hierarchy", "collection", pf.ID)
 			return pingHierarchyChanged, nil
 		}
+		wf := watchedFolder{id: f.ServerID}
 		switch f.Source {
 		case folders.SourceIMAP:
-			name := canonicalMailbox(f.IMAPName)
-			w.mail[name] = &mailFolder{id: f.ServerID}
-			mailboxes = append(mailboxes, name)
+			wf.mailbox = canonicalMailbox(f.IMAPName)
+			mailboxes = append(mailboxes, wf.mailbox)
 		case folders.SourcePIM:
-			w.pim[f.ServerID] = true
+			pim = true
 		default:
 			continue // the virtual Outbox never changes
 		}
-		w.order = append(w.order, f.ServerID)
+		w.watched = append(w.watched, wf)
 		ids = append(ids, f.ServerID)
 	}
 
 	push := k.s.opts.Push
-	if push.Hub != nil && len(w.pim) > 0 {
-		w.folders = push.Hub.Subscribe(FolderChangedTopic(k.dev.UserID))
+	if push.Hub != nil && pim {
+		w.pimSub = push.Hub.Subscribe(FolderChangedTopic(k.dev.UserID))
 	}
 	if push.Mail != nil && len(mailboxes) > 0 {
 		w.mailSub, err = push.Mail.WatchMail(ctx, k.creds.Login, k.creds.Password, mailboxes)
@@ -93,34 +97,35 @@ func (w *pingWait) start(ctx context.Context, want []pingFolder) (Status, error)
 	if err != nil {
 		return 0, err
 	}
-	for _, id := range ids {
-		if _, ok := states[id]; !ok {
-			w.changed[id] = true // never synced: the client has work to do
+	changed := false
+	for i := range w.watched {
+		f := &w.watched[i]
+		st, ok := states[f.id]
+		switch {
+		case !ok:
+			f.changed = true // never synced: the client has work to do
+		case f.mailbox != "":
+			ms, err := decodeMailState(st)
+			if err != nil || ms.pending {
+				f.changed = true // corrupt (Sync answers 3) or MoreAvailable due
+			} else {
+				f.synced, f.status = true, ms.status
+			}
 		}
+		changed = changed || f.changed
 	}
-	for _, m := range w.mail {
-		st, ok := states[m.id]
-		if !ok {
-			continue
-		}
-		ms, err := decodeMailState(st)
-		if err != nil || ms.pending {
-			w.changed[m.id] = true // corrupt (Sync answers 3) or MoreAvailable due
-			continue
-		}
-		m.synced, m.status = true, ms.status
-	}
-	if len(w.changed) > 0 {
+	if changed {
 		return pingChanged, nil
 	}
 	return w.compareMail(ctx), nil
 }
 
 // compareMail asks the mail server for the STATUS of each synced mail
-// folder and marks those that differ from the device's state.
+// folder and marks those that differ from the device's state. The mail
+// session goes back to the pool before the request waits.
 func (w *pingWait) compareMail(ctx context.Context) Status {
 	k := w.k
-	if len(w.mail) == 0 || k.s.opts.MailSync == nil {
+	if k.s.opts.MailSync == nil || !w.hasSyncedMail() {
 		return 0
 	}
 	sess, err := k.s.opts.MailSync.OpenMail(ctx, k.creds.Login, k.creds.Password)
@@ -130,76 +135,135 @@ func (w *pingWait) compareMail(ctx context.Context) Status {
 		return 0
 	}
 	defer sess.Close()
-	for name, m := range w.mail {
-		if !m.synced {
+	changed := false
+	for i := range w.watched {
+		f := &w.watched[i]
+		if f.mailbox == "" || !f.synced {
 			continue
 		}
-		st, err := sess.Status(ctx, name)
+		st, err := sess.Status(ctx, f.mailbox)
 		if err != nil {
 			if errors.Is(err, model.ErrMailboxGone) {
 				return pingHierarchyChanged
 			}
-			k.log.Warn("ping: STATUS failed", "collection", m.id, "err", err)
+			k.log.Warn("ping: STATUS failed", "collection", f.id, "err", err)
 			return 0
 		}
-		if st != m.status {
-			w.changed[m.id] = true
+		if st != f.status {
+			f.changed, changed = true, true
 		}
 	}
-	if len(w.changed) > 0 {
+	if changed {
 		return pingChanged
 	}
 	return 0
 }
 
+func (w *pingWait) hasSyncedMail() bool {
+	for _, f := range w.watched {
+		if f.mailbox != "" && f.synced {
+			return true
+		}
+	}
+	return false
+}
+
 // wait blocks until there is something to answer; 0 means the client is
-// gone.
+// gone. This is where thousands of requests sit, each on its connection's
+// goroutine: the select is kept in this one shallow frame, and each case
+// hands its work to a method that returns before the next wait.
 func (w *pingWait) wait() Status {
 	k := w.k
+	if obs := k.s.opts.Push.Waits; obs != nil {
+		obs.WaitStarted(w.kind)
+	}
 	timer := time.NewTimer(w.heartbeat)
 	defer timer.Stop()
 	var mailC <-chan []MailboxChange
 	if w.mailSub != nil {
 		mailC = w.mailSub.C()
 	}
-	var deviceC, foldersC <-chan pgnotify.Payload
+	var deviceC, pimC <-chan pgnotify.Payload
 	if w.device != nil {
 		deviceC = w.device.C()
 	}
-	if w.folders != nil {
-		foldersC = w.folders.C()
+	if w.pimSub != nil {
+		pimC = w.pimSub.C()
 	}
+	// The cases only note the outcome; the one exit reports it. Shared
+	// variables and a single call site keep the frame small.
+	var (
+		ev  []MailboxChange
+		p   pgnotify.Payload
+		ok  bool
+		st  Status
+		end WaitEnd
+	)
+loop:
 	for {
 		select {
 		case <-timer.C:
-			return pingExpired
+			st, end = pingExpired, WaitExpired
+			break loop
 		case <-k.s.opts.Drain:
-			return pingExpired // shutting down: the client pings again, maybe elsewhere
+			// Shutting down: the client pings again, maybe elsewhere.
+			st, end = pingExpired, WaitShutdown
+			break loop
 		case <-k.ctx().Done():
-			if w.draining() {
-				return pingExpired
-			}
-			return 0
-		case ev, ok := <-mailC:
+			st, end = w.ctxDone()
+			break loop
+		case ev, ok = <-mailC:
 			if !ok {
-				return pingExpired // watchers closed (shutdown) or login refused
+				st, end = w.mailClosed()
+				break loop
 			}
-			if st := w.mailChanged(ev); st != 0 {
-				return st
+			if st = w.mailChanged(ev); st != 0 {
+				end = WaitChanged
+				break loop
 			}
-		case p, ok := <-deviceC:
+		case p, ok = <-deviceC:
 			if !ok || w.superseded(p) {
-				return pingExpired
+				// The hub closes at shutdown only.
+				st, end = pingExpired, WaitShutdown
+				if ok {
+					end = WaitSuperseded
+				}
+				break loop
 			}
-		case p, ok := <-foldersC:
+		case p, ok = <-pimC:
 			if !ok {
-				return pingExpired
+				st, end = pingExpired, WaitShutdown
+				break loop
 			}
 			if w.pimChanged(p) {
-				return pingChanged
+				st, end = pingChanged, WaitChanged
+				break loop
 			}
 		}
 	}
+	if obs := k.s.opts.Push.Waits; obs != nil {
+		obs.WaitEnded(w.kind, end)
+	}
+	return st
+}
+
+// ctxDone tells how the request's context ended: shutdown (it derives
+// from the server's base context) or the client closing the connection,
+// which leaves nobody to answer (0).
+func (w *pingWait) ctxDone() (Status, WaitEnd) {
+	if w.draining() {
+		return pingExpired, WaitShutdown
+	}
+	return 0, WaitClientGone
+}
+
+// mailClosed tells why the mail watch ended: the watchers closed at
+// shutdown, or the watcher ended for good (a refused login).
+func (w *pingWait) mailClosed() (Status, WaitEnd) {
+	if w.draining() {
+		return pingExpired, WaitShutdown
+	}
+	return pingExpired, WaitWatcherEnded
 }
 
 func (w *pingWait) draining() bool {
@@ -213,19 +277,26 @@ func (w *pingWait) draining() bool {
 
 // mailChanged compares a watcher event with the stored states.
 func (w *pingWait) mailChanged(ev []MailboxChange) Status {
+	changed := false
 	for _, c := range ev {
-		m := w.mail[canonicalMailbox(c.Mailbox)]
-		if m == nil {
-			continue
-		}
-		if c.Missing {
-			return pingHierarchyChanged
-		}
-		if !m.synced || c.Status != m.status {
-			w.changed[m.id] = true
+		name := canonicalMailbox(c.Mailbox)
+		for i := range w.watched {
+			f := &w.watched[i]
+			if f.mailbox != name {
+				continue
+			}
+			if c.Missing {
+				return pingHierarchyChanged
+			}
+			if !f.synced || c.Status != f.status {
+				f.changed = true
+			}
 		}
 	}
-	if len(w.changed) > 0 {
+	for _, f := range w.watched {
+		changed = changed || f.changed
+	}
+	if changed {
 		return pingChanged
 	}
 	return 0
@@ -235,14 +306,15 @@ func (w *pingWait) mailChanged(ev []MailboxChange) Status {
 // reconnect (Resync) notifications may have been lost, and PIM folders
 // have no cheaper test yet: report them all.
 func (w *pingWait) pimChanged(p pgnotify.Payload) bool {
-	if p.Resync {
-		for id := range w.pim {
-			w.changed[id] = true
+	changed := false
+	for i := range w.watched {
+		f := &w.watched[i]
+		if f.mailbox == "" && (p.Resync || f.id == p.Data) {
+			f.changed = true
 		}
-	} else if w.pim[p.Data] {
-		w.changed[p.Data] = true
+		changed = changed || f.changed
 	}
-	return len(w.changed) > 0
+	return changed
 }
 
 // superseded tells whether a device:<id> notification announces a newer
@@ -266,9 +338,9 @@ func (w *pingWait) superseded(p pgnotify.Payload) bool {
 // changedIDs lists the changed folders in the order the client asked.
 func (w *pingWait) changedIDs() []string {
 	var out []string
-	for _, id := range w.order {
-		if w.changed[id] {
-			out = append(out, id)
+	for _, f := range w.watched {
+		if f.changed {
+			out = append(out, f.id)
 		}
 	}
 	return out
@@ -281,8 +353,8 @@ func (w *pingWait) close() {
 	if w.device != nil {
 		w.device.Close()
 	}
-	if w.folders != nil {
-		w.folders.Close()
+	if w.pimSub != nil {
+		w.pimSub.Close()
 	}
 }
 

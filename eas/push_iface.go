@@ -14,6 +14,65 @@ import (
 type Push struct {
 	Mail MailWatcher
 	Hub  Notifier
+	// Waits, when set, is told when a request starts and stops waiting
+	// (for metrics). Only requests that block are reported: a Ping that
+	// finds a change at once never waits.
+	Waits WaitObserver
+}
+
+// WaitObserver follows waiting requests. Its methods are called from the
+// waiting requests' goroutines, concurrently, and must be quick.
+type WaitObserver interface {
+	WaitStarted(kind WaitKind)
+	WaitEnded(kind WaitKind, end WaitEnd)
+}
+
+// WaitKind is what waits: a Ping or a hanging Sync.
+type WaitKind uint8
+
+const (
+	WaitPing WaitKind = iota
+	WaitSync
+)
+
+func (k WaitKind) String() string {
+	if k == WaitSync {
+		return "sync"
+	}
+	return "ping"
+}
+
+// WaitEnd is how a wait ended.
+type WaitEnd uint8
+
+const (
+	WaitChanged      WaitEnd = iota // a watched folder (or the hierarchy) changed
+	WaitExpired                     // the heartbeat or Sync wait passed
+	WaitSuperseded                  // a newer request of the device arrived
+	WaitShutdown                    // easd is shutting down
+	WaitClientGone                  // the client closed the connection
+	WaitWatcherEnded                // the mail watcher ended (login refused)
+)
+
+// WaitEnds lists every WaitEnd, for metrics that show each from the start.
+var WaitEnds = []WaitEnd{WaitChanged, WaitExpired, WaitSuperseded, WaitShutdown, WaitClientGone, WaitWatcherEnded}
+
+func (e WaitEnd) String() string {
+	switch e {
+	case WaitChanged:
+		return "changed"
+	case WaitExpired:
+		return "heartbeat"
+	case WaitSuperseded:
+		return "superseded"
+	case WaitShutdown:
+		return "shutdown"
+	case WaitClientGone:
+		return "client_gone"
+	case WaitWatcherEnded:
+		return "watcher_ended"
+	}
+	return "unknown"
 }
 
 // MailWatcher reports changes of a user's mailboxes as they happen (the

@@ -40,6 +40,7 @@ func quietSync(cols []message.SyncCollection, resp *message.SyncResponse) bool {
 func (sc *syncRun) hang(sr syncRequest, w *pingWait) error {
 	k := sc.k
 	sc.conn.drop()
+	w.kind = WaitSync
 	w.heartbeat = sr.wait
 	if max := k.profile.MaxHeartbeat; max > 0 && w.heartbeat > max {
 		w.heartbeat = max

@@ -80,6 +80,7 @@ type Watchers struct {
 // WatchStats are counters for metrics and tests.
 type WatchStats struct {
 	Watchers      int    // running watchers (users)
+	Connected     int    // watchers whose IMAP session is up (logged in, baselines read)
 	Subscriptions int    // open subscriptions
 	Logins        uint64 // successful IMAP logins by watchers, ever
 }
@@ -109,12 +110,14 @@ type MailboxStatus struct {
 type Subscription struct {
 	w     *watcher
 	boxes []string
-	c     chan Event
-	err   error // why the channel was closed, set before closing
+	c     chan Event              // nil with notify (SubscribeFunc)
+	fn    func(ev Event, ok bool) // set by SubscribeFunc instead of c
+	err   error                   // why the channel was closed, set before closing
 }
 
 // C delivers events. It is closed by Close, when the watcher ends for
-// good (see Err), and by Watchers.Close.
+// good (see Err), and by Watchers.Close. It is nil for a subscription made
+// with SubscribeFunc.
 func (s *Subscription) C() <-chan Event { return s.c }
 
 // Err tells why C was closed by the watcher: ErrAuthFailed (wrapped) when
@@ -144,6 +147,29 @@ func (s *Subscription) Close() { s.w.remove(s) }
 // watcher keeps retrying; mailboxes it has never seen get their baseline
 // when it reconnects.
 func (ws *Watchers) Subscribe(ctx context.Context, login, password string, mailboxes []string) (*Subscription, error) {
+	return ws.subscribe(ctx, login, password, mailboxes, nil)
+}
+
+// SubscribeFunc is Subscribe for a caller that waits on a channel of its
+// own type: instead of sending on C, the watcher calls fn with each event
+// (ok true), and once with ok false when the subscription ends (Close, the
+// watcher ending for good, Watchers.Close; Err tells which). C is nil.
+// This spares the caller a goroutine per subscription that would only
+// convert events, which counts when thousands of requests wait.
+//
+// fn runs on the watcher's goroutine (or the one calling Close) with the
+// watcher's lock held, never concurrently with itself: it must not block
+// and must not call the Subscription's methods.
+func (ws *Watchers) SubscribeFunc(ctx context.Context, login, password string, mailboxes []string,
+	fn func(ev Event, ok bool)) (*Subscription, error) {
+	if fn == nil {
+		return nil, errors.New("imap: SubscribeFunc without a function")
+	}
+	return ws.subscribe(ctx, login, password, mailboxes, fn)
+}
+
+func (ws *Watchers) subscribe(ctx context.Context, login, password string, mailboxes []string,
+	fn func(Event, bool)) (*Subscription, error) {
 	ws.mu.Lock()
 	if ws.closed {
 		ws.mu.Unlock()
@@ -161,7 +187,10 @@ func (ws *Watchers) Subscribe(ctx context.Context, login, password string, mailb
 		w = newWatcher(ws, login)
 		ws.users[login] = w
 	}
-	s := &Subscription{w: w, boxes: normalizeMailboxes(mailboxes), c: make(chan Event, 1)}
+	s := &Subscription{w: w, boxes: normalizeMailboxes(mailboxes), fn: fn}
+	if fn == nil {
+		s.c = make(chan Event, 1)
+	}
 	newBoxes := w.add(s, password)
 	ws.mu.Unlock()
 
@@ -189,6 +218,9 @@ func (ws *Watchers) Stats() WatchStats {
 	for _, w := range list {
 		w.mu.Lock()
 		st.Subscriptions += len(w.subs)
+		if w.connected && w.err == nil {
+			st.Connected++
+		}
 		w.mu.Unlock()
 	}
 	return st

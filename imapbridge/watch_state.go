@@ -83,7 +83,7 @@ func (w *watcher) remove(s *Subscription) {
 		return
 	}
 	delete(w.subs, s)
-	close(s.c)
+	s.closeLocked()
 	for _, m := range s.boxes {
 		if w.boxes[m]--; w.boxes[m] <= 0 {
 			delete(w.boxes, m)
@@ -123,7 +123,7 @@ func (w *watcher) end(err error) {
 		w.err = err
 		for s := range w.subs {
 			s.err = err
-			close(s.c)
+			s.closeLocked()
 		}
 		clear(w.subs)
 		w.boxes = map[string]int{}
@@ -247,10 +247,24 @@ func (w *watcher) update(results []MailboxStatus, force string) {
 	}
 }
 
+// closeLocked tells the subscriber that no event follows. w.mu is held.
+func (s *Subscription) closeLocked() {
+	if s.fn != nil {
+		s.fn(Event{}, false)
+		return
+	}
+	close(s.c)
+}
+
 // deliver hands ev over without blocking: an event the subscriber has not
 // read yet is taken back and merged with ev. The watcher is the only
 // sender and holds w.mu, so the channel (capacity 1) has room afterwards.
+// A SubscribeFunc subscriber gets ev as it is and merges itself.
 func (s *Subscription) deliver(ev Event) {
+	if s.fn != nil {
+		s.fn(ev, true)
+		return
+	}
 	select {
 	case s.c <- ev:
 		return

@@ -41,6 +41,7 @@ type options struct {
 	imap      string
 	heartbeat time.Duration
 	settle    time.Duration
+	hold      time.Duration
 }
 
 // newClient is the simulated device number i.
@@ -68,6 +69,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	imapAddr := fs.String("imap", "127.0.0.1:10143", "ping mode: IMAP server to deliver test mail to (plain, password = user name unless EASD_LOAD_PASSWORD)")
 	heartbeat := fs.Duration("heartbeat", 10*time.Minute, "ping mode: heartbeat the devices ask for")
 	settle := fs.Duration("settle", 5*time.Second, "ping mode: wait after the last device started its Ping before measuring")
+	hold := fs.Duration("hold", 0, "ping mode: after measuring, keep every device waiting this long and measure memory again (try 150s: past the IMAP pool's idle timeout and the runtime's periodic collection)")
 	devices := fs.Int("devices", 100, "number of simulated devices, all running at once")
 	rounds := fs.Int("rounds", 5, "incremental FolderSyncs per device after the initial one")
 	version := fs.String("version", "16.1", "EAS protocol version the devices speak")
@@ -77,7 +79,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	o := options{url: *url, users: strings.Split(*users, ","), devices: *devices, rounds: *rounds,
 		version: *version, timeout: *timeout, password: os.Getenv("EASD_LOAD_PASSWORD"),
-		imap: *imapAddr, heartbeat: *heartbeat, settle: *settle}
+		imap: *imapAddr, heartbeat: *heartbeat, settle: *settle, hold: *hold}
 	if *userPrefix != "" && *userCount > 0 {
 		o.users = o.users[:0]
 		for i := 1; i <= *userCount; i++ {

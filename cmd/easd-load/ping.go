@@ -23,7 +23,9 @@ type pingResult struct {
 	devices, users   int
 	setup            time.Duration
 	baseline, during serverStats
-	idleCPU          float64 // CPU seconds per second while every device waits
+	held             serverStats   // after o.hold more, when it is set
+	heldFor          time.Duration // time from the first sample to held
+	idleCPU          float64       // CPU seconds per second while every device waits
 	wake             []time.Duration
 	missed           int
 	errors           int64
@@ -103,6 +105,18 @@ func pingFleet(ctx context.Context, o options, log io.Writer) (*pingResult, erro
 	}
 	res.during = b
 	res.idleCPU = (b.cpu - a.cpu) / 10
+	if o.hold > 0 {
+		// The set-up burst leaves memory behind that goes on its own:
+		// pooled IMAP sessions close after a minute idle, and the runtime
+		// collects at least every two minutes, shrinking stacks and
+		// returning freed pages. Sampling again later shows what the
+		// waiting fleet itself costs.
+		time.Sleep(o.hold)
+		if res.held, err = scrape(ctx, o.url); err != nil {
+			return res, err
+		}
+		res.heldFor = o.hold + 10*time.Second
+	}
 
 	// Deliver one message per user, spaced so wake-ups do not overlap.
 	sent := map[string]time.Time{}
@@ -222,6 +236,12 @@ func (r *pingResult) print(w io.Writer, o options) {
 			(r.during.heapInuse-r.baseline.heapInuse)/1024/waiting, (r.during.stackInuse-r.baseline.stackInuse)/1024/waiting)
 		fmt.Fprintf(w, "goroutines %.0f -> %.0f: %.1f per waiting device\n",
 			r.baseline.goroutines, r.during.goroutines, (r.during.goroutines-r.baseline.goroutines)/waiting)
+		if r.heldFor > 0 {
+			h := r.held
+			fmt.Fprintf(w, "%v later: RSS %.1f MiB: %.1f KiB per waiting device (Go heap in use %.1f KiB, stacks %.1f KiB); goroutines %.1f per waiting device\n",
+				r.heldFor, h.rss/(1<<20), (h.rss-r.baseline.rss)/1024/waiting, (h.heapInuse-r.baseline.heapInuse)/1024/waiting,
+				(h.stackInuse-r.baseline.stackInuse)/1024/waiting, (h.goroutines-r.baseline.goroutines)/waiting)
+		}
 	}
 	fmt.Fprintf(w, "CPU while all wait: %.3f cores\n", r.idleCPU)
 	fmt.Fprintf(w, "wake-up APPEND -> Ping answer: %d measured, %d missed; p50 %s, p99 %s, max %s\n",

@@ -79,7 +79,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, version strin
 		Mail:      mailStore,
 		Submitter: imapbridge.Outbound{Store: mailStore, Submitter: submitter},
 		MailSync:  mailSync{mailStore},
-		Push:      newPush(ctx, cfg, log, imapDialer),
+		Push:      newPush(ctx, cfg, log, imapDialer, srv.Metrics),
 		Limits: eas.Limits{
 			MaxWBXMLDepth: cfg.MaxWBXMLDepth, MaxWindowSize: cfg.MaxWindowSize,
 			HeartbeatMin: cfg.HeartbeatMin, HeartbeatMax: cfg.HeartbeatMax, MaxPingFolders: cfg.MaxPingFolders,

@@ -4,6 +4,8 @@ import (
 	"context"
 	"log/slog"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/easd/easd/eas"
 	"github.com/easd/easd/eas/model"
 	"github.com/easd/easd/imapbridge"
@@ -16,11 +18,12 @@ import (
 // subscriptions close, so waiting Pings answer at once. Should the hub not
 // connect, easd still serves, with Pings that are not ended by a newer
 // request on another instance and not woken by PIM changes; the error is
-// logged.
-func newPush(ctx context.Context, cfg config.Config, log *slog.Logger, dialer *imapbridge.Dialer) eas.Push {
+// logged. The waits and watchers are reported as metrics to reg.
+func newPush(ctx context.Context, cfg config.Config, log *slog.Logger, dialer *imapbridge.Dialer,
+	reg prometheus.Registerer) eas.Push {
 	ws := &imapbridge.Watchers{Dialer: dialer, PollInterval: cfg.PushPollInterval, Grace: cfg.PushGrace,
 		MasterUser: cfg.IMAPMasterUser, MasterPassword: cfg.IMAPMasterPassword, Log: log}
-	push := eas.Push{Mail: mailWatchers{ws}}
+	push := eas.Push{Mail: mailWatchers{ws}, Waits: newWaitMetrics(reg, ws)}
 	hub, err := pgnotify.New(ctx, cfg.DatabaseURL, log)
 	if err != nil {
 		log.Error("push: LISTEN/NOTIFY unavailable; Pings are not ended across instances nor woken by PIM changes", "err", err)
@@ -45,18 +48,18 @@ func (n notifier) Subscribe(topic string) eas.NotifySub { return n.h.Subscribe(t
 type mailWatchers struct{ ws *imapbridge.Watchers }
 
 func (m mailWatchers) WatchMail(ctx context.Context, login, password string, mailboxes []string) (eas.MailWatch, error) {
-	sub, err := m.ws.Subscribe(ctx, login, password, mailboxes)
+	w := &mailWatch{c: make(chan []eas.MailboxChange, 1)}
+	sub, err := m.ws.SubscribeFunc(ctx, login, password, mailboxes, w.deliver)
 	if err != nil {
 		return nil, err
 	}
-	w := &mailWatch{sub: sub, c: make(chan []eas.MailboxChange, 1)}
-	go w.forward()
+	w.sub = sub
 	return w, nil
 }
 
 // mailWatch turns a watcher subscription's events into the protocol's
-// type. The forwarding goroutine is the price of keeping eas free of
-// imapbridge types; it ends when the subscription's channel closes.
+// type as the watcher hands them over, so that eas stays free of
+// imapbridge types without a converting goroutine per waiting request.
 type mailWatch struct {
 	sub *imapbridge.Subscription
 	c   chan []eas.MailboxChange
@@ -66,25 +69,32 @@ func (w *mailWatch) C() <-chan []eas.MailboxChange { return w.c }
 
 func (w *mailWatch) Close() { w.sub.Close() }
 
-func (w *mailWatch) forward() {
-	defer close(w.c)
-	for ev := range w.sub.C() {
-		changes := make([]eas.MailboxChange, 0, len(ev.Mailboxes))
-		for _, mb := range ev.Mailboxes {
-			changes = append(changes, eas.MailboxChange{Mailbox: mb.Mailbox, Missing: mb.Missing,
-				Status: modelStatus(mb)})
-		}
-		// Never block, never lose a mailbox: merge into an unread event.
-		select {
-		case w.c <- changes:
-		default:
-			select {
-			case old := <-w.c:
-				changes = mergeChanges(old, changes)
-			default:
-			}
-			w.c <- changes
-		}
+// deliver is the subscription's function: it runs on the watcher's
+// goroutine, one call at a time, and is the only sender on w.c, so it
+// never blocks: an unread event is taken back and merged, none is lost.
+func (w *mailWatch) deliver(ev imapbridge.Event, ok bool) {
+	if !ok {
+		close(w.c)
+		return
+	}
+	changes := make([]eas.MailboxChange, 0, len(ev.Mailboxes))
+	for _, mb := range ev.Mailboxes {
+		changes = append(changes, eas.MailboxChange{Mailbox: mb.Mailbox, Missing: mb.Missing,
+			Status: modelStatus(mb)})
+	}
+	select {
+	case w.c <- changes:
+		return
+	default:
+	}
+	select {
+	case old := <-w.c:
+		changes = mergeChanges(old, changes)
+	default: // read meanwhile: there is room now
+	}
+	select {
+	case w.c <- changes:
+	default: // cannot happen with a single sender; never block the watcher
 	}
 }
 

@@ -16,7 +16,6 @@ import (
 	"time"
 
 	"github.com/labstack/echo/v4"
-	"github.com/labstack/echo/v4/middleware"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -70,12 +69,7 @@ func New(opts Options) *Server {
 	baseCtx, drain := context.WithCancel(context.Background())
 	s := &Server{Echo: e, Metrics: reg, log: opts.Logger, opts: opts, baseCtx: baseCtx, drain: drain}
 
-	e.Use(middleware.RequestIDWithConfig(middleware.RequestIDConfig{
-		RequestIDHandler: func(c echo.Context, id string) { c.Set(requestIDKey, id) },
-	}))
-	e.Use(accessLog(opts.Logger, m))
-	e.Use(recoverPanics(opts.Logger))
-	e.Use(limitBody(opts.MaxBodyBytes))
+	e.Use(front(opts.Logger, m, opts.MaxBodyBytes))
 
 	e.GET("/healthz", func(c echo.Context) error { return c.String(http.StatusOK, "ok\n") })
 	e.GET("/readyz", s.ready)

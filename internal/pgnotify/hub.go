@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sync"
 	"time"
 
@@ -28,8 +29,11 @@ type Hub struct {
 	dsn string
 	log *slog.Logger
 
-	mu     sync.Mutex
-	topics map[string]map[*Sub]struct{}
+	mu sync.Mutex
+	// topics holds the subscribers per topic. A slice, not a set: most
+	// topics (a device's) have one subscriber at a time, and a map per
+	// waiting request would cost several hundred bytes each.
+	topics map[string][]*Sub
 	closed bool
 
 	cancel context.CancelFunc
@@ -72,7 +76,7 @@ func New(ctx context.Context, dsn string, log *slog.Logger) (*Hub, error) {
 		return nil, err
 	}
 	runCtx, cancel := context.WithCancel(context.Background())
-	h := &Hub{dsn: dsn, log: log, topics: map[string]map[*Sub]struct{}{},
+	h := &Hub{dsn: dsn, log: log, topics: map[string][]*Sub{},
 		cancel: cancel, done: make(chan struct{})}
 	go h.run(runCtx, conn)
 	return h, nil
@@ -101,12 +105,7 @@ func (h *Hub) Subscribe(topic string) *Sub {
 		close(s.c)
 		return s
 	}
-	set := h.topics[topic]
-	if set == nil {
-		set = map[*Sub]struct{}{}
-		h.topics[topic] = set
-	}
-	set[s] = struct{}{}
+	h.topics[topic] = append(h.topics[topic], s)
 	return s
 }
 
@@ -118,13 +117,17 @@ func (s *Sub) Close() {
 	h := s.hub
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	set, ok := h.topics[s.topic]
-	if _, subscribed := set[s]; !ok || !subscribed {
+	set := h.topics[s.topic]
+	i := slices.Index(set, s)
+	if i < 0 {
 		return
 	}
-	delete(set, s)
-	if len(set) == 0 {
+	if len(set) == 1 {
 		delete(h.topics, s.topic)
+	} else {
+		set[i] = set[len(set)-1]
+		set[len(set)-1] = nil
+		h.topics[s.topic] = set[:len(set)-1]
 	}
 	close(s.c)
 }
@@ -139,7 +142,7 @@ func (h *Hub) Close() {
 	}
 	h.closed = true
 	for _, set := range h.topics {
-		for s := range set {
+		for _, s := range set {
 			close(s.c)
 		}
 	}
@@ -226,7 +229,7 @@ func (h *Hub) deliver(msg string) {
 	p := Payload{Topic: topic, Data: data}
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	for s := range h.topics[topic] {
+	for _, s := range h.topics[topic] {
 		select {
 		case s.c <- p:
 		default: // unread payloads will wake it; see the package comment
@@ -238,7 +241,7 @@ func (h *Hub) broadcastResync() {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	for topic, set := range h.topics {
-		for s := range set {
+		for _, s := range set {
 			select {
 			case s.c <- Payload{Topic: topic, Resync: true}:
 			default:
