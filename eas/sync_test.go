@@ -76,6 +76,17 @@ func (s *syncEnv) start(t testing.TB, folder string) string {
 	return rc.SyncKey
 }
 
+// inboxMails delivers testMail(1) to testMail(n) to alice's INBOX and
+// returns their UIDs.
+func (s *syncEnv) inboxMails(t testing.TB, n int) []uint32 {
+	t.Helper()
+	uids := make([]uint32, 0, n)
+	for i := 1; i <= n; i++ {
+		uids = append(uids, s.env.Append(t, "alice", "INBOX", testMail(i)))
+	}
+	return uids
+}
+
 func ids(items []message.SyncItem) []string {
 	out := make([]string, len(items))
 	for i, it := range items {
@@ -106,10 +117,7 @@ func TestSyncMailPagingAndChanges(t *testing.T) {
 	s := startSync(t)
 	ctx := context.Background()
 	inbox := s.ids["Inbox"]
-	var uids []uint32
-	for i := 1; i <= 7; i++ {
-		uids = append(uids, s.env.Append(t, "alice", "INBOX", testMail(i)))
-	}
+	uids := s.inboxMails(t, 7)
 	key := s.start(t, inbox)
 
 	// Windows of 3: newest first, MoreAvailable until the last page.
@@ -249,10 +257,7 @@ func TestSyncMailClientCommands(t *testing.T) {
 	s := startSync(t)
 	ctx := context.Background()
 	inbox := s.ids["Inbox"]
-	var uids []uint32
-	for i := 1; i <= 4; i++ {
-		uids = append(uids, s.env.Append(t, "alice", "INBOX", testMail(i)))
-	}
+	uids := s.inboxMails(t, 4)
 	sid := func(uid uint32) string { return model.MailID{FolderID: inbox, UID: uid}.String() }
 	key := s.start(t, inbox)
 	rc := s.sync(t, message.SyncCollection{SyncKey: key, CollectionID: inbox})
@@ -645,10 +650,7 @@ func TestSyncMailQueuedWindows(t *testing.T) {
 	s := startSync(t)
 	ctx := context.Background()
 	inbox := s.ids["Inbox"]
-	var uids []uint32
-	for i := 1; i <= 12; i++ {
-		uids = append(uids, s.env.Append(t, "alice", "INBOX", testMail(i)))
-	}
+	uids := s.inboxMails(t, 12)
 	sid := func(uid uint32) string { return model.MailID{FolderID: inbox, UID: uid}.String() }
 	key := s.start(t, inbox)
 	page := func() message.SyncResponseCollection {

@@ -117,18 +117,10 @@ func (m *MailSession) readMessages(uids []uint32, conv mailconv.Options, jobs ch
 	var whole imap.UIDSet
 	groups := map[string]*sparseGroup{}
 	var order []string
-	for {
-		msg := cmd.Next()
-		if msg == nil {
-			break
-		}
+	err := eachMessage(cmd, func(msg *imapclient.FetchMessageData) error {
 		raw, bs, err := readMessage(msg)
-		if err != nil {
-			cmd.Close()
+		if err != nil || raw.meta.UID == 0 {
 			return err
-		}
-		if raw.meta.UID == 0 {
-			continue
 		}
 		var texts []mailconv.SparseText
 		ok := bs != nil
@@ -139,7 +131,7 @@ func (m *MailSession) readMessages(uids []uint32, conv mailconv.Options, jobs ch
 		}
 		if !ok {
 			whole.AddNum(imap.UID(raw.meta.UID))
-			continue
+			return nil
 		}
 		key := fmt.Sprint(texts)
 		g := groups[key]
@@ -151,8 +143,9 @@ func (m *MailSession) readMessages(uids []uint32, conv mailconv.Options, jobs ch
 		raw.sparse = &sparseMessage{st: st}
 		g.uids.AddNum(imap.UID(raw.meta.UID))
 		g.msgs[raw.meta.UID] = raw
-	}
-	if err := cmd.Close(); err != nil {
+		return nil
+	})
+	if err != nil {
 		return err
 	}
 	if len(whole) > 0 {
@@ -192,21 +185,13 @@ func (m *MailSession) readSparse(g *sparseGroup, jobs chan<- rawMessage) error {
 	}
 	m.commands++
 	cmd := m.c.Fetch(g.uids, &imap.FetchOptions{UID: true, BodySection: sections})
-	for {
-		msg := cmd.Next()
-		if msg == nil {
-			break
-		}
+	return eachMessage(cmd, func(msg *imapclient.FetchMessageData) error {
 		raw, ok, err := readSections(msg, g.msgs)
-		if err != nil {
-			cmd.Close()
-			return err
-		}
 		if ok {
 			jobs <- raw
 		}
-	}
-	return cmd.Close()
+		return err
+	})
 }
 
 // readSections reads one response of readSparse into the message read
@@ -252,25 +237,32 @@ func (m *MailSession) readWhole(set imap.UIDSet, partial *imap.SectionPartial, j
 	m.commands++
 	cmd := m.c.Fetch(set, &imap.FetchOptions{UID: true, Flags: true, InternalDate: true,
 		RFC822Size: true, BodySection: []*imap.FetchItemBodySection{section}})
-	for {
-		msg := cmd.Next()
-		if msg == nil {
-			break
-		}
+	return eachMessage(cmd, func(msg *imapclient.FetchMessageData) error {
 		raw, _, err := readMessage(msg)
-		if err != nil {
-			cmd.Close()
-			return err
-		}
 		switch {
-		case raw.meta.UID == 0:
+		case err != nil || raw.meta.UID == 0:
 		case partial != nil && int64(len(raw.body)) < raw.meta.Size:
 			cut(raw.meta.UID)
 		default:
 			jobs <- raw
 		}
+		return err
+	})
+}
+
+// eachMessage calls fn for every message of a FETCH; an error of fn (a
+// failure of the connection) ends the command.
+func eachMessage(cmd *imapclient.FetchCommand, fn func(*imapclient.FetchMessageData) error) error {
+	for {
+		msg := cmd.Next()
+		if msg == nil {
+			return cmd.Close()
+		}
+		if err := fn(msg); err != nil {
+			cmd.Close()
+			return err
+		}
 	}
-	return cmd.Close()
 }
 
 // readMessage reads one FETCH response, and its BODYSTRUCTURE when asked

@@ -219,21 +219,14 @@ func (m *MailSession) search(criteria *imap.SearchCriteria) ([]uint32, error) {
 func (m *MailSession) fetchFlags(set imap.UIDSet, changedSince uint64, into map[uint32]model.MailFlags) error {
 	m.commands++
 	cmd := m.c.Fetch(set, &imap.FetchOptions{UID: true, Flags: true, ChangedSince: changedSince})
-	for {
-		msg := cmd.Next()
-		if msg == nil {
-			break
-		}
+	err := eachMessage(cmd, func(msg *imapclient.FetchMessageData) error {
 		buf, err := msg.Collect()
-		if err != nil {
-			cmd.Close()
-			return fmt.Errorf("imap: fetch flags %s: %w", m.selected, err)
-		}
-		if buf.UID != 0 {
+		if err == nil && buf.UID != 0 {
 			into[uint32(buf.UID)] = mailFlags(buf.Flags)
 		}
-	}
-	if err := cmd.Close(); err != nil {
+		return err
+	})
+	if err != nil {
 		return fmt.Errorf("imap: fetch flags %s: %w", m.selected, err)
 	}
 	return nil
