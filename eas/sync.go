@@ -58,7 +58,11 @@ const (
 //   - Client Read/Flag/Categories are applied with STORE +FLAGS/-FLAGS,
 //     which merges with concurrent changes; when the message changed on
 //     the server meanwhile, the merged result goes back as a Change.
-//     A flag's dates are not stored (IMAP has only \Flagged).
+//     A flag's dates and completion, which IMAP cannot hold, are kept in
+//     PostgreSQL (sync_mailflags.go).
+//   - The windows of an initial sync after the first come from a queue in
+//     the state while the mailbox is unchanged, and are fetched while the
+//     client handles the previous one (sync_prefetch.go).
 //   - Client Delete: moved to Deleted Items unless DeletesAsMoves is 0 or
 //     the folder is Deleted Items; then \Deleted and UID EXPUNGE.
 //   - A changed UIDVALIDITY answers Status 3: the client's UIDs name other
@@ -72,11 +76,25 @@ const (
 // empty or Partial Sync is completed on any instance; a request with Wait
 // or HeartbeatInterval that finds nothing to send waits as a Ping does.
 func syncCmd(k *call) error {
+	w := &pingWait{k: k}
+	defer w.close()
+	sc, sr, err := firstSync(k, w)
+	if sc == nil {
+		return err
+	}
+	// The wait runs from this shallow frame: the stack of a hanging Sync
+	// then shrinks to its minimum at the next collections, as a Ping's
+	// does (a goroutine's stack stays as large as its deepest use until
+	// less than a quarter of it is in use).
+	return sc.hang(sr, w)
+}
+
+// firstSync decodes and runs a Sync once and answers it, unless it is a
+// hanging Sync that found nothing: then it returns the run to hang.
+func firstSync(k *call, w *pingWait) (*syncRun, syncRequest, error) {
 	// A hanging Sync ends when a newer request of the device arrives:
 	// subscribe to the device's announcements before making our own, so
 	// that one arriving from now on always reaches us (as Ping does).
-	w := &pingWait{k: k}
-	defer w.close()
 	if hub := k.s.opts.Push.Hub; hub != nil {
 		w.device = hub.Subscribe(deviceTopic(k.dev.ID))
 	}
@@ -94,25 +112,25 @@ func syncCmd(k *call) error {
 	var req message.SyncRequest
 	empty, err := k.decode(&req)
 	if err != nil {
-		return err
+		return nil, syncRequest{}, err
 	}
 	if req.Wait != 0 && req.HeartbeatInterval != 0 {
 		// Either one, never both (MS-ASCMD 2.2.3.198).
-		return k.respond(&message.SyncResponse{Status: int(syncProtocolError)})
+		return nil, syncRequest{}, k.respond(&message.SyncResponse{Status: int(syncProtocolError)})
 	}
 	if limit, bad := k.waitOutOfRange(req); bad {
-		return k.respond(&message.SyncResponse{Status: int(syncWaitOutOfRange), Limit: limit})
+		return nil, syncRequest{}, k.respond(&message.SyncResponse{Status: int(syncWaitOutOfRange), Limit: limit})
 	}
 	sr, status, err := k.resolveSync(req, empty)
 	if err != nil {
-		return fmt.Errorf("sync: %w", err)
+		return nil, syncRequest{}, fmt.Errorf("sync: %w", err)
 	}
 	if status != 0 {
-		return k.respond(&message.SyncResponse{Status: int(status)})
+		return nil, syncRequest{}, k.respond(&message.SyncResponse{Status: int(status)})
 	}
 	list, err := k.s.folders.List(k.ctx(), k.dev.UserID)
 	if err != nil {
-		return fmt.Errorf("sync: folders: %w", err)
+		return nil, syncRequest{}, fmt.Errorf("sync: folders: %w", err)
 	}
 	sc := &syncRun{k: k, conn: mailConn{k: k}, byID: map[string]folders.Folder{}, noKey: sr.noKey}
 	for _, f := range list {
@@ -121,13 +139,14 @@ func syncCmd(k *call) error {
 			sc.trash = f.IMAPName
 		}
 	}
+	// No mail session is held past this run, waiting or not.
 	defer sc.conn.drop()
 
 	resp := sc.run(sr)
 	if sr.wait > 0 && quietSync(sr.cols, resp) {
-		return sc.hang(sr, w)
+		return sc, sr, nil
 	}
-	return k.respond(resp)
+	return nil, syncRequest{}, k.respond(resp)
 }
 
 // run answers every collection of the request once.
