@@ -87,6 +87,19 @@ func (p plan) limit() int {
 	return int(*p.pref.TruncationSize)
 }
 
+// textCap is how much decoded text of one body part is worth keeping:
+// with a truncated text body, a few times the truncation size (HTML
+// rendered as text shrinks, often by more than half); otherwise
+// opts.MaxText. Text beyond it is counted, not decoded, which spares the
+// charset conversion and line-end fixing of a 1 MB newsletter when the
+// phone shows its first 5 KB.
+func (p plan) textCap(opts Options) int {
+	if p.mime || p.pref.TruncationSize == nil || (opts.Version >= 141 && len(opts.BodyPartPreferences) > 0) {
+		return opts.MaxText
+	}
+	return min(opts.MaxText, 8*int(*p.pref.TruncationSize)+16<<10)
+}
+
 // needText reports whether text parts must be decoded: for a text body,
 // a preview or a BodyPart.
 func (p plan) needText(opts Options) bool {

@@ -49,7 +49,7 @@ func Convert(r io.Reader, meta Meta, opts Options) (*message.Email, error) {
 		c.stop()
 	}
 
-	w := walker{wantText: p.needText(opts), maxText: opts.MaxText}
+	w := walker{wantText: p.needText(opts), maxText: p.textCap(opts)}
 	if err := w.message(top, br); err != nil {
 		return nil, fmt.Errorf("mailconv: message %d: %w", meta.UID, err)
 	}

@@ -248,6 +248,36 @@ func TestTruncation(t *testing.T) {
 	contains(t, e.Body.Data, "会議")
 }
 
+// A large text part under a small truncation is decoded only so far
+// (plan.textCap); its size is estimated from the part, in UTF-8, within
+// a few per cent of what decoding it all gives.
+func TestTruncationOfLargeText(t *testing.T) {
+	line := "Grüße aus Köln =E2=82=AC, the lazy dog.\r\n"
+	for _, c := range []struct{ cte, body string }{
+		{"quoted-printable", strings.Repeat("Gr=C3=BC=C3=9Fe aus K=C3=B6ln =E2=82=AC, the lazy dog.\r\n", 20000)},
+		{"8bit", strings.Repeat(line, 20000)},
+	} {
+		msg := "Subject: big\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: " + c.cte + "\r\n\r\n" + c.body
+		whole, err := Convert(strings.NewReader(msg), Meta{}, prefs(message.BodyPreference{Type: message.BodyPlain}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		cut, err := Convert(strings.NewReader(msg), Meta{}, prefs(message.BodyPreference{Type: message.BodyPlain, TruncationSize: size(5120)}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, want := cut.Body.EstimatedDataSize, whole.Body.EstimatedDataSize
+		if d := got - want; d*50 > want || -d*50 > want {
+			t.Errorf("%s: estimated %d, whole %d", c.cte, got, want)
+		}
+		eq(t, c.cte+" Truncated", cut.Body.Truncated, true)
+		eq(t, c.cte+" Data", cut.Body.Data, whole.Body.Data[:len(cut.Body.Data)])
+		if len(cut.Body.Data) < 5110 {
+			t.Errorf("%s: %d bytes of data", c.cte, len(cut.Body.Data))
+		}
+	}
+}
+
 func TestBodyChoice(t *testing.T) {
 	rtfThenHTML := prefs(message.BodyPreference{Type: message.BodyRTF}, message.BodyPreference{Type: message.BodyHTML})
 	e := convertFile(t, "plain.eml", Meta{}, rtfThenHTML)

@@ -220,22 +220,22 @@ func (w *walker) text(e entity, body io.Reader, cte, path, parentSub string) err
 	buf := textBufs.Get().(*bytes.Buffer)
 	defer func() { buf.Reset(); textBufs.Put(buf) }()
 	// A read error inside the part (a cut base64 body) keeps what decoded.
-	var n int64
+	// n is the part's length and kept how much of it is in buf, in the
+	// same units: encoded octets for quoted-printable, decoded otherwise.
+	var n, kept int64
 	var raw []byte
 	if strings.EqualFold(strings.TrimSpace(cte), "quoted-printable") {
 		// Decoded in memory: much faster than the streaming reader.
 		n, _ = readCapped(buf, body, max(room, 0))
+		kept = int64(buf.Len())
 		raw = decodeQP(buf.Bytes())
-		if n == int64(buf.Len()) {
-			n = int64(len(raw))
+		if n == kept {
+			n, kept = int64(len(raw)), int64(len(raw))
 		}
 	} else {
 		n, _ = readCapped(buf, DecodeTransfer(cte, body), max(room, 0))
 		raw = buf.Bytes()
-	}
-	t.size += n
-	if n > int64(len(raw)) {
-		t.capped = true
+		kept = int64(len(raw))
 	}
 	label, ok := e.params["charset"]
 	if !ok && e.mediaType == "text/html" {
@@ -245,15 +245,8 @@ func (w *walker) text(e entity, body io.Reader, cte, path, parentSub string) err
 	if e.mediaType == "text/html" {
 		text = declareUTF8(text)
 	}
-	if sl, ok := w.sparse[path]; ok && sl.cut {
-		// Only the start of the part was fetched: the whole is estimated
-		// from what the start decoded to (transfer encoding and charset
-		// both), else from the encoded size.
-		est := sl.size
-		if sl.fetched > 0 {
-			est = int64(len(text)) * sl.encoded / sl.fetched
-		}
-		t.size += max(est-n, 0)
+	t.size += w.textSize(path, n, kept, len(text))
+	if n > kept || w.sparse[path].cut {
 		t.capped = true
 	}
 	if len(t.text) > 0 && len(text) > 0 {
@@ -262,6 +255,25 @@ func (w *walker) text(e entity, body io.Reader, cte, path, parentSub string) err
 	}
 	t.text = append(t.text, text...)
 	return nil
+}
+
+// textSize is the size a text part counts for: n when it was read whole;
+// when only its start was kept (MaxText, or a sparse fetch), the whole
+// estimated in the units of the text kept (UTF-8 after the transfer
+// encoding and the charset are undone), scaled by what was not read.
+func (w *walker) textSize(path string, n, kept int64, textLen int) int64 {
+	sl := w.sparse[path]
+	if n <= kept && !sl.cut {
+		return n
+	}
+	if sl.cut && sl.fetched == 0 {
+		return sl.size // not fetched: the structure's figure
+	}
+	scale := float64(n) / float64(max(kept, 1))
+	if sl.cut {
+		scale *= float64(sl.encoded) / float64(sl.fetched)
+	}
+	return int64(float64(textLen) * scale)
 }
 
 // embedded reads the header of an attached message for its subject (the
