@@ -25,9 +25,9 @@ type pingWait struct {
 
 	watched []watchedFolder // in request order
 
-	device  NotifySub // newer requests of the device
-	pimSub  NotifySub // PIM folder changes of the user
-	mailSub MailWatch
+	device    NotifySub // newer requests of the device
+	folderSub NotifySub // folder changes of the user: PIM writes, flag details
+	mailSub   MailWatch
 }
 
 // watchedFolder is a folder a waiting request watches. A mail folder
@@ -79,8 +79,10 @@ func (w *pingWait) start(ctx context.Context, want []pingFolder) (Status, error)
 	}
 
 	push := k.s.opts.Push
-	if push.Hub != nil && pim {
-		w.pimSub = push.Hub.Subscribe(FolderChangedTopic(k.dev.UserID))
+	// Mail folders listen too: flag details changed on another device
+	// change no IMAP flag (sync_mailflags_share.go).
+	if push.Hub != nil && (pim || len(mailboxes) > 0) {
+		w.folderSub = push.Hub.Subscribe(FolderChangedTopic(k.dev.UserID))
 	}
 	if push.Mail != nil && len(mailboxes) > 0 {
 		w.mailSub, err = push.Mail.WatchMail(ctx, k.creds.Login, k.creds.Password, mailboxes)
@@ -183,12 +185,12 @@ func (w *pingWait) wait() Status {
 	if w.mailSub != nil {
 		mailC = w.mailSub.C()
 	}
-	var deviceC, pimC <-chan pgnotify.Payload
+	var deviceC, folderC <-chan pgnotify.Payload
 	if w.device != nil {
 		deviceC = w.device.C()
 	}
-	if w.pimSub != nil {
-		pimC = w.pimSub.C()
+	if w.folderSub != nil {
+		folderC = w.folderSub.C()
 	}
 	// The cases only note the outcome; the one exit reports it. Shared
 	// variables and a single call site keep the frame small.
@@ -230,12 +232,12 @@ loop:
 				}
 				break loop
 			}
-		case p, ok = <-pimC:
+		case p, ok = <-folderC:
 			if !ok {
 				st, end = pingExpired, WaitShutdown
 				break loop
 			}
-			if w.pimChanged(p) {
+			if w.folderChanged(p) {
 				st, end = pingChanged, WaitChanged
 				break loop
 			}
@@ -302,14 +304,17 @@ func (w *pingWait) mailChanged(ev []MailboxChange) Status {
 	return 0
 }
 
-// pimChanged handles a folders:<user> notification. After a LISTEN
+// folderChanged handles a folders:<user> notification. After a LISTEN
 // reconnect (Resync) notifications may have been lost, and PIM folders
 // have no cheaper test yet: report them all.
-func (w *pingWait) pimChanged(p pgnotify.Payload) bool {
+func (w *pingWait) folderChanged(p pgnotify.Payload) bool {
 	changed := false
 	for i := range w.watched {
 		f := &w.watched[i]
-		if f.mailbox == "" && (p.Resync || f.id == p.Data) {
+		// After a reconnect of the hub, PIM folders count as changed; mail
+		// folders have their watcher, and a lost flag-details notice is
+		// found by the next Ping from the state.
+		if f.id == p.Data || (p.Resync && f.mailbox == "") {
 			f.changed = true
 		}
 		changed = changed || f.changed
@@ -353,8 +358,8 @@ func (w *pingWait) close() {
 	if w.device != nil {
 		w.device.Close()
 	}
-	if w.pimSub != nil {
-		w.pimSub.Close()
+	if w.folderSub != nil {
+		w.folderSub.Close()
 	}
 }
 

@@ -29,6 +29,7 @@ type mailSync struct {
 	before int // IMAP commands of the session before this collection
 
 	prefetched map[uint32]model.MailItem // this window's messages, fetched ahead
+	flagEdited []uint32                  // messages whose flag details the client changed
 }
 
 // mail answers a mail collection: the O(1) STATUS test first when the
@@ -232,6 +233,9 @@ func (m *mailSync) run() error {
 	key, err := m.tx.Commit(ctx, newState.encode())
 	if err != nil {
 		return err
+	}
+	if len(m.flagEdited) > 0 {
+		m.shareFlagEdits()
 	}
 	if len(queue) > 0 && m.getChanges() {
 		k := m.sc.k

@@ -84,6 +84,7 @@ func (m *mailSync) clientChanges() error {
 			} else {
 				flags.put(*mb, uid, edit.details)
 			}
+			m.flagEdited = append(m.flagEdited, uid)
 		}
 	}
 	return flags.send(ctx, m.tx.PGTx())

@@ -428,3 +428,52 @@ func TestSyncMailFlagUIDValidity(t *testing.T) {
 		t.Fatalf("%d rows after the delete", n)
 	}
 }
+
+// A change of only the flag's dates changes no IMAP flag, yet the user's
+// other phone gets it: its waiting Ping wakes, and its next Sync sends the
+// new dates as a Change (sync_mailflags_share.go). The phone that made
+// the change hears nothing back.
+func TestSyncMailFlagDatesReachOtherDevices(t *testing.T) {
+	s := startPing(t)
+	inbox := s.ids["Inbox"]
+	uid := s.env.Append(t, "alice", "INBOX", testMail(1))
+	sid := model.MailID{FolderID: inbox, UID: uid}.String()
+	b := &syncEnv{env: s.env, c: s.env.Client("alice", "phone-b")}
+	b.ids = syncFolderIDs(t, b.c)
+	keyA := s.catchUp(t, inbox, s.start(t, inbox))
+	keyB := b.catchUp(t, inbox, b.start(t, inbox))
+
+	// A flags the message: B sees \Flagged through IMAP, as before.
+	rc := s.sync(t, message.SyncCollection{SyncKey: keyA, CollectionID: inbox,
+		Commands: &message.SyncClientCommands{Change: []message.SyncClientChange{flagChange(sid, activeFlag)}}})
+	keyA = rc.SyncKey
+	keyB, c := b.oneChange(t, inbox, keyB, sid)
+	wantFlag(t, "B after A flagged", flagOf(t, c.ApplicationData), activeFlag)
+
+	// B waits; A moves the due date only.
+	ping := pingAsync(b.c, time.Minute, email(inbox))
+	stillWaiting(t, ping, 700*time.Millisecond)
+	later := activeFlag.with(flagSet{{"Tasks:DueDate", "2026-03-13T00:00:00.000Z"}, {"Tasks:UtcDueDate", "2026-03-12T23:00:00.000Z"}})
+	rc = s.sync(t, message.SyncCollection{SyncKey: keyA, CollectionID: inbox,
+		Commands: &message.SyncClientCommands{Change: []message.SyncClientChange{flagChange(sid, later)}}})
+	if rc.Status != 1 || rc.Commands != nil {
+		t.Fatalf("A's date change: %+v", rc)
+	}
+	keyA = rc.SyncKey
+	wantChanged(t, answer(t, ping, 10*time.Second), inbox)
+	keyB, c = b.oneChange(t, inbox, keyB, sid)
+	wantFlag(t, "B after A moved the due date", flagOf(t, c.ApplicationData), later)
+	_, cm := s.syncAll(t, inbox, keyA)
+	noCommands(t, "A after its own date change", cm)
+
+	// Complete, then clear: neither leaves \Flagged set, and B follows.
+	for _, f := range []flagSet{completeFlag, nil} {
+		rc = s.sync(t, message.SyncCollection{SyncKey: keyA, CollectionID: inbox,
+			Commands: &message.SyncClientCommands{Change: []message.SyncClientChange{flagChange(sid, f)}}})
+		keyA = rc.SyncKey
+	}
+	_, c = b.oneChange(t, inbox, keyB, sid)
+	if got := flagOf(t, c.ApplicationData); len(got) != 0 {
+		t.Errorf("B after A cleared the flag: %v, want an empty Flag", got)
+	}
+}
