@@ -183,16 +183,7 @@ func (m *mailSync) run() error {
 	if err := m.clientAdds(); err != nil {
 		return err
 	}
-	opts := m.listOptions()
-	// The next window of an initial sync, nothing sent by the client:
-	// when the mailbox shows no change since the last window, its
-	// messages are the next in the queue, without listing or diffing.
-	queued := m.tx.KeyStatus() == syncstate.KeyCurrent && !m.hasCommands() && m.st.pending &&
-		len(m.st.queue) > 0 && m.st.filterDay == m.filterDay() && m.getChanges()
-	if queued {
-		opts.IfChanged = &m.st.status
-	}
-	listing, err := m.sess.List(ctx, mailbox, opts)
+	listing, err := m.listing()
 	if err != nil {
 		return err
 	}
@@ -209,7 +200,6 @@ func (m *mailSync) run() error {
 	var queue []uint32
 	if listing.Unchanged {
 		res, queue = m.fromQueue(window)
-		m.prefetched = m.sc.k.s.prefetch.take(ctx, m.prefetchKey(m.col.SyncKey), m.fetch)
 	} else {
 		now := m.nowItems(listing)
 		res = syncstate.Exchange{Known: m.st.items, Now: now, Client: m.ops, Window: window, Order: newestFirst}.Run()
@@ -259,6 +249,36 @@ func (m *mailSync) run() error {
 	}
 	m.log(path, len(cmds.Add), len(cmds.Change), len(cmds.Delete)+len(cmds.SoftDelete))
 	return nil
+}
+
+// listing lists the mailbox, or for the next window of an initial sync
+// (nothing sent by the client) tells that the mailbox shows no change
+// since the last window: its messages are then the next in the state's
+// queue, without listing or diffing. When they were fetched ahead, a
+// STATUS is the whole test; otherwise the SELECT that fetching needs
+// gives the status.
+func (m *mailSync) listing() (*model.MailListing, error) {
+	ctx, mailbox := m.sc.k.ctx(), m.f.IMAPName
+	queued := m.tx.KeyStatus() == syncstate.KeyCurrent && !m.hasCommands() && m.st.pending &&
+		len(m.st.queue) > 0 && m.st.filterDay == m.filterDay() && m.getChanges() && m.st.status.HighestModSeq != 0
+	if queued {
+		if ahead := m.sc.k.s.prefetch.take(ctx, m.prefetchKey(m.col.SyncKey), m.fetch); ahead != nil {
+			st, err := m.sess.Status(ctx, mailbox)
+			if err != nil {
+				return nil, err
+			}
+			if st == m.st.status {
+				m.prefetched = ahead
+				return &model.MailListing{Status: st, Unchanged: true}, nil
+			}
+			// Changed since they were fetched, maybe: not used.
+		}
+	}
+	opts := m.listOptions()
+	if queued {
+		opts.IfChanged = &m.st.status
+	}
+	return m.sess.List(ctx, mailbox, opts)
 }
 
 // fromQueue is the exchange of a window taken from the state's queue:
