@@ -53,10 +53,14 @@ type mailPrefetch struct {
 	mu      sync.Mutex
 	entries map[prefetchKey]*prefetched
 	size    int64
+	// running counts prefetches in flight per login: one at a time, so a
+	// user whose phones all sync at once opens at most one IMAP
+	// connection more (Dovecot allows 10 per user and address by default).
+	running map[string]int
 }
 
 func newMailPrefetch() *mailPrefetch {
-	return &mailPrefetch{entries: map[prefetchKey]*prefetched{}}
+	return &mailPrefetch{entries: map[prefetchKey]*prefetched{}, running: map[string]int{}}
 }
 
 // start fetches uids of mailbox in the background for the request that
@@ -68,10 +72,22 @@ func (p *mailPrefetch) start(ms MailSync, creds Credentials, key prefetchKey, ma
 	e := &prefetched{uids: uids, opts: opts, at: time.Now(), done: make(chan struct{})}
 	p.mu.Lock()
 	p.expire()
+	if p.running[creds.Login] > 0 {
+		p.mu.Unlock()
+		return
+	}
+	p.running[creds.Login]++
 	p.entries[key] = e
 	p.mu.Unlock()
 	go func() {
 		defer close(e.done)
+		defer func() {
+			p.mu.Lock()
+			if p.running[creds.Login]--; p.running[creds.Login] <= 0 {
+				delete(p.running, creds.Login)
+			}
+			p.mu.Unlock()
+		}()
 		ctx, cancel := context.WithTimeout(context.Background(), prefetchTimeout)
 		defer cancel()
 		sess, err := ms.OpenMail(ctx, creds.Login, creds.Password)
