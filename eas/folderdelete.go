@@ -1,7 +1,7 @@
 package eas
 
 import (
-	"sort"
+	"slices"
 	"strings"
 
 	"github.com/easd/easd/eas/folders"
@@ -35,17 +35,7 @@ func folderDelete(k *call) error {
 	if f.Type.Special() || f.Source == folders.SourceVirtual {
 		return statusErr(folderSpecial, "folder %q is a default folder", f.DisplayName)
 	}
-	// Deepest first: IMAP servers differ in what DELETE does to inferiors.
-	var doomed []folders.Folder
-	for _, c := range op.list {
-		if isDescendant(op.byID, c.ServerID, f.ServerID) {
-			doomed = append(doomed, c)
-		}
-	}
-	sort.SliceStable(doomed, func(i, j int) bool {
-		return len(ancestors(op.byID, doomed[i].ServerID)) > len(ancestors(op.byID, doomed[j].ServerID))
-	})
-	doomed = append(doomed, f)
+	doomed := append(deepestFirst(op.list, op.byID, f.ServerID, func(folders.Folder) bool { return true }), f)
 	for _, d := range doomed {
 		if err := k.deleteFolder(d); err != nil {
 			return err
@@ -85,15 +75,8 @@ func (op *folderOp) answerDelete(id string) error {
 // knownBelow reports whether the client's state places id below ancestor,
 // following the parent ids recorded in the versions (see folderVersion).
 func knownBelow(known map[string]string, id, ancestor string) bool {
-	for i := 0; i < 64; i++ {
+	return slices.Contains(parentChain(id, func(id string) string {
 		parent, _, _ := strings.Cut(known[id], "/")
-		if parent == "" || parent == "0" {
-			return false
-		}
-		if parent == ancestor {
-			return true
-		}
-		id = parent
-	}
-	return false
+		return parent
+	}), ancestor)
 }

@@ -1,6 +1,8 @@
 package eas
 
 import (
+	"cmp"
+	"slices"
 	"strings"
 
 	"github.com/easd/easd/eas/folders"
@@ -84,25 +86,39 @@ func (op *folderOp) answerUpdate(f folders.Folder) error {
 
 // isDescendant reports whether id lies below ancestor.
 func isDescendant(byID map[string]folders.Folder, id, ancestor string) bool {
-	for _, a := range ancestors(byID, id) {
-		if a == ancestor {
-			return true
-		}
-	}
-	return false
+	return slices.Contains(ancestors(byID, id), ancestor)
 }
 
-// ancestors lists the ids above id, nearest first (bounded, in case of a
-// cycle in bad data).
+// ancestors lists the ids above id, nearest first.
 func ancestors(byID map[string]folders.Folder, id string) []string {
+	return parentChain(id, func(id string) string { return byID[id].ParentID })
+}
+
+// parentChain follows parent from id up to the top ("" or "0"), nearest
+// first; bounded, in case of a cycle in bad data.
+func parentChain(id string, parent func(string) string) []string {
 	var out []string
 	for len(out) < 64 {
-		f, ok := byID[id]
-		if !ok || f.ParentID == "0" {
+		id = parent(id)
+		if id == "" || id == "0" {
 			break
 		}
-		out = append(out, f.ParentID)
-		id = f.ParentID
+		out = append(out, id)
 	}
+	return out
+}
+
+// deepestFirst lists the folders of list below id that keep reports,
+// deepest first: IMAP servers differ in what DELETE does to inferiors.
+func deepestFirst(list []folders.Folder, byID map[string]folders.Folder, id string, keep func(folders.Folder) bool) []folders.Folder {
+	var out []folders.Folder
+	depth := map[string]int{}
+	for _, c := range list {
+		if up := ancestors(byID, c.ServerID); slices.Contains(up, id) && keep(c) {
+			out = append(out, c)
+			depth[c.ServerID] = len(up)
+		}
+	}
+	slices.SortStableFunc(out, func(a, b folders.Folder) int { return cmp.Compare(depth[b.ServerID], depth[a.ServerID]) })
 	return out
 }
