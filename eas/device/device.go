@@ -127,6 +127,10 @@ func scan(row pgx.Row) (*Device, error) {
 	return &d, nil
 }
 
+// byUserDevice reads one device by user id and device id.
+const byUserDevice = `SELECT ` + columns + ` FROM devices d JOIN users u ON u.id = d.user_id
+	WHERE d.user_id = $1 AND d.device_id = $2`
+
 // Touch loads the device a request comes from, registering user and device
 // on first contact and refreshing type, agent, version and last-seen (at
 // most once a minute, so busy phones do not write on every request).
@@ -146,8 +150,7 @@ func (s *Store) Touch(ctx context.Context, seen Seen) (*Device, error) {
 	if err != nil {
 		return nil, err
 	}
-	d, err := scan(tx.QueryRow(ctx, `SELECT `+columns+` FROM devices d JOIN users u ON u.id = d.user_id
-		WHERE d.user_id = $1 AND d.device_id = $2`, userID, seen.DeviceID))
+	d, err := scan(tx.QueryRow(ctx, byUserDevice, userID, seen.DeviceID))
 	switch {
 	case errors.Is(err, ErrNotFound):
 		if s.maxPerUser > 0 {
@@ -181,8 +184,7 @@ func (s *Store) Touch(ctx context.Context, seen Seen) (*Device, error) {
 			return nil, fmt.Errorf("device: touch: %w", err)
 		}
 	}
-	d, err = scan(tx.QueryRow(ctx, `SELECT `+columns+` FROM devices d JOIN users u ON u.id = d.user_id
-		WHERE d.user_id = $1 AND d.device_id = $2`, userID, seen.DeviceID))
+	d, err = scan(tx.QueryRow(ctx, byUserDevice, userID, seen.DeviceID))
 	if err != nil {
 		return nil, err
 	}
