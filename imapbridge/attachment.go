@@ -161,7 +161,6 @@ func (m *MailSession) copyDecoded(uid uint32, path []int, encoding string, offse
 	sec := &imap.FetchItemBodySection{Part: path, Peek: true}
 	m.commands++
 	cmd := m.c.Fetch(imap.UIDSetNum(imap.UID(uid)), &imap.FetchOptions{UID: true, BodySection: []*imap.FetchItemBodySection{sec}})
-	defer cmd.Close()
 	var copied int64
 	err := eachLiteral(cmd, func(r imap.LiteralReader) error {
 		dec := mailconv.DecodeTransfer(encoding, r)
@@ -186,8 +185,8 @@ func (m *MailSession) copyDecoded(uid uint32, path []int, encoding string, offse
 	return copied, err
 }
 
-// eachLiteral calls fn with the literal of each message's first body or
-// binary section; no message at all is errNoPart.
+// eachLiteral calls fn with the literal of the first body section; no
+// message at all is errNoPart. The caller closes cmd.
 func eachLiteral(cmd *imapclient.FetchCommand, fn func(imap.LiteralReader) error) error {
 	found := false
 	for {
@@ -200,18 +199,12 @@ func eachLiteral(cmd *imapclient.FetchCommand, fn func(imap.LiteralReader) error
 			if item == nil {
 				break
 			}
-			var lit imap.LiteralReader
-			switch it := item.(type) {
-			case imapclient.FetchItemDataBinarySection:
-				lit = it.Literal
-			case imapclient.FetchItemDataBodySection:
-				lit = it.Literal
-			}
-			if lit == nil || found {
+			it, ok := item.(imapclient.FetchItemDataBodySection)
+			if !ok || found {
 				continue
 			}
 			found = true
-			if err := fn(lit); err != nil {
+			if err := fn(it.Literal); err != nil {
 				return err
 			}
 		}

@@ -63,6 +63,9 @@ func TestMailSessionParts(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer m.Close()
+			if pooled && m.Commands() != 0 {
+				t.Fatal("the session logged in instead of reusing the pooled connection")
+			}
 			for _, c := range cases {
 				ct, size, ok, err := m.PartInfo(ctx, "INBOX", uid, c.part)
 				if err != nil || !ok || !strings.HasPrefix(ct, c.ctype) || size != int64(len(c.want)) {

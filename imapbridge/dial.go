@@ -35,14 +35,7 @@ func (d *Dialer) Dial(ctx context.Context) (*imapclient.Client, error) {
 	if err != nil {
 		return nil, fmt.Errorf("imap: address %q: %w", d.Addr, err)
 	}
-	tlsConf := d.TLSConfig
-	if tlsConf == nil {
-		tlsConf = &tls.Config{}
-	}
-	tlsConf = tlsConf.Clone()
-	if tlsConf.ServerName == "" {
-		tlsConf.ServerName = host
-	}
+	tlsConf := tlsFor(d.TLSConfig, host)
 
 	var nd net.Dialer
 	conn, err := nd.DialContext(ctx, "tcp", d.Addr)
@@ -90,4 +83,17 @@ func (d *Dialer) Ping(ctx context.Context) error {
 	}
 	_ = c.Logout().Wait()
 	return c.Close()
+}
+
+// tlsFor returns a copy of conf (nil: the defaults) that verifies host
+// unless conf names another server.
+func tlsFor(conf *tls.Config, host string) *tls.Config {
+	if conf == nil {
+		conf = &tls.Config{}
+	}
+	conf = conf.Clone()
+	if conf.ServerName == "" {
+		conf.ServerName = host
+	}
+	return conf
 }

@@ -12,13 +12,17 @@ import (
 // model.ParseMailFlags), keywords sorted so that the version in the sync
 // state does not depend on the server's order.
 func mailFlags(flags []imap.Flag) model.MailFlags {
-	raw := make([]string, len(flags))
-	for i, fl := range flags {
-		raw[i] = string(fl)
-	}
-	f := model.ParseMailFlags(raw)
+	f := model.ParseMailFlags(flagStrings(flags))
 	slices.Sort(f.Keywords)
 	return f
+}
+
+func flagStrings(flags []imap.Flag) []string {
+	out := make([]string, len(flags))
+	for i, f := range flags {
+		out[i] = string(f)
+	}
+	return out
 }
 
 func keywordOf(category string) imap.Flag { return imap.Flag(model.CategoryKeyword(category)) }

@@ -21,16 +21,10 @@ var fallbackNames = map[string]model.FolderType{
 	"outbox": model.FolderOutbox,
 }
 
-// ListMailboxes returns every mailbox of the logged-in user with its EAS
-// type, INBOX first. SPECIAL-USE attributes decide the types where the
-// server has them; well-known names otherwise. Each type 3-6 is given to at
-// most one mailbox.
-func ListMailboxes(ctx context.Context, c *imapclient.Client) ([]model.Mailbox, error) {
-	return listMailboxes(ctx, c, nil)
-}
-
-// listMailboxes is ListMailboxes with operator-configured names (exact
-// mailbox name -> type), which win over SPECIAL-USE and the built-in names.
+// listMailboxes returns every mailbox of the logged-in user with its EAS
+// type, INBOX first. Operator-configured names (exact mailbox name ->
+// type) win over SPECIAL-USE attributes, which win over well-known names.
+// Each type 3-6 is given to at most one mailbox.
 func listMailboxes(ctx context.Context, c *imapclient.Client, configured map[string]model.FolderType) ([]model.Mailbox, error) {
 	caps := c.Caps()
 	opts := &imap.ListOptions{}

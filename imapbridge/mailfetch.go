@@ -315,7 +315,7 @@ func convertRaw(raw rawMessage, conv mailconv.Options) model.MailItem {
 // bareEmail stands for a message the converter refused: the phone shows
 // it with its date and state, and the message stays readable in webmail.
 func bareEmail(meta mailconv.Meta) *message.Email {
-	f := mailFlags(imapFlags(meta.Flags))
+	f := model.ParseMailFlags(meta.Flags)
 	return &message.Email{
 		Subject:      "(message could not be shown)",
 		DateReceived: meta.InternalDate.UTC().Format("2006-01-02T15:04:05.000Z"),
@@ -323,20 +323,4 @@ func bareEmail(meta mailconv.Meta) *message.Email {
 		Body:         &message.Body{Type: message.BodyPlain, EstimatedDataSize: meta.Size},
 		MessageClass: "IPM.Note",
 	}
-}
-
-func flagStrings(flags []imap.Flag) []string {
-	out := make([]string, len(flags))
-	for i, f := range flags {
-		out[i] = string(f)
-	}
-	return out
-}
-
-func imapFlags(flags []string) []imap.Flag {
-	out := make([]imap.Flag, len(flags))
-	for i, f := range flags {
-		out[i] = imap.Flag(f)
-	}
-	return out
 }

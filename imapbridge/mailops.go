@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/emersion/go-imap/v2"
+	"github.com/emersion/go-imap/v2/imapclient"
 
 	"github.com/easd/easd/eas/model"
 )
@@ -112,14 +113,7 @@ func (m *MailSession) AppendDraft(ctx context.Context, mailbox string, msg []byt
 	defer m.track(&err)
 	flags := []imap.Flag{imap.FlagDraft, imap.FlagSeen}
 	m.commands++
-	cmd := m.c.Append(mailbox, int64(len(msg)), &imap.AppendOptions{Flags: flags, Time: time.Now()})
-	if _, err := cmd.Write(msg); err != nil {
-		return 0, model.MailFlags{}, fmt.Errorf("imap: append to %q: %w", mailbox, err)
-	}
-	if err := cmd.Close(); err != nil {
-		return 0, model.MailFlags{}, mailboxErr("append to", mailbox, err)
-	}
-	d, err := cmd.Wait()
+	d, err := appendMessage(m.c, mailbox, msg, flags)
 	if err != nil {
 		return 0, model.MailFlags{}, mailboxErr("append to", mailbox, err)
 	}
@@ -127,4 +121,16 @@ func (m *MailSession) AppendDraft(ctx context.Context, mailbox string, msg []byt
 		return 0, model.MailFlags{}, errors.New("imap: append: the server did not say the new UID (no UIDPLUS)")
 	}
 	return uint32(d.UID), mailFlags(flags), nil
+}
+
+// appendMessage sends APPEND of msg with flags, dated now.
+func appendMessage(c *imapclient.Client, mailbox string, msg []byte, flags []imap.Flag) (*imap.AppendData, error) {
+	cmd := c.Append(mailbox, int64(len(msg)), &imap.AppendOptions{Flags: flags, Time: time.Now()})
+	if _, err := cmd.Write(msg); err != nil {
+		return nil, err
+	}
+	if err := cmd.Close(); err != nil {
+		return nil, err
+	}
+	return cmd.Wait()
 }

@@ -74,11 +74,21 @@ func (m *MailSession) Close() error {
 		return m.c.Close()
 	}
 	if m.selected != "" {
-		if err := m.c.Unselect().Wait(); err != nil {
+		if err := m.unselect(); err != nil {
 			return m.c.Close()
 		}
 	}
 	m.store.pool.put(m.login, m.c)
+	return nil
+}
+
+// unselect leaves the selected mailbox.
+func (m *MailSession) unselect() error {
+	m.commands++
+	if err := m.c.Unselect().Wait(); err != nil {
+		return fmt.Errorf("imap: unselect: %w", err)
+	}
+	m.selected = ""
 	return nil
 }
 
@@ -96,11 +106,9 @@ func (m *MailSession) Status(ctx context.Context, mailbox string) (_ model.Mailb
 	if m.selected == mailbox {
 		// STATUS of the selected mailbox reports the session's view,
 		// which lags other sessions' changes until it syncs.
-		m.commands++
-		if err := m.c.Unselect().Wait(); err != nil {
-			return model.MailboxStatus{}, fmt.Errorf("imap: unselect: %w", err)
+		if err := m.unselect(); err != nil {
+			return model.MailboxStatus{}, err
 		}
-		m.selected = ""
 	}
 	opts := &imap.StatusOptions{NumMessages: true, UIDNext: true, UIDValidity: true, HighestModSeq: m.condstore}
 	m.commands++

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/emersion/go-imap/v2"
+	"github.com/emersion/go-imap/v2/imapclient"
 )
 
 // Search runs one UID SEARCH on mailbox: TEXT for the phone's free text
@@ -36,19 +37,14 @@ func (m *MailSession) Search(ctx context.Context, mailbox, text string, since, b
 	dates := map[uint32]time.Time{}
 	m.commands++
 	cmd := m.c.Fetch(uidSet(uids), &imap.FetchOptions{UID: true, InternalDate: true})
-	for {
-		msg := cmd.Next()
-		if msg == nil {
-			break
-		}
+	err = eachMessage(cmd, func(msg *imapclient.FetchMessageData) error {
 		buf, err := msg.Collect()
-		if err != nil {
-			cmd.Close()
-			return nil, nil, fmt.Errorf("imap: fetch dates %s: %w", mailbox, err)
+		if err == nil {
+			dates[uint32(buf.UID)] = buf.InternalDate
 		}
-		dates[uint32(buf.UID)] = buf.InternalDate
-	}
-	if err := cmd.Close(); err != nil {
+		return err
+	})
+	if err != nil {
 		return nil, nil, fmt.Errorf("imap: fetch dates %s: %w", mailbox, err)
 	}
 	outU := make([]uint32, 0, len(uids))

@@ -3,7 +3,6 @@ package imapbridge
 import (
 	"context"
 	"fmt"
-	"time"
 
 	"github.com/emersion/go-imap/v2"
 	"github.com/emersion/go-imap/v2/imapclient"
@@ -29,14 +28,7 @@ func (s *Store) SaveSent(ctx context.Context, login, password, mailbox string, m
 				return nil
 			}
 		}
-		cmd := c.Append(mailbox, int64(len(msg)), &imap.AppendOptions{Flags: []imap.Flag{imap.FlagSeen}, Time: time.Now()})
-		if _, err := cmd.Write(msg); err != nil {
-			return fmt.Errorf("imap: append to %q: %w", mailbox, err)
-		}
-		if err := cmd.Close(); err != nil {
-			return fmt.Errorf("imap: append to %q: %w", mailbox, err)
-		}
-		if _, err := cmd.Wait(); err != nil {
+		if _, err := appendMessage(c, mailbox, msg, []imap.Flag{imap.FlagSeen}); err != nil {
 			return fmt.Errorf("imap: append to %q: %w", mailbox, err)
 		}
 		return nil

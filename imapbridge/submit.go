@@ -110,14 +110,7 @@ func (s *Submitter) dial(ctx context.Context) (*smtp.Client, error) {
 	if err != nil {
 		return nil, fmt.Errorf("smtp: address %q: %w", s.Addr, err)
 	}
-	tlsConf := s.TLSConfig
-	if tlsConf == nil {
-		tlsConf = &tls.Config{}
-	}
-	tlsConf = tlsConf.Clone()
-	if tlsConf.ServerName == "" {
-		tlsConf.ServerName = host
-	}
+	tlsConf := tlsFor(s.TLSConfig, host)
 	dctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	var nd net.Dialer

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -284,11 +285,7 @@ func normalizeMailboxes(in []string) []string {
 		if strings.EqualFold(m, "INBOX") {
 			m = "INBOX"
 		}
-		dup := false
-		for _, o := range out {
-			dup = dup || o == m
-		}
-		if !dup {
+		if !slices.Contains(out, m) {
 			out = append(out, m)
 		}
 	}
