@@ -103,23 +103,30 @@ func (m *MailSession) readMessages(uids []uint32, conv mailconv.Options, jobs ch
 	if !mailconv.SparsePossible(conv) {
 		return m.readWhole(uidSet(uids), nil, jobs, nil)
 	}
-	var large imap.UIDSet
+	// The messages read only in part, without their bytes: their flags,
+	// date and size need no second FETCH.
+	large := map[uint32]rawMessage{}
+	var largeSet imap.UIDSet
 	prefix := &imap.SectionPartial{Size: m.sparseAbove}
-	if err := m.readWhole(uidSet(uids), prefix, jobs, func(uid uint32) { large.AddNum(imap.UID(uid)) }); err != nil {
+	if err := m.readWhole(uidSet(uids), prefix, jobs, func(raw rawMessage) {
+		raw.body = nil
+		large[raw.meta.UID] = raw
+		largeSet.AddNum(imap.UID(raw.meta.UID))
+	}); err != nil {
 		return err
 	}
 	if len(large) == 0 {
 		return nil
 	}
 	m.commands++
-	cmd := m.c.Fetch(large, &imap.FetchOptions{UID: true, Flags: true, InternalDate: true,
-		RFC822Size: true, BodyStructure: &imap.FetchItemBodyStructure{Extended: true}})
+	cmd := m.c.Fetch(largeSet, &imap.FetchOptions{UID: true, BodyStructure: &imap.FetchItemBodyStructure{Extended: true}})
 	var whole imap.UIDSet
 	groups := map[string]*sparseGroup{}
 	var order []string
 	err := eachMessage(cmd, func(msg *imapclient.FetchMessageData) error {
-		raw, bs, err := readMessage(msg)
-		if err != nil || raw.meta.UID == 0 {
+		read, bs, err := readMessage(msg)
+		raw, known := large[read.meta.UID]
+		if err != nil || !known {
 			return err
 		}
 		var texts []mailconv.SparseText
@@ -232,7 +239,7 @@ func readSections(msg *imapclient.FetchMessageData, msgs map[uint32]rawMessage) 
 // readWhole fetches the messages of set whole and queues them. With a
 // partial, it fetches at most that much of each and queues only the
 // messages it read whole; the others go to cut.
-func (m *MailSession) readWhole(set imap.UIDSet, partial *imap.SectionPartial, jobs chan<- rawMessage, cut func(uid uint32)) error {
+func (m *MailSession) readWhole(set imap.UIDSet, partial *imap.SectionPartial, jobs chan<- rawMessage, cut func(rawMessage)) error {
 	section := &imap.FetchItemBodySection{Peek: true, Partial: partial}
 	m.commands++
 	cmd := m.c.Fetch(set, &imap.FetchOptions{UID: true, Flags: true, InternalDate: true,
@@ -242,7 +249,7 @@ func (m *MailSession) readWhole(set imap.UIDSet, partial *imap.SectionPartial, j
 		switch {
 		case err != nil || raw.meta.UID == 0:
 		case partial != nil && int64(len(raw.body)) < raw.meta.Size:
-			cut(raw.meta.UID)
+			cut(raw)
 		default:
 			jobs <- raw
 		}
