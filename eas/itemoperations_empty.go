@@ -1,8 +1,6 @@
 package eas
 
 import (
-	"sort"
-
 	"github.com/easd/easd/eas/folders"
 	"github.com/easd/easd/eas/message"
 	"github.com/easd/easd/eas/model"
@@ -56,15 +54,8 @@ func (r *ioRun) emptyFolder(e message.EmptyFolderContents) message.EmptyFolderCo
 // deleteSubfolders deletes the folders below f, deepest first (IMAP
 // servers differ in what DELETE does to inferiors).
 func (r *ioRun) deleteSubfolders(f folders.Folder) error {
-	var doomed []folders.Folder
-	for _, c := range r.list {
-		if c.ServerID != f.ServerID && isDescendant(r.byID, c.ServerID, f.ServerID) &&
-			!c.Type.Special() && c.Source == folders.SourceIMAP {
-			doomed = append(doomed, c)
-		}
-	}
-	sort.SliceStable(doomed, func(i, j int) bool {
-		return len(ancestors(r.byID, doomed[i].ServerID)) > len(ancestors(r.byID, doomed[j].ServerID))
+	doomed := deepestFirst(r.list, r.byID, f.ServerID, func(c folders.Folder) bool {
+		return !c.Type.Special() && c.Source == folders.SourceIMAP
 	})
 	// The session may have one of them selected; DELETE of a selected
 	// mailbox is refused by some servers.

@@ -5,9 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/easd/easd/eas/syncstate"
@@ -15,7 +15,7 @@ import (
 
 // moveLockWait bounds how long a MoveItems waits for a Sync of the same
 // device on one of its folders; beyond it the Move answers 7 (locked).
-const moveLockWait = "10000" // ms
+const moveLockWait = 10 * time.Second
 
 // moveTx is one Move's PostgreSQL transaction: it holds the device's
 // collection rows of both folders (as syncstate.Engine.Begin does, so a
@@ -35,57 +35,64 @@ func beginMoveTx(ctx context.Context, pool *pgxpool.Pool, dev int64, collections
 		return nil, fmt.Errorf("moveitems: begin: %w", err)
 	}
 	t := &moveTx{tx: tx, dev: dev}
-	if _, err := tx.Exec(ctx, `SELECT set_config('lock_timeout', $1, true)`, moveLockWait); err != nil {
+	if err := syncstate.SetLockTimeout(ctx, tx, moveLockWait); err != nil {
 		t.rollback(ctx)
-		return nil, fmt.Errorf("moveitems: lock timeout: %w", err)
+		return nil, fmt.Errorf("moveitems: %w", err)
 	}
 	sorted := slices.Clone(collections)
 	slices.Sort(sorted)
 	if _, err := tx.Exec(ctx, `SELECT 1 FROM sync_collections WHERE device_id = $1
 		AND collection_id = ANY($2::text[]) ORDER BY collection_id FOR UPDATE`, dev, sorted); err != nil {
 		t.rollback(ctx)
-		var pgErr *pgconn.PgError
-		if errors.As(err, &pgErr) && pgErr.Code == "55P03" { // lock_not_available
-			return nil, fmt.Errorf("moveitems: lock sync state: %w: %w", syncstate.ErrBusy, err)
-		}
-		return nil, fmt.Errorf("moveitems: lock sync state: %w", err)
+		return nil, fmt.Errorf("moveitems: %w", syncstate.LockError("lock sync state", err))
 	}
 	return t, nil
 }
 
 // amend applies change to every valid state (current and previous key)
 // of the device's collection: whichever key the client sends next, it
-// must not hear of the move again. A state that does not decode is left
-// alone; its Sync answers Status 3 anyway.
+// must not hear of the move again.
 func (t *moveTx) amend(ctx context.Context, collection string, change func(*mailState)) error {
-	rows, err := t.tx.Query(ctx, `SELECT sync_key, state FROM sync_states
-		WHERE device_id = $1 AND collection_id = $2`, t.dev, collection)
-	if err != nil {
-		return fmt.Errorf("moveitems: read sync states: %w", err)
+	if err := amendMailStates(ctx, t.tx, []int64{t.dev}, collection, change); err != nil {
+		return fmt.Errorf("moveitems: %w", err)
 	}
-	states := map[string][]byte{}
+	return nil
+}
+
+// amendMailStates applies change to every stored state of collection of
+// the devices, whose collection rows tx holds locked: one read and one
+// batch of writes. A state that does not decode is left alone; its Sync
+// answers Status 3 anyway.
+func amendMailStates(ctx context.Context, tx pgx.Tx, devs []int64, collection string, change func(*mailState)) error {
+	rows, err := tx.Query(ctx, `SELECT device_id, sync_key, state FROM sync_states
+		WHERE device_id = ANY($1::bigint[]) AND collection_id = $2`, devs, collection)
+	if err != nil {
+		return fmt.Errorf("read sync states: %w", err)
+	}
+	var dev int64
 	var key string
 	var raw []byte
-	if _, err := pgx.ForEachRow(rows, []any{&key, &raw}, func() error {
-		states[key] = append([]byte(nil), raw...)
-		return nil
-	}); err != nil {
-		return fmt.Errorf("moveitems: read sync states: %w", err)
-	}
-	for key, raw := range states {
+	b := &pgx.Batch{}
+	if _, err := pgx.ForEachRow(rows, []any{&dev, &key, &raw}, func() error {
 		st, err := decodeMailState(raw)
 		if err == nil {
 			err = st.decodeItems()
 		}
 		if err != nil {
-			continue
+			return nil
 		}
 		change(&st)
-		if _, err := t.tx.Exec(ctx, `UPDATE sync_states SET state = $4
-			WHERE device_id = $1 AND collection_id = $2 AND sync_key = $3`,
-			t.dev, collection, key, st.encode()); err != nil {
-			return fmt.Errorf("moveitems: write sync state: %w", err)
-		}
+		b.Queue(`UPDATE sync_states SET state = $4
+			WHERE device_id = $1 AND collection_id = $2 AND sync_key = $3`, dev, collection, key, st.encode())
+		return nil
+	}); err != nil {
+		return fmt.Errorf("read sync states: %w", err)
+	}
+	if b.Len() == 0 {
+		return nil
+	}
+	if err := tx.SendBatch(ctx, b).Close(); err != nil {
+		return fmt.Errorf("write sync state: %w", err)
 	}
 	return nil
 }

@@ -90,26 +90,16 @@ func searchFolders(list []folders.Folder, q mailQuery) (out []folders.Folder, ok
 		}
 		return out, true
 	}
-	want := map[string]bool{q.collection: true}
+	byID := make(map[string]folders.Folder, len(list))
 	for _, f := range list {
-		if f.ServerID == q.collection && f.Source != folders.SourceIMAP {
-			return nil, true // a contacts or calendar folder: no mail
-		}
+		byID[f.ServerID] = f
 	}
-	if q.deep {
-		// The list is in no parent-first order: repeat until no
-		// folder is added.
-		for grew := true; grew; {
-			grew = false
-			for _, f := range list {
-				if !want[f.ServerID] && want[f.ParentID] {
-					want[f.ServerID], grew = true, true
-				}
-			}
-		}
+	if f, ok := byID[q.collection]; ok && f.Source != folders.SourceIMAP {
+		return nil, true // a contacts or calendar folder: no mail
 	}
 	for _, f := range list {
-		if want[f.ServerID] && f.Source == folders.SourceIMAP {
+		if f.Source == folders.SourceIMAP && (f.ServerID == q.collection ||
+			q.deep && isDescendant(byID, f.ServerID, q.collection)) {
 			out = append(out, f)
 		}
 	}

@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/easd/easd/eas/syncstate"
 )
 
 // Flag details reach the user's other devices. A change of a flag's dates
@@ -20,7 +22,7 @@ import (
 // state's lock for milliseconds; should one hold it past shareLockWait,
 // the details are not passed on (logged) and the other devices see them
 // with the message's next change, as before this existed.
-const shareLockWait = "2000" // ms
+const shareLockWait = 2 * time.Second
 
 func (m *mailSync) shareFlagEdits() {
 	k := m.sc.k
@@ -37,7 +39,7 @@ func shareFlagEdits(ctx context.Context, k *call, collection string, uids []uint
 		return err
 	}
 	defer func() { _ = tx.Rollback(ctx) }()
-	if _, err := tx.Exec(ctx, `SELECT set_config('lock_timeout', $1, true)`, shareLockWait); err != nil {
+	if err := syncstate.SetLockTimeout(ctx, tx, shareLockWait); err != nil {
 		return err
 	}
 	// The same row locks a Sync of those devices takes (syncstate.Engine),
@@ -59,18 +61,15 @@ func shareFlagEdits(ctx context.Context, k *call, collection string, uids []uint
 	for i, uid := range uids {
 		keys[i] = uidKey(uid)
 	}
-	for _, dev := range devices {
-		t := &moveTx{tx: tx, dev: dev}
-		if err := t.amend(ctx, collection, func(st *mailState) {
-			for _, key := range keys {
-				if _, ok := st.items[key]; ok {
-					// A queue lists adds only; a stale item needs a listing.
-					st.items[key], st.pending, st.queue = "", true, nil
-				}
+	if err := amendMailStates(ctx, tx, devices, collection, func(st *mailState) {
+		for _, key := range keys {
+			if _, ok := st.items[key]; ok {
+				// A queue lists adds only; a stale item needs a listing.
+				st.items[key], st.pending, st.queue = "", true, nil
 			}
-		}); err != nil {
-			return err
 		}
+	}); err != nil {
+		return err
 	}
 	if err := NotifyFolderChanged(ctx, tx, k.dev.UserID, collection); err != nil {
 		return err

@@ -78,9 +78,8 @@ func (e *Engine) Begin(ctx context.Context, deviceID int64, collectionID, client
 // open sets the lock timeout, locks the collection row and reads the state
 // of the client's key.
 func (t *Tx) open(ctx context.Context, lockWait time.Duration) error {
-	ms := strconv.FormatInt(lockWait.Milliseconds(), 10)
-	if _, err := t.pgtx.Exec(ctx, `SELECT set_config('lock_timeout', $1, true)`, ms); err != nil {
-		return fmt.Errorf("set lock timeout: %w", err)
+	if err := SetLockTimeout(ctx, t.pgtx, lockWait); err != nil {
+		return err
 	}
 	if t.clientKey == InitialKey {
 		return t.openInitial(ctx)
@@ -124,7 +123,7 @@ func (t *Tx) openInitial(ctx context.Context) error {
 	for range 3 {
 		if _, err := t.pgtx.Exec(ctx, `INSERT INTO sync_collections (device_id, collection_id)
 			VALUES ($1, $2) ON CONFLICT DO NOTHING`, t.deviceID, t.collectionID); err != nil {
-			return lockError("create collection state", err)
+			return LockError("create collection state", err)
 		}
 		found, err := t.lockRow(ctx)
 		if err != nil || found {
@@ -132,6 +131,16 @@ func (t *Tx) openInitial(ctx context.Context) error {
 		}
 	}
 	return errors.New("collection state deleted repeatedly while starting")
+}
+
+// SetLockTimeout bounds how long the statements of transaction tx wait for
+// a row lock, such as that of a collection row another request holds.
+func SetLockTimeout(ctx context.Context, tx pgx.Tx, d time.Duration) error {
+	ms := strconv.FormatInt(d.Milliseconds(), 10)
+	if _, err := tx.Exec(ctx, `SELECT set_config('lock_timeout', $1, true)`, ms); err != nil {
+		return fmt.Errorf("set lock timeout: %w", err)
+	}
+	return nil
 }
 
 // lockRow locks the collection row and loads its key columns.
@@ -143,13 +152,13 @@ func (t *Tx) lockRow(ctx context.Context) (bool, error) {
 		return false, nil
 	}
 	if err != nil {
-		return false, lockError("lock collection state", err)
+		return false, LockError("lock collection state", err)
 	}
 	return true, nil
 }
 
 // lockError turns PostgreSQL's lock timeout into ErrBusy.
-func lockError(what string, err error) error {
+func LockError(what string, err error) error {
 	var pgErr *pgconn.PgError
 	if errors.As(err, &pgErr) && pgErr.Code == "55P03" { // lock_not_available
 		return fmt.Errorf("%s: %w: %w", what, ErrBusy, err)

@@ -230,10 +230,7 @@ func (t *Tx) writeKeys(ctx context.Context, newKey, prevKey string, newState []b
 		}
 		return nil
 	})
-	if err := t.pgtx.SendBatch(ctx, b).Close(); err != nil {
-		return err
-	}
-	return nil
+	return t.pgtx.SendBatch(ctx, b).Close()
 }
 
 // Rollback abandons the request: neither the sync state nor the handler's
