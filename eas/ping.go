@@ -72,8 +72,9 @@ const pingAnswered Status = -1
 // pingAnswered.
 func (w *pingWait) begin() (Status, error) {
 	k := w.k
+	// A Ping without a body is allowed: it reuses the stored parameters.
 	var req message.PingRequest
-	if err := k.decodePing(&req); err != nil {
+	if _, err := k.decode(&req); err != nil {
 		return 0, err
 	}
 	ctx, cancel := context.WithTimeout(k.ctx(), pingStartTimeout)
@@ -100,10 +101,7 @@ func (w *pingWait) begin() (Status, error) {
 			return 0, err
 		}
 	}
-	w.heartbeat = p.heartbeat
-	if max := k.profile.MaxHeartbeat; max > 0 && w.heartbeat > max {
-		w.heartbeat = max
-	}
+	w.heartbeat = k.capHeartbeat(p.heartbeat)
 	status, err := w.start(ctx, p.folders)
 	if err != nil {
 		if errors.Is(err, context.DeadlineExceeded) && k.ctx().Err() == nil {
@@ -123,11 +121,13 @@ func (w *pingWait) answer(status Status) error {
 	return w.k.answerPing(resp)
 }
 
-// decodePing reads the request; a Ping without a body is allowed (it
-// reuses the stored parameters).
-func (k *call) decodePing(req *message.PingRequest) error {
-	_, err := k.decode(req)
-	return err
+// capHeartbeat applies the device profile's cap to how long a Ping or a
+// hanging Sync is held.
+func (k *call) capHeartbeat(d time.Duration) time.Duration {
+	if max := k.profile.MaxHeartbeat; max > 0 && d > max {
+		return max
+	}
+	return d
 }
 
 // answerPing sends the response and notes its status for the access log.

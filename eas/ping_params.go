@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/easd/easd/eas/message"
@@ -40,17 +41,18 @@ var pingClasses = map[string]bool{"Email": true, "Calendar": true, "Contacts": t
 // mergePing completes a request with the stored parameters (an empty Ping,
 // or one without HeartbeatInterval or Folders, reuses the previous ones,
 // MS-ASCMD 2.2.3.88.1) and checks the result against the limits. fresh
-// says whether the request brought parameters worth storing.
+// says whether the result differs from what is stored: most devices repeat
+// the same full request, which then costs no write.
 func mergePing(req message.PingRequest, stored pingParams, lim Limits) (p pingParams, fresh bool, prob *pingProblem) {
 	p = stored
 	if req.HeartbeatInterval < 0 {
 		return p, false, &pingProblem{status: pingSyntaxError, why: "negative heartbeat"}
 	}
 	if req.HeartbeatInterval != 0 {
-		p.heartbeat, fresh = time.Duration(req.HeartbeatInterval)*time.Second, true
+		p.heartbeat = time.Duration(req.HeartbeatInterval) * time.Second
 	}
 	if req.Folders != nil && len(req.Folders.Folder) > 0 {
-		p.folders, fresh = nil, true
+		p.folders = nil
 		seen := map[string]bool{}
 		for _, f := range req.Folders.Folder {
 			if f.ID == "" || !pingClasses[f.Class] {
@@ -77,6 +79,7 @@ func mergePing(req message.PingRequest, stored pingParams, lim Limits) (p pingPa
 		return p, false, &pingProblem{status: pingTooManyFolders, maxFolders: lim.MaxPingFolders,
 			why: fmt.Sprintf("%d folders, limit %d", len(p.folders), lim.MaxPingFolders)}
 	}
+	fresh = p.heartbeat != stored.heartbeat || !slices.Equal(p.folders, stored.folders)
 	return p, fresh, nil
 }
 

@@ -306,14 +306,13 @@ func (w *pingWait) mailChanged(ev []MailboxChange) Status {
 
 // folderChanged handles a folders:<user> notification. After a LISTEN
 // reconnect (Resync) notifications may have been lost, and PIM folders
-// have no cheaper test yet: report them all.
+// have no cheaper test yet: they all count as changed. Mail folders have
+// their watcher, and a lost flag-details notice is found by the next Ping
+// from the state.
 func (w *pingWait) folderChanged(p pgnotify.Payload) bool {
 	changed := false
 	for i := range w.watched {
 		f := &w.watched[i]
-		// After a reconnect of the hub, PIM folders count as changed; mail
-		// folders have their watcher, and a lost flag-details notice is
-		// found by the next Ping from the state.
 		if f.id == p.Data || (p.Resync && f.mailbox == "") {
 			f.changed = true
 		}
@@ -327,11 +326,14 @@ func (w *pingWait) folderChanged(p pgnotify.Payload) bool {
 // announcement may be lost: read the generation instead.
 func (w *pingWait) superseded(p pgnotify.Payload) bool {
 	k := w.k
-	gen, err := strconv.ParseInt(p.Data, 10, 64)
+	var gen int64
+	var err error
 	if p.Resync {
 		ctx, cancel := context.WithTimeout(k.ctx(), 5*time.Second)
 		gen, err = k.s.requestGeneration(ctx, k.dev.ID)
 		cancel()
+	} else {
+		gen, err = strconv.ParseInt(p.Data, 10, 64)
 	}
 	if err != nil || gen <= w.gen {
 		return false

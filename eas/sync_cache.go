@@ -53,7 +53,7 @@ func (k *call) resolveSync(req message.SyncRequest, emptyBody bool) (syncRequest
 	}
 	empty := emptyBody || (!req.Partial && len(full.cols) == 0)
 	if !empty && !req.Partial {
-		k.s.saveSyncRequest(ctx, k, full)
+		k.saveSyncRequest(ctx, full)
 		return full, 0, nil
 	}
 	cached, ok, err := k.s.loadSyncRequest(ctx, k.dev.ID)
@@ -65,7 +65,7 @@ func (k *call) resolveSync(req message.SyncRequest, emptyBody bool) (syncRequest
 			return syncRequest{}, syncEmptyNotCached, nil
 		}
 		// Partial, but nothing to complete it with: what it names is all.
-		k.s.saveSyncRequest(ctx, k, full)
+		k.saveSyncRequest(ctx, full)
 		return full, 0, nil
 	}
 	keys, err := k.s.sync.Collections(ctx, k.dev.ID)
@@ -107,7 +107,7 @@ func (k *call) resolveSync(req message.SyncRequest, emptyBody bool) (syncRequest
 	if full.wait > 0 {
 		out.wait = full.wait
 	}
-	k.s.saveSyncRequest(ctx, k, out)
+	k.saveSyncRequest(ctx, out)
 	return out, 0, nil
 }
 
@@ -132,14 +132,14 @@ func cachedCollection(c message.SyncCollection) message.SyncCollection {
 // row is rewritten only when it differs, so that repeating costs no dead
 // tuple. A failure costs the client a Status 13 on that Sync and a
 // full request after it, so it is logged, not answered.
-func (s *Server) saveSyncRequest(ctx context.Context, k *call, r syncRequest) {
+func (k *call) saveSyncRequest(ctx context.Context, r syncRequest) {
 	cols := make([]message.SyncCollection, len(r.cols))
 	for i, c := range r.cols {
 		cols[i] = cachedCollection(c)
 	}
 	b, err := json.Marshal(cols)
 	if err == nil {
-		_, err = s.opts.Pool.Exec(ctx, `INSERT INTO sync_requests (device_id, collections, window_size, heartbeat_seconds)
+		_, err = k.s.opts.Pool.Exec(ctx, `INSERT INTO sync_requests (device_id, collections, window_size, heartbeat_seconds)
 			VALUES ($1, $2, $3, $4)
 			ON CONFLICT (device_id) DO UPDATE SET collections = $2, window_size = $3,
 				heartbeat_seconds = $4, updated_at = now()

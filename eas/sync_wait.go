@@ -41,10 +41,7 @@ func (sc *syncRun) hang(sr syncRequest, w *pingWait) error {
 	k := sc.k
 	sc.conn.drop()
 	w.kind = WaitSync
-	w.heartbeat = sr.wait
-	if max := k.profile.MaxHeartbeat; max > 0 && w.heartbeat > max {
-		w.heartbeat = max
-	}
+	w.heartbeat = k.capHeartbeat(sr.wait)
 	watch := make([]pingFolder, len(sr.cols))
 	for i, c := range sr.cols {
 		watch[i] = pingFolder{ID: c.CollectionID}

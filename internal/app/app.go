@@ -18,6 +18,7 @@ import (
 	"github.com/easd/easd/eas"
 	"github.com/easd/easd/eas/model"
 	"github.com/easd/easd/imapbridge"
+	"github.com/easd/easd/internal/backoff"
 	"github.com/easd/easd/internal/config"
 	"github.com/easd/easd/internal/httpserver"
 	"github.com/easd/easd/migrations"
@@ -130,10 +131,8 @@ func migrateWithRetry(ctx context.Context, dsn string, log *slog.Logger) (migrat
 			return res, err
 		}
 		log.Warn("database not ready, retrying", "err", err)
-		select {
-		case <-ctx.Done():
+		if !backoff.Sleep(ctx, 2*time.Second) {
 			return res, ctx.Err()
-		case <-time.After(2 * time.Second):
 		}
 	}
 }
