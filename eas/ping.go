@@ -85,11 +85,15 @@ func (w *pingWait) begin() (Status, error) {
 	if hub := k.s.opts.Push.Hub; hub != nil {
 		w.device = hub.Subscribe(deviceTopic(k.dev.ID))
 	}
-	gen, stored, err := k.s.announceRequest(ctx, k.dev.ID)
+	gen, raw, err := k.s.announceRequest(ctx, k.dev.ID)
 	if err != nil {
 		return 0, err
 	}
 	w.gen = gen
+	stored, err := raw.decode()
+	if err != nil {
+		return 0, err
+	}
 	p, fresh, prob := mergePing(req, stored, k.s.opts.Limits)
 	if prob != nil {
 		k.log.Info("ping refused", "status", int(prob.status), "why", prob.why)

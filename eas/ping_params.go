@@ -88,32 +88,41 @@ func seconds(d time.Duration) int { return int(d / time.Second) }
 // announceRequest records that the device sent a new Ping (or Sync) and
 // tells every instance, so that an older waiting request of the device
 // ends (see waitingEnded). It returns the request's generation and the
-// stored Ping parameters. A Sync handler calls it too: a Sync from the
-// device also ends its waiting Ping.
-func (s *Server) announceRequest(ctx context.Context, deviceID int64) (gen int64, stored pingParams, err error) {
+// stored Ping parameters, still encoded: a Sync handler calls it too (a
+// Sync from the device also ends its waiting Ping) and needs only the
+// generation.
+func (s *Server) announceRequest(ctx context.Context, deviceID int64) (gen int64, stored storedPing, err error) {
 	prefix, err := pgnotify.Prefix(deviceTopic(deviceID))
 	if err != nil {
 		return 0, stored, err
 	}
 	// One statement on every Ping and Sync: bump the generation and notify
 	// every instance of it (sent at commit).
-	var hb int
-	var folders []byte
 	err = s.opts.Pool.QueryRow(ctx, `WITH g AS (
 			INSERT INTO ping_params (device_id) VALUES ($1)
 			ON CONFLICT (device_id) DO UPDATE SET generation = ping_params.generation + 1
 			RETURNING generation, heartbeat_seconds, folders)
 		SELECT g.generation, g.heartbeat_seconds, g.folders
 		FROM g, LATERAL (SELECT pg_notify($2, $3 || g.generation::text)) AS notified`,
-		deviceID, pgnotify.Channel, prefix).Scan(&gen, &hb, &folders)
+		deviceID, pgnotify.Channel, prefix).Scan(&gen, &stored.heartbeat, &stored.folders)
 	if err != nil {
 		return 0, stored, fmt.Errorf("ping: record request: %w", err)
 	}
-	stored.heartbeat = time.Duration(hb) * time.Second
-	if err := json.Unmarshal(folders, &stored.folders); err != nil {
-		return 0, stored, fmt.Errorf("ping: stored folders: %w", err)
-	}
 	return gen, stored, nil
+}
+
+// storedPing is the device's stored Ping parameters as read.
+type storedPing struct {
+	heartbeat int    // seconds
+	folders   []byte // JSON
+}
+
+func (sp storedPing) decode() (pingParams, error) {
+	p := pingParams{heartbeat: time.Duration(sp.heartbeat) * time.Second}
+	if err := json.Unmarshal(sp.folders, &p.folders); err != nil {
+		return p, fmt.Errorf("ping: stored folders: %w", err)
+	}
+	return p, nil
 }
 
 // savePing stores the parameters of a valid Ping for the device's next

@@ -8,8 +8,8 @@ import (
 )
 
 // A Sync from the device ends its waiting Ping at once (the phone has
-// moved on), while the Sync itself is answered normally. An empty-bodied
-// Ping reuses the stored parameters.
+// moved on), while the Sync itself is answered normally. (That an
+// empty-bodied Ping reuses the stored parameters is TestPingParametersAndLimits'.)
 func TestSyncEndsWaitingPing(t *testing.T) {
 	s := startPing(t)
 	inbox := s.ids["Inbox"]
