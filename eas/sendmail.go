@@ -17,10 +17,10 @@ import (
 	"github.com/emersion/go-message/charset"
 	"github.com/emersion/go-smtp"
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/labstack/echo/v4"
 
 	"github.com/easd/easd/eas/message"
+	"github.com/easd/easd/eas/syncstate"
 	"github.com/easd/easd/internal/httpserver"
 )
 
@@ -378,7 +378,7 @@ func (r sentRecords) lock(ctx context.Context, key, messageID string) (*sentTx, 
 		return nil, fmt.Errorf("sent mail record: %w", err)
 	}
 	t.tx = tx
-	if _, err := tx.Exec(ctx, `SET LOCAL lock_timeout = '20s'`); err != nil {
+	if err := syncstate.SetLockTimeout(ctx, tx, 20*time.Second); err != nil {
 		t.rollback()
 		return nil, fmt.Errorf("sent mail record: %w", err)
 	}
@@ -394,11 +394,11 @@ func (r sentRecords) lock(ctx context.Context, key, messageID string) (*sentTx, 
 	}
 	if err != nil {
 		t.rollback()
-		var pe *pgconn.PgError
-		if errors.As(err, &pe) && pe.Code == "55P03" { // lock_not_available
-			return nil, &StatusError{Status: StatusServerErrorRetryLater, Err: fmt.Errorf("ClientId %q busy: %w", key, err)}
+		err = syncstate.LockError(fmt.Sprintf("sent mail record of ClientId %q", key), err)
+		if errors.Is(err, syncstate.ErrBusy) {
+			return nil, &StatusError{Status: StatusServerErrorRetryLater, Err: err}
 		}
-		return nil, fmt.Errorf("sent mail record: %w", err)
+		return nil, err
 	}
 	return t, nil
 }
