@@ -11,6 +11,7 @@ import (
 	"github.com/easd/easd/eas/message"
 	"github.com/easd/easd/eas/model"
 	"github.com/easd/easd/eas/syncstate"
+	"github.com/easd/easd/mailconv"
 )
 
 // mailSync is the work on one mail collection within a Sync.
@@ -385,7 +386,7 @@ func (m *mailSync) serverChanges(res syncstate.Result, l *model.MailListing) (*m
 			}
 			res.State[key] = f.Version()
 		}
-		cmds.Change = append(cmds.Change, message.SyncItem{ServerID: m.serverID(uid), ApplicationData: flagsEmail(f, m.sc.k.version)})
+		cmds.Change = append(cmds.Change, message.SyncItem{ServerID: m.serverID(uid), ApplicationData: mailconv.FlagChange(f, m.sc.k.version)})
 	}
 	if len(res.Adds) == 0 {
 		return cmds, nil

@@ -5,7 +5,6 @@ import (
 
 	"github.com/easd/easd/eas/message"
 	"github.com/easd/easd/eas/model"
-	"github.com/easd/easd/mailconv"
 )
 
 // Follow-up flag details in mail Sync. IMAP says whether a message is
@@ -16,18 +15,10 @@ import (
 // whether the message is \Flagged (Status 2) or not; the details are put
 // in afterwards, for a whole window in one query.
 //
-// Known limit: the sync-state version of a message is made of its IMAP
-// flags only. A client change of the dates of a flag that stays active, or
-// of a completed flag to cleared, changes no IMAP flag, so other devices
-// get no Change for it; they see the new details when the message next
-// changes or is fetched again.
-
-// flagsEmail is the ApplicationData of a server Change: Read, Flag,
-// Categories and the last verb, rendered as package mailconv renders them
-// in a full item; flagDetails adds the stored details.
-func flagsEmail(f model.MailFlags, version int) *message.Email {
-	return mailconv.FlagChange(f, version)
-}
+// The sync-state version of a message is made of its IMAP flags only. A
+// client change of the dates of a flag that stays active, or of a
+// completed flag to cleared, changes no IMAP flag: sync_mailflags_share.go
+// marks the message stale in the user's other devices' states instead.
 
 // flagBox is this collection's mailbox for the flag store.
 func (m *mailSync) flagBox(uidValidity uint32) mailboxKey {
