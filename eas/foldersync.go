@@ -95,12 +95,10 @@ func (k *call) hierarchy() ([]folders.Folder, rune, error) {
 // client shows of it, so a rename or move is an Update.
 func hierarchyItems(list []folders.Folder) (syncstate.Items, map[string]folders.Folder) {
 	items := make(syncstate.Items, len(list))
-	byID := make(map[string]folders.Folder, len(list))
 	for _, f := range list {
 		items[f.ServerID] = folderVersion(f)
-		byID[f.ServerID] = f
 	}
-	return items, byID
+	return items, folders.ByID(list)
 }
 
 // folderVersion is what a client shows of a folder.

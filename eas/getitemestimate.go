@@ -36,10 +36,7 @@ func getItemEstimate(k *call) error {
 	if err != nil {
 		return fmt.Errorf("getitemestimate: folders: %w", err)
 	}
-	sc := &syncRun{k: k, conn: mailConn{k: k}, byID: map[string]folders.Folder{}}
-	for _, f := range list {
-		sc.byID[f.ServerID] = f
-	}
+	sc := &syncRun{k: k, conn: mailConn{k: k}, byID: folders.ByID(list)}
 	defer sc.conn.drop()
 	resp := &message.GetItemEstimateResponse{}
 	for _, c := range req.Collections.Collection {

@@ -129,14 +129,7 @@ func newIORun(k *call) (*ioRun, error) {
 	if err != nil {
 		return nil, err
 	}
-	r := &ioRun{k: k, conn: mailConn{k: k}, byID: map[string]folders.Folder{}, list: list}
-	for _, f := range list {
-		r.byID[f.ServerID] = f
-		if f.Type == model.FolderDeletedItems && f.Source == folders.SourceIMAP {
-			r.trash = f.IMAPName
-		}
-	}
-	return r, nil
+	return &ioRun{k: k, conn: mailConn{k: k}, byID: folders.ByID(list), list: list, trash: folders.TrashMailbox(list)}, nil
 }
 
 // failed logs a failed operation and returns its status: a folder gone

@@ -54,10 +54,7 @@ func moveItemsCmd(k *call) error {
 	if err != nil {
 		return fmt.Errorf("moveitems: folders: %w", err)
 	}
-	mv := &mover{k: k, conn: mailConn{k: k}, byID: map[string]folders.Folder{}}
-	for _, f := range list {
-		mv.byID[f.ServerID] = f
-	}
+	mv := &mover{k: k, conn: mailConn{k: k}, byID: folders.ByID(list)}
 	defer mv.conn.drop()
 	resp := &message.MoveItemsResponse{}
 	for _, m := range req.Move {

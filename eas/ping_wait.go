@@ -51,10 +51,7 @@ func (w *pingWait) start(ctx context.Context, want []pingFolder) (Status, error)
 	if err != nil {
 		return 0, err
 	}
-	byID := make(map[string]folders.Folder, len(list))
-	for _, f := range list {
-		byID[f.ServerID] = f
-	}
+	byID := folders.ByID(list)
 	var mailboxes, ids []string
 	pim := false
 	w.watched = make([]watchedFolder, 0, len(want))

@@ -90,10 +90,7 @@ func searchFolders(list []folders.Folder, q mailQuery) (out []folders.Folder, ok
 		}
 		return out, true
 	}
-	byID := make(map[string]folders.Folder, len(list))
-	for _, f := range list {
-		byID[f.ServerID] = f
-	}
+	byID := folders.ByID(list)
 	if f, ok := byID[q.collection]; ok && f.Source != folders.SourceIMAP {
 		return nil, true // a contacts or calendar folder: no mail
 	}

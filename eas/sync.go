@@ -132,13 +132,7 @@ func firstSync(k *call, w *pingWait) (*syncRun, syncRequest, error) {
 	if err != nil {
 		return nil, syncRequest{}, fmt.Errorf("sync: folders: %w", err)
 	}
-	sc := &syncRun{k: k, conn: mailConn{k: k}, byID: map[string]folders.Folder{}, noKey: sr.noKey}
-	for _, f := range list {
-		sc.byID[f.ServerID] = f
-		if f.Type == model.FolderDeletedItems && f.Source == folders.SourceIMAP {
-			sc.trash = f.IMAPName
-		}
-	}
+	sc := &syncRun{k: k, conn: mailConn{k: k}, byID: folders.ByID(list), trash: folders.TrashMailbox(list), noKey: sr.noKey}
 	// No mail session is held past this run, waiting or not.
 	defer sc.conn.drop()
 

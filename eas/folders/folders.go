@@ -265,3 +265,23 @@ func sameFolders(a, b []Folder) bool {
 	}
 	return true
 }
+
+// ByID indexes folders by their EAS id.
+func ByID(list []Folder) map[string]Folder {
+	byID := make(map[string]Folder, len(list))
+	for _, f := range list {
+		byID[f.ServerID] = f
+	}
+	return byID
+}
+
+// TrashMailbox is the IMAP name of the Deleted Items folder in list, ""
+// when there is none.
+func TrashMailbox(list []Folder) string {
+	for _, f := range list {
+		if f.Type == model.FolderDeletedItems && f.Source == SourceIMAP {
+			return f.IMAPName
+		}
+	}
+	return ""
+}
