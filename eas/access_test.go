@@ -16,13 +16,8 @@ import (
 // A blocked device gets Status 129 (14.0+) or HTTP 403 (older) and its
 // state is left alone; allowing it again lets it continue with its key.
 func TestBlockedDevice(t *testing.T) {
-	env := easdtest.Start(t, noPolicy)
+	env, c, first := startFolderSynced(t)
 	ctx := context.Background()
-	c := env.Client("alice", "dev1")
-	first, err := c.FolderSync(ctx, "0")
-	if err != nil {
-		t.Fatal(err)
-	}
 	store := device.NewStore(env.App.Pool, 0)
 	if err := store.SetAccess(ctx, "alice", "dev1", device.Blocked); err != nil {
 		t.Fatal(err)

@@ -8,21 +8,30 @@ import (
 	"testing"
 
 	"github.com/easd/easd/eas/client"
+	"github.com/easd/easd/eas/message"
 	"github.com/easd/easd/internal/easdtest"
 	"github.com/easd/easd/internal/testenv"
 )
+
+// startFolderSynced starts easd and returns alice's device "dev1" after
+// its first FolderSync, and that FolderSync's answer.
+func startFolderSynced(t *testing.T) (*easdtest.Env, *client.Client, *message.FolderSyncResponse) {
+	t.Helper()
+	env := easdtest.Start(t, noPolicy)
+	c := env.Client("alice", "dev1")
+	first, err := c.FolderSync(context.Background(), "0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return env, c, first
+}
 
 // With the mail server down, FolderSync answers its retryable status 6,
 // /readyz says not ready, and nothing is lost:
 // once the server is back the client continues with its key.
 func TestIMAPOutage(t *testing.T) {
-	env := easdtest.Start(t, noPolicy)
+	env, c, first := startFolderSynced(t)
 	ctx := context.Background()
-	c := env.Client("alice", "dev1")
-	first, err := c.FolderSync(ctx, "0")
-	if err != nil {
-		t.Fatal(err)
-	}
 	if err := env.IMAP.Stop(); err != nil {
 		t.Fatal(err)
 	}
@@ -61,13 +70,8 @@ func TestIMAPOutage(t *testing.T) {
 // A PostgreSQL restart between requests costs nothing but a reconnect:
 // the next request works with the key from before.
 func TestPostgresRestart(t *testing.T) {
-	env := easdtest.Start(t, noPolicy)
+	_, c, first := startFolderSynced(t)
 	ctx := context.Background()
-	c := env.Client("alice", "dev1")
-	first, err := c.FolderSync(ctx, "0")
-	if err != nil {
-		t.Fatal(err)
-	}
 	if err := testenv.PGCluster(t).Restart(ctx); err != nil {
 		t.Fatal(err)
 	}
