@@ -62,7 +62,7 @@ func findCmd(k *call) error {
 	// A short plain body yields the preview.
 	fetch := model.MailFetchOptions{Version: k.version, BodyPreferences: []message.BodyPreference{
 		{Type: message.BodyPlain, TruncationSize: new(uint32(4 * findPreviewChars)), Preview: findPreviewChars}}}
-	res, err := searchMail(k, q, fetch)
+	res, err := searchMail(k, q, fetch, false)
 	switch {
 	case errors.Is(err, errSearchFolder):
 		k.log.Info("find: folder", "err", err)

@@ -120,7 +120,7 @@ type ioRun struct {
 	k     *call
 	byID  map[string]folders.Folder
 	list  []folders.Folder
-	trash string
+	trash folders.Folder // Deleted Items; no IMAPName when there is none
 	conn  mailConn
 }
 
@@ -129,7 +129,7 @@ func newIORun(k *call) (*ioRun, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &ioRun{k: k, conn: mailConn{k: k}, byID: folders.ByID(list), list: list, trash: folders.TrashMailbox(list)}, nil
+	return &ioRun{k: k, conn: mailConn{k: k}, byID: folders.ByID(list), list: list, trash: folders.Trash(list)}, nil
 }
 
 // failed logs a failed operation and returns its status: a folder gone

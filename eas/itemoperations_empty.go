@@ -35,9 +35,12 @@ func (r *ioRun) emptyFolder(e message.EmptyFolderContents) message.EmptyFolderCo
 	if err == nil {
 		trash := r.trash
 		if f.Type == model.FolderDeletedItems {
-			trash = ""
+			trash = folders.Folder{}
 		}
-		err = sess.Delete(ctx, f.IMAPName, l.All, trash)
+		var moved model.MailMoved
+		if moved, err = sess.Delete(ctx, f.IMAPName, l.All, trash.IMAPName); err == nil {
+			err = r.moveFlagDetails(f, l.Status.UIDValidity, trash, moved, l.All)
+		}
 	}
 	if err != nil {
 		out.Status = int(r.failed("empty", e.CollectionID, err))
@@ -49,6 +52,15 @@ func (r *ioRun) emptyFolder(e message.EmptyFolderContents) message.EmptyFolderCo
 		}
 	}
 	return out
+}
+
+// moveFlagDetails makes the flag details of the emptied folder's messages
+// follow them to Deleted Items, where the server said their new UIDs, and
+// drops the rest.
+func (r *ioRun) moveFlagDetails(f folders.Folder, uidValidity uint32, trash folders.Folder, moved model.MailMoved, uids []uint32) error {
+	var w flagWrites
+	w.deleted(mailboxKey{user: r.k.dev.UserID, folder: f.ServerID, uidValidity: uidValidity}, trash.ServerID, moved, uids)
+	return w.send(r.k.ctx(), r.k.s.opts.Pool)
 }
 
 // deleteSubfolders deletes the folders below f, deepest first (IMAP

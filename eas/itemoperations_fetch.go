@@ -87,42 +87,16 @@ func (r *ioRun) fetchItem(serverID, collectionID string, o *message.ItemOperatio
 	if len(items) == 0 {
 		return ioNotFound
 	}
+	if err := applyStoredFlags(r.k.ctx(), r.k.s.opts.Pool, r.k.dev.UserID, sess, f, items); err != nil {
+		return r.failed("fetch", serverID, err)
+	}
 	email, ok := items[0].Data.(*message.Email)
 	if !ok {
 		return ioConversion
 	}
-	if email, err = r.flagDetails(sess, f, id.UID, email); err != nil {
-		return r.failed("fetch", serverID, err)
-	}
 	out.email = email
 	out.result.Class = string(model.ClassEmail)
 	return ioOK
-}
-
-// flagDetails renders the item's Flag with the stored flag details, as
-// Sync does (model.EmailFlag). It reads the message's rows under any
-// UIDVALIDITY and asks the mail server for the current one (a STATUS)
-// only when there is a row: most messages cost one indexed query. A row
-// that disagrees with IMAP is ignored here; Sync drops such rows.
-func (r *ioRun) flagDetails(sess MailSession, f folders.Folder, uid uint32, email *message.Email) (*message.Email, error) {
-	if email.Flag == nil { // before 12.0
-		return email, nil
-	}
-	ctx := r.k.ctx()
-	rows, err := readMessageFlags(ctx, r.k.s.opts.Pool, r.k.dev.UserID, f.ServerID, uid)
-	if err != nil || len(rows) == 0 {
-		return email, err
-	}
-	st, err := sess.Status(ctx, f.IMAPName)
-	if err != nil {
-		return nil, err
-	}
-	for _, s := range rows {
-		if s.uidValidity == st.UIDValidity {
-			email, _ = withFlagDetails(email, s)
-		}
-	}
-	return email, nil
 }
 
 // fetchAttachment looks the attachment up (type and size); its content is

@@ -8,6 +8,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 
+	"github.com/easd/easd/eas/folders"
 	"github.com/easd/easd/eas/model"
 )
 
@@ -61,18 +62,51 @@ func readFlagDetails(ctx context.Context, db flagDB, mb mailboxKey, uids []uint3
 	return out, err
 }
 
-// readMessageFlags returns the rows of one message under every
-// UIDVALIDITY the folder had: a caller that does not know the mailbox's
+// readMessageFlags returns the rows of messages under every UIDVALIDITY
+// the folder had, by UID: a caller that does not know the mailbox's
 // current one asks the mail server only when there is a row at all.
-func readMessageFlags(ctx context.Context, db flagDB, user int64, folder string, uid uint32) ([]*storedFlag, error) {
+func readMessageFlags(ctx context.Context, db flagDB, user int64, folder string, uids []uint32) (map[uint32][]*storedFlag, error) {
+	out := map[uint32][]*storedFlag{}
+	if len(uids) == 0 {
+		return out, nil
+	}
 	rows, err := db.Query(ctx, `SELECT `+flagColumns+` FROM mail_flags
-		WHERE user_id = $1 AND folder_id = $2 AND uid = $3`, user, folder, int64(uid))
+		WHERE user_id = $1 AND folder_id = $2 AND uid = ANY($3::bigint[])`, user, folder, int64s(uids))
 	if err != nil {
 		return nil, fmt.Errorf("mail flags: read: %w", err)
 	}
-	var out []*storedFlag
-	err = scanFlags(rows, func(_ uint32, s *storedFlag) { out = append(out, s) })
+	err = scanFlags(rows, func(uid uint32, s *storedFlag) { out[uid] = append(out[uid], s) })
 	return out, err
+}
+
+// applyStoredFlags renders the Flag of items of folder f, fetched outside
+// a Sync, with their stored details, as Sync does (model.EmailFlag). It
+// asks the mail server for the mailbox's UIDVALIDITY (a STATUS) only when
+// there is a row: most fetches cost one indexed query. A row that
+// disagrees with IMAP is ignored here; Sync drops such rows.
+func applyStoredFlags(ctx context.Context, db flagDB, user int64, sess MailSession, f folders.Folder, items []model.MailItem) error {
+	var uids []uint32
+	for _, it := range items {
+		if flagOf(it.Data) != nil { // no Flag before 12.0
+			uids = append(uids, it.UID)
+		}
+	}
+	rows, err := readMessageFlags(ctx, db, user, f.ServerID, uids)
+	if err != nil || len(rows) == 0 {
+		return err
+	}
+	st, err := sess.Status(ctx, f.IMAPName)
+	if err != nil {
+		return err
+	}
+	for i, it := range items {
+		for _, s := range rows[it.UID] {
+			if e := flagOf(it.Data); e != nil && s.uidValidity == st.UIDValidity {
+				items[i].Data, _ = withFlagDetails(e, s)
+			}
+		}
+	}
+	return nil
 }
 
 func scanFlags(rows pgx.Rows, fn func(uint32, *storedFlag)) error {
@@ -161,14 +195,32 @@ func (w *flagWrites) pruneOtherUIDValidity(mb mailboxKey) {
 		mb.user, mb.folder, int64(mb.uidValidity))
 }
 
-// move re-keys a message's row to where MoveItems put the message,
-// replacing any leftover row at the destination.
-func (w *flagWrites) move(from mailboxKey, uid uint32, to mailboxKey, newUID uint32) {
-	w.b.Queue(`DELETE FROM mail_flags WHERE user_id = $1 AND folder_id = $2 AND uid = $3 AND uidvalidity = $4`,
-		to.user, to.folder, int64(newUID), int64(to.uidValidity))
-	w.b.Queue(`UPDATE mail_flags SET folder_id = $5, uid = $6, uidvalidity = $7, updated_at = clock_timestamp()
-		WHERE user_id = $1 AND folder_id = $2 AND uid = $3 AND uidvalidity = $4`,
-		from.user, from.folder, int64(uid), int64(from.uidValidity), to.folder, int64(newUID), int64(to.uidValidity))
+// move makes the details of moved messages follow them: uids maps their
+// UIDs in from to those in to. A row already at a new UID (left by an
+// older message of a mailbox recreated under the same UIDVALIDITY, which
+// should not happen) gives way. One statement each, whatever the count.
+func (w *flagWrites) move(from mailboxKey, to mailboxKey, uids map[uint32]uint32) {
+	if len(uids) == 0 {
+		return
+	}
+	olds, news := make([]int64, 0, len(uids)), make([]int64, 0, len(uids))
+	for o, n := range uids {
+		olds, news = append(olds, int64(o)), append(news, int64(n))
+	}
+	w.b.Queue(`DELETE FROM mail_flags WHERE user_id = $1 AND folder_id = $2 AND uid = ANY($3::bigint[]) AND uidvalidity = $4`,
+		to.user, to.folder, news, int64(to.uidValidity))
+	w.b.Queue(`UPDATE mail_flags f SET folder_id = $5, uid = m.new, uidvalidity = $6, updated_at = clock_timestamp()
+		FROM unnest($3::bigint[], $7::bigint[]) AS m(old, new)
+		WHERE f.user_id = $1 AND f.folder_id = $2 AND f.uid = m.old AND f.uidvalidity = $4`,
+		from.user, from.folder, olds, int64(from.uidValidity), to.folder, int64(to.uidValidity), news)
+}
+
+// deleted handles the details of messages deleted from from: those the
+// server moved to the folder trash (its EAS folder id) under a UID it
+// said follow them there, the rest are dropped.
+func (w *flagWrites) deleted(from mailboxKey, trash string, moved model.MailMoved, uids []uint32) {
+	w.move(from, mailboxKey{user: from.user, folder: trash, uidValidity: moved.UIDValidity}, moved.UIDs)
+	w.remove(from, uids)
 }
 
 // send runs the queued writes, if any, in one round trip.

@@ -34,8 +34,9 @@ type MailSession interface {
 	// gone.
 	SetFlags(ctx context.Context, mailbox string, uid uint32, ch model.MailFlagChange) (flags model.MailFlags, ok bool, err error)
 	// Delete removes messages: moved to trash when trash is not "",
-	// expunged otherwise. Messages already gone are no error.
-	Delete(ctx context.Context, mailbox string, uids []uint32, trash string) error
+	// expunged otherwise, and says where moved messages went when the
+	// server tells. Messages already gone are no error.
+	Delete(ctx context.Context, mailbox string, uids []uint32, trash string) (model.MailMoved, error)
 	// AppendDraft stores a draft (\Draft, \Seen) and returns its UID and
 	// flags.
 	AppendDraft(ctx context.Context, mailbox string, msg []byte) (uint32, model.MailFlags, error)

@@ -178,7 +178,7 @@ func (mv *mover) goneStatus(ctx context.Context, src folders.Folder) Status {
 // the message shows the default flag in its new folder.
 func (mv *mover) moveFlagDetails(ctx context.Context, tx *moveTx, sess MailSession, uid uint32, src, dst folders.Folder, newUID uint32) error {
 	user := mv.k.dev.UserID
-	rows, err := readMessageFlags(ctx, tx.tx, user, src.ServerID, uid)
+	rows, err := readMessageFlags(ctx, tx.tx, user, src.ServerID, []uint32{uid})
 	if err != nil || len(rows) == 0 {
 		return err
 	}
@@ -187,8 +187,8 @@ func (mv *mover) moveFlagDetails(ctx context.Context, tx *moveTx, sess MailSessi
 		var dstSt model.MailboxStatus
 		if dstSt, err = sess.Status(ctx, dst.IMAPName); err == nil {
 			var w flagWrites
-			w.move(mailboxKey{user: user, folder: src.ServerID, uidValidity: srcSt.UIDValidity}, uid,
-				mailboxKey{user: user, folder: dst.ServerID, uidValidity: dstSt.UIDValidity}, newUID)
+			w.move(mailboxKey{user: user, folder: src.ServerID, uidValidity: srcSt.UIDValidity},
+				mailboxKey{user: user, folder: dst.ServerID, uidValidity: dstSt.UIDValidity}, map[uint32]uint32{uid: newUID})
 			return w.send(ctx, tx.tx)
 		}
 	}

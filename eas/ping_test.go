@@ -144,7 +144,7 @@ func TestPingMailWakeUps(t *testing.T) {
 			}
 		}},
 		{"expunge", func() {
-			if err := sess.Delete(context.Background(), "INBOX", []uint32{uid}, ""); err != nil {
+			if _, err := sess.Delete(context.Background(), "INBOX", []uint32{uid}, ""); err != nil {
 				t.Fatal(err)
 			}
 		}},

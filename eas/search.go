@@ -71,7 +71,7 @@ func searchStore(k *call, s message.SearchStore) message.SearchResponseStore {
 		return empty
 	}
 	fetch := model.MailFetchOptions{Version: k.version, BodyPreferences: opts.BodyPreference, MIMESupport: opts.MIMESupport}
-	res, err := searchMail(k, q, fetch)
+	res, err := searchMail(k, q, fetch, true)
 	switch {
 	case errors.Is(err, errSearchFolder):
 		// An unknown folder: the client's hierarchy is stale.
@@ -101,8 +101,9 @@ const searchFolderSyncRequired Status = 11
 var errSearchFolder = errors.New("no such mail folder")
 
 // searchMail runs a mail query for the call's user on a session of its
-// own.
-func searchMail(k *call, q mailQuery, fetch model.MailFetchOptions) (*mailSearch, error) {
+// own; with flags, the hits' Flags carry the stored flag details (Find's
+// summary has no Flag).
+func searchMail(k *call, q mailQuery, fetch model.MailFetchOptions, flags bool) (*mailSearch, error) {
 	list, err := k.s.folders.List(k.ctx(), k.dev.UserID)
 	if err != nil {
 		return nil, fmt.Errorf("folders: %w", err)
@@ -119,7 +120,29 @@ func searchMail(k *call, q mailQuery, fetch model.MailFetchOptions) (*mailSearch
 		return nil, err
 	}
 	defer sess.Close()
-	return runMailSearch(k.ctx(), sess, fs, q, fetch)
+	res, err := runMailSearch(k.ctx(), sess, fs, q, fetch)
+	if err != nil || !flags {
+		return res, err
+	}
+	return res, hitFlags(k, sess, res.hits)
+}
+
+// hitFlags renders the Flags of hits with their stored details, one
+// query per folder with hits.
+func hitFlags(k *call, sess MailSession, hits []mailHit) error {
+	for _, idx := range hitsByFolder(hits) {
+		items := make([]model.MailItem, len(idx))
+		for j, i := range idx {
+			items[j] = model.MailItem{UID: hits[i].uid, Data: hits[i].item}
+		}
+		if err := applyStoredFlags(k.ctx(), k.s.opts.Pool, k.dev.UserID, sess, hits[idx[0]].folder, items); err != nil {
+			return err
+		}
+		for j, i := range idx {
+			hits[i].item = items[j].Data
+		}
+	}
+	return nil
 }
 
 // emailOf is the Email of a rendered item.

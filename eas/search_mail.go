@@ -155,11 +155,7 @@ func runMailSearch(ctx context.Context, sess MailSession, fs []folders.Folder, q
 
 // renderHits fetches the items of hits, one FETCH per folder.
 func renderHits(ctx context.Context, sess MailSession, hits []mailHit, fetch model.MailFetchOptions) error {
-	byFolder := map[string][]int{}
-	for i, h := range hits {
-		byFolder[h.folder.ServerID] = append(byFolder[h.folder.ServerID], i)
-	}
-	for _, idx := range byFolder {
+	for _, idx := range hitsByFolder(hits) {
 		f := hits[idx[0]].folder
 		uids := make([]uint32, len(idx))
 		at := map[uint32]int{}
@@ -177,6 +173,15 @@ func renderHits(ctx context.Context, sess MailSession, hits []mailHit, fetch mod
 		}
 	}
 	return nil
+}
+
+// hitsByFolder groups the indexes of hits by folder id.
+func hitsByFolder(hits []mailHit) map[string][]int {
+	out := map[string][]int{}
+	for i, h := range hits {
+		out[h.folder.ServerID] = append(out[h.folder.ServerID], i)
+	}
+	return out
 }
 
 // sameConversation keeps the hits whose Email2:ConversationId is id. IMAP

@@ -132,7 +132,7 @@ func firstSync(k *call, w *pingWait) (*syncRun, syncRequest, error) {
 	if err != nil {
 		return nil, syncRequest{}, fmt.Errorf("sync: folders: %w", err)
 	}
-	sc := &syncRun{k: k, conn: mailConn{k: k}, byID: folders.ByID(list), trash: folders.TrashMailbox(list), noKey: sr.noKey}
+	sc := &syncRun{k: k, conn: mailConn{k: k}, byID: folders.ByID(list), trash: folders.Trash(list), noKey: sr.noKey}
 	// No mail session is held past this run, waiting or not.
 	defer sc.conn.drop()
 
@@ -188,7 +188,7 @@ func (k *call) waitOutOfRange(req message.SyncRequest) (limit int, bad bool) {
 type syncRun struct {
 	k      *call
 	byID   map[string]folders.Folder
-	trash  string
+	trash  folders.Folder // Deleted Items; no IMAPName when there is none
 	conn   mailConn
 	budget int // changes left for the request; -1: no request-wide limit
 	// noKey: collections of a cached request (empty or Partial Sync) whose

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/easd/easd/eas/folders"
 	"github.com/easd/easd/eas/message"
 	"github.com/easd/easd/eas/model"
 	"github.com/easd/easd/eas/syncstate"
@@ -192,25 +193,25 @@ func (m *mailSync) clientDeletes() error {
 		m.ops = append(m.ops, syncstate.ClientOp{Kind: syncstate.OpDelete, ServerID: uidKey(uid)})
 	}
 	trash := m.sc.trash
-	if m.col.DeletesAsMoves != nil && !*m.col.DeletesAsMoves {
-		trash = ""
+	if (m.col.DeletesAsMoves != nil && !*m.col.DeletesAsMoves) || m.f.Type == model.FolderDeletedItems {
+		trash = folders.Folder{}
 	}
-	if m.f.Type == model.FolderDeletedItems {
-		trash = ""
-	}
-	if err := m.sess.Delete(m.sc.k.ctx(), m.f.IMAPName, uids, trash); err != nil {
+	moved, err := m.sess.Delete(m.sc.k.ctx(), m.f.IMAPName, uids, trash.IMAPName)
+	if err != nil {
 		return err
 	}
-	// The messages' flag details go with them: the interface does not say
-	// which UIDs they got in Deleted Items, so there they show the plain
-	// flag IMAP keeps. Without a listing yet the state knows no
-	// UIDVALIDITY, and the rows are left; they can match no other message.
-	if uv := m.st.status.UIDValidity; uv != 0 {
-		var w flagWrites
-		w.remove(m.flagBox(uv), uids)
-		return w.send(m.sc.k.ctx(), m.tx.PGTx())
+	// The messages' flag details go with them: to their UIDs in Deleted
+	// Items where the server said them, else they are dropped and the
+	// messages show there the plain flag IMAP keeps. Without a listing
+	// yet the state knows no UIDVALIDITY, and the rows are left; they can
+	// match no other message.
+	uv := m.st.status.UIDValidity
+	if uv == 0 {
+		return nil
 	}
-	return nil
+	var w flagWrites
+	w.deleted(m.flagBox(uv), trash.ServerID, moved, uids)
+	return w.send(m.sc.k.ctx(), m.tx.PGTx())
 }
 
 // clientFetches answers Fetch commands with the items in full; an item

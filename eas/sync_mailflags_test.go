@@ -328,6 +328,83 @@ func TestMoveItemsFlagDetails(t *testing.T) {
 	wantFlag(t, "moved message fetched", flagOf(t, props), activeFlag)
 }
 
+// Deleting a flagged message moves it to Deleted Items with its details,
+// by the UIDs the server's COPYUID names: from a Sync Delete (also when
+// the answer is lost and the Delete re-sent) and from EmptyFolderContents.
+func TestDeleteFlagDetailsToTrash(t *testing.T) {
+	s := startSync(t)
+	inbox, trash := s.ids["Inbox"], s.ids["Trash"]
+	uids := []uint32{s.env.Append(t, "alice", "INBOX", testMail(1)), s.env.Append(t, "alice", "INBOX", testMail(2))}
+	sids := []string{model.MailID{FolderID: inbox, UID: uids[0]}.String(), model.MailID{FolderID: inbox, UID: uids[1]}.String()}
+	keyA, _ := s.syncAll(t, inbox, s.start(t, inbox))
+	keyT, _ := s.syncAll(t, trash, s.start(t, trash))
+	rc := s.sync(t, message.SyncCollection{SyncKey: keyA, CollectionID: inbox,
+		Commands: &message.SyncClientCommands{Change: []message.SyncClientChange{flagChange(sids[0], activeFlag), flagChange(sids[1], completeFlag)}}})
+	if rc.Status != 1 || flagRows(t, s, inbox, uids[0]) != 1 || flagRows(t, s, inbox, uids[1]) != 1 {
+		t.Fatalf("flag both: %+v", rc)
+	}
+	del := message.SyncCollection{SyncKey: rc.SyncKey, CollectionID: inbox,
+		Commands: &message.SyncClientCommands{Delete: []message.SyncClientDelete{{ServerID: sids[0]}}}}
+	for _, try := range []string{"delete", "re-sent delete"} {
+		if rc := s.sync(t, del); rc.Status != 1 || rc.Responses != nil {
+			t.Fatalf("%s: %+v %+v", try, rc, rc.Responses)
+		}
+	}
+	e := message.EmptyFolderContents{CollectionID: inbox}
+	r, _, err := s.c.ItemOperations(context.Background(), &message.ItemOperationsRequest{EmptyFolderContents: []message.EmptyFolderContents{e}}, false)
+	if err != nil || r.Response == nil || len(r.Response.EmptyFolderContents) != 1 || r.Response.EmptyFolderContents[0].Status != 1 {
+		t.Fatalf("empty the inbox: %+v %v", r, err)
+	}
+	_, c := s.syncAll(t, trash, keyT)
+	if len(c.Add) != 2 {
+		t.Fatalf("Deleted Items after the deletes: %+v", c)
+	}
+	got := map[string]map[string]string{}
+	for _, a := range c.Add {
+		props := a.ApplicationData.(*wbxml.Element)
+		got[props.ChildText("Email:Subject")] = flagOf(t, props)
+		id, err := model.ParseMailID(a.ServerID)
+		if err != nil || flagRows(t, s, trash, id.UID) != 1 {
+			t.Fatalf("%s in Deleted Items: %d rows, %v", a.ServerID, flagRows(t, s, trash, id.UID), err)
+		}
+	}
+	wantFlag(t, "deleted in a Sync", got["message 1"], activeFlag)
+	wantFlag(t, "emptied", got["message 2"], completeFlag)
+	for _, uid := range uids {
+		if n := flagRows(t, s, inbox, uid); n != 0 {
+			t.Fatalf("%d rows left in the inbox for UID %d", n, uid)
+		}
+	}
+}
+
+// Search results carry the stored flag details, as Sync does.
+func TestSearchFlagDetails(t *testing.T) {
+	s := startSync(t)
+	inbox := s.ids["Inbox"]
+	uids := []uint32{s.env.Append(t, "alice", "INBOX", testMail(1)), s.env.Append(t, "alice", "INBOX", testMail(2))}
+	key, _ := s.syncAll(t, inbox, s.start(t, inbox))
+	sid := model.MailID{FolderID: inbox, UID: uids[0]}.String()
+	if rc := s.sync(t, message.SyncCollection{SyncKey: key, CollectionID: inbox,
+		Commands: &message.SyncClientCommands{Change: []message.SyncClientChange{flagChange(sid, completeFlag)}}}); rc.Status != 1 {
+		t.Fatalf("flag: %+v", rc)
+	}
+	st := s.search(t, mailboxSearch("0-9", nil, text("AirSync:CollectionId", inbox), text("Search:FreeText", "body of message")))
+	if len(st.Result) != 2 {
+		t.Fatalf("search: %+v", st)
+	}
+	for _, r := range st.Result {
+		got := flagOf(t, r.Properties)
+		switch r.LongID {
+		case sid:
+			wantFlag(t, "flagged hit", got, completeFlag)
+		default:
+			if len(got) != 0 {
+				t.Fatalf("unflagged hit %s: Flag %v", r.LongID, got)
+			}
+		}
+	}
+}
+
 // Flag and all its children are 12.0+ (MS-ASEMAIL 2.2.2.34 and the
 // sections of each child): a 12.1 device sets and gets the same details as
 // a 16.1 one, without the 14.0 Categories.

@@ -169,7 +169,7 @@ func TestSyncMailPagingAndChanges(t *testing.T) {
 	if _, _, err := sess.SetFlags(ctx, "INBOX", uids[2], model.MailFlagChange{Seen: new(true)}); err != nil {
 		t.Fatal(err)
 	}
-	if err := sess.Delete(ctx, "INBOX", []uint32{uids[4]}, ""); err != nil {
+	if _, err := sess.Delete(ctx, "INBOX", []uint32{uids[4]}, ""); err != nil {
 		t.Fatal(err)
 	}
 	newUID := s.env.Append(t, "alice", "INBOX", testMail(8))
@@ -692,7 +692,7 @@ func TestSyncMailQueuedWindows(t *testing.T) {
 	if _, _, err := sess.SetFlags(ctx, "INBOX", uids[11], model.MailFlagChange{Seen: new(true)}); err != nil {
 		t.Fatal(err)
 	}
-	if err := sess.Delete(ctx, "INBOX", []uint32{uids[3]}, ""); err != nil {
+	if _, err := sess.Delete(ctx, "INBOX", []uint32{uids[3]}, ""); err != nil {
 		t.Fatal(err)
 	}
 	// Flagged: one of the messages fetched ahead for the next window, so

@@ -73,38 +73,61 @@ func (m *MailSession) SetFlags(ctx context.Context, mailbox string, uid uint32, 
 // (go-imap falls back to COPY, STORE \Deleted and EXPUNGE on servers
 // without MOVE), else STORE \Deleted and UID EXPUNGE of exactly these
 // messages, so messages another client marked \Deleted are left alone.
-// UIDs that no longer exist are ignored by the server.
-func (m *MailSession) Delete(ctx context.Context, mailbox string, uids []uint32, trash string) (err error) {
+// UIDs that no longer exist are ignored by the server. A move returns the
+// messages' UIDs in trash from the COPYUID answer (UIDPLUS); without it,
+// or after an expunge, the result is empty.
+func (m *MailSession) Delete(ctx context.Context, mailbox string, uids []uint32, trash string) (_ model.MailMoved, err error) {
 	defer m.track(&err)
 	if len(uids) == 0 {
-		return nil
+		return model.MailMoved{}, nil
 	}
 	if _, err := m.selectBox(mailbox, false); err != nil {
-		return err
+		return model.MailMoved{}, err
 	}
 	set := uidSet(uids)
 	if trash != "" && trash != mailbox {
 		m.commands++
-		if _, err := m.c.Move(set, trash).Wait(); err != nil {
-			return mailboxErr("move to", trash, err)
+		d, err := m.c.Move(set, trash).Wait()
+		if err != nil {
+			return model.MailMoved{}, mailboxErr("move to", trash, err)
 		}
-		return nil
+		return movedUIDs(d), nil
 	}
 	m.commands++
 	if err := m.c.Store(set, &imap.StoreFlags{Op: imap.StoreFlagsAdd, Silent: true, Flags: []imap.Flag{imap.FlagDeleted}}, nil).Close(); err != nil {
-		return fmt.Errorf("imap: store \\Deleted: %w", err)
+		return model.MailMoved{}, fmt.Errorf("imap: store \\Deleted: %w", err)
 	}
 	m.commands++
 	if m.c.Caps().Has(imap.CapUIDPlus) || m.c.Caps().Has(imap.CapIMAP4rev2) {
 		if err := m.c.UIDExpunge(set).Close(); err != nil {
-			return fmt.Errorf("imap: uid expunge: %w", err)
+			return model.MailMoved{}, fmt.Errorf("imap: uid expunge: %w", err)
 		}
-		return nil
+		return model.MailMoved{}, nil
 	}
 	if err := m.c.Expunge().Close(); err != nil {
-		return fmt.Errorf("imap: expunge: %w", err)
+		return model.MailMoved{}, fmt.Errorf("imap: expunge: %w", err)
 	}
-	return nil
+	return model.MailMoved{}, nil
+}
+
+// movedUIDs pairs the source and destination UIDs of a COPYUID answer:
+// RFC 4315 lists both sets in the same order.
+func movedUIDs(d *imapclient.MoveData) model.MailMoved {
+	src, okSrc := d.SourceUIDs.(imap.UIDSet)
+	dst, okDst := d.DestUIDs.(imap.UIDSet)
+	if !okSrc || !okDst {
+		return model.MailMoved{}
+	}
+	from, _ := src.Nums()
+	to, _ := dst.Nums()
+	if len(from) != len(to) || len(from) == 0 {
+		return model.MailMoved{}
+	}
+	out := model.MailMoved{UIDValidity: d.UIDValidity, UIDs: make(map[uint32]uint32, len(from))}
+	for i, uid := range from {
+		out.UIDs[uint32(uid)] = uint32(to[i])
+	}
+	return out
 }
 
 // AppendDraft stores msg in mailbox as a draft and returns its UID, from

@@ -59,7 +59,7 @@ func TestMailSessionChangeDetection(t *testing.T) {
 			if _, ok, err := other.SetFlags(ctx, "INBOX", uids[1], model.MailFlagChange{Seen: new(true)}); err != nil || !ok {
 				t.Fatal(ok, err)
 			}
-			if err := other.Delete(ctx, "INBOX", []uint32{uids[2]}, ""); err != nil {
+			if _, err := other.Delete(ctx, "INBOX", []uint32{uids[2]}, ""); err != nil {
 				t.Fatal(err)
 			}
 			other.Close()

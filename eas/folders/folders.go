@@ -275,13 +275,13 @@ func ByID(list []Folder) map[string]Folder {
 	return byID
 }
 
-// TrashMailbox is the IMAP name of the Deleted Items folder in list, ""
-// when there is none.
-func TrashMailbox(list []Folder) string {
+// Trash is the Deleted Items mail folder in list, the zero Folder (no
+// IMAPName) when there is none.
+func Trash(list []Folder) Folder {
 	for _, f := range list {
 		if f.Type == model.FolderDeletedItems && f.Source == SourceIMAP {
-			return f.IMAPName
+			return f
 		}
 	}
-	return ""
+	return Folder{}
 }

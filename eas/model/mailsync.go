@@ -21,6 +21,14 @@ type MailboxStatus struct {
 	HighestModSeq uint64
 }
 
+// MailMoved says where messages went in a move to another mailbox: their
+// UIDs there by their old UIDs, and that mailbox's UIDVALIDITY. Empty when
+// the server did not say (no UIDPLUS).
+type MailMoved struct {
+	UIDValidity uint32
+	UIDs        map[uint32]uint32
+}
+
 // MailFlags are the IMAP flags a phone shows: Read (\Seen), the follow-up
 // flag (\Flagged), replied and forwarded state, and keywords, which are
 // EAS categories.
