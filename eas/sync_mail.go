@@ -208,6 +208,12 @@ func (m *mailSync) run() error {
 			queue = onlyAddsLeft(now, res.State)
 		}
 	}
+	if len(queue) > 0 && m.getChanges() {
+		// The messages after this window are fetched ahead from now on,
+		// beside this window's own fetch.
+		k := m.sc.k
+		k.s.prefetch.ensure(k.s.opts.MailSync, k.creds, m.streamKey(), mailbox, listing.Status, m.fetch, queue, m.sc.windowSize(m.col))
+	}
 	cmds, err := m.serverChanges(res, listing)
 	if err != nil {
 		return err
@@ -227,11 +233,6 @@ func (m *mailSync) run() error {
 	}
 	if len(m.flagEdited) > 0 {
 		m.shareFlagEdits()
-	}
-	if len(queue) > 0 && m.getChanges() {
-		k := m.sc.k
-		next := queue[:min(len(queue), m.sc.windowSize(m.col))]
-		k.s.prefetch.start(k.s.opts.MailSync, k.creds, m.prefetchKey(key), mailbox, next, m.fetch)
 	}
 	m.sc.spend(len(res.Adds) + len(res.Changes) + len(res.Deletes))
 	// Without GetChanges the client asked for none; the pending changes
@@ -263,7 +264,8 @@ func (m *mailSync) listing() (*model.MailListing, error) {
 	queued := m.tx.KeyStatus() == syncstate.KeyCurrent && !m.hasCommands() && m.st.pending &&
 		len(m.st.queue) > 0 && m.st.filterDay == m.filterDay() && m.getChanges() && m.st.status.HighestModSeq != 0
 	if queued {
-		if ahead := m.sc.k.s.prefetch.take(ctx, m.prefetchKey(m.col.SyncKey), m.fetch); ahead != nil {
+		next := m.st.queue[:min(len(m.st.queue), m.sc.window(m.col))]
+		if ahead := m.sc.k.s.prefetch.take(ctx, m.streamKey(), m.st.status, m.fetch, next); len(ahead) > 0 {
 			st, err := m.sess.Status(ctx, mailbox)
 			if err != nil {
 				return nil, err
@@ -272,7 +274,9 @@ func (m *mailSync) listing() (*model.MailListing, error) {
 				m.prefetched = ahead
 				return &model.MailListing{Status: st, Unchanged: true}, nil
 			}
-			// Changed since they were fetched, maybe: not used.
+			// Changed since they were fetched, maybe: not used, and the
+			// stream is stale.
+			m.sc.k.s.prefetch.stop(m.streamKey())
 		}
 	}
 	opts := m.listOptions()
@@ -438,8 +442,8 @@ func (m *mailSync) fetchAdds(uids []uint32) ([]model.MailItem, error) {
 	return items, nil
 }
 
-func (m *mailSync) prefetchKey(syncKey string) prefetchKey {
-	return prefetchKey{device: m.sc.k.dev.ID, collection: m.col.CollectionID, syncKey: syncKey}
+func (m *mailSync) streamKey() streamKey {
+	return streamKey{device: m.sc.k.dev.ID, collection: m.col.CollectionID}
 }
 
 func (m *mailSync) serverID(uid uint32) string {

@@ -10,164 +10,302 @@ import (
 	"github.com/easd/easd/eas/model"
 )
 
-// Prefetching the next window of an initial sync. A phone pages through
-// a large folder one window at a time: it receives a window, stores it,
-// and asks for the next. While it does, easd fetches and converts the
-// messages the next window will hold (the state's queue says which), so
-// the next request finds them ready instead of waiting for IMAP. The
-// window is used only when the next request takes the queued path, that
-// is when the mailbox status is unchanged since the state was written:
-// the messages and their flags are then what a fresh fetch would give.
-// A request on another instance, with other options, or after a change
-// simply fetches as before.
+// Fetching ahead in an initial mail sync. A phone pages through a large
+// folder one window at a time: it receives a window, stores it, and asks
+// for the next. Once the first window has shown which messages are still
+// to come (the state's queue), a stream on its own IMAP connection
+// fetches and converts them in order, a few windows ahead of the phone,
+// so that each request finds its messages ready and IMAP, conversion and
+// the phone's work overlap instead of taking turns.
+//
+// The items are used only when the next request takes the queued path
+// and a STATUS shows the mailbox as it was when the stream began (same
+// UIDNEXT, message count and HIGHESTMODSEQ): the messages and their flags
+// are then what a fresh fetch would give. Any change drops the stream; a
+// request on another instance, with other options, or for messages the
+// stream does not hold fetches them itself.
 const (
 	// prefetchBudget bounds the converted items held per instance.
 	prefetchBudget = 64 << 20
-	// prefetchMaxAge drops windows the phone did not come back for.
+	// prefetchMaxAge ends a stream the phone did not come back to.
 	prefetchMaxAge = 2 * time.Minute
-	// prefetchTimeout bounds one prefetch's IMAP work.
+	// prefetchTimeout bounds one FETCH of a stream.
 	prefetchTimeout = 30 * time.Second
-	// prefetchWait bounds how long a request waits for a prefetch still
-	// running: it started a window earlier, so it is usually done.
+	// prefetchWait bounds how long a request waits for its messages.
 	prefetchWait = 10 * time.Second
 )
 
-type prefetchKey struct {
+type streamKey struct {
 	device     int64
 	collection string
-	syncKey    string // the key the next request will send
 }
 
-// prefetched is one window being fetched or fetched.
-type prefetched struct {
-	uids  []uint32
-	opts  model.MailFetchOptions
-	at    time.Time
-	done  chan struct{}
-	items []model.MailItem // set before done closes; nil on failure
-	size  int64
+// mailStream fetches the rest of one device's initial sync of a folder.
+type mailStream struct {
+	key     streamKey
+	login   string
+	mailbox string
+	status  model.MailboxStatus // the mailbox when the stream began
+	opts    model.MailFetchOptions
+	ahead   int // items held before the stream pauses
+	chunk   int // messages per FETCH
+
+	// Guarded by mailPrefetch.mu.
+	pending  []uint32                  // not fetched yet, in the queue's order
+	fetching map[uint32]bool           // in the FETCH running now
+	items    map[uint32]model.MailItem // fetched, not taken yet
+	size     int64                     // itemsSize of items
+	used     time.Time                 // begun or last taken from
+	ended    bool                      // no more fetching: done, failed or dropped
+	dropped  bool
+	wake     chan struct{} // closed on every change
 }
 
-// mailPrefetch holds the windows prefetched on this instance.
+// mailPrefetch holds the streams of this instance.
 type mailPrefetch struct {
 	mu      sync.Mutex
-	entries map[prefetchKey]*prefetched
+	streams map[streamKey]*mailStream
 	size    int64
-	// running counts prefetches in flight per login: one at a time, so a
-	// user whose phones all sync at once opens at most one IMAP
-	// connection more (Dovecot allows 10 per user and address by default).
+	// running counts streams fetching per login: one at a time, so a user
+	// whose phones all sync at once opens at most one IMAP connection more
+	// (Dovecot allows 10 per user and address by default).
 	running map[string]int
 }
 
 func newMailPrefetch() *mailPrefetch {
-	return &mailPrefetch{entries: map[prefetchKey]*prefetched{}, running: map[string]int{}}
+	return &mailPrefetch{streams: map[streamKey]*mailStream{}, running: map[string]int{}}
 }
 
-// start fetches uids of mailbox in the background for the request that
-// will send key.
-func (p *mailPrefetch) start(ms MailSync, creds Credentials, key prefetchKey, mailbox string, uids []uint32, opts model.MailFetchOptions) {
-	if ms == nil || len(uids) == 0 {
+// ensure makes a stream fetch queue (the messages after the window just
+// answered) unless one already does for the same mailbox status and
+// options.
+func (p *mailPrefetch) ensure(ms MailSync, creds Credentials, key streamKey, mailbox string,
+	status model.MailboxStatus, opts model.MailFetchOptions, queue []uint32, window int) {
+	if ms == nil || len(queue) == 0 {
 		return
 	}
-	e := &prefetched{uids: uids, opts: opts, at: time.Now(), done: make(chan struct{})}
 	p.mu.Lock()
+	defer p.mu.Unlock()
 	p.expire()
+	if s := p.streams[key]; s != nil {
+		if !s.dropped && s.status == status && reflect.DeepEqual(s.opts, opts) {
+			s.used = time.Now()
+			return
+		}
+		p.drop(s)
+	}
 	if p.running[creds.Login] > 0 {
-		p.mu.Unlock()
 		return
 	}
+	s := &mailStream{key: key, login: creds.Login, mailbox: mailbox, status: status, opts: opts,
+		ahead: max(2*window, 256), chunk: min(max(window, 25), 128),
+		pending: append([]uint32(nil), queue...), items: map[uint32]model.MailItem{},
+		used: time.Now(), wake: make(chan struct{})}
+	p.streams[key] = s
 	p.running[creds.Login]++
-	p.entries[key] = e
-	p.mu.Unlock()
-	go func() {
-		defer close(e.done)
-		defer func() {
-			p.mu.Lock()
-			if p.running[creds.Login]--; p.running[creds.Login] <= 0 {
-				delete(p.running, creds.Login)
-			}
-			p.mu.Unlock()
-		}()
-		ctx, cancel := context.WithTimeout(context.Background(), prefetchTimeout)
-		defer cancel()
-		sess, err := ms.OpenMail(ctx, creds.Login, creds.Password)
-		if err != nil {
-			return
+	go p.produce(ms, creds, s)
+}
+
+// produce fetches s chunk by chunk on a connection of its own.
+func (p *mailPrefetch) produce(ms MailSync, creds Credentials, s *mailStream) {
+	// The session lives as long as the stream; each FETCH has its own
+	// deadline.
+	var sess MailSession
+	life, end := context.WithCancel(context.Background())
+	defer func() {
+		if sess != nil {
+			_ = sess.Close() // back to the pool, before end closes it
 		}
-		items, err := sess.Fetch(ctx, mailbox, uids, opts)
-		_ = sess.Close()
-		if err != nil {
-			return
-		}
-		size := itemsSize(items)
+		end()
 		p.mu.Lock()
 		defer p.mu.Unlock()
-		if p.entries[key] != e || p.size+size > prefetchBudget {
-			// Taken meanwhile (the request stopped waiting), or over the
-			// budget: the request fetches them itself.
-			delete(p.entries, key)
+		if p.running[s.login]--; p.running[s.login] <= 0 {
+			delete(p.running, s.login)
+		}
+		s.ended, s.fetching, s.pending = true, nil, nil
+		if len(s.items) == 0 && p.streams[s.key] == s {
+			delete(p.streams, s.key)
+		}
+		s.changed()
+	}()
+	for {
+		chunk := p.next(s)
+		if chunk == nil {
 			return
 		}
-		e.items, e.size = items, size
-		p.size += size
-	}()
+		ctx, cancel := context.WithTimeout(life, prefetchTimeout)
+		var items []model.MailItem
+		var err error
+		if sess == nil {
+			sess, err = ms.OpenMail(life, creds.Login, creds.Password)
+		}
+		if err == nil {
+			items, err = sess.Fetch(ctx, s.mailbox, chunk, s.opts)
+		}
+		cancel()
+		if !p.put(s, items, err) {
+			return
+		}
+	}
 }
 
-// take returns the prefetched items of key fetched with opts, by UID,
-// waiting for a prefetch still running; nil when there are none.
-func (p *mailPrefetch) take(ctx context.Context, key prefetchKey, opts model.MailFetchOptions) map[uint32]model.MailItem {
+// next returns the next chunk to fetch, waiting while the stream holds
+// enough (or the instance's budget is spent); nil when the stream ends.
+func (p *mailPrefetch) next(s *mailStream) []uint32 {
 	p.mu.Lock()
-	e := p.entries[key]
-	p.mu.Unlock()
-	if e == nil {
-		return nil
+	defer p.mu.Unlock()
+	for {
+		idle := time.Since(s.used)
+		if s.dropped || len(s.pending) == 0 || idle > prefetchMaxAge {
+			return nil
+		}
+		if !p.full(s) {
+			n := min(s.chunk, len(s.pending))
+			chunk := s.pending[:n:n]
+			s.pending = s.pending[n:]
+			s.fetching = make(map[uint32]bool, n)
+			for _, uid := range chunk {
+				s.fetching[uid] = true
+			}
+			return chunk
+		}
+		wake := s.wake
+		p.mu.Unlock()
+		select {
+		case <-wake:
+		case <-time.After(prefetchMaxAge - idle):
+		}
+		p.mu.Lock()
 	}
-	select {
-	case <-e.done:
-	case <-ctx.Done():
-	case <-time.After(prefetchWait):
-	}
+}
+
+// full: s holds as much as it may ahead of the phone; p.mu is held.
+func (p *mailPrefetch) full(s *mailStream) bool {
+	return len(s.items) >= s.ahead || p.size >= prefetchBudget
+}
+
+// put stores a fetched chunk; false ends the stream.
+func (p *mailPrefetch) put(s *mailStream, items []model.MailItem, err error) bool {
 	p.mu.Lock()
-	if p.entries[key] == e {
-		delete(p.entries, key)
-		p.size -= e.size
+	defer p.mu.Unlock()
+	s.fetching = nil
+	defer s.changed()
+	if err != nil || s.dropped {
+		return false
 	}
-	p.mu.Unlock()
-	select {
-	case <-e.done:
-	default:
+	for _, it := range items {
+		n := itemSize(it)
+		s.items[it.UID] = it
+		s.size += n
+		p.size += n
+	}
+	return true
+}
+
+// take returns the items of uids that the stream of key holds, by UID,
+// waiting for those it is fetching or about to; nil when there is no
+// stream for this mailbox status and these options.
+func (p *mailPrefetch) take(ctx context.Context, key streamKey, status model.MailboxStatus, opts model.MailFetchOptions, uids []uint32) map[uint32]model.MailItem {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	s := p.streams[key]
+	if s == nil || s.dropped || s.status != status || !reflect.DeepEqual(s.opts, opts) {
 		return nil
 	}
-	if e.items == nil || !reflect.DeepEqual(e.opts, opts) {
-		return nil
+	s.used = time.Now()
+	out := make(map[uint32]model.MailItem, len(uids))
+	deadline := time.NewTimer(prefetchWait)
+	defer deadline.Stop()
+	for {
+		coming := false
+		soon := make(map[uint32]bool, len(uids))
+		for _, uid := range s.pending[:min(len(s.pending), 2*len(uids))] {
+			soon[uid] = true
+		}
+		for _, uid := range uids {
+			if _, ok := out[uid]; ok {
+				continue
+			}
+			if it, ok := s.items[uid]; ok {
+				out[uid] = it
+				delete(s.items, uid)
+				n := itemSize(it)
+				s.size -= n
+				p.size -= n
+			} else if s.fetching[uid] || soon[uid] {
+				coming = true
+			}
+		}
+		s.changed() // room for the stream to go on
+		// Waiting makes sense while the stream can fetch: not when it
+		// ended, nor when it is full of messages this request does not
+		// want (a re-sent request for an earlier window).
+		if !coming || s.ended || (s.fetching == nil && p.full(s)) {
+			break
+		}
+		wake := s.wake
+		p.mu.Unlock()
+		gaveUp := false
+		select {
+		case <-wake:
+		case <-ctx.Done():
+			gaveUp = true
+		case <-deadline.C:
+			gaveUp = true
+		}
+		p.mu.Lock()
+		if gaveUp {
+			break
+		}
 	}
-	out := make(map[uint32]model.MailItem, len(e.items))
-	for _, it := range e.items {
-		out[it.UID] = it
+	if s.ended && len(s.items) == 0 && p.streams[key] == s {
+		delete(p.streams, key)
 	}
 	return out
 }
 
-// expire drops windows older than prefetchMaxAge; p.mu is held.
+// stop drops the stream of key: the mailbox changed under it.
+func (p *mailPrefetch) stop(key streamKey) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if s := p.streams[key]; s != nil {
+		p.drop(s)
+	}
+}
+
+// drop ends s and frees its items; p.mu is held.
+func (p *mailPrefetch) drop(s *mailStream) {
+	s.dropped = true
+	p.size -= s.size
+	s.items, s.size = map[uint32]model.MailItem{}, 0
+	if p.streams[s.key] == s {
+		delete(p.streams, s.key)
+	}
+	s.changed()
+}
+
+// expire drops streams the phone did not come back to; p.mu is held.
 func (p *mailPrefetch) expire() {
-	for k, e := range p.entries {
-		if time.Since(e.at) > prefetchMaxAge {
-			delete(p.entries, k)
-			p.size -= e.size
+	for _, s := range p.streams {
+		if time.Since(s.used) > prefetchMaxAge {
+			p.drop(s)
 		}
 	}
 }
 
-// itemsSize estimates the memory of converted items: their text.
-func itemsSize(items []model.MailItem) int64 {
-	var n int64
-	for _, it := range items {
-		n += 1 << 10
-		if e, ok := it.Data.(*message.Email); ok {
-			n += int64(len(e.MIMEData) + len(e.Body25))
-			if e.Body != nil {
-				n += int64(len(e.Body.Data) + len(e.Body.Preview))
-			}
+// changed wakes whoever waits on s; mailPrefetch.mu is held.
+func (s *mailStream) changed() {
+	close(s.wake)
+	s.wake = make(chan struct{})
+}
+
+// itemSize estimates the memory of a converted item: its text.
+func itemSize(it model.MailItem) int64 {
+	n := int64(1 << 10)
+	if e, ok := it.Data.(*message.Email); ok {
+		n += int64(len(e.MIMEData) + len(e.Body25))
+		if e.Body != nil {
+			n += int64(len(e.Body.Data) + len(e.Body.Preview))
 		}
 	}
 	return n

@@ -214,8 +214,22 @@ func TestSyncMailLostResponse(t *testing.T) {
 	for _, id := range ids(commands(again).Add) {
 		seen[id] = true
 	}
-	key = again.SyncKey
-	for more := again.MoreAvailable; more; {
+	// A later window, taken from the messages fetched ahead
+	// (sync_prefetch.go), is lost too: the re-sent request gets the same
+	// page, fetched again.
+	next := s.sync(t, message.SyncCollection{SyncKey: again.SyncKey, CollectionID: inbox, WindowSize: 2})
+	nextAgain := s.sync(t, message.SyncCollection{SyncKey: again.SyncKey, CollectionID: inbox, WindowSize: 2})
+	if !slices.Equal(ids(commands(next).Add), ids(commands(nextAgain).Add)) || len(commands(nextAgain).Add) != 2 {
+		t.Fatalf("replay of a queued window: %v vs %v", ids(commands(next).Add), ids(commands(nextAgain).Add))
+	}
+	for _, id := range ids(commands(nextAgain).Add) {
+		if seen[id] {
+			t.Fatalf("%s sent twice", id)
+		}
+		seen[id] = true
+	}
+	key = nextAgain.SyncKey
+	for more := nextAgain.MoreAvailable; more; {
 		rc := s.sync(t, message.SyncCollection{SyncKey: key, CollectionID: inbox, WindowSize: 2})
 		for _, id := range ids(commands(rc).Add) {
 			if seen[id] {

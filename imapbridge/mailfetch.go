@@ -50,6 +50,7 @@ func (m *MailSession) Fetch(ctx context.Context, mailbox string, uids []uint32, 
 			for raw := range jobs {
 				raw.meta.FolderID = opts.FolderID
 				it := convertRaw(raw, conv)
+				putBody(raw.body) // the item holds no slice of it
 				mu.Lock()
 				byUID[it.UID] = it
 				mu.Unlock()
@@ -109,6 +110,7 @@ func (m *MailSession) readMessages(uids []uint32, conv mailconv.Options, jobs ch
 	var largeSet imap.UIDSet
 	prefix := &imap.SectionPartial{Size: m.sparseAbove}
 	if err := m.readWhole(uidSet(uids), prefix, jobs, func(raw rawMessage) {
+		putBody(raw.body)
 		raw.body = nil
 		large[raw.meta.UID] = raw
 		largeSet.AddNum(imap.UID(raw.meta.UID))
@@ -294,8 +296,9 @@ func readMessage(msg *imapclient.FetchMessageData) (rawMessage, imap.BodyStructu
 		case imapclient.FetchItemDataBodyStructure:
 			bs = it.BodyStructure
 		case imapclient.FetchItemDataBodySection:
-			body := make([]byte, it.Literal.Size())
+			body := getBody(int(it.Literal.Size()))
 			if _, err := io.ReadFull(it.Literal, body); err != nil {
+				putBody(body)
 				return raw, bs, err
 			}
 			raw.body = body

@@ -94,10 +94,34 @@ func (p plan) limit() int {
 // charset conversion and line-end fixing of a 1 MB newsletter when the
 // phone shows its first 5 KB.
 func (p plan) textCap(opts Options) int {
-	if p.mime || p.pref.TruncationSize == nil || (opts.Version >= 141 && len(opts.BodyPartPreferences) > 0) {
+	if p.wholeText(opts) {
 		return opts.MaxText
 	}
 	return min(opts.MaxText, 8*int(*p.pref.TruncationSize)+16<<10)
+}
+
+// wholeText: text parts are kept up to opts.MaxText, not by the
+// truncation size.
+func (p plan) wholeText(opts Options) bool {
+	return p.mime || p.pref.TruncationSize == nil || (opts.Version >= 141 && len(opts.BodyPartPreferences) > 0)
+}
+
+// sameType is the media type of a part that becomes the body as it is
+// (text/plain for a plain body, text/html for an HTML one), and how much
+// of its decoded text a truncated body needs: the truncation size and a
+// little more, to know that it was cut. "" when text is kept whole.
+func (p plan) sameType(opts Options) (string, int) {
+	if p.wholeText(opts) {
+		return "", 0
+	}
+	const slack = 2 << 10
+	switch p.bodyType {
+	case message.BodyPlain:
+		return "text/plain", int(*p.pref.TruncationSize) + slack
+	case message.BodyHTML:
+		return "text/html", int(*p.pref.TruncationSize) + slack
+	}
+	return "", 0
 }
 
 // needText reports whether text parts must be decoded: for a text body,

@@ -49,7 +49,8 @@ func Convert(r io.Reader, meta Meta, opts Options) (*message.Email, error) {
 		c.stop()
 	}
 
-	w := walker{wantText: p.needText(opts), maxText: p.textCap(opts)}
+	same, sameCap := p.sameType(opts)
+	w := walker{wantText: p.needText(opts), maxText: p.textCap(opts), sameType: same, sameCap: sameCap}
 	if err := w.message(top, br); err != nil {
 		return nil, fmt.Errorf("mailconv: message %d: %w", meta.UID, err)
 	}

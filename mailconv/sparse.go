@@ -219,7 +219,8 @@ func ConvertSparse(header []byte, st Structure, texts map[string][]byte, meta Me
 	h := mail.Header{Header: gomessage.Header{Header: th}}
 	top := newEntity(th, "text/plain")
 	p := choose(opts, false)
-	w := walker{wantText: p.needText(opts), maxText: p.textCap(opts), sparse: map[string]sparseLeaf{}}
+	same, sameCap := p.sameType(opts)
+	w := walker{wantText: p.needText(opts), maxText: p.textCap(opts), sameType: same, sameCap: sameCap, sparse: map[string]sparseLeaf{}}
 	if err := w.structure(st, "", "", texts); err != nil {
 		return nil, fmt.Errorf("mailconv: message %d: %w", meta.UID, err)
 	}

@@ -45,6 +45,11 @@ type walker struct {
 	s        scan
 	wantText bool // decode text bodies (else only note that they exist)
 	maxText  int
+	// sameType is the media type that becomes the body unconverted
+	// (plan.sameType), whose parts need only sameCap bytes decoded; ""
+	// when every text part is kept up to maxText.
+	sameType string
+	sameCap  int
 
 	// sparse, for ConvertSparse, gives per IMAP section the decoded size
 	// of a leaf whose body was fetched in part or not at all: what the
@@ -211,12 +216,14 @@ func (w *walker) text(e entity, body io.Reader, cte, path, parentSub string) err
 		_, err := drainSize(body, "")
 		return err
 	}
-	t.found = true
-	if !w.wantText {
+	if !w.wantText || (w.sameType == "text/plain" && e.mediaType == "text/html" && w.s.plain.found) {
+		// No text wanted, or HTML after the plain text a plain body takes.
+		t.found = true
 		_, err := drainSize(body, "")
 		return err
 	}
-	room := w.maxText - len(t.text)
+	t.found = true
+	room := w.roomFor(e, cte) - len(t.text)
 	buf := textBufs.Get().(*bytes.Buffer)
 	defer func() { buf.Reset(); textBufs.Put(buf) }()
 	// A read error inside the part (a cut base64 body) keeps what decoded.
@@ -257,6 +264,24 @@ func (w *walker) text(e entity, body io.Reader, cte, path, parentSub string) err
 	return nil
 }
 
+// roomFor is how much decoded text of part e to keep, in the units
+// readCapped counts: encoded octets for quoted-printable (up to three per
+// character). UTF-16 and UTF-32 text shrinks in UTF-8, so such parts keep
+// maxText.
+func (w *walker) roomFor(e entity, cte string) int {
+	if e.mediaType != w.sameType {
+		return w.maxText
+	}
+	if cs := strings.ToLower(e.params["charset"]); strings.HasPrefix(cs, "utf-16") || strings.HasPrefix(cs, "utf-32") ||
+		strings.HasPrefix(cs, "ucs") {
+		return w.maxText
+	}
+	if strings.EqualFold(strings.TrimSpace(cte), "quoted-printable") {
+		return min(w.maxText, 3*w.sameCap)
+	}
+	return min(w.maxText, w.sameCap)
+}
+
 // textSize is the size a text part counts for: n when it was read whole;
 // when only its start was kept (MaxText, or a sparse fetch), the whole
 // estimated in the units of the text kept (UTF-8 after the transfer
@@ -268,6 +293,11 @@ func (w *walker) textSize(path string, n, kept int64, textLen int) int64 {
 	}
 	if sl.cut && sl.fetched == 0 {
 		return sl.size // not fetched: the structure's figure
+	}
+	if kept == 0 {
+		// Nothing kept to scale by (an earlier part of the same body
+		// filled the room): count the part's own length.
+		return n
 	}
 	scale := float64(n) / float64(max(kept, 1))
 	if sl.cut {

@@ -99,11 +99,26 @@ func (c *Client) DoRaw(ctx context.Context, cmd string, params url.Values, conte
 		return nil, nil, fmt.Errorf("eas client: %s: %w", cmd, err)
 	}
 	defer resp.Body.Close()
-	data, err := io.ReadAll(resp.Body)
+	data, err := readBody(resp)
 	if err != nil {
 		return resp, nil, fmt.Errorf("eas client: %s: read response: %w", cmd, err)
 	}
 	return resp, data, nil
+}
+
+// readBody reads an answer in one allocation when its length is known:
+// a Sync window is megabytes, and io.ReadAll would grow and copy it a
+// dozen times.
+func readBody(resp *http.Response) ([]byte, error) {
+	n := resp.ContentLength
+	if n < 0 || n > 256<<20 {
+		return io.ReadAll(resp.Body)
+	}
+	data := make([]byte, n)
+	if _, err := io.ReadFull(resp.Body, data); err != nil {
+		return nil, err
+	}
+	return data, nil
 }
 
 func (c *Client) setHeaders(req *http.Request) {

@@ -1,0 +1,55 @@
+package imapbridge
+
+import (
+	"math/bits"
+	"sync"
+)
+
+// Message bodies read for a Sync window are converted and dropped at
+// once; at thousands of messages per initial sync, fresh buffers would
+// cost more in zeroing, page faults and garbage collection than the
+// conversion itself (measured with the Sync benchmark). So whole bodies
+// up to maxPooledBody are read into buffers kept in power-of-two size
+// classes and reused.
+const (
+	minPooledBody = 4 << 10
+	maxPooledBody = 512 << 10
+)
+
+// bodyPools holds the classes 4 KB, 8 KB, ... 512 KB.
+var bodyPools [8]sync.Pool
+
+// bodyClass is the pool of buffers of at least n bytes, -1 when n is too
+// large to pool.
+func bodyClass(n int) int {
+	if n > maxPooledBody {
+		return -1
+	}
+	if n <= minPooledBody {
+		return 0
+	}
+	return bits.Len(uint(n-1)) - bits.Len(minPooledBody-1)
+}
+
+// getBody returns a buffer of length n, from a pool when n allows.
+func getBody(n int) []byte {
+	c := bodyClass(n)
+	if c < 0 {
+		return make([]byte, n)
+	}
+	if b, ok := bodyPools[c].Get().(*[]byte); ok {
+		return (*b)[:n]
+	}
+	return make([]byte, n, minPooledBody<<c)
+}
+
+// putBody gives a buffer from getBody back; the caller keeps no slice of
+// it.
+func putBody(b []byte) {
+	c := bodyClass(cap(b))
+	if c < 0 || cap(b) != minPooledBody<<c {
+		return
+	}
+	b = b[:0]
+	bodyPools[c].Put(&b)
+}
