@@ -28,6 +28,9 @@ type MailSession interface {
 	// an item no longer exists. A message that cannot be converted still
 	// yields an item (headers only), so it is never retried forever.
 	Fetch(ctx context.Context, mailbox string, uids []uint32, opts model.MailFetchOptions) ([]model.MailItem, error)
+	// FetchEach is Fetch handing each item to fn as soon as it is ready,
+	// in no set order and from several goroutines.
+	FetchEach(ctx context.Context, mailbox string, uids []uint32, opts model.MailFetchOptions, fn func(model.MailItem)) error
 	// Flags returns the flags of the given messages that still exist.
 	Flags(ctx context.Context, mailbox string, uids []uint32) (map[uint32]model.MailFlags, error)
 	// SetFlags applies a client change; ok is false when the message is

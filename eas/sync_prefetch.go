@@ -58,7 +58,8 @@ type mailStream struct {
 	used     time.Time                 // begun or last taken from
 	ended    bool                      // no more fetching: done, failed or dropped
 	dropped  bool
-	wake     chan struct{} // closed on every change
+	cancel   context.CancelFunc // ends the stream's connection
+	wake     chan struct{}      // closed on every change
 }
 
 // mailPrefetch holds the streams of this instance.
@@ -98,25 +99,25 @@ func (p *mailPrefetch) ensure(ms MailSync, creds Credentials, key streamKey, mai
 		return
 	}
 	s := &mailStream{key: key, login: creds.Login, mailbox: mailbox, status: status, opts: opts,
-		ahead: max(2*window, 256), chunk: min(max(window, 25), 128),
+		ahead: max(2*window, 256), chunk: min(max(window, 128), 256),
 		pending: append([]uint32(nil), queue...), items: map[uint32]model.MailItem{},
 		used: time.Now(), wake: make(chan struct{})}
+	life, cancel := context.WithCancel(context.Background())
+	s.cancel = cancel
 	p.streams[key] = s
 	p.running[creds.Login]++
-	go p.produce(ms, creds, s)
+	go p.produce(ms, creds, s, life)
 }
 
-// produce fetches s chunk by chunk on a connection of its own.
-func (p *mailPrefetch) produce(ms MailSync, creds Credentials, s *mailStream) {
-	// The session lives as long as the stream; each FETCH has its own
-	// deadline.
+// produce fetches s chunk by chunk on a connection of its own; items are
+// handed over as they are converted, not at the end of a chunk.
+func (p *mailPrefetch) produce(ms MailSync, creds Credentials, s *mailStream, life context.Context) {
 	var sess MailSession
-	life, end := context.WithCancel(context.Background())
 	defer func() {
 		if sess != nil {
-			_ = sess.Close() // back to the pool, before end closes it
+			_ = sess.Close() // back to the pool, before s.cancel closes it
 		}
-		end()
+		s.cancel()
 		p.mu.Lock()
 		defer p.mu.Unlock()
 		if p.running[s.login]--; p.running[s.login] <= 0 {
@@ -133,17 +134,19 @@ func (p *mailPrefetch) produce(ms MailSync, creds Credentials, s *mailStream) {
 		if chunk == nil {
 			return
 		}
+		// The session lives as long as the stream (dropping it cancels
+		// life, which closes the connection); each FETCH has its own
+		// deadline.
 		ctx, cancel := context.WithTimeout(life, prefetchTimeout)
-		var items []model.MailItem
 		var err error
 		if sess == nil {
 			sess, err = ms.OpenMail(life, creds.Login, creds.Password)
 		}
 		if err == nil {
-			items, err = sess.Fetch(ctx, s.mailbox, chunk, s.opts)
+			err = sess.FetchEach(ctx, s.mailbox, chunk, s.opts, func(it model.MailItem) { p.put(s, it) })
 		}
 		cancel()
-		if !p.put(s, items, err) {
+		if !p.chunkDone(s, err) {
 			return
 		}
 	}
@@ -184,22 +187,29 @@ func (p *mailPrefetch) full(s *mailStream) bool {
 	return len(s.items) >= s.ahead || p.size >= prefetchBudget
 }
 
-// put stores a fetched chunk; false ends the stream.
-func (p *mailPrefetch) put(s *mailStream, items []model.MailItem, err error) bool {
+// put stores a fetched item.
+func (p *mailPrefetch) put(s *mailStream, it model.MailItem) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if s.dropped {
+		return
+	}
+	n := itemSize(it)
+	s.items[it.UID] = it
+	delete(s.fetching, it.UID)
+	s.size += n
+	p.size += n
+	s.changed()
+}
+
+// chunkDone ends a chunk's FETCH (its UIDs not handed over are gone from
+// the mailbox); false ends the stream.
+func (p *mailPrefetch) chunkDone(s *mailStream, err error) bool {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	s.fetching = nil
-	defer s.changed()
-	if err != nil || s.dropped {
-		return false
-	}
-	for _, it := range items {
-		n := itemSize(it)
-		s.items[it.UID] = it
-		s.size += n
-		p.size += n
-	}
-	return true
+	s.changed()
+	return err == nil && !s.dropped
 }
 
 // take returns the items of uids that the stream of key holds, by UID,
@@ -276,6 +286,7 @@ func (p *mailPrefetch) stop(key streamKey) {
 // drop ends s and frees its items; p.mu is held.
 func (p *mailPrefetch) drop(s *mailStream) {
 	s.dropped = true
+	s.cancel()
 	p.size -= s.size
 	s.items, s.size = map[uint32]model.MailItem{}, 0
 	if p.streams[s.key] == s {

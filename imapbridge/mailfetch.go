@@ -21,47 +21,18 @@ import (
 const fetchQueue = 8
 
 // Fetch renders the messages uids of mailbox as EAS Email items, in the
-// order of uids, with one UID FETCH. Reading and converting overlap: the
-// connection's reader hands each message's bytes to converter goroutines
-// (one per CPU), so a window costs about the larger of the transfer and
-// the conversion, not their sum. A message that cannot be converted
-// becomes a bare item (date, flags): the client gets it once, and a
-// broken message never blocks a folder.
-func (m *MailSession) Fetch(ctx context.Context, mailbox string, uids []uint32, opts model.MailFetchOptions) (_ []model.MailItem, err error) {
-	defer m.track(&err)
-	if len(uids) == 0 {
-		return nil, nil
-	}
-	if _, err := m.selectBox(mailbox, false); err != nil {
-		return nil, err
-	}
-	conv := mailconv.Options{Version: opts.Version, BodyPreferences: opts.BodyPreferences,
-		MIMESupport: opts.MIMESupport, BodyTruncation: -1, MIMETruncation: -1}
-	if opts.MIMETruncation != nil {
-		conv.MIMETruncation = mailconv.TruncationSize(*opts.MIMETruncation, true)
-	}
-
+// order of uids, with one UID FETCH (see FetchEach). A UID without an
+// item no longer exists.
+func (m *MailSession) Fetch(ctx context.Context, mailbox string, uids []uint32, opts model.MailFetchOptions) ([]model.MailItem, error) {
 	byUID := make(map[uint32]model.MailItem, len(uids))
 	var mu sync.Mutex
-	jobs := make(chan rawMessage, fetchQueue)
-	var wg sync.WaitGroup
-	for range max(1, min(runtime.GOMAXPROCS(0), len(uids))) {
-		wg.Go(func() {
-			for raw := range jobs {
-				raw.meta.FolderID = opts.FolderID
-				it := convertRaw(raw, conv)
-				putBody(raw.body) // the item holds no slice of it
-				mu.Lock()
-				byUID[it.UID] = it
-				mu.Unlock()
-			}
-		})
-	}
-	readErr := m.readMessages(uids, conv, jobs)
-	close(jobs)
-	wg.Wait()
-	if readErr != nil {
-		return nil, fmt.Errorf("imap: fetch %s: %w", mailbox, readErr)
+	err := m.FetchEach(ctx, mailbox, uids, opts, func(it model.MailItem) {
+		mu.Lock()
+		byUID[it.UID] = it
+		mu.Unlock()
+	})
+	if err != nil {
+		return nil, err
 	}
 	out := make([]model.MailItem, 0, len(byUID))
 	for _, uid := range uids {
@@ -70,6 +41,49 @@ func (m *MailSession) Fetch(ctx context.Context, mailbox string, uids []uint32, 
 		}
 	}
 	return out, nil
+}
+
+// FetchEach renders the messages uids of mailbox as EAS Email items with
+// one UID FETCH and hands each to fn as soon as it is converted, in no
+// set order, from several goroutines. Reading and converting overlap: the
+// connection's reader hands each message's bytes to converter goroutines
+// (one per CPU), so a window costs about the larger of the transfer and
+// the conversion, not their sum. A message that cannot be converted
+// becomes a bare item (date, flags): the client gets it once, and a
+// broken message never blocks a folder.
+func (m *MailSession) FetchEach(ctx context.Context, mailbox string, uids []uint32, opts model.MailFetchOptions, fn func(model.MailItem)) (err error) {
+	defer m.track(&err)
+	if len(uids) == 0 {
+		return nil
+	}
+	if _, err := m.selectBox(mailbox, false); err != nil {
+		return err
+	}
+	conv := mailconv.Options{Version: opts.Version, BodyPreferences: opts.BodyPreferences,
+		MIMESupport: opts.MIMESupport, BodyTruncation: -1, MIMETruncation: -1}
+	if opts.MIMETruncation != nil {
+		conv.MIMETruncation = mailconv.TruncationSize(*opts.MIMETruncation, true)
+	}
+
+	jobs := make(chan rawMessage, fetchQueue)
+	var wg sync.WaitGroup
+	for range max(1, min(runtime.GOMAXPROCS(0), len(uids))) {
+		wg.Go(func() {
+			for raw := range jobs {
+				raw.meta.FolderID = opts.FolderID
+				it := convertRaw(raw, conv)
+				putBody(raw.body) // the item holds no slice of it
+				fn(it)
+			}
+		})
+	}
+	readErr := m.readMessages(uids, conv, jobs)
+	close(jobs)
+	wg.Wait()
+	if readErr != nil {
+		return fmt.Errorf("imap: fetch %s: %w", mailbox, readErr)
+	}
+	return nil
 }
 
 // rawMessage is one message as read off the connection: whole (body),
