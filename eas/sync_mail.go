@@ -172,8 +172,10 @@ func (m *mailSync) run() error {
 			return nil
 		}
 	}
-	if err := m.st.decodeItems(); err != nil {
-		return &StatusError{Status: syncBadKey, Err: err}
+	if m.hasCommands() {
+		if err := m.decodeItems(); err != nil {
+			return err
+		}
 	}
 	if err := m.clientChanges(); err != nil {
 		return err
@@ -227,6 +229,15 @@ func (m *mailSync) run() error {
 	}
 	m.resps.Fetch = fetched
 	newState := mailState{status: listing.Status, filterDay: m.filterDay(), pending: res.MoreAvailable, queue: queue, items: res.State}
+	if m.st.items == nil {
+		// A window from the queue with the state still encoded: res.State
+		// holds this window's adds, laid over the encoded items.
+		raw, err := syncstate.MergeEncoded(m.st.raw, res.State)
+		if err != nil {
+			return &StatusError{Status: syncBadKey, Err: fmt.Errorf("%w: %w", errMailState, err)}
+		}
+		newState.items, newState.raw = nil, raw
+	}
 	key, err := m.tx.Commit(ctx, newState.encode())
 	if err != nil {
 		return err
@@ -279,6 +290,9 @@ func (m *mailSync) listing() (*model.MailListing, error) {
 			m.sc.k.s.prefetch.stop(m.streamKey())
 		}
 	}
+	if err := m.decodeItems(); err != nil {
+		return nil, err
+	}
 	opts := m.listOptions()
 	if queued {
 		opts.IfChanged = &m.st.status
@@ -291,6 +305,11 @@ func (m *mailSync) listing() (*model.MailListing, error) {
 func (m *mailSync) fromQueue(window int) (syncstate.Result, []uint32) {
 	n := min(window, len(m.st.queue))
 	res := syncstate.Result{State: m.st.items, MoreAvailable: n < len(m.st.queue)}
+	if res.State == nil {
+		// Still encoded (the messages were fetched ahead): the new state
+		// is this window laid over it (run).
+		res.State = make(syncstate.Items, n)
+	}
 	for _, uid := range m.st.queue[:n] {
 		key := uidKey(uid)
 		res.Adds = append(res.Adds, key)
@@ -440,6 +459,15 @@ func (m *mailSync) fetchAdds(uids []uint32) ([]model.MailItem, error) {
 		}
 	}
 	return items, nil
+}
+
+// decodeItems decodes the state's items, which a window of an initial
+// sync fetched ahead never needs (MergeEncoded).
+func (m *mailSync) decodeItems() error {
+	if err := m.st.decodeItems(); err != nil {
+		return &StatusError{Status: syncBadKey, Err: err}
+	}
+	return nil
 }
 
 func (m *mailSync) streamKey() streamKey {

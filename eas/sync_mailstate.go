@@ -51,6 +51,9 @@ func (s mailState) encode() []byte {
 	}
 	b = binary.AppendUvarint(b, pending)
 	b = appendQueue(b, s.queue)
+	if s.items == nil {
+		return append(b, s.raw...) // still encoded
+	}
 	return append(b, s.items.Encode()...)
 }
 

@@ -60,6 +60,17 @@ func BenchmarkItemsEncodeDecode(b *testing.B) {
 			}
 			b.ReportMetric(float64(len(enc)), "state-bytes")
 		})
+		b.Run(fmt.Sprintf("merge-window/items=%d", n), func(b *testing.B) {
+			window := Items{}
+			for i := range 100 {
+				window[fmt.Sprintf("%010d", 2*n+i)] = "?"
+			}
+			for b.Loop() {
+				if _, err := MergeEncoded(enc, window); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 		b.Run(fmt.Sprintf("decode/items=%d", n), func(b *testing.B) {
 			for b.Loop() {
 				if _, err := DecodeItems(enc); err != nil {

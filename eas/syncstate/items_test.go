@@ -35,6 +35,49 @@ func TestItemsEncodeRoundTrip(t *testing.T) {
 	}
 }
 
+// MergeEncoded gives exactly the encoding of the merged map, and refuses
+// what DecodeItems refuses.
+func TestMergeEncoded(t *testing.T) {
+	big, adds := Items{}, Items{}
+	for i := range 3000 {
+		big[fmt.Sprintf("%010d", i*3)] = fmt.Sprintf("%d", 1000000+i%17)
+	}
+	for i := range 300 {
+		adds[fmt.Sprintf("%010d", i*31)] = "?" // some new, some replacing
+	}
+	cases := []struct{ base, add Items }{
+		{Items{}, Items{}},
+		{Items{}, Items{"a": "1"}},
+		{Items{"a": "1"}, Items{}},
+		{Items{"b": "1", "d": "2"}, Items{"a": "x", "c": "y", "e": "z", "d": "new"}},
+		{Items{"1": "v", "10": "v", "100": "w", "2": "", "": "empty id"}, Items{"11": "", "3": "q"}},
+		{big, adds},
+	}
+	for i, c := range cases {
+		want := maps.Clone(c.base)
+		maps.Copy(want, c.add)
+		for _, base := range [][]byte{c.base.Encode(), nil} {
+			if base == nil && len(c.base) > 0 {
+				continue
+			}
+			got, err := MergeEncoded(base, c.add)
+			if err != nil {
+				t.Fatalf("case %d: %v", i, err)
+			}
+			if !bytes.Equal(got, want.Encode()) {
+				t.Errorf("case %d: merged encoding differs from encoding the merged items", i)
+			}
+		}
+	}
+	good := Items{"a": "1", "b": "2"}.Encode()
+	for i, b := range [][]byte{{2, 0}, good[:len(good)-1], append(bytes.Clone(good), 0),
+		{itemsFormat, 2, 0, 1, 'b', 0, 0, 0, 1, 'a', 0, 0}, {itemsFormat, 2, 0, 1, 'a', 0, 0, 0, 1, 'a', 0, 0}} {
+		if _, err := MergeEncoded(b, Items{"c": "3"}); !errors.Is(err, errCorrupt) {
+			t.Errorf("corrupt case %d: err = %v", i, err)
+		}
+	}
+}
+
 func TestDecodeItemsEmptyIsInitial(t *testing.T) {
 	for _, b := range [][]byte{nil, {}} {
 		it, err := DecodeItems(b)
