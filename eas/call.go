@@ -10,7 +10,6 @@ import (
 	"log/slog"
 	"net/http"
 	"strconv"
-	"sync"
 
 	"github.com/labstack/echo/v4"
 
@@ -100,9 +99,8 @@ func (k *call) decodeRequired(v any, s Status) error {
 
 // respond encodes v as the WBXML response.
 func (k *call) respond(v any) error {
-	w := respWriters.Get().(*respWriter)
+	w := getRespWriter()
 	defer w.release()
-	w.enc.Reset(&w.buf)
 	if err := w.enc.Encode(v); err != nil {
 		return fmt.Errorf("encode %s response: %w", k.req.Cmd, err)
 	}
@@ -115,7 +113,9 @@ func (k *call) respond(v any) error {
 // respWriter is a reusable answer buffer and its encoder. A Sync window
 // of hundreds of messages is megabytes of WBXML; a fresh buffer grown for
 // each answer cost more in zeroing, page faults and garbage collection
-// than the encoding itself (measured with the Sync benchmark).
+// than the encoding itself (measured with the Sync benchmark). They are
+// kept on a short free list rather than in a sync.Pool, which every
+// garbage collection empties, and a busy Sync collects often.
 type respWriter struct {
 	buf bytes.Buffer
 	enc *wbxml.Encoder
@@ -125,18 +125,29 @@ type respWriter struct {
 // to the garbage collector rather than kept.
 const maxPooledAnswer = 8 << 20
 
-var respWriters = sync.Pool{New: func() any {
-	w := &respWriter{}
-	w.enc = wbxml.NewEncoder(&w.buf)
-	return w
-}}
+var respWriters = make(chan *respWriter, 8)
+
+func getRespWriter() *respWriter {
+	select {
+	case w := <-respWriters:
+		w.enc.Reset(&w.buf)
+		return w
+	default:
+		w := &respWriter{}
+		w.enc = wbxml.NewEncoder(&w.buf)
+		return w
+	}
+}
 
 func (w *respWriter) release() {
 	if w.buf.Cap() > maxPooledAnswer {
 		return
 	}
 	w.buf.Reset()
-	respWriters.Put(w)
+	select {
+	case respWriters <- w:
+	default:
+	}
 }
 
 func (k *call) respondBytes(b []byte) error {

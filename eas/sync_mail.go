@@ -55,6 +55,7 @@ func (sc *syncRun) mail(col message.SyncCollection, f folders.Folder, rc *messag
 			return err
 		}
 		rc.SyncKey, rc.Status = key, int(syncOK)
+		sc.k.s.prefetch.warm(sc.k.s.opts.MailSync, sc.k.creds)
 		return nil
 	}
 	if m.st, err = decodeMailState(tx.State()); err != nil {

@@ -1,23 +1,29 @@
 package imapbridge
 
-import (
-	"math/bits"
-	"sync"
-)
+import "math/bits"
 
 // Message bodies read for a Sync window are converted and dropped at
 // once; at thousands of messages per initial sync, fresh buffers would
 // cost more in zeroing, page faults and garbage collection than the
 // conversion itself (measured with the Sync benchmark). So whole bodies
 // up to maxPooledBody are read into buffers kept in power-of-two size
-// classes and reused.
+// classes and reused. Each class is a short free list, not a sync.Pool,
+// which every garbage collection empties: at most bodiesPerClass
+// buffers, about 8 MB in all.
 const (
 	minPooledBody = 4 << 10
 	maxPooledBody = 512 << 10
 )
 
+const bodiesPerClass = 8
+
 // bodyPools holds the classes 4 KB, 8 KB, ... 512 KB.
-var bodyPools [8]sync.Pool
+var bodyPools = func() (p [8]chan []byte) {
+	for i := range p {
+		p[i] = make(chan []byte, bodiesPerClass)
+	}
+	return p
+}()
 
 // bodyClass is the pool of buffers of at least n bytes, -1 when n is too
 // large to pool.
@@ -37,10 +43,12 @@ func getBody(n int) []byte {
 	if c < 0 {
 		return make([]byte, n)
 	}
-	if b, ok := bodyPools[c].Get().(*[]byte); ok {
-		return (*b)[:n]
+	select {
+	case b := <-bodyPools[c]:
+		return b[:n]
+	default:
+		return make([]byte, n, minPooledBody<<c)
 	}
-	return make([]byte, n, minPooledBody<<c)
 }
 
 // putBody gives a buffer from getBody back; the caller keeps no slice of
@@ -50,6 +58,8 @@ func putBody(b []byte) {
 	if c < 0 || cap(b) != minPooledBody<<c {
 		return
 	}
-	b = b[:0]
-	bodyPools[c].Put(&b)
+	select {
+	case bodyPools[c] <- b[:0]:
+	default:
+	}
 }

@@ -57,7 +57,9 @@ func Convert(r io.Reader, meta Meta, opts Options) (*message.Email, error) {
 	if _, err := io.Copy(io.Discard, br); err != nil {
 		return nil, fmt.Errorf("mailconv: message %d: %w", meta.UID, err)
 	}
-	return build(h, top, &w, c, p, meta, opts), nil
+	e := build(h, top, &w, c, p, meta, opts)
+	w.release()
+	return e, nil
 }
 
 // build makes the Email item from what a pass over the message found:

@@ -226,7 +226,9 @@ func ConvertSparse(header []byte, st Structure, texts map[string][]byte, meta Me
 	}
 	c := &capture{limit: -1}
 	c.stop()
-	return build(h, top, &w, c, p, meta, opts), nil
+	e := build(h, top, &w, c, p, meta, opts)
+	w.release()
+	return e, nil
 }
 
 // sparseLeaf is what the walker cannot count itself for a leaf whose

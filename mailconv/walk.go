@@ -23,9 +23,10 @@ type scan struct {
 // textPart is a body candidate decoded to UTF-8.
 type textPart struct {
 	found  bool
-	text   []byte // decoded; at most maxText bytes
-	capped bool   // more text than kept
-	size   int64  // decoded bytes before charset conversion, kept or not
+	text   []byte        // decoded; at most maxText bytes
+	buf    *bytes.Buffer // pooled storage text lies in, if any (walker.release)
+	capped bool          // more text than kept
+	size   int64         // decoded bytes before charset conversion, kept or not
 }
 
 // attachment is a part listed in Attachments.
@@ -225,7 +226,13 @@ func (w *walker) text(e entity, body io.Reader, cte, path, parentSub string) err
 	t.found = true
 	room := w.roomFor(e, cte) - len(t.text)
 	buf := textBufs.Get().(*bytes.Buffer)
-	defer func() { buf.Reset(); textBufs.Put(buf) }()
+	keepBuf := false
+	defer func() {
+		if !keepBuf {
+			buf.Reset()
+			textBufs.Put(buf)
+		}
+	}()
 	// A read error inside the part (a cut base64 body) keeps what decoded.
 	// n is the part's length and kept how much of it is in buf, in the
 	// same units: encoded octets for quoted-printable, decoded otherwise.
@@ -256,12 +263,30 @@ func (w *walker) text(e entity, body io.Reader, cte, path, parentSub string) err
 	if n > kept || w.sparse[path].cut {
 		t.capped = true
 	}
+	if t.text == nil && t.buf == nil && len(text) > 0 && &text[0] == &buf.Bytes()[0] {
+		// The text is the decoding buffer itself (UTF-8 needs no
+		// conversion): keep it rather than copy it; release gives it back.
+		t.text, t.buf, keepBuf = text, buf, true
+		return nil
+	}
 	if len(t.text) > 0 && len(text) > 0 {
 		// Inline text parts in a row (text, image, text) read as one body.
 		t.text = append(t.text, '\n')
 	}
 	t.text = append(t.text, text...)
 	return nil
+}
+
+// release gives back the decoding buffers the text parts kept; the item
+// built from them holds copies (strings).
+func (w *walker) release() {
+	for _, t := range []*textPart{&w.s.plain, &w.s.html} {
+		if t.buf != nil {
+			t.buf.Reset()
+			textBufs.Put(t.buf)
+			t.buf, t.text = nil, nil
+		}
+	}
 }
 
 // roomFor is how much decoded text of part e to keep, in the units

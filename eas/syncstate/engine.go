@@ -76,42 +76,53 @@ func (e *Engine) Begin(ctx context.Context, deviceID int64, collectionID, client
 }
 
 // open sets the lock timeout, locks the collection row and reads the state
-// of the client's key.
+// of the client's key: one round trip for a known key, the statements
+// pipelined in a batch. The state is read by a statement of its own after
+// the lock, so that under READ COMMITTED it sees the state rows committed
+// by the request we may have waited for.
 func (t *Tx) open(ctx context.Context, lockWait time.Duration) error {
-	if err := SetLockTimeout(ctx, t.pgtx, lockWait); err != nil {
-		return err
-	}
 	if t.clientKey == InitialKey {
+		if err := SetLockTimeout(ctx, t.pgtx, lockWait); err != nil {
+			return err
+		}
 		return t.openInitial(ctx)
 	}
 	if _, ok := parseKey(t.clientKey); !ok {
 		t.status = KeyUnknown
-		return nil
+		return SetLockTimeout(ctx, t.pgtx, lockWait)
 	}
-	found, err := t.lockRow(ctx)
+	b := &pgx.Batch{}
+	b.Queue(setLockTimeout, strconv.FormatInt(lockWait.Milliseconds(), 10))
+	b.Queue(lockCollection, t.deviceID, t.collectionID)
+	b.Queue(`SELECT state FROM sync_states WHERE device_id = $1 AND collection_id = $2 AND sync_key = $3`,
+		t.deviceID, t.collectionID, t.clientKey)
+	res := t.pgtx.SendBatch(ctx, b)
+	defer res.Close()
+	if _, err := res.Exec(); err != nil {
+		return fmt.Errorf("set lock timeout: %w", err)
+	}
+	found, err := t.scanLock(res.QueryRow())
 	if err != nil || !found {
 		return err
 	}
+	var state []byte
+	err = res.QueryRow().Scan(&state)
 	switch t.clientKey {
 	case t.curKey:
 		t.status = KeyCurrent
 	case t.prevKey:
 		t.status = KeyPrevious
 	default:
-		return nil
+		return nil // a key no longer valid: no state to read
 	}
-	// A separate statement, so that under READ COMMITTED it sees the state
-	// rows committed by the request we may have waited for.
-	err = t.pgtx.QueryRow(ctx, `SELECT state FROM sync_states
-		WHERE device_id = $1 AND collection_id = $2 AND sync_key = $3`,
-		t.deviceID, t.collectionID, t.clientKey).Scan(&t.state)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return fmt.Errorf("state of key %q missing", t.clientKey)
 	}
 	if err != nil {
 		return fmt.Errorf("read state: %w", err)
 	}
-	return nil
+	t.state = state
+	return res.Close()
 }
 
 // openInitial makes sure the collection row exists and locks it. iOS sends
@@ -133,11 +144,16 @@ func (t *Tx) openInitial(ctx context.Context) error {
 	return errors.New("collection state deleted repeatedly while starting")
 }
 
+const (
+	setLockTimeout = `SELECT set_config('lock_timeout', $1, true)`
+	lockCollection = `SELECT generation, counter, cur_key, prev_key, cur_initial
+		FROM sync_collections WHERE device_id = $1 AND collection_id = $2 FOR UPDATE`
+)
+
 // SetLockTimeout bounds how long the statements of transaction tx wait for
 // a row lock, such as that of a collection row another request holds.
 func SetLockTimeout(ctx context.Context, tx pgx.Tx, d time.Duration) error {
-	ms := strconv.FormatInt(d.Milliseconds(), 10)
-	if _, err := tx.Exec(ctx, `SELECT set_config('lock_timeout', $1, true)`, ms); err != nil {
+	if _, err := tx.Exec(ctx, setLockTimeout, strconv.FormatInt(d.Milliseconds(), 10)); err != nil {
 		return fmt.Errorf("set lock timeout: %w", err)
 	}
 	return nil
@@ -145,9 +161,12 @@ func SetLockTimeout(ctx context.Context, tx pgx.Tx, d time.Duration) error {
 
 // lockRow locks the collection row and loads its key columns.
 func (t *Tx) lockRow(ctx context.Context) (bool, error) {
-	err := t.pgtx.QueryRow(ctx, `SELECT generation, counter, cur_key, prev_key, cur_initial
-		FROM sync_collections WHERE device_id = $1 AND collection_id = $2 FOR UPDATE`,
-		t.deviceID, t.collectionID).Scan(&t.generation, &t.counter, &t.curKey, &t.prevKey, &t.curInitial)
+	return t.scanLock(t.pgtx.QueryRow(ctx, lockCollection, t.deviceID, t.collectionID))
+}
+
+// scanLock reads the answer of lockCollection; false when there is no row.
+func (t *Tx) scanLock(row pgx.Row) (bool, error) {
+	err := row.Scan(&t.generation, &t.counter, &t.curKey, &t.prevKey, &t.curInitial)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return false, nil
 	}
