@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 
 	"github.com/easd/easd/eas/folders"
 	"github.com/easd/easd/eas/message"
@@ -98,17 +99,11 @@ func firstSync(k *call, w *pingWait) (*syncRun, syncRequest, error) {
 	if hub := k.s.opts.Push.Hub; hub != nil {
 		w.device = hub.Subscribe(deviceTopic(k.dev.ID))
 	}
-	// A Sync from the device ends its waiting Ping, on any instance.
-	gen, _, err := k.s.announceRequest(k.ctx(), k.dev.ID)
-	if err != nil {
-		k.log.Warn("sync: could not end a waiting Ping", "err", err)
-		// Without our own generation every announcement would look newer.
-		if w.device != nil {
-			w.device.Close()
-			w.device = nil
-		}
-	}
-	w.gen = gen
+	// A Sync from the device ends its waiting Ping, on any instance. The
+	// announcement runs beside the Sync's own work (it is one statement
+	// on a connection of its own); its generation is needed only to wait.
+	announced := sync.OnceFunc(k.announce(w))
+	defer announced()
 	var req message.SyncRequest
 	empty, err := k.decode(&req)
 	if err != nil {
@@ -137,10 +132,37 @@ func firstSync(k *call, w *pingWait) (*syncRun, syncRequest, error) {
 	defer sc.conn.drop()
 
 	resp := sc.run(sr)
+	announced()
 	if sr.wait > 0 && quietSync(sr.cols, resp) {
 		return sc, sr, nil
 	}
 	return nil, syncRequest{}, k.respond(resp)
+}
+
+// announce starts announcing the request (announceRequest) and returns
+// the function that waits for it and records its generation in w.
+func (k *call) announce(w *pingWait) func() {
+	type result struct {
+		gen int64
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		gen, _, err := k.s.announceRequest(k.ctx(), k.dev.ID)
+		done <- result{gen, err}
+	}()
+	return func() {
+		r := <-done
+		if r.err != nil {
+			k.log.Warn("sync: could not end a waiting Ping", "err", r.err)
+			// Without our own generation every announcement would look newer.
+			if w.device != nil {
+				w.device.Close()
+				w.device = nil
+			}
+		}
+		w.gen = r.gen
+	}
 }
 
 // run answers every collection of the request once.

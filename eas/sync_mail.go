@@ -275,16 +275,30 @@ func (m *mailSync) listing() (*model.MailListing, error) {
 	ctx, mailbox := m.sc.k.ctx(), m.f.IMAPName
 	queued := m.tx.KeyStatus() == syncstate.KeyCurrent && !m.hasCommands() && m.st.pending &&
 		len(m.st.queue) > 0 && m.st.filterDay == m.filterDay() && m.getChanges() && m.st.status.HighestModSeq != 0
-	if queued {
-		next := m.st.queue[:min(len(m.st.queue), m.sc.window(m.col))]
-		if ahead := m.sc.k.s.prefetch.take(ctx, m.streamKey(), m.st.status, m.fetch, next); len(ahead) > 0 {
+	if queued && m.sc.k.s.prefetch.has(m.streamKey(), m.st.status, m.fetch) {
+		// The STATUS runs while the window's messages are taken from the
+		// stream, which may still be fetching them. Items fetched after it
+		// are no less current: a change after the STATUS is seen by the
+		// next request either way.
+		type status struct {
+			st  model.MailboxStatus
+			err error
+		}
+		statusC := make(chan status, 1)
+		go func() {
 			st, err := m.sess.Status(ctx, mailbox)
-			if err != nil {
-				return nil, err
-			}
-			if st == m.st.status {
+			statusC <- status{st, err}
+		}()
+		next := m.st.queue[:min(len(m.st.queue), m.sc.window(m.col))]
+		ahead := m.sc.k.s.prefetch.take(ctx, m.streamKey(), m.st.status, m.fetch, next)
+		now := <-statusC
+		if now.err != nil {
+			return nil, now.err
+		}
+		if len(ahead) > 0 {
+			if now.st == m.st.status {
 				m.prefetched = ahead
-				return &model.MailListing{Status: st, Unchanged: true}, nil
+				return &model.MailListing{Status: now.st, Unchanged: true}, nil
 			}
 			// Changed since they were fetched, maybe: not used, and the
 			// stream is stale.

@@ -244,16 +244,29 @@ func (p *mailPrefetch) chunkDone(s *mailStream, err error) bool {
 	return err == nil && !s.dropped
 }
 
+// has tells whether a stream of key runs or holds items for this mailbox
+// status and these options.
+func (p *mailPrefetch) has(key streamKey, status model.MailboxStatus, opts model.MailFetchOptions) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.hasLocked(key, status, opts)
+}
+
+func (p *mailPrefetch) hasLocked(key streamKey, status model.MailboxStatus, opts model.MailFetchOptions) bool {
+	s := p.streams[key]
+	return s != nil && !s.dropped && s.status == status && reflect.DeepEqual(s.opts, opts)
+}
+
 // take returns the items of uids that the stream of key holds, by UID,
 // waiting for those it is fetching or about to; nil when there is no
 // stream for this mailbox status and these options.
 func (p *mailPrefetch) take(ctx context.Context, key streamKey, status model.MailboxStatus, opts model.MailFetchOptions, uids []uint32) map[uint32]model.MailItem {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	s := p.streams[key]
-	if s == nil || s.dropped || s.status != status || !reflect.DeepEqual(s.opts, opts) {
+	if !p.hasLocked(key, status, opts) {
 		return nil
 	}
+	s := p.streams[key]
 	s.used = time.Now()
 	out := make(map[uint32]model.MailItem, len(uids))
 	deadline := time.NewTimer(prefetchWait)
