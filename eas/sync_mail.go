@@ -215,7 +215,8 @@ func (m *mailSync) run() error {
 		// The messages after this window are fetched ahead from now on,
 		// beside this window's own fetch.
 		k := m.sc.k
-		k.s.prefetch.ensure(k.s.opts.MailSync, k.creds, m.streamKey(), mailbox, listing.Status, m.fetch, queue, m.sc.windowSize(m.col))
+		k.s.prefetch.ensure(k.s.opts.MailSync, k.creds, m.streamKey(), mailbox, listing.Status, m.fetch, queue,
+			m.sc.windowSize(m.col), !listing.Unchanged)
 	}
 	cmds, err := m.serverChanges(res, listing)
 	if err != nil {

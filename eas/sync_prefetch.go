@@ -110,10 +110,11 @@ func (p *mailPrefetch) warm(ms MailSync, creds Credentials) {
 }
 
 // ensure makes a stream fetch queue (the messages after the window just
-// answered) unless one already does for the same mailbox status and
-// options.
+// answered). A window taken from the queue keeps the stream there is for
+// the same mailbox status and options; a window that listed the mailbox
+// (fresh) computed a new queue, and starts a new stream.
 func (p *mailPrefetch) ensure(ms MailSync, creds Credentials, key streamKey, mailbox string,
-	status model.MailboxStatus, opts model.MailFetchOptions, queue []uint32, window int) {
+	status model.MailboxStatus, opts model.MailFetchOptions, queue []uint32, window int, fresh bool) {
 	if ms == nil || len(queue) == 0 {
 		return
 	}
@@ -121,7 +122,7 @@ func (p *mailPrefetch) ensure(ms MailSync, creds Credentials, key streamKey, mai
 	defer p.mu.Unlock()
 	p.expire()
 	if s := p.streams[key]; s != nil {
-		if !s.dropped && s.status == status && reflect.DeepEqual(s.opts, opts) {
+		if !fresh && p.hasLocked(key, status, opts) {
 			s.used = time.Now()
 			return
 		}
@@ -158,6 +159,8 @@ func (p *mailPrefetch) produce(ms MailSync, creds Credentials, s *mailStream, li
 		s.ended, s.fetching, s.pending = true, nil, nil
 		if len(s.items) == 0 && p.streams[s.key] == s {
 			delete(p.streams, s.key)
+		} else {
+			p.reapLater(s, prefetchMaxAge)
 		}
 		s.changed()
 	}()
@@ -338,6 +341,23 @@ func (p *mailPrefetch) drop(s *mailStream) {
 		delete(p.streams, s.key)
 	}
 	s.changed()
+}
+
+// reapLater drops s, ended with items the phone has not taken, once it
+// has not come back for them for prefetchMaxAge.
+func (p *mailPrefetch) reapLater(s *mailStream, after time.Duration) {
+	time.AfterFunc(after, func() {
+		p.mu.Lock()
+		defer p.mu.Unlock()
+		if p.streams[s.key] != s {
+			return
+		}
+		if idle := time.Since(s.used); idle < prefetchMaxAge {
+			p.reapLater(s, prefetchMaxAge-idle)
+			return
+		}
+		p.drop(s)
+	})
 }
 
 // expire drops streams the phone did not come back to; p.mu is held.

@@ -74,7 +74,7 @@ func TestMailStream(t *testing.T) {
 		queue = append(queue, uid)
 	}
 	const window = 100
-	p.ensure(f, Credentials{Login: "alice"}, key, "INBOX", st, model.MailFetchOptions{}, queue, window)
+	p.ensure(f, Credentials{Login: "alice"}, key, "INBOX", st, model.MailFetchOptions{}, queue, window, true)
 	time.Sleep(100 * time.Millisecond)
 	if held, _ := countHeld(p, key); held < 256 || held > 256+256 {
 		t.Fatalf("%d items held ahead, want the ahead limit of 256 (plus a chunk of at most 256)", held)
@@ -125,7 +125,7 @@ func TestMailStreamStop(t *testing.T) {
 	for i := range queue {
 		queue[i] = uint32(500 - i)
 	}
-	p.ensure(f, Credentials{Login: "alice"}, key, "INBOX", st, model.MailFetchOptions{}, queue, 50)
+	p.ensure(f, Credentials{Login: "alice"}, key, "INBOX", st, model.MailFetchOptions{}, queue, 50, true)
 	time.Sleep(50 * time.Millisecond)
 	p.stop(key)
 	for range 50 {
@@ -142,7 +142,7 @@ func TestMailStreamStop(t *testing.T) {
 	}
 	// A new stream may begin for the new status.
 	st.HighestModSeq++
-	p.ensure(f, Credentials{Login: "alice"}, key, "INBOX", st, model.MailFetchOptions{}, queue[:50], 50)
+	p.ensure(f, Credentials{Login: "alice"}, key, "INBOX", st, model.MailFetchOptions{}, queue[:50], 50, true)
 	if got := p.take(context.Background(), key, st, model.MailFetchOptions{}, queue[:50]); len(got) != 50 || !slices.Contains(queue, got[queue[0]].UID) {
 		t.Fatalf("new stream gave %d items", len(got))
 	}
