@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strconv"
+	"sync"
 
 	"github.com/labstack/echo/v4"
 
@@ -22,6 +23,7 @@ import (
 // it, from which device, in which protocol version, and the helpers to read
 // the body and write the answer.
 type call struct {
+	side    sync.WaitGroup // work beside the handler's (beside, settle)
 	s       *Server
 	c       echo.Context
 	req     *Request
@@ -109,6 +111,14 @@ func (k *call) respond(v any) error {
 	}
 	return k.respondBytes(w.buf.Bytes())
 }
+
+// beside runs fn on a goroutine of its own, beside the handler's work: a
+// database write whose result the handler needs only at the end costs no
+// round trip of its own then. settle waits for every such fn.
+func (k *call) beside(fn func()) { k.side.Go(fn) }
+
+// settle waits for the work started with beside.
+func (k *call) settle() { k.side.Wait() }
 
 // respWriter is a reusable answer buffer and its encoder. A Sync window
 // of hundreds of messages is megabytes of WBXML; a fresh buffer grown for

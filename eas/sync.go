@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sync"
 
 	"github.com/easd/easd/eas/folders"
 	"github.com/easd/easd/eas/message"
@@ -102,8 +101,9 @@ func firstSync(k *call, w *pingWait) (*syncRun, syncRequest, error) {
 	// A Sync from the device ends its waiting Ping, on any instance. The
 	// announcement runs beside the Sync's own work (it is one statement
 	// on a connection of its own); its generation is needed only to wait.
-	announced := sync.OnceFunc(k.announce(w))
-	defer announced()
+	var ann announcement
+	k.beside(func() { ann.gen, _, ann.err = k.s.announceRequest(k.ctx(), k.dev.ID) })
+	defer k.settle()
 	var req message.SyncRequest
 	empty, err := k.decode(&req)
 	if err != nil {
@@ -132,37 +132,32 @@ func firstSync(k *call, w *pingWait) (*syncRun, syncRequest, error) {
 	defer sc.conn.drop()
 
 	resp := sc.run(sr)
-	announced()
+	k.settle()
+	ann.record(k, w)
 	if sr.wait > 0 && quietSync(sr.cols, resp) {
 		return sc, sr, nil
 	}
 	return nil, syncRequest{}, k.respond(resp)
 }
 
-// announce starts announcing the request (announceRequest) and returns
-// the function that waits for it and records its generation in w.
-func (k *call) announce(w *pingWait) func() {
-	type result struct {
-		gen int64
-		err error
-	}
-	done := make(chan result, 1)
-	go func() {
-		gen, _, err := k.s.announceRequest(k.ctx(), k.dev.ID)
-		done <- result{gen, err}
-	}()
-	return func() {
-		r := <-done
-		if r.err != nil {
-			k.log.Warn("sync: could not end a waiting Ping", "err", r.err)
-			// Without our own generation every announcement would look newer.
-			if w.device != nil {
-				w.device.Close()
-				w.device = nil
-			}
+// announcement is the outcome of announcing a request (announceRequest).
+type announcement struct {
+	gen int64
+	err error
+}
+
+// record keeps the request's generation in w, which a hanging Sync waits
+// with.
+func (a announcement) record(k *call, w *pingWait) {
+	if a.err != nil {
+		k.log.Warn("sync: could not end a waiting Ping", "err", a.err)
+		// Without our own generation every announcement would look newer.
+		if w.device != nil {
+			w.device.Close()
+			w.device = nil
 		}
-		w.gen = r.gen
 	}
+	w.gen = a.gen
 }
 
 // run answers every collection of the request once.

@@ -53,7 +53,9 @@ func (k *call) resolveSync(req message.SyncRequest, emptyBody bool) (syncRequest
 	}
 	empty := emptyBody || (!req.Partial && len(full.cols) == 0)
 	if !empty && !req.Partial {
-		k.saveSyncRequest(ctx, full)
+		// Saved beside the Sync's work; the answer waits for it (settle),
+		// so an empty Sync sent after it finds it.
+		k.beside(func() { k.saveSyncRequest(ctx, full) })
 		return full, 0, nil
 	}
 	cached, ok, err := k.s.loadSyncRequest(ctx, k.dev.ID)
