@@ -124,8 +124,9 @@ func (k *call) settle() { k.side.Wait() }
 // of hundreds of messages is megabytes of WBXML; a fresh buffer grown for
 // each answer cost more in zeroing, page faults and garbage collection
 // than the encoding itself (measured with the Sync benchmark). They are
-// kept on a short free list rather than in a sync.Pool, which every
-// garbage collection empties, and a busy Sync collects often.
+// kept on a short free list rather than in a sync.Pool, which the
+// garbage collector empties within two cycles, and a busy Sync collects
+// often.
 type respWriter struct {
 	buf bytes.Buffer
 	enc *wbxml.Encoder

@@ -75,7 +75,7 @@ type Server struct {
 	devices *device.Store
 	folders *folders.Store
 	sync    *syncstate.Engine
-	// prefetch holds the next windows of initial mail syncs.
+	// prefetch holds the streams fetching initial mail syncs ahead.
 	prefetch *mailPrefetch
 }
 

@@ -61,8 +61,9 @@ const (
 //     A flag's dates and completion, which IMAP cannot hold, are kept in
 //     PostgreSQL (sync_mailflags.go).
 //   - The windows of an initial sync after the first come from a queue in
-//     the state while the mailbox is unchanged, and are fetched while the
-//     client handles the previous one (sync_prefetch.go).
+//     the state while the mailbox is unchanged; a stream on a connection
+//     of its own fetches them a few windows ahead of the client
+//     (sync_prefetch.go).
 //   - Client Delete: moved to Deleted Items unless DeletesAsMoves is 0 or
 //     the folder is Deleted Items; then \Deleted and UID EXPUNGE.
 //   - A changed UIDVALIDITY answers Status 3: the client's UIDs name other

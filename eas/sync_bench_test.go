@@ -152,7 +152,7 @@ func BenchmarkSyncMailInitial(b *testing.B) {
 
 // syncRuns is how many initial syncs (each with its floors) one
 // benchmark iteration makes.
-const syncRuns = 3
+const syncRuns = 5
 
 // initialRun is one initial sync and the floors measured just before it.
 type initialRun struct {

@@ -8,8 +8,8 @@ import "math/bits"
 // conversion itself (measured with the Sync benchmark). So whole bodies
 // up to maxPooledBody are read into buffers kept in power-of-two size
 // classes and reused. Each class is a short free list, not a sync.Pool,
-// which every garbage collection empties: at most bodiesPerClass
-// buffers, about 8 MB in all.
+// which the garbage collector empties within two cycles: at most
+// bodiesPerClass buffers, about 8 MB in all.
 const (
 	minPooledBody = 4 << 10
 	maxPooledBody = 512 << 10
