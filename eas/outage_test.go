@@ -4,8 +4,10 @@ import (
 	"context"
 	"io"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/easd/easd/eas/client"
 	"github.com/easd/easd/eas/message"
@@ -90,5 +92,62 @@ func TestPostgresRestart(t *testing.T) {
 	}
 	if got != 0 {
 		t.Fatalf("changes after a restart: %d", got)
+	}
+}
+
+// The mail server restarts in the middle of an initial sync, while the
+// stream that fetches ahead (sync_prefetch.go) holds messages and waits
+// to fetch more: the window after the restart fails with the retryable
+// status at most once, and the sync then ends with every message sent
+// exactly once, the rest fetched by the requests themselves.
+func TestIMAPRestartDuringInitialSync(t *testing.T) {
+	s := startSync(t)
+	ctx := context.Background()
+	const n, window = 600, 100
+	fillInbox(t, s.env, n)
+	inbox := s.ids["Inbox"]
+	key := s.start(t, inbox)
+	seen := map[string]int{}
+	page := func() bool {
+		t.Helper()
+		for range 3 {
+			rc := s.sync(t, message.SyncCollection{SyncKey: key, CollectionID: inbox, WindowSize: window})
+			if rc.Status == 16 {
+				continue // the pooled connection died with the server: retry
+			}
+			if rc.Status != 1 {
+				t.Fatalf("Sync: %+v", rc)
+			}
+			for _, it := range commands(rc).Add {
+				seen[it.ServerID]++
+			}
+			key = rc.SyncKey
+			return rc.MoreAvailable
+		}
+		t.Fatal("Sync kept failing after the restart")
+		return false
+	}
+	page()
+	// The stream holds its ahead limit and waits; then the server goes.
+	time.Sleep(300 * time.Millisecond)
+	if err := s.env.IMAP.Restart(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for more := true; more; {
+		more = page()
+	}
+	if len(seen) != n {
+		t.Fatalf("%d messages synced, want %d", len(seen), n)
+	}
+	// Some window after the restart found the stream ended short of its
+	// messages and fetched them itself (more than its STATUS).
+	paths := imapCmds(s.env, inbox)
+	if !slices.ContainsFunc(paths[1:], func(p string) bool { return strings.HasPrefix(p, "queued:") && p != "queued:1" }) {
+		t.Errorf("paths %v: no window fetched for itself after the restart", paths)
+	}
+	for id, k := range seen {
+		if k != 1 {
+			t.Errorf("%s sent %d times", id, k)
+		}
 	}
 }
