@@ -196,7 +196,7 @@ func (k *call) send(o *outgoing) error {
 		return err
 	}
 	defer tx.rollback()
-	msg.finish(from, tx.messageID)
+	msg.finish(from, tx.messageID, tx.sentAt)
 	if tx.state == sentNone {
 		if err := k.s.opts.Submitter.Submit(k.ctx(), k.creds.Login, k.creds.Password, from, rcpts, msg.wire()); err != nil {
 			return submitError(err)
@@ -363,6 +363,10 @@ type sentTx struct {
 	tx        pgx.Tx // nil without a key
 	state     sentState
 	messageID string
+	// sentAt is when the record was made: the Date of a message that
+	// had none, the same in the request that sends it and in a retry that
+	// only saves its Sent copy. Zero without a key.
+	sentAt time.Time
 }
 
 // lock takes the record of key, creating it (uncommitted, as 'sent') when
@@ -384,12 +388,13 @@ func (r sentRecords) lock(ctx context.Context, key, messageID string) (*sentTx, 
 	}
 	var inserted string
 	err = tx.QueryRow(ctx, `INSERT INTO sent_mail (device_id, client_id, state, message_id)
-		VALUES ($1, $2, 'sent', $3) ON CONFLICT DO NOTHING RETURNING message_id`,
-		r.deviceID, key, messageID).Scan(&inserted)
+		VALUES ($1, $2, 'sent', $3) ON CONFLICT DO NOTHING RETURNING message_id, created_at`,
+		r.deviceID, key, messageID).Scan(&inserted, &t.sentAt)
 	if errors.Is(err, pgx.ErrNoRows) {
 		var st string
-		err = tx.QueryRow(ctx, `SELECT state, message_id FROM sent_mail WHERE device_id = $1 AND client_id = $2 FOR UPDATE`,
-			r.deviceID, key).Scan(&st, &t.messageID)
+		err = tx.QueryRow(ctx, `SELECT state, message_id, created_at FROM sent_mail
+			WHERE device_id = $1 AND client_id = $2 FOR UPDATE`,
+			r.deviceID, key).Scan(&st, &t.messageID, &t.sentAt)
 		t.state = parseSentState(st)
 	}
 	if err != nil {
@@ -480,11 +485,15 @@ func (m *outMessage) recipients() ([]string, error) {
 	return out, nil
 }
 
-// finish completes the header: Date, Message-ID and From when missing,
-// and ';'-separated address lists rewritten with ','.
-func (m *outMessage) finish(from, messageID string) {
+// finish completes the header: Date (at, or now when at is zero),
+// Message-ID and From when missing, and ';'-separated address lists
+// rewritten with ','.
+func (m *outMessage) finish(from, messageID string, at time.Time) {
 	if !m.header.has("Date") {
-		m.header.add("Date", time.Now().Format(time.RFC1123Z))
+		if at.IsZero() {
+			at = time.Now()
+		}
+		m.header.add("Date", at.Format(time.RFC1123Z))
 	}
 	if id := m.header.get("Message-Id"); id != "" {
 		m.messageID = id

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/emersion/go-imap/v2"
 
@@ -82,15 +83,21 @@ func wantFailureLogged(t *testing.T, env *easdtest.Env, cmd, user, device string
 // messageID is the Message-ID of a message as it went out or is stored.
 func messageID(t *testing.T, raw []byte) string {
 	t.Helper()
-	m, err := mail.ReadMessage(bytes.NewReader(raw))
-	if err != nil {
-		t.Fatal(err)
-	}
-	id := m.Header.Get("Message-Id")
+	id := header(t, raw, "Message-Id")
 	if id == "" {
 		t.Fatalf("no Message-ID in\n%s", raw)
 	}
 	return id
+}
+
+// header is a header field of a message as it went out or is stored.
+func header(t *testing.T, raw []byte, name string) string {
+	t.Helper()
+	m, err := mail.ReadMessage(bytes.NewReader(raw))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m.Header.Get(name)
 }
 
 // wantOneSent checks that exactly one message went out and that user's
@@ -107,6 +114,11 @@ func wantOneSent(t *testing.T, env *easdtest.Env, user string) {
 	}
 	if got, want := messageID(t, sent[0].body), messageID(t, msgs[0].Data); got != want {
 		t.Errorf("Sent copy is %s, the message that went out %s", got, want)
+	}
+	// A Date easd added is the same in both, also when a retry saved the
+	// copy seconds later.
+	if got, want := header(t, sent[0].body, "Date"), header(t, msgs[0].Data, "Date"); got != want {
+		t.Errorf("Sent copy dated %q, the message that went out %q", got, want)
 	}
 	if !slices.Contains(sent[0].flags, imap.FlagSeen) {
 		t.Errorf("Sent copy flags %v, want \\Seen", sent[0].flags)
@@ -141,6 +153,7 @@ func TestSendMailSentCopyFailsAfterSubmit(t *testing.T) {
 		t.Fatalf("%d messages submitted after a retry with IMAP down, want 1", n)
 	}
 
+	time.Sleep(1100 * time.Millisecond) // a Date made now would differ
 	restart()
 	if st, err := bob.SendMail(ctx, "c1", msg, true); err != nil || st != 1 {
 		t.Fatalf("retry after IMAP is back: %d %v, want 1", st, err)
