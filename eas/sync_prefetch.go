@@ -54,7 +54,7 @@ type mailStream struct {
 	pending  []uint32                  // not fetched yet, in the queue's order
 	fetching map[uint32]bool           // in the FETCH running now
 	items    map[uint32]model.MailItem // fetched, not taken yet
-	size     int64                     // itemsSize of items
+	size     int64                     // itemSize of items, summed
 	used     time.Time                 // begun or last taken from
 	ended    bool                      // no more fetching: done, failed or dropped
 	dropped  bool
