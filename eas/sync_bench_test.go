@@ -134,7 +134,7 @@ func peakRSS() int64 {
 // medians, so that a burst of load on a shared machine skews one pair,
 // not the figures.
 func BenchmarkSyncMailInitial(b *testing.B) {
-	for _, n := range []int{2000, 10000} {
+	for _, n := range []int{1000, 2000, 10000} {
 		b.Run(fmt.Sprintf("messages=%d", n), func(b *testing.B) {
 			env := easdtest.Start(b, noPolicy)
 			fillInbox(b, env, n)
