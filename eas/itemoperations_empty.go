@@ -39,7 +39,7 @@ func (r *ioRun) emptyFolder(e message.EmptyFolderContents) message.EmptyFolderCo
 		}
 		var moved model.MailMoved
 		if moved, err = sess.Delete(ctx, f.IMAPName, l.All, trash.IMAPName); err == nil {
-			err = r.moveFlagDetails(f, l.Status.UIDValidity, trash, moved, l.All)
+			r.moveFlagDetails(f, l.Status.UIDValidity, trash, moved, l.All)
 		}
 	}
 	if err != nil {
@@ -56,11 +56,14 @@ func (r *ioRun) emptyFolder(e message.EmptyFolderContents) message.EmptyFolderCo
 
 // moveFlagDetails makes the flag details of the emptied folder's messages
 // follow them to Deleted Items, where the server said their new UIDs, and
-// drops the rest.
-func (r *ioRun) moveFlagDetails(f folders.Folder, uidValidity uint32, trash folders.Folder, moved model.MailMoved, uids []uint32) error {
+// drops the rest. The messages are gone already, so a failure here does
+// not fail the request: they show the plain flag IMAP keeps.
+func (r *ioRun) moveFlagDetails(f folders.Folder, uidValidity uint32, trash folders.Folder, moved model.MailMoved, uids []uint32) {
 	var w flagWrites
 	w.deleted(mailboxKey{user: r.k.dev.UserID, folder: f.ServerID, uidValidity: uidValidity}, trash.ServerID, moved, uids)
-	return w.send(r.k.ctx(), r.k.s.opts.Pool)
+	if err := w.send(r.k.ctx(), r.k.s.opts.Pool); err != nil {
+		r.k.log.Warn("empty folder: flag details not moved", "collection", f.ServerID, "err", err)
+	}
 }
 
 // deleteSubfolders deletes the folders below f, deepest first (IMAP
