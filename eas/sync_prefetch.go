@@ -110,9 +110,12 @@ func (p *mailPrefetch) warm(ms MailSync, creds Credentials) {
 }
 
 // ensure makes a stream fetch queue (the messages after the window just
-// answered). A window taken from the queue keeps the stream there is for
-// the same mailbox status and options; a window that listed the mailbox
-// (fresh) computed a new queue, and starts a new stream.
+// answered). A window that listed the mailbox (fresh) computed a new
+// queue, and starts a new stream. A window taken from the queue keeps the
+// stream there is for the same mailbox status and options, and starts
+// none: without one, this instance did not answer the window before (a
+// load balancer spreads the device's requests), and a stream here would
+// fetch again what other instances send.
 func (p *mailPrefetch) ensure(ms MailSync, creds Credentials, key streamKey, mailbox string,
 	status model.MailboxStatus, opts model.MailFetchOptions, queue []uint32, window int, fresh bool) {
 	if ms == nil || len(queue) == 0 {
@@ -121,17 +124,20 @@ func (p *mailPrefetch) ensure(ms MailSync, creds Credentials, key streamKey, mai
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.expire()
-	if s := p.streams[key]; s != nil {
-		if !fresh && p.hasLocked(key, status, opts) {
+	s := p.streams[key]
+	if !fresh {
+		if s != nil && p.hasLocked(key, status, opts) {
 			s.used = time.Now()
-			return
 		}
+		return
+	}
+	if s != nil {
 		p.drop(s)
 	}
 	if p.running[creds.Login] > 0 {
 		return
 	}
-	s := &mailStream{key: key, login: creds.Login, mailbox: mailbox, status: status, opts: opts,
+	s = &mailStream{key: key, login: creds.Login, mailbox: mailbox, status: status, opts: opts,
 		ahead: max(2*window, 256), chunk: min(max(window, 128), 256),
 		pending: append([]uint32(nil), queue...), items: map[uint32]model.MailItem{},
 		used: time.Now(), wake: make(chan struct{})}

@@ -750,3 +750,46 @@ func TestSyncMailQueuedWindows(t *testing.T) {
 		t.Error("the expunged message was sent")
 	}
 }
+
+// An initial sync whose windows alternate between two instances (behind a
+// load balancer): the instance that listed the first window streams the
+// rest, the other fetches each of its windows itself, and every message
+// arrives once, newest first.
+func TestSyncMailInitialAcrossInstances(t *testing.T) {
+	s := startSync(t)
+	second := easdtest.StartSecond(t, s.env)
+	other := &syncEnv{env: second, c: second.Client("alice", "phone-sync"), ids: s.ids}
+	inbox := s.ids["Inbox"]
+	uids := s.inboxMails(t, 30)
+	key := s.start(t, inbox)
+	var order []string
+	for i, more := 0, true; more; i++ {
+		on := []*syncEnv{s, other}[i%2]
+		rc := on.sync(t, message.SyncCollection{SyncKey: key, CollectionID: inbox, WindowSize: 4})
+		if rc.Status != 1 {
+			t.Fatalf("window %d: %+v", i, rc)
+		}
+		order = append(order, ids(commands(rc).Add)...)
+		key, more = rc.SyncKey, rc.MoreAvailable
+	}
+	var want []string
+	for i := len(uids) - 1; i >= 0; i-- {
+		want = append(want, model.MailID{FolderID: inbox, UID: uids[i]}.String())
+	}
+	if !slices.Equal(order, want) {
+		t.Fatalf("synced %v\nwant   %v", order, want)
+	}
+	// The first instance's stream answers its later windows (one STATUS
+	// each); the second, which never listed, fetches its own and starts
+	// no stream that would fetch the first one's windows again.
+	for _, p := range imapCmds(s.env, inbox)[1:] {
+		if p != "queued:1" {
+			t.Errorf("first instance: window %s, want queued:1 (%v)", p, imapCmds(s.env, inbox))
+		}
+	}
+	for _, p := range imapCmds(second, inbox) {
+		if p == "queued:1" {
+			t.Errorf("second instance: window %s taken from a stream (%v)", p, imapCmds(second, inbox))
+		}
+	}
+}
