@@ -57,9 +57,10 @@ type mailStream struct {
 	size     int64                     // itemSize of items, summed
 	used     time.Time                 // begun or last taken from
 	ended    bool                      // no more fetching: done, failed or dropped
-	dropped  bool
-	cancel   context.CancelFunc // ends the stream's connection
-	wake     chan struct{}      // closed on every change
+	dropped  bool                      // items discarded, the stream is gone
+	halted   bool                      // over the budget: no more fetching
+	cancel   context.CancelFunc        // ends the stream's connection
+	wake     chan struct{}             // closed on every change
 }
 
 // mailPrefetch holds the streams of this instance.
@@ -67,6 +68,7 @@ type mailPrefetch struct {
 	mu      sync.Mutex
 	streams map[streamKey]*mailStream
 	size    int64
+	budget  int64 // prefetchBudget; tests lower it
 	// running counts streams fetching per login: one at a time, so a user
 	// whose phones all sync at once opens at most one IMAP connection more
 	// (Dovecot allows 10 per user and address by default).
@@ -75,7 +77,8 @@ type mailPrefetch struct {
 }
 
 func newMailPrefetch() *mailPrefetch {
-	return &mailPrefetch{streams: map[streamKey]*mailStream{}, running: map[string]int{}, warming: map[string]bool{}}
+	return &mailPrefetch{streams: map[streamKey]*mailStream{}, budget: prefetchBudget,
+		running: map[string]int{}, warming: map[string]bool{}}
 }
 
 // warm logs a connection of creds in ahead of an initial sync (its key-0
@@ -200,7 +203,7 @@ func (p *mailPrefetch) next(s *mailStream) []uint32 {
 	defer p.mu.Unlock()
 	for {
 		idle := time.Since(s.used)
-		if s.dropped || len(s.pending) == 0 || idle > prefetchMaxAge {
+		if s.dropped || s.halted || len(s.pending) == 0 || idle > prefetchMaxAge {
 			return nil
 		}
 		if !p.full(s) {
@@ -225,17 +228,25 @@ func (p *mailPrefetch) next(s *mailStream) []uint32 {
 
 // full: s holds as much as it may ahead of the phone; p.mu is held.
 func (p *mailPrefetch) full(s *mailStream) bool {
-	return len(s.items) >= s.ahead || p.size >= prefetchBudget
+	return len(s.items) >= s.ahead || p.size >= p.budget
 }
 
-// put stores a fetched item.
+// put stores a fetched item. An item that would take the instance past
+// its budget (large MIME bodies make a chunk far bigger than usual) halts
+// the stream instead: its connection is closed, which ends the FETCH
+// under way, and the items held so far stay usable.
 func (p *mailPrefetch) put(s *mailStream, it model.MailItem) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if s.dropped {
+	if s.dropped || s.halted {
 		return
 	}
 	n := itemSize(it)
+	if p.size+n > p.budget {
+		s.halted = true
+		s.cancel()
+		return
+	}
 	s.items[it.UID] = it
 	delete(s.fetching, it.UID)
 	s.size += n

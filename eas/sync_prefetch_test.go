@@ -147,3 +147,36 @@ func TestMailStreamStop(t *testing.T) {
 		t.Fatalf("new stream gave %d items", len(got))
 	}
 }
+
+// A stream whose items would take the instance past its budget halts:
+// what it holds stays usable, it fetches nothing more, and the memory
+// held stays within the budget.
+func TestMailStreamBudget(t *testing.T) {
+	p := newMailPrefetch()
+	p.budget = 50 << 10 // about 50 items of the fake store (1 KB each)
+	f := &streamMail{fetched: map[uint32]int{}}
+	key := streamKey{device: 1, collection: "1"}
+	st := model.MailboxStatus{UIDValidity: 7, UIDNext: 1001, Messages: 1000, HighestModSeq: 9}
+	queue := make([]uint32, 1000)
+	for i := range queue {
+		queue[i] = uint32(1000 - i)
+	}
+	p.ensure(f, Credentials{Login: "alice"}, key, "INBOX", st, model.MailFetchOptions{}, queue, 100, true)
+	for range 100 {
+		if _, running := countHeld(p, key); !running {
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	held, running := countHeld(p, key)
+	p.mu.Lock()
+	size := p.size
+	p.mu.Unlock()
+	if running || held == 0 || held > 50 || size > p.budget {
+		t.Fatalf("over the budget: %d items held (%d bytes), running %v", held, size, running)
+	}
+	got := p.take(context.Background(), key, st, model.MailFetchOptions{}, queue[:100])
+	if len(got) != held {
+		t.Fatalf("took %d of the %d items held", len(got), held)
+	}
+}
