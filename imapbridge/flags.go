@@ -25,10 +25,6 @@ func flagStrings(flags []imap.Flag) []string {
 	return out
 }
 
-func keywordOf(category string) imap.Flag { return imap.Flag(model.CategoryKeyword(category)) }
-
-func categoryOf(kw string) string { return model.KeywordCategory(kw) }
-
 // flagStores computes the STORE operations that apply ch to a message
 // whose flags are now cur (raw IMAP flags): flags to add and to remove.
 func flagStores(cur []imap.Flag, ch model.MailFlagChange) (add, del []imap.Flag) {
@@ -47,26 +43,25 @@ func flagStores(cur []imap.Flag, ch model.MailFlagChange) (add, del []imap.Flag)
 		}
 	}
 	if ch.Keywords != nil {
-		want := map[imap.Flag]bool{}
+		want := map[string]bool{}
 		for _, c := range *ch.Keywords {
-			want[keywordOf(c)] = true
+			want[model.CategoryKeyword(c)] = true
 		}
 		have := map[string]bool{}
 		for _, fl := range cur {
-			if isCategoryKeyword(fl) {
-				have[categoryOf(string(fl))] = true
-				if !want[keywordOf(categoryOf(string(fl)))] {
+			if kw := string(fl); model.IsCategoryKeyword(kw) {
+				c := model.KeywordCategory(kw)
+				have[c] = true
+				if !want[model.CategoryKeyword(c)] {
 					del = append(del, fl)
 				}
 			}
 		}
 		for _, c := range *ch.Keywords {
 			if !have[c] {
-				add = append(add, keywordOf(c))
+				add = append(add, imap.Flag(model.CategoryKeyword(c)))
 			}
 		}
 	}
 	return add, del
 }
-
-func isCategoryKeyword(fl imap.Flag) bool { return model.IsCategoryKeyword(string(fl)) }

@@ -9,24 +9,6 @@ import (
 	"github.com/easd/easd/eas/model"
 )
 
-func TestCategoryKeywordRoundTrip(t *testing.T) {
-	for _, tc := range []struct{ category, keyword string }{
-		{"Work", "Work"},
-		{"Red Category", "Red_20Category"},
-		{"snake_case", "snake_5Fcase"},
-		{"$money", "_24money"},
-		{`a(b)"c"%*`, "a_28b_29_22c_22_25_2A"},
-		{"Grün", "Gr_C3_BCn"},
-	} {
-		if kw := keywordOf(tc.category); string(kw) != tc.keyword {
-			t.Errorf("keywordOf(%q) = %q, want %q", tc.category, kw, tc.keyword)
-		}
-		if c := categoryOf(tc.keyword); c != tc.category {
-			t.Errorf("categoryOf(%q) = %q, want %q", tc.keyword, c, tc.category)
-		}
-	}
-}
-
 func TestMailFlags(t *testing.T) {
 	for _, tc := range []struct {
 		flags []imap.Flag

@@ -28,6 +28,26 @@ func TestCategoryKeywordRoundTrip(t *testing.T) {
 	}
 }
 
+// The escapes are fixed: keywords written by one version are read by the
+// next, and other mail clients show them.
+func TestCategoryKeywordForms(t *testing.T) {
+	for _, tc := range []struct{ category, keyword string }{
+		{"Work", "Work"},
+		{"Red Category", "Red_20Category"},
+		{"snake_case", "snake_5Fcase"},
+		{"$money", "_24money"},
+		{`a(b)"c"%*`, "a_28b_29_22c_22_25_2A"},
+		{"Grün", "Gr_C3_BCn"},
+	} {
+		if kw := CategoryKeyword(tc.category); kw != tc.keyword {
+			t.Errorf("CategoryKeyword(%q) = %q, want %q", tc.category, kw, tc.keyword)
+		}
+		if c := KeywordCategory(tc.keyword); c != tc.category {
+			t.Errorf("KeywordCategory(%q) = %q, want %q", tc.keyword, c, tc.category)
+		}
+	}
+}
+
 // The converter and the store read flags the same way: escaped keywords
 // come back as the category the phone set.
 func TestParseMailFlags(t *testing.T) {
