@@ -49,8 +49,7 @@ func Convert(r io.Reader, meta Meta, opts Options) (*message.Email, error) {
 		c.stop()
 	}
 
-	same, sameCap := p.sameType(opts)
-	w := walker{wantText: p.needText(opts), maxText: p.textCap(opts), sameType: same, sameCap: sameCap}
+	w := newWalker(p, opts)
 	if err := w.message(top, br); err != nil {
 		return nil, fmt.Errorf("mailconv: message %d: %w", meta.UID, err)
 	}

@@ -144,7 +144,7 @@ func (st Structure) textLeaves(path, parentSub string, out *[]sparseLeafInfo) bo
 
 // encodedSize is how many encoded octets carry n decoded ones.
 func encodedSize(n int64, cte string) int64 {
-	switch strings.ToLower(strings.TrimSpace(cte)) {
+	switch transferEncoding(cte) {
 	case "base64":
 		return n*4/3 + n/28 + 8 // 76-character lines (57 octets) and their CRLF
 	case "quoted-printable":
@@ -155,7 +155,7 @@ func encodedSize(n int64, cte string) int64 {
 
 // decodedSize estimates a leaf's decoded size from its encoded size.
 func (st Structure) decodedSize() int64 {
-	if strings.EqualFold(strings.TrimSpace(st.Encoding), "base64") {
+	if transferEncoding(st.Encoding) == "base64" {
 		return st.Size * 76 / 78 * 3 / 4
 	}
 	return st.Size
@@ -219,8 +219,8 @@ func ConvertSparse(header []byte, st Structure, texts map[string][]byte, meta Me
 	h := mail.Header{Header: gomessage.Header{Header: th}}
 	top := newEntity(th, "text/plain")
 	p := choose(opts, false)
-	same, sameCap := p.sameType(opts)
-	w := walker{wantText: p.needText(opts), maxText: p.textCap(opts), sameType: same, sameCap: sameCap, sparse: map[string]sparseLeaf{}}
+	w := newWalker(p, opts)
+	w.sparse = map[string]sparseLeaf{}
 	if err := w.structure(st, "", "", texts); err != nil {
 		return nil, fmt.Errorf("mailconv: message %d: %w", meta.UID, err)
 	}

@@ -9,11 +9,14 @@ import (
 	"sync"
 )
 
+// transferEncoding is a Content-Transfer-Encoding value as compared.
+func transferEncoding(cte string) string { return strings.ToLower(strings.TrimSpace(cte)) }
+
 // DecodeTransfer undoes a Content-Transfer-Encoding while streaming.
 // Unknown encodings pass the bytes through: showing something beats
 // failing the message.
 func DecodeTransfer(cte string, r io.Reader) io.Reader {
-	switch strings.ToLower(strings.TrimSpace(cte)) {
+	switch transferEncoding(cte) {
 	case "base64":
 		return base64.NewDecoder(base64.StdEncoding, &base64Filter{r: r})
 	case "quoted-printable":
@@ -67,7 +70,7 @@ func drainSize(r io.Reader, cte string) (int64, error) {
 	bp := copyBufs.Get().(*[]byte)
 	defer copyBufs.Put(bp)
 	buf := *bp
-	switch strings.ToLower(strings.TrimSpace(cte)) {
+	switch transferEncoding(cte) {
 	case "quoted-printable":
 		return io.CopyBuffer(io.Discard, struct{ io.Reader }{quotedprintable.NewReader(r)}, buf)
 	case "base64":

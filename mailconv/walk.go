@@ -217,14 +217,15 @@ func (w *walker) text(e entity, body io.Reader, cte, path, parentSub string) err
 		_, err := drainSize(body, "")
 		return err
 	}
-	if !w.wantText || (w.sameType == "text/plain" && e.mediaType == "text/html" && w.s.plain.found) {
+	plainFirst := w.sameType == "text/plain" && e.mediaType == "text/html" && w.s.plain.found
+	t.found = true
+	if !w.wantText || plainFirst {
 		// No text wanted, or HTML after the plain text a plain body takes.
-		t.found = true
 		_, err := drainSize(body, "")
 		return err
 	}
-	t.found = true
-	room := w.roomFor(e, cte) - len(t.text)
+	qp := transferEncoding(cte) == "quoted-printable"
+	room := w.roomFor(e, qp) - len(t.text)
 	buf := textBufs.Get().(*bytes.Buffer)
 	keepBuf := false
 	defer func() {
@@ -238,7 +239,7 @@ func (w *walker) text(e entity, body io.Reader, cte, path, parentSub string) err
 	// same units: encoded octets for quoted-printable, decoded otherwise.
 	var n, kept int64
 	var raw []byte
-	if strings.EqualFold(strings.TrimSpace(cte), "quoted-printable") {
+	if qp {
 		// Decoded in memory: much faster than the streaming reader.
 		n, _ = readCapped(buf, body, max(room, 0))
 		kept = int64(buf.Len())
@@ -277,6 +278,12 @@ func (w *walker) text(e entity, body io.Reader, cte, path, parentSub string) err
 	return nil
 }
 
+// newWalker is the walker of a conversion under plan p.
+func newWalker(p plan, opts Options) walker {
+	same, sameCap := p.sameType(opts)
+	return walker{wantText: p.needText(opts), maxText: p.textCap(opts), sameType: same, sameCap: sameCap}
+}
+
 // release gives back the decoding buffers the text parts kept; the item
 // built from them holds copies (strings).
 func (w *walker) release() {
@@ -293,7 +300,7 @@ func (w *walker) release() {
 // readCapped counts: encoded octets for quoted-printable (up to three per
 // character). UTF-16 and UTF-32 text shrinks in UTF-8, so such parts keep
 // maxText.
-func (w *walker) roomFor(e entity, cte string) int {
+func (w *walker) roomFor(e entity, qp bool) int {
 	if e.mediaType != w.sameType {
 		return w.maxText
 	}
@@ -301,7 +308,7 @@ func (w *walker) roomFor(e entity, cte string) int {
 		strings.HasPrefix(cs, "ucs") {
 		return w.maxText
 	}
-	if strings.EqualFold(strings.TrimSpace(cte), "quoted-printable") {
+	if qp {
 		return min(w.maxText, 3*w.sameCap)
 	}
 	return min(w.maxText, w.sameCap)
@@ -324,7 +331,7 @@ func (w *walker) textSize(path string, n, kept int64, textLen int) int64 {
 		// filled the room): count the part's own length.
 		return n
 	}
-	scale := float64(n) / float64(max(kept, 1))
+	scale := float64(n) / float64(kept)
 	if sl.cut {
 		scale *= float64(sl.encoded) / float64(sl.fetched)
 	}
