@@ -99,13 +99,15 @@ func applyStoredFlags(ctx context.Context, db flagDB, user int64, sess MailSessi
 	if err != nil {
 		return err
 	}
-	for i, it := range items {
-		for _, s := range rows[it.UID] {
-			if e := flagOf(it.Data); e != nil && s.uidValidity == st.UIDValidity {
-				items[i].Data, _ = withFlagDetails(e, s)
+	current := map[uint32]*storedFlag{}
+	for uid, list := range rows {
+		for _, s := range list {
+			if s.uidValidity == st.UIDValidity {
+				current[uid] = s
 			}
 		}
 	}
+	renderStoredFlags(items, current)
 	return nil
 }
 

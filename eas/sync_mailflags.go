@@ -103,15 +103,20 @@ func (m *mailSync) fetchFlagDetails(items []model.MailItem) error {
 		uids[i] = it.UID
 	}
 	stored, err := readFlagDetails(m.sc.k.ctx(), m.tx.PGTx(), m.flagBox(uv), uids)
-	if err != nil {
-		return err
+	if err == nil {
+		renderStoredFlags(items, stored)
 	}
+	return err
+}
+
+// renderStoredFlags renders the Flag of each item that has stored
+// details with them.
+func renderStoredFlags(items []model.MailItem, stored map[uint32]*storedFlag) {
 	for i, it := range items {
 		if e := flagOf(it.Data); e != nil && stored[it.UID] != nil {
 			items[i].Data, _ = withFlagDetails(e, stored[it.UID])
 		}
 	}
-	return nil
 }
 
 // flagOf returns the item as an Email with a Flag to complete, or nil.
