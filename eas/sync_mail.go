@@ -455,10 +455,7 @@ func (m *mailSync) fetchAdds(uids []uint32) ([]model.MailItem, error) {
 			rest = append(rest, uid)
 		}
 	}
-	if len(rest) == len(uids) {
-		return m.sess.Fetch(m.sc.k.ctx(), m.f.IMAPName, uids, m.fetch)
-	}
-	fetched, err := m.sess.Fetch(m.sc.k.ctx(), m.f.IMAPName, rest, m.fetch)
+	fetched, err := m.sess.Fetch(m.sc.k.ctx(), m.f.IMAPName, rest, m.fetch) // none: no IMAP
 	if err != nil {
 		return nil, err
 	}
