@@ -126,7 +126,6 @@ func (p *mailPrefetch) ensure(ms MailSync, creds Credentials, key streamKey, mai
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	p.expire()
 	s := p.streams[key]
 	if !fresh {
 		if s != nil && p.hasLocked(key, status, opts) {
@@ -169,7 +168,7 @@ func (p *mailPrefetch) produce(ms MailSync, creds Credentials, s *mailStream, li
 		if len(s.items) == 0 && p.streams[s.key] == s {
 			delete(p.streams, s.key)
 		} else {
-			p.reapLater(s, prefetchMaxAge)
+			p.reapLater(s, prefetchMaxAge-time.Since(s.used))
 		}
 		s.changed()
 	}()
@@ -361,7 +360,9 @@ func (p *mailPrefetch) drop(s *mailStream) {
 }
 
 // reapLater drops s, ended with items the phone has not taken, once it
-// has not come back for them for prefetchMaxAge.
+// has not come back for them for prefetchMaxAge. A stream still fetching
+// needs no reaper: it ends itself when idle that long (next), and is
+// reaped from then.
 func (p *mailPrefetch) reapLater(s *mailStream, after time.Duration) {
 	time.AfterFunc(after, func() {
 		p.mu.Lock()
@@ -375,15 +376,6 @@ func (p *mailPrefetch) reapLater(s *mailStream, after time.Duration) {
 		}
 		p.drop(s)
 	})
-}
-
-// expire drops streams the phone did not come back to; p.mu is held.
-func (p *mailPrefetch) expire() {
-	for _, s := range p.streams {
-		if time.Since(s.used) > prefetchMaxAge {
-			p.drop(s)
-		}
-	}
 }
 
 // changed wakes whoever waits on s; mailPrefetch.mu is held.
