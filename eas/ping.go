@@ -106,7 +106,7 @@ func (w *pingWait) begin() (Status, error) {
 		}
 	}
 	w.heartbeat = k.capHeartbeat(p.heartbeat)
-	status, err := w.start(ctx, p.folders)
+	status, err := w.start(ctx, p.folders, nil)
 	if err != nil {
 		if errors.Is(err, context.DeadlineExceeded) && k.ctx().Err() == nil {
 			return pingAnswered, k.answerPing(&message.PingResponse{Status: int(pingServerError)})

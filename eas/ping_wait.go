@@ -44,14 +44,18 @@ type watchedFolder struct {
 // start resolves the folders, subscribes, and compares the stored sync
 // state with the stores, in that order: a change made after the
 // subscription is reported by it, one made before by the comparison. It
-// returns a status to answer at once, or 0 to wait.
-func (w *pingWait) start(ctx context.Context, want []pingFolder) (Status, error) {
+// returns a status to answer at once, or 0 to wait. byID is the user's
+// folders when the caller has them (a hanging Sync), else nil.
+func (w *pingWait) start(ctx context.Context, want []pingFolder, byID map[string]folders.Folder) (Status, error) {
 	k := w.k
-	list, err := k.s.folders.List(ctx, k.dev.UserID)
-	if err != nil {
-		return 0, err
+	var err error
+	if byID == nil {
+		list, err := k.s.folders.List(ctx, k.dev.UserID)
+		if err != nil {
+			return 0, err
+		}
+		byID = folders.ByID(list)
 	}
-	byID := folders.ByID(list)
 	var mailboxes, ids []string
 	pim := false
 	w.watched = make([]watchedFolder, 0, len(want))
@@ -96,7 +100,6 @@ func (w *pingWait) start(ctx context.Context, want []pingFolder) (Status, error)
 	if err != nil {
 		return 0, err
 	}
-	changed := false
 	for i := range w.watched {
 		f := &w.watched[i]
 		st, ok := states[f.id]
@@ -111,9 +114,8 @@ func (w *pingWait) start(ctx context.Context, want []pingFolder) (Status, error)
 				f.synced, f.status = true, ms.status
 			}
 		}
-		changed = changed || f.changed
 	}
-	if changed {
+	if w.anyChanged() {
 		return pingChanged, nil
 	}
 	return w.compareMail(ctx), nil
@@ -134,7 +136,6 @@ func (w *pingWait) compareMail(ctx context.Context) Status {
 		return 0
 	}
 	defer sess.Close()
-	changed := false
 	for i := range w.watched {
 		f := &w.watched[i]
 		if f.mailbox == "" || !f.synced {
@@ -149,13 +150,23 @@ func (w *pingWait) compareMail(ctx context.Context) Status {
 			return 0
 		}
 		if st != f.status {
-			f.changed, changed = true, true
+			f.changed = true
 		}
 	}
-	if changed {
+	if w.anyChanged() {
 		return pingChanged
 	}
 	return 0
+}
+
+// anyChanged reports whether a watched folder is marked changed.
+func (w *pingWait) anyChanged() bool {
+	for _, f := range w.watched {
+		if f.changed {
+			return true
+		}
+	}
+	return false
 }
 
 func (w *pingWait) hasSyncedMail() bool {
@@ -276,7 +287,6 @@ func (w *pingWait) draining() bool {
 
 // mailChanged compares a watcher event with the stored states.
 func (w *pingWait) mailChanged(ev []MailboxChange) Status {
-	changed := false
 	for _, c := range ev {
 		name := canonicalMailbox(c.Mailbox)
 		for i := range w.watched {
@@ -292,10 +302,7 @@ func (w *pingWait) mailChanged(ev []MailboxChange) Status {
 			}
 		}
 	}
-	for _, f := range w.watched {
-		changed = changed || f.changed
-	}
-	if changed {
+	if w.anyChanged() {
 		return pingChanged
 	}
 	return 0
@@ -307,15 +314,13 @@ func (w *pingWait) mailChanged(ev []MailboxChange) Status {
 // their watcher, and a lost flag-details notice is found by the next Ping
 // from the state.
 func (w *pingWait) folderChanged(p pgnotify.Payload) bool {
-	changed := false
 	for i := range w.watched {
 		f := &w.watched[i]
 		if f.id == p.Data || (p.Resync && f.mailbox == "") {
 			f.changed = true
 		}
-		changed = changed || f.changed
 	}
-	return changed
+	return w.anyChanged()
 }
 
 // superseded tells whether a device:<id> notification announces a newer

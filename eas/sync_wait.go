@@ -47,7 +47,7 @@ func (sc *syncRun) hang(sr syncRequest, w *pingWait) error {
 		watch[i] = pingFolder{ID: c.CollectionID}
 	}
 	ctx, cancel := context.WithTimeout(k.ctx(), pingStartTimeout)
-	status, err := w.start(ctx, watch)
+	status, err := w.start(ctx, watch, sc.byID) // the folders the Sync just ran on
 	cancel()
 	if err != nil {
 		if k.ctx().Err() != nil {
