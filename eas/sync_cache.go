@@ -53,9 +53,7 @@ func (k *call) resolveSync(req message.SyncRequest, emptyBody bool) (syncRequest
 	}
 	empty := emptyBody || (!req.Partial && len(full.cols) == 0)
 	if !empty && !req.Partial {
-		// Saved beside the Sync's work; the answer waits for it (settle),
-		// so an empty Sync sent after it finds it.
-		k.beside(func() { k.saveSyncRequest(ctx, full) })
+		k.saveSyncRequest(ctx, full)
 		return full, 0, nil
 	}
 	cached, ok, err := k.s.loadSyncRequest(ctx, k.dev.ID)
@@ -130,11 +128,17 @@ func cachedCollection(c message.SyncCollection) message.SyncCollection {
 }
 
 // saveSyncRequest caches the request for the device's next empty or
-// Partial Sync. A device repeats the same request most of the time: the
-// row is rewritten only when it differs, so that repeating costs no dead
-// tuple. A failure costs the client a Status 13 on that Sync and a
-// full request after it, so it is logged, not answered.
+// Partial Sync, beside the Sync's own work: the answer waits for it
+// (settle), so an empty Sync sent after it finds it. A device repeats the
+// same request most of the time: the row is rewritten only when it
+// differs, so that repeating costs no dead tuple. A failure costs the
+// client a Status 13 on that Sync and a full request after it, so it is
+// logged, not answered.
 func (k *call) saveSyncRequest(ctx context.Context, r syncRequest) {
+	k.beside(func() { k.writeSyncRequest(ctx, r) })
+}
+
+func (k *call) writeSyncRequest(ctx context.Context, r syncRequest) {
 	cols := make([]message.SyncCollection, len(r.cols))
 	for i, c := range r.cols {
 		cols[i] = cachedCollection(c)
