@@ -59,6 +59,7 @@ type mailStream struct {
 	ended    bool                      // no more fetching: done, failed or dropped
 	dropped  bool                      // items discarded, the stream is gone
 	halted   bool                      // over the budget: no more fetching
+	counted  bool                      // holds its login's place in mailPrefetch.running
 	cancel   context.CancelFunc        // ends the stream's connection
 	wake     chan struct{}             // closed on every change
 }
@@ -68,7 +69,8 @@ type mailPrefetch struct {
 	mu      sync.Mutex
 	streams map[streamKey]*mailStream
 	size    int64
-	budget  int64 // prefetchBudget; tests lower it
+	budget  int64         // prefetchBudget; tests lower it
+	maxAge  time.Duration // prefetchMaxAge; tests lower it
 	// running counts streams fetching per login: one at a time, so a user
 	// whose phones all sync at once opens at most one IMAP connection more
 	// (Dovecot allows 10 per user and address by default).
@@ -77,7 +79,7 @@ type mailPrefetch struct {
 }
 
 func newMailPrefetch() *mailPrefetch {
-	return &mailPrefetch{streams: map[streamKey]*mailStream{}, budget: prefetchBudget,
+	return &mailPrefetch{streams: map[streamKey]*mailStream{}, budget: prefetchBudget, maxAge: prefetchMaxAge,
 		running: map[string]int{}, warming: map[string]bool{}}
 }
 
@@ -134,7 +136,7 @@ func (p *mailPrefetch) ensure(ms MailSync, creds Credentials, key streamKey, mai
 		return
 	}
 	if s != nil {
-		p.drop(s)
+		p.drop(s) // gives back its place in running: it is ending
 	}
 	if p.running[creds.Login] > 0 {
 		return
@@ -142,12 +144,23 @@ func (p *mailPrefetch) ensure(ms MailSync, creds Credentials, key streamKey, mai
 	s = &mailStream{key: key, login: creds.Login, mailbox: mailbox, status: status, opts: opts,
 		ahead: max(2*window, 256), chunk: min(max(window, 128), 256),
 		pending: append([]uint32(nil), queue...), items: map[uint32]model.MailItem{},
-		used: time.Now(), wake: make(chan struct{})}
+		used: time.Now(), wake: make(chan struct{}), counted: true}
 	life, cancel := context.WithCancel(context.Background())
 	s.cancel = cancel
 	p.streams[key] = s
 	p.running[creds.Login]++
 	go p.produce(ms, creds, s, life)
+}
+
+// uncount takes s out of running, once; p.mu is held.
+func (p *mailPrefetch) uncount(s *mailStream) {
+	if !s.counted {
+		return
+	}
+	s.counted = false
+	if p.running[s.login]--; p.running[s.login] <= 0 {
+		delete(p.running, s.login)
+	}
 }
 
 // produce fetches s chunk by chunk on a connection of its own; items are
@@ -161,14 +174,14 @@ func (p *mailPrefetch) produce(ms MailSync, creds Credentials, s *mailStream, li
 		s.cancel()
 		p.mu.Lock()
 		defer p.mu.Unlock()
-		if p.running[s.login]--; p.running[s.login] <= 0 {
-			delete(p.running, s.login)
-		}
+		p.uncount(s)
 		s.ended, s.fetching, s.pending = true, nil, nil
-		if len(s.items) == 0 && p.streams[s.key] == s {
-			delete(p.streams, s.key)
-		} else {
-			p.reapLater(s, prefetchMaxAge-time.Since(s.used))
+		if p.streams[s.key] == s { // not dropped
+			if len(s.items) == 0 {
+				delete(p.streams, s.key)
+			} else {
+				p.reapLater(s, p.maxAge-time.Since(s.used))
+			}
 		}
 		s.changed()
 	}()
@@ -202,7 +215,7 @@ func (p *mailPrefetch) next(s *mailStream) []uint32 {
 	defer p.mu.Unlock()
 	for {
 		idle := time.Since(s.used)
-		if s.dropped || s.halted || len(s.pending) == 0 || idle > prefetchMaxAge {
+		if s.dropped || s.halted || len(s.pending) == 0 || idle > p.maxAge {
 			return nil
 		}
 		if !p.full(s) {
@@ -219,7 +232,7 @@ func (p *mailPrefetch) next(s *mailStream) []uint32 {
 		p.mu.Unlock()
 		select {
 		case <-wake:
-		case <-time.After(prefetchMaxAge - idle):
+		case <-time.After(p.maxAge - idle):
 		}
 		p.mu.Lock()
 	}
@@ -351,6 +364,7 @@ func (p *mailPrefetch) stop(key streamKey) {
 func (p *mailPrefetch) drop(s *mailStream) {
 	s.dropped = true
 	s.cancel()
+	p.uncount(s)
 	p.size -= s.size
 	s.items, s.size = map[uint32]model.MailItem{}, 0
 	if p.streams[s.key] == s {
@@ -370,8 +384,8 @@ func (p *mailPrefetch) reapLater(s *mailStream, after time.Duration) {
 		if p.streams[s.key] != s {
 			return
 		}
-		if idle := time.Since(s.used); idle < prefetchMaxAge {
-			p.reapLater(s, prefetchMaxAge-idle)
+		if idle := time.Since(s.used); idle < p.maxAge {
+			p.reapLater(s, p.maxAge-idle)
 			return
 		}
 		p.drop(s)

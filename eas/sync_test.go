@@ -218,6 +218,11 @@ func TestSyncMailLostResponse(t *testing.T) {
 	// (sync_prefetch.go), is lost too: the re-sent request gets the same
 	// page, fetched again.
 	next := s.sync(t, message.SyncCollection{SyncKey: again.SyncKey, CollectionID: inbox, WindowSize: 2})
+	// The replayed first window restarted the stream, which held this
+	// window's messages: one STATUS, no fetch.
+	if paths := imapCmds(s.env, inbox); len(paths) < 3 || paths[2] != "queued:1" {
+		t.Errorf("window after a replayed first window: paths %v, want queued:1 third", paths)
+	}
 	nextAgain := s.sync(t, message.SyncCollection{SyncKey: again.SyncKey, CollectionID: inbox, WindowSize: 2})
 	if !slices.Equal(ids(commands(next).Add), ids(commands(nextAgain).Add)) || len(commands(nextAgain).Add) != 2 {
 		t.Fatalf("replay of a queued window: %v vs %v", ids(commands(next).Add), ids(commands(nextAgain).Add))
