@@ -8,6 +8,8 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/emersion/go-message/textproto"
+
 	"github.com/easd/easd/eas/message"
 	"github.com/easd/easd/eas/model"
 	"github.com/easd/easd/wbxml"
@@ -275,6 +277,45 @@ func TestTruncationOfLargeText(t *testing.T) {
 		if len(cut.Body.Data) < 5110 {
 			t.Errorf("%s: %d bytes of data", c.cte, len(cut.Body.Data))
 		}
+	}
+}
+
+// The text kept of a large part is bounded by the truncation: the part
+// that becomes the body as it is (plain for a plain body) keeps the
+// truncation size and a little (three times that in quoted-printable
+// octets), one that must be converted (HTML for a plain body) a few times
+// more (plan.textCap); the rest is only counted.
+func TestTextKeptUnderTruncation(t *testing.T) {
+	opts := prefs(message.BodyPreference{Type: message.BodyPlain, TruncationSize: size(5120)})
+	opts.MaxText = DefaultMaxText
+	p := choose(opts, false)
+	same, sameCap := p.sameType(opts)
+	if same != "text/plain" {
+		t.Fatalf("same type %q", same)
+	}
+	big := strings.Repeat("Gr=C3=BC=C3=9Fe aus K=C3=B6ln, the lazy dog.\r\n", 20000)
+	for _, c := range []struct {
+		mediaType, cte string
+		max            int
+	}{
+		{"text/plain", "8bit", sameCap},
+		{"text/plain", "quoted-printable", 3 * sameCap},
+		{"text/html", "8bit", p.textCap(opts)},
+	} {
+		w := newWalker(p, opts)
+		var h textproto.Header
+		h.Set("Content-Type", c.mediaType+"; charset=utf-8")
+		if err := w.text(newEntity(h, "text/plain"), strings.NewReader(big), c.cte, "1", ""); err != nil {
+			t.Fatal(err)
+		}
+		tp := &w.s.plain
+		if c.mediaType == "text/html" {
+			tp = &w.s.html
+		}
+		if len(tp.text) == 0 || len(tp.text) > c.max || !tp.capped || tp.size < int64(len(big))/2 {
+			t.Errorf("%s %s: kept %d bytes (at most %d), capped %v, size %d", c.mediaType, c.cte, len(tp.text), c.max, tp.capped, tp.size)
+		}
+		w.release()
 	}
 }
 
