@@ -62,8 +62,7 @@ func TestMoveItemsMail(t *testing.T) {
 	inbox, junk := s.ids["Inbox"], s.ids["Junk"]
 	uid1 := s.env.Append(t, "alice", "INBOX", testMail(1), `\Seen`)
 	uid2 := s.env.Append(t, "alice", "INBOX", testMail(2))
-	other := &syncEnv{env: s.env, c: s.env.Client("alice", "phone-other")}
-	other.ids = syncFolderIDs(t, other.c)
+	other := s.device(t, "phone-other")
 
 	keys := map[*syncEnv]map[string]string{}
 	for _, d := range []*syncEnv{s, other} {
@@ -196,8 +195,7 @@ func TestMoveItemsStatuses(t *testing.T) {
 		t.Fatalf("move from a deleted mailbox: %+v", r)
 	}
 	// Another device re-sending the first move has no record of it.
-	o := &syncEnv{env: s.env, c: s.env.Client("alice", "phone-other")}
-	o.ids = syncFolderIDs(t, o.c)
+	o := s.device(t, "phone-other")
 	if r := o.moveOne(t, id, inbox, junk); r.Status != 1 {
 		t.Fatalf("other device's move of a moved message: %+v", r)
 	}

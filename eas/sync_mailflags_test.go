@@ -119,6 +119,19 @@ func flagRows(t *testing.T, s *syncEnv, folder string, uid uint32) int {
 	return n
 }
 
+// change sends the client's changes of items in folder and requires a
+// plain success: Status 1, no per-item answer, nothing sent back. It
+// returns the new key.
+func (s *syncEnv) change(t *testing.T, folder, key string, chs ...message.SyncClientChange) string {
+	t.Helper()
+	rc := s.sync(t, message.SyncCollection{SyncKey: key, CollectionID: folder,
+		Commands: &message.SyncClientCommands{Change: chs}})
+	if rc.Status != 1 || rc.Responses != nil || rc.Commands != nil {
+		t.Fatalf("change: %+v %+v %+v", rc, rc.Responses, rc.Commands)
+	}
+	return rc.SyncKey
+}
+
 // oneChange syncs folder from key and returns the new key and the only
 // Change, failing on anything else.
 func (s *syncEnv) oneChange(t *testing.T, folder, key, serverID string) (string, message.SyncItem) {
@@ -141,8 +154,7 @@ func TestSyncMailFlagDetails(t *testing.T) {
 	inbox := s.ids["Inbox"]
 	uid := s.env.Append(t, "alice", "INBOX", testMail(1))
 	sid := model.MailID{FolderID: inbox, UID: uid}.String()
-	b := &syncEnv{env: s.env, c: s.env.Client("alice", "phone-b")}
-	b.ids = syncFolderIDs(t, b.c)
+	b := s.device(t, "phone-b")
 	keyA, c := s.syncAll(t, inbox, s.start(t, inbox))
 	if len(c.Add) != 1 || len(flagOf(t, c.Add[0].ApplicationData)) != 0 {
 		t.Fatalf("initial: %+v", c)
@@ -188,12 +200,7 @@ func TestSyncMailFlagDetails(t *testing.T) {
 	wantFlag(t, "ItemOperations Fetch", flagOf(t, props), activeFlag)
 
 	// Completed on A: IMAP loses \Flagged, B reads Status 1 with the dates.
-	rc = s.sync(t, message.SyncCollection{SyncKey: keyA, CollectionID: inbox,
-		Commands: &message.SyncClientCommands{Change: []message.SyncClientChange{flagChange(sid, completeFlag)}}})
-	if rc.Status != 1 || rc.Commands != nil {
-		t.Fatalf("complete: %+v %+v", rc, rc.Commands)
-	}
-	keyA = rc.SyncKey
+	keyA = s.change(t, inbox, keyA, flagChange(sid, completeFlag))
 	sess, err := mailStore(s.env).OpenMail(ctx, "alice", "alice")
 	if err != nil {
 		t.Fatal(err)
@@ -211,12 +218,7 @@ func TestSyncMailFlagDetails(t *testing.T) {
 
 	// Flagged again on A, then cleared: B follows, the row goes.
 	for _, f := range []flagSet{activeFlag, nil} {
-		rc = s.sync(t, message.SyncCollection{SyncKey: keyA, CollectionID: inbox,
-			Commands: &message.SyncClientCommands{Change: []message.SyncClientChange{flagChange(sid, f)}}})
-		if rc.Status != 1 || rc.Commands != nil {
-			t.Fatalf("flag %v: %+v %+v", f, rc, rc.Commands)
-		}
-		keyA = rc.SyncKey
+		keyA = s.change(t, inbox, keyA, flagChange(sid, f))
 		keyB, ch = b.oneChange(t, inbox, keyB, sid)
 		wantFlag(t, "B after A's flag change", flagOf(t, ch.ApplicationData), f)
 	}
@@ -226,12 +228,8 @@ func TestSyncMailFlagDetails(t *testing.T) {
 
 	// A Status 1 without dates is completed now; a Status out of range is
 	// refused with Status 6 and changes nothing.
-	rc = s.sync(t, message.SyncCollection{SyncKey: keyA, CollectionID: inbox,
-		Commands: &message.SyncClientCommands{Change: []message.SyncClientChange{flagChange(sid, flagSet{{"Email:Status", "2"}})}}})
-	keyA = rc.SyncKey
-	rc = s.sync(t, message.SyncCollection{SyncKey: keyA, CollectionID: inbox,
-		Commands: &message.SyncClientCommands{Change: []message.SyncClientChange{flagChange(sid, flagSet{{"Email:Status", "1"}})}}})
-	keyA = rc.SyncKey
+	keyA = s.change(t, inbox, keyA, flagChange(sid, flagSet{{"Email:Status", "2"}}))
+	keyA = s.change(t, inbox, keyA, flagChange(sid, flagSet{{"Email:Status", "1"}}))
 	_, props, _ = fetchOne(t, b.c, message.ItemOperationsFetch{ServerID: sid, CollectionID: inbox}, false)
 	if f := flagOf(t, props); f["Email:Status"] != "1" || f["Email:CompleteTime"] == "" || f["Tasks:DateCompleted"] == "" {
 		t.Fatalf("completed without dates: %v", f)
@@ -255,16 +253,11 @@ func TestSyncMailFlagChangedElsewhere(t *testing.T) {
 	inbox := s.ids["Inbox"]
 	uid := s.env.Append(t, "alice", "INBOX", testMail(1))
 	sid := model.MailID{FolderID: inbox, UID: uid}.String()
-	b := &syncEnv{env: s.env, c: s.env.Client("alice", "phone-b")}
-	b.ids = syncFolderIDs(t, b.c)
+	b := s.device(t, "phone-b")
 	keyA, _ := s.syncAll(t, inbox, s.start(t, inbox))
 	keyB, _ := b.syncAll(t, inbox, b.start(t, inbox))
 
-	rc := s.sync(t, message.SyncCollection{SyncKey: keyA, CollectionID: inbox,
-		Commands: &message.SyncClientCommands{Change: []message.SyncClientChange{flagChange(sid, activeFlag)}}})
-	if rc.Status != 1 {
-		t.Fatalf("flag: %+v", rc)
-	}
+	s.change(t, inbox, keyA, flagChange(sid, activeFlag))
 	keyB, _ = b.oneChange(t, inbox, keyB, sid)
 
 	sess, err := mailStore(s.env).OpenMail(ctx, "alice", "alice")
@@ -298,16 +291,11 @@ func TestMoveItemsFlagDetails(t *testing.T) {
 	inbox, junk := s.ids["Inbox"], s.ids["Junk"]
 	uid := s.env.Append(t, "alice", "INBOX", testMail(1))
 	sid := model.MailID{FolderID: inbox, UID: uid}.String()
-	b := &syncEnv{env: s.env, c: s.env.Client("alice", "phone-b")}
-	b.ids = syncFolderIDs(t, b.c)
+	b := s.device(t, "phone-b")
 	keyA, _ := s.syncAll(t, inbox, s.start(t, inbox))
 	keyB, _ := b.syncAll(t, junk, b.start(t, junk))
 
-	rc := s.sync(t, message.SyncCollection{SyncKey: keyA, CollectionID: inbox,
-		Commands: &message.SyncClientCommands{Change: []message.SyncClientChange{flagChange(sid, activeFlag)}}})
-	if rc.Status != 1 {
-		t.Fatalf("flag: %+v", rc)
-	}
+	s.change(t, inbox, keyA, flagChange(sid, activeFlag))
 	r := s.moveOne(t, sid, inbox, junk)
 	if r.Status != 3 {
 		t.Fatalf("move: %+v", r)
@@ -338,12 +326,11 @@ func TestDeleteFlagDetailsToTrash(t *testing.T) {
 	sids := []string{model.MailID{FolderID: inbox, UID: uids[0]}.String(), model.MailID{FolderID: inbox, UID: uids[1]}.String()}
 	keyA, _ := s.syncAll(t, inbox, s.start(t, inbox))
 	keyT, _ := s.syncAll(t, trash, s.start(t, trash))
-	rc := s.sync(t, message.SyncCollection{SyncKey: keyA, CollectionID: inbox,
-		Commands: &message.SyncClientCommands{Change: []message.SyncClientChange{flagChange(sids[0], activeFlag), flagChange(sids[1], completeFlag)}}})
-	if rc.Status != 1 || flagRows(t, s, inbox, uids[0]) != 1 || flagRows(t, s, inbox, uids[1]) != 1 {
-		t.Fatalf("flag both: %+v", rc)
+	keyA = s.change(t, inbox, keyA, flagChange(sids[0], activeFlag), flagChange(sids[1], completeFlag))
+	if flagRows(t, s, inbox, uids[0]) != 1 || flagRows(t, s, inbox, uids[1]) != 1 {
+		t.Fatal("flag both: rows not stored")
 	}
-	del := message.SyncCollection{SyncKey: rc.SyncKey, CollectionID: inbox,
+	del := message.SyncCollection{SyncKey: keyA, CollectionID: inbox,
 		Commands: &message.SyncClientCommands{Delete: []message.SyncClientDelete{{ServerID: sids[0]}}}}
 	for _, try := range []string{"delete", "re-sent delete"} {
 		if rc := s.sync(t, del); rc.Status != 1 || rc.Responses != nil {
@@ -384,10 +371,7 @@ func TestSearchFlagDetails(t *testing.T) {
 	uids := []uint32{s.env.Append(t, "alice", "INBOX", testMail(1)), s.env.Append(t, "alice", "INBOX", testMail(2))}
 	key, _ := s.syncAll(t, inbox, s.start(t, inbox))
 	sid := model.MailID{FolderID: inbox, UID: uids[0]}.String()
-	if rc := s.sync(t, message.SyncCollection{SyncKey: key, CollectionID: inbox,
-		Commands: &message.SyncClientCommands{Change: []message.SyncClientChange{flagChange(sid, completeFlag)}}}); rc.Status != 1 {
-		t.Fatalf("flag: %+v", rc)
-	}
+	s.change(t, inbox, key, flagChange(sid, completeFlag))
 	st := s.search(t, mailboxSearch("0-9", nil, text("AirSync:CollectionId", inbox), text("Search:FreeText", "body of message")))
 	if len(st.Result) != 2 {
 		t.Fatalf("search: %+v", st)
@@ -423,9 +407,7 @@ func TestSyncMailFlagVersions(t *testing.T) {
 	ch := flagChange(sid, activeFlag)
 	ch.ApplicationData.(*wbxml.Element).Add(wbxml.NewElement(wbxml.MustTag("Email:Categories"),
 		wbxml.TextElement(wbxml.MustTag("Email:Category"), "Work")))
-	rc := s.sync(t, message.SyncCollection{SyncKey: keyNew, CollectionID: inbox,
-		Commands: &message.SyncClientCommands{Change: []message.SyncClientChange{ch}}})
-	keyNew = rc.SyncKey
+	keyNew = s.change(t, inbox, keyNew, ch)
 	keyOld, item := old.oneChange(t, inbox, keyOld, sid)
 	wantFlag(t, "12.1 Change", flagOf(t, item.ApplicationData), activeFlag)
 	if item.ApplicationData.(*wbxml.Element).Child("Email:Categories") != nil {
@@ -434,11 +416,7 @@ func TestSyncMailFlagVersions(t *testing.T) {
 
 	// Completed on 12.1: 16.1 gets Status 1 with the dates, and its
 	// category stays.
-	rc = old.sync(t, message.SyncCollection{SyncKey: keyOld, CollectionID: inbox,
-		Commands: &message.SyncClientCommands{Change: []message.SyncClientChange{flagChange(sid, completeFlag)}}})
-	if rc.Status != 1 || rc.Commands != nil {
-		t.Fatalf("12.1 complete: %+v", rc)
-	}
+	old.change(t, inbox, keyOld, flagChange(sid, completeFlag))
 	_, item = s.oneChange(t, inbox, keyNew, sid)
 	wantFlag(t, "16.1 Change", flagOf(t, item.ApplicationData), completeFlag)
 	if cats := item.ApplicationData.(*wbxml.Element).Path("Email:Categories", "Email:Category"); cats == nil || cats.Text != "Work" {
@@ -461,10 +439,9 @@ func TestSyncMailFlagUIDValidity(t *testing.T) {
 	id := syncFolderIDs(t, s.c)["Receipts"]
 	sid := model.MailID{FolderID: id, UID: uid}.String()
 	key, _ := s.syncAll(t, id, s.start(t, id))
-	rc := s.sync(t, message.SyncCollection{SyncKey: key, CollectionID: id,
-		Commands: &message.SyncClientCommands{Change: []message.SyncClientChange{flagChange(sid, activeFlag)}}})
-	if rc.Status != 1 || flagRows(t, s, id, uid) != 1 {
-		t.Fatalf("flag: %+v", rc)
+	key = s.change(t, id, key, flagChange(sid, activeFlag))
+	if flagRows(t, s, id, uid) != 1 {
+		t.Fatal("flag: row not stored")
 	}
 
 	if err := store.DeleteMailbox(ctx, "alice", "alice", "Receipts"); err != nil {
@@ -477,7 +454,7 @@ func TestSyncMailFlagUIDValidity(t *testing.T) {
 	if again := s.env.Append(t, "alice", "Receipts", testMail(2), `\Flagged`); again != uid {
 		t.Fatalf("new mailbox gave UID %d, want the old %d", again, uid)
 	}
-	if rc := s.sync(t, message.SyncCollection{SyncKey: rc.SyncKey, CollectionID: id}); rc.Status != 3 {
+	if rc := s.sync(t, message.SyncCollection{SyncKey: key, CollectionID: id}); rc.Status != 3 {
 		t.Fatalf("after UIDVALIDITY change: %+v", rc)
 	}
 	key, c := s.syncAll(t, id, s.start(t, id))
@@ -491,12 +468,11 @@ func TestSyncMailFlagUIDValidity(t *testing.T) {
 	}
 
 	// Flag it, then delete it: the row goes with the message.
-	rc = s.sync(t, message.SyncCollection{SyncKey: key, CollectionID: id,
-		Commands: &message.SyncClientCommands{Change: []message.SyncClientChange{flagChange(sid, activeFlag)}}})
+	key = s.change(t, id, key, flagChange(sid, activeFlag))
 	if flagRows(t, s, id, uid) != 1 {
-		t.Fatalf("flag again: %+v", rc)
+		t.Fatal("flag again: row not stored")
 	}
-	rc = s.sync(t, message.SyncCollection{SyncKey: rc.SyncKey, CollectionID: id,
+	rc := s.sync(t, message.SyncCollection{SyncKey: key, CollectionID: id,
 		Commands: &message.SyncClientCommands{Delete: []message.SyncClientDelete{{ServerID: sid}}}})
 	if rc.Status != 1 {
 		t.Fatalf("delete: %+v", rc)
@@ -515,15 +491,12 @@ func TestSyncMailFlagDatesReachOtherDevices(t *testing.T) {
 	inbox := s.ids["Inbox"]
 	uid := s.env.Append(t, "alice", "INBOX", testMail(1))
 	sid := model.MailID{FolderID: inbox, UID: uid}.String()
-	b := &syncEnv{env: s.env, c: s.env.Client("alice", "phone-b")}
-	b.ids = syncFolderIDs(t, b.c)
+	b := s.device(t, "phone-b")
 	keyA := s.catchUp(t, inbox, s.start(t, inbox))
 	keyB := b.catchUp(t, inbox, b.start(t, inbox))
 
 	// A flags the message: B sees \Flagged through IMAP, as before.
-	rc := s.sync(t, message.SyncCollection{SyncKey: keyA, CollectionID: inbox,
-		Commands: &message.SyncClientCommands{Change: []message.SyncClientChange{flagChange(sid, activeFlag)}}})
-	keyA = rc.SyncKey
+	keyA = s.change(t, inbox, keyA, flagChange(sid, activeFlag))
 	keyB, c := b.oneChange(t, inbox, keyB, sid)
 	wantFlag(t, "B after A flagged", flagOf(t, c.ApplicationData), activeFlag)
 
@@ -531,24 +504,19 @@ func TestSyncMailFlagDatesReachOtherDevices(t *testing.T) {
 	ping := pingAsync(b.c, time.Minute, email(inbox))
 	stillWaiting(t, ping, 700*time.Millisecond)
 	later := activeFlag.with(flagSet{{"Tasks:DueDate", "2026-03-13T00:00:00.000Z"}, {"Tasks:UtcDueDate", "2026-03-12T23:00:00.000Z"}})
-	rc = s.sync(t, message.SyncCollection{SyncKey: keyA, CollectionID: inbox,
-		Commands: &message.SyncClientCommands{Change: []message.SyncClientChange{flagChange(sid, later)}}})
-	if rc.Status != 1 || rc.Commands != nil {
-		t.Fatalf("A's date change: %+v", rc)
-	}
-	keyA = rc.SyncKey
+	keyA = s.change(t, inbox, keyA, flagChange(sid, later))
 	wantChanged(t, answer(t, ping, 10*time.Second), inbox)
 	keyB, c = b.oneChange(t, inbox, keyB, sid)
 	wantFlag(t, "B after A moved the due date", flagOf(t, c.ApplicationData), later)
 	_, cm := s.syncAll(t, inbox, keyA)
 	noCommands(t, "A after its own date change", cm)
 
-	// Complete, then clear: neither leaves \Flagged set, and B follows.
-	for _, f := range []flagSet{completeFlag, nil} {
-		rc = s.sync(t, message.SyncCollection{SyncKey: keyA, CollectionID: inbox,
-			Commands: &message.SyncClientCommands{Change: []message.SyncClientChange{flagChange(sid, f)}}})
-		keyA = rc.SyncKey
-	}
+	// Complete, then clear: B follows each (completing already takes
+	// \Flagged away).
+	keyA = s.change(t, inbox, keyA, flagChange(sid, completeFlag))
+	keyB, c = b.oneChange(t, inbox, keyB, sid)
+	wantFlag(t, "B after A completed the flag", flagOf(t, c.ApplicationData), completeFlag)
+	s.change(t, inbox, keyA, flagChange(sid, nil))
 	_, c = b.oneChange(t, inbox, keyB, sid)
 	if got := flagOf(t, c.ApplicationData); len(got) != 0 {
 		t.Errorf("B after A cleared the flag: %v, want an empty Flag", got)

@@ -33,6 +33,14 @@ func startSync(t *testing.T) *syncEnv {
 	return &syncEnv{env: env, c: c, ids: syncFolderIDs(t, c)}
 }
 
+// device is another device of alice's, its folders synced.
+func (s *syncEnv) device(t *testing.T, id string) *syncEnv {
+	t.Helper()
+	d := &syncEnv{env: s.env, c: s.env.Client("alice", id)}
+	d.ids = syncFolderIDs(t, d.c)
+	return d
+}
+
 // syncFolderIDs runs a FolderSync and returns the folder ids by name.
 func syncFolderIDs(t testing.TB, c *client.Client) map[string]string {
 	t.Helper()
