@@ -78,14 +78,18 @@ func TestMailSessionSparseFetch(t *testing.T) {
 	s := &Store{Dialer: &Dialer{Addr: srv.Addr(), TLS: config.TLSNone}}
 	ctx := context.Background()
 	names := map[uint32]string{}
-	for name, msg := range sparseShapes() {
+	shapes := sparseShapes()
+	for name, msg := range shapes {
 		uid, err := dovecot.Append(ctx, srv.Addr(), "alice", "alice", "INBOX", []byte(strings.ReplaceAll(strings.ReplaceAll(msg, "\r\n", "\n"), "\n", "\r\n")))
 		if err != nil {
 			t.Fatal(err)
 		}
 		names[uid] = name
 	}
-	files, _ := filepath.Glob("../mailconv/testdata/*.eml")
+	files, err := filepath.Glob("../mailconv/testdata/*.eml")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("corpus: %d files, %v", len(files), err)
+	}
 	for _, f := range files {
 		b, err := os.ReadFile(f)
 		if err != nil {
@@ -124,19 +128,20 @@ func TestMailSessionSparseFetch(t *testing.T) {
 			}
 			// The structure FETCH, one whole FETCH (S/MIME, calendar) and
 			// one per shape of large message at most; SELECT before.
-			if n := m.Commands() - before; n > 2+len(sparseShapes())+1 {
+			if n := m.Commands() - before; n > 2+len(shapes)+1 {
 				t.Errorf("%d IMAP commands", n)
 			}
 			// With a 5 KB plain body, the large shapes go the sparse way
 			// and the corpus whole.
-			conv := mailconv.Options{Version: opts.Version, BodyPreferences: opts.BodyPreferences, MIMESupport: opts.MIMESupport}
+			conv := mailconv.Options{Version: opts.Version, BodyPreferences: opts.BodyPreferences, MIMESupport: opts.MIMESupport,
+				BodyTruncation: -1, MIMETruncation: -1} // as FetchEach builds them
 			jobs := make(chan rawMessage, len(uids))
 			if err := m.readMessages(uids, conv, jobs); err != nil {
 				t.Fatal(err)
 			}
 			close(jobs)
 			for raw := range jobs {
-				_, large := sparseShapes()[names[raw.meta.UID]]
+				_, large := shapes[names[raw.meta.UID]]
 				if label == "plain 5120" && (raw.sparse != nil) != large {
 					t.Errorf("%s: sparse %v", names[raw.meta.UID], raw.sparse != nil)
 				}
