@@ -9,7 +9,6 @@ import (
 	"net/mail"
 	"net/url"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -19,7 +18,7 @@ import (
 
 	"github.com/easd/easd/eas/client"
 	"github.com/easd/easd/eas/message"
-	"github.com/easd/easd/imapbridge"
+	"github.com/easd/easd/eas/model"
 	"github.com/easd/easd/internal/config"
 	"github.com/easd/easd/internal/easdtest"
 	"github.com/easd/easd/internal/smtpsink"
@@ -48,6 +47,29 @@ func killIMAPOnSubmit(t *testing.T, env *easdtest.Env) (restart func()) {
 			t.Fatal(err)
 		}
 	}
+}
+
+// bobAtFault starts easd and returns bob's phone1 (speaking version, or
+// the client's default when "") after a FolderSync, with the folder ids,
+// and with the mail server set to die as the next message is submitted
+// (killIMAPOnSubmit, whose restart function it returns).
+func bobAtFault(t *testing.T, version string) (*easdtest.Env, *client.Client, map[string]string, func()) {
+	t.Helper()
+	env := easdtest.Start(t, noPolicy)
+	bob := env.Client("bob", "phone1")
+	if version != "" {
+		bob.Version = version
+	}
+	ids := folderIDs(t, bob)
+	return env, bob, ids, killIMAPOnSubmit(t, env)
+}
+
+// replySource puts the original in bob's INBOX and names it as the source
+// of a SmartReply or SmartForward.
+func replySource(t *testing.T, env *easdtest.Env, ids map[string]string) (message.ComposeItem, uint32) {
+	t.Helper()
+	uid := env.Append(t, "bob", "INBOX", crlf(original))
+	return message.ComposeItem{FolderID: ids["Inbox"], ItemID: model.MailID{FolderID: ids["Inbox"], UID: uid}.String()}, uid
 }
 
 // requestLogs returns the access log entries of cmd, oldest first.
@@ -131,11 +153,8 @@ func wantOneSent(t *testing.T, env *easdtest.Env, user string) {
 // and its retry with the same ClientId, once IMAP is back, saves the copy
 // without sending the message again.
 func TestSendMailSentCopyFailsAfterSubmit(t *testing.T) {
-	env := easdtest.Start(t, noPolicy)
+	env, bob, _, restart := bobAtFault(t, "")
 	ctx := context.Background()
-	bob := env.Client("bob", "phone1")
-	folderIDs(t, bob)
-	restart := killIMAPOnSubmit(t, env)
 
 	msg := crlf("To: Alice <alice@example.test>\nSubject: hello\n\nHi Alice\n")
 	if st, err := bob.SendMail(ctx, "c1", msg, true); err != nil || st != 111 {
@@ -194,17 +213,13 @@ func TestSmartReplyIMAPFailsAfterSubmit(t *testing.T) {
 		{"forward, flag only", false, true, "flag original"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			env := easdtest.Start(t, noPolicy)
+			env, bob, ids, restart := bobAtFault(t, "")
 			ctx := context.Background()
-			bob := env.Client("bob", "phone1")
-			ids := folderIDs(t, bob)
-			uid := env.Append(t, "bob", "INBOX", crlf(original))
-			src := message.ComposeItem{FolderID: ids["Inbox"], ItemID: ids["Inbox"] + ":" + strconv.FormatUint(uint64(uid), 10)}
+			src, _ := replySource(t, env, ids)
 			send, cmd, flag := bob.SmartReply, "SmartReply", imap.FlagAnswered
 			if tc.forward {
 				send, cmd, flag = bob.SmartForward, "SmartForward", imap.Flag("$Forwarded")
 			}
-			restart := killIMAPOnSubmit(t, env)
 
 			reply := crlf("To: alice@example.test\nSubject: Re: plans\nContent-Type: text/plain; charset=utf-8\n\nYes, Friday.\n")
 			if st, err := send(ctx, "r1", src, reply, tc.saveInSent, false); err != nil || st != 111 {
@@ -249,12 +264,8 @@ func TestSmartReplyIMAPFailsAfterSubmit(t *testing.T) {
 // easd answers success even when the Sent copy failed, and logs the loss.
 func TestSendMailRawSentCopyFailsAfterSubmit(t *testing.T) {
 	t.Run("with Message-ID", func(t *testing.T) {
-		env := easdtest.Start(t, noPolicy)
+		env, old, _, restart := bobAtFault(t, "12.1")
 		ctx := context.Background()
-		old := env.Client("bob", "phone1")
-		old.Version = "12.1"
-		folderIDs(t, old)
-		restart := killIMAPOnSubmit(t, env)
 
 		raw := crlf("To: alice@example.test\nSubject: from 12.1\nMessage-ID: <raw-fault@example.test>\n\nold school\n")
 		query := url.Values{"SaveInSent": {"T"}}
@@ -278,12 +289,8 @@ func TestSendMailRawSentCopyFailsAfterSubmit(t *testing.T) {
 	})
 
 	t.Run("without Message-ID", func(t *testing.T) {
-		env := easdtest.Start(t, noPolicy)
+		env, old, _, restart := bobAtFault(t, "12.1")
 		ctx := context.Background()
-		old := env.Client("bob", "phone1")
-		old.Version = "12.1"
-		folderIDs(t, old)
-		restart := killIMAPOnSubmit(t, env)
 
 		raw := crlf("To: alice@example.test\nSubject: anonymous\n\nno id\n")
 		if err := old.SendMailRaw(ctx, "SendMail", url.Values{"SaveInSent": {"T"}}, raw); err != nil {
@@ -313,9 +320,7 @@ func TestSmartReplyFlagFailsAfterSentCopy(t *testing.T) {
 	})
 	ctx := context.Background()
 	bob := env.Client("bob", "phone1")
-	ids := folderIDs(t, bob)
-	uid := env.Append(t, "bob", "INBOX", crlf(original))
-	src := message.ComposeItem{FolderID: ids["Inbox"], ItemID: ids["Inbox"] + ":" + strconv.FormatUint(uint64(uid), 10)}
+	src, _ := replySource(t, env, folderIDs(t, bob))
 	proxy.CutOn(func(cmd string) bool { return strings.Contains(cmd, "STORE") && strings.Contains(cmd, `\Answered`) })
 
 	reply := crlf("To: alice@example.test\nSubject: Re: plans\n\nYes.\n")
@@ -340,34 +345,23 @@ func TestSmartReplyFlagFailsAfterSentCopy(t *testing.T) {
 // 150 (ItemNotFound) for a message that was delivered, and every retry
 // would. It saves the Sent copy without the original and succeeds.
 func TestSmartReplyOriginalGoneBeforeRetry(t *testing.T) {
-	env := easdtest.Start(t, noPolicy)
+	env, bob, ids, restart := bobAtFault(t, "")
 	ctx := context.Background()
-	bob := env.Client("bob", "phone1")
-	ids := folderIDs(t, bob)
-	uid := env.Append(t, "bob", "INBOX", crlf(original))
-	src := message.ComposeItem{FolderID: ids["Inbox"], ItemID: ids["Inbox"] + ":" + strconv.FormatUint(uint64(uid), 10)}
-	restart := killIMAPOnSubmit(t, env)
+	src, uid := replySource(t, env, ids)
 
 	reply := crlf("To: alice@example.test\nSubject: Re: plans\n\nYes.\n")
 	if st, err := bob.SmartReply(ctx, "r1", src, reply, true, false); err != nil || st != 111 {
 		t.Fatalf("SmartReply with the Sent copy failing: %d %v, want 111", st, err)
 	}
 	restart()
-	if err := mailStore(env).AddFlag(ctx, "bob", "bob", "INBOX", uid, `\Deleted`); err != nil {
-		t.Fatal(err)
-	}
-	d := &imapbridge.Dialer{Addr: env.IMAP.Addr(), TLS: config.TLSNone}
-	c, err := d.Login(ctx, "bob", "bob")
+	sess, err := mailStore(env).OpenMail(ctx, "bob", "bob")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := c.Select("INBOX", nil).Wait(); err != nil {
+	if _, err := sess.Delete(ctx, "INBOX", []uint32{uid}, ""); err != nil { // expunged
 		t.Fatal(err)
 	}
-	if err := c.Expunge().Close(); err != nil {
-		t.Fatal(err)
-	}
-	c.Close()
+	sess.Close()
 
 	if st, err := bob.SmartReply(ctx, "r1", src, reply, true, false); err != nil || st != 1 {
 		t.Fatalf("retry with the original gone: %d %v, want 1", st, err)
