@@ -274,3 +274,26 @@ func TestMailStreamIdle(t *testing.T) {
 	}
 	t.Fatal("an idle stream was never dropped")
 }
+
+// warm logs a connection in and gives it back (to the store's pool),
+// once at a time per user, and not while a stream of the user runs.
+func TestMailStreamWarm(t *testing.T) {
+	p, f := newMailPrefetch(), newStreamMail()
+	p.warm(f, Credentials{Login: "alice"})
+	for range 200 {
+		if _, opened, closed := f.counts(); opened == 1 && closed == 1 {
+			break
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	if _, opened, closed := f.counts(); opened != 1 || closed != 1 {
+		t.Fatalf("%d connections opened, %d closed, want one of each", opened, closed)
+	}
+	startStream(p, f, descending(1000), 100)
+	waitHeld(t, p, 100)
+	p.warm(f, Credentials{Login: "alice"})
+	time.Sleep(20 * time.Millisecond)
+	if _, opened, _ := f.counts(); opened != 2 {
+		t.Fatalf("%d connections opened with a stream running, want 2 (the stream's)", opened)
+	}
+}
