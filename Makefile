@@ -32,6 +32,8 @@ lint:
 fuzz-short:
 	$(GO) test ./wbxml -run='^$$' -fuzz='^FuzzDecode$$' -fuzztime=$(FUZZTIME)
 	$(GO) test ./wbxml -run='^$$' -fuzz='^FuzzRoundTrip$$' -fuzztime=$(FUZZTIME)
+	$(GO) test ./mailconv -run='^$$' -fuzz='^FuzzConvert$$' -fuzztime=$(FUZZTIME)
+	$(GO) test ./mailconv -run='^$$' -fuzz='^FuzzPrefix$$' -fuzztime=$(FUZZTIME)
 
 clean:
 	rm -rf bin

@@ -101,87 +101,126 @@ type sparseMessage struct {
 	texts  map[string][]byte
 }
 
-// sparseAbove is how much of each message the first FETCH reads when
-// the client wants truncated text bodies: a message no larger is
-// complete after it; a larger one is fetched again, in the parts it
-// needs. Smaller messages are cheaper whole: Dovecot parses a message to
+// sparseAbove bounds how much of each message the first FETCH reads when
+// the client wants truncated text bodies (mailconv.PrefixSize sets how
+// much below it). Larger messages are fetched again in the parts they
+// need; smaller multipart ones whole, since Dovecot parses a message to
 // answer BODYSTRUCTURE or a part, which costs about what sending it does
 // on a local connection (docs/benchmarks.md).
 const sparseAbove = 256 << 10
 
 // readMessages fetches uids and queues every message read. When the
-// client wants truncated text bodies, a message larger than sparseAbove
-// is not fetched whole: its BODYSTRUCTURE is, then per shape of message
-// the header and the start of the text parts (mailconv.SparsePlan), so a
-// message with a 20 MB attachment costs what its text costs.
+// client wants truncated text bodies, the first FETCH reads the start of
+// each message (mailconv.PrefixSize): enough for most messages whole, and
+// for a single-part text message of any size, whose structure is its
+// header (mailconv.PrefixPlan). A larger multipart message is fetched as
+// BODYSTRUCTURE, then per shape of message the header and the start of
+// the text parts (mailconv.SparsePlan), so one with a 20 MB attachment
+// costs what its text costs.
 func (m *MailSession) readMessages(uids []uint32, conv mailconv.Options, jobs chan<- rawMessage) error {
-	if !mailconv.SparsePossible(conv) {
+	size := mailconv.PrefixSize(conv)
+	if size == 0 {
 		return m.readWhole(uidSet(uids), nil, jobs, nil)
 	}
-	// The messages read only in part, without their bytes: their flags,
-	// date and size need no second FETCH.
+	// The messages read only in part, with the start read: their flags,
+	// date and size need no second FETCH, and their texts may be there.
 	large := map[uint32]rawMessage{}
 	var largeSet imap.UIDSet
-	prefix := &imap.SectionPartial{Size: m.sparseAbove}
+	groups := &sparseGroups{byKey: map[string]*sparseGroup{}}
+	prefix := &imap.SectionPartial{Size: min(size, m.sparseAbove)}
 	if err := m.readWhole(uidSet(uids), prefix, jobs, func(raw rawMessage) {
-		putBody(raw.body)
-		raw.body = nil
+		if header, st, texts, ok := mailconv.PrefixPlan(raw.body, raw.meta.Size, conv); ok {
+			body := raw.body[len(header):]
+			if len(texts) == 0 || int64(len(body)) >= texts[0].Bytes {
+				// All it needs was read: converted from the prefix,
+				// which it holds until then.
+				raw.sparse = &sparseMessage{st: st, header: header, texts: map[string][]byte{}}
+				for _, t := range texts {
+					raw.sparse.texts[t.Path] = body[:t.Bytes]
+				}
+				jobs <- raw
+				return
+			}
+			putBody(raw.body)
+			raw.body = nil
+			groups.add(texts, st, raw)
+			return
+		}
 		large[raw.meta.UID] = raw
 		largeSet.AddNum(imap.UID(raw.meta.UID))
 	}); err != nil {
 		return err
 	}
-	if len(large) == 0 {
-		return nil
-	}
-	m.commands++
-	cmd := m.c.Fetch(largeSet, &imap.FetchOptions{UID: true, BodyStructure: &imap.FetchItemBodyStructure{Extended: true}})
 	var whole imap.UIDSet
-	groups := map[string]*sparseGroup{}
-	var order []string
-	err := eachMessage(cmd, func(msg *imapclient.FetchMessageData) error {
-		read, bs, err := readMessage(msg)
-		raw, known := large[read.meta.UID]
-		if err != nil || !known {
+	if len(large) > 0 {
+		m.commands++
+		cmd := m.c.Fetch(largeSet, &imap.FetchOptions{UID: true, BodyStructure: &imap.FetchItemBodyStructure{Extended: true}})
+		err := eachMessage(cmd, func(msg *imapclient.FetchMessageData) error {
+			read, bs, err := readMessage(msg)
+			raw, known := large[read.meta.UID]
+			if err != nil || !known {
+				return err
+			}
+			delete(large, read.meta.UID)
+			var texts []mailconv.SparseText
+			ok := bs != nil
+			st := mailconv.Structure{}
+			if ok {
+				st = structureOf(bs)
+				if header, found, in := mailconv.PrefixTexts(raw.body, st, conv); in {
+					raw.sparse = &sparseMessage{st: st, header: header, texts: found}
+					jobs <- raw
+					return nil
+				}
+				texts, ok = mailconv.SparsePlan(st, raw.meta.Size, conv)
+			}
+			putBody(raw.body)
+			raw.body = nil
+			if !ok {
+				whole.AddNum(imap.UID(raw.meta.UID))
+				return nil
+			}
+			groups.add(texts, st, raw)
+			return nil
+		})
+		for _, raw := range large { // expunged meanwhile, or the FETCH failed
+			putBody(raw.body)
+		}
+		if err != nil {
 			return err
 		}
-		var texts []mailconv.SparseText
-		ok := bs != nil
-		st := mailconv.Structure{}
-		if ok {
-			st = structureOf(bs)
-			texts, ok = mailconv.SparsePlan(st, raw.meta.Size, conv)
-		}
-		if !ok {
-			whole.AddNum(imap.UID(raw.meta.UID))
-			return nil
-		}
-		key := fmt.Sprint(texts)
-		g := groups[key]
-		if g == nil {
-			g = &sparseGroup{texts: texts, msgs: map[uint32]rawMessage{}}
-			groups[key] = g
-			order = append(order, key)
-		}
-		raw.sparse = &sparseMessage{st: st}
-		g.uids.AddNum(imap.UID(raw.meta.UID))
-		g.msgs[raw.meta.UID] = raw
-		return nil
-	})
-	if err != nil {
-		return err
 	}
 	if len(whole) > 0 {
 		if err := m.readWhole(whole, nil, jobs, nil); err != nil {
 			return err
 		}
 	}
-	for _, key := range order {
-		if err := m.readSparse(groups[key], jobs); err != nil {
+	for _, key := range groups.order {
+		if err := m.readSparse(groups.byKey[key], jobs); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// sparseGroups sorts the messages to fetch in part by the sections they
+// need: one FETCH per group.
+type sparseGroups struct {
+	byKey map[string]*sparseGroup
+	order []string
+}
+
+func (gs *sparseGroups) add(texts []mailconv.SparseText, st mailconv.Structure, raw rawMessage) {
+	key := fmt.Sprint(texts)
+	g := gs.byKey[key]
+	if g == nil {
+		g = &sparseGroup{texts: texts, msgs: map[uint32]rawMessage{}}
+		gs.byKey[key] = g
+		gs.order = append(gs.order, key)
+	}
+	raw.sparse = &sparseMessage{st: st}
+	g.uids.AddNum(imap.UID(raw.meta.UID))
+	g.msgs[raw.meta.UID] = raw
 }
 
 // sparseGroup is the messages of a window that need the same sections.

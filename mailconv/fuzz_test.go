@@ -1,6 +1,7 @@
 package mailconv
 
 import (
+	"bufio"
 	"bytes"
 	"io"
 	"os"
@@ -9,6 +10,7 @@ import (
 
 	"github.com/easd/easd/eas/message"
 	"github.com/easd/easd/wbxml"
+	"github.com/emersion/go-message/textproto"
 )
 
 // Every input, however broken, converts without panic into an item that
@@ -44,4 +46,108 @@ func FuzzConvert(f *testing.F) {
 			}
 		}
 	})
+}
+
+// Every input, cut anywhere, plans and converts from its start without
+// panic, as the first FETCH of a sync reads it (PrefixPlan for a single
+// part, PrefixTexts with the structure for a multipart), into an item
+// that encodes as WBXML; and a text found in the start is that part's.
+func FuzzPrefix(f *testing.F) {
+	files, _ := filepath.Glob("testdata/*.eml")
+	for _, name := range files {
+		raw, err := os.ReadFile(name)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(raw, uint16(len(raw)/3))
+		f.Add(raw, uint16(len(raw)*2/3))
+	}
+	f.Fuzz(func(t *testing.T, raw []byte, cut uint16) {
+		prefix := raw[:min(int(cut), len(raw))]
+		opts := Options{Version: 161, BodyPreferences: []message.BodyPreference{{Type: message.BodyPlain, TruncationSize: size(100)}}}
+		convert := func(header []byte, st Structure, texts map[string][]byte) {
+			e, err := ConvertSparse(header, st, texts, Meta{FolderID: "1", UID: 1, Size: int64(len(raw))}, opts)
+			if err != nil {
+				return
+			}
+			if _, err := wbxml.Marshal(&syncAdd{ServerID: "1:1", ApplicationData: e}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if header, st, plan, ok := PrefixPlan(prefix, int64(len(raw)), opts); ok {
+			texts := map[string][]byte{}
+			body := prefix[len(header):]
+			for _, p := range plan {
+				if int64(len(body)) >= p.Bytes {
+					texts[p.Path] = body[:p.Bytes]
+				}
+			}
+			convert(header, st, texts)
+		}
+		st, ok := testStructure(raw)
+		if !ok {
+			return
+		}
+		if header, texts, ok := PrefixTexts(prefix, st, opts); ok {
+			for path, text := range texts {
+				if whole, found := rawPart(raw, path); !found || !bytes.HasPrefix(whole, text) {
+					t.Fatalf("part %s: found %q in the start, the message has %q", path, text, whole)
+				}
+			}
+			convert(header, st, texts)
+		}
+	})
+}
+
+// testStructure is raw's structure as BODYSTRUCTURE gives it, read with
+// the multipart reader PrefixTexts uses on the whole message.
+func testStructure(raw []byte) (Structure, bool) {
+	end := headerEnd(raw)
+	if end < 0 {
+		return Structure{}, false
+	}
+	h, err := textproto.ReadHeader(bufio.NewReader(bytes.NewReader(raw[:end])))
+	if err != nil {
+		return Structure{}, false
+	}
+	return entityStructure(h, raw[end:]), true
+}
+
+func entityStructure(h textproto.Header, body []byte) Structure {
+	e := newEntity(h, "text/plain")
+	st := Structure{MediaType: e.mediaType, Params: e.params, Encoding: h.Get("Content-Transfer-Encoding"), Size: int64(len(body))}
+	if !e.isMultipart() {
+		return st
+	}
+	mr := textproto.NewMultipartReader(bytes.NewReader(body), e.params["boundary"])
+	for {
+		part, err := mr.NextPart()
+		if err != nil {
+			return st
+		}
+		b, err := io.ReadAll(part)
+		if err != nil {
+			return st
+		}
+		st.Children = append(st.Children, entityStructure(part.Header, b))
+	}
+}
+
+// rawPart is the body of section path of raw, undecoded.
+func rawPart(raw []byte, path string) ([]byte, bool) {
+	parts, err := parsePartPath(path)
+	if err != nil {
+		return nil, false
+	}
+	br := bufio.NewReader(bytes.NewReader(raw))
+	h, err := textproto.ReadHeader(br)
+	if err != nil {
+		return nil, false
+	}
+	_, body, err := messageChild(newEntity(h, "text/plain"), br, parts)
+	if err != nil {
+		return nil, false
+	}
+	b, err := io.ReadAll(body)
+	return b, err == nil
 }

@@ -29,6 +29,11 @@ type Structure struct {
 	Size        int64  // body size in octets, encoded (leaves only)
 	Subject     string // subject of an embedded message (message/rfc822)
 	Children    []Structure
+
+	// top is the message's own header as an entity, when the structure
+	// was read from it (PrefixPlan): entity and ConvertSparse use it
+	// instead of building and parsing one again.
+	top *entity
 }
 
 // SparseText is a text part to fetch for ConvertSparse: the first Bytes
@@ -46,16 +51,28 @@ type SparseText struct {
 // S/MIME, a calendar object, a BodyPart, no truncation, or too little to
 // gain) the whole message must be converted.
 func SparsePlan(st Structure, size int64, opts Options) ([]SparseText, bool) {
-	if !SparsePossible(opts) {
+	out, total, ok := sparseTexts(st, opts)
+	// Worth it only when it saves most of the message: otherwise one
+	// whole fetch is as cheap and exact.
+	if !ok || total+4<<10 > size/2 {
 		return nil, false
 	}
+	return out, true
+}
+
+// sparseTexts is SparsePlan without the test of what it saves: the text
+// parts to read and how far, and their total.
+func sparseTexts(st Structure, opts Options) ([]SparseText, int64, bool) {
+	if !SparsePossible(opts) {
+		return nil, 0, false
+	}
 	if class, _ := messageClass(st.entity(), ""); isSMIME(class) {
-		return nil, false
+		return nil, 0, false
 	}
 	p := choose(opts, false)
 	var leaves []sparseLeafInfo
 	if !st.textLeaves("", "", &leaves) {
-		return nil, false
+		return nil, 0, false
 	}
 	limit := int64(*p.pref.TruncationSize)
 	chosen := "text/plain"
@@ -79,24 +96,26 @@ func SparsePlan(st Structure, size int64, opts Options) ([]SparseText, bool) {
 		}
 		if p.preview > 0 && (l.mediaType == "text/plain" || !hasPlain) {
 			// Preview comes from the plain body (or HTML rendered as text).
-			want = max(want, 8<<10)
+			want = max(want, previewText)
 		}
-		// A little more than wanted: charset conversion and the
-		// rewriting of HTML change the length.
-		n := encodedSize(want+want/16+64, l.encoding)
-		if want == 0 {
-			n = 0
-		}
-		n = min(n, l.size)
+		n := min(textBytes(want, l.encoding), l.size)
 		total += n
 		out = append(out, SparseText{Path: l.path, Bytes: n})
 	}
-	// Worth it only when it saves most of the message: otherwise one
-	// whole fetch is as cheap and exact.
-	if total+4<<10 > size/2 {
-		return nil, false
+	return out, total, true
+}
+
+// previewText is how much plain text a Preview needs read.
+const previewText = 8 << 10
+
+// textBytes is how many encoded octets to read of a text part of which
+// want decoded octets are shown: a little more than wanted, since charset
+// conversion and the rewriting of HTML change the length.
+func textBytes(want int64, cte string) int64 {
+	if want == 0 {
+		return 0
 	}
-	return out, true
+	return encodedSize(want+want/16+64, cte)
 }
 
 // SparsePossible reports whether SparsePlan can accept any message under
@@ -164,6 +183,9 @@ func (st Structure) decodedSize() int64 {
 // entity is the structure's header fields as the walker reads them from
 // a message: the same rules apply to both.
 func (st Structure) entity() entity {
+	if st.top != nil {
+		return *st.top
+	}
 	params := st.Params
 	if strings.HasPrefix(st.MediaType, "multipart/") {
 		// The walker needs a boundary to treat it as multipart; the
@@ -193,15 +215,18 @@ func formatParams(params map[string]string) string {
 	var b strings.Builder
 	for _, k := range slices.Sorted(maps.Keys(params)) {
 		v := params[k]
+		b.WriteString("; " + k + "=")
 		if strings.HasSuffix(k, "*") {
-			fmt.Fprintf(&b, "; %s=%s", k, v)
+			b.WriteString(v)
 			continue
 		}
-		v = strings.NewReplacer(`\`, `\\`, `"`, `\"`, "\r", "", "\n", "").Replace(v)
-		fmt.Fprintf(&b, "; %s=\"%s\"", k, v)
+		b.WriteString(`"` + paramQuoting.Replace(v) + `"`)
 	}
 	return b.String()
 }
+
+// paramQuoting escapes a parameter value for a quoted string.
+var paramQuoting = strings.NewReplacer(`\`, `\\`, `"`, `\"`, "\r", "", "\n", "")
 
 // ConvertSparse converts a message from its header, its structure and
 // the start of the text parts SparsePlan asked for (texts, by section,
@@ -212,12 +237,17 @@ func ConvertSparse(header []byte, st Structure, texts map[string][]byte, meta Me
 	if opts.MaxText <= 0 {
 		opts.MaxText = DefaultMaxText
 	}
-	th, err := textproto.ReadHeader(bufio.NewReader(bytes.NewReader(header)))
-	if err != nil && th.Len() == 0 {
-		return nil, fmt.Errorf("mailconv: message %d: read header: %w", meta.UID, err)
+	var top entity
+	if st.top != nil {
+		top = *st.top
+	} else {
+		th, err := textproto.ReadHeader(bufio.NewReader(bytes.NewReader(header)))
+		if err != nil && th.Len() == 0 {
+			return nil, fmt.Errorf("mailconv: message %d: read header: %w", meta.UID, err)
+		}
+		top = newEntity(th, "text/plain")
 	}
-	h := mail.Header{Header: gomessage.Header{Header: th}}
-	top := newEntity(th, "text/plain")
+	h := mail.Header{Header: gomessage.Header{Header: top.h}}
 	p := choose(opts, false)
 	w := newWalker(p, opts)
 	w.sparse = map[string]sparseLeaf{}
