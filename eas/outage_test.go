@@ -101,7 +101,7 @@ func TestPostgresRestart(t *testing.T) {
 // status at most once, and the sync then ends with every message sent
 // exactly once, the rest fetched by the requests themselves.
 func TestIMAPRestartDuringInitialSync(t *testing.T) {
-	s := startSync(t)
+	s := startSync(t, recheckEveryWindow)
 	ctx := context.Background()
 	const n, window = 600, 100
 	fillInbox(t, s.env, n)

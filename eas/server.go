@@ -30,6 +30,10 @@ type Limits struct {
 	HeartbeatMin   time.Duration
 	HeartbeatMax   time.Duration
 	MaxPingFolders int
+	// MailRecheck is how long a STATUS that found a mailbox unchanged
+	// stands for the next windows of an initial sync taken from a stream
+	// (sync_prefetch.go); 0: every window asks.
+	MailRecheck time.Duration
 }
 
 // Options are the dependencies and settings of a Server.

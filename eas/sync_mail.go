@@ -276,7 +276,14 @@ func (m *mailSync) listing() (*model.MailListing, error) {
 	ctx, mailbox := m.sc.k.ctx(), m.f.IMAPName
 	queued := m.tx.KeyStatus() == syncstate.KeyCurrent && !m.hasCommands() && m.st.pending &&
 		len(m.st.queue) > 0 && m.st.filterDay == m.filterDay() && m.getChanges() && m.st.status.HighestModSeq != 0
-	if queued && m.sc.k.s.prefetch.has(m.streamKey(), m.st.status, m.fetch) {
+	prefetch, next := m.sc.k.s.prefetch, m.st.queue[:min(len(m.st.queue), m.sc.window(m.col))]
+	if queued && prefetch.trusted(m.streamKey(), m.st.status, m.fetch, m.sc.k.s.opts.Limits.MailRecheck) {
+		// A STATUS a moment ago found the mailbox unchanged.
+		if ahead := prefetch.take(ctx, m.streamKey(), m.st.status, m.fetch, next); len(ahead) > 0 {
+			m.prefetched = ahead
+			return &model.MailListing{Status: m.st.status, Unchanged: true}, nil
+		}
+	} else if queued && prefetch.has(m.streamKey(), m.st.status, m.fetch) {
 		// The STATUS runs while the window's messages are taken from the
 		// stream, which may still be fetching them. Items fetched after it
 		// are no less current: a change after the STATUS is seen by the
@@ -286,15 +293,18 @@ func (m *mailSync) listing() (*model.MailListing, error) {
 			err error
 		}
 		statusC := make(chan status, 1)
+		asked := time.Now()
 		go func() {
 			st, err := m.sess.Status(ctx, mailbox)
 			statusC <- status{st, err}
 		}()
-		next := m.st.queue[:min(len(m.st.queue), m.sc.window(m.col))]
-		ahead := m.sc.k.s.prefetch.take(ctx, m.streamKey(), m.st.status, m.fetch, next)
+		ahead := prefetch.take(ctx, m.streamKey(), m.st.status, m.fetch, next)
 		now := <-statusC
 		if now.err != nil {
 			return nil, now.err
+		}
+		if now.st == m.st.status {
+			prefetch.checked(m.streamKey(), now.st, asked)
 		}
 		if len(ahead) > 0 {
 			if now.st == m.st.status {
@@ -303,7 +313,7 @@ func (m *mailSync) listing() (*model.MailListing, error) {
 			}
 			// Changed since they were fetched, maybe: not used, and the
 			// stream is stale.
-			m.sc.k.s.prefetch.stop(m.streamKey())
+			prefetch.stop(m.streamKey())
 		}
 	}
 	if err := m.decodeItems(); err != nil {

@@ -297,3 +297,41 @@ func TestMailStreamWarm(t *testing.T) {
 		t.Fatalf("%d connections opened with a stream running, want 2 (the stream's)", opened)
 	}
 }
+
+// A stream is trusted for the recheck time after a STATUS showed its
+// mailbox unchanged (its start counts as one), and not at all for another
+// status; a STATUS with another result, or asked before the last one,
+// changes nothing.
+func TestMailStreamTrusted(t *testing.T) {
+	p, f := newMailPrefetch(), newStreamMail()
+	startStream(p, f, descending(50), 10)
+	opts := model.MailFetchOptions{}
+	const recheck = 100 * time.Millisecond
+	if !p.trusted(testStreamKey, testStreamStatus, opts, recheck) {
+		t.Fatal("a stream just begun is not trusted")
+	}
+	if p.trusted(testStreamKey, model.MailboxStatus{UIDValidity: 7}, opts, recheck) {
+		t.Fatal("trusted for another status")
+	}
+	if p.trusted(testStreamKey, testStreamStatus, opts, 0) {
+		t.Fatal("trusted with a recheck of 0")
+	}
+	time.Sleep(recheck)
+	if p.trusted(testStreamKey, testStreamStatus, opts, recheck) {
+		t.Fatal("still trusted after the recheck time")
+	}
+	p.checked(testStreamKey, model.MailboxStatus{UIDValidity: 7}, time.Now())
+	p.checked(testStreamKey, testStreamStatus, time.Now().Add(-time.Hour))
+	if p.trusted(testStreamKey, testStreamStatus, opts, recheck) {
+		t.Fatal("trusted after a STATUS with another result, or an old one")
+	}
+	p.checked(testStreamKey, testStreamStatus, time.Now())
+	if !p.trusted(testStreamKey, testStreamStatus, opts, recheck) {
+		t.Fatal("not trusted after a STATUS that found the mailbox unchanged")
+	}
+	p.stop(testStreamKey)
+	if p.trusted(testStreamKey, testStreamStatus, opts, recheck) {
+		t.Fatal("a stopped stream is trusted")
+	}
+	waitClosed(t, f)
+}

@@ -15,6 +15,7 @@ import (
 	"github.com/easd/easd/eas/client"
 	"github.com/easd/easd/eas/message"
 	"github.com/easd/easd/eas/model"
+	"github.com/easd/easd/internal/config"
 	"github.com/easd/easd/internal/easdtest"
 	"github.com/easd/easd/wbxml"
 )
@@ -26,12 +27,16 @@ type syncEnv struct {
 	ids map[string]string // display name -> folder id
 }
 
-func startSync(t *testing.T) *syncEnv {
+func startSync(t *testing.T, configure ...func(*config.Config)) *syncEnv {
 	t.Helper()
-	env := easdtest.Start(t, noPolicy)
+	env := easdtest.Start(t, append([]func(*config.Config){noPolicy}, configure...)...)
 	c := env.Client("alice", "phone-sync")
 	return &syncEnv{env: env, c: c, ids: syncFolderIDs(t, c)}
 }
+
+// recheckEveryWindow makes every window of an initial sync ask STATUS,
+// for the tests of what a change between two windows does.
+func recheckEveryWindow(c *config.Config) { c.MailRecheck = 0 }
 
 // device is another device of alice's, its folders synced.
 func (s *syncEnv) device(t *testing.T, id string) *syncEnv {
@@ -203,7 +208,7 @@ func TestSyncMailPagingAndChanges(t *testing.T) {
 // A lost response: the client re-sends its key and gets the same page;
 // after a replay of a replay nothing is skipped or sent twice.
 func TestSyncMailLostResponse(t *testing.T) {
-	s := startSync(t)
+	s := startSync(t, recheckEveryWindow)
 	inbox := s.ids["Inbox"]
 	for i := 1; i <= 5; i++ {
 		s.env.Append(t, "alice", "INBOX", testMail(i))
@@ -674,7 +679,7 @@ func TestSyncMailRequestWindowAndGetChanges(t *testing.T) {
 // A change in between (a flag, an expunge, a new message) makes the next
 // window list again; every message still arrives once, newest first.
 func TestSyncMailQueuedWindows(t *testing.T) {
-	s := startSync(t)
+	s := startSync(t, recheckEveryWindow)
 	ctx := context.Background()
 	inbox := s.ids["Inbox"]
 	uids := s.inboxMails(t, 12)
@@ -764,12 +769,90 @@ func TestSyncMailQueuedWindows(t *testing.T) {
 	}
 }
 
+// With the default recheck, a STATUS that found the mailbox unchanged
+// stands for the next windows: they cost no IMAP command at all. Changes
+// made meanwhile (a message read, one flagged, one expunged, new mail)
+// are not in those windows, and reach the phone with the first Sync after
+// the recheck time, here the one after the initial sync: nothing is lost.
+func TestSyncMailRecheck(t *testing.T) {
+	s := startSync(t, func(c *config.Config) { c.MailRecheck = time.Minute })
+	ctx := context.Background()
+	inbox := s.ids["Inbox"]
+	uids := s.inboxMails(t, 12)
+	sid := func(uid uint32) string { return model.MailID{FolderID: inbox, UID: uid}.String() }
+	key := s.start(t, inbox)
+	var rc message.SyncResponseCollection
+	seen := map[string]int{}
+	page := func() {
+		t.Helper()
+		rc = s.sync(t, message.SyncCollection{SyncKey: key, CollectionID: inbox, WindowSize: 3})
+		if rc.Status != 1 {
+			t.Fatalf("Sync: %+v", rc)
+		}
+		key = rc.SyncKey
+		for _, it := range commands(rc).Add {
+			seen[it.ServerID]++
+		}
+	}
+	page() // listed
+	page() // queued, from the stream
+
+	sess, err := mailStore(s.env).OpenMail(ctx, "alice", "alice")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := sess.SetFlags(ctx, "INBOX", uids[11], model.MailFlagChange{Seen: new(true)}); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := sess.SetFlags(ctx, "INBOX", uids[1], model.MailFlagChange{Flagged: new(true)}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := sess.Delete(ctx, "INBOX", []uint32{uids[3]}, ""); err != nil {
+		t.Fatal(err)
+	}
+	sess.Close()
+	newUID := s.env.Append(t, "alice", "INBOX", testMail(13))
+	for rc.MoreAvailable {
+		page()
+	}
+	paths := imapCmds(s.env, inbox)
+	if want := []string{"listed:3", "queued:0", "queued:0", "queued:0"}; !slices.Equal(paths, want) {
+		t.Errorf("paths %v, want %v: no STATUS within the recheck time", paths, want)
+	}
+	for _, uid := range uids {
+		if seen[sid(uid)] != 1 {
+			t.Errorf("message %d sent %d times in the initial sync", uid, seen[sid(uid)])
+		}
+	}
+
+	// The next Syncs ask STATUS and bring every change.
+	var got message.SyncCommands
+	for more := true; more; more = rc.MoreAvailable {
+		page()
+		c := commands(rc)
+		got.Add, got.Change, got.Delete = append(got.Add, c.Add...), append(got.Change, c.Change...), append(got.Delete, c.Delete...)
+	}
+	if adds := ids(got.Add); !slices.Equal(adds, []string{sid(newUID)}) {
+		t.Errorf("adds after the initial sync: %v, want the new message", adds)
+	}
+	if dels := ids(got.Delete); !slices.Equal(dels, []string{sid(uids[3])}) {
+		t.Errorf("deletes after the initial sync: %v, want the expunged message", dels)
+	}
+	changes := ids(got.Change)
+	slices.Sort(changes)
+	want := []string{sid(uids[1]), sid(uids[11])}
+	slices.Sort(want)
+	if !slices.Equal(changes, want) {
+		t.Errorf("changes after the initial sync: %v, want %v", changes, want)
+	}
+}
+
 // An initial sync whose windows alternate between two instances (behind a
 // load balancer): the instance that listed the first window streams the
 // rest, the other fetches each of its windows itself, and every message
 // arrives once, newest first.
 func TestSyncMailInitialAcrossInstances(t *testing.T) {
-	s := startSync(t)
+	s := startSync(t, recheckEveryWindow)
 	second := easdtest.StartSecond(t, s.env)
 	other := &syncEnv{env: second, c: second.Client("alice", "phone-sync"), ids: s.ids}
 	inbox := s.ids["Inbox"]

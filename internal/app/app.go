@@ -84,6 +84,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, version strin
 		Limits: eas.Limits{
 			MaxWBXMLDepth: cfg.MaxWBXMLDepth, MaxWindowSize: cfg.MaxWindowSize,
 			HeartbeatMin: cfg.HeartbeatMin, HeartbeatMax: cfg.HeartbeatMax, MaxPingFolders: cfg.MaxPingFolders,
+			MailRecheck: cfg.MailRecheck,
 		},
 		Quirks:  quirks,
 		Policy:  eas.PolicyOptions{Enforce: cfg.EnforcePolicy},

@@ -56,12 +56,15 @@ type Config struct {
 	LoginForm  LoginForm
 	MailDomain string // domain for LoginAddress and for users' primary SMTP address
 
-	MaxBodyBytes    int64         // largest request body accepted
-	MaxWBXMLDepth   int           // deepest element nesting accepted
-	MaxWindowSize   int           // Sync WindowSize cap (spec maximum 512)
-	HeartbeatMin    time.Duration // Ping/Sync heartbeat bounds
-	HeartbeatMax    time.Duration
-	MaxPingFolders  int
+	MaxBodyBytes   int64         // largest request body accepted
+	MaxWBXMLDepth  int           // deepest element nesting accepted
+	MaxWindowSize  int           // Sync WindowSize cap (spec maximum 512)
+	HeartbeatMin   time.Duration // Ping/Sync heartbeat bounds
+	HeartbeatMax   time.Duration
+	MaxPingFolders int
+	// MailRecheck is how long a STATUS that found a mailbox unchanged
+	// stands for the next windows of an initial sync (0: every window).
+	MailRecheck     time.Duration
 	MaxDevices      int           // partnerships per user; 0 = unlimited
 	AuthCacheTTL    time.Duration // how long a verified login is trusted without asking IMAP
 	EnforcePolicy   bool          // devices must provision before syncing
@@ -95,6 +98,7 @@ func Defaults() Config {
 		HeartbeatMin:     60 * time.Second,
 		HeartbeatMax:     3540 * time.Second,
 		MaxPingFolders:   300,
+		MailRecheck:      time.Second,
 		MaxDevices:       0,
 		AuthCacheTTL:     5 * time.Minute,
 		EnforcePolicy:    true,
@@ -143,6 +147,7 @@ func (c *Config) Register(fs *flag.FlagSet) {
 	fs.DurationVar(&c.HeartbeatMin, "heartbeat-min", c.HeartbeatMin, "shortest Ping/Sync heartbeat accepted")
 	fs.DurationVar(&c.HeartbeatMax, "heartbeat-max", c.HeartbeatMax, "longest Ping/Sync heartbeat accepted")
 	fs.IntVar(&c.MaxPingFolders, "max-ping-folders", c.MaxPingFolders, "most folders one Ping may watch")
+	fs.DurationVar(&c.MailRecheck, "mail-recheck", c.MailRecheck, "how long an initial mail sync trusts a STATUS that found the folder unchanged (0: one per window)")
 	fs.IntVar(&c.MaxDevices, "max-devices", c.MaxDevices, "most devices per user (0: unlimited)")
 	fs.DurationVar(&c.AuthCacheTTL, "auth-cache-ttl", c.AuthCacheTTL, "how long a verified login is trusted before IMAP is asked again (0: always ask)")
 	fs.BoolVar(&c.EnforcePolicy, "enforce-provisioning", c.EnforcePolicy, "require devices to accept the device policy (Provision) before syncing")
@@ -242,6 +247,8 @@ func (c *Config) Validate() error {
 		return bad("max-window-size", "%d is outside 1-512", c.MaxWindowSize)
 	case c.HeartbeatMin < time.Second:
 		return bad("heartbeat-min", "%v is below 1s", c.HeartbeatMin)
+	case c.MailRecheck < 0 || c.MailRecheck > time.Minute:
+		return bad("mail-recheck", "%v is outside 0-1m", c.MailRecheck)
 	case c.HeartbeatMax < c.HeartbeatMin:
 		return bad("heartbeat-max", "%v is below --heartbeat-min %v", c.HeartbeatMax, c.HeartbeatMin)
 	case c.MaxPingFolders < 1:
