@@ -59,10 +59,13 @@ func (c *Client) Do(ctx context.Context, cmd string, req, resp any) error {
 			return fmt.Errorf("eas client: encode %s: %w", cmd, err)
 		}
 	}
-	r, data, err := c.DoRaw(ctx, cmd, nil, "application/vnd.ms-sync.wbxml", body)
+	// The answer is decoded into resp, which keeps no slice of it: its
+	// buffer serves the next request (a Sync window is megabytes).
+	r, data, err := c.roundTrip(ctx, cmd, nil, "application/vnd.ms-sync.wbxml", body, answerBuffers.get())
 	if err != nil {
 		return err
 	}
+	defer answerBuffers.put(data)
 	if r.StatusCode != http.StatusOK {
 		return &HTTPError{Code: r.StatusCode, Header: r.Header, Body: string(data)}
 	}
@@ -78,6 +81,11 @@ func (c *Client) Do(ctx context.Context, cmd string, req, resp any) error {
 // DoRaw posts body as cmd with extra query parameters and returns the HTTP
 // response (body already read and closed) and its body.
 func (c *Client) DoRaw(ctx context.Context, cmd string, params url.Values, contentType string, body []byte) (*http.Response, []byte, error) {
+	return c.roundTrip(ctx, cmd, params, contentType, body, nil)
+}
+
+// roundTrip is DoRaw reading the answer into buf when it fits.
+func (c *Client) roundTrip(ctx context.Context, cmd string, params url.Values, contentType string, body, buf []byte) (*http.Response, []byte, error) {
 	u, err := c.commandURL(cmd, params)
 	if err != nil {
 		return nil, nil, err
@@ -99,7 +107,7 @@ func (c *Client) DoRaw(ctx context.Context, cmd string, params url.Values, conte
 		return nil, nil, fmt.Errorf("eas client: %s: %w", cmd, err)
 	}
 	defer resp.Body.Close()
-	data, err := readBody(resp)
+	data, err := readBody(resp, buf)
 	if err != nil {
 		return resp, nil, fmt.Errorf("eas client: %s: read response: %w", cmd, err)
 	}
@@ -109,12 +117,16 @@ func (c *Client) DoRaw(ctx context.Context, cmd string, params url.Values, conte
 // readBody reads an answer in one allocation when its length is known:
 // a Sync window is megabytes, and io.ReadAll would grow and copy it a
 // dozen times.
-func readBody(resp *http.Response) ([]byte, error) {
+func readBody(resp *http.Response, buf []byte) ([]byte, error) {
 	n := resp.ContentLength
 	if n < 0 || n > 256<<20 {
 		return io.ReadAll(resp.Body)
 	}
-	data := make([]byte, n)
+	data := buf[:0]
+	if int64(cap(buf)) < n {
+		data = make([]byte, n)
+	}
+	data = data[:n]
 	if _, err := io.ReadFull(resp.Body, data); err != nil {
 		return nil, err
 	}
@@ -228,4 +240,31 @@ func (c *Client) base64Query(cmd string, params url.Values) ([]byte, error) {
 		}
 	}
 	return b, nil
+}
+
+// answerBuffers keeps a few answer buffers for Do: a short free list, not
+// a sync.Pool, which the garbage collector empties within two cycles.
+var answerBuffers = freeList{c: make(chan []byte, 4)}
+
+type freeList struct{ c chan []byte }
+
+func (l freeList) get() []byte {
+	select {
+	case b := <-l.c:
+		return b
+	default:
+		return nil
+	}
+}
+
+// put keeps b unless the list is full or b is larger than an answer
+// usually is.
+func (l freeList) put(b []byte) {
+	if cap(b) == 0 || cap(b) > 16<<20 {
+		return
+	}
+	select {
+	case l.c <- b[:0]:
+	default:
+	}
 }
