@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"io"
 	"mime"
+	"strings"
 
 	"github.com/emersion/go-message/textproto"
 )
@@ -111,7 +112,7 @@ func PrefixTexts(prefix []byte, st Structure, opts Options) (header []byte, text
 	if err != nil {
 		return nil, nil, false
 	}
-	findTexts(prefix[end:], h, st, "", need, texts)
+	findTexts(prefix[end:], h, st, "", "", need, texts)
 	if len(texts) < len(need) {
 		return nil, nil, false
 	}
@@ -120,8 +121,17 @@ func PrefixTexts(prefix []byte, st Structure, opts Options) (header []byte, text
 
 // findTexts walks body, an entity's body (cut short, maybe), along st and
 // puts the first need[path] octets of each text part wanted in texts;
-// the walk ends where body does.
-func findTexts(body []byte, h textproto.Header, st Structure, path string, need map[string]int64, texts map[string][]byte) {
+// the walk ends where body does, or where the parts read are not those
+// st names: the mail server parsed a broken message otherwise, and its
+// sections are then fetched from it.
+func findTexts(body []byte, h textproto.Header, st Structure, path, parentType string, need map[string]int64, texts map[string][]byte) {
+	defaultType := "text/plain"
+	if parentType == "multipart/digest" {
+		defaultType = "message/rfc822"
+	}
+	if !strings.EqualFold(newEntity(h, defaultType).mediaType, st.MediaType) {
+		return
+	}
 	if len(st.Children) == 0 {
 		if path == "" {
 			path = "1"
@@ -147,6 +157,6 @@ func findTexts(body []byte, h textproto.Header, st Structure, path string, need 
 		// A part ends at its boundary or where body does: either way its
 		// bytes are what an IMAP fetch of the section starts with.
 		b, _ := io.ReadAll(part)
-		findTexts(b, part.Header, child, childPath(path, i+1), need, texts)
+		findTexts(b, part.Header, child, childPath(path, i+1), st.MediaType, need, texts)
 	}
 }
