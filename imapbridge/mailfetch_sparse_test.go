@@ -262,6 +262,8 @@ func TestMailSessionPrefixFetch(t *testing.T) {
 		"text+attachment": fmt.Sprintf(head, "mixed", "i") + "Content-Type: multipart/mixed; boundary=\"m\"\r\n\r\n" +
 			"--m\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n" + text + "\r\n--m\r\nContent-Type: application/octet-stream\r\n" +
 			"Content-Disposition: attachment; filename=\"data.bin\"\r\nContent-Transfer-Encoding: base64\r\n\r\n" + blob + "--m--\r\n",
+		"whole-rfc822": fmt.Sprintf(head, "forwarded", "k") + "Content-Type: message/rfc822\r\n\r\n" +
+			fmt.Sprintf(head, "inner", "l") + "Content-Type: text/plain; charset=utf-8\r\n\r\n" + text,
 		"attachment-first": fmt.Sprintf(head, "late text", "j") + "Content-Type: multipart/mixed; boundary=\"m\"\r\n\r\n" +
 			"--m\r\nContent-Type: application/octet-stream\r\nContent-Disposition: attachment; filename=\"data.bin\"\r\n" +
 			"Content-Transfer-Encoding: base64\r\n\r\n" + blob + "--m\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n" + text + "\r\n--m--\r\n",
