@@ -6,11 +6,13 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/easd/easd/eas/client"
 	"github.com/easd/easd/eas/message"
+	"github.com/easd/easd/internal/config"
 	"github.com/easd/easd/internal/easdtest"
 	"github.com/easd/easd/internal/testenv"
 )
@@ -159,4 +161,66 @@ func TestIMAPRestartDuringInitialSync(t *testing.T) {
 			t.Errorf("%s sent %d times", id, k)
 		}
 	}
+}
+
+// The connection to the mail server breaks when easd asks BODYSTRUCTURE,
+// the second FETCH of a window that read only the start of its messages
+// (mailconv/prefix.go), on the window's own connection and on the
+// stream's: each such window answers the retryable status or is fetched
+// anew, and the sync ends with every message sent exactly once.
+func TestIMAPCutAtStructureFetch(t *testing.T) {
+	var proxy *imapProxy
+	s := startSync(t, recheckEveryWindow, func(c *config.Config) {
+		proxy = startIMAPProxy(t, c.IMAPAddr, false)
+		c.IMAPAddr = proxy.Addr()
+	})
+	const n, window = 400, 100
+	fillInbox(t, s.env, n)
+	inbox := s.ids["Inbox"]
+	key := s.start(t, inbox)
+	var mu sync.Mutex
+	cuts := 0
+	proxy.CutOn(func(cmd string) bool {
+		mu.Lock()
+		defer mu.Unlock()
+		if strings.Contains(cmd, "BODYSTRUCTURE") && cuts < 3 {
+			cuts++
+			return true
+		}
+		return false
+	})
+	seen := map[string]int{}
+	retries := 0
+	for more := true; more; {
+		rc := s.sync(t, message.SyncCollection{SyncKey: key, CollectionID: inbox, WindowSize: window, Options: []message.SyncOptions{
+			{BodyPreference: []message.BodyPreference{{Type: 1, TruncationSize: new(uint32(5120))}}}}})
+		switch rc.Status {
+		case 16:
+			if retries++; retries > 5 {
+				t.Fatal("Sync kept failing")
+			}
+			continue
+		case 1:
+		default:
+			t.Fatalf("Sync: %+v", rc)
+		}
+		for _, it := range commands(rc).Add {
+			seen[it.ServerID]++
+		}
+		key, more = rc.SyncKey, rc.MoreAvailable
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if cuts == 0 {
+		t.Fatal("no BODYSTRUCTURE was asked: the test does not test what it says")
+	}
+	if len(seen) != n {
+		t.Fatalf("%d messages synced, want %d (%d cuts, %d retries)", len(seen), n, cuts, retries)
+	}
+	for id, k := range seen {
+		if k != 1 {
+			t.Errorf("%s sent %d times", id, k)
+		}
+	}
+	t.Logf("%d connections cut, %d windows retried", cuts, retries)
 }
