@@ -16,12 +16,7 @@ import (
 // Every input, however broken, converts without panic into an item that
 // encodes as WBXML, with every body type and with MIME.
 func FuzzConvert(f *testing.F) {
-	files, _ := filepath.Glob("testdata/*.eml")
-	for _, name := range files {
-		raw, err := os.ReadFile(name)
-		if err != nil {
-			f.Fatal(err)
-		}
+	for _, raw := range corpus(f) {
 		f.Add(raw)
 		// Cut messages: a connection dropped mid-fetch, a broken mailer.
 		f.Add(raw[:len(raw)/2])
@@ -53,12 +48,7 @@ func FuzzConvert(f *testing.F) {
 // part, PrefixTexts with the structure for a multipart), into an item
 // that encodes as WBXML; and a text found in the start is that part's.
 func FuzzPrefix(f *testing.F) {
-	files, _ := filepath.Glob("testdata/*.eml")
-	for _, name := range files {
-		raw, err := os.ReadFile(name)
-		if err != nil {
-			f.Fatal(err)
-		}
+	for _, raw := range corpus(f) {
 		f.Add(raw, uint16(len(raw)/3))
 		f.Add(raw, uint16(len(raw)*2/3))
 	}
@@ -97,6 +87,20 @@ func FuzzPrefix(f *testing.F) {
 			convert(header, st, texts)
 		}
 	})
+}
+
+// corpus is the messages of testdata, the seeds of the fuzz targets.
+func corpus(f *testing.F) [][]byte {
+	files, _ := filepath.Glob("testdata/*.eml")
+	var out [][]byte
+	for _, name := range files {
+		raw, err := os.ReadFile(name)
+		if err != nil {
+			f.Fatal(err)
+		}
+		out = append(out, raw)
+	}
+	return out
 }
 
 // testStructure is raw's structure as BODYSTRUCTURE gives it, read with
