@@ -72,7 +72,7 @@ func (m *MailSession) FetchEach(ctx context.Context, mailbox string, uids []uint
 			for raw := range jobs {
 				raw.meta.FolderID = opts.FolderID
 				it := convertRaw(raw, conv)
-				putBody(raw.body) // the item holds no slice of it
+				raw.release() // the item holds no slice of its bytes
 				fn(it)
 			}
 		})
@@ -91,8 +91,16 @@ func (m *MailSession) FetchEach(ctx context.Context, mailbox string, uids []uint
 type rawMessage struct {
 	meta   mailconv.Meta
 	flags  []imap.Flag
+	head   []byte // the header, when read apart from body (the text's start)
 	body   []byte
 	sparse *sparseMessage
+}
+
+// release gives the message's buffers back.
+func (raw *rawMessage) release() {
+	putBody(raw.head)
+	putBody(raw.body)
+	raw.head, raw.body = nil, nil
 }
 
 type sparseMessage struct {
@@ -101,48 +109,45 @@ type sparseMessage struct {
 	texts  map[string][]byte
 }
 
-// sparseAbove bounds how much of each message the first FETCH reads when
-// the client wants truncated text bodies (mailconv.PrefixSize sets how
-// much below it). Larger messages are fetched again in the parts they
-// need; smaller multipart ones whole, since Dovecot parses a message to
-// answer BODYSTRUCTURE or a part, which costs about what sending it does
-// on a local connection (docs/benchmarks.md).
+// sparseAbove bounds how much of each message's text the first FETCH
+// reads when the client wants truncated text bodies; mailconv.PrefixSize
+// says how much below it for the truncation asked (tests lower it).
 const sparseAbove = 256 << 10
 
 // readMessages fetches uids and queues every message read. When the
-// client wants truncated text bodies, the first FETCH reads the start of
-// each message (mailconv.PrefixSize): enough for most messages whole, and
-// for a single-part text message of any size, whose structure is its
-// header (mailconv.PrefixPlan). A larger multipart message is fetched as
-// BODYSTRUCTURE, then per shape of message the header and the start of
-// the text parts (mailconv.SparsePlan), so one with a 20 MB attachment
-// costs what its text costs.
+// client wants truncated text bodies, the first FETCH reads each
+// message's header and the start of its text (mailconv.PrefixSize):
+// enough for most messages whole, and for a single-part text message of
+// any size, whose structure is its header (mailconv.PrefixPlan). A
+// longer multipart message costs a BODYSTRUCTURE and converts from that
+// start when its texts are there (mailconv.PrefixTexts); otherwise its
+// text parts are fetched in part, per shape of message
+// (mailconv.SparsePlan), or the message whole when that saves little.
+// A message with a 20 MB attachment costs what its text costs.
 func (m *MailSession) readMessages(uids []uint32, conv mailconv.Options, jobs chan<- rawMessage) error {
 	size := mailconv.PrefixSize(conv)
 	if size == 0 {
-		return m.readWhole(uidSet(uids), nil, jobs, nil)
+		return m.readWhole(uidSet(uids), 0, jobs, nil)
 	}
-	// The messages read only in part, with the start read: their flags,
-	// date and size need no second FETCH, and their texts may be there.
+	// The messages read only in part, with their header and the start
+	// of their text: their flags, date and size need no second FETCH, and
+	// their texts may be there.
 	large := map[uint32]rawMessage{}
 	var largeSet imap.UIDSet
 	groups := &sparseGroups{byKey: map[string]*sparseGroup{}}
-	prefix := &imap.SectionPartial{Size: min(size, m.sparseAbove)}
-	if err := m.readWhole(uidSet(uids), prefix, jobs, func(raw rawMessage) {
-		if header, st, texts, ok := mailconv.PrefixPlan(raw.body, raw.meta.Size, conv); ok {
-			body := raw.body[len(header):]
-			if len(texts) == 0 || int64(len(body)) >= texts[0].Bytes {
-				// All it needs was read: converted from the prefix,
-				// which it holds until then.
-				raw.sparse = &sparseMessage{st: st, header: header, texts: map[string][]byte{}}
+	if err := m.readWhole(uidSet(uids), min(size, m.sparseAbove), jobs, func(raw rawMessage) {
+		if st, texts, ok := mailconv.PrefixPlan(raw.head, raw.meta.Size, conv); ok {
+			if len(texts) == 0 || int64(len(raw.body)) >= texts[0].Bytes {
+				// All it needs was read: converted from that, which it
+				// holds until then.
+				raw.sparse = &sparseMessage{st: st, header: raw.head, texts: map[string][]byte{}}
 				for _, t := range texts {
-					raw.sparse.texts[t.Path] = body[:t.Bytes]
+					raw.sparse.texts[t.Path] = raw.body[:t.Bytes]
 				}
 				jobs <- raw
 				return
 			}
-			putBody(raw.body)
-			raw.body = nil
+			raw.release()
 			groups.add(texts, st, raw)
 			return
 		}
@@ -167,15 +172,14 @@ func (m *MailSession) readMessages(uids []uint32, conv mailconv.Options, jobs ch
 			st := mailconv.Structure{}
 			if ok {
 				st = structureOf(bs)
-				if header, found, in := mailconv.PrefixTexts(raw.body, st, conv); in {
-					raw.sparse = &sparseMessage{st: st, header: header, texts: found}
+				if found, in := mailconv.PrefixTexts(raw.head, raw.body, st, conv); in {
+					raw.sparse = &sparseMessage{st: st, header: raw.head, texts: found}
 					jobs <- raw
 					return nil
 				}
 				texts, ok = mailconv.SparsePlan(st, raw.meta.Size, conv)
 			}
-			putBody(raw.body)
-			raw.body = nil
+			raw.release()
 			if !ok {
 				whole.AddNum(imap.UID(raw.meta.UID))
 				return nil
@@ -184,14 +188,14 @@ func (m *MailSession) readMessages(uids []uint32, conv mailconv.Options, jobs ch
 			return nil
 		})
 		for _, raw := range large { // expunged meanwhile, or the FETCH failed
-			putBody(raw.body)
+			raw.release()
 		}
 		if err != nil {
 			return err
 		}
 	}
 	if len(whole) > 0 {
-		if err := m.readWhole(whole, nil, jobs, nil); err != nil {
+		if err := m.readWhole(whole, 0, jobs, nil); err != nil {
 			return err
 		}
 	}
@@ -291,25 +295,43 @@ func readSections(msg *imapclient.FetchMessageData, msgs map[uint32]rawMessage) 
 	return raw, true, nil
 }
 
-// readWhole fetches the messages of set whole and queues them. With a
-// partial, it fetches at most that much of each and queues only the
-// messages it read whole; the others go to cut.
-func (m *MailSession) readWhole(set imap.UIDSet, partial *imap.SectionPartial, jobs chan<- rawMessage, cut func(rawMessage)) error {
-	section := &imap.FetchItemBodySection{Peek: true, Partial: partial}
+// readWhole fetches the messages of set whole and queues them. With text
+// above 0, it fetches each one's header and at most text octets of what
+// follows, and queues only the messages it read whole (header and text
+// joined); the others go to cut, with the start of their text in body.
+func (m *MailSession) readWhole(set imap.UIDSet, text int64, jobs chan<- rawMessage, cut func(rawMessage)) error {
+	sections := []*imap.FetchItemBodySection{{Peek: true}}
+	if text > 0 {
+		sections = []*imap.FetchItemBodySection{{Peek: true, Specifier: imap.PartSpecifierHeader},
+			{Peek: true, Specifier: imap.PartSpecifierText, Partial: &imap.SectionPartial{Size: text}}}
+	}
 	m.commands++
 	cmd := m.c.Fetch(set, &imap.FetchOptions{UID: true, Flags: true, InternalDate: true,
-		RFC822Size: true, BodySection: []*imap.FetchItemBodySection{section}})
+		RFC822Size: true, BodySection: sections})
 	return eachMessage(cmd, func(msg *imapclient.FetchMessageData) error {
 		raw, _, err := readMessage(msg)
 		switch {
 		case err != nil || raw.meta.UID == 0:
-		case partial != nil && int64(len(raw.body)) < raw.meta.Size:
+			raw.release()
+		case text > 0 && int64(len(raw.head)+len(raw.body)) < raw.meta.Size:
 			cut(raw)
 		default:
-			jobs <- raw
+			jobs <- raw.joined()
 		}
 		return err
 	})
+}
+
+// joined is raw with its header and text in one body.
+func (raw rawMessage) joined() rawMessage {
+	if raw.head == nil {
+		return raw
+	}
+	b := getBody(len(raw.head) + len(raw.body))
+	copy(b[copy(b, raw.head):], raw.body)
+	raw.release()
+	raw.body = b
+	return raw
 }
 
 // eachMessage calls fn for every message of a FETCH; an error of fn (a
@@ -354,7 +376,11 @@ func readMessage(msg *imapclient.FetchMessageData) (rawMessage, imap.BodyStructu
 				putBody(body)
 				return raw, bs, err
 			}
-			raw.body = body
+			if it.Section.Specifier == imap.PartSpecifierHeader {
+				raw.head = body
+			} else {
+				raw.body = body
+			}
 		}
 	}
 }

@@ -165,7 +165,7 @@ func wholeItems(t *testing.T, m *MailSession, uids []uint32, opts model.MailFetc
 	conv := mailconv.Options{Version: opts.Version, BodyPreferences: opts.BodyPreferences, MIMESupport: opts.MIMESupport,
 		BodyTruncation: -1, MIMETruncation: -1}
 	jobs := make(chan rawMessage, len(uids))
-	if err := m.readWhole(uidSet(uids), nil, jobs, nil); err != nil {
+	if err := m.readWhole(uidSet(uids), 0, jobs, nil); err != nil {
 		t.Fatal(err)
 	}
 	close(jobs)
@@ -224,12 +224,13 @@ func describe(e *message.Email) string {
 	return s
 }
 
-// A large message converts from the start of it that the first FETCH
-// reads when its texts are there: a single-part one with its header
-// standing in for BODYSTRUCTURE (no second FETCH), a multipart one with
-// BODYSTRUCTURE alone. When more is needed (quoted-printable, HTML
-// rendered as plain text, a text after an attachment, a header too long
-// for that start) the parts are fetched. Every item is the whole fetch's.
+// A large message converts from its header and the start of its text,
+// which the first FETCH reads, when its texts are there: a single-part
+// one with its header standing in for BODYSTRUCTURE (no second FETCH),
+// however long the header, a multipart one with BODYSTRUCTURE alone. When
+// more is needed (quoted-printable, HTML rendered as plain text, a text
+// after an attachment) the parts are fetched. Every item is the whole
+// fetch's.
 func TestMailSessionPrefixFetch(t *testing.T) {
 	srv := testenv.Dovecot(t, "alice")
 	s := &Store{Dialer: &Dialer{Addr: srv.Addr(), TLS: config.TLSNone}}
@@ -268,7 +269,8 @@ func TestMailSessionPrefixFetch(t *testing.T) {
 			"--m\r\nContent-Type: application/octet-stream\r\nContent-Disposition: attachment; filename=\"data.bin\"\r\n" +
 			"Content-Transfer-Encoding: base64\r\n\r\n" + blob + "--m\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n" + text + "\r\n--m--\r\n",
 	}
-	fromPrefix := map[string]bool{"plain-8bit": true, "plain-latin1": true, "no-content-type": true, "text-attachment": true}
+	fromPrefix := map[string]bool{"plain-8bit": true, "plain-latin1": true, "no-content-type": true, "text-attachment": true,
+		"long-header": true}
 	withStructure := map[string]bool{"alternative": true, "text+attachment": true}
 	names := map[uint32]string{}
 	var uids, prefixOnly, structureOnly []uint32
@@ -319,8 +321,9 @@ func TestMailSessionPrefixFetch(t *testing.T) {
 			t.Errorf("%d IMAP commands for messages complete in their start, want %d", n, c.commands)
 		}
 		for raw := range jobs {
-			if raw.sparse == nil || int64(len(raw.body)) > mailconv.PrefixSize(conv) || int64(len(raw.body)) >= raw.meta.Size {
-				t.Errorf("%s: read %d of %d octets, sparse %v", names[raw.meta.UID], len(raw.body), raw.meta.Size, raw.sparse != nil)
+			if raw.sparse == nil || int64(len(raw.body)) > mailconv.PrefixSize(conv) || int64(len(raw.head)+len(raw.body)) >= raw.meta.Size {
+				t.Errorf("%s: read %d octets of text and %d of header of %d, sparse %v", names[raw.meta.UID],
+					len(raw.body), len(raw.head), raw.meta.Size, raw.sparse != nil)
 			}
 		}
 	}

@@ -43,17 +43,22 @@ func FuzzConvert(f *testing.F) {
 	})
 }
 
-// Every input, cut anywhere, plans and converts from its start without
-// panic, as the first FETCH of a sync reads it (PrefixPlan for a single
-// part, PrefixTexts with the structure for a multipart), into an item
-// that encodes as WBXML; and a text found in the start is that part's.
+// Every input, its text cut anywhere, plans and converts from its header
+// and the start of its text without panic, as the first FETCH of a sync
+// reads them (PrefixPlan for a single part, PrefixTexts with the
+// structure for a multipart), into an item that encodes as WBXML; and a
+// text found in the start is that part's.
 func FuzzPrefix(f *testing.F) {
 	for _, raw := range corpus(f) {
 		f.Add(raw, uint16(len(raw)/3))
 		f.Add(raw, uint16(len(raw)*2/3))
 	}
 	f.Fuzz(func(t *testing.T, raw []byte, cut uint16) {
-		prefix := raw[:min(int(cut), len(raw))]
+		end := headerEnd(raw)
+		if end < 0 {
+			return
+		}
+		header, text := raw[:end], raw[end:min(end+int(cut), len(raw))]
 		opts := Options{Version: 161, BodyPreferences: []message.BodyPreference{{Type: message.BodyPlain, TruncationSize: size(100)}}}
 		convert := func(header []byte, st Structure, texts map[string][]byte) {
 			e, err := ConvertSparse(header, st, texts, Meta{FolderID: "1", UID: 1, Size: int64(len(raw))}, opts)
@@ -64,12 +69,11 @@ func FuzzPrefix(f *testing.F) {
 				t.Fatal(err)
 			}
 		}
-		if header, st, plan, ok := PrefixPlan(prefix, int64(len(raw)), opts); ok {
+		if st, plan, ok := PrefixPlan(header, int64(len(raw)), opts); ok {
 			texts := map[string][]byte{}
-			body := prefix[len(header):]
 			for _, p := range plan {
-				if int64(len(body)) >= p.Bytes {
-					texts[p.Path] = body[:p.Bytes]
+				if int64(len(text)) >= p.Bytes {
+					texts[p.Path] = text[:p.Bytes]
 				}
 			}
 			convert(header, st, texts)
@@ -78,7 +82,7 @@ func FuzzPrefix(f *testing.F) {
 		if !ok {
 			return
 		}
-		if header, texts, ok := PrefixTexts(prefix, st, opts); ok {
+		if texts, ok := PrefixTexts(header, text, st, opts); ok {
 			for path, text := range texts {
 				if whole, found := rawPart(raw, path); !found || !bytes.HasPrefix(whole, text) {
 					t.Fatalf("part %s: found %q in the start, the message has %q", path, text, whole)
@@ -101,6 +105,26 @@ func corpus(f *testing.F) [][]byte {
 		out = append(out, raw)
 	}
 	return out
+}
+
+// headerEnd is the offset of a message's body in b (after the empty line
+// ending the header), or -1 when b ends first: where an IMAP server
+// splits BODY[HEADER] from BODY[TEXT].
+func headerEnd(b []byte) int {
+	for i := 0; i < len(b); {
+		switch {
+		case b[i] == '\n':
+			return i + 1
+		case b[i] == '\r' && i+1 < len(b) && b[i+1] == '\n':
+			return i + 2
+		}
+		j := bytes.IndexByte(b[i:], '\n')
+		if j < 0 {
+			return -1
+		}
+		i += j + 1
+	}
+	return -1
 }
 
 // testStructure is raw's structure as BODYSTRUCTURE gives it, read with

@@ -12,21 +12,22 @@ import (
 
 // Converting from the start of a message. When the client wants a
 // truncated text body, what it is shown is near the start of most
-// messages: the first FETCH reads that start (PrefixSize), and a message
-// converts from it when its texts are there, with its structure from its
-// header (PrefixPlan, a single part) or from BODYSTRUCTURE (PrefixTexts,
-// a multipart). Reading less of each message is most of what a sync
-// costs the mail server and easd.
+// messages: the first FETCH reads each message's header and the start of
+// its text (PrefixSize), and a message converts from them when its texts
+// are there, with its structure from its header (PrefixPlan, a single
+// part) or from BODYSTRUCTURE (PrefixTexts, a multipart). Reading less of
+// each message is most of what a sync costs the mail server and easd.
 
-// prefixHeader is the room PrefixSize leaves for a message's header:
-// most are a few KB, Received and DKIM lines included.
-const prefixHeader = 8 << 10
+// partHeaders is the room PrefixSize leaves for what comes before a
+// multipart message's first text: a preamble and the parts' own headers.
+const partHeaders = 2 << 10
 
-// PrefixSize is how many octets of each message to read first when the
-// client wants a truncated text body (0 when SparsePossible says no): a
-// message no larger arrives whole, and a larger single-part text message
-// with a header of usual size and its text in 8 bits converts from that
-// start alone (PrefixPlan).
+// PrefixSize is how many octets of each message's text (what follows its
+// header) to read first when the client wants a truncated text body (0
+// when SparsePossible says no): a message no longer arrives whole, and a
+// longer single-part text message in 8 bits converts from its header and
+// that start alone (PrefixPlan), as does a multipart one whose text part
+// comes first (PrefixTexts).
 func PrefixSize(opts Options) int64 {
 	if !SparsePossible(opts) {
 		return 0
@@ -36,70 +37,43 @@ func PrefixSize(opts Options) int64 {
 	if p.preview > 0 {
 		want = max(want, previewText)
 	}
-	return prefixHeader + textBytes(want, "8bit")
+	return partHeaders + textBytes(want, "8bit")
 }
 
-// PrefixPlan is SparsePlan for a message of which only prefix, its first
-// octets, was read; size is the whole message's. A single-part message
-// needs no BODYSTRUCTURE: its structure is in its header, which must be
-// whole in prefix. It returns the header, the structure, and the text to
-// read (at most one part, "1"); ok is false for a multipart message, an
-// embedded one, or anything SparsePlan refuses.
-func PrefixPlan(prefix []byte, size int64, opts Options) (header []byte, st Structure, texts []SparseText, ok bool) {
-	end := headerEnd(prefix)
-	if end < 0 {
-		return nil, Structure{}, nil, false
-	}
-	h, err := textproto.ReadHeader(bufio.NewReader(bytes.NewReader(prefix[:end])))
+// PrefixPlan is SparsePlan for a message of which the header and the
+// start of the text were read; size is the whole message's. A
+// single-part message needs no BODYSTRUCTURE: its structure is in its
+// header. It returns the structure and the text to read (at most one
+// part, "1"); ok is false for a multipart message, an embedded one, or
+// anything SparsePlan refuses.
+func PrefixPlan(header []byte, size int64, opts Options) (st Structure, texts []SparseText, ok bool) {
+	h, err := textproto.ReadHeader(bufio.NewReader(bytes.NewReader(header)))
 	if err != nil {
-		return nil, Structure{}, nil, false
+		return Structure{}, nil, false
 	}
 	e := newEntity(h, "text/plain")
 	if e.isMultipart() || e.isMessage() {
-		return nil, Structure{}, nil, false
+		return Structure{}, nil, false
 	}
 	// What BODYSTRUCTURE would say of it.
 	st = Structure{MediaType: e.mediaType, Params: e.params, ID: h.Get("Content-Id"),
-		Location: h.Get("Content-Location"), Encoding: h.Get("Content-Transfer-Encoding"), Size: size - int64(end), top: &e}
+		Location: h.Get("Content-Location"), Encoding: h.Get("Content-Transfer-Encoding"), Size: size - int64(len(header)), top: &e}
 	st.Disposition, st.DispParams = disposition(h)
 	texts, _, ok = sparseTexts(st, opts)
 	if !ok {
-		return nil, Structure{}, nil, false
+		return Structure{}, nil, false
 	}
-	return prefix[:end], st, texts, true
+	return st, texts, true
 }
 
-// headerEnd is the offset of a message's body in b (after the empty line
-// ending the header), or -1 when b ends first.
-func headerEnd(b []byte) int {
-	for i := 0; i < len(b); {
-		switch {
-		case b[i] == '\n':
-			return i + 1
-		case b[i] == '\r' && i+1 < len(b) && b[i+1] == '\n':
-			return i + 2
-		}
-		j := bytes.IndexByte(b[i:], '\n')
-		if j < 0 {
-			return -1
-		}
-		i += j + 1
-	}
-	return -1
-}
-
-// PrefixTexts finds in prefix, the first octets of a message of
-// structure st, the start of each text part that a sparse conversion of
-// it needs (sparseTexts): the header and the texts by section, as
-// ConvertSparse takes them, or ok false when one reaches past prefix.
-func PrefixTexts(prefix []byte, st Structure, opts Options) (header []byte, texts map[string][]byte, ok bool) {
-	end := headerEnd(prefix)
-	if end < 0 {
-		return nil, nil, false
-	}
+// PrefixTexts finds in text, the start of what follows header in a
+// message of structure st, the start of each text part that a sparse
+// conversion of it needs (sparseTexts): the texts by section, as
+// ConvertSparse takes them, or ok false when one reaches past the start.
+func PrefixTexts(header, text []byte, st Structure, opts Options) (texts map[string][]byte, ok bool) {
 	plan, _, ok := sparseTexts(st, opts)
 	if !ok {
-		return nil, nil, false
+		return nil, false
 	}
 	need := map[string]int64{}
 	for _, t := range plan {
@@ -108,15 +82,15 @@ func PrefixTexts(prefix []byte, st Structure, opts Options) (header []byte, text
 		}
 	}
 	texts = map[string][]byte{}
-	h, err := textproto.ReadHeader(bufio.NewReader(bytes.NewReader(prefix[:end])))
+	h, err := textproto.ReadHeader(bufio.NewReader(bytes.NewReader(header)))
 	if err != nil {
-		return nil, nil, false
+		return nil, false
 	}
-	findTexts(prefix[end:], h, st, "", "", need, texts)
+	findTexts(text, h, st, "", "", need, texts)
 	if len(texts) < len(need) {
-		return nil, nil, false
+		return nil, false
 	}
-	return prefix[:end], texts, true
+	return texts, true
 }
 
 // findTexts walks body, an entity's body (cut short, maybe), along st and
