@@ -56,15 +56,13 @@ type Config struct {
 	LoginForm  LoginForm
 	MailDomain string // domain for LoginAddress and for users' primary SMTP address
 
-	MaxBodyBytes   int64         // largest request body accepted
-	MaxWBXMLDepth  int           // deepest element nesting accepted
-	MaxWindowSize  int           // Sync WindowSize cap (spec maximum 512)
-	HeartbeatMin   time.Duration // Ping/Sync heartbeat bounds
-	HeartbeatMax   time.Duration
-	MaxPingFolders int
-	// MailRecheck is how long a STATUS that found a mailbox unchanged
-	// stands for the next windows of an initial sync (0: every window).
-	MailRecheck     time.Duration
+	MaxBodyBytes    int64         // largest request body accepted
+	MaxWBXMLDepth   int           // deepest element nesting accepted
+	MaxWindowSize   int           // Sync WindowSize cap (spec maximum 512)
+	HeartbeatMin    time.Duration // Ping/Sync heartbeat bounds
+	HeartbeatMax    time.Duration
+	MaxPingFolders  int
+	MailRecheck     time.Duration // how long an unchanged STATUS stands for an initial sync's next windows (0: none)
 	MaxDevices      int           // partnerships per user; 0 = unlimited
 	AuthCacheTTL    time.Duration // how long a verified login is trusted without asking IMAP
 	EnforcePolicy   bool          // devices must provision before syncing
