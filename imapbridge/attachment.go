@@ -186,7 +186,7 @@ func (m *MailSession) copyDecoded(uid uint32, path []int, encoding string, offse
 }
 
 // eachLiteral calls fn with the literal of the first body section; no
-// message at all is errNoPart. The caller closes cmd.
+// message at all, or NIL for the section, is errNoPart. The caller closes cmd.
 func eachLiteral(cmd *imapclient.FetchCommand, fn func(imap.LiteralReader) error) error {
 	found := false
 	for {
@@ -200,7 +200,7 @@ func eachLiteral(cmd *imapclient.FetchCommand, fn func(imap.LiteralReader) error
 				break
 			}
 			it, ok := item.(imapclient.FetchItemDataBodySection)
-			if !ok || found {
+			if !ok || found || it.Literal == nil { // NIL: no such part
 				continue
 			}
 			found = true

@@ -274,9 +274,12 @@ func readSections(msg *imapclient.FetchMessageData, msgs map[uint32]rawMessage) 
 		case imapclient.FetchItemDataUID:
 			uid = uint32(it.UID)
 		case imapclient.FetchItemDataBodySection:
-			b, err := io.ReadAll(it.Literal)
-			if err != nil {
-				return rawMessage{}, false, err
+			b := []byte{}
+			if it.Literal != nil { // NIL: a server's way to say empty
+				var err error
+				if b, err = io.ReadAll(it.Literal); err != nil {
+					return rawMessage{}, false, err
+				}
 			}
 			if it.Section.Specifier == imap.PartSpecifierHeader {
 				header = b
@@ -371,10 +374,13 @@ func readMessage(msg *imapclient.FetchMessageData) (rawMessage, imap.BodyStructu
 		case imapclient.FetchItemDataBodyStructure:
 			bs = it.BodyStructure
 		case imapclient.FetchItemDataBodySection:
-			body := getBody(int(it.Literal.Size()))
-			if _, err := io.ReadFull(it.Literal, body); err != nil {
-				putBody(body)
-				return raw, bs, err
+			body := []byte{}
+			if it.Literal != nil { // NIL: a server's way to say empty
+				body = getBody(int(it.Literal.Size()))
+				if _, err := io.ReadFull(it.Literal, body); err != nil {
+					putBody(body)
+					return raw, bs, err
+				}
 			}
 			if it.Section.Specifier == imap.PartSpecifierHeader {
 				raw.head = body
