@@ -42,21 +42,14 @@ func (it Items) Encode() []byte {
 
 // appendShared appends s as (shared prefix length with prev, suffix length,
 // suffix).
-func appendShared(buf []byte, prev, s string) []byte {
-	n := commonPrefix(prev, s)
+func appendShared[T string | []byte](buf []byte, prev, s T) []byte {
+	n := 0
+	for n < len(prev) && n < len(s) && prev[n] == s[n] {
+		n++
+	}
 	buf = binary.AppendUvarint(buf, uint64(n))
 	buf = binary.AppendUvarint(buf, uint64(len(s)-n))
 	return append(buf, s[n:]...)
-}
-
-func commonPrefix(a, b string) int {
-	n := min(len(a), len(b))
-	for i := 0; i < n; i++ {
-		if a[i] != b[i] {
-			return i
-		}
-	}
-	return n
 }
 
 func (it Items) sortedIDs() []string {
@@ -77,41 +70,65 @@ func DecodeItems(b []byte) (Items, error) {
 	if len(b) == 0 {
 		return Items{}, nil
 	}
+	d, count, err := openItems(b)
+	if err != nil {
+		return nil, err
+	}
+	it := make(Items, count)
+	for i := uint64(0); i < count; i++ {
+		if err := d.next(i); err != nil {
+			return nil, err
+		}
+		it[string(d.id)] = string(d.ver)
+	}
+	return it, d.end()
+}
+
+// decoder reads an encoded Items item by item, remembering the first
+// error so that a loop checks once per item.
+type decoder struct {
+	buf     []byte
+	err     error
+	id, ver []byte // the item read last
+	last    []byte // the id before it
+}
+
+// openItems checks an encoded Items' format and count and returns a
+// decoder at its first item.
+func openItems(b []byte) (decoder, uint64, error) {
 	if b[0] != itemsFormat {
-		return nil, fmt.Errorf("syncstate: %w: format %d", errCorrupt, b[0])
+		return decoder{}, 0, fmt.Errorf("syncstate: %w: format %d", errCorrupt, b[0])
 	}
 	d := decoder{buf: b[1:]}
 	count := d.uvarint()
 	// Every item takes at least 4 bytes, which bounds the allocation for a
 	// corrupt count.
 	if d.err != nil || count > uint64(len(d.buf))/4 {
-		return nil, fmt.Errorf("syncstate: %w: item count", errCorrupt)
+		return decoder{}, 0, fmt.Errorf("syncstate: %w: item count", errCorrupt)
 	}
-	it := make(Items, count)
-	var prevID, prevVer string
-	for i := uint64(0); i < count; i++ {
-		id := d.shared(prevID)
-		ver := d.shared(prevVer)
-		if d.err != nil {
-			return nil, fmt.Errorf("syncstate: %w: item %d", errCorrupt, i)
-		}
-		if i > 0 && id <= prevID {
-			return nil, fmt.Errorf("syncstate: %w: ids out of order at item %d", errCorrupt, i)
-		}
-		it[id] = ver
-		prevID, prevVer = id, ver
-	}
-	if len(d.buf) != 0 {
-		return nil, fmt.Errorf("syncstate: %w: %d trailing bytes", errCorrupt, len(d.buf))
-	}
-	return it, nil
+	return d, count, nil
 }
 
-// decoder reads uvarints and prefix-shared strings, remembering the first
-// error so the loop above checks once per item.
-type decoder struct {
-	buf []byte
-	err error
+// next reads item i into d.id and d.ver and checks that ids ascend.
+func (d *decoder) next(i uint64) error {
+	d.last = append(d.last[:0], d.id...)
+	d.id = d.shared(d.id)
+	d.ver = d.shared(d.ver)
+	if d.err != nil {
+		return fmt.Errorf("syncstate: %w: item %d", errCorrupt, i)
+	}
+	if i > 0 && string(d.id) <= string(d.last) {
+		return fmt.Errorf("syncstate: %w: ids out of order at item %d", errCorrupt, i)
+	}
+	return nil
+}
+
+// end reports bytes left after the last item.
+func (d *decoder) end() error {
+	if len(d.buf) != 0 {
+		return fmt.Errorf("syncstate: %w: %d trailing bytes", errCorrupt, len(d.buf))
+	}
+	return nil
 }
 
 func (d *decoder) uvarint() uint64 {
@@ -127,21 +144,6 @@ func (d *decoder) uvarint() uint64 {
 	return v
 }
 
-func (d *decoder) shared(prev string) string {
-	shared := d.uvarint()
-	rest := d.uvarint()
-	if d.err != nil {
-		return ""
-	}
-	if shared > uint64(len(prev)) || rest > uint64(len(d.buf)) {
-		d.err = errCorrupt
-		return ""
-	}
-	s := prev[:shared] + string(d.buf[:rest])
-	d.buf = d.buf[rest:]
-	return s
-}
-
 // MergeEncoded returns the encoding (Encode) of the items encoded in b
 // with add laid over them: an id in both takes add's version. It works on
 // the encoded bytes, without a map of b's items or a sort of their ids,
@@ -151,47 +153,38 @@ func MergeEncoded(b []byte, add Items) ([]byte, error) {
 	if len(b) == 0 {
 		return add.Encode(), nil
 	}
-	if b[0] != itemsFormat {
-		return nil, fmt.Errorf("syncstate: %w: format %d", errCorrupt, b[0])
-	}
-	d := decoder{buf: b[1:]}
-	count := d.uvarint()
-	if d.err != nil || count > uint64(len(d.buf))/4 {
-		return nil, fmt.Errorf("syncstate: %w: item count", errCorrupt)
+	d, count, err := openItems(b)
+	if err != nil {
+		return nil, err
 	}
 	ids := add.sortedIDs()
 	body := make([]byte, 0, len(b)+len(ids)*12)
-	var inID, lastIn, inVer, outID, outVer []byte
+	var outID, outVer []byte
 	n := 0
 	emit := func(id, ver []byte) {
-		body = appendSharedBytes(body, outID, id)
-		body = appendSharedBytes(body, outVer, ver)
+		body = appendShared(body, outID, id)
+		body = appendShared(body, outVer, ver)
 		outID, outVer = append(outID[:0], id...), append(outVer[:0], ver...)
 		n++
 	}
 	next := 0
 	for i := uint64(0); i < count; i++ {
-		lastIn = append(lastIn[:0], inID...)
-		inID, inVer = d.sharedBytes(inID), d.sharedBytes(inVer)
-		if d.err != nil {
-			return nil, fmt.Errorf("syncstate: %w: item %d", errCorrupt, i)
+		if err := d.next(i); err != nil {
+			return nil, err
 		}
-		if i > 0 && string(inID) <= string(lastIn) {
-			return nil, fmt.Errorf("syncstate: %w: ids out of order at item %d", errCorrupt, i)
-		}
-		for next < len(ids) && ids[next] < string(inID) {
+		for next < len(ids) && ids[next] < string(d.id) {
 			emit([]byte(ids[next]), []byte(add[ids[next]]))
 			next++
 		}
-		if next < len(ids) && ids[next] == string(inID) {
-			emit(inID, []byte(add[ids[next]]))
+		if next < len(ids) && ids[next] == string(d.id) {
+			emit(d.id, []byte(add[ids[next]]))
 			next++
 			continue
 		}
-		emit(inID, inVer)
+		emit(d.id, d.ver)
 	}
-	if len(d.buf) != 0 {
-		return nil, fmt.Errorf("syncstate: %w: %d trailing bytes", errCorrupt, len(d.buf))
+	if err := d.end(); err != nil {
+		return nil, err
 	}
 	for ; next < len(ids); next++ {
 		emit([]byte(ids[next]), []byte(add[ids[next]]))
@@ -202,19 +195,8 @@ func MergeEncoded(b []byte, add Items) ([]byte, error) {
 	return append(out, body...), nil
 }
 
-// appendSharedBytes is appendShared for byte slices.
-func appendSharedBytes(buf, prev, s []byte) []byte {
-	n := 0
-	for n < len(prev) && n < len(s) && prev[n] == s[n] {
-		n++
-	}
-	buf = binary.AppendUvarint(buf, uint64(n))
-	buf = binary.AppendUvarint(buf, uint64(len(s)-n))
-	return append(buf, s[n:]...)
-}
-
-// sharedBytes reads a prefix-shared value into prev's storage.
-func (d *decoder) sharedBytes(prev []byte) []byte {
+// shared reads a prefix-shared value into prev's storage.
+func (d *decoder) shared(prev []byte) []byte {
 	shared := d.uvarint()
 	rest := d.uvarint()
 	if d.err != nil {
