@@ -15,6 +15,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/easd/easd/eas/device"
+	"github.com/easd/easd/internal/freelist"
 	"github.com/easd/easd/internal/httpserver"
 	"github.com/easd/easd/wbxml"
 )
@@ -123,10 +124,7 @@ func (k *call) settle() { k.side.Wait() }
 // respWriter is a reusable answer buffer and its encoder. A Sync window
 // of hundreds of messages is megabytes of WBXML; a fresh buffer grown for
 // each answer cost more in zeroing, page faults and garbage collection
-// than the encoding itself (measured with the Sync benchmark). They are
-// kept on a short free list rather than in a sync.Pool, which the
-// garbage collector empties within two cycles, and a busy Sync collects
-// often.
+// than the encoding itself (measured with the Sync benchmark).
 type respWriter struct {
 	buf bytes.Buffer
 	enc *wbxml.Encoder
@@ -136,18 +134,16 @@ type respWriter struct {
 // to the garbage collector rather than kept.
 const maxPooledAnswer = 8 << 20
 
-var respWriters = make(chan *respWriter, 8)
+var respWriters = freelist.New[*respWriter](8)
 
 func getRespWriter() *respWriter {
-	select {
-	case w := <-respWriters:
+	if w, ok := respWriters.Get(); ok {
 		w.enc.Reset(&w.buf)
 		return w
-	default:
-		w := &respWriter{}
-		w.enc = wbxml.NewEncoder(&w.buf)
-		return w
 	}
+	w := &respWriter{}
+	w.enc = wbxml.NewEncoder(&w.buf)
+	return w
 }
 
 func (w *respWriter) release() {
@@ -155,10 +151,7 @@ func (w *respWriter) release() {
 		return
 	}
 	w.buf.Reset()
-	select {
-	case respWriters <- w:
-	default:
-	}
+	respWriters.Put(w)
 }
 
 func (k *call) respondBytes(b []byte) error {

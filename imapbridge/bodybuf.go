@@ -1,15 +1,18 @@
 package imapbridge
 
-import "math/bits"
+import (
+	"math/bits"
+
+	"github.com/easd/easd/internal/freelist"
+)
 
 // Message bodies read for a Sync window are converted and dropped at
 // once; at thousands of messages per initial sync, fresh buffers would
 // cost more in zeroing, page faults and garbage collection than the
 // conversion itself (measured with the Sync benchmark). So whole bodies
 // up to maxPooledBody are read into buffers kept in power-of-two size
-// classes and reused. Each class is a short free list, not a sync.Pool,
-// which the garbage collector empties within two cycles: at most
-// bodiesPerClass buffers, about 8 MB in all.
+// classes and reused, each class a free list of at most bodiesPerClass
+// buffers, about 8 MB in all.
 const (
 	minPooledBody = 4 << 10
 	maxPooledBody = 512 << 10
@@ -18,9 +21,9 @@ const (
 const bodiesPerClass = 8
 
 // bodyPools holds the classes 4 KB, 8 KB, ... 512 KB.
-var bodyPools = func() (p [8]chan []byte) {
+var bodyPools = func() (p [8]freelist.List[[]byte]) {
 	for i := range p {
-		p[i] = make(chan []byte, bodiesPerClass)
+		p[i] = freelist.New[[]byte](bodiesPerClass)
 	}
 	return p
 }()
@@ -43,12 +46,10 @@ func getBody(n int) []byte {
 	if c < 0 {
 		return make([]byte, n)
 	}
-	select {
-	case b := <-bodyPools[c]:
+	if b, ok := bodyPools[c].Get(); ok {
 		return b[:n]
-	default:
-		return make([]byte, n, minPooledBody<<c)
 	}
+	return make([]byte, n, minPooledBody<<c)
 }
 
 // putBody gives a buffer from getBody back; the caller keeps no slice of
@@ -58,8 +59,5 @@ func putBody(b []byte) {
 	if c < 0 || cap(b) != minPooledBody<<c {
 		return
 	}
-	select {
-	case bodyPools[c] <- b[:0]:
-	default:
-	}
+	bodyPools[c].Put(b[:0])
 }

@@ -16,6 +16,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/easd/easd/internal/freelist"
 	"github.com/easd/easd/wbxml"
 )
 
@@ -61,11 +62,14 @@ func (c *Client) Do(ctx context.Context, cmd string, req, resp any) error {
 	}
 	// The answer is decoded into resp, which keeps no slice of it: its
 	// buffer serves the next request (a Sync window is megabytes).
-	r, data, err := c.roundTrip(ctx, cmd, nil, "application/vnd.ms-sync.wbxml", body, answerBuffers.get())
+	buf, _ := answerBuffers.Get()
+	r, data, err := c.roundTrip(ctx, cmd, nil, "application/vnd.ms-sync.wbxml", body, buf)
 	if err != nil {
 		return err
 	}
-	defer answerBuffers.put(data)
+	if cap(data) <= maxKeptAnswer {
+		defer answerBuffers.Put(data[:0])
+	}
 	if r.StatusCode != http.StatusOK {
 		return &HTTPError{Code: r.StatusCode, Header: r.Header, Body: string(data)}
 	}
@@ -242,29 +246,8 @@ func (c *Client) base64Query(cmd string, params url.Values) ([]byte, error) {
 	return b, nil
 }
 
-// answerBuffers keeps a few answer buffers for Do: a short free list, not
-// a sync.Pool, which the garbage collector empties within two cycles.
-var answerBuffers = freeList{c: make(chan []byte, 4)}
+// answerBuffers keeps a few answer buffers for Do; a buffer larger than
+// maxKeptAnswer (a rare huge answer) is left to the garbage collector.
+var answerBuffers = freelist.New[[]byte](4)
 
-type freeList struct{ c chan []byte }
-
-func (l freeList) get() []byte {
-	select {
-	case b := <-l.c:
-		return b
-	default:
-		return nil
-	}
-}
-
-// put keeps b unless the list is full or b is larger than an answer
-// usually is.
-func (l freeList) put(b []byte) {
-	if cap(b) == 0 || cap(b) > 16<<20 {
-		return
-	}
-	select {
-	case l.c <- b[:0]:
-	default:
-	}
-}
+const maxKeptAnswer = 16 << 20
