@@ -276,44 +276,14 @@ func (m *mailSync) listing() (*model.MailListing, error) {
 	ctx, mailbox := m.sc.k.ctx(), m.f.IMAPName
 	queued := m.tx.KeyStatus() == syncstate.KeyCurrent && !m.hasCommands() && m.st.pending &&
 		len(m.st.queue) > 0 && m.st.filterDay == m.filterDay() && m.getChanges() && m.st.status.HighestModSeq != 0
-	prefetch, next := m.sc.k.s.prefetch, m.st.queue[:min(len(m.st.queue), m.sc.window(m.col))]
-	if queued && prefetch.trusted(m.streamKey(), m.st.status, m.fetch, m.sc.k.s.opts.Limits.MailRecheck) {
-		// A STATUS a moment ago found the mailbox unchanged.
-		if ahead := prefetch.take(ctx, m.streamKey(), m.st.status, m.fetch, next); len(ahead) > 0 {
-			m.prefetched = ahead
-			return &model.MailListing{Status: m.st.status, Unchanged: true}, nil
-		}
-	} else if queued && prefetch.has(m.streamKey(), m.st.status, m.fetch) {
-		// The STATUS runs while the window's messages are taken from the
-		// stream, which may still be fetching them. Items fetched after it
-		// are no less current: a change after the STATUS is seen by the
-		// next request either way.
-		type status struct {
-			st  model.MailboxStatus
-			err error
-		}
-		statusC := make(chan status, 1)
-		asked := time.Now()
-		go func() {
-			st, err := m.sess.Status(ctx, mailbox)
-			statusC <- status{st, err}
-		}()
-		ahead := prefetch.take(ctx, m.streamKey(), m.st.status, m.fetch, next)
-		now := <-statusC
-		if now.err != nil {
-			return nil, now.err
-		}
-		if now.st == m.st.status {
-			prefetch.checked(m.streamKey(), now.st, asked)
+	if queued {
+		ahead, err := m.fromStream()
+		if err != nil {
+			return nil, err
 		}
 		if len(ahead) > 0 {
-			if now.st == m.st.status {
-				m.prefetched = ahead
-				return &model.MailListing{Status: now.st, Unchanged: true}, nil
-			}
-			// Changed since they were fetched, maybe: not used, and the
-			// stream is stale.
-			prefetch.stop(m.streamKey())
+			m.prefetched = ahead
+			return &model.MailListing{Status: m.st.status, Unchanged: true}, nil
 		}
 	}
 	if err := m.decodeItems(); err != nil {
@@ -324,6 +294,47 @@ func (m *mailSync) listing() (*model.MailListing, error) {
 		opts.IfChanged = &m.st.status
 	}
 	return m.sess.List(ctx, mailbox, opts)
+}
+
+// fromStream takes this window's messages from the stream fetching the
+// queue ahead (sync_prefetch.go), when the mailbox is as the stream found
+// it: as a STATUS showed less than Limits.MailRecheck ago, or as one run
+// now, beside the take, shows. Items fetched after that STATUS are no
+// less current: a change after it is seen by the next request either
+// way. Nil: list as usual.
+func (m *mailSync) fromStream() (map[uint32]model.MailItem, error) {
+	ctx, key, prefetch := m.sc.k.ctx(), m.streamKey(), m.sc.k.s.prefetch
+	next := m.st.queue[:min(len(m.st.queue), m.sc.window(m.col))]
+	if prefetch.trusted(key, m.st.status, m.fetch, m.sc.k.s.opts.Limits.MailRecheck) {
+		return prefetch.take(ctx, key, m.st.status, m.fetch, next), nil
+	}
+	if !prefetch.has(key, m.st.status, m.fetch) {
+		return nil, nil
+	}
+	type status struct {
+		st  model.MailboxStatus
+		err error
+	}
+	statusC := make(chan status, 1)
+	asked := time.Now()
+	go func() {
+		st, err := m.sess.Status(ctx, m.f.IMAPName)
+		statusC <- status{st, err}
+	}()
+	ahead := prefetch.take(ctx, key, m.st.status, m.fetch, next)
+	now := <-statusC
+	switch {
+	case now.err != nil:
+		return nil, now.err
+	case now.st == m.st.status:
+		prefetch.checked(key, now.st, asked)
+		return ahead, nil
+	case len(ahead) > 0:
+		// Changed since they were fetched, maybe: not used, and the
+		// stream is stale.
+		prefetch.stop(key)
+	}
+	return nil, nil
 }
 
 // fromQueue is the exchange of a window taken from the state's queue:
