@@ -3,6 +3,7 @@ package eas
 import (
 	"context"
 	"reflect"
+	"slices"
 	"sync"
 	"time"
 
@@ -80,16 +81,16 @@ type mailPrefetch struct {
 	size    int64
 	budget  int64         // prefetchBudget; tests lower it
 	maxAge  time.Duration // prefetchMaxAge; tests lower it
-	// running counts streams fetching per login: one at a time, so a user
-	// whose phones all sync at once opens at most one IMAP connection more
-	// (Dovecot allows 10 per user and address by default).
-	running map[string]int
+	// running holds the logins with a stream fetching: one at a time, so a
+	// user whose phones all sync at once opens at most one IMAP connection
+	// more (Dovecot allows 10 per user and address by default).
+	running map[string]bool
 	warming map[string]bool // logins with a warm-up login in flight
 }
 
 func newMailPrefetch() *mailPrefetch {
 	return &mailPrefetch{streams: map[streamKey]*mailStream{}, budget: prefetchBudget, maxAge: prefetchMaxAge,
-		running: map[string]int{}, warming: map[string]bool{}}
+		running: map[string]bool{}, warming: map[string]bool{}}
 }
 
 // warm logs a connection of creds in ahead of an initial sync (its key-0
@@ -101,7 +102,7 @@ func (p *mailPrefetch) warm(ms MailSync, creds Credentials) {
 		return
 	}
 	p.mu.Lock()
-	busy := p.warming[creds.Login] || p.running[creds.Login] > 0
+	busy := p.warming[creds.Login] || p.running[creds.Login]
 	if !busy {
 		p.warming[creds.Login] = true
 	}
@@ -147,7 +148,7 @@ func (p *mailPrefetch) ensure(ms MailSync, creds Credentials, key streamKey, mai
 	if s != nil {
 		p.drop(s) // gives back its place in running: it is ending
 	}
-	if p.running[creds.Login] > 0 {
+	if p.running[creds.Login] {
 		return
 	}
 	s = &mailStream{key: key, login: creds.Login, mailbox: mailbox, status: status, opts: opts,
@@ -157,7 +158,7 @@ func (p *mailPrefetch) ensure(ms MailSync, creds Credentials, key streamKey, mai
 	life, cancel := context.WithCancel(context.Background())
 	s.cancel = cancel
 	p.streams[key] = s
-	p.running[creds.Login]++
+	p.running[creds.Login] = true
 	go p.produce(ms, creds, s, life)
 }
 
@@ -167,9 +168,7 @@ func (p *mailPrefetch) uncount(s *mailStream) {
 		return
 	}
 	s.counted = false
-	if p.running[s.login]--; p.running[s.login] <= 0 {
-		delete(p.running, s.login)
-	}
+	delete(p.running, s.login)
 }
 
 // produce fetches s chunk by chunk on a connection of its own; items are
@@ -333,10 +332,7 @@ func (p *mailPrefetch) take(ctx context.Context, key streamKey, status model.Mai
 	defer deadline.Stop()
 	for {
 		coming := false
-		soon := make(map[uint32]bool, len(uids))
-		for _, uid := range s.pending[:min(len(s.pending), 2*len(uids))] {
-			soon[uid] = true
-		}
+		soon := s.pending[:min(len(s.pending), 2*len(uids))]
 		for _, uid := range uids {
 			if _, ok := out[uid]; ok {
 				continue
@@ -347,8 +343,8 @@ func (p *mailPrefetch) take(ctx context.Context, key streamKey, status model.Mai
 				n := itemSize(it)
 				s.size -= n
 				p.size -= n
-			} else if s.fetching[uid] || soon[uid] {
-				coming = true
+			} else if !coming {
+				coming = s.fetching[uid] || slices.Contains(soon, uid)
 			}
 		}
 		s.changed() // room for the stream to go on
