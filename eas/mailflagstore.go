@@ -81,8 +81,9 @@ func readMessageFlags(ctx context.Context, db flagDB, user int64, folder string,
 
 // applyStoredFlags renders the Flag of items of folder f, fetched outside
 // a Sync, with their stored details, as Sync does (model.EmailFlag). It
-// asks the mail server for the mailbox's UIDVALIDITY (a STATUS) only when
-// there is a row: most fetches cost one indexed query. A row that
+// needs the mailbox's UIDVALIDITY only when there is a row (most fetches
+// cost one indexed query), and the fetch that rendered the items has
+// selected the mailbox, which says it. A row that
 // disagrees with IMAP is ignored here; Sync drops such rows.
 func applyStoredFlags(ctx context.Context, db flagDB, user int64, sess MailSession, f folders.Folder, items []model.MailItem) error {
 	var uids []uint32
@@ -95,14 +96,14 @@ func applyStoredFlags(ctx context.Context, db flagDB, user int64, sess MailSessi
 	if err != nil || len(rows) == 0 {
 		return err
 	}
-	st, err := sess.Status(ctx, f.IMAPName)
+	uv, err := sess.UIDValidity(ctx, f.IMAPName)
 	if err != nil {
 		return err
 	}
 	current := map[uint32]*storedFlag{}
 	for uid, list := range rows {
 		for _, s := range list {
-			if s.uidValidity == st.UIDValidity {
+			if s.uidValidity == uv {
 				current[uid] = s
 			}
 		}

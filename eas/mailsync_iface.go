@@ -22,6 +22,10 @@ type MailSync interface {
 type MailSession interface {
 	// Status is one STATUS command: the cheap "did anything change" test.
 	Status(ctx context.Context, mailbox string) (model.MailboxStatus, error)
+	// UIDValidity is the mailbox's UIDVALIDITY: known without a command
+	// when the session has the mailbox selected (it cannot change while
+	// it is), else one STATUS.
+	UIDValidity(ctx context.Context, mailbox string) (uint32, error)
 	// List reads the UIDs and the changed flags of a mailbox.
 	List(ctx context.Context, mailbox string, opts model.MailListOptions) (*model.MailListing, error)
 	// Fetch renders messages as items, in the order of uids; a UID without

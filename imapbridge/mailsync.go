@@ -24,15 +24,16 @@ import (
 // has CONDSTORE, and a FETCH of all flags where it has not. QRESYNC is
 // never enabled (go-imap v2 cannot parse VANISHED).
 type MailSession struct {
-	store     *Store
-	login     string
-	c         *imapclient.Client
-	condstore bool
-	esearch   bool
-	selected  string // mailbox selected now, "" for none
-	commands  int
-	failed    bool        // a command failed: the connection's state is unknown
-	stop      func() bool // detaches the context watcher
+	store               *Store
+	login               string
+	c                   *imapclient.Client
+	condstore           bool
+	esearch             bool
+	selected            string // mailbox selected now, "" for none
+	selectedUIDValidity uint32 // its UIDVALIDITY
+	commands            int
+	failed              bool        // a command failed: the connection's state is unknown
+	stop                func() bool // detaches the context watcher
 
 	sparseAbove int64 // size from which messages are fetched in part (sparseAbove; tests lower it)
 }
@@ -123,6 +124,17 @@ func (m *MailSession) Status(ctx context.Context, mailbox string) (_ model.Mailb
 	return st, nil
 }
 
+// UIDValidity is the mailbox's UIDVALIDITY: the one its SELECT said when
+// it is selected, which a server cannot change under a session that has
+// it selected; else one STATUS.
+func (m *MailSession) UIDValidity(ctx context.Context, mailbox string) (uint32, error) {
+	if m.selected == mailbox && m.selectedUIDValidity != 0 {
+		return m.selectedUIDValidity, nil
+	}
+	st, err := m.Status(ctx, mailbox)
+	return st.UIDValidity, err
+}
+
 // selectBox selects mailbox (again, when fresh is set, to read its status
 // after our own changes) and returns its status.
 func (m *MailSession) selectBox(mailbox string, fresh bool) (model.MailboxStatus, error) {
@@ -135,7 +147,7 @@ func (m *MailSession) selectBox(mailbox string, fresh bool) (model.MailboxStatus
 	if err != nil {
 		return model.MailboxStatus{}, m.openErr("select", mailbox, err)
 	}
-	m.selected = mailbox
+	m.selected, m.selectedUIDValidity = mailbox, d.UIDValidity
 	return model.MailboxStatus{UIDValidity: d.UIDValidity, UIDNext: uint32(d.UIDNext),
 		Messages: d.NumMessages, HighestModSeq: d.HighestModSeq}, nil
 }

@@ -154,6 +154,16 @@ func TestMailSessionFetch(t *testing.T) {
 	if items[1].Data.(*message.Email) == nil {
 		t.Error("no item for the broken message")
 	}
+	// The fetch selected INBOX: its UIDVALIDITY costs no command, and is
+	// the one STATUS gives.
+	before := m.Commands()
+	uv, err := m.UIDValidity(ctx, "INBOX")
+	if err != nil || uv == 0 || m.Commands() != before {
+		t.Errorf("UIDVALIDITY of the selected mailbox: %d, %v, %d commands", uv, err, m.Commands()-before)
+	}
+	if st, err := m.Status(ctx, "INBOX"); err != nil || st.UIDValidity != uv {
+		t.Errorf("STATUS says UIDVALIDITY %d (%v), the SELECT said %d", st.UIDValidity, err, uv)
+	}
 	// A mailbox that does not exist is ErrMailboxGone.
 	if _, err := m.List(ctx, "Nope", model.MailListOptions{}); err == nil || !errors.Is(err, model.ErrMailboxGone) {
 		t.Errorf("missing mailbox: %v", err)
