@@ -173,24 +173,25 @@ func (mv *mover) goneStatus(ctx context.Context, src folders.Folder) Status {
 // moveFlagDetails makes the stored flag details of a moved message follow
 // it to its new ServerId, in the move's transaction (a re-sent request
 // finds them moved already). Only a message with details costs more: the
-// UIDVALIDITYs of both mailboxes, two STATUS commands, name its old and
-// new row. Should the mail server not answer them, the move stands and
-// the message shows the default flag in its new folder.
+// UIDVALIDITYs of both mailboxes name its old and new row, the source's
+// known from the SELECT the move made, the destination's one STATUS.
+// Should the mail server not answer, the move stands and the message
+// shows the default flag in its new folder.
 func (mv *mover) moveFlagDetails(ctx context.Context, tx *moveTx, sess MailSession, uid uint32, src, dst folders.Folder, newUID uint32) error {
 	user := mv.k.dev.UserID
 	rows, err := readMessageFlags(ctx, tx.tx, user, src.ServerID, []uint32{uid})
 	if err != nil || len(rows) == 0 {
 		return err
 	}
-	srcSt, err := sess.Status(ctx, src.IMAPName)
+	var srcUV, dstUV uint32
+	if srcUV, err = sess.UIDValidity(ctx, src.IMAPName); err == nil {
+		dstUV, err = sess.UIDValidity(ctx, dst.IMAPName)
+	}
 	if err == nil {
-		var dstSt model.MailboxStatus
-		if dstSt, err = sess.Status(ctx, dst.IMAPName); err == nil {
-			var w flagWrites
-			w.move(mailboxKey{user: user, folder: src.ServerID, uidValidity: srcSt.UIDValidity},
-				mailboxKey{user: user, folder: dst.ServerID, uidValidity: dstSt.UIDValidity}, map[uint32]uint32{uid: newUID})
-			return w.send(ctx, tx.tx)
-		}
+		var w flagWrites
+		w.move(mailboxKey{user: user, folder: src.ServerID, uidValidity: srcUV},
+			mailboxKey{user: user, folder: dst.ServerID, uidValidity: dstUV}, map[uint32]uint32{uid: newUID})
+		return w.send(ctx, tx.tx)
 	}
 	mv.k.log.Warn("moveitems: flag details not moved", "src", model.MailID{FolderID: src.ServerID, UID: uid}.String(), "err", err)
 	return nil
