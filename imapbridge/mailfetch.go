@@ -172,8 +172,8 @@ func (m *MailSession) readMessages(uids []uint32, conv mailconv.Options, jobs ch
 			st := mailconv.Structure{}
 			if ok {
 				st = structureOf(bs)
-				if found, in := mailconv.PrefixTexts(raw.head, raw.body, st, conv); in {
-					raw.sparse = &sparseMessage{st: st, header: raw.head, texts: found}
+				if read, found, in := mailconv.PrefixTexts(raw.head, raw.body, st, conv); in {
+					raw.sparse = &sparseMessage{st: read, header: raw.head, texts: found}
 					jobs <- raw
 					return nil
 				}

@@ -82,13 +82,13 @@ func FuzzPrefix(f *testing.F) {
 		if !ok {
 			return
 		}
-		if texts, ok := PrefixTexts(header, text, st, opts); ok {
+		if read, texts, ok := PrefixTexts(header, text, st, opts); ok {
 			for path, text := range texts {
 				if whole, found := rawPart(raw, path); !found || !bytes.HasPrefix(whole, text) {
 					t.Fatalf("part %s: found %q in the start, the message has %q", path, text, whole)
 				}
 			}
-			convert(header, st, texts)
+			convert(header, read, texts)
 		}
 	})
 }

@@ -70,10 +70,12 @@ func PrefixPlan(header []byte, size int64, opts Options) (st Structure, texts []
 // message of structure st, the start of each text part that a sparse
 // conversion of it needs (sparseTexts): the texts by section, as
 // ConvertSparse takes them, or ok false when one reaches past the start.
-func PrefixTexts(header, text []byte, st Structure, opts Options) (texts map[string][]byte, ok bool) {
+// The structure it returns carries the header as read, which
+// ConvertSparse then does not parse again.
+func PrefixTexts(header, text []byte, st Structure, opts Options) (_ Structure, texts map[string][]byte, ok bool) {
 	plan, _, ok := sparseTexts(st, opts)
 	if !ok {
-		return nil, false
+		return st, nil, false
 	}
 	need := map[string]int64{}
 	for _, t := range plan {
@@ -84,13 +86,16 @@ func PrefixTexts(header, text []byte, st Structure, opts Options) (texts map[str
 	texts = map[string][]byte{}
 	h, err := textproto.ReadHeader(bufio.NewReader(bytes.NewReader(header)))
 	if err != nil {
-		return nil, false
+		return st, nil, false
 	}
 	findTexts(text, h, st, "", "", need, texts)
 	if len(texts) < len(need) {
-		return nil, false
+		return st, nil, false
 	}
-	return texts, true
+	// findTexts found the header's media type to be the structure's.
+	top := newEntity(h, "text/plain")
+	st.top = &top
+	return st, texts, true
 }
 
 // findTexts walks body, an entity's body (cut short, maybe), along st and

@@ -18,18 +18,18 @@ func TestPrefixTexts(t *testing.T) {
 	leaf := func(mt string, n int) Structure { return Structure{MediaType: mt, Size: int64(n)} }
 	st := Structure{MediaType: "multipart/alternative", Children: []Structure{leaf("text/plain", len(text)), leaf("text/html", 8)}}
 
-	texts, ok := PrefixTexts(head, msg, st, opts)
+	_, texts, ok := PrefixTexts(head, msg, st, opts)
 	if !ok || !strings.HasPrefix(text, string(texts["1"])) || len(texts["1"]) < 100 {
 		t.Fatalf("whole message: ok %v, texts %q", ok, texts)
 	}
 	cut := len(msg) - len(text) // the plain part's first few octets only
-	if texts, ok := PrefixTexts(head, msg[:cut], st, opts); ok {
+	if _, texts, ok := PrefixTexts(head, msg[:cut], st, opts); ok {
 		t.Errorf("text past the start: found %q", texts)
 	}
 	// The mail server read another first part (a broken message parsed
 	// its own way): the start is not used.
 	other := []byte(strings.Replace(string(msg), "text/plain; charset=utf-8", "application/octet-stream", 1))
-	if texts, ok := PrefixTexts(head, other, st, opts); ok {
+	if _, texts, ok := PrefixTexts(head, other, st, opts); ok {
 		t.Errorf("parts other than the structure says: found %q", texts)
 	}
 

@@ -31,8 +31,9 @@ type Structure struct {
 	Children    []Structure
 
 	// top is the message's own header as an entity, when the structure
-	// was read from it (PrefixPlan): entity and ConvertSparse use it
-	// instead of building and parsing one again.
+	// was read from it or checked against it (PrefixPlan, PrefixTexts):
+	// entity and ConvertSparse use it instead of building and parsing one
+	// again.
 	top *entity
 }
 
