@@ -4,8 +4,11 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/easd/easd/eas/folders"
 	"github.com/easd/easd/eas/message"
+	"github.com/easd/easd/eas/model"
 )
 
 func init() {
@@ -32,7 +35,7 @@ func folderDelete(k *call) error {
 		}
 		return statusErr(folderNotFound, "folder %q unknown", req.ServerID)
 	}
-	if f.Type.Special() || f.Source == folders.SourceVirtual {
+	if _, keeps := k.s.classOf(f).(folderKeeper); f.Type.Special() || !keeps {
 		return statusErr(folderSpecial, "folder %q is a default folder", f.DisplayName)
 	}
 	doomed := append(deepestFirst(op.list, op.byID, f.ServerID, func(folders.Folder) bool { return true }), f)
@@ -47,14 +50,21 @@ func folderDelete(k *call) error {
 	return op.answerDelete(f.ServerID)
 }
 
+// deleteFolder deletes one folder with its items, through its class.
 func (k *call) deleteFolder(f folders.Folder) error {
-	if f.Source == folders.SourcePIM {
-		return k.s.folders.DeletePIM(k.ctx(), k.dev.UserID, f.ServerID)
+	fk, ok := k.s.classOf(f).(folderKeeper)
+	if !ok {
+		return statusErr(folderSpecial, "folder %q cannot be deleted", f.DisplayName)
 	}
-	if err := k.s.opts.Mail.DeleteMailbox(k.ctx(), k.creds.Login, k.creds.Password, f.IMAPName); err != nil {
-		return &StatusError{Status: folderServerError, Err: err}
-	}
-	return nil
+	return fk.deleteFolder(k, f)
+}
+
+// deleteStoreFolder deletes a folder of a store class and its items, in
+// one transaction.
+func (k *call) deleteStoreFolder(store model.ItemStore, f folders.Folder) error {
+	return k.s.folders.DeletePIM(k.ctx(), k.dev.UserID, f.ServerID, func(tx pgx.Tx) error {
+		return store.DeleteFolder(k.ctx(), tx, k.dev.UserID, f.ServerID)
+	})
 }
 
 // answerDelete commits that the client no longer knows the folder id nor

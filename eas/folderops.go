@@ -116,7 +116,7 @@ func (op *folderOp) mailName(parentID, name string) (string, error) {
 	if !ok {
 		return "", statusErr(folderNoParent, "parent %q unknown", parentID)
 	}
-	if p.Source != folders.SourceIMAP {
+	if !op.k.s.isMail(p) {
 		return "", statusErr(folderNoParent, "parent %q is not a mail folder", parentID)
 	}
 	return p.IMAPName + string(op.delim) + name, nil

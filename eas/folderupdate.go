@@ -30,7 +30,7 @@ func folderUpdate(k *call) error {
 	if !ok {
 		return statusErr(folderNotFound, "folder %q unknown", req.ServerID)
 	}
-	if f.Type.Special() || f.Source == folders.SourceVirtual {
+	if _, keeps := k.s.classOf(f).(folderKeeper); f.Type.Special() || !keeps {
 		return statusErr(folderSpecial, "folder %q is a default folder", f.DisplayName)
 	}
 	if f.ParentID == req.ParentID && f.DisplayName == req.DisplayName {
@@ -50,28 +50,12 @@ func folderUpdate(k *call) error {
 		}
 	}
 
-	switch f.Source {
-	case folders.SourcePIM:
-		if err := k.s.folders.UpdatePIM(k.ctx(), k.dev.UserID, f.ServerID, req.ParentID, req.DisplayName); err != nil {
-			return err
-		}
-		f.ParentID, f.DisplayName = req.ParentID, req.DisplayName
-	default:
-		to, err := op.mailName(req.ParentID, req.DisplayName)
-		if err != nil {
-			return err
-		}
-		if err := k.s.opts.Mail.RenameMailbox(k.ctx(), k.creds.Login, k.creds.Password, f.IMAPName, to); err != nil {
-			return &StatusError{Status: folderServerError, Err: err}
-		}
-		if err := op.refresh(); err != nil {
-			return err
-		}
-		renamed, ok := op.byID[f.ServerID]
-		if !ok || !strings.EqualFold(renamed.DisplayName, req.DisplayName) {
-			return statusErr(folderServerError, "renamed mailbox %q lost its id", to)
-		}
-		f = renamed
+	fk, ok := k.s.classOf(f).(folderKeeper)
+	if !ok {
+		return statusErr(folderSpecial, "folder %q cannot be changed", f.DisplayName)
+	}
+	if f, err = fk.updateFolder(op, f, req.ParentID, req.DisplayName); err != nil {
+		return err
 	}
 	return op.answerUpdate(f)
 }
@@ -121,4 +105,35 @@ func deepestFirst(list []folders.Folder, byID map[string]folders.Folder, id stri
 	}
 	slices.SortStableFunc(out, func(a, b folders.Folder) int { return cmp.Compare(depth[b.ServerID], depth[a.ServerID]) })
 	return out
+}
+
+// updatePIM renames or moves a folder kept in PostgreSQL.
+func (op *folderOp) updatePIM(f folders.Folder, parentID, name string) (folders.Folder, error) {
+	k := op.k
+	if err := k.s.folders.UpdatePIM(k.ctx(), k.dev.UserID, f.ServerID, parentID, name); err != nil {
+		return f, err
+	}
+	f.ParentID, f.DisplayName = parentID, name
+	return f, nil
+}
+
+// renameMailbox renames or moves a mail folder on the IMAP server; the
+// folder keeps its id.
+func (op *folderOp) renameMailbox(f folders.Folder, parentID, name string) (folders.Folder, error) {
+	k := op.k
+	to, err := op.mailName(parentID, name)
+	if err != nil {
+		return f, err
+	}
+	if err := k.s.opts.Mail.RenameMailbox(k.ctx(), k.creds.Login, k.creds.Password, f.IMAPName, to); err != nil {
+		return f, &StatusError{Status: folderServerError, Err: err}
+	}
+	if err := op.refresh(); err != nil {
+		return f, err
+	}
+	renamed, ok := op.byID[f.ServerID]
+	if !ok || !strings.EqualFold(renamed.DisplayName, name) {
+		return f, statusErr(folderServerError, "renamed mailbox %q lost its id", to)
+	}
+	return renamed, nil
 }

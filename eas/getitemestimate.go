@@ -23,7 +23,8 @@ const (
 
 // getItemEstimate tells how many changes (adds, changes, deletes) the
 // next Sync of each collection would bring, honouring its FilterType. It
-// changes no state. PIM folders and the Outbox hold no items yet: 0.
+// changes no state. Each folder's class counts its own (collection.go);
+// the Outbox holds nothing: 0.
 func getItemEstimate(k *call) error {
 	var req message.GetItemEstimateRequest
 	if err := k.decodeRequired(&req, StatusInvalidWBXML); err != nil {
@@ -73,9 +74,13 @@ func (sc *syncRun) estimate(c message.GetItemEstimateCollection) (int, Status) {
 	case syncstate.KeyInitial:
 		return 0, estimateNotPrimed
 	}
-	if f.Source != folders.SourceIMAP {
-		return 0, estimateOK
-	}
+	return k.s.classOf(f).estimate(sc, c, f, tx)
+}
+
+// estimateMail counts the pending changes of a mail collection.
+func (sc *syncRun) estimateMail(c message.GetItemEstimateCollection, f folders.Folder, tx *syncstate.Tx) (int, Status) {
+	k := sc.k
+	var err error
 	col := message.SyncCollection{SyncKey: c.SyncKey, CollectionID: c.CollectionID, Options: c.Options}
 	if c.FilterType != nil {
 		col.Options = append(col.Options, message.SyncOptions{FilterType: c.FilterType})

@@ -16,15 +16,22 @@ import (
 func (r *ioRun) emptyFolder(e message.EmptyFolderContents) message.EmptyFolderContentsResult {
 	out := message.EmptyFolderContentsResult{CollectionID: e.CollectionID, Status: int(ioOK)}
 	f, ok := r.byID[e.CollectionID]
-	switch {
-	case !ok:
+	if !ok {
 		out.Status = int(ioNotFound)
 		return out
-	case f.Source != folders.SourceIMAP:
+	}
+	em, ok := r.k.s.classOf(f).(folderEmptier)
+	if !ok {
 		// Contacts, calendars and the Outbox are not emptied this way.
 		out.Status = int(ioProtocolError)
 		return out
 	}
+	return em.emptyFolder(r, e, f)
+}
+
+// emptyMailFolder empties a mail folder (see emptyFolder).
+func (r *ioRun) emptyMailFolder(e message.EmptyFolderContents, f folders.Folder) message.EmptyFolderContentsResult {
+	out := message.EmptyFolderContentsResult{CollectionID: e.CollectionID, Status: int(ioOK)}
 	sess, err := r.conn.session()
 	if err != nil {
 		out.Status = int(r.failed("empty", e.CollectionID, err))
@@ -70,7 +77,7 @@ func (r *ioRun) moveFlagDetails(f folders.Folder, uidValidity uint32, trash fold
 // servers differ in what DELETE does to inferiors).
 func (r *ioRun) deleteSubfolders(f folders.Folder) error {
 	doomed := deepestFirst(r.list, r.byID, f.ServerID, func(c folders.Folder) bool {
-		return !c.Type.Special() && c.Source == folders.SourceIMAP
+		return !c.Type.Special() && r.k.s.isMail(c)
 	})
 	// The session may have one of them selected; DELETE of a selected
 	// mailbox is refused by some servers.

@@ -18,11 +18,11 @@ type ioOp struct {
 	move  *message.ItemOperationsMoveResult
 }
 
-// ioFetch is the answer to one Fetch: an item (email) or an attachment
-// (att), or only a status.
+// ioFetch is the answer to one Fetch: an item (its class's
+// ApplicationData value) or an attachment (att), or only a status.
 type ioFetch struct {
 	result message.ItemOperationsFetchResult
-	email  *message.Email
+	item   any
 	att    *ioAttachment
 }
 
@@ -61,15 +61,29 @@ func (r *ioRun) fetch(f message.ItemOperationsFetch) ioFetch {
 	return out
 }
 
-// fetchItem renders one message as Sync would; easd's LongIds are
-// ServerIds, so a LongId fetch lands here too (without a CollectionId).
+// fetchItem renders one item as Sync would, through its folder's class;
+// easd's LongIds are ServerIds, so a LongId fetch lands here too (without
+// a CollectionId). Every class's ServerIds start with their folder's id.
 func (r *ioRun) fetchItem(serverID, collectionID string, o *message.ItemOperationsOptions, out *ioFetch) Status {
-	id, err := model.ParseMailID(serverID)
-	if err != nil || (collectionID != "" && collectionID != id.FolderID) {
+	folderID, _, ok := strings.Cut(serverID, ":")
+	if !ok || (collectionID != "" && collectionID != folderID) {
 		return ioNotFound
 	}
-	f, ok := r.byID[id.FolderID]
-	if !ok || f.Source != folders.SourceIMAP {
+	f, ok := r.byID[folderID]
+	if !ok {
+		return ioNotFound
+	}
+	fe, ok := r.k.s.classOf(f).(itemFetcher)
+	if !ok {
+		return ioNotFound
+	}
+	return fe.fetchItem(r, f, serverID, o, out)
+}
+
+// fetchMail renders one message.
+func (r *ioRun) fetchMail(f folders.Folder, serverID string, o *message.ItemOperationsOptions, out *ioFetch) Status {
+	id, err := model.ParseMailID(serverID)
+	if err != nil {
 		return ioNotFound
 	}
 	sess, err := r.conn.session()
@@ -94,7 +108,7 @@ func (r *ioRun) fetchItem(serverID, collectionID string, o *message.ItemOperatio
 	if !ok {
 		return ioConversion
 	}
-	out.email = email
+	out.item = email
 	out.result.Class = string(model.ClassEmail)
 	return ioOK
 }
@@ -107,7 +121,7 @@ func (r *ioRun) fetchAttachment(f message.ItemOperationsFetch, out *ioFetch) Sta
 		return ioBadAttachment
 	}
 	folder, ok := r.byID[id.FolderID]
-	if !ok || folder.Source != folders.SourceIMAP {
+	if !ok || !r.k.s.isMail(folder) {
 		return ioBadAttachment
 	}
 	sess, err := r.conn.session()
@@ -148,4 +162,20 @@ func parseByteRange(s string) (first, last int64, ok bool) {
 		return 0, 0, false
 	}
 	return first, last, true
+}
+
+// fetchStoreItem renders one item of a store class.
+func (r *ioRun) fetchStoreItem(store model.ItemStore, f folders.Folder, serverID string, o *message.ItemOperationsOptions, out *ioFetch) Status {
+	k := r.k
+	opts := model.ItemOptions{Version: k.version, Zone: k.s.opts.Zone, BodyPreferences: o.BodyPreference}
+	items, err := store.Render(k.ctx(), k.s.opts.Pool, k.dev.UserID, f.ServerID, []string{serverID}, opts)
+	if err != nil {
+		return r.failed("fetch", serverID, err)
+	}
+	if len(items) == 0 {
+		return ioNotFound
+	}
+	out.item = items[0].Data
+	out.result.Class = string(f.Type.Class())
+	return ioOK
 }

@@ -221,8 +221,8 @@ func (r *ioRun) encodeFetch(enc *wbxml.Encoder, f ioFetch, data func(*ioAttachme
 		_ = enc.Element(ioTagClass, res.Class)
 	}
 	switch {
-	case f.email != nil:
-		_ = enc.EncodeElement(ioTagProperties, f.email)
+	case f.item != nil:
+		_ = enc.EncodeElement(ioTagProperties, f.item)
 	case f.att != nil:
 		a := f.att
 		_ = enc.Start(ioTagProperties)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 
 	"github.com/easd/easd/eas/folders"
 	"github.com/easd/easd/eas/message"
@@ -70,21 +71,35 @@ type mover struct {
 	conn mailConn
 }
 
-// move answers one Move.
+// move answers one Move through the folders' class: items move only
+// between folders of one class (mail to mail, contacts to contacts).
 func (mv *mover) move(m message.MoveItem) message.MoveItemsResult {
 	r := message.MoveItemsResult{SrcMsgID: m.SrcMsgID}
 	src, okSrc := mv.byID[m.SrcFldID]
-	id, err := model.ParseMailID(m.SrcMsgID)
 	dst, okDst := mv.byID[m.DstFldID]
+	var cls itemMoverClass
+	if okSrc {
+		cls, okSrc = mv.k.s.classOf(src).(itemMoverClass)
+	}
 	switch {
-	case err != nil || !okSrc || src.Source != folders.SourceIMAP || id.FolderID != src.ServerID:
+	case !okSrc:
 		r.Status = int(moveBadSource)
-	case !okDst || dst.Source != folders.SourceIMAP:
+	case !okDst || dst.Type.Class() != src.Type.Class() || mv.k.s.classOf(dst) != mv.k.s.classOf(src):
 		r.Status = int(moveBadDest)
 	case src.ServerID == dst.ServerID:
 		r.Status = int(moveSameDir)
+	default:
+		return cls.moveItem(mv, m, src, dst)
 	}
-	if r.Status != 0 {
+	return r
+}
+
+// moveMail moves one message between mail folders.
+func (mv *mover) moveMail(m message.MoveItem, src, dst folders.Folder) message.MoveItemsResult {
+	r := message.MoveItemsResult{SrcMsgID: m.SrcMsgID}
+	id, err := model.ParseMailID(m.SrcMsgID)
+	if err != nil || id.FolderID != src.ServerID {
+		r.Status = int(moveBadSource)
 		return r
 	}
 	newID, st, err := mv.run(id, src, dst)
@@ -195,4 +210,66 @@ func (mv *mover) moveFlagDetails(ctx context.Context, tx *moveTx, sess MailSessi
 	}
 	mv.k.log.Warn("moveitems: flag details not moved", "src", model.MailID{FolderID: src.ServerID, UID: uid}.String(), "err", err)
 	return nil
+}
+
+// moveStoreItem moves one item between folders of a store class (two
+// address books), amending this device's states of both folders in the
+// move's transaction as for mail, and recording the move, so a re-sent
+// request gets the same new ServerId.
+func (mv *mover) moveStoreItem(store model.ItemStore, m message.MoveItem, src, dst folders.Folder) message.MoveItemsResult {
+	r := message.MoveItemsResult{SrcMsgID: m.SrcMsgID}
+	st, newID, err := mv.runStoreMove(store, m.SrcMsgID, src, dst)
+	r.Status = int(st)
+	if st == moveOK {
+		r.DstMsgID = newID
+	}
+	if err != nil {
+		mv.k.log.Warn("moveitems failed", "src", m.SrcMsgID, "dst_folder", m.DstFldID, "status", st, "err", err)
+	}
+	return r
+}
+
+func (mv *mover) runStoreMove(store model.ItemStore, srcID string, src, dst folders.Folder) (Status, string, error) {
+	im, ok := store.(model.ItemMover)
+	if !ok {
+		return moveBadDest, "", nil
+	}
+	ctx, k := mv.k.ctx(), mv.k
+	tx, err := beginMoveTx(ctx, k.s.opts.Pool, k.dev.ID, src.ServerID, dst.ServerID)
+	if err != nil {
+		if errors.Is(err, syncstate.ErrBusy) {
+			return moveLocked, "", err
+		}
+		return moveFailed, "", err
+	}
+	defer tx.rollback(ctx)
+	it, err := im.Move(ctx, tx.tx, k.dev.UserID, src.ServerID, srcID, dst.ServerID)
+	if errors.Is(err, model.ErrItemNotFound) {
+		prev, found, err := tx.lookup(ctx, srcID, dst.ServerID)
+		switch {
+		case err != nil:
+			return moveFailed, "", err
+		case found:
+			return moveOK, prev, nil // a re-sent request
+		}
+		return moveBadSource, "", nil
+	}
+	if err != nil {
+		return moveFailed, "", err
+	}
+	version := strconv.FormatInt(it.Version, 10)
+	dev := []int64{k.dev.ID}
+	if err := amendItemStates(ctx, tx.tx, dev, src.ServerID, func(s *itemState) { delete(s.items, srcID) }); err != nil {
+		return moveFailed, "", err
+	}
+	if err := amendItemStates(ctx, tx.tx, dev, dst.ServerID, func(s *itemState) { s.items[it.ServerID] = version }); err != nil {
+		return moveFailed, "", err
+	}
+	if err := tx.record(ctx, srcID, dst.ServerID, it.ServerID); err != nil {
+		return moveFailed, "", err
+	}
+	if err := tx.commit(ctx); err != nil {
+		return moveFailed, "", err
+	}
+	return moveOK, it.ServerID, nil
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -39,12 +38,9 @@ func beginMoveTx(ctx context.Context, pool *pgxpool.Pool, dev int64, collections
 		t.rollback(ctx)
 		return nil, fmt.Errorf("moveitems: %w", err)
 	}
-	sorted := slices.Clone(collections)
-	slices.Sort(sorted)
-	if _, err := tx.Exec(ctx, `SELECT 1 FROM sync_collections WHERE device_id = $1
-		AND collection_id = ANY($2::text[]) ORDER BY collection_id FOR UPDATE`, dev, sorted); err != nil {
+	if err := syncstate.LockCollections(ctx, tx, dev, collections...); err != nil {
 		t.rollback(ctx)
-		return nil, fmt.Errorf("moveitems: %w", syncstate.LockError("lock sync state", err))
+		return nil, fmt.Errorf("moveitems: %w", err)
 	}
 	return t, nil
 }
@@ -59,42 +55,33 @@ func (t *moveTx) amend(ctx context.Context, collection string, change func(*mail
 	return nil
 }
 
-// amendMailStates applies change to every stored state of collection of
-// the devices, whose collection rows tx holds locked: one read and one
-// batch of writes. A state that does not decode is left alone; its Sync
-// answers Status 3 anyway.
+// amendMailStates applies change to every stored mail state of
+// collection of the devices, whose collection rows tx holds locked.
 func amendMailStates(ctx context.Context, tx pgx.Tx, devs []int64, collection string, change func(*mailState)) error {
-	rows, err := tx.Query(ctx, `SELECT device_id, sync_key, state FROM sync_states
-		WHERE device_id = ANY($1::bigint[]) AND collection_id = $2`, devs, collection)
-	if err != nil {
-		return fmt.Errorf("read sync states: %w", err)
-	}
-	var dev int64
-	var key string
-	var raw []byte
-	b := &pgx.Batch{}
-	if _, err := pgx.ForEachRow(rows, []any{&dev, &key, &raw}, func() error {
+	return syncstate.AmendStates(ctx, tx, devs, collection, func(raw []byte) ([]byte, bool) {
 		st, err := decodeMailState(raw)
 		if err == nil {
 			err = st.decodeItems()
 		}
 		if err != nil {
-			return nil
+			return nil, false
 		}
 		change(&st)
-		b.Queue(`UPDATE sync_states SET state = $4
-			WHERE device_id = $1 AND collection_id = $2 AND sync_key = $3`, dev, collection, key, st.encode())
-		return nil
-	}); err != nil {
-		return fmt.Errorf("read sync states: %w", err)
-	}
-	if b.Len() == 0 {
-		return nil
-	}
-	if err := tx.SendBatch(ctx, b).Close(); err != nil {
-		return fmt.Errorf("write sync state: %w", err)
-	}
-	return nil
+		return st.encode(), true
+	})
+}
+
+// amendItemStates is amendMailStates for the states of a store class
+// (sync_items.go).
+func amendItemStates(ctx context.Context, tx pgx.Tx, devs []int64, collection string, change func(*itemState)) error {
+	return syncstate.AmendStates(ctx, tx, devs, collection, func(raw []byte) ([]byte, bool) {
+		st, err := decodeItemState(raw)
+		if err != nil {
+			return nil, false
+		}
+		change(&st)
+		return st.encode(), true
+	})
 }
 
 // record remembers the move for a re-sent request, and prunes this

@@ -39,6 +39,7 @@ type watchedFolder struct {
 	synced  bool   // the device holds a usable state; else it is changed already
 	changed bool
 	status  model.MailboxStatus
+	store   model.ItemStore // a store class's folder: compared by CTag
 }
 
 // start resolves the folders, subscribes, and compares the stored sync
@@ -66,14 +67,17 @@ func (w *pingWait) start(ctx context.Context, want []pingFolder, byID map[string
 			return pingHierarchyChanged, nil
 		}
 		wf := watchedFolder{id: f.ServerID}
-		switch f.Source {
-		case folders.SourceIMAP:
+		switch cls := k.s.classOf(f); cls.watch() {
+		case watchMail:
 			wf.mailbox = canonicalMailbox(f.IMAPName)
 			mailboxes = append(mailboxes, wf.mailbox)
-		case folders.SourcePIM:
+		case watchItems:
 			pim = true
+			if sc, ok := cls.(storeClass); ok {
+				wf.store = sc.store
+			}
 		default:
-			continue // the virtual Outbox never changes
+			continue // the Outbox never changes
 		}
 		w.watched = append(w.watched, wf)
 		ids = append(ids, f.ServerID)
@@ -113,12 +117,31 @@ func (w *pingWait) start(ctx context.Context, want []pingFolder, byID map[string
 			} else {
 				f.synced, f.status = true, ms.status
 			}
+		case f.store != nil:
+			if f.changed, err = w.itemsChanged(ctx, f, st); err != nil {
+				return 0, err
+			}
 		}
 	}
 	if w.anyChanged() {
 		return pingChanged, nil
 	}
 	return w.compareMail(ctx), nil
+}
+
+// itemsChanged compares a store folder's CTag with the one the device's
+// state was computed from: one primary-key read.
+func (w *pingWait) itemsChanged(ctx context.Context, f *watchedFolder, state []byte) (bool, error) {
+	st, err := decodeItemState(state)
+	if err != nil || st.pending {
+		return true, nil // corrupt (Sync answers 3) or MoreAvailable due
+	}
+	ctag, err := f.store.CTag(ctx, w.k.s.opts.Pool, w.k.dev.UserID, f.id)
+	if err != nil {
+		return false, err
+	}
+	f.synced = true
+	return ctag != st.ctag, nil
 }
 
 // compareMail asks the mail server for the STATUS of each synced mail

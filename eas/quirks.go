@@ -1,6 +1,7 @@
 package eas
 
 import (
+	"slices"
 	"strings"
 	"time"
 )
@@ -37,6 +38,10 @@ type Profile struct {
 	// costs one request, a time-out costs the client an error and a
 	// back-off during which it gets no push at all.
 	MaxHeartbeat time.Duration
+	// KeepWhenEmpty lists item elements (local names) that the client
+	// sends empty in a Change when it means "unchanged": the stored value
+	// is kept, as for a ghosted element.
+	KeepWhenEmpty []string
 }
 
 // DefaultQuirks returns the built-in rules.
@@ -45,7 +50,23 @@ func DefaultQuirks() *Quirks {
 		{deviceType: "SAMSUNG", why: "Samsung mail gives up on a request after about 85 s, a Ping with a " +
 			"longer heartbeat too, and retries after a back-off without push: answer before",
 			apply: func(p *Profile) { p.MaxHeartbeat = 80 * time.Second }},
+		// iOS 8.2 and later send an empty <Picture/> in every Change of
+		// a contact whose photo was not made on the phone: taken at its
+		// word, each edit of such a contact on an iPhone would delete the
+		// photo for every other device.
+		{deviceType: "iPhone", why: "iOS sends an empty Picture when editing a contact whose photo it did not make",
+			apply: keepEmptyPicture},
+		{deviceType: "iPad", why: "iOS sends an empty Picture when editing a contact whose photo it did not make",
+			apply: keepEmptyPicture},
+		{userAgent: "Apple-", why: "iOS sends an empty Picture when editing a contact whose photo it did not make",
+			apply: keepEmptyPicture},
 	}}
+}
+
+func keepEmptyPicture(p *Profile) {
+	if !slices.Contains(p.KeepWhenEmpty, "Picture") {
+		p.KeepWhenEmpty = append(p.KeepWhenEmpty, "Picture")
+	}
 }
 
 // AddVersionCap caps the version offered to clients whose DeviceType

@@ -108,7 +108,7 @@ func searchMail(k *call, q mailQuery, fetch model.MailFetchOptions, flags bool) 
 	if err != nil {
 		return nil, fmt.Errorf("folders: %w", err)
 	}
-	fs, ok := searchFolders(list, q)
+	fs, ok := searchFolders(list, q, k.s.isMail)
 	if !ok {
 		return nil, fmt.Errorf("%w: %q", errSearchFolder, q.collection)
 	}

@@ -36,7 +36,7 @@ func TestSearchFoldersAndRange(t *testing.T) {
 		{mailQuery{collection: "9"}, nil, true},
 		{mailQuery{collection: "77"}, nil, false},
 	} {
-		got, ok := searchFolders(list, tc.q)
+		got, ok := searchFolders(list, tc.q, (&Server{}).isMail)
 		if ok != tc.ok || !slices.Equal(ids(got), tc.want) {
 			t.Errorf("%+v: %v %v, want %v %v", tc.q, ids(got), ok, tc.want, tc.ok)
 		}

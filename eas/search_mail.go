@@ -81,21 +81,21 @@ func (r *mailSearch) rangeString() string {
 // (Android sends no CollectionId, Outlook sends 0), or one folder and,
 // with DeepTraversal, its subfolders. ok is false for an unknown
 // folder; a folder of another class holds no mail.
-func searchFolders(list []folders.Folder, q mailQuery) (out []folders.Folder, ok bool) {
+func searchFolders(list []folders.Folder, q mailQuery, isMail func(folders.Folder) bool) (out []folders.Folder, ok bool) {
 	if q.collection == "" || q.collection == "0" {
 		for _, f := range list {
-			if f.Source == folders.SourceIMAP {
+			if isMail(f) {
 				out = append(out, f)
 			}
 		}
 		return out, true
 	}
 	byID := folders.ByID(list)
-	if f, ok := byID[q.collection]; ok && f.Source != folders.SourceIMAP {
+	if f, ok := byID[q.collection]; ok && !isMail(f) {
 		return nil, true // a contacts or calendar folder: no mail
 	}
 	for _, f := range list {
-		if f.Source == folders.SourceIMAP && (f.ServerID == q.collection ||
+		if isMail(f) && (f.ServerID == q.collection ||
 			q.deep && isDescendant(byID, f.ServerID, q.collection)) {
 			out = append(out, f)
 		}

@@ -60,6 +60,14 @@ type Options struct {
 	// mail collections answer Status 16 (retry).
 	MailSync MailSync
 
+	// Items are the stores of the item classes kept in PostgreSQL
+	// (contacts, calendar, tasks, notes), by class. A class without a
+	// store reads as empty and refuses the client's items (collection.go).
+	Items map[model.Class]model.ItemStore
+	// Zone is the users' time zone, for dates that clients send as
+	// instants (a contact's birthday); nil: UTC.
+	Zone *time.Location
+
 	// Push lets Ping wait for changes without polling (mail watchers and
 	// the LISTEN/NOTIFY hub); its zero value makes Ping wait out the
 	// heartbeat unless a folder had changed when it arrived.

@@ -15,7 +15,6 @@ import (
 	gomessage "github.com/emersion/go-message"
 	"github.com/emersion/go-message/charset"
 
-	"github.com/easd/easd/eas/folders"
 	"github.com/easd/easd/eas/message"
 	"github.com/easd/easd/eas/model"
 )
@@ -102,7 +101,7 @@ func (k *call) fetchSource(ref *sourceRef) (*sourceMessage, error) {
 	}
 	var mailbox string
 	for _, f := range list {
-		if f.ServerID == mid.FolderID && f.Source == folders.SourceIMAP {
+		if f.ServerID == mid.FolderID && k.s.isMail(f) {
 			mailbox = f.IMAPName
 		}
 	}
@@ -133,7 +132,7 @@ func (k *call) sentMailbox() (string, error) {
 		}
 	}
 	for _, f := range list {
-		if f.Type == model.FolderSentItems && f.Source == folders.SourceIMAP {
+		if f.Type == model.FolderSentItems && k.s.isMail(f) {
 			return f.IMAPName, nil
 		}
 	}

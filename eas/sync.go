@@ -70,7 +70,12 @@ const (
 //     messages. A mailbox gone answers 12 (FolderSync first); a \Noselect
 //     container reads as an empty folder. Mail server failures answer 16
 //     (retry) and leave the state as it was.
-//   - Outbox and PIM folders hold no items yet: Status 1, empty.
+//   - Folders no store keeps (the Outbox, a class without a store) read
+//     as empty; client commands there are refused item by item.
+//
+// Contacts (and the other PostgreSQL classes) go through their
+// model.ItemStore: sync_items.go. Which class serves a folder is decided
+// in one place, collection.go.
 //
 // Empty, Partial and hanging Sync (sync_cache.go, sync_wait.go): each
 // request's collections and options are cached in PostgreSQL, so an
@@ -268,16 +273,7 @@ func (sc *syncRun) collection(col message.SyncCollection) message.SyncResponseCo
 	if k.version < 140 && rc.Class == "" {
 		rc.Class = string(f.Type.Class())
 	}
-	var err error
-	if f.Source == folders.SourceIMAP {
-		err = sc.mail(col, f, &rc)
-	} else {
-		// Outbox (virtual) and PIM folders hold no items yet; Android's
-		// Outbox Sync lands here too and is answered as an empty folder,
-		// its commands ignored.
-		err = sc.empty(col, &rc)
-	}
-	if err != nil {
+	if err := k.s.classOf(f).sync(sc, col, f, &rc); err != nil {
 		rc.Status = int(sc.statusFor(err))
 		rc.SyncKey = col.SyncKey
 		rc.MoreAvailable, rc.Commands, rc.Responses = false, nil, nil
@@ -315,19 +311,25 @@ func mailErr(err error) error {
 	return fmt.Errorf("%w: %w", errMailStore, err)
 }
 
-// empty answers a collection whose folder holds no items (yet): keys
-// advance as usual so the client's state machine is satisfied.
-func (sc *syncRun) empty(col message.SyncCollection, rc *message.SyncResponseCollection) error {
+// empty answers a collection whose folder holds no items: the Outbox,
+// a class without a store, a mail folder that cannot be opened. Keys
+// advance as usual so the client's state machine is satisfied; its Adds,
+// Changes and Deletes are refused item by item (Status 6 for an Add or
+// Change, 8 for a Delete: there is no such item), logged, and never
+// answered as done, because nothing was kept. Android's Outbox Sync lands
+// here too.
+func (sc *syncRun) empty(col message.SyncCollection, f folders.Folder, rc *message.SyncResponseCollection) error {
 	ctx := sc.k.ctx()
 	tx, err := sc.k.s.sync.Begin(ctx, sc.k.dev.ID, col.CollectionID, col.SyncKey)
 	if err != nil {
 		return err
 	}
 	defer tx.Rollback(ctx)
-	switch tx.KeyStatus() {
-	case syncstate.KeyUnknown:
+	if tx.KeyStatus() == syncstate.KeyUnknown {
 		return &StatusError{Status: syncBadKey, Err: fmt.Errorf("unknown key %q", col.SyncKey)}
-	case syncstate.KeyCurrent:
+	}
+	refused := sc.refuseCommands(col, f)
+	if tx.KeyStatus() == syncstate.KeyCurrent && refused == nil {
 		// Nothing can have changed: the key stays.
 		rc.Status = int(syncOK)
 		return nil
@@ -336,6 +338,32 @@ func (sc *syncRun) empty(col message.SyncCollection, rc *message.SyncResponseCol
 	if err != nil {
 		return err
 	}
-	rc.SyncKey, rc.Status = key, int(syncOK)
+	rc.SyncKey, rc.Status, rc.Responses = key, int(syncOK), refused
 	return nil
+}
+
+// refuseCommands answers the client commands of a collection that keeps
+// no items; nil when there were none.
+func (sc *syncRun) refuseCommands(col message.SyncCollection, f folders.Folder) *message.SyncResponses {
+	c := col.Commands
+	if c == nil || len(c.Add)+len(c.Change)+len(c.Delete)+len(c.Fetch) == 0 {
+		return nil
+	}
+	r := &message.SyncResponses{}
+	for _, a := range c.Add {
+		r.Add = append(r.Add, message.SyncResponseAdd{ClientID: a.ClientID, Status: int(syncConversionError)})
+	}
+	for _, ch := range c.Change {
+		r.Change = append(r.Change, message.SyncResponseChange{ServerID: ch.ServerID, Status: int(syncConversionError)})
+	}
+	for _, d := range c.Delete {
+		r.Delete = append(r.Delete, message.SyncResponseDelete{ServerID: d.ServerID, Status: int(syncObjectNotFound)})
+	}
+	for _, fe := range c.Fetch {
+		r.Fetch = append(r.Fetch, message.SyncResponseFetch{ServerID: fe.ServerID, Status: int(syncObjectNotFound)})
+	}
+	sc.k.log.Warn("sync: client commands refused, this folder keeps no items",
+		"collection", col.CollectionID, "class", string(f.Type.Class()),
+		"adds", len(c.Add), "changes", len(c.Change), "deletes", len(c.Delete))
+	return r
 }

@@ -73,7 +73,7 @@ func (sc *syncRun) mail(col message.SyncCollection, f folders.Folder, rc *messag
 		// A container folder: no messages to show, and nothing to retry.
 		sc.k.log.Info("sync: mailbox cannot be opened, answered as empty", "collection", col.CollectionID, "err", err)
 		_ = tx.Rollback(ctx) // empty takes the collection's lock itself
-		return sc.empty(col, rc)
+		return sc.empty(col, f, rc)
 	}
 	if err != nil && !isStatusError(err) {
 		sc.conn.drop()

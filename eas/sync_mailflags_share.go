@@ -2,10 +2,7 @@ package eas
 
 import (
 	"context"
-	"fmt"
 	"time"
-
-	"github.com/jackc/pgx/v5"
 
 	"github.com/easd/easd/eas/syncstate"
 )
@@ -44,15 +41,9 @@ func shareFlagEdits(ctx context.Context, k *call, collection string, uids []uint
 	}
 	// The same row locks a Sync of those devices takes (syncstate.Engine),
 	// in device order so that two sharing Syncs cannot deadlock.
-	rows, err := tx.Query(ctx, `SELECT c.device_id FROM sync_collections c JOIN devices d ON d.id = c.device_id
-		WHERE d.user_id = $1 AND c.device_id <> $2 AND c.collection_id = $3
-		ORDER BY c.device_id FOR UPDATE OF c`, k.dev.UserID, k.dev.ID, collection)
+	devices, err := syncstate.LockOtherDevices(ctx, tx, k.dev.UserID, k.dev.ID, collection)
 	if err != nil {
-		return fmt.Errorf("lock other devices' states: %w", err)
-	}
-	devices, err := pgx.CollectRows(rows, pgx.RowTo[int64])
-	if err != nil {
-		return fmt.Errorf("lock other devices' states: %w", err)
+		return err
 	}
 	if len(devices) == 0 {
 		return nil

@@ -3,6 +3,7 @@ package folders
 import (
 	"context"
 	"fmt"
+	"github.com/jackc/pgx/v5"
 	"strconv"
 
 	"github.com/easd/easd/eas/model"
@@ -42,12 +43,20 @@ func (s *Store) UpdatePIM(ctx context.Context, userID int64, serverID, parentID,
 }
 
 // DeletePIM removes a PIM folder and the sync state of it on every device.
-func (s *Store) DeletePIM(ctx context.Context, userID int64, serverID string) error {
+//
+// with runs in the same transaction first: the folder's store deletes
+// its items there, so folder and items go together or not at all.
+func (s *Store) DeletePIM(ctx context.Context, userID int64, serverID string, with ...func(pgx.Tx) error) error {
 	tx, err := s.pool.Begin(ctx)
 	if err != nil {
 		return fmt.Errorf("folders: %w", err)
 	}
 	defer tx.Rollback(ctx)
+	for _, fn := range with {
+		if err := fn(tx); err != nil {
+			return err
+		}
+	}
 	if _, err := tx.Exec(ctx, `DELETE FROM folders WHERE user_id = $1 AND server_id = $2 AND source = 'pim'`, userID, serverID); err != nil {
 		return fmt.Errorf("folders: delete: %w", err)
 	}

@@ -1,0 +1,489 @@
+package eas
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"strconv"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/easd/easd/eas/folders"
+	"github.com/easd/easd/eas/message"
+	"github.com/easd/easd/eas/model"
+	"github.com/easd/easd/eas/syncstate"
+	"github.com/easd/easd/wbxml"
+)
+
+// Collections of the classes kept in PostgreSQL (contacts; calendar,
+// tasks and notes after them) all sync the same way, through their
+// model.ItemStore:
+//
+//   - State per (device, folder): the folder's CTag when the state was
+//     computed, whether MoreAvailable is pending, the elements the client
+//     declared in Supported (ghosting), and ServerId -> version of every
+//     item the client holds.
+//   - A Sync that carries no commands and has nothing pending reads the
+//     CTag, one primary-key read; when it is the state's, the answer is
+//     Status 1 with the key kept, and no item is read.
+//   - Client Adds, Changes and Deletes are written in the transaction
+//     that commits the new key (Tx.PGTx), each in a savepoint of its own:
+//     an item the store refuses (Status 6) leaves nothing behind while
+//     the others are kept. A crash before the commit keeps none of them
+//     and the client, which got no answer, sends them again; an Add
+//     re-sent with the key of a lost answer is found by its ClientId.
+//   - Conflicts follow the collection's Conflict option: the server wins
+//     by default (a Change to an item that changed since the client's
+//     key is not applied and the server's copy goes back as a Change);
+//     with Conflict 0 the client's Change is applied.
+func (sc *syncRun) items(store model.ItemStore, col message.SyncCollection, f folders.Folder, rc *message.SyncResponseCollection) error {
+	k := sc.k
+	ctx := k.ctx()
+	tx, err := k.s.sync.Begin(ctx, k.dev.ID, col.CollectionID, col.SyncKey)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback(ctx)
+	switch tx.KeyStatus() {
+	case syncstate.KeyUnknown:
+		return &StatusError{Status: syncBadKey, Err: fmt.Errorf("unknown key %q", col.SyncKey)}
+	case syncstate.KeyInitial:
+		// Key 0 creates the partnership and records what the client
+		// declared in Supported; the items come with the next request.
+		st := itemState{supported: supportedNames(col.Supported), items: syncstate.Items{}}
+		key, err := tx.Commit(ctx, st.encode())
+		if err != nil {
+			return err
+		}
+		rc.SyncKey, rc.Status = key, int(syncOK)
+		return nil
+	}
+	st, err := decodeItemState(tx.State())
+	if err != nil {
+		return &StatusError{Status: syncBadKey, Err: err}
+	}
+	if col.Supported != nil {
+		// Supported belongs to the key-0 request; one sent later replaces
+		// the declared list, as the client apparently changed its mind.
+		st.supported = supportedNames(col.Supported)
+	}
+	is := &itemSync{sc: sc, store: store, col: col, f: f, rc: rc, tx: tx, db: tx.PGTx(), st: st}
+	is.opts = sc.itemOptions(col, f, st.supported)
+	return is.run()
+}
+
+// itemSync is the work on one store collection within a Sync.
+type itemSync struct {
+	sc    *syncRun
+	store model.ItemStore
+	col   message.SyncCollection
+	f     folders.Folder
+	rc    *message.SyncResponseCollection
+	tx    *syncstate.Tx
+	db    pgx.Tx
+	st    itemState
+	opts  model.ItemOptions
+	ops   []syncstate.ClientOp
+	resps message.SyncResponses
+}
+
+// itemOptions are the rendering and ghosting options of a collection.
+func (sc *syncRun) itemOptions(col message.SyncCollection, f folders.Folder, supported []string) model.ItemOptions {
+	k := sc.k
+	o := model.ItemOptions{Version: k.version, Zone: k.s.opts.Zone, Supported: supported, Keep: k.profile.KeepWhenEmpty}
+	for _, opt := range col.Options {
+		if opt.Class != "" && opt.Class != string(f.Type.Class()) {
+			continue
+		}
+		o.BodyPreferences = opt.BodyPreference
+	}
+	return o
+}
+
+// serverWins reports whether a conflicting client Change loses (Conflict
+// 1, the default) or wins (Conflict 0).
+func (is *itemSync) serverWins() bool {
+	for _, o := range is.col.Options {
+		if o.Conflict != nil {
+			return *o.Conflict != 0
+		}
+	}
+	return true
+}
+
+func (is *itemSync) run() error {
+	ctx, k := is.sc.k.ctx(), is.sc.k
+	uid, fid := k.dev.UserID, is.f.ServerID
+	getChanges := is.col.GetChanges == nil || *is.col.GetChanges
+	cmds := is.col.Commands
+	hasCommands := cmds != nil && len(cmds.Add)+len(cmds.Change)+len(cmds.Delete)+len(cmds.Fetch) > 0
+	quiet := is.tx.KeyStatus() == syncstate.KeyCurrent && !hasCommands && !is.st.pending
+	if quiet && !getChanges {
+		is.rc.Status = int(syncOK)
+		return nil
+	}
+	if quiet {
+		ctag, err := is.store.CTag(ctx, is.db, uid, fid)
+		if err != nil {
+			return err
+		}
+		if ctag == is.st.ctag {
+			is.rc.Status = int(syncOK)
+			return nil
+		}
+	}
+	if hasCommands {
+		if err := is.clientCommands(); err != nil {
+			return err
+		}
+	}
+	// The CTag before the listing: a write committed between the two is
+	// in the listing but not the CTag, so the next Sync looks again,
+	// rather than the reverse, which would miss it.
+	ctag, err := is.store.CTag(ctx, is.db, uid, fid)
+	if err != nil {
+		return err
+	}
+	versions, err := is.store.Versions(ctx, is.db, uid, fid)
+	if err != nil {
+		return err
+	}
+	now := make(syncstate.Items, len(versions))
+	for id, v := range versions {
+		now[id] = strconv.FormatInt(v, 10)
+	}
+	window := is.sc.window(is.col)
+	if !getChanges {
+		window = syncstate.NoChanges
+	}
+	res := syncstate.Exchange{Known: is.st.items, Now: now, Client: is.ops, Window: window}.Run()
+	out, err := is.serverChanges(&res)
+	if err != nil {
+		return err
+	}
+	if hasCommands && len(cmds.Fetch) > 0 {
+		if err := is.clientFetches(); err != nil {
+			return err
+		}
+	}
+	newState := itemState{ctag: ctag, pending: res.MoreAvailable, supported: is.st.supported, items: res.State}
+	key, err := is.tx.Commit(ctx, newState.encode())
+	if err != nil {
+		return err
+	}
+	is.sc.spend(len(res.Adds) + len(res.Changes) + len(res.Deletes))
+	is.rc.SyncKey, is.rc.Status, is.rc.MoreAvailable = key, int(syncOK), res.MoreAvailable && getChanges
+	if len(out.Add)+len(out.Change)+len(out.Delete) > 0 {
+		is.rc.Commands = out
+	}
+	if r := is.resps; len(r.Add)+len(r.Change)+len(r.Delete)+len(r.Fetch) > 0 {
+		is.rc.Responses = &r
+	}
+	k.log.Debug("sync: items", "collection", fid, "class", string(is.f.Type.Class()),
+		"adds", len(out.Add), "changes", len(out.Change), "deletes", len(out.Delete), "more", res.MoreAvailable)
+	return nil
+}
+
+// clientCommands applies the client's Adds, Changes and Deletes, in the
+// order Exchange expects them: Changes, Deletes, Adds.
+func (is *itemSync) clientCommands() error {
+	ctx, k := is.sc.k.ctx(), is.sc.k
+	uid, fid := k.dev.UserID, is.f.ServerID
+	cmds := is.col.Commands
+	var before map[string]int64
+	if len(cmds.Change) > 0 {
+		var err error
+		if before, err = is.store.Versions(ctx, is.db, uid, fid); err != nil {
+			return err
+		}
+	}
+	serverWins := is.serverWins()
+	for _, c := range cmds.Change {
+		op := syncstate.ClientOp{Kind: syncstate.OpChange, ServerID: c.ServerID}
+		v, exists := before[c.ServerID]
+		switch {
+		case !exists:
+			is.resps.Change = append(is.resps.Change, message.SyncResponseChange{ServerID: c.ServerID, Status: int(syncObjectNotFound)})
+		case serverWins && syncstate.ChangedOnServer(is.st.items, c.ServerID, strconv.FormatInt(v, 10)):
+			// The server's copy goes back to the client (empty Version).
+			k.log.Info("sync: client change lost a conflict, the server's copy is sent", "collection", fid, "item", c.ServerID)
+		default:
+			data, _ := c.ApplicationData.(*wbxml.Element)
+			var it model.Item
+			err := savepoint(ctx, is.db, func(db pgx.Tx) (err error) {
+				it, err = is.store.Change(ctx, db, uid, fid, c.ServerID, data, is.opts)
+				return err
+			})
+			switch {
+			case err == nil:
+				op.Version = strconv.FormatInt(it.Version, 10)
+			case errors.Is(err, model.ErrItemNotFound):
+				is.resps.Change = append(is.resps.Change, message.SyncResponseChange{ServerID: c.ServerID, Status: int(syncObjectNotFound)})
+			case errors.Is(err, model.ErrItemInvalid):
+				k.log.Warn("sync: client change refused", "collection", fid, "item", c.ServerID, "err", err)
+				is.resps.Change = append(is.resps.Change, message.SyncResponseChange{ServerID: c.ServerID, Status: int(syncConversionError)})
+			default:
+				return err
+			}
+		}
+		is.ops = append(is.ops, op)
+	}
+	for _, d := range cmds.Delete {
+		err := savepoint(ctx, is.db, func(db pgx.Tx) error {
+			return is.store.Delete(ctx, db, uid, fid, d.ServerID)
+		})
+		// An item gone already is what the client wants: no error for
+		// it (a re-sent Delete lands here too).
+		if err != nil && !errors.Is(err, model.ErrItemNotFound) {
+			return err
+		}
+		is.ops = append(is.ops, syncstate.ClientOp{Kind: syncstate.OpDelete, ServerID: d.ServerID})
+	}
+	for _, a := range cmds.Add {
+		if err := is.clientAdd(a); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// maxClientIDLen is the longest ClientId MS-ASCMD 2.2.3.28.2 allows.
+const maxClientIDLen = 64
+
+// clientAdd creates one item, or finds the one a re-sent Add created.
+func (is *itemSync) clientAdd(a message.SyncClientAdd) error {
+	ctx, k := is.sc.k.ctx(), is.sc.k
+	resp := message.SyncResponseAdd{ClientID: a.ClientID}
+	if a.ClientID == "" || len(a.ClientID) > maxClientIDLen {
+		// Refused before any write: a ClientId that cannot be recorded
+		// would make every retry create the item again.
+		resp.Status = int(syncProtocolError)
+		is.resps.Add = append(is.resps.Add, resp)
+		return nil
+	}
+	rec, found, err := is.tx.LookupClientAdd(ctx, a.ClientID)
+	if err != nil {
+		return err
+	}
+	if found {
+		resp.ServerID, resp.Status = rec.ServerID, int(syncOK)
+		is.resps.Add = append(is.resps.Add, resp)
+		is.ops = append(is.ops, syncstate.ClientOp{Kind: syncstate.OpAdd, ServerID: rec.ServerID, Version: rec.Version})
+		return nil
+	}
+	data, _ := a.ApplicationData.(*wbxml.Element)
+	var it model.Item
+	if data == nil {
+		err = fmt.Errorf("%w: Add without ApplicationData", model.ErrItemInvalid)
+	} else {
+		err = savepoint(ctx, is.db, func(db pgx.Tx) (err error) {
+			it, err = is.store.Add(ctx, db, k.dev.UserID, is.f.ServerID, data, is.opts)
+			return err
+		})
+	}
+	if errors.Is(err, model.ErrItemInvalid) {
+		k.log.Warn("sync: client add refused", "collection", is.f.ServerID, "client_id", a.ClientID, "err", err)
+		resp.Status = int(syncConversionError)
+		is.resps.Add = append(is.resps.Add, resp)
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	v := strconv.FormatInt(it.Version, 10)
+	if err := is.tx.RecordClientAdd(a.ClientID, syncstate.ClientAdd{ServerID: it.ServerID, Version: v}); err != nil {
+		return err
+	}
+	resp.ServerID, resp.Status = it.ServerID, int(syncOK)
+	is.resps.Add = append(is.resps.Add, resp)
+	is.ops = append(is.ops, syncstate.ClientOp{Kind: syncstate.OpAdd, ServerID: it.ServerID, Version: v})
+	return nil
+}
+
+// serverChanges renders the window's adds and changes. An item deleted
+// between the listing and the rendering is left out of the state (an
+// add) or sent as a Delete (a change), so the state says what the client
+// will hold.
+func (is *itemSync) serverChanges(res *syncstate.Result) (*message.SyncCommands, error) {
+	ctx, k := is.sc.k.ctx(), is.sc.k
+	out := &message.SyncCommands{}
+	for _, id := range res.Deletes {
+		out.Delete = append(out.Delete, message.SyncItem{ServerID: id})
+	}
+	ids := append(append([]string(nil), res.Changes...), res.Adds...)
+	if len(ids) == 0 {
+		return out, nil
+	}
+	items, err := is.store.Render(ctx, is.db, k.dev.UserID, is.f.ServerID, ids, is.opts)
+	if err != nil {
+		return nil, err
+	}
+	byID := make(map[string]any, len(items))
+	for _, it := range items {
+		byID[it.ServerID] = it.Data
+	}
+	for _, id := range res.Changes {
+		if data, ok := byID[id]; ok {
+			out.Change = append(out.Change, message.SyncItem{ServerID: id, ApplicationData: data})
+		} else {
+			out.Delete = append(out.Delete, message.SyncItem{ServerID: id})
+			delete(res.State, id)
+		}
+	}
+	for _, id := range res.Adds {
+		if data, ok := byID[id]; ok {
+			out.Add = append(out.Add, message.SyncItem{ServerID: id, ApplicationData: data})
+		} else {
+			delete(res.State, id)
+		}
+	}
+	return out, nil
+}
+
+// clientFetches answers the client's Fetch commands with the items in
+// full.
+func (is *itemSync) clientFetches() error {
+	ctx, k := is.sc.k.ctx(), is.sc.k
+	var ids []string
+	for _, f := range is.col.Commands.Fetch {
+		ids = append(ids, f.ServerID)
+	}
+	items, err := is.store.Render(ctx, is.db, k.dev.UserID, is.f.ServerID, ids, is.opts)
+	if err != nil {
+		return err
+	}
+	byID := make(map[string]any, len(items))
+	for _, it := range items {
+		byID[it.ServerID] = it.Data
+	}
+	for _, id := range ids {
+		r := message.SyncResponseFetch{ServerID: id, Status: int(syncObjectNotFound)}
+		if data, ok := byID[id]; ok {
+			r.Status, r.ApplicationData = int(syncOK), data
+		}
+		is.resps.Fetch = append(is.resps.Fetch, r)
+	}
+	return nil
+}
+
+// estimateItems counts the changes the next Sync of a store collection
+// would send: none when the CTag is the state's, else from a listing of
+// versions (no item is read).
+func (sc *syncRun) estimateItems(store model.ItemStore, c message.GetItemEstimateCollection, f folders.Folder, tx *syncstate.Tx) (int, Status) {
+	ctx, k := sc.k.ctx(), sc.k
+	st, err := decodeItemState(tx.State())
+	if err != nil {
+		return 0, estimateBadKey
+	}
+	db := tx.PGTx()
+	ctag, err := store.CTag(ctx, db, k.dev.UserID, f.ServerID)
+	if err == nil && ctag == st.ctag && !st.pending {
+		return 0, estimateOK
+	}
+	var versions map[string]int64
+	if err == nil {
+		versions, err = store.Versions(ctx, db, k.dev.UserID, f.ServerID)
+	}
+	if err != nil {
+		k.log.Warn("getitemestimate: store", "collection", c.CollectionID, "err", err)
+		return 0, estimateServerProblems
+	}
+	now := make(syncstate.Items, len(versions))
+	for id, v := range versions {
+		now[id] = strconv.FormatInt(v, 10)
+	}
+	adds, changes, deletes := syncstate.Diff(st.items, now)
+	return len(adds) + len(changes) + len(deletes), estimateOK
+}
+
+// savepoint runs fn in a savepoint of db: when fn fails, its writes are
+// undone and the transaction goes on (PostgreSQL otherwise refuses every
+// statement after a failed one).
+func savepoint(ctx context.Context, db pgx.Tx, fn func(pgx.Tx) error) error {
+	sp, err := db.Begin(ctx)
+	if err != nil {
+		return err
+	}
+	if err := fn(sp); err != nil {
+		_ = sp.Rollback(ctx)
+		return err
+	}
+	return sp.Commit(ctx)
+}
+
+// supportedNames lists the element names of a Supported element. An
+// empty <Supported/> (LG phones send one) declares nothing and is taken
+// as absent: read literally it would make every element the client's to
+// clear.
+func supportedNames(el *wbxml.Element) []string {
+	if el == nil || len(el.Children) == 0 {
+		return nil
+	}
+	names := make([]string, 0, len(el.Children))
+	for _, c := range el.Children {
+		names = append(names, c.Name())
+	}
+	return names
+}
+
+// itemState is the sync state of a store collection (see items).
+type itemState struct {
+	ctag      int64
+	pending   bool
+	supported []string
+	items     syncstate.Items
+}
+
+// itemStateFormat starts every encoded itemState, so that a state of
+// another shape (a folder that changed class) is recognised as such.
+const itemStateFormat = 'I'
+
+func (s itemState) encode() []byte {
+	b := []byte{itemStateFormat, 0}
+	if s.pending {
+		b[1] = 1
+	}
+	b = binary.AppendUvarint(b, uint64(s.ctag))
+	b = binary.AppendUvarint(b, uint64(len(s.supported)))
+	for _, n := range s.supported {
+		b = binary.AppendUvarint(b, uint64(len(n)))
+		b = append(b, n...)
+	}
+	return append(b, s.items.Encode()...)
+}
+
+var errItemState = errors.New("malformed item sync state")
+
+func decodeItemState(b []byte) (itemState, error) {
+	var s itemState
+	if len(b) < 2 || b[0] != itemStateFormat || b[1] > 1 {
+		return s, errItemState
+	}
+	s.pending = b[1] == 1
+	b = b[2:]
+	ctag, n := binary.Uvarint(b)
+	if n <= 0 {
+		return s, errItemState
+	}
+	s.ctag, b = int64(ctag), b[n:]
+	count, n := binary.Uvarint(b)
+	if n <= 0 || count > uint64(len(b)) {
+		return s, errItemState
+	}
+	b = b[n:]
+	for range count {
+		l, n := binary.Uvarint(b)
+		if n <= 0 || l > uint64(len(b)-n) {
+			return s, errItemState
+		}
+		s.supported = append(s.supported, string(b[n:n+int(l)]))
+		b = b[n+int(l):]
+	}
+	items, err := syncstate.DecodeItems(b)
+	if err != nil {
+		return s, fmt.Errorf("%w: %w", errItemState, err)
+	}
+	s.items = items
+	return s, nil
+}
