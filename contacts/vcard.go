@@ -40,7 +40,7 @@
 //	Categories/Category              CATEGORIES, one property per category
 //	Picture                          PHOTO as a data: URI (type sniffed)
 //	Body (Contacts 2.5, AirSyncBase) NOTE (plain text)
-//	Rtf (2.5)                        X-EAS-RTF (base64 as sent)
+//	Rtf (2.5, token CompressedRTF)   X-EAS-RTF (base64 as sent)
 //	CustomerId, GovernmentId,
 //	AccountName, Alias               X-EAS-CUSTOMERID, X-EAS-GOVERNMENTID,
 //	                                 X-EAS-ACCOUNTNAME, X-EAS-ALIAS
@@ -235,7 +235,7 @@ var single = []struct{ elem, key string }{
 	{"GovernmentId", "X-EAS-GOVERNMENTID"},
 	{"AccountName", "X-EAS-ACCOUNTNAME"},
 	{"Alias", "X-EAS-ALIAS"},
-	{"Rtf", "X-EAS-RTF"},
+	{"CompressedRTF", "X-EAS-RTF"},
 }
 
 // The N components (RFC 6350 6.2.2) by EAS element.
@@ -469,15 +469,21 @@ func parseDate(s string, zone *time.Location) (civil, error) {
 	}
 	var t time.Time
 	var err error
-	for _, layout := range []string{time.RFC3339Nano, "2006-01-02T15:04:05.000Z", "20060102T150405Z", "2006-01-02T15:04:05", "2006-01-02T15:04"} {
+	for _, layout := range []string{time.RFC3339Nano, "20060102T150405Z"} {
 		if t, err = time.Parse(layout, s); err == nil {
 			break
 		}
 	}
 	if err != nil {
-		// A bare date is unambiguous.
+		// A bare date is unambiguous; a date-time without a zone is the
+		// user's wall clock, rounded as in rule 4.
 		if d, derr := time.Parse("2006-01-02", s); derr == nil {
 			return civilOf(d), nil
+		}
+		for _, layout := range []string{"2006-01-02T15:04:05.999999999", "2006-01-02T15:04", "20060102T150405"} {
+			if w, werr := time.Parse(layout, s); werr == nil {
+				return civilOf(w.Add(6 * time.Hour)), nil
+			}
 		}
 		return civil{}, err
 	}
@@ -655,7 +661,7 @@ func stringField(c *message.Contact, elem string) *string {
 		return &c.AccountName
 	case "Alias":
 		return &c.Alias
-	case "Rtf":
+	case "CompressedRTF":
 		return &c.Rtf
 	case "FirstName":
 		return &c.FirstName
@@ -739,7 +745,7 @@ func ToEAS(card vcard.Card, opt RenderOptions) *message.Contact {
 		}
 	}
 	for _, s := range single {
-		if s.elem == "Alias" && v < 140 || s.elem == "Rtf" && v != 25 {
+		if s.elem == "Alias" && v < 140 || s.elem == "CompressedRTF" && v != 25 {
 			continue
 		}
 		*stringField(c, s.elem) = card.Value(s.key)

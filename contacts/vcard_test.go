@@ -410,10 +410,43 @@ func TestBirthdayZoneMatrix(t *testing.T) {
 		"1980-02-29T00:00:00Z":      "19800229",
 		"19800229T080000Z":          "19800229",
 		"1980-02-29T01:00:00+01:00": "19800229",
+		"1980-02-29T12:00:00":       "19800229",
+		"1980-02-29T00:00":          "19800229",
 	} {
 		card := mustApply(t, nil, Edit{Contact: &message.Contact{Birthday: sent}})
 		if got := card.Value("BDAY"); got != want {
 			t.Errorf("%s: stored %s, want %s", sent, got, want)
+		}
+	}
+}
+
+// The element names the mapping uses are the local names of the code
+// pages, as SentNames and the Supported list give them.
+func TestElementNamesAreTokens(t *testing.T) {
+	names := append(allStringElems(), "Birthday", "Anniversary", "Categories", "Children", "Picture", "Body")
+	for _, n := range names {
+		_, ok1 := wbxml.LookupTag("Contacts", n)
+		_, ok2 := wbxml.LookupTag("Contacts2", n)
+		if !ok1 && !ok2 {
+			t.Errorf("%s is no Contacts or Contacts2 element", n)
+		}
+	}
+	// And every element of the Contact struct is mapped, but for the ones
+	// the server computes.
+	have := map[string]bool{}
+	for _, n := range names {
+		have[n] = true
+	}
+	ct := reflect.TypeFor[message.Contact]()
+	for i := 0; i < ct.NumField(); i++ {
+		name, _, _ := strings.Cut(ct.Field(i).Tag.Get("wbxml"), ",")
+		_, local, _ := strings.Cut(name, ":")
+		switch local {
+		case "BodySize", "BodyTruncated", "WeightedRank":
+			continue
+		}
+		if !have[local] {
+			t.Errorf("element %s is not mapped", local)
 		}
 	}
 }
