@@ -1040,9 +1040,13 @@ func Apply(base vcard.Card, e Edit, zone *time.Location) (vcard.Card, error) {
 		return nil, err
 	}
 
-	if sent("Body") {
+	switch {
+	case sent("Body") && bodyTruncated(c):
+		// The phone holds only the part of the notes we sent it; writing
+		// that back would cut the stored notes. Keep them.
+	case sent("Body"):
 		setSingle(card, vcard.FieldNote, bodyText(c))
-	} else if !ghosted("Body") {
+	case !ghosted("Body"):
 		delete(card, vcard.FieldNote)
 	}
 
@@ -1158,6 +1162,13 @@ func applyPicture(card vcard.Card, c *message.Contact, sent, ghosted func(string
 		}
 	}
 	return nil
+}
+
+func bodyTruncated(c *message.Contact) bool {
+	if c.Body != nil {
+		return c.Body.Truncated
+	}
+	return c.BodyTruncated != nil && *c.BodyTruncated
 }
 
 // bodyText is the notes the client sent, as plain text.

@@ -534,6 +534,15 @@ func TestBodyRendering(t *testing.T) {
 	if back.Value("NOTE") != note {
 		t.Errorf("HTML body stored as %q, want %q", back.Value("NOTE"), note)
 	}
+	// A truncated body sent back does not cut the stored notes.
+	for _, c := range []*message.Contact{
+		{Body: &message.Body{Type: 1, Data: "a<b>", Truncated: true}},
+		{Body25: "a<b>", BodyTruncated: new(true)},
+	} {
+		if kept := mustApply(t, card, Edit{Contact: c}); kept.Value("NOTE") != note {
+			t.Errorf("a truncated body replaced the notes: %q", kept.Value("NOTE"))
+		}
+	}
 	tr := ToEAS(card, RenderOptions{Version: 140, Body: []message.BodyPreference{{Type: 1, TruncationSize: new(uint32(8)), Preview: 3}}}).Body
 	if tr.Data != "a<b> & " || !tr.Truncated || tr.EstimatedDataSize != int64(len(note)) || tr.Preview != "a<b" {
 		t.Errorf("truncated body %+v", tr)
