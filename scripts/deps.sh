@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Makes sure the programs easd's dev mode and tests start are installed:
 # PostgreSQL, Dovecot (IMAP) and, for the tests, libwbxml's command-line tools
-# (the independent WBXML implementation the codec is checked against).
+# (the independent WBXML implementation the codec is checked against) and
+# python3-vobject (an independent vCard parser).
 # As root with apt it installs what is missing; otherwise it prints the
 # command to run and fails.
 #
 #   scripts/deps.sh dev    what `easd dev` needs
-#   scripts/deps.sh test   what the tests need (adds libwbxml2-utils, staticcheck)
+#   scripts/deps.sh test   what the tests need (adds libwbxml2-utils, python3-vobject, staticcheck)
 set -euo pipefail
 mode=${1:-dev}
 
@@ -21,6 +22,8 @@ have_pg || missing+=(postgresql)
 have dovecot || missing+=(dovecot-imapd)
 if [ "$mode" = test ]; then
 	have xml2wbxml || missing+=(libwbxml2-utils)
+	# An independent vCard parser the contacts tests check their output with.
+	python3 -c 'import vobject' >/dev/null 2>&1 || missing+=(python3-vobject)
 fi
 
 if [ ${#missing[@]} -gt 0 ]; then
