@@ -59,6 +59,12 @@ func (s *Server) post(c echo.Context) error {
 		profile: s.opts.Quirks.For(req.DeviceType, c.Request().UserAgent()),
 	}
 	k.log = s.log.With("user", creds.Login, "device", req.DeviceID, "cmd", req.Cmd)
+	if !spec.inVersion(version) {
+		// E.g. Find below 16.1, GetAttachment from 16.0 on: MS-ASCMD
+		// defines the command only in other versions.
+		return k.fail(&StatusError{Status: StatusCommandNotSupported,
+			Err: errors.New("command not defined in protocol " + req.ProtocolVersion)})
+	}
 
 	dev, err := s.devices.Touch(k.ctx(), device.Seen{
 		Login: creds.Login, DeviceID: req.DeviceID, DeviceType: req.DeviceType,

@@ -2,6 +2,7 @@ package eas
 
 import (
 	"net/http"
+	"slices"
 	"strings"
 
 	"github.com/labstack/echo/v4"
@@ -28,8 +29,15 @@ func (s *Server) options(c echo.Context) error {
 	profile := s.opts.Quirks.For(r.URL.Query().Get("DeviceType"), r.UserAgent())
 	h := c.Response().Header()
 	h.Set("MS-Server-ActiveSync", "16.1")
+	versions := versionsUpTo(profile.MaxVersion)
+	// A client that names its version (some send MS-ASProtocolVersion
+	// with OPTIONS) gets that version's commands; otherwise every
+	// command of the versions offered.
+	if v := r.Header.Get("MS-ASProtocolVersion"); slices.Contains(versions, v) {
+		versions = []string{v}
+	}
 	h.Set("MS-ASProtocolVersions", joinComma(versionsUpTo(profile.MaxVersion)))
-	h.Set("MS-ASProtocolCommands", joinComma(ProtocolCommands))
+	h.Set("MS-ASProtocolCommands", joinComma(advertisedCommands(versions)))
 	h.Set("Allow", "OPTIONS,POST")
 	h.Set("Public", "OPTIONS,POST")
 	h.Set("Cache-Control", "private")

@@ -11,7 +11,7 @@ import (
 )
 
 func init() {
-	addCommand("Find", &commandSpec{root: "Find:Find", run: findCmd})
+	addCommand("Find", &commandSpec{root: "Find:Find", run: findCmd, minVersion: 161})
 }
 
 // Find statuses (MS-ASCMD 2.2.3.177.5 as easd reads it): 1 success, 2

@@ -12,7 +12,7 @@ import (
 )
 
 func init() {
-	addCommand("ItemOperations", &commandSpec{root: "ItemOperations:ItemOperations", run: itemOperations})
+	addCommand("ItemOperations", &commandSpec{root: "ItemOperations:ItemOperations", run: itemOperations, minVersion: 120})
 }
 
 // ItemOperations statuses (MS-ASCMD 2.2.3.177.8).

@@ -35,7 +35,9 @@ var (
 
 // writeWBXML answers as one WBXML document, written while the
 // operations run: each answer goes out when its operation is done, and an
-// attachment streams from the mail server as opaque Data.
+// attachment streams from the mail server into Data as base64 text, the
+// form MS-ASCMD 2.2.3.39.2 gives it (a string holding the base64 of the
+// content; clients that follow the spec read the text, not opaque bytes).
 func (r *ioRun) writeWBXML(ops []message.ItemOperationsRequest) error {
 	w := r.start("application/vnd.ms-sync.wbxml")
 	if r.k.trace != nil && !hasFileReference(ops) {
@@ -47,11 +49,9 @@ func (r *ioRun) writeWBXML(ops []message.ItemOperationsRequest) error {
 	var dataErr error
 	data := func(a *ioAttachment) {
 		_ = enc.Start(ioTagData)
-		if a.n == 0 {
-			_ = enc.Opaque(nil)
-		} else if dataErr == nil {
+		if a.n > 0 && dataErr == nil {
 			dataErr = r.readPart(a, func(rd io.Reader) error {
-				return enc.OpaqueFrom(rd, a.n)
+				return enc.Base64From(rd, a.n)
 			})
 		}
 		_ = enc.End()

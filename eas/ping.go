@@ -136,6 +136,9 @@ func (k *call) capHeartbeat(d time.Duration) time.Duration {
 
 // answerPing sends the response and notes its status for the access log.
 func (k *call) answerPing(resp *message.PingResponse) error {
-	httpserver.Info(k.c).EASStatus = resp.Status
+	ri := httpserver.Info(k.c)
+	ri.EASStatus = resp.Status
+	// 1 (heartbeat expired) and 2 (changes) are how every Ping ends.
+	ri.Routine = resp.Status == 1 || resp.Status == 2
 	return k.respond(resp)
 }

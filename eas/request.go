@@ -61,6 +61,20 @@ func ParseRequest(r *http.Request) (*Request, error) {
 	// (whose padding may contain '=').
 	if raw != "" && !r.URL.Query().Has("Cmd") {
 		req, err = parseBase64Query(raw)
+		if err == nil && !req.HasPolicyKey {
+			// Some clients send the key in the header even in this form;
+			// other servers accept it there.
+			if pk := r.Header.Get("X-MS-PolicyKey"); pk != "" {
+				v, perr := strconv.ParseUint(strings.TrimSpace(pk), 10, 32)
+				if perr != nil {
+					return nil, badRequest("X-MS-PolicyKey %q is not a number", pk)
+				}
+				req.PolicyKey, req.HasPolicyKey = uint32(v), true
+			}
+		}
+		if err == nil && req.ProtocolVersion == "" {
+			req.ProtocolVersion = r.Header.Get("MS-ASProtocolVersion")
+		}
 	} else {
 		req, err = parsePlainQuery(r.URL.Query())
 		if err == nil {
@@ -111,10 +125,14 @@ func parsePlainQuery(q url.Values) (*Request, error) {
 
 // parseBase64Query decodes the binary query form (MS-ASHTTP 2.2.1.1.1.1).
 func parseBase64Query(raw string) (*Request, error) {
-	s, err := url.QueryUnescape(raw)
+	// PathUnescape, not QueryUnescape: an unescaped '+' is a base64
+	// digit here, not a space. The URL-safe alphabet ('-', '_') that some
+	// clients use is mapped to the standard one.
+	s, err := url.PathUnescape(raw)
 	if err != nil {
 		return nil, badRequest("query: %v", err)
 	}
+	s = strings.NewReplacer("-", "+", "_", "/", " ", "+").Replace(s)
 	b, err := base64.StdEncoding.DecodeString(s)
 	if err != nil {
 		// Some clients strip the padding.
@@ -128,6 +146,10 @@ func parseBase64Query(raw string) (*Request, error) {
 	ver := p.byte()
 	if ver != 0 {
 		req.ProtocolVersion = fmt.Sprintf("%d.%d", ver/10, ver%10)
+		if p.err == nil && parseVersion(req.ProtocolVersion) == 0 {
+			return nil, badRequest("base64 query: protocol version byte %d (0x%02X) names no version easd speaks (%s)",
+				ver, ver, joinComma(ProtocolVersions))
+		}
 	}
 	code := p.byte()
 	name, ok := commandCodes[code]

@@ -4,6 +4,8 @@ import (
 	"encoding/base64"
 	"errors"
 	"net/http/httptest"
+	"net/url"
+	"strings"
 	"testing"
 )
 
@@ -80,5 +82,47 @@ func TestParseRequestRejects(t *testing.T) {
 	r.Header.Set("X-MS-PolicyKey", "abc")
 	if _, err := ParseRequest(r); !errors.Is(err, ErrBadRequest) {
 		t.Fatalf("bad policy key header: %v", err)
+	}
+}
+
+// The base64 form as clients really send it: an unescaped '+', the
+// URL-safe alphabet, and the policy key in X-MS-PolicyKey instead of the
+// encoded query.
+func TestParseBase64QueryVariants(t *testing.T) {
+	// DeviceType ">>>?" makes '+' and '/' (standard) or '-' and '_'
+	// (URL-safe) appear in the encoding.
+	b := []byte{141, 9, 0x09, 0x04, 3, 'd', 'e', 'v', 0, 4, '>', '>', '>', '?'}
+	std := base64.StdEncoding.EncodeToString(b)
+	if !strings.ContainsAny(std, "+/") {
+		t.Fatalf("fixture %q has no '+' or '/'", std)
+	}
+	for name, q := range map[string]string{
+		"unescaped plus": std,
+		"escaped":        url.QueryEscape(std),
+		"URL-safe":       base64.URLEncoding.EncodeToString(b),
+		"URL-safe raw":   base64.RawURLEncoding.EncodeToString(b),
+	} {
+		r := httptest.NewRequest("POST", "/Microsoft-Server-ActiveSync?"+q, nil)
+		r.Header.Set("X-MS-PolicyKey", "1234")
+		req, err := ParseRequest(r)
+		if err != nil {
+			t.Fatalf("%s (%s): %v", name, q, err)
+		}
+		if req.DeviceType != ">>>?" || req.Cmd != "FolderSync" || !req.HasPolicyKey || req.PolicyKey != 1234 {
+			t.Errorf("%s: %+v", name, req)
+		}
+	}
+	// A key in the query wins over the header.
+	withKey := []byte{141, 9, 0x09, 0x04, 3, 'd', 'e', 'v', 4, 1, 0, 0, 0, 1, 'x'}
+	r := httptest.NewRequest("POST", "/Microsoft-Server-ActiveSync?"+base64.StdEncoding.EncodeToString(withKey), nil)
+	r.Header.Set("X-MS-PolicyKey", "1234")
+	if req, err := ParseRequest(r); err != nil || req.PolicyKey != 1 {
+		t.Errorf("query key: %+v %v", req, err)
+	}
+	// A version byte easd does not know is a 400 that names it.
+	bad := []byte{32, 9, 0x09, 0x04, 3, 'd', 'e', 'v', 0, 1, 'x'}
+	r = httptest.NewRequest("POST", "/Microsoft-Server-ActiveSync?"+base64.StdEncoding.EncodeToString(bad), nil)
+	if _, err := ParseRequest(r); !errors.Is(err, ErrBadRequest) || !strings.Contains(err.Error(), "protocol version byte 32") {
+		t.Errorf("version byte 32: %v", err)
 	}
 }

@@ -1,6 +1,7 @@
 package eas
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"crypto/rand"
@@ -83,11 +84,27 @@ func sendMail(k *call) error {
 // readOutgoing reads the request: from 14.0 on the ComposeMail document
 // (decodeXML); before, the raw MIME with SaveInSent=T in the query
 // (MS-ASHTTP 2.2.1.1.1.2). A body sent as message/rfc822 is read as raw
-// MIME whatever the version, because some 14.x clients still send it so.
+// MIME whatever the version, because some 14.x clients still send it so;
+// and a body that is WBXML (by Content-Type, or by its header when the
+// type is missing or wrong) is decoded as the ComposeMail document below
+// 14.0 too, since submitting WBXML as a message sends the recipients
+// binary junk.
 func (k *call) readOutgoing(decodeXML func() (*outgoing, error)) (*outgoing, error) {
 	ct, _, _ := mime.ParseMediaType(k.c.Request().Header.Get("Content-Type"))
 	if k.version >= 140 && ct != "message/rfc822" {
 		return decodeXML()
+	}
+	if ct != "message/rfc822" {
+		r := k.c.Request()
+		br := bufio.NewReader(r.Body)
+		head, _ := br.Peek(len(wbxmlHeader))
+		r.Body = struct {
+			io.Reader
+			io.Closer
+		}{br, r.Body}
+		if ct == "application/vnd.ms-sync.wbxml" || bytes.Equal(head, wbxmlHeader) {
+			return decodeXML()
+		}
 	}
 	b, err := io.ReadAll(k.body())
 	if err != nil {
@@ -98,6 +115,10 @@ func (k *call) readOutgoing(decodeXML func() (*outgoing, error)) (*outgoing, err
 	}
 	return &outgoing{mime: b, saveInSent: k.req.SaveInSent}, nil
 }
+
+// wbxmlHeader starts every EAS WBXML document: version 1.3, unknown
+// public identifier, UTF-8, no string table. No RFC 822 message starts so.
+var wbxmlHeader = []byte{0x03, 0x01, 0x6A, 0x00}
 
 // composeFail answers a failed send. Before 14.0 a message without
 // recipients is HTTP 400, as a malformed request is; other statuses take

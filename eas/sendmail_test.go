@@ -21,6 +21,7 @@ import (
 	"github.com/easd/easd/internal/easdtest"
 	"github.com/easd/easd/internal/smtpsink"
 	"github.com/easd/easd/internal/testenv"
+	"github.com/easd/easd/wbxml"
 )
 
 // crlf turns a readable test message into wire form.
@@ -297,4 +298,36 @@ func freeAddr(t *testing.T) string {
 	addr := ln.Addr().String()
 	ln.Close()
 	return addr
+}
+
+// A 12.1 client that sends the ComposeMail WBXML document (as 14.0 does)
+// gets it decoded by its Content-Type, and one that sends WBXML with the
+// wrong type by its header: never is WBXML submitted as the message.
+func TestSendMailWBXMLBelow14(t *testing.T) {
+	env := easdtest.Start(t, noPolicy)
+	ctx := context.Background()
+	bob := env.Client("bob", "phone1")
+	bob.Version = "12.1"
+	folderIDs(t, bob)
+	msg := crlf("From: Bob <bob@example.test>\nTo: Alice <alice@example.test>\nSubject: wbxml at 12.1\n\nHi\n")
+	if st, err := bob.SendMail(ctx, "c1", msg, false); err != nil || st != 1 {
+		t.Fatalf("SendMail: %d %v", st, err)
+	}
+	got := waitMessages(t, env.SMTP, 1)[0]
+	if !bytes.Contains(got.Data, []byte("Subject: wbxml at 12.1")) || bytes.HasPrefix(got.Data, []byte{0x03, 0x01}) ||
+		!slices.Equal(got.To, []string{"alice@example.test"}) {
+		t.Fatalf("submitted:\n%q to %v", got.Data, got.To)
+	}
+	body, err := wbxml.Marshal(&message.SendMailRequest{ClientID: "c2", Mime: crlf("To: alice@example.test\nSubject: typed wrong\n\nx\n")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, _, err := bob.DoRaw(ctx, "SendMail", nil, "message/rfc822x", body)
+	if err != nil || resp.StatusCode != 200 {
+		t.Fatalf("WBXML as another type: %v %v", resp, err)
+	}
+	got = waitMessages(t, env.SMTP, 2)[1]
+	if !bytes.Contains(got.Data, []byte("Subject: typed wrong")) {
+		t.Fatalf("submitted:\n%q", got.Data)
+	}
 }

@@ -15,7 +15,7 @@ import (
 )
 
 func init() {
-	addCommand("Settings", &commandSpec{root: "Settings:Settings", run: settings, beforeProvision: true})
+	addCommand("Settings", &commandSpec{root: "Settings:Settings", run: settings, beforeProvision: true, minVersion: 120})
 }
 
 // Settings statuses (MS-ASCMD 2.2.3.177.15), overall and per part.

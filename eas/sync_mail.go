@@ -106,6 +106,7 @@ func (m *mailSync) options() error {
 		m.fetch.BodyPreferences = o.BodyPreference
 		m.fetch.MIMESupport = o.MIMESupport
 		m.fetch.MIMETruncation = o.MIMETruncation
+		m.fetch.Truncation = o.Truncation
 	}
 	return nil
 }

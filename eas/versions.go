@@ -6,17 +6,6 @@ import "strings"
 // advertised in MS-ASProtocolVersions.
 var ProtocolVersions = []string{"2.5", "12.0", "12.1", "14.0", "14.1", "16.0", "16.1"}
 
-// ProtocolCommands are the commands advertised in MS-ASProtocolCommands
-// (MS-ASHTTP 2.2.4): every command of the protocol, so that clients enable
-// the corresponding features.
-var ProtocolCommands = []string{
-	"Sync", "SendMail", "SmartForward", "SmartReply", "GetAttachment",
-	"GetHierarchy", "CreateCollection", "DeleteCollection", "MoveCollection",
-	"FolderSync", "FolderCreate", "FolderDelete", "FolderUpdate", "MoveItems",
-	"GetItemEstimate", "MeetingResponse", "Search", "Settings", "Ping",
-	"ItemOperations", "Provision", "ResolveRecipients", "ValidateCert", "Find",
-}
-
 // parseVersion turns "14.1" into 141; it returns 0 for versions easd does
 // not speak.
 func parseVersion(v string) int {

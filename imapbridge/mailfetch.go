@@ -64,6 +64,9 @@ func (m *MailSession) FetchEach(ctx context.Context, mailbox string, uids []uint
 	if opts.MIMETruncation != nil {
 		conv.MIMETruncation = mailconv.TruncationSize(*opts.MIMETruncation, true)
 	}
+	if opts.Truncation != nil {
+		conv.BodyTruncation = mailconv.TruncationSize(*opts.Truncation, false)
+	}
 
 	jobs := make(chan rawMessage, fetchQueue)
 	var wg sync.WaitGroup

@@ -3,9 +3,14 @@ package wbxml
 // The MS-ASWBXML code pages (section 2.1.2.1). Names are the tag names of
 // the specification, which are also the element names of MS-ASCMD and the
 // content class specifications (MS-ASEMAIL, MS-ASCNTC, MS-ASCAL, ...).
-// Tokens that the specification lists only for protocol 2.5 are kept, since
-// easd accepts 2.5 clients. Tokens listed as unused are left out, so that a
-// client sending them gets a clear error instead of a silent mis-parse.
+// Every token any revision of the specification defined is here, including
+// those later revisions dropped or list as "not used" (AirSync Version,
+// Truncation, RTFTruncation, NotifyGUID; FolderHierarchy Folders, Folder,
+// Response, ContentClass, Version; MeetingResponse Version; Provision
+// DocumentBrowseEnabled): easd advertises 2.5, and 2.5/12.x devices send
+// them. A request struct without a field for one skips it. Tokens no
+// revision defined stay unknown, so that a client sending them gets a clear
+// error instead of a silent mis-parse.
 
 type codePageDef struct {
 	number byte
@@ -17,10 +22,11 @@ var codePageDefs = []codePageDef{
 	{0, "AirSync", []string{
 		0x05: "Sync", 0x06: "Responses", 0x07: "Add", 0x08: "Change", 0x09: "Delete",
 		0x0A: "Fetch", 0x0B: "SyncKey", 0x0C: "ClientId", 0x0D: "ServerId", 0x0E: "Status",
-		0x0F: "Collection", 0x10: "Class", 0x12: "CollectionId", 0x13: "GetChanges",
+		0x0F: "Collection", 0x10: "Class", 0x11: "Version", 0x12: "CollectionId", 0x13: "GetChanges",
 		0x14: "MoreAvailable", 0x15: "WindowSize", 0x16: "Commands", 0x17: "Options",
-		0x18: "FilterType", 0x1B: "Conflict", 0x1C: "Collections", 0x1D: "ApplicationData",
-		0x1E: "DeletesAsMoves", 0x20: "Supported", 0x21: "SoftDelete", 0x22: "MIMESupport",
+		0x18: "FilterType", 0x19: "Truncation", 0x1A: "RTFTruncation", 0x1B: "Conflict",
+		0x1C: "Collections", 0x1D: "ApplicationData", 0x1E: "DeletesAsMoves", 0x1F: "NotifyGUID",
+		0x20: "Supported", 0x21: "SoftDelete", 0x22: "MIMESupport",
 		0x23: "MIMETruncation", 0x24: "Wait", 0x25: "Limit", 0x26: "Partial",
 		0x27: "ConversationMode", 0x28: "MaxItems", 0x29: "HeartbeatInterval",
 	}},
@@ -88,14 +94,14 @@ var codePageDefs = []codePageDef{
 		0x0E: "Status",
 	}},
 	{7, "FolderHierarchy", []string{
-		0x07: "DisplayName", 0x08: "ServerId", 0x09: "ParentId", 0x0A: "Type", 0x0C: "Status",
-		0x0E: "Changes", 0x0F: "Add", 0x10: "Delete", 0x11: "Update", 0x12: "SyncKey",
+		0x05: "Folders", 0x06: "Folder", 0x07: "DisplayName", 0x08: "ServerId", 0x09: "ParentId",
+		0x0A: "Type", 0x0B: "Response", 0x0C: "Status", 0x0D: "ContentClass", 0x0E: "Changes", 0x0F: "Add", 0x10: "Delete", 0x11: "Update", 0x12: "SyncKey",
 		0x13: "FolderCreate", 0x14: "FolderDelete", 0x15: "FolderUpdate", 0x16: "FolderSync",
-		0x17: "Count",
+		0x17: "Count", 0x18: "Version",
 	}},
 	{8, "MeetingResponse", []string{
 		0x05: "CalendarId", 0x06: "CollectionId", 0x07: "MeetingResponse", 0x08: "RequestId",
-		0x09: "Request", 0x0A: "Result", 0x0B: "Status", 0x0C: "UserResponse", 0x0E: "InstanceId",
+		0x09: "Request", 0x0A: "Result", 0x0B: "Status", 0x0C: "UserResponse", 0x0D: "Version", 0x0E: "InstanceId",
 		0x10: "ProposedStartTime", 0x11: "ProposedEndTime", 0x12: "SendResponse",
 	}},
 	{9, "Tasks", []string{
@@ -134,7 +140,7 @@ var codePageDefs = []codePageDef{
 		0x0A: "Data", 0x0B: "Status", 0x0C: "RemoteWipe", 0x0D: "EASProvisionDoc",
 		0x0E: "DevicePasswordEnabled", 0x0F: "AlphanumericDevicePasswordRequired",
 		0x10: "RequireStorageCardEncryption", 0x11: "PasswordRecoveryEnabled",
-		0x13: "AttachmentsEnabled", 0x14: "MinDevicePasswordLength",
+		0x12: "DocumentBrowseEnabled", 0x13: "AttachmentsEnabled", 0x14: "MinDevicePasswordLength",
 		0x15: "MaxInactivityTimeDeviceLock", 0x16: "MaxDevicePasswordFailedAttempts",
 		0x17: "MaxAttachmentSize", 0x18: "AllowSimpleDevicePassword", 0x19: "DevicePasswordExpiration",
 		0x1A: "DevicePasswordHistory", 0x1B: "AllowStorageCard", 0x1C: "AllowCamera",

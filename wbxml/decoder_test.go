@@ -84,7 +84,7 @@ func TestDecodeMalformed(t *testing.T) {
 		{"mb_u_int32 truncated", doc(sync, 0xC3, 0x81), Limits{}, ErrTruncated, 7},
 		{"unknown page", doc(0x00, 0x1A, 0x45, 0x01), Limits{}, ErrUnknownPage, 4},
 		{"unknown token", doc(0x3F, 0x01), Limits{}, ErrUnknownTag, 4},
-		{"unknown token in page", doc(sync, 0x00, 0x07, 0x05, 0x01), Limits{}, ErrUnknownTag, 7},
+		{"unknown token in page", doc(sync, 0x00, 0x07, 0x19, 0x01), Limits{}, ErrUnknownTag, 7},
 		{"end without start", doc(0x01), Limits{}, ErrMalformed, 4},
 		{"end after root", doc(0x05, 0x01), Limits{}, ErrMalformed, 5},
 		{"second root", doc(sync, 0x01, sync, 0x01), Limits{}, ErrMalformed, 6},

@@ -2,6 +2,7 @@ package wbxml
 
 import (
 	"bytes"
+	"encoding/base64"
 	"fmt"
 	"io"
 	"strings"
@@ -255,6 +256,52 @@ func (e *Encoder) OpaqueFrom(r io.Reader, n int64) error {
 		return e.err
 	}
 	return nil
+}
+
+// Base64From writes the base64 encoding (standard alphabet, padded) of
+// exactly n bytes read from r as inline string content, without holding
+// them in memory: MS-ASCMD defines some binary content, such as
+// ItemOperations Data, as a string holding its base64 form, and an
+// attachment of any size streams through.
+func (e *Encoder) Base64From(r io.Reader, n int64) error {
+	if err := e.inElement("string"); err != nil {
+		return err
+	}
+	if n < 0 {
+		return e.misuse("base64 length %d out of range", n)
+	}
+	if err := e.flushIfFull(1); err != nil {
+		return err
+	}
+	e.buf = append(e.buf, tokStrI)
+	if err := e.Flush(); err != nil {
+		return err
+	}
+	b64 := base64.NewEncoder(base64.StdEncoding, &errWriter{e: e})
+	copied, err := io.CopyN(b64, r, n)
+	if err == nil {
+		err = b64.Close()
+	}
+	if err != nil {
+		if e.err == nil {
+			e.err = fmt.Errorf("wbxml: base64 content: copied %d of %d bytes: %w", copied, n, err)
+		}
+		return e.err
+	}
+	e.buf = append(e.buf, 0)
+	return nil
+}
+
+// errWriter writes straight to the encoder's output and records a write
+// error as the encoder's sticky error.
+type errWriter struct{ e *Encoder }
+
+func (w *errWriter) Write(p []byte) (int, error) {
+	n, err := w.e.w.Write(p)
+	if err != nil {
+		w.e.err = fmt.Errorf("wbxml: write output: %w", err)
+	}
+	return n, err
 }
 
 // Element writes <t>s</t>; an empty s gives an element with content but no

@@ -2,6 +2,7 @@ package wbxml
 
 import (
 	"bytes"
+	"encoding/base64"
 	"errors"
 	"strings"
 	"testing"
@@ -100,6 +101,11 @@ func TestEncoderMisuse(t *testing.T) {
 			e.Start(tag)
 			return e.OpaqueFrom(strings.NewReader("abc"), 5)
 		},
+		"short Base64From": func(e *Encoder) error {
+			e.Start(tag)
+			return e.Base64From(strings.NewReader("abc"), 5)
+		},
+		"Base64From at top": func(e *Encoder) error { return e.Base64From(strings.NewReader("abc"), 3) },
 	}
 	for name, f := range checks {
 		var b bytes.Buffer
@@ -126,5 +132,36 @@ func TestEncoderLargeContentStreams(t *testing.T) {
 	}
 	if el.Text != big || string(el.Opaque) != big {
 		t.Fatal("content differs")
+	}
+}
+
+// Base64From streams binary content as the base64 text MS-ASCMD gives
+// ItemOperations Data; the decoded text is the input, whatever its size
+// against the buffer.
+func TestEncoderBase64From(t *testing.T) {
+	for _, n := range []int{0, 1, 2, 3, 1000, 3*writeBufferSize + 1} {
+		in := make([]byte, n)
+		for i := range in {
+			in[i] = byte(i * 7)
+		}
+		var b bytes.Buffer
+		e := NewEncoder(&b)
+		e.Start(MustTag("ItemOperations:Properties"))
+		e.Start(MustTag("ItemOperations:Data"))
+		e.Base64From(bytes.NewReader(in), int64(n))
+		e.End()
+		e.End()
+		if err := e.Close(); err != nil {
+			t.Fatal(err)
+		}
+		el, err := Parse(&b, Limits{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		d := el.Child("Data")
+		got, err := base64.StdEncoding.DecodeString(d.Text)
+		if err != nil || !bytes.Equal(got, in) || d.Opaque != nil {
+			t.Errorf("%d bytes: got %d bytes back (%v), opaque %v", n, len(got), err, d.Opaque != nil)
+		}
 	}
 }

@@ -3,6 +3,7 @@ package client
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/binary"
 	"fmt"
 	"io"
@@ -45,6 +46,25 @@ func (c *Client) ItemOperations(ctx context.Context, req *message.ItemOperations
 		return nil, nil, fmt.Errorf("eas client: decode ItemOperations response: %w", err)
 	}
 	return &resp, parts, nil
+}
+
+// FetchData returns the content of a fetch answer's Data element (inside
+// props, the answer's Properties): the base64 text MS-ASCMD 2.2.3.39.2
+// defines, decoded; opaque bytes, which some servers send, as they are.
+// No Data element is an error.
+func FetchData(props *wbxml.Element) ([]byte, error) {
+	d := props.Child("ItemOperations:Data")
+	if d == nil {
+		return nil, fmt.Errorf("eas client: ItemOperations: no Data")
+	}
+	if d.Opaque != nil {
+		return d.Opaque, nil
+	}
+	b, err := base64.StdEncoding.DecodeString(d.Text)
+	if err != nil {
+		return nil, fmt.Errorf("eas client: ItemOperations: Data is not base64: %w", err)
+	}
+	return b, nil
 }
 
 // ItemOperationsRaw posts an encoded request and returns the response

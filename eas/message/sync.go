@@ -46,15 +46,20 @@ type SyncCollection struct {
 // day, 2 three days, 3 one week, 4 two weeks, 5 one month, 6 three months,
 // 7 six months, 8 incomplete tasks.
 type SyncOptions struct {
-	FilterType              *int                 `wbxml:"FilterType"`
-	Class                   string               `wbxml:"Class,omitempty"`
-	BodyPreference          []BodyPreference     `wbxml:"AirSyncBase:BodyPreference"`
-	BodyPart                []BodyPartPreference `wbxml:"AirSyncBase:BodyPartPreference"`
-	Conflict                *int                 `wbxml:"AirSync:Conflict"`
-	MIMESupport             int                  `wbxml:"AirSync:MIMESupport,omitempty"`
-	MIMETruncation          *int                 `wbxml:"AirSync:MIMETruncation"`
-	MaxItems                int                  `wbxml:"AirSync:MaxItems,omitempty"`
-	RightsManagementSupport *bool                `wbxml:"RightsManagement:RightsManagementSupport"`
+	FilterType     *int                 `wbxml:"FilterType"`
+	Class          string               `wbxml:"Class,omitempty"`
+	BodyPreference []BodyPreference     `wbxml:"AirSyncBase:BodyPreference"`
+	BodyPart       []BodyPartPreference `wbxml:"AirSyncBase:BodyPartPreference"`
+	// Truncation (2.5) is a code for the size of a plain-text body
+	// (MS-ASCMD 2.2.3.185); RTFTruncation is its RTF twin, which easd
+	// reads and ignores since it never sends RTF.
+	Truncation              *int  `wbxml:"AirSync:Truncation"`
+	RTFTruncation           *int  `wbxml:"AirSync:RTFTruncation"`
+	Conflict                *int  `wbxml:"AirSync:Conflict"`
+	MIMESupport             int   `wbxml:"AirSync:MIMESupport,omitempty"`
+	MIMETruncation          *int  `wbxml:"AirSync:MIMETruncation"`
+	MaxItems                int   `wbxml:"AirSync:MaxItems,omitempty"`
+	RightsManagementSupport *bool `wbxml:"RightsManagement:RightsManagementSupport"`
 }
 
 // SyncClientCommands are the client's changes in a request, plus Fetch of

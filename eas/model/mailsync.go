@@ -113,7 +113,8 @@ type MailFetchOptions struct {
 	BodyPreferences []message.BodyPreference
 	MIMESupport     int // 0 never MIME, 1 S/MIME only, 2 always
 	MIMETruncation  *int
-	Version         int // EAS protocol version: 25, 120 ... 161
+	Truncation      *int // 2.5 Truncation code of Email:Body
+	Version         int  // EAS protocol version: 25, 120 ... 161
 }
 
 // MailItem is one message rendered for a phone: Data is the class's item

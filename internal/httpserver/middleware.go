@@ -154,9 +154,13 @@ func logRequest(log *slog.Logger, m *metrics, c echo.Context, start time.Time, e
 	}
 	level := slog.LevelInfo
 	switch {
+	case status == http.StatusNotImplemented:
+		// A command easd does not implement: the client's choice, nothing
+		// for an operator to fix.
+		level = slog.LevelInfo
 	case status >= 500:
 		level = slog.LevelError
-	case status >= 400 || ri.EASStatus != 0:
+	case status >= 400 || (ri.EASStatus != 0 && !ri.Routine):
 		level = slog.LevelWarn
 	case c.Request().URL.Path == "/healthz" || c.Request().URL.Path == "/readyz" || c.Request().URL.Path == "/metrics":
 		level = slog.LevelDebug

@@ -13,8 +13,11 @@ type RequestInfo struct {
 	User      string
 	Device    string
 	Cmd       string
-	EASStatus int    // protocol status sent in the body, when not 1/absent
-	Note      string // short reason for an error answer, logged once
+	EASStatus int // protocol status sent in the body, when not 1/absent
+	// Routine marks EASStatus as a normal outcome (a Ping's 1 or 2), logged
+	// at INFO: WARN is for what an operator must look at.
+	Routine bool
+	Note    string // short reason for an error answer, logged once
 }
 
 // Info returns the request's RequestInfo, creating it on first use.
