@@ -17,6 +17,8 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -245,6 +247,7 @@ func prepare(card vcard.Card, uid string) (prepared, error) {
 	if err != nil {
 		return prepared{}, fmt.Errorf("contacts: %w", err)
 	}
+	c = canonical(c)
 	if uid != "" {
 		c.SetValue(vcard.FieldUID, uid)
 	} else if c.Value(vcard.FieldUID) == "" {
@@ -479,6 +482,29 @@ func (s *Store) DeleteBook(ctx context.Context, q Querier, userID int64, folderI
 	return nil
 }
 
+// canonical returns c with property names and parameter names in upper
+// case, merged in the order the encoder writes them. The decoder reads
+// them so, and a card whose encoding decodes to itself is written
+// again byte for byte: import -> export -> import changes nothing.
+func canonical(c vcard.Card) vcard.Card {
+	out := make(vcard.Card, len(c))
+	for _, k := range slices.Sorted(maps.Keys(c)) {
+		uk := strings.ToUpper(k)
+		for _, f := range c[k] {
+			if len(f.Params) > 0 {
+				params := make(vcard.Params, len(f.Params))
+				for _, pk := range slices.Sorted(maps.Keys(f.Params)) {
+					upk := strings.ToUpper(pk)
+					params[upk] = append(params[upk], f.Params[pk]...)
+				}
+				f.Params = params
+			}
+			out[uk] = append(out[uk], f)
+		}
+	}
+	return out
+}
+
 func decodeCard(text string) (vcard.Card, error) {
 	return vcard.NewDecoder(strings.NewReader(text)).Decode()
 }
@@ -508,7 +534,13 @@ func copyCard(c vcard.Card) vcard.Card {
 func newUUID() string {
 	var b [16]byte
 	rand.Read(b[:]) // never fails (crypto/rand)
-	b[6] = b[6]&0x0f | 0x40
+	return formatUUID(b[:], 0x40)
+}
+
+// formatUUID formats 16 bytes as a UUID of the given version (0x40 random,
+// 0x80 derived by other means, RFC 9562).
+func formatUUID(b []byte, version byte) string {
+	b[6] = b[6]&0x0f | version
 	b[8] = b[8]&0x3f | 0x80
 	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
 }

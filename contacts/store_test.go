@@ -474,6 +474,23 @@ func TestContactsNotifyInTransaction(t *testing.T) {
 		t.Fatal(err)
 	}
 	expect("delete book", "8")
+
+	// An import announces its book once; one that changes nothing, or is
+	// refused, announces nothing.
+	one := "BEGIN:VCARD\r\nVERSION:3.0\r\nUID:x1\r\nFN:Imported One\r\nEND:VCARD\r\n"
+	two := one + strings.ReplaceAll(one, "x1", "x2")
+	if _, err := s.Import(ctx, u, "8", strings.NewReader(two), ImportOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	expect("import", "8")
+	if _, err := s.Import(ctx, u, "8", strings.NewReader(two), ImportOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	expect("unchanged import")
+	if _, err := s.Import(ctx, u, "8", strings.NewReader(two+"BEGIN:VCARD\r\n"), ImportOptions{}); !errors.Is(err, ErrBadCards) {
+		t.Fatal(err)
+	}
+	expect("refused import")
 }
 
 // Writers of one book in parallel transactions: every write gets its own
