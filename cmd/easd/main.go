@@ -7,6 +7,7 @@
 //	easd ready     ask a running easd whether it is ready (healthchecks)
 //	easd wbxml     convert WBXML to XML and back (support, logs)
 //	easd device    list, block, allow, wipe, trace or remove devices
+//	easd contacts  import and export address books as vCard files
 //	easd probe     check a deployment as a phone would
 //	easd version   print the version
 //
@@ -39,6 +40,7 @@ func commands() []command {
 		{"wbxml", "convert WBXML to XML (decode) or back (encode) on stdin/stdout", runWBXML},
 		{"ready", "ask a running easd whether it is ready (for healthchecks)", runReady},
 		{"device", "list and administer devices: wipe, block, allow, remove, trace", runDevice},
+		{"contacts", "import and export address books as vCard files", runContacts},
 		{"probe", "check a deployment as a phone would, step by step with timings", runProbe},
 		{"version", "print the version", func(_ []string, stdout, _ io.Writer) int {
 			fmt.Fprintln(stdout, "easd", version)

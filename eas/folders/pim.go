@@ -65,3 +65,58 @@ func (s *Store) DeletePIM(ctx context.Context, userID int64, serverID string, wi
 	}
 	return tx.Commit(ctx)
 }
+
+// EnsurePIM gives the user the default contacts, calendar, tasks and notes
+// folders it lacks, with the ids the first FolderSync would give them
+// (that FolderSync then keeps them), and returns the user's folders. Mail
+// folders are left alone: it serves tools such as `easd contacts import`
+// that write PIM data of a user whose phone has not synced yet.
+func (s *Store) EnsurePIM(ctx context.Context, userID int64) ([]Folder, error) {
+	if old, err := list(ctx, s.pool, userID); err == nil && len(missingPIM(old)) == 0 {
+		return old, nil
+	}
+	tx, err := s.pool.Begin(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("folders: %w", err)
+	}
+	defer tx.Rollback(ctx)
+	var next int64
+	if err := tx.QueryRow(ctx, `SELECT next_folder_id FROM users WHERE id = $1 FOR UPDATE`, userID).Scan(&next); err != nil {
+		return nil, fmt.Errorf("folders: lock user: %w", err)
+	}
+	old, err := list(ctx, tx, userID)
+	if err != nil {
+		return nil, err
+	}
+	for _, d := range missingPIM(old) {
+		if _, err := tx.Exec(ctx, `INSERT INTO folders (user_id, server_id, parent_id, display_name, type, source)
+			VALUES ($1, $2, '0', $3, $4, 'pim')`, userID, strconv.FormatInt(next, 10), d.DisplayName, int(d.Type)); err != nil {
+			return nil, fmt.Errorf("folders: create %q: %w", d.DisplayName, err)
+		}
+		next++
+	}
+	if _, err := tx.Exec(ctx, `UPDATE users SET next_folder_id = $2 WHERE id = $1`, userID, next); err != nil {
+		return nil, fmt.Errorf("folders: %w", err)
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return nil, fmt.Errorf("folders: commit: %w", err)
+	}
+	return list(ctx, s.pool, userID)
+}
+
+// missingPIM returns the default PIM folders absent from list.
+func missingPIM(list []Folder) []Folder {
+	have := map[model.FolderType]bool{}
+	for _, f := range list {
+		if f.Source == SourcePIM {
+			have[f.Type] = true
+		}
+	}
+	var out []Folder
+	for _, d := range pimDefaults {
+		if !have[d.Type] {
+			out = append(out, d)
+		}
+	}
+	return out
+}

@@ -1,0 +1,546 @@
+// Package contacts keeps users' address books in PostgreSQL: each contact
+// is one whole vCard 4.0 document plus indexed copies of the properties
+// listings and searches need. EAS Sync, vCard import/export and (later)
+// CardDAV all go through the Store, so a property one protocol does not
+// carry survives the other's edit.
+//
+// Every address book is an EAS contacts folder (types 9 and 14) with a
+// change counter, the ctag: each write bumps it in the writing
+// transaction, stamps the card's version with the new value and publishes
+// a folder notification, so a reader compares one number to learn whether
+// anything changed and a waiting Ping wakes on every instance.
+package contacts
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"maps"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/emersion/go-vcard"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/easd/easd/internal/pgnotify"
+)
+
+// MaxCardSize bounds one encoded card, picture included. EAS allows a
+// contact picture of up to 48 KB (MS-ASCNTC 2.2.2.58) and desktop address
+// books rarely embed more than a few hundred; a larger card is an error,
+// not something to keep in a row every Sync may read.
+const MaxCardSize = 1 << 20
+
+// Errors.
+var (
+	ErrNotFound  = errors.New("contacts: no such card")
+	ErrUIDExists = errors.New("contacts: a card with this UID is already in the address book")
+	ErrTooLarge  = fmt.Errorf("contacts: card larger than %d bytes", MaxCardSize)
+	ErrSameBook  = errors.New("contacts: source and destination are the same address book")
+)
+
+// Querier runs SQL: a pgx.Tx (the caller's transaction, e.g. the EAS Sync's
+// syncstate.Tx.PGTx, so that items and the new sync state commit together)
+// or a *pgxpool.Pool for a write of its own.
+type Querier interface {
+	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
+	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+}
+
+// NotifyFunc announces that folderID of userID changed. The store calls it
+// inside the writing transaction (db is the Querier of the write), so the
+// announcement goes out at commit and never on rollback. The application
+// passes eas.NotifyFolderChanged; the store does not import package eas.
+type NotifyFunc func(ctx context.Context, db pgnotify.Execer, userID int64, folderID string) error
+
+// Store keeps address books and cards.
+type Store struct {
+	pool   *pgxpool.Pool
+	notify NotifyFunc
+}
+
+// NewStore returns a Store on pool; notify may be nil (nothing waits).
+func NewStore(pool *pgxpool.Pool, notify NotifyFunc) *Store {
+	if notify == nil {
+		notify = func(context.Context, pgnotify.Execer, int64, string) error { return nil }
+	}
+	return &Store{pool: pool, notify: notify}
+}
+
+// Card is one stored contact.
+type Card struct {
+	// ServerID names the card to EAS: "<folderID>:<id>". It is built and
+	// parsed only in this package; it changes when the card moves.
+	ServerID string
+	// UID is the vCard UID, unique in the address book and kept for the
+	// card's life there (the CardDAV resource name).
+	UID string
+	// Version is the book's ctag as of the card's last write.
+	Version int64
+	Card    vcard.Card
+	Updated time.Time
+}
+
+// Book is one address book of a user.
+type Book struct {
+	FolderID string
+	CTag     int64
+}
+
+// ServerID returns the EAS ServerId of card id in folderID.
+func serverID(folderID string, id int64) string {
+	return folderID + ":" + strconv.FormatInt(id, 10)
+}
+
+// parseServerID returns the card id that sid names in folderID. Anything
+// else (another folder, a malformed or non-canonical id such as "7:01" or
+// "7:+1") is reported as not found: a phone can only hold ids this
+// package made, so no alias of a valid id needs accepting.
+func parseServerID(folderID, sid string) (int64, bool) {
+	f, num, ok := strings.Cut(sid, ":")
+	if !ok || f != folderID || num == "" || len(num) > 19 || num[0] == '0' {
+		return 0, false
+	}
+	for i := 0; i < len(num); i++ {
+		if num[i] < '0' || num[i] > '9' {
+			return 0, false
+		}
+	}
+	id, err := strconv.ParseInt(num, 10, 64)
+	if err != nil {
+		return 0, false
+	}
+	return id, true
+}
+
+// CTag returns the change counter of the book, 0 when it was never
+// written.
+func (s *Store) CTag(ctx context.Context, q Querier, userID int64, folderID string) (int64, error) {
+	var ctag int64
+	err := q.QueryRow(ctx, `SELECT ctag FROM address_books WHERE user_id = $1 AND folder_id = $2`,
+		userID, folderID).Scan(&ctag)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("contacts: ctag of %q: %w", folderID, err)
+	}
+	return ctag, nil
+}
+
+// Versions returns the ServerId and version of every card in the book,
+// what a Sync needs to compute its changes. It reads the book's index
+// only, never a vCard.
+func (s *Store) Versions(ctx context.Context, q Querier, userID int64, folderID string) (map[string]int64, error) {
+	rows, err := q.Query(ctx, `SELECT id, version FROM contacts WHERE user_id = $1 AND folder_id = $2`,
+		userID, folderID)
+	if err != nil {
+		return nil, fmt.Errorf("contacts: versions of %q: %w", folderID, err)
+	}
+	defer rows.Close()
+	out := map[string]int64{}
+	var id, version int64
+	for rows.Next() {
+		if err := rows.Scan(&id, &version); err != nil {
+			return nil, fmt.Errorf("contacts: versions of %q: %w", folderID, err)
+		}
+		out[serverID(folderID, id)] = version
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("contacts: versions of %q: %w", folderID, err)
+	}
+	return out, nil
+}
+
+// Get returns the cards named by serverIDs, in that order; ids that name
+// no card of the book are left out.
+func (s *Store) Get(ctx context.Context, q Querier, userID int64, folderID string, serverIDs []string) ([]Card, error) {
+	ids := make([]int64, 0, len(serverIDs))
+	for _, sid := range serverIDs {
+		if id, ok := parseServerID(folderID, sid); ok {
+			ids = append(ids, id)
+		}
+	}
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	rows, err := q.Query(ctx, `SELECT id, uid, version, vcard, updated FROM contacts
+		WHERE user_id = $1 AND folder_id = $2 AND id = ANY($3)`, userID, folderID, ids)
+	if err != nil {
+		return nil, fmt.Errorf("contacts: get: %w", err)
+	}
+	defer rows.Close()
+	byID := make(map[int64]Card, len(ids))
+	for rows.Next() {
+		var id int64
+		var text string
+		var c Card
+		if err := rows.Scan(&id, &c.UID, &c.Version, &text, &c.Updated); err != nil {
+			return nil, fmt.Errorf("contacts: get: %w", err)
+		}
+		if c.Card, err = decodeCard(text); err != nil {
+			return nil, fmt.Errorf("contacts: stored card %d: %w", id, err)
+		}
+		c.ServerID = serverID(folderID, id)
+		byID[id] = c
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("contacts: get: %w", err)
+	}
+	out := make([]Card, 0, len(byID))
+	for _, id := range ids {
+		if c, ok := byID[id]; ok {
+			out = append(out, c)
+		}
+	}
+	return out, nil
+}
+
+// Count returns the number of cards in the book.
+func (s *Store) Count(ctx context.Context, q Querier, userID int64, folderID string) (int, error) {
+	var n int
+	if err := q.QueryRow(ctx, `SELECT count(*) FROM contacts WHERE user_id = $1 AND folder_id = $2`,
+		userID, folderID).Scan(&n); err != nil {
+		return 0, fmt.Errorf("contacts: count %q: %w", folderID, err)
+	}
+	return n, nil
+}
+
+// Books lists the user's address books that were ever written.
+func (s *Store) Books(ctx context.Context, q Querier, userID int64) ([]Book, error) {
+	rows, err := q.Query(ctx, `SELECT folder_id, ctag FROM address_books WHERE user_id = $1
+		ORDER BY length(folder_id), folder_id`, userID)
+	if err != nil {
+		return nil, fmt.Errorf("contacts: books: %w", err)
+	}
+	books, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Book, error) {
+		var b Book
+		err := r.Scan(&b.FolderID, &b.CTag)
+		return b, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("contacts: books: %w", err)
+	}
+	return books, nil
+}
+
+// prepared is a card made ready for storing.
+type prepared struct {
+	uid  string
+	text string
+	cols IndexColumns
+	card vcard.Card
+}
+
+// prepare normalises a copy of card to vCard 4.0, gives it uid (when not
+// empty) or else keeps or assigns one, and encodes it. The caller's card is
+// not modified.
+func prepare(card vcard.Card, uid string) (prepared, error) {
+	c, err := Normalize(copyCard(card))
+	if err != nil {
+		return prepared{}, fmt.Errorf("contacts: %w", err)
+	}
+	c = canonical(c)
+	if uid != "" {
+		c.SetValue(vcard.FieldUID, uid)
+	} else if c.Value(vcard.FieldUID) == "" {
+		c.SetValue(vcard.FieldUID, "urn:uuid:"+newUUID())
+	}
+	var buf bytes.Buffer
+	if err := vcard.NewEncoder(&buf).Encode(c); err != nil {
+		return prepared{}, fmt.Errorf("contacts: encode: %w", err)
+	}
+	if buf.Len() > MaxCardSize {
+		return prepared{}, fmt.Errorf("%w (%d bytes)", ErrTooLarge, buf.Len())
+	}
+	return prepared{uid: c.Value(vcard.FieldUID), text: buf.String(), cols: Columns(c), card: c}, nil
+}
+
+// columnsOf keeps the arrays non-nil: the columns are NOT NULL.
+func columnsOf(p prepared) (emails, phones []string) {
+	emails, phones = p.cols.Emails, p.cols.Phones
+	if emails == nil {
+		emails = []string{}
+	}
+	if phones == nil {
+		phones = []string{}
+	}
+	return emails, phones
+}
+
+// Create adds card to the book, creating the book's row on its first
+// write. A card without UID gets one; a UID already in the book is
+// ErrUIDExists and changes nothing.
+func (s *Store) Create(ctx context.Context, q Querier, userID int64, folderID string, card vcard.Card) (Card, error) {
+	p, err := prepare(card, "")
+	if err != nil {
+		return Card{}, err
+	}
+	emails, phones := columnsOf(p)
+	// One statement: the upsert of the book bumps the ctag and locks its
+	// row, which serialises the writers of one book, so versions are
+	// strictly increasing and no bump is lost. The bump is skipped when
+	// the UID is taken; should a concurrent writer take it meanwhile, the
+	// ON CONFLICT leaves the insert out (a harmless extra bump) instead of
+	// aborting the caller's transaction.
+	var id, version int64
+	var updated time.Time
+	err = q.QueryRow(ctx, `WITH book AS (
+			INSERT INTO address_books AS b (user_id, folder_id, ctag) VALUES ($1, $2, 1)
+			ON CONFLICT (user_id, folder_id) DO UPDATE SET ctag = b.ctag + 1
+				WHERE NOT EXISTS (SELECT 1 FROM contacts
+					WHERE user_id = $1 AND folder_id = $2 AND uid = $3)
+			RETURNING ctag)
+		INSERT INTO contacts (user_id, folder_id, uid, version, vcard, file_as, given_name, family_name, emails, phones)
+		SELECT $1, $2, $3, book.ctag, $4, $5, $6, $7, $8, $9 FROM book
+		ON CONFLICT (user_id, folder_id, uid) DO NOTHING
+		RETURNING id, version, updated`,
+		userID, folderID, p.uid, p.text, p.cols.FileAs, p.cols.GivenName, p.cols.FamilyName, emails, phones,
+	).Scan(&id, &version, &updated)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return Card{}, ErrUIDExists
+	}
+	if err != nil {
+		return Card{}, fmt.Errorf("contacts: create in %q: %w", folderID, err)
+	}
+	if err := s.notify(ctx, q, userID, folderID); err != nil {
+		return Card{}, fmt.Errorf("contacts: notify: %w", err)
+	}
+	return Card{ServerID: serverID(folderID, id), UID: p.uid, Version: version, Card: p.card, Updated: updated}, nil
+}
+
+// Update replaces the card named by sid with card, keeping its UID
+// whatever card says.
+func (s *Store) Update(ctx context.Context, q Querier, userID int64, folderID, sid string, card vcard.Card) (Card, error) {
+	id, ok := parseServerID(folderID, sid)
+	if !ok {
+		return Card{}, ErrNotFound
+	}
+	var uid string
+	err := q.QueryRow(ctx, `SELECT uid FROM contacts WHERE user_id = $1 AND folder_id = $2 AND id = $3`,
+		userID, folderID, id).Scan(&uid)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return Card{}, ErrNotFound
+	}
+	if err != nil {
+		return Card{}, fmt.Errorf("contacts: update %s: %w", sid, err)
+	}
+	// The UID of a stored card never changes, so reading it outside the
+	// book's lock is safe.
+	p, err := prepare(card, uid)
+	if err != nil {
+		return Card{}, err
+	}
+	c, err := s.update(ctx, q, userID, folderID, id, p)
+	if err != nil {
+		return Card{}, err
+	}
+	if err := s.notify(ctx, q, userID, folderID); err != nil {
+		return Card{}, fmt.Errorf("contacts: notify: %w", err)
+	}
+	return c, nil
+}
+
+// update writes p over card id, bumping the book's ctag.
+func (s *Store) update(ctx context.Context, q Querier, userID int64, folderID string, id int64, p prepared) (Card, error) {
+	emails, phones := columnsOf(p)
+	// The book's row lock orders this write among the book's others. Only
+	// a delete racing with it can make the bump land without the update.
+	var version int64
+	var updated time.Time
+	err := q.QueryRow(ctx, `WITH book AS (
+			UPDATE address_books SET ctag = ctag + 1
+			WHERE user_id = $1 AND folder_id = $2
+				AND EXISTS (SELECT 1 FROM contacts WHERE user_id = $1 AND folder_id = $2 AND id = $3)
+			RETURNING ctag)
+		UPDATE contacts c SET version = book.ctag, vcard = $4, file_as = $5, given_name = $6,
+			family_name = $7, emails = $8, phones = $9, updated = now()
+		FROM book WHERE c.user_id = $1 AND c.folder_id = $2 AND c.id = $3
+		RETURNING c.version, c.updated`,
+		userID, folderID, id, p.text, p.cols.FileAs, p.cols.GivenName, p.cols.FamilyName, emails, phones,
+	).Scan(&version, &updated)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return Card{}, ErrNotFound
+	}
+	if err != nil {
+		return Card{}, fmt.Errorf("contacts: update %s: %w", serverID(folderID, id), err)
+	}
+	return Card{ServerID: serverID(folderID, id), UID: p.uid, Version: version, Card: p.card, Updated: updated}, nil
+}
+
+// Delete removes the card named by sid.
+func (s *Store) Delete(ctx context.Context, q Querier, userID int64, folderID, sid string) error {
+	id, ok := parseServerID(folderID, sid)
+	if !ok {
+		return ErrNotFound
+	}
+	var ctag int64
+	err := q.QueryRow(ctx, `WITH gone AS (
+			DELETE FROM contacts WHERE user_id = $1 AND folder_id = $2 AND id = $3 RETURNING 1)
+		UPDATE address_books SET ctag = ctag + 1
+		WHERE user_id = $1 AND folder_id = $2 AND EXISTS (SELECT 1 FROM gone)
+		RETURNING ctag`, userID, folderID, id).Scan(&ctag)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return ErrNotFound
+	}
+	if err != nil {
+		return fmt.Errorf("contacts: delete %s: %w", sid, err)
+	}
+	if err := s.notify(ctx, q, userID, folderID); err != nil {
+		return fmt.Errorf("contacts: notify: %w", err)
+	}
+	return nil
+}
+
+// Move moves the card named by sid from book src to book dst of the same
+// user and returns it under its new ServerId. Both ctags are bumped and
+// both books announced. A card whose UID dst already holds is
+// ErrUIDExists and stays where it is.
+func (s *Store) Move(ctx context.Context, q Querier, userID int64, src, dst, sid string) (Card, error) {
+	id, ok := parseServerID(src, sid)
+	if !ok {
+		return Card{}, ErrNotFound
+	}
+	if src == dst {
+		return Card{}, ErrSameBook
+	}
+	// Lock both books in one order whatever the direction, so that two
+	// moves between the same books in opposite directions cannot
+	// deadlock. This also creates the destination's row on first use.
+	if _, err := q.Exec(ctx, `INSERT INTO address_books AS b (user_id, folder_id)
+		SELECT $1, f FROM unnest($2::text[]) AS f ORDER BY f
+		ON CONFLICT (user_id, folder_id) DO UPDATE SET ctag = b.ctag`,
+		userID, []string{src, dst}); err != nil {
+		return Card{}, fmt.Errorf("contacts: move %s: lock books: %w", sid, err)
+	}
+	var newID, version int64
+	var uid, text string
+	var updated time.Time
+	err := q.QueryRow(ctx, `WITH moved AS (
+			DELETE FROM contacts s WHERE s.user_id = $1 AND s.folder_id = $2 AND s.id = $4
+				AND NOT EXISTS (SELECT 1 FROM contacts d
+					WHERE d.user_id = $1 AND d.folder_id = $3 AND d.uid = s.uid)
+			RETURNING s.uid, s.vcard, s.file_as, s.given_name, s.family_name, s.emails, s.phones),
+		src_book AS (
+			UPDATE address_books SET ctag = ctag + 1
+			WHERE user_id = $1 AND folder_id = $2 AND EXISTS (SELECT 1 FROM moved)),
+		dst_book AS (
+			UPDATE address_books SET ctag = ctag + 1
+			WHERE user_id = $1 AND folder_id = $3 AND EXISTS (SELECT 1 FROM moved)
+			RETURNING ctag)
+		INSERT INTO contacts (user_id, folder_id, uid, version, vcard, file_as, given_name, family_name, emails, phones)
+		SELECT $1, $3, m.uid, b.ctag, m.vcard, m.file_as, m.given_name, m.family_name, m.emails, m.phones
+		FROM moved m, dst_book b
+		RETURNING id, uid, version, vcard, updated`, userID, src, dst, id).Scan(&newID, &uid, &version, &text, &updated)
+	if errors.Is(err, pgx.ErrNoRows) {
+		var exists bool
+		if err := q.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM contacts WHERE user_id = $1 AND folder_id = $2 AND id = $3)`,
+			userID, src, id).Scan(&exists); err != nil {
+			return Card{}, fmt.Errorf("contacts: move %s: %w", sid, err)
+		}
+		if exists {
+			return Card{}, ErrUIDExists
+		}
+		return Card{}, ErrNotFound
+	}
+	if err != nil {
+		return Card{}, fmt.Errorf("contacts: move %s: %w", sid, err)
+	}
+	card, err := decodeCard(text)
+	if err != nil {
+		return Card{}, fmt.Errorf("contacts: moved card %d: %w", newID, err)
+	}
+	for _, f := range []string{src, dst} {
+		if err := s.notify(ctx, q, userID, f); err != nil {
+			return Card{}, fmt.Errorf("contacts: notify: %w", err)
+		}
+	}
+	return Card{ServerID: serverID(dst, newID), UID: uid, Version: version, Card: card, Updated: updated}, nil
+}
+
+// DeleteBook removes the book and all its cards. Deleting the folder
+// itself does the same through the schema; this is for a caller that
+// keeps the folder row a while longer or empties a book on purpose.
+func (s *Store) DeleteBook(ctx context.Context, q Querier, userID int64, folderID string) error {
+	tag, err := q.Exec(ctx, `DELETE FROM address_books WHERE user_id = $1 AND folder_id = $2`, userID, folderID)
+	if err != nil {
+		return fmt.Errorf("contacts: delete book %q: %w", folderID, err)
+	}
+	if tag.RowsAffected() == 0 {
+		return nil // never written: nothing changed, nobody to wake
+	}
+	if err := s.notify(ctx, q, userID, folderID); err != nil {
+		return fmt.Errorf("contacts: notify: %w", err)
+	}
+	return nil
+}
+
+// canonical returns c with property names and parameter names in upper
+// case, merged in the order the encoder writes them. The decoder reads
+// them so, and a card whose encoding decodes to itself is written
+// again byte for byte: import -> export -> import changes nothing.
+func canonical(c vcard.Card) vcard.Card {
+	out := make(vcard.Card, len(c))
+	for _, k := range slices.Sorted(maps.Keys(c)) {
+		uk := strings.ToUpper(k)
+		for _, f := range c[k] {
+			if len(f.Params) > 0 {
+				params := make(vcard.Params, len(f.Params))
+				for _, pk := range slices.Sorted(maps.Keys(f.Params)) {
+					upk := strings.ToUpper(pk)
+					params[upk] = append(params[upk], f.Params[pk]...)
+				}
+				f.Params = params
+			}
+			out[uk] = append(out[uk], f)
+		}
+	}
+	return out
+}
+
+func decodeCard(text string) (vcard.Card, error) {
+	return vcard.NewDecoder(strings.NewReader(text)).Decode()
+}
+
+// copyCard returns a deep copy of c, so normalising never changes the
+// caller's card.
+func copyCard(c vcard.Card) vcard.Card {
+	out := make(vcard.Card, len(c))
+	for k, fields := range c {
+		cp := make([]*vcard.Field, len(fields))
+		for i, f := range fields {
+			nf := &vcard.Field{Value: f.Value, Group: f.Group}
+			if f.Params != nil {
+				nf.Params = make(vcard.Params, len(f.Params))
+				for pk, pv := range f.Params {
+					nf.Params[pk] = append([]string(nil), pv...)
+				}
+			}
+			cp[i] = nf
+		}
+		out[k] = cp
+	}
+	return out
+}
+
+// newUUID returns a random (version 4) UUID.
+func newUUID() string {
+	var b [16]byte
+	rand.Read(b[:]) // never fails (crypto/rand)
+	return formatUUID(b[:], 0x40)
+}
+
+// formatUUID formats 16 bytes as a UUID of the given version (0x40 random,
+// 0x80 derived by other means, RFC 9562).
+func formatUUID(b []byte, version byte) string {
+	b[6] = b[6]&0x0f | version
+	b[8] = b[8]&0x3f | 0x80
+	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
+}
