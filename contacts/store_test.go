@@ -125,7 +125,7 @@ func TestContactsStoreMethods(t *testing.T) {
 		WHERE uid = 'bob-uid'`).Scan(&fileAs, &given, &family, &emails, &phones); err != nil {
 		t.Fatal(err)
 	}
-	if fileAs != "Bob Jones" || given != "Bob" || family != "Jones" || len(emails) != 1 || emails[0] != "bob@example.org" || len(phones) != 1 {
+	if fileAs != "Jones, Bob" || given != "Bob" || family != "Jones" || len(emails) != 1 || emails[0] != "bob@example.org" || len(phones) != 1 {
 		t.Fatalf("columns: %q %q %q %v %v", fileAs, given, family, emails, phones)
 	}
 

@@ -254,19 +254,7 @@ func BenchmarkSyncMailQuiet(b *testing.B) {
 		syncFolderIDs(b, c)
 		clients = append(clients, &easdtestClient{c: c})
 	}
-	for _, q := range []string{`
-		INSERT INTO sync_collections (device_id, collection_id, generation, counter, cur_key, prev_key, cur_initial)
-		SELECT d.id, s.collection_id, s.generation, s.counter, s.cur_key, s.prev_key, s.cur_initial
-		FROM sync_collections s, devices d JOIN devices d0 ON d0.device_id = 'quiet-0'
-		WHERE s.device_id = d0.id AND s.collection_id = $1 AND d.device_id LIKE 'quiet-%' AND d.id <> d0.id`, `
-		INSERT INTO sync_states (device_id, collection_id, sync_key, state)
-		SELECT d.id, st.collection_id, st.sync_key, st.state
-		FROM sync_states st, devices d JOIN devices d0 ON d0.device_id = 'quiet-0'
-		WHERE st.device_id = d0.id AND st.collection_id = $1 AND d.device_id LIKE 'quiet-%' AND d.id <> d0.id`} {
-		if _, err := env.DB.Pool.Exec(ctx, q, inbox); err != nil {
-			b.Fatal(err)
-		}
-	}
+	copyStates(b, env, inbox)
 	before := strings.Count(env.Logs(), `"path":"unchanged","imap_cmds":1,`)
 	var done atomic.Int64
 	var wg sync.WaitGroup

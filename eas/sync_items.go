@@ -8,6 +8,7 @@ import (
 	"strconv"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/easd/easd/eas/folders"
 	"github.com/easd/easd/eas/message"
@@ -69,6 +70,7 @@ func (sc *syncRun) items(store model.ItemStore, col message.SyncCollection, f fo
 		st.supported = supportedNames(col.Supported)
 	}
 	is := &itemSync{sc: sc, store: store, col: col, f: f, rc: rc, tx: tx, db: tx.PGTx(), st: st}
+	is.reads = &queryCounter{DB: is.db}
 	is.opts = sc.itemOptions(col, f, st.supported)
 	return is.run()
 }
@@ -82,6 +84,7 @@ type itemSync struct {
 	rc    *message.SyncResponseCollection
 	tx    *syncstate.Tx
 	db    pgx.Tx
+	reads *queryCounter // is.db, counting the store's statements for the log
 	st    itemState
 	opts  model.ItemOptions
 	ops   []syncstate.ClientOp
@@ -124,12 +127,13 @@ func (is *itemSync) run() error {
 		return nil
 	}
 	if quiet {
-		ctag, err := is.store.CTag(ctx, is.db, uid, fid)
+		ctag, err := is.store.CTag(ctx, is.reads, uid, fid)
 		if err != nil {
 			return err
 		}
 		if ctag == is.st.ctag {
 			is.rc.Status = int(syncOK)
+			is.log("unchanged", 0, 0, 0)
 			return nil
 		}
 	}
@@ -141,11 +145,11 @@ func (is *itemSync) run() error {
 	// The CTag before the listing: a write committed between the two is
 	// in the listing but not the CTag, so the next Sync looks again,
 	// rather than the reverse, which would miss it.
-	ctag, err := is.store.CTag(ctx, is.db, uid, fid)
+	ctag, err := is.store.CTag(ctx, is.reads, uid, fid)
 	if err != nil {
 		return err
 	}
-	versions, err := is.store.Versions(ctx, is.db, uid, fid)
+	versions, err := is.store.Versions(ctx, is.reads, uid, fid)
 	if err != nil {
 		return err
 	}
@@ -180,9 +184,37 @@ func (is *itemSync) run() error {
 	if r := is.resps; len(r.Add)+len(r.Change)+len(r.Delete)+len(r.Fetch) > 0 {
 		is.rc.Responses = &r
 	}
-	k.log.Debug("sync: items", "collection", fid, "class", string(is.f.Type.Class()),
-		"adds", len(out.Add), "changes", len(out.Change), "deletes", len(out.Delete), "more", res.MoreAvailable)
+	is.log("listed", len(out.Add), len(out.Change), len(out.Delete))
 	return nil
+}
+
+// log reports how a collection was answered and how many statements
+// the store ran for it outside the client's writes: a Sync that finds
+// nothing changed costs one (the CTag).
+func (is *itemSync) log(path string, adds, changes, deletes int) {
+	is.sc.k.log.Debug("sync items collection", "collection", is.f.ServerID, "class", string(is.f.Type.Class()),
+		"path", path, "queries", is.reads.n, "adds", adds, "changes", changes, "deletes", deletes)
+}
+
+// queryCounter is a model.DB that counts the statements run on it.
+type queryCounter struct {
+	model.DB
+	n int
+}
+
+func (q *queryCounter) Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error) {
+	q.n++
+	return q.DB.Exec(ctx, sql, args...)
+}
+
+func (q *queryCounter) Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error) {
+	q.n++
+	return q.DB.Query(ctx, sql, args...)
+}
+
+func (q *queryCounter) QueryRow(ctx context.Context, sql string, args ...any) pgx.Row {
+	q.n++
+	return q.DB.QueryRow(ctx, sql, args...)
 }
 
 // clientCommands applies the client's Adds, Changes and Deletes, in the
@@ -315,7 +347,7 @@ func (is *itemSync) serverChanges(res *syncstate.Result) (*message.SyncCommands,
 	if len(ids) == 0 {
 		return out, nil
 	}
-	items, err := is.store.Render(ctx, is.db, k.dev.UserID, is.f.ServerID, ids, is.opts)
+	items, err := is.store.Render(ctx, is.reads, k.dev.UserID, is.f.ServerID, ids, is.opts)
 	if err != nil {
 		return nil, err
 	}

@@ -15,6 +15,7 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/easd/easd/contacts"
 	"github.com/easd/easd/eas"
 	"github.com/easd/easd/eas/model"
 	"github.com/easd/easd/imapbridge"
@@ -93,6 +94,13 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, version strin
 		Version: version,
 
 		PublicURL: cfg.PublicURL,
+
+		// The item classes kept in PostgreSQL; every write announces its
+		// folder to waiting Pings on all instances.
+		Items: map[model.Class]model.ItemStore{
+			model.ClassContacts: contacts.NewBackend(contacts.NewStore(pool, eas.NotifyFolderChanged)),
+		},
+		Zone: cfg.Zone(),
 	}, cfg.MaxDevices)
 	easServer.Register(srv.Echo)
 	return &App{cfg: cfg, log: log, Pool: pool, HTTP: srv, EAS: easServer}, nil

@@ -69,6 +69,9 @@ type Config struct {
 	VersionCaps     string        // "DeviceTypePrefix=14.1,..." caps the advertised protocol version
 	SpecialFolders  string        // "drafts=Entwürfe,sent=Gesendet,..." names special mailboxes
 	ShutdownTimeout time.Duration // how long in-flight requests may finish
+	// TimeZone is the users' IANA time zone: phones send a contact's
+	// birthday as an instant, and which day it names depends on it.
+	TimeZone string
 
 	// Push watchers (Ping): how often mailboxes other than INBOX are
 	// polled, how long a user's watcher outlives its last waiting request,
@@ -103,6 +106,7 @@ func Defaults() Config {
 		ShutdownTimeout:  15 * time.Second,
 		PushPollInterval: 30 * time.Second,
 		PushGrace:        60 * time.Second,
+		TimeZone:         "UTC",
 		LogFormat:        "json",
 		LogLevel:         "info",
 	}
@@ -145,6 +149,7 @@ func (c *Config) Register(fs *flag.FlagSet) {
 	fs.DurationVar(&c.HeartbeatMin, "heartbeat-min", c.HeartbeatMin, "shortest Ping/Sync heartbeat accepted")
 	fs.DurationVar(&c.HeartbeatMax, "heartbeat-max", c.HeartbeatMax, "longest Ping/Sync heartbeat accepted")
 	fs.IntVar(&c.MaxPingFolders, "max-ping-folders", c.MaxPingFolders, "most folders one Ping may watch")
+	fs.StringVar(&c.TimeZone, "time-zone", c.TimeZone, "the users' IANA time zone (Europe/Berlin), for dates phones send as instants")
 	fs.DurationVar(&c.MailRecheck, "mail-recheck", c.MailRecheck, "how long an initial mail sync trusts a STATUS that found the folder unchanged (0: one per window)")
 	fs.IntVar(&c.MaxDevices, "max-devices", c.MaxDevices, "most devices per user (0: unlimited)")
 	fs.DurationVar(&c.AuthCacheTTL, "auth-cache-ttl", c.AuthCacheTTL, "how long a verified login is trusted before IMAP is asked again (0: always ask)")
@@ -245,6 +250,8 @@ func (c *Config) Validate() error {
 		return bad("max-window-size", "%d is outside 1-512", c.MaxWindowSize)
 	case c.HeartbeatMin < time.Second:
 		return bad("heartbeat-min", "%v is below 1s", c.HeartbeatMin)
+	case c.TimeZone == "" || c.timeZoneErr() != nil:
+		return bad("time-zone", "%q is not an IANA time zone name", c.TimeZone)
 	case c.MailRecheck < 0 || c.MailRecheck > time.Minute:
 		return bad("mail-recheck", "%v is outside 0-1m", c.MailRecheck)
 	case c.HeartbeatMax < c.HeartbeatMin:
@@ -382,4 +389,18 @@ func ParseSpecialFolders(s string) (map[string]string, error) {
 		out[kind] = strings.TrimSpace(name)
 	}
 	return out, nil
+}
+
+// Zone is the users' time zone (TimeZone); UTC when it does not load,
+// which Validate rules out.
+func (c Config) Zone() *time.Location {
+	if loc, err := time.LoadLocation(c.TimeZone); err == nil {
+		return loc
+	}
+	return time.UTC
+}
+
+func (c Config) timeZoneErr() error {
+	_, err := time.LoadLocation(c.TimeZone)
+	return err
 }
