@@ -34,8 +34,9 @@ func (b *Backend) CTag(ctx context.Context, db model.DB, userID int64, folderID 
 	return b.store.CTag(ctx, db, userID, folderID)
 }
 
-// Versions lists the book's cards by ServerId.
-func (b *Backend) Versions(ctx context.Context, db model.DB, userID int64, folderID string) (map[string]int64, error) {
+// Versions lists the book's cards by ServerId; FilterType does not apply
+// to contacts (MS-ASCMD 2.2.3.70.2).
+func (b *Backend) Versions(ctx context.Context, db model.DB, userID int64, folderID string, _ model.ItemOptions) (map[string]int64, error) {
 	return b.store.Versions(ctx, db, userID, folderID)
 }
 

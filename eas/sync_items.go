@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -100,8 +101,29 @@ func (sc *syncRun) itemOptions(col message.SyncCollection, f folders.Folder, sup
 			continue
 		}
 		o.BodyPreferences = opt.BodyPreference
+		if opt.FilterType != nil {
+			// A value the class has no use for is ignored, as MS-ASCMD
+			// 2.2.3.70.2 has contacts ignore every FilterType.
+			if days, ok := filterDays(*opt.FilterType); ok && days > 0 {
+				o.Since = time.Now().UTC().Truncate(24*time.Hour).AddDate(0, 0, -days)
+			}
+			o.Incomplete = *opt.FilterType == 8
+		}
 	}
 	return o
+}
+
+// windowKey names a FilterType window in the state: a Sync whose window
+// differs (another FilterType, or a day later) lists the items again,
+// since items may have entered or left it.
+func windowKey(o model.ItemOptions) int64 {
+	switch {
+	case o.Incomplete:
+		return -1
+	case o.Since.IsZero():
+		return 0
+	}
+	return o.Since.Unix() / 86400
 }
 
 // serverWins reports whether a conflicting client Change loses (Conflict
@@ -121,7 +143,8 @@ func (is *itemSync) run() error {
 	getChanges := is.col.GetChanges == nil || *is.col.GetChanges
 	cmds := is.col.Commands
 	hasCommands := cmds != nil && len(cmds.Add)+len(cmds.Change)+len(cmds.Delete)+len(cmds.Fetch) > 0
-	quiet := is.tx.KeyStatus() == syncstate.KeyCurrent && !hasCommands && !is.st.pending
+	quiet := is.tx.KeyStatus() == syncstate.KeyCurrent && !hasCommands && !is.st.pending &&
+		is.st.window == windowKey(is.opts)
 	if quiet && !getChanges {
 		is.rc.Status = int(syncOK)
 		return nil
@@ -149,7 +172,7 @@ func (is *itemSync) run() error {
 	if err != nil {
 		return err
 	}
-	versions, err := is.store.Versions(ctx, is.reads, uid, fid)
+	versions, err := is.store.Versions(ctx, is.reads, uid, fid, is.opts)
 	if err != nil {
 		return err
 	}
@@ -171,7 +194,8 @@ func (is *itemSync) run() error {
 			return err
 		}
 	}
-	newState := itemState{ctag: ctag, pending: res.MoreAvailable, supported: is.st.supported, items: res.State}
+	newState := itemState{ctag: ctag, window: windowKey(is.opts), pending: res.MoreAvailable,
+		supported: is.st.supported, items: res.State}
 	key, err := is.tx.Commit(ctx, newState.encode())
 	if err != nil {
 		return err
@@ -226,7 +250,9 @@ func (is *itemSync) clientCommands() error {
 	var before map[string]int64
 	if len(cmds.Change) > 0 {
 		var err error
-		if before, err = is.store.Versions(ctx, is.db, uid, fid); err != nil {
+		// Every item, whatever the window: a Change names any item the
+		// client holds.
+		if before, err = is.store.Versions(ctx, is.db, uid, fid, model.ItemOptions{}); err != nil {
 			return err
 		}
 	}
@@ -408,14 +434,19 @@ func (sc *syncRun) estimateItems(store model.ItemStore, c message.GetItemEstimat
 	if err != nil {
 		return 0, estimateBadKey
 	}
+	col := message.SyncCollection{CollectionID: c.CollectionID, Options: c.Options}
+	if c.FilterType != nil {
+		col.Options = append(col.Options, message.SyncOptions{FilterType: c.FilterType})
+	}
+	opts := sc.itemOptions(col, f, st.supported)
 	db := tx.PGTx()
 	ctag, err := store.CTag(ctx, db, k.dev.UserID, f.ServerID)
-	if err == nil && ctag == st.ctag && !st.pending {
+	if err == nil && ctag == st.ctag && !st.pending && st.window == windowKey(opts) {
 		return 0, estimateOK
 	}
 	var versions map[string]int64
 	if err == nil {
-		versions, err = store.Versions(ctx, db, k.dev.UserID, f.ServerID)
+		versions, err = store.Versions(ctx, db, k.dev.UserID, f.ServerID, opts)
 	}
 	if err != nil {
 		k.log.Warn("getitemestimate: store", "collection", c.CollectionID, "err", err)
@@ -462,6 +493,7 @@ func supportedNames(el *wbxml.Element) []string {
 // itemState is the sync state of a store collection (see items).
 type itemState struct {
 	ctag      int64
+	window    int64 // windowKey of the FilterType the state was computed with
 	pending   bool
 	supported []string
 	items     syncstate.Items
@@ -477,6 +509,7 @@ func (s itemState) encode() []byte {
 		b[1] = 1
 	}
 	b = binary.AppendUvarint(b, uint64(s.ctag))
+	b = binary.AppendVarint(b, s.window)
 	b = binary.AppendUvarint(b, uint64(len(s.supported)))
 	for _, n := range s.supported {
 		b = binary.AppendUvarint(b, uint64(len(n)))
@@ -499,6 +532,11 @@ func decodeItemState(b []byte) (itemState, error) {
 		return s, errItemState
 	}
 	s.ctag, b = int64(ctag), b[n:]
+	window, n := binary.Varint(b)
+	if n <= 0 {
+		return s, errItemState
+	}
+	s.window, b = window, b[n:]
 	count, n := binary.Uvarint(b)
 	if n <= 0 || count > uint64(len(b)) {
 		return s, errItemState

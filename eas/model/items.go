@@ -31,9 +31,10 @@ type ItemStore interface {
 	// it. A folder never written to has CTag 0. It is one indexed read,
 	// the whole cost of a Sync or Ping that finds nothing changed.
 	CTag(ctx context.Context, db DB, userID int64, folderID string) (int64, error)
-	// Versions lists the folder's items: ServerId -> version. Versions
-	// only grow; a write gives the item a new one.
-	Versions(ctx context.Context, db DB, userID int64, folderID string) (map[string]int64, error)
+	// Versions lists the folder's items that the client's FilterType
+	// window (opts.Since) shows: ServerId -> version. Versions only grow;
+	// a write gives the item a new one.
+	Versions(ctx context.Context, db DB, userID int64, folderID string, opts ItemOptions) (map[string]int64, error)
 	// Render returns the items named by serverIDs that still exist, in
 	// that order, as the class's ApplicationData value.
 	Render(ctx context.Context, db DB, userID int64, folderID string, serverIDs []string, opts ItemOptions) ([]Item, error)
@@ -81,6 +82,13 @@ type ItemOptions struct {
 	Version int
 	// BodyPreferences are the collection's AirSyncBase:BodyPreference.
 	BodyPreferences []message.BodyPreference
+	// Since is the start of the collection's FilterType window (zero:
+	// every item). A class the window does not apply to (contacts)
+	// ignores it; calendar shows the events that end after it, tasks
+	// (FilterType 8) only the incomplete ones (Incomplete).
+	Since time.Time
+	// Incomplete: FilterType 8, incomplete tasks only.
+	Incomplete bool
 	// Zone is the user's time zone: dates that clients send as instants
 	// (a contact's birthday) are read in it.
 	Zone *time.Location
