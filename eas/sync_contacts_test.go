@@ -13,6 +13,7 @@ import (
 	"github.com/easd/easd/contacts"
 	"github.com/easd/easd/eas"
 	"github.com/easd/easd/eas/message"
+	"github.com/easd/easd/internal/config"
 	"github.com/easd/easd/internal/easdtest"
 	"github.com/easd/easd/wbxml"
 )
@@ -480,5 +481,82 @@ func TestContactsAddressBooks(t *testing.T) {
 	var n int
 	if err := s.env.DB.Pool.QueryRow(ctx, `SELECT count(*) FROM contacts`).Scan(&n); err != nil || n != 0 {
 		t.Fatalf("%d contacts left after deleting their book (%v)", n, err)
+	}
+}
+
+// Every element goes phone -> store -> vCard file -> store -> phone: the
+// export of one address book imported into another reads the same on a
+// phone, and importing the export again changes nothing.
+func TestContactsThroughVCard(t *testing.T) {
+	s := startSync(t)
+	ctx := context.Background()
+	a := startContacts(t, s)
+	want := fullContact()
+	added(t, a.send(t, &message.SyncClientCommands{Add: []message.SyncClientAdd{addOf("v1", want)}}))
+
+	var userID int64
+	if err := s.env.DB.Pool.QueryRow(ctx, `SELECT id FROM users WHERE login = 'alice'`).Scan(&userID); err != nil {
+		t.Fatal(err)
+	}
+	store := contacts.NewStore(s.env.DB.Pool, eas.NotifyFolderChanged)
+	var vcf strings.Builder
+	if err := store.Export(ctx, userID, a.folder, &vcf); err != nil {
+		t.Fatal(err)
+	}
+	fs, err := s.c.FolderSync(ctx, "0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fc, err := s.c.FolderCreate(ctx, fs.SyncKey, "0", "Copy", 14)
+	if err != nil || fc.Status != 1 {
+		t.Fatalf("FolderCreate: %+v %v", fc, err)
+	}
+	for range 2 { // the second import of the same file changes nothing
+		if _, err := store.Import(ctx, userID, fc.ServerID, strings.NewReader(vcf.String()), contacts.ImportOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	d := s.device(t, "phone-b")
+	b := &contactsEnv{syncEnv: d, folder: fc.ServerID}
+	b.key = b.start(t, b.folder)
+	_, cmds := b.pull(t)
+	if len(cmds.Add) != 1 {
+		t.Fatalf("imported book holds %d contacts, want 1", len(cmds.Add))
+	}
+	got := decoded(t, cmds.Add[0])
+	if got.Body == nil || got.Body.Data != want.Body.Data {
+		t.Errorf("body %+v, want %q", got.Body, want.Body.Data)
+	}
+	got.Body, want.Body = nil, nil
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("contact after vCard export and import differs:\n got %+v\nwant %+v", got, want)
+	}
+}
+
+// Birthdays are dates: the instants phones send for one (00:00Z, 08:00Z,
+// 11:00Z, local midnight or noon in the user's zone) all store that date,
+// and every phone gets it back as the same day. (2000: Kiritimati has been
+// at UTC+14 only since 1995.)
+func TestContactsBirthdayIsADate(t *testing.T) {
+	for _, tc := range []struct {
+		zone, sent string
+	}{
+		{"America/Los_Angeles", "2000-05-04T00:00:00.000Z"},
+		{"America/Los_Angeles", "2000-05-04T08:00:00.000Z"},
+		{"America/Los_Angeles", "2000-05-04T07:00:00.000Z"}, // local midnight (PDT)
+		{"America/Los_Angeles", "2000-05-04T19:00:00.000Z"}, // local noon
+		{"Pacific/Kiritimati", "2000-05-03T10:00:00.000Z"},  // local midnight at UTC+14
+		{"Pacific/Kiritimati", "2000-05-03T22:00:00.000Z"},  // local noon at UTC+14
+		{"Europe/Berlin", "2000-05-04T11:00:00.000Z"},
+	} {
+		t.Run(tc.zone+"/"+tc.sent[11:16], func(t *testing.T) {
+			s := startSync(t, func(c *config.Config) { c.TimeZone = tc.zone })
+			a := startContacts(t, s)
+			id := added(t, a.send(t, &message.SyncClientCommands{Add: []message.SyncClientAdd{
+				addOf("b", &message.Contact{FirstName: "Born", Birthday: tc.sent})}}))
+			if got := fetchContact(t, a, id).Birthday; got != "2000-05-04T00:00:00.000Z" {
+				t.Fatalf("sent %s in %s, stored as %s", tc.sent, tc.zone, got)
+			}
+		})
 	}
 }
