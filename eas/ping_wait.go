@@ -132,7 +132,7 @@ func (w *pingWait) start(ctx context.Context, want []pingFolder, byID map[string
 // itemsChanged compares a store folder's CTag with the one the device's
 // state was computed from: one primary-key read.
 func (w *pingWait) itemsChanged(ctx context.Context, f *watchedFolder, state []byte) (bool, error) {
-	st, err := decodeItemState(state)
+	st, err := decodeItemHead(state)
 	if err != nil || st.pending {
 		return true, nil // corrupt (Sync answers 3) or MoreAvailable due
 	}

@@ -2,6 +2,7 @@ package syncstate
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/jackc/pgx/v5"
@@ -36,4 +37,25 @@ func (e *Engine) Peek(ctx context.Context, deviceID int64, collectionIDs ...stri
 		return nil, fmt.Errorf("syncstate: peek device %d: %w", deviceID, err)
 	}
 	return out, nil
+}
+
+// PeekHead returns deviceID's current key of a collection and the first n
+// bytes of the state behind it; ok is false when the device holds no key.
+// Like Peek it takes no lock and writes nothing. A store whose state
+// starts with a summary (a CTag) answers a Sync that finds nothing
+// changed from it, without a transaction and without reading or
+// decoding the whole state: the request then costs two statements.
+func (e *Engine) PeekHead(ctx context.Context, deviceID int64, collectionID string, n int) (key string, head []byte, ok bool, err error) {
+	err = e.pool.QueryRow(ctx, `SELECT c.cur_key, substring(s.state from 1 for $3) FROM sync_collections c
+		JOIN sync_states s ON s.device_id = c.device_id AND s.collection_id = c.collection_id
+			AND s.sync_key = c.cur_key
+		WHERE c.device_id = $1 AND c.collection_id = $2 AND c.cur_key <> ''`,
+		deviceID, collectionID, n).Scan(&key, &head)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return "", nil, false, nil
+	}
+	if err != nil {
+		return "", nil, false, fmt.Errorf("syncstate: peek device %d collection %q: %w", deviceID, collectionID, err)
+	}
+	return key, head, true, nil
 }

@@ -38,3 +38,29 @@ func TestPeekReturnsCurrentStateOnly(t *testing.T) {
 		t.Fatalf("peek of nothing: %v %v", got, err)
 	}
 }
+
+func TestPeekHeadReturnsTheCurrentKeyAndTheStart(t *testing.T) {
+	f := newFixture(t)
+	_, _, k1 := f.exchange(t, f.dev, "5", InitialKey, Items{"a": "1"}, NoChanges)
+	_, _, k2 := f.exchange(t, f.dev, "5", k1, Items{"a": "1", "b": "2"}, 100)
+	full, err := f.eng.Peek(f.ctx, f.dev, "5")
+	if err != nil {
+		t.Fatal(err)
+	}
+	key, head, ok, err := f.eng.PeekHead(f.ctx, f.dev, "5", 3)
+	if err != nil || !ok || key != k2 || string(head) != string(full["5"][:3]) {
+		t.Fatalf("head: %q %x %v %v, want %q %x", key, head, ok, err, k2, full["5"][:3])
+	}
+	// Locked by a request: PeekHead does not wait.
+	tx, err := f.eng.Begin(f.ctx, f.dev, "5", k2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback(f.ctx)
+	if _, _, ok, err := f.eng.PeekHead(f.ctx, f.dev, "9", 3); err != nil || ok {
+		t.Fatalf("no key: %v %v", ok, err)
+	}
+	if _, _, _, err := f.eng.PeekHead(f.ctx, f.dev, "5", 3); err != nil {
+		t.Fatalf("while locked: %v", err)
+	}
+}
