@@ -103,7 +103,12 @@ func (mv *mover) moveMail(m message.MoveItem, src, dst folders.Folder) message.M
 		return r
 	}
 	newID, st, err := mv.run(id, src, dst)
-	r.Status = int(st)
+	return mv.result(m, newID, st, err)
+}
+
+// result is the answer to one Move that was tried; a failure is logged.
+func (mv *mover) result(m message.MoveItem, newID string, st Status, err error) message.MoveItemsResult {
+	r := message.MoveItemsResult{SrcMsgID: m.SrcMsgID, Status: int(st)}
 	if st == moveOK {
 		r.DstMsgID = newID
 	}
@@ -217,16 +222,8 @@ func (mv *mover) moveFlagDetails(ctx context.Context, tx *moveTx, sess MailSessi
 // move's transaction as for mail, and recording the move, so a re-sent
 // request gets the same new ServerId.
 func (mv *mover) moveStoreItem(store model.ItemStore, m message.MoveItem, src, dst folders.Folder) message.MoveItemsResult {
-	r := message.MoveItemsResult{SrcMsgID: m.SrcMsgID}
 	st, newID, err := mv.runStoreMove(store, m.SrcMsgID, src, dst)
-	r.Status = int(st)
-	if st == moveOK {
-		r.DstMsgID = newID
-	}
-	if err != nil {
-		mv.k.log.Warn("moveitems failed", "src", m.SrcMsgID, "dst_folder", m.DstFldID, "status", st, "err", err)
-	}
-	return r
+	return mv.result(m, newID, st, err)
 }
 
 func (mv *mover) runStoreMove(store model.ItemStore, srcID string, src, dst folders.Folder) (Status, string, error) {

@@ -4,8 +4,6 @@ import (
 	"context"
 	"fmt"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -82,44 +80,14 @@ func BenchmarkSyncContactsInitial(b *testing.B) {
 func BenchmarkSyncContactsQuiet(b *testing.B) {
 	const n, devices = 5000, 100
 	env := easdtest.Start(b, noPolicy)
-	ctx := context.Background()
 	first := env.Client("alice", "quiet-0")
 	ids := syncFolderIDs(b, first)
 	folder := ids["Contacts"]
 	fillContacts(b, env, folder, n)
-	s := &syncEnv{env: env, c: first, ids: ids}
-	key := s.start(b, folder)
-	for more := true; more; {
-		rc := s.sync(b, message.SyncCollection{SyncKey: key, CollectionID: folder, WindowSize: 512})
-		key, more = rc.SyncKey, rc.MoreAvailable
-	}
-	clients := []*easdtestClient{{c: first}}
-	for i := 1; i < devices; i++ {
-		c := env.Client("alice", fmt.Sprintf("quiet-%d", i))
-		syncFolderIDs(b, c)
-		clients = append(clients, &easdtestClient{c: c})
-	}
-	copyStates(b, env, folder)
-	var done atomic.Int64
-	var wg sync.WaitGroup
+	clients, key := quietFleet(b, env, first, ids, folder, devices)
 	b.ResetTimer()
-	start := time.Now()
-	deadline := start.Add(5 * time.Second)
-	for _, cl := range clients {
-		wg.Go(func() {
-			for time.Now().Before(deadline) {
-				r, err := cl.c.Sync(ctx, &message.SyncRequest{Collections: &message.SyncCollections{Collection: []message.SyncCollection{
-					{SyncKey: key, CollectionID: folder}}}})
-				if err != nil || r.Collections.Collection[0].Status != 1 || r.Collections.Collection[0].Commands != nil {
-					b.Errorf("quiet Sync: %+v %v", r, err)
-					return
-				}
-				done.Add(1)
-			}
-		})
-	}
-	wg.Wait()
-	b.ReportMetric(float64(done.Load())/time.Since(start).Seconds(), "req/s")
+	done, elapsed := quietSyncs(b, clients, key, folder)
+	b.ReportMetric(float64(done)/elapsed.Seconds(), "req/s")
 }
 
 // copyStates gives every quiet-N device the state quiet-0 holds for

@@ -90,19 +90,11 @@ func (s *Store) Reconcile(ctx context.Context, userID int64, mailboxes []model.M
 			return r.folders, nil
 		}
 	}
-	tx, err := s.pool.Begin(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("folders: %w", err)
-	}
-	defer tx.Rollback(ctx)
-	var next int64
-	if err := tx.QueryRow(ctx, `SELECT next_folder_id FROM users WHERE id = $1 FOR UPDATE`, userID).Scan(&next); err != nil {
-		return nil, fmt.Errorf("folders: lock user: %w", err)
-	}
-	old, err := list(ctx, tx, userID)
+	tx, next, old, err := s.lockUser(ctx, userID)
 	if err != nil {
 		return nil, err
 	}
+	defer tx.Rollback(ctx)
 	r := reconcile(old, mailboxes, next)
 	for _, id := range r.deleted {
 		if _, err := tx.Exec(ctx, `DELETE FROM folders WHERE user_id = $1 AND server_id = $2`, userID, id); err != nil {
@@ -284,4 +276,25 @@ func Trash(list []Folder) Folder {
 		}
 	}
 	return Folder{}
+}
+
+// lockUser begins a transaction that holds the user's row, so that
+// concurrent changes of one user's hierarchy are serialised, and returns
+// the user's next folder id and folders.
+func (s *Store) lockUser(ctx context.Context, userID int64) (pgx.Tx, int64, []Folder, error) {
+	tx, err := s.pool.Begin(ctx)
+	if err != nil {
+		return nil, 0, nil, fmt.Errorf("folders: %w", err)
+	}
+	var next int64
+	if err := tx.QueryRow(ctx, `SELECT next_folder_id FROM users WHERE id = $1 FOR UPDATE`, userID).Scan(&next); err != nil {
+		tx.Rollback(ctx)
+		return nil, 0, nil, fmt.Errorf("folders: lock user: %w", err)
+	}
+	old, err := list(ctx, tx, userID)
+	if err != nil {
+		tx.Rollback(ctx)
+		return nil, 0, nil, err
+	}
+	return tx, next, old, nil
 }

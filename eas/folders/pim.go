@@ -75,19 +75,11 @@ func (s *Store) EnsurePIM(ctx context.Context, userID int64) ([]Folder, error) {
 	if old, err := list(ctx, s.pool, userID); err == nil && len(missingPIM(old)) == 0 {
 		return old, nil
 	}
-	tx, err := s.pool.Begin(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("folders: %w", err)
-	}
-	defer tx.Rollback(ctx)
-	var next int64
-	if err := tx.QueryRow(ctx, `SELECT next_folder_id FROM users WHERE id = $1 FOR UPDATE`, userID).Scan(&next); err != nil {
-		return nil, fmt.Errorf("folders: lock user: %w", err)
-	}
-	old, err := list(ctx, tx, userID)
+	tx, next, old, err := s.lockUser(ctx, userID)
 	if err != nil {
 		return nil, err
 	}
+	defer tx.Rollback(ctx)
 	for _, d := range missingPIM(old) {
 		if _, err := tx.Exec(ctx, `INSERT INTO folders (user_id, server_id, parent_id, display_name, type, source)
 			VALUES ($1, $2, '0', $3, $4, 'pim')`, userID, strconv.FormatInt(next, 10), d.DisplayName, int(d.Type)); err != nil {
