@@ -167,6 +167,12 @@ func TestContactsEveryFieldBetweenPhones(t *testing.T) {
 	if err != nil || len(r.Response) != 1 || r.Response[0].Status != 1 || r.Response[0].Collection.Estimate != 1 {
 		t.Fatalf("GetItemEstimate: %+v %v", r, err)
 	}
+	// FilterType does not apply to contacts (MS-ASCMD 2.2.3.70.2).
+	rc := c.sync(t, message.SyncCollection{SyncKey: cc.key, CollectionID: cc.folder,
+		Options: []message.SyncOptions{{FilterType: ptr(3)}}})
+	if rc.Status != 1 || len(commands(rc).Add) != 1 {
+		t.Fatalf("Sync with FilterType 3: %+v", rc)
+	}
 	io, _, err := c.c.ItemOperations(context.Background(), &message.ItemOperationsRequest{Fetch: []message.ItemOperationsFetch{
 		{Store: "Mailbox", CollectionID: cc.folder, ServerID: id}}}, false)
 	if err != nil || io.Response == nil || len(io.Response.Fetch) != 1 || io.Response.Fetch[0].Status != 1 {
@@ -471,6 +477,14 @@ func TestContactsAddressBooks(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	fu, err := s.c.FolderUpdate(ctx, fs.SyncKey, work.folder, "0", "Clients")
+	if err != nil || fu.Status != 1 {
+		t.Fatalf("FolderUpdate: %+v %v", fu, err)
+	}
+	fs, err = s.c.FolderSync(ctx, fu.SyncKey)
+	if err != nil || fs.Changes == nil || len(fs.Changes.Update) != 0 {
+		t.Fatalf("FolderSync after the rename the phone made: %+v %v", fs, err)
+	}
 	if fd, err := s.c.FolderDelete(ctx, fs.SyncKey, a.folder); err != nil || fd.Status != 3 {
 		t.Fatalf("FolderDelete of the default book: %+v %v", fd, err)
 	}
@@ -558,5 +572,44 @@ func TestContactsBirthdayIsADate(t *testing.T) {
 				t.Fatalf("sent %s in %s, stored as %s", tc.sent, tc.zone, got)
 			}
 		})
+	}
+}
+
+// A phone that hangs up in the middle of a Sync and sends it again gets
+// every contact kept exactly once, whether the first attempt committed
+// or not.
+func TestContactsHangUpMidRequest(t *testing.T) {
+	s := startSync(t)
+	a := startContacts(t, s)
+	const n = 20
+	for i := range n {
+		req := &message.SyncRequest{Collections: &message.SyncCollections{Collection: []message.SyncCollection{{
+			SyncKey: a.key, CollectionID: a.folder, GetChanges: ptr(false),
+			Commands: &message.SyncClientCommands{Add: []message.SyncClientAdd{
+				addOf(fmt.Sprint("h", i), &message.Contact{FirstName: fmt.Sprint("Hang ", i)})}}}}}}
+		ctx, cancel := context.WithTimeout(context.Background(), time.Duration(1+i%15)*time.Millisecond)
+		_, _ = a.c.Sync(ctx, req) // gives up after 1-15 ms
+		cancel()
+		r, err := a.c.Sync(context.Background(), req)
+		if err != nil || r.Collections == nil || r.Collections.Collection[0].Status != 1 {
+			t.Fatalf("retry %d: %+v %v", i, r, err)
+		}
+		rc := r.Collections.Collection[0]
+		added(t, rc)
+		a.key = rc.SyncKey
+	}
+	d := s.device(t, "phone-b")
+	b := &contactsEnv{syncEnv: d, folder: d.ids["Contacts"]}
+	b.key = b.start(t, b.folder)
+	_, cmds := b.pull(t)
+	seen := map[string]int{}
+	for _, it := range cmds.Add {
+		seen[decoded(t, it).FirstName]++
+	}
+	if len(cmds.Add) != n || len(seen) != n {
+		t.Fatalf("%d contacts stored, %d distinct, want %d once each: %v", len(cmds.Add), len(seen), n, seen)
+	}
+	if _, cmds := a.pull(t); len(cmds.Add)+len(cmds.Change)+len(cmds.Delete) != 0 {
+		t.Fatalf("the phone that hung up is sent %+v", cmds)
 	}
 }
