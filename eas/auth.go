@@ -40,14 +40,22 @@ var (
 type Authenticator struct {
 	verifier  Verifier
 	form      config.LoginForm
+	lower     bool // config.CaseLower
 	domain    string
 	ttl       time.Duration
 	now       func() time.Time
 	key       [32]byte
 	mu        sync.Mutex
-	cache     map[[32]byte]time.Time
+	cache     map[[32]byte]cached
+	won       map[string]string // first login tried -> the form the mail server took
 	failures  map[string]*failState
 	maxCached int
+}
+
+// cached is a verified login: the canonical name, valid until exp.
+type cached struct {
+	login string
+	exp   time.Time
 }
 
 type failState struct {
@@ -66,11 +74,20 @@ const (
 	failureMemory    = time.Hour
 )
 
-// NewAuthenticator returns an Authenticator that caches successes for ttl.
-func NewAuthenticator(v Verifier, form config.LoginForm, domain string, ttl time.Duration) *Authenticator {
+// AuthOptions configure an Authenticator.
+type AuthOptions struct {
+	Form   config.LoginForm
+	Case   config.LoginCase
+	Domain string        // the users' mail domain
+	TTL    time.Duration // how long a success is trusted without asking the mail server
+}
+
+// NewAuthenticator returns an Authenticator checking credentials with v.
+func NewAuthenticator(v Verifier, o AuthOptions) *Authenticator {
 	a := &Authenticator{
-		verifier: v, form: form, domain: domain, ttl: ttl, now: time.Now,
-		cache: map[[32]byte]time.Time{}, failures: map[string]*failState{}, maxCached: 100000,
+		verifier: v, form: o.Form, lower: o.Case != config.CaseAsGiven, domain: strings.ToLower(o.Domain),
+		ttl: o.TTL, now: time.Now, cache: map[[32]byte]cached{}, won: map[string]string{},
+		failures: map[string]*failState{}, maxCached: 100000,
 	}
 	_, _ = rand.Read(a.key[:]) // never fails (crypto/rand crashes the program instead)
 	return a
@@ -79,8 +96,15 @@ func NewAuthenticator(v Verifier, form config.LoginForm, domain string, ttl time
 // Credentials are a verified login. The password is kept in memory for the
 // request only (IMAP sessions open with it) and never logged.
 type Credentials struct {
-	Login    string // as the mail server knows the user
+	// Login is the canonical name of the mailbox: the form the mail server
+	// took, normalised by the case rule. It keys every piece of state
+	// (user row, devices, throttle), so however a phone spells the name,
+	// one mailbox is one user.
+	Login    string
 	Password string
+	// Tried lists the logins asked of the mail server, for the log line
+	// of a refusal.
+	Tried []string
 }
 
 // String keeps the password out of logs and traces that print a value.
@@ -93,46 +117,119 @@ func (a *Authenticator) Authenticate(ctx context.Context, r *http.Request, remot
 	if !ok || user == "" {
 		return Credentials{}, ErrNoCredentials
 	}
-	login := a.loginName(user)
-	if wait := a.lockedFor(login, remote); wait > 0 {
-		return Credentials{Login: login}, fmt.Errorf("%w: retry in %v", ErrThrottled, wait.Round(time.Second))
+	tries := a.Logins(user)
+	first := tries[0]
+	if wait := a.lockedFor(first, remote); wait > 0 {
+		return Credentials{Login: first}, fmt.Errorf("%w: retry in %v", ErrThrottled, wait.Round(time.Second))
 	}
-	h := a.hash(login, pass)
-	if a.cached(h) {
+	h := a.hash(first, pass)
+	if login, ok := a.cached(h); ok {
 		return Credentials{Login: login, Password: pass}, nil
 	}
-	err := a.verifier.Verify(ctx, login, pass)
-	switch {
-	case err == nil:
-		a.remember(h, login)
-		return Credentials{Login: login, Password: pass}, nil
-	case errors.Is(err, ErrBadCredentials):
-		a.fail(login, remote)
-		return Credentials{Login: login}, ErrBadCredentials
-	default:
-		return Credentials{Login: login}, err
+	tries = a.preferWinner(tries)
+	var err error
+	for i, login := range tries {
+		err = a.verifier.Verify(ctx, login, pass)
+		switch {
+		case err == nil:
+			a.remember(h, first, login)
+			return Credentials{Login: login, Password: pass, Tried: tries[:i+1]}, nil
+		case errors.Is(err, ErrBadCredentials):
+			continue // the next form, if any
+		default:
+			return Credentials{Login: first, Tried: tries[:i+1]}, err
+		}
 	}
+	a.fail(first, remote)
+	return Credentials{Login: first, Tried: tries}, err
 }
 
-// loginName turns the name a phone signs in with into the IMAP login.
-func (a *Authenticator) loginName(user string) string {
+// Logins turns the name a phone signs in with into the logins to try with
+// the mail server, in order; the one it takes becomes the canonical name.
+// The order depends only on the mailbox, never on how the phone spelled
+// the name: "Demo" and "demo@example.test" (mail domain example.test)
+// both try "demo" first, so both end as the same user.
+func (a *Authenticator) Logins(user string) []string {
 	// Windows-style DOMAIN\user (Outlook, some Android clients): the domain
 	// part means nothing to an IMAP server.
 	if i := strings.LastIndexByte(user, '\\'); i >= 0 {
 		user = user[i+1:]
 	}
 	user = strings.TrimSpace(user)
+	if a.lower {
+		user = strings.ToLower(user)
+	}
+	local, dom, isAddr := cutAddress(user)
 	switch a.form {
 	case config.LoginLocal:
-		if i := strings.LastIndexByte(user, '@'); i > 0 {
-			return user[:i]
+		if isAddr {
+			return []string{local}
 		}
 	case config.LoginAddress:
 		if !strings.Contains(user, "@") && a.domain != "" {
-			return user + "@" + a.domain
+			return []string{user + "@" + a.domain}
+		}
+	case config.LoginAuto:
+		switch {
+		case a.domain == "" || (!isAddr && strings.Contains(user, "@")):
+		case !isAddr:
+			return []string{user, user + "@" + a.domain}
+		case strings.EqualFold(dom, a.domain):
+			return []string{local, user}
 		}
 	}
-	return user
+	return []string{user}
+}
+
+// cutAddress splits "local@domain" at its last '@'.
+func cutAddress(s string) (local, domain string, ok bool) {
+	i := strings.LastIndexByte(s, '@')
+	if i <= 0 || i == len(s)-1 {
+		return s, "", false
+	}
+	return s[:i], s[i+1:], true
+}
+
+// CanonicalStored maps a login stored by an earlier easd (which keyed
+// state by the name as typed) to the canonical login, for MergeLogins:
+// the case rule, and under auto an address at the mail domain whose bare
+// name is also stored becomes that name, as Logins would choose it.
+func (a *Authenticator) CanonicalStored(login string, stored func(string) bool) string {
+	tries := a.Logins(login)
+	if a.form != config.LoginAuto || len(tries) < 2 {
+		return tries[0]
+	}
+	// Both forms: the bare name when the mail server took it before.
+	if stored(tries[0]) {
+		return tries[0]
+	}
+	if a.lower {
+		login = strings.ToLower(strings.TrimSpace(login))
+	}
+	return login
+}
+
+// preferWinner moves the form the mail server took last time to the
+// front: a refused first form costs the server's failure delay (seconds
+// on Dovecot) at every cache miss otherwise. Only the order of tries
+// changes, not which one wins: the other forms were refused.
+func (a *Authenticator) preferWinner(tries []string) []string {
+	if len(tries) < 2 {
+		return tries
+	}
+	a.mu.Lock()
+	w, ok := a.won[tries[0]]
+	a.mu.Unlock()
+	if !ok || w == tries[0] {
+		return tries
+	}
+	out := []string{w}
+	for _, t := range tries {
+		if t != w {
+			out = append(out, t)
+		}
+	}
+	return out
 }
 
 // basicAuth decodes an Authorization: Basic header. Credentials are UTF-8,
@@ -168,33 +265,39 @@ func (a *Authenticator) hash(login, pass string) [32]byte {
 	return out
 }
 
-func (a *Authenticator) cached(h [32]byte) bool {
+func (a *Authenticator) cached(h [32]byte) (string, bool) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	exp, ok := a.cache[h]
-	if ok && a.now().Before(exp) {
-		return true
+	c, ok := a.cache[h]
+	if ok && a.now().Before(c.exp) {
+		return c.login, true
 	}
 	delete(a.cache, h)
-	return false
+	return "", false
 }
 
-func (a *Authenticator) remember(h [32]byte, login string) {
+// remember caches a success: first is the first login tried, login the
+// canonical one the mail server took.
+func (a *Authenticator) remember(h [32]byte, first, login string) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	now := a.now()
 	if len(a.cache) >= a.maxCached {
-		for k, exp := range a.cache {
-			if now.After(exp) {
+		for k, c := range a.cache {
+			if now.After(c.exp) {
 				delete(a.cache, k)
 			}
 		}
 		if len(a.cache) >= a.maxCached {
-			a.cache = map[[32]byte]time.Time{} // a flood of distinct logins; start over
+			a.cache = map[[32]byte]cached{} // a flood of distinct logins; start over
 		}
 	}
-	a.cache[h] = now.Add(a.ttl)
-	delete(a.failures, "u:"+login)
+	if len(a.won) >= a.maxCached {
+		a.won = map[string]string{} // only an order of tries is lost
+	}
+	a.cache[h] = cached{login: login, exp: now.Add(a.ttl)}
+	a.won[first] = login
+	delete(a.failures, "u:"+first)
 }
 
 // fail records a refused login for the user and the client address.

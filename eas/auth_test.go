@@ -6,6 +6,7 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -35,7 +36,7 @@ func (v *countingVerifier) Verify(_ context.Context, login, password string) err
 
 func TestAuthCacheAndForms(t *testing.T) {
 	v := &countingVerifier{passwords: map[string]string{"alice": "s3cret", "bob@example.com": "pw"}}
-	a := NewAuthenticator(v, config.LoginLocal, "example.com", time.Minute)
+	a := NewAuthenticator(v, AuthOptions{Form: config.LoginLocal, Domain: "example.com", TTL: time.Minute})
 	ctx := context.Background()
 
 	for i := 0; i < 5; i++ {
@@ -56,7 +57,7 @@ func TestAuthCacheAndForms(t *testing.T) {
 		t.Fatalf("domain form: %+v %v", c, err)
 	}
 	// Address form adds the domain.
-	b := NewAuthenticator(v, config.LoginAddress, "example.com", time.Minute)
+	b := NewAuthenticator(v, AuthOptions{Form: config.LoginAddress, Domain: "example.com", TTL: time.Minute})
 	if c, err := b.Authenticate(ctx, request("bob", "pw"), ""); err != nil || c.Login != "bob@example.com" {
 		t.Fatalf("address form: %+v %v", c, err)
 	}
@@ -85,7 +86,7 @@ func request(user, pass string) *http.Request {
 // Outlook sends credentials in ISO-8859-1.
 func TestAuthLatin1(t *testing.T) {
 	v := &countingVerifier{passwords: map[string]string{"jürgen": "grüße"}}
-	a := NewAuthenticator(v, config.LoginAsGiven, "", time.Minute)
+	a := NewAuthenticator(v, AuthOptions{Form: config.LoginAsGiven, Domain: "", TTL: time.Minute})
 	r := httptest.NewRequest("POST", "/", nil)
 	latin1 := []byte{'j', 0xfc, 'r', 'g', 'e', 'n', ':', 'g', 'r', 0xfc, 0xdf, 'e'}
 	r.Header.Set("Authorization", "Basic "+base64.StdEncoding.EncodeToString(latin1))
@@ -102,7 +103,7 @@ func TestAuthLatin1(t *testing.T) {
 // mail server, with growing back-off; a success resets the user's count.
 func TestAuthThrottle(t *testing.T) {
 	v := &countingVerifier{passwords: map[string]string{"alice": "right"}}
-	a := NewAuthenticator(v, config.LoginAsGiven, "", time.Minute)
+	a := NewAuthenticator(v, AuthOptions{Form: config.LoginAsGiven, Domain: "", TTL: time.Minute})
 	now := time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
 	a.now = func() time.Time { return now }
 	ctx := context.Background()
@@ -146,5 +147,48 @@ func TestAuthThrottle(t *testing.T) {
 	}
 	if _, err := a.Authenticate(ctx, request("alice", "right"), "203.0.113.5"); !errors.Is(err, ErrThrottled) {
 		t.Fatalf("locked address: %v", err)
+	}
+}
+
+// The logins tried for a name depend only on the mailbox, never on how the
+// phone spelled it, so every spelling ends as the same canonical login.
+func TestLoginsTried(t *testing.T) {
+	auto := NewAuthenticator(nil, AuthOptions{Form: config.LoginAuto, Case: config.CaseLower, Domain: "Example.test"})
+	keep := NewAuthenticator(nil, AuthOptions{Form: config.LoginAsGiven, Case: config.CaseAsGiven, Domain: "example.test"})
+	for _, tc := range []struct {
+		a    *Authenticator
+		user string
+		want string
+	}{
+		{auto, "demo", "demo demo@example.test"},
+		{auto, "DEMO", "demo demo@example.test"},
+		{auto, "Demo@EXAMPLE.test", "demo demo@example.test"},
+		{auto, `CORP\Demo`, "demo demo@example.test"},
+		{auto, " demo@example.test ", "demo demo@example.test"},
+		{auto, "demo@other.org", "demo@other.org"},
+		{auto, "@example.test", "@example.test"},
+		{keep, "Demo", "Demo"},
+		{keep, "Demo@example.test", "Demo@example.test"},
+	} {
+		if got := strings.Join(tc.a.Logins(tc.user), " "); got != tc.want {
+			t.Errorf("%q: tried %q, want %q", tc.user, got, tc.want)
+		}
+	}
+}
+
+// Under auto, a server that knows only addresses is asked the bare name
+// first once; later cache misses ask the address first.
+func TestLoginAutoRemembersForm(t *testing.T) {
+	v := &countingVerifier{passwords: map[string]string{"carol@example.test": "pw"}}
+	a := NewAuthenticator(v, AuthOptions{Form: config.LoginAuto, Domain: "example.test"})
+	ctx := context.Background()
+	c, err := a.Authenticate(ctx, request("Carol", "pw"), "")
+	if err != nil || c.Login != "carol@example.test" || v.calls.Load() != 2 {
+		t.Fatalf("first: %+v %v, %d calls", c, err, v.calls.Load())
+	}
+	a.cache = map[[32]byte]cached{} // the cache expired
+	c, err = a.Authenticate(ctx, request("carol@example.test", "pw"), "")
+	if err != nil || c.Login != "carol@example.test" || v.calls.Load() != 3 {
+		t.Fatalf("second: %+v %v, %d calls", c, err, v.calls.Load())
 	}
 }

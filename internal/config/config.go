@@ -32,8 +32,25 @@ type LoginForm string
 
 const (
 	LoginAsGiven LoginForm = "as-given" // pass through unchanged
+	// LoginAuto: as given, except that a name whose domain is the mail
+	// domain, or a bare name, is tried in both forms (bare first), so a
+	// phone may be given either the address or the user name.
+	LoginAuto LoginForm = "auto"
 	LoginLocal   LoginForm = "local"    // "alice@example.com" -> "alice"
 	LoginAddress LoginForm = "address"  // "alice" -> "alice@<mail-domain>"
+)
+
+// LoginCase says how the case of a login is normalised before it keys any
+// state: one mailbox must be one user however the phone spells the name.
+type LoginCase string
+
+const (
+	// CaseLower folds logins to lower case, as mail servers that ignore
+	// case do (Dovecot's default auth_username_format is %Lu).
+	CaseLower LoginCase = "lower"
+	// CaseAsGiven keeps the case, for mail servers with case-sensitive
+	// logins.
+	CaseAsGiven LoginCase = "as-given"
 )
 
 // Config is the complete configuration of a serving easd.
@@ -54,6 +71,7 @@ type Config struct {
 	SMTPTLSInsecure bool
 
 	LoginForm  LoginForm
+	LoginCase  LoginCase
 	MailDomain string // domain for LoginAddress and for users' primary SMTP address
 
 	MaxBodyBytes    int64         // largest request body accepted
@@ -89,7 +107,8 @@ func Defaults() Config {
 		Listen:           ":8080",
 		IMAPTLS:          TLSStartTLS,
 		SMTPTLS:          TLSStartTLS,
-		LoginForm:        LoginAsGiven,
+		LoginForm:        LoginAuto,
+		LoginCase:        CaseLower,
 		MaxBodyBytes:     64 << 20,
 		MaxWBXMLDepth:    64,
 		MaxWindowSize:    512,
@@ -137,7 +156,8 @@ func (c *Config) Register(fs *flag.FlagSet) {
 	fs.StringVar(&c.SMTPAddr, "smtp-addr", c.SMTPAddr, "SMTP submission server host:port (required)")
 	fs.Var(tlsChoice(&c.SMTPTLS), "smtp-tls", "SMTP connection security: none, starttls or implicit")
 	fs.BoolVar(&c.SMTPTLSInsecure, "smtp-tls-insecure", c.SMTPTLSInsecure, "accept any SMTP server certificate (testing only)")
-	fs.Var(loginChoice(&c.LoginForm), "login-form", "how a phone's user name becomes the IMAP login: as-given, local (strip @domain) or address (add @mail-domain)")
+	fs.Var(loginChoice(&c.LoginForm), "login-form", "how a phone's user name becomes the IMAP login: auto (a name at --mail-domain is tried bare, then as the address), as-given, local (strip @domain) or address (add @mail-domain)")
+	fs.Var(caseChoice(&c.LoginCase), "login-case", "how a login's case is normalised before it keys any state: lower (mail servers that ignore case) or as-given (case-sensitive logins)")
 	fs.StringVar(&c.MailDomain, "mail-domain", c.MailDomain, "mail domain of the users, for --login-form=address and users' primary address")
 	fs.Int64Var(&c.MaxBodyBytes, "max-body-bytes", c.MaxBodyBytes, "largest request body accepted, in bytes")
 	fs.IntVar(&c.MaxWBXMLDepth, "max-wbxml-depth", c.MaxWBXMLDepth, "deepest WBXML element nesting accepted")
@@ -320,7 +340,11 @@ func tlsChoice(p *TLSMode) choiceValue {
 }
 
 func loginChoice(p *LoginForm) choiceValue {
-	return choiceValue{(*string)(p), []string{string(LoginAsGiven), string(LoginLocal), string(LoginAddress)}}
+	return choiceValue{(*string)(p), []string{string(LoginAuto), string(LoginAsGiven), string(LoginLocal), string(LoginAddress)}}
+}
+
+func caseChoice(p *LoginCase) choiceValue {
+	return choiceValue{(*string)(p), []string{string(CaseLower), string(CaseAsGiven)}}
 }
 
 // Usage writes a flag listing with each setting's environment variable.
