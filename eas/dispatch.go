@@ -2,10 +2,8 @@ package eas
 
 import (
 	"errors"
-	"fmt"
 	"net/http"
 	"strconv"
-	"strings"
 
 	"github.com/labstack/echo/v4"
 
@@ -34,25 +32,8 @@ func (s *Server) post(c echo.Context) error {
 
 	creds, err := s.opts.Auth.Authenticate(c.Request().Context(), c.Request(), c.RealIP())
 	ri.User = creds.Login
-	switch {
-	case err == nil:
-	case errors.Is(err, ErrNoCredentials), errors.Is(err, ErrBadCredentials):
-		ri.Note = err.Error()
-		if len(creds.Tried) > 0 {
-			// Which form of the name was asked tells an operator at once
-			// whether the password or the login form is wrong.
-			ri.Note += fmt.Sprintf(" (login form %s, tried %s)", s.opts.Auth.form, strings.Join(quoteAll(creds.Tried), ", "))
-		}
-		c.Response().Header().Set("WWW-Authenticate", `Basic realm="easd"`)
-		return c.NoContent(http.StatusUnauthorized)
-	case errors.Is(err, ErrThrottled):
-		ri.Note = err.Error()
-		c.Response().Header().Set("Retry-After", "60")
-		return c.NoContent(http.StatusServiceUnavailable)
-	default:
-		ri.Note = "mail server unavailable: " + err.Error()
-		c.Response().Header().Set("Retry-After", "30")
-		return c.NoContent(http.StatusServiceUnavailable)
+	if err != nil {
+		return s.refuseAuth(c, ri, creds, err)
 	}
 
 	spec, ok := commandTable[req.Cmd]
@@ -130,12 +111,4 @@ func (s *Server) gate(k *call) *StatusError {
 		return &StatusError{Status: StatusPolicyRefresh, Err: errors.New("policy changed since the device provisioned")}
 	}
 	return nil
-}
-
-func quoteAll(ss []string) []string {
-	out := make([]string, len(ss))
-	for i, s := range ss {
-		out[i] = strconv.Quote(s)
-	}
-	return out
 }

@@ -2,7 +2,9 @@ package eas_test
 
 import (
 	"context"
+	"encoding/base64"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -82,3 +84,65 @@ func TestLoginAsAddress(t *testing.T) {
 }
 
 func store(env *easdtest.Env) *device.Store { return device.NewStore(env.App.Pool, 0) }
+
+// basic is an Authorization header value.
+func basic(user, pass string) string {
+	return "Basic " + base64.StdEncoding.EncodeToString([]byte(user+":"+pass))
+}
+
+const syncPath = "/Microsoft-Server-ActiveSync?Cmd=FolderSync&User=alice&DeviceId=dev1&DeviceType=TestPhone"
+
+// X-Forwarded-For is believed only from configured proxies: a client that
+// names a new address in every request is still one address to the
+// throttle, and its guesses stop reaching the mail server after the
+// allowance (5 for one user from one address) but for one after each
+// doubling delay (1 s, 2 s, 4 s: the test lasts some seconds).
+func TestForwardedForFromUntrustedPeer(t *testing.T) {
+	// One login form: each guess is one IMAP LOGIN (Dovecot answers a
+	// failure after up to half a second).
+	env := easdtest.Start(t, noPolicy, func(c *config.Config) { c.LoginForm = config.LoginAsGiven })
+	reached := 0
+	for i := 0; i < 60; i++ {
+		code, _, _ := env.Raw(t, "POST", syncPath, "", map[string]string{
+			"Authorization": basic("alice", fmt.Sprint("guess", i)), "MS-ASProtocolVersion": "14.1",
+			"X-Forwarded-For": fmt.Sprintf("198.51.%d.%d", i/250, i%250+1),
+		}, "")
+		switch code {
+		case 401:
+			reached++ // the mail server was asked
+		case 503:
+		default:
+			t.Fatalf("guess %d: HTTP %d", i, code)
+		}
+	}
+	if reached > 8 {
+		t.Fatalf("%d of 60 guesses with made-up X-Forwarded-For reached the mail server", reached)
+	}
+	// Nor can it try many users as many addresses: past the address's
+	// allowance (20) its tries stop reaching the mail server.
+	reached = 0
+	for i := 0; i < 40; i++ {
+		code, _, _ := env.Raw(t, "POST", syncPath, "", map[string]string{
+			"Authorization": basic(fmt.Sprint("user", i), "guess"), "MS-ASProtocolVersion": "14.1",
+			"X-Forwarded-For": fmt.Sprintf("203.0.113.%d", i+1),
+		}, "")
+		if code == 401 {
+			reached++
+		}
+	}
+	if reached > 23 {
+		t.Fatalf("%d of 40 users tried with made-up X-Forwarded-For reached the mail server", reached)
+	}
+	if strings.Contains(env.Logs(), `"remote":"198.51.`) {
+		t.Fatal("an untrusted X-Forwarded-For was logged as the client address")
+	}
+
+	// Behind a configured proxy the header names the client.
+	proxied := easdtest.Start(t, noPolicy, func(c *config.Config) { c.TrustedProxies = "127.0.0.0/8" })
+	code, _, _ := proxied.Raw(t, "POST", syncPath, "", map[string]string{
+		"Authorization": basic("alice", "wrong"), "MS-ASProtocolVersion": "14.1", "X-Forwarded-For": "198.51.100.9",
+	}, "")
+	if code != 401 || !strings.Contains(proxied.Logs(), `"remote":"198.51.100.9"`) {
+		t.Fatalf("through a trusted proxy: HTTP %d, log:\n%s", code, proxied.Logs())
+	}
+}

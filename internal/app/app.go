@@ -55,7 +55,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, version strin
 	}
 
 	auth := eas.NewAuthenticator(verifier{imapDialer}, eas.AuthOptions{
-		Form: cfg.LoginForm, Case: cfg.LoginCase, Domain: cfg.MailDomain, TTL: cfg.AuthCacheTTL,
+		Form: cfg.LoginForm, Case: cfg.LoginCase, Domain: cfg.MailDomain, TTL: cfg.AuthCacheTTL, Pool: pool,
 	})
 	// State of logins spelled otherwise by an earlier easd joins its
 	// canonical user before any request keys state by the canonical name.
@@ -80,9 +80,11 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, version strin
 	for prefix, v := range caps {
 		quirks.AddVersionCap(prefix, v)
 	}
+	proxies, _ := config.ParseCIDRs(cfg.TrustedProxies) // validated with cfg
 	srv := httpserver.New(httpserver.Options{
-		Logger:       log,
-		MaxBodyBytes: cfg.MaxBodyBytes,
+		Logger:         log,
+		TrustedProxies: proxies,
+		MaxBodyBytes:   cfg.MaxBodyBytes,
 		Ready: []httpserver.Check{
 			{Name: "postgres", Check: pool.Ping},
 			{Name: "imap", Check: imapDialer.Ping},

@@ -83,6 +83,10 @@ type Config struct {
 	MailRecheck     time.Duration // how long an unchanged STATUS stands for an initial sync's next windows (0: none)
 	MaxDevices      int           // partnerships per user; 0 = unlimited
 	AuthCacheTTL    time.Duration // how long a verified login is trusted without asking IMAP
+	// TrustedProxies are the CIDRs of reverse proxies whose
+	// X-Forwarded-For names the client; from anyone else the header is
+	// ignored and the peer address is the client's.
+	TrustedProxies string
 	EnforcePolicy   bool          // devices must provision before syncing
 	VersionCaps     string        // "DeviceTypePrefix=14.1,..." caps the advertised protocol version
 	SpecialFolders  string        // "drafts=Entwürfe,sent=Gesendet,..." names special mailboxes
@@ -168,6 +172,7 @@ func (c *Config) Register(fs *flag.FlagSet) {
 	fs.DurationVar(&c.MailRecheck, "mail-recheck", c.MailRecheck, "how long an initial mail sync trusts a STATUS that found the folder unchanged (0: one per window)")
 	fs.IntVar(&c.MaxDevices, "max-devices", c.MaxDevices, "most devices per user (0: unlimited)")
 	fs.DurationVar(&c.AuthCacheTTL, "auth-cache-ttl", c.AuthCacheTTL, "how long a verified login is trusted before IMAP is asked again (0: always ask)")
+	fs.StringVar(&c.TrustedProxies, "trusted-proxies", c.TrustedProxies, "comma-separated CIDRs of reverse proxies whose X-Forwarded-For is believed, e.g. 10.0.0.0/8,2001:db8::/32; empty: the peer address is the client's")
 	fs.BoolVar(&c.EnforcePolicy, "enforce-provisioning", c.EnforcePolicy, "require devices to accept the device policy (Provision) before syncing")
 	fs.StringVar(&c.VersionCaps, "version-caps", c.VersionCaps, "cap the EAS version offered to device types, e.g. SAMSUNG=14.1,Android=16.0")
 	fs.StringVar(&c.SpecialFolders, "special-folders", c.SpecialFolders, "mailbox names of the special folders where the IMAP server has no SPECIAL-USE, e.g. drafts=Entwürfe,sent=Gesendet,trash=Papierkorb,outbox=Outbox")
@@ -287,6 +292,9 @@ func (c *Config) Validate() error {
 	if _, err := ParseSpecialFolders(c.SpecialFolders); err != nil {
 		return bad("special-folders", "%v", err)
 	}
+	if _, err := ParseCIDRs(c.TrustedProxies); err != nil {
+		return bad("trusted-proxies", "%v", err)
+	}
 	if _, err := ParseVersionCaps(c.VersionCaps); err != nil {
 		return bad("version-caps", "%v", err)
 	}
@@ -404,6 +412,36 @@ func ParseSpecialFolders(s string) (map[string]string, error) {
 			return nil, fmt.Errorf("%q is not one of %s=mailbox", part, strings.Join(SpecialFolderKinds, ","))
 		}
 		out[kind] = strings.TrimSpace(name)
+	}
+	return out, nil
+}
+
+// ParseCIDRs reads a comma-separated list of CIDRs; a bare address counts
+// as a single-address network.
+func ParseCIDRs(s string) ([]*net.IPNet, error) {
+	var out []*net.IPNet
+	for _, part := range strings.Split(s, ",") {
+		part = strings.TrimSpace(part)
+		if part == "" {
+			continue
+		}
+		if !strings.Contains(part, "/") {
+			ip := net.ParseIP(part)
+			if ip == nil {
+				return nil, fmt.Errorf("%q is not an address or CIDR", part)
+			}
+			bits := 128
+			if ip.To4() != nil {
+				ip, bits = ip.To4(), 32
+			}
+			out = append(out, &net.IPNet{IP: ip, Mask: net.CIDRMask(bits, bits)})
+			continue
+		}
+		_, n, err := net.ParseCIDR(part)
+		if err != nil {
+			return nil, fmt.Errorf("%q is not an address or CIDR", part)
+		}
+		out = append(out, n)
 	}
 	return out, nil
 }

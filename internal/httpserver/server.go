@@ -34,6 +34,11 @@ type Options struct {
 	Ready        []Check // all must pass for /readyz to answer 200
 	// ReadyTimeout bounds each readiness check; 0 means 3 s.
 	ReadyTimeout time.Duration
+	// TrustedProxies are the networks whose X-Forwarded-For names the
+	// client (c.RealIP); from any other peer the header is ignored, or
+	// every request could claim a new address and pass the login
+	// throttle.
+	TrustedProxies []*net.IPNet
 }
 
 // Server is the HTTP server of one easd process.
@@ -61,6 +66,7 @@ func New(opts Options) *Server {
 	e.HideBanner = true
 	e.HidePort = true
 	e.HTTPErrorHandler = errorHandler(opts.Logger)
+	e.IPExtractor = ipExtractor(opts.TrustedProxies)
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
@@ -132,4 +138,19 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		}
 	})
 	return err
+}
+
+// ipExtractor believes X-Forwarded-For only from trusted proxies. echo's
+// own default believes it from anyone, and its XFF extractor trusts
+// loopback and private networks unless told otherwise: both are turned
+// off, so only the configured networks count.
+func ipExtractor(trusted []*net.IPNet) echo.IPExtractor {
+	if len(trusted) == 0 {
+		return echo.ExtractIPDirect()
+	}
+	opts := []echo.TrustOption{echo.TrustLoopback(false), echo.TrustLinkLocal(false), echo.TrustPrivateNet(false)}
+	for _, n := range trusted {
+		opts = append(opts, echo.TrustIPRange(n))
+	}
+	return echo.ExtractIPFromXFFHeader(opts...)
 }
