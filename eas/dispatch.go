@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net/http"
 	"strconv"
+	"unicode/utf8"
 
 	"github.com/labstack/echo/v4"
 
@@ -21,7 +22,16 @@ func (s *Server) post(c echo.Context) error {
 		ri.Note = err.Error()
 		return c.NoContent(http.StatusBadRequest)
 	}
-	ri.Cmd, ri.Device = req.Cmd, req.DeviceID
+	ri.Device = req.DeviceID
+	// The command becomes a metric label: only names from the command
+	// table may, or every made-up name an unauthenticated client sends
+	// would be a new series kept for the life of the process.
+	if knownCommand(req.Cmd) {
+		ri.Cmd = req.Cmd
+	} else {
+		ri.Cmd = "unknown"
+		ri.Note = "unknown command " + strconv.Quote(truncate(req.Cmd, 64))
+	}
 
 	version := parseVersion(req.ProtocolVersion)
 	if version == 0 {
@@ -38,7 +48,9 @@ func (s *Server) post(c echo.Context) error {
 
 	spec, ok := commandTable[req.Cmd]
 	if !ok {
-		ri.Note = "command not implemented"
+		if ri.Note == "" {
+			ri.Note = "command not implemented"
+		}
 		return c.NoContent(http.StatusNotImplemented)
 	}
 
@@ -111,4 +123,30 @@ func (s *Server) gate(k *call) *StatusError {
 		return &StatusError{Status: StatusPolicyRefresh, Err: errors.New("policy changed since the device provisioned")}
 	}
 	return nil
+}
+
+// knownCommand reports whether name is an EAS command (MS-ASHTTP
+// 2.2.1.1.1.1.2 lists them all), implemented or not.
+func knownCommand(name string) bool {
+	if _, ok := commandTable[name]; ok {
+		return true
+	}
+	for _, c := range commandCodes {
+		if c == name {
+			return true
+		}
+	}
+	return false
+}
+
+// truncate cuts s to at most n bytes, at a rune boundary, for logging
+// what a client sent.
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n] + "..."
 }
