@@ -67,17 +67,35 @@ func front(log *slog.Logger, m *metrics, maxBody int64) echo.MiddlewareFunc {
 	}
 }
 
+// maxRequestID is the longest X-Request-Id taken from a client; proxies
+// send UUIDs or shorter.
+const maxRequestID = 128
+
 // setRequestID takes the client's X-Request-Id (a proxy's) or makes one,
-// and sends it back.
+// and sends it back. An id that is too long or holds anything but
+// printable ASCII without spaces is replaced: it is echoed and logged
+// with every line of the request, and a client could make each 900 KB.
 func setRequestID(c echo.Context) {
 	id := c.Request().Header.Get(echo.HeaderXRequestID)
-	if id == "" {
+	if !acceptableRequestID(id) {
 		var b [16]byte
 		_, _ = rand.Read(b[:]) // never fails (crypto/rand)
 		id = hex.EncodeToString(b[:])
 	}
 	c.Response().Header().Set(echo.HeaderXRequestID, id)
 	c.Set(requestIDKey, id)
+}
+
+func acceptableRequestID(id string) bool {
+	if id == "" || len(id) > maxRequestID {
+		return false
+	}
+	for i := 0; i < len(id); i++ {
+		if id[i] <= ' ' || id[i] > '~' || id[i] == '"' || id[i] == '\\' {
+			return false
+		}
+	}
+	return true
 }
 
 // limitBody answers 413 to bodies over max bytes: at once when
