@@ -35,9 +35,9 @@ const (
 	// LoginAuto: as given, except that a name whose domain is the mail
 	// domain, or a bare name, is tried in both forms (bare first), so a
 	// phone may be given either the address or the user name.
-	LoginAuto LoginForm = "auto"
-	LoginLocal   LoginForm = "local"    // "alice@example.com" -> "alice"
-	LoginAddress LoginForm = "address"  // "alice" -> "alice@<mail-domain>"
+	LoginAuto    LoginForm = "auto"
+	LoginLocal   LoginForm = "local"   // "alice@example.com" -> "alice"
+	LoginAddress LoginForm = "address" // "alice" -> "alice@<mail-domain>"
 )
 
 // LoginCase says how the case of a login is normalised before it keys any
@@ -74,19 +74,19 @@ type Config struct {
 	LoginCase  LoginCase
 	MailDomain string // domain for LoginAddress and for users' primary SMTP address
 
-	MaxBodyBytes    int64         // largest request body accepted
-	MaxWBXMLDepth   int           // deepest element nesting accepted
-	MaxWindowSize   int           // Sync WindowSize cap (spec maximum 512)
-	HeartbeatMin    time.Duration // Ping/Sync heartbeat bounds
-	HeartbeatMax    time.Duration
-	MaxPingFolders  int
-	MailRecheck     time.Duration // how long an unchanged STATUS stands for an initial sync's next windows (0: none)
-	MaxDevices      int           // partnerships per user; 0 = unlimited
-	AuthCacheTTL    time.Duration // how long a verified login is trusted without asking IMAP
+	MaxBodyBytes   int64         // largest request body accepted
+	MaxWBXMLDepth  int           // deepest element nesting accepted
+	MaxWindowSize  int           // Sync WindowSize cap (spec maximum 512)
+	HeartbeatMin   time.Duration // Ping/Sync heartbeat bounds
+	HeartbeatMax   time.Duration
+	MaxPingFolders int
+	MailRecheck    time.Duration // how long an unchanged STATUS stands for an initial sync's next windows (0: none)
+	MaxDevices     int           // partnerships per user; 0 = unlimited
+	AuthCacheTTL   time.Duration // how long a verified login is trusted without asking IMAP
 	// TrustedProxies are the CIDRs of reverse proxies whose
 	// X-Forwarded-For names the client; from anyone else the header is
 	// ignored and the peer address is the client's.
-	TrustedProxies string
+	TrustedProxies  string
 	EnforcePolicy   bool          // devices must provision before syncing
 	VersionCaps     string        // "DeviceTypePrefix=14.1,..." caps the advertised protocol version
 	SpecialFolders  string        // "drafts=Entwürfe,sent=Gesendet,..." names special mailboxes
