@@ -138,6 +138,12 @@ func (a *Authenticator) Authenticate(ctx context.Context, r *http.Request, remot
 	if !ok || user == "" {
 		return Credentials{}, ErrNoCredentials
 	}
+	// Refused at the edge: a NUL cannot be stored in PostgreSQL nor sent
+	// in an IMAP LOGIN, and no mail system has 320-byte user names (an
+	// address is at most 254).
+	if len(user) > 320 || hasControl(user) || strings.IndexByte(pass, 0) >= 0 {
+		return Credentials{}, badRequest("user name or password not acceptable")
+	}
 	tries := a.Logins(user)
 	first := tries[0]
 	h := a.hash(first, pass)
@@ -381,6 +387,9 @@ func (s *Server) refuseAuth(c echo.Context, ri *httpserver.RequestInfo, creds Cr
 	h := c.Response().Header()
 	var te *ThrottledError
 	switch {
+	case errors.Is(err, ErrBadRequest):
+		ri.Note = err.Error()
+		return c.NoContent(http.StatusBadRequest)
 	case errors.Is(err, ErrNoCredentials), errors.Is(err, ErrBadCredentials):
 		ri.Note = err.Error()
 		if len(creds.Tried) > 0 {

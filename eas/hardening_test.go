@@ -53,3 +53,32 @@ func TestMetricLabelsOnlyKnownCommands(t *testing.T) {
 		t.Fatalf("unknown commands not counted under one label: %v", labels)
 	}
 }
+
+// NUL bytes (and other control characters) in the Basic user name, the
+// password or DeviceType are refused with 400 before they reach the mail
+// server or PostgreSQL (which cannot store a NUL and answered 500).
+func TestControlCharactersRefusedAtTheEdge(t *testing.T) {
+	env := easdtest.Start(t, noPolicy)
+	const q = "/Microsoft-Server-ActiveSync?Cmd=FolderSync&User=alice&DeviceId=dev1&DeviceType="
+	for _, tc := range []struct {
+		name, user, pass, deviceType string
+	}{
+		{"NUL in user name", "ali\x00ce", "alice", "TestPhone"},
+		{"NUL after user name", "alice\x00", "alice", "TestPhone"},
+		{"newline in user name", "alice\nx", "alice", "TestPhone"},
+		{"NUL in password", "alice", "alice\x00", "TestPhone"},
+		{"NUL in DeviceType", "alice", "alice", "Test%00Phone"},
+		{"escape in DeviceType", "alice", "alice", "Test%1bPhone"},
+	} {
+		code, _, _ := env.Raw(t, "POST", q+tc.deviceType, "", map[string]string{
+			"Authorization": basic(tc.user, tc.pass), "MS-ASProtocolVersion": "14.1",
+			"Content-Type": "application/vnd.ms-sync.wbxml",
+		}, "")
+		if code != 400 {
+			t.Errorf("%s: HTTP %d, want 400", tc.name, code)
+		}
+	}
+	if code, _, _ := env.Raw(t, "POST", q+"TestPhone", "alice", map[string]string{"MS-ASProtocolVersion": "14.1"}, ""); code != 200 {
+		t.Fatalf("a plain request afterwards: HTTP %d", code)
+	}
+}
