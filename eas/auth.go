@@ -384,6 +384,7 @@ func (a *Authenticator) remember(h [32]byte, first, login string) {
 // phones ask the user for the password again) or while the mail server or
 // easd's database is down.
 func (s *Server) refuseAuth(c echo.Context, ri *httpserver.RequestInfo, creds Credentials, err error) error {
+	httpserver.DropBody(c) // an unauthenticated body is not waited for
 	h := c.Response().Header()
 	var te *ThrottledError
 	switch {

@@ -20,6 +20,7 @@ func (s *Server) post(c echo.Context) error {
 	req, err := ParseRequest(c.Request())
 	if err != nil {
 		ri.Note = err.Error()
+		httpserver.DropBody(c)
 		return c.NoContent(http.StatusBadRequest)
 	}
 	ri.Device = req.DeviceID
@@ -37,6 +38,7 @@ func (s *Server) post(c echo.Context) error {
 	if version == 0 {
 		ri.Note = "unsupported protocol version " + strconv.Quote(req.ProtocolVersion)
 		c.Response().Header().Set("MS-ASProtocolVersions", joinComma(ProtocolVersions))
+		httpserver.DropBody(c)
 		return c.NoContent(http.StatusBadRequest)
 	}
 

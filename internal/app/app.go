@@ -82,9 +82,12 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, version strin
 	}
 	proxies, _ := config.ParseCIDRs(cfg.TrustedProxies) // validated with cfg
 	srv := httpserver.New(httpserver.Options{
-		Logger:         log,
-		TrustedProxies: proxies,
-		MaxBodyBytes:   cfg.MaxBodyBytes,
+		Logger:          log,
+		TrustedProxies:  proxies,
+		BodyGrace:       cfg.BodyReadGrace,
+		BodyMinRate:     cfg.BodyMinRate,
+		MaxConnsPerAddr: cfg.MaxConnsPerAddress,
+		MaxBodyBytes:    cfg.MaxBodyBytes,
 		Ready: []httpserver.Check{
 			{Name: "postgres", Check: pool.Ping},
 			{Name: "imap", Check: imapDialer.Ping},

@@ -86,11 +86,17 @@ type Config struct {
 	// TrustedProxies are the CIDRs of reverse proxies whose
 	// X-Forwarded-For names the client; from anyone else the header is
 	// ignored and the peer address is the client's.
-	TrustedProxies  string
-	EnforcePolicy   bool          // devices must provision before syncing
-	VersionCaps     string        // "DeviceTypePrefix=14.1,..." caps the advertised protocol version
-	SpecialFolders  string        // "drafts=Entwürfe,sent=Gesendet,..." names special mailboxes
-	ShutdownTimeout time.Duration // how long in-flight requests may finish
+	TrustedProxies string
+	// A request body must arrive within BodyReadGrace plus a second per
+	// BodyMinRate bytes; MaxConnsPerAddress caps the connections open at
+	// once from one address (0: no cap).
+	BodyReadGrace      time.Duration
+	BodyMinRate        int64
+	MaxConnsPerAddress int
+	EnforcePolicy      bool          // devices must provision before syncing
+	VersionCaps        string        // "DeviceTypePrefix=14.1,..." caps the advertised protocol version
+	SpecialFolders     string        // "drafts=Entwürfe,sent=Gesendet,..." names special mailboxes
+	ShutdownTimeout    time.Duration // how long in-flight requests may finish
 
 	// Push watchers (Ping): how often mailboxes other than INBOX are
 	// polled, how long a user's watcher outlives its last waiting request,
@@ -108,26 +114,29 @@ type Config struct {
 // Defaults returns the configuration used when nothing is set.
 func Defaults() Config {
 	return Config{
-		Listen:           ":8080",
-		IMAPTLS:          TLSStartTLS,
-		SMTPTLS:          TLSStartTLS,
-		LoginForm:        LoginAuto,
-		LoginCase:        CaseLower,
-		MaxBodyBytes:     64 << 20,
-		MaxWBXMLDepth:    64,
-		MaxWindowSize:    512,
-		HeartbeatMin:     60 * time.Second,
-		HeartbeatMax:     3540 * time.Second,
-		MaxPingFolders:   300,
-		MailRecheck:      time.Second,
-		MaxDevices:       0,
-		AuthCacheTTL:     5 * time.Minute,
-		EnforcePolicy:    true,
-		ShutdownTimeout:  15 * time.Second,
-		PushPollInterval: 30 * time.Second,
-		PushGrace:        60 * time.Second,
-		LogFormat:        "json",
-		LogLevel:         "info",
+		Listen:             ":8080",
+		IMAPTLS:            TLSStartTLS,
+		SMTPTLS:            TLSStartTLS,
+		LoginForm:          LoginAuto,
+		LoginCase:          CaseLower,
+		MaxBodyBytes:       64 << 20,
+		MaxWBXMLDepth:      64,
+		MaxWindowSize:      512,
+		HeartbeatMin:       60 * time.Second,
+		HeartbeatMax:       3540 * time.Second,
+		MaxPingFolders:     300,
+		MailRecheck:        time.Second,
+		MaxDevices:         0,
+		AuthCacheTTL:       5 * time.Minute,
+		BodyReadGrace:      30 * time.Second,
+		BodyMinRate:        1024,
+		MaxConnsPerAddress: 256,
+		EnforcePolicy:      true,
+		ShutdownTimeout:    15 * time.Second,
+		PushPollInterval:   30 * time.Second,
+		PushGrace:          60 * time.Second,
+		LogFormat:          "json",
+		LogLevel:           "info",
 	}
 }
 
@@ -173,6 +182,9 @@ func (c *Config) Register(fs *flag.FlagSet) {
 	fs.IntVar(&c.MaxDevices, "max-devices", c.MaxDevices, "most devices per user (0: unlimited)")
 	fs.DurationVar(&c.AuthCacheTTL, "auth-cache-ttl", c.AuthCacheTTL, "how long a verified login is trusted before IMAP is asked again (0: always ask)")
 	fs.StringVar(&c.TrustedProxies, "trusted-proxies", c.TrustedProxies, "comma-separated CIDRs of reverse proxies whose X-Forwarded-For is believed, e.g. 10.0.0.0/8,2001:db8::/32; empty: the peer address is the client's")
+	fs.DurationVar(&c.BodyReadGrace, "body-read-grace", c.BodyReadGrace, "time a client has to send a request body, plus a second per --body-min-rate bytes sent")
+	fs.Int64Var(&c.BodyMinRate, "body-min-rate", c.BodyMinRate, "slowest rate (bytes/s) at which a request body earns more time after --body-read-grace")
+	fs.IntVar(&c.MaxConnsPerAddress, "max-conns-per-address", c.MaxConnsPerAddress, "most connections open at once from one client address, trusted proxies exempt (0: no cap)")
 	fs.BoolVar(&c.EnforcePolicy, "enforce-provisioning", c.EnforcePolicy, "require devices to accept the device policy (Provision) before syncing")
 	fs.StringVar(&c.VersionCaps, "version-caps", c.VersionCaps, "cap the EAS version offered to device types, e.g. SAMSUNG=14.1,Android=16.0")
 	fs.StringVar(&c.SpecialFolders, "special-folders", c.SpecialFolders, "mailbox names of the special folders where the IMAP server has no SPECIAL-USE, e.g. drafts=Entwürfe,sent=Gesendet,trash=Papierkorb,outbox=Outbox")
@@ -280,6 +292,12 @@ func (c *Config) Validate() error {
 		return bad("max-devices", "must not be negative")
 	case c.AuthCacheTTL < 0 || c.AuthCacheTTL > time.Hour:
 		return bad("auth-cache-ttl", "%v is outside 0-1h", c.AuthCacheTTL)
+	case c.BodyReadGrace < time.Second:
+		return bad("body-read-grace", "%v is below 1s", c.BodyReadGrace)
+	case c.BodyMinRate < 1:
+		return bad("body-min-rate", "must be at least 1")
+	case c.MaxConnsPerAddress < 0:
+		return bad("max-conns-per-address", "must not be negative")
 	case c.ShutdownTimeout < 0:
 		return bad("shutdown-timeout", "must not be negative")
 	case c.PushPollInterval < time.Second:

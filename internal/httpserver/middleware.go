@@ -47,7 +47,7 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 //
 // A panic becomes a 500 and a log line marked as a bug: no panic reaches
 // the client as a dropped connection.
-func front(log *slog.Logger, m *metrics, maxBody int64) echo.MiddlewareFunc {
+func front(log *slog.Logger, m *metrics, opts Options) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) (err error) {
 			start := time.Now()
@@ -56,10 +56,13 @@ func front(log *slog.Logger, m *metrics, maxBody int64) echo.MiddlewareFunc {
 				if r := recover(); r != nil {
 					err = panicked(log, c, r)
 				}
+				afterHandler(c)
 				logRequest(log, m, c, start, err)
 				err = nil
 			}()
-			if err = limitBody(c, maxBody); err != nil {
+			timeBody(c, opts.BodyGrace, opts.BodyMinRate)
+			if err = limitBody(c, opts.MaxBodyBytes); err != nil {
+				DropBody(c)
 				return err
 			}
 			return next(c)

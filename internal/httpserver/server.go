@@ -39,6 +39,14 @@ type Options struct {
 	// every request could claim a new address and pass the login
 	// throttle.
 	TrustedProxies []*net.IPNet
+	// BodyGrace and BodyMinRate set the request body's read deadline:
+	// start + BodyGrace + received/BodyMinRate (defaults
+	// DefaultBodyGrace, DefaultBodyMinRate).
+	BodyGrace   time.Duration
+	BodyMinRate int64
+	// MaxConnsPerAddr caps the connections open at once from one address
+	// (trusted proxies exempt); 0: no cap.
+	MaxConnsPerAddr int
 }
 
 // Server is the HTTP server of one easd process.
@@ -62,6 +70,12 @@ func New(opts Options) *Server {
 	if opts.ReadyTimeout == 0 {
 		opts.ReadyTimeout = 3 * time.Second
 	}
+	if opts.BodyGrace <= 0 {
+		opts.BodyGrace = DefaultBodyGrace
+	}
+	if opts.BodyMinRate <= 0 {
+		opts.BodyMinRate = DefaultBodyMinRate
+	}
 	e := echo.New()
 	e.HideBanner = true
 	e.HidePort = true
@@ -75,7 +89,7 @@ func New(opts Options) *Server {
 	baseCtx, drain := context.WithCancel(context.Background())
 	s := &Server{Echo: e, Metrics: reg, log: opts.Logger, opts: opts, baseCtx: baseCtx, drain: drain}
 
-	e.Use(front(opts.Logger, m, opts.MaxBodyBytes))
+	e.Use(front(opts.Logger, m, opts))
 
 	e.GET("/healthz", func(c echo.Context) error { return c.String(http.StatusOK, "ok\n") })
 	e.GET("/readyz", s.ready)
@@ -115,6 +129,7 @@ func (s *Server) Serve(ln net.Listener, certFile, keyFile string) error {
 		// so long waits end promptly on shutdown.
 		BaseContext: func(net.Listener) context.Context { return s.baseCtx },
 	}
+	ln = newLimitListener(ln, s.opts.MaxConnsPerAddr, s.opts.TrustedProxies, s.log)
 	var err error
 	if certFile != "" {
 		err = s.http.ServeTLS(ln, certFile, keyFile)
