@@ -70,7 +70,7 @@ func (s *Server) post(c echo.Context) error {
 		return k.fail(&StatusError{Status: StatusMaximumDevicesReached, Err: err})
 	}
 	if err != nil {
-		return err
+		return s.unavailableOr(c, err)
 	}
 	k.dev = dev
 	if dev.Tracing() {
@@ -83,10 +83,25 @@ func (s *Server) post(c echo.Context) error {
 	}
 	err = spec.run(k)
 	var se *StatusError
-	if errors.As(err, &se) {
+	// A command status (below 100) already tells the phone what to do; a
+	// global one that would be a bare 500 is a 503 when the database is
+	// what failed.
+	if errors.As(err, &se) && (se.Status < 100 || httpForStatus(se.Status) != http.StatusInternalServerError || !stateUnavailable(se.Err)) {
 		return k.fail(se)
 	}
-	return err
+	return s.unavailableOr(c, err)
+}
+
+// unavailableOr answers 503 with Retry-After when err says easd's
+// database is unreachable, and otherwise returns err to the error handler.
+func (s *Server) unavailableOr(c echo.Context, err error) error {
+	if err == nil || !stateUnavailable(err) || c.Response().Committed {
+		return err
+	}
+	ri := httpserver.Info(c)
+	ri.Note = "unavailable: " + err.Error()
+	c.Response().Header().Set("Retry-After", "30")
+	return c.NoContent(http.StatusServiceUnavailable)
 }
 
 // gate applies, in order: blocked devices, remote wipes, and the
