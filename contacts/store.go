@@ -544,3 +544,20 @@ func formatUUID(b []byte, version byte) string {
 	b[8] = b[8]&0x3f | 0x80
 	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
 }
+
+// MoveBook gives the cards of address book fromFolder of user from to
+// the (new, empty) folder intoFolder of user into, in tx, keeping their
+// ids, UIDs and versions: for merging two users (folders.MovePIM). The
+// folder rows of both exist while it runs; the old book's row goes.
+func MoveBook(ctx context.Context, tx pgx.Tx, from int64, fromFolder string, into int64, intoFolder string) error {
+	b := &pgx.Batch{}
+	b.Queue(`INSERT INTO address_books (user_id, folder_id, ctag)
+		SELECT $3, $4, ctag FROM address_books WHERE user_id = $1 AND folder_id = $2`, from, fromFolder, into, intoFolder)
+	b.Queue(`UPDATE contacts SET user_id = $3, folder_id = $4 WHERE user_id = $1 AND folder_id = $2`,
+		from, fromFolder, into, intoFolder)
+	b.Queue(`DELETE FROM address_books WHERE user_id = $1 AND folder_id = $2`, from, fromFolder)
+	if err := tx.SendBatch(ctx, b).Close(); err != nil {
+		return fmt.Errorf("contacts: move book %s of user %d: %w", fromFolder, from, err)
+	}
+	return nil
+}

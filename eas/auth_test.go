@@ -4,13 +4,17 @@ import (
 	"context"
 	"encoding/base64"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/easd/easd/internal/config"
+	"github.com/easd/easd/internal/testenv"
 )
 
 // countingVerifier accepts one password per login and counts calls; it
@@ -20,10 +24,12 @@ type countingVerifier struct {
 	passwords map[string]string
 	calls     atomic.Int32
 	down      bool
+	delay     time.Duration // a mail server's time to answer
 }
 
 func (v *countingVerifier) Verify(_ context.Context, login, password string) error {
 	v.calls.Add(1)
+	time.Sleep(v.delay)
 	if v.down {
 		return errors.New("connection refused")
 	}
@@ -35,7 +41,7 @@ func (v *countingVerifier) Verify(_ context.Context, login, password string) err
 
 func TestAuthCacheAndForms(t *testing.T) {
 	v := &countingVerifier{passwords: map[string]string{"alice": "s3cret", "bob@example.com": "pw"}}
-	a := NewAuthenticator(v, config.LoginLocal, "example.com", time.Minute)
+	a := NewAuthenticator(v, AuthOptions{Form: config.LoginLocal, Domain: "example.com", TTL: time.Minute})
 	ctx := context.Background()
 
 	for i := 0; i < 5; i++ {
@@ -56,7 +62,7 @@ func TestAuthCacheAndForms(t *testing.T) {
 		t.Fatalf("domain form: %+v %v", c, err)
 	}
 	// Address form adds the domain.
-	b := NewAuthenticator(v, config.LoginAddress, "example.com", time.Minute)
+	b := NewAuthenticator(v, AuthOptions{Form: config.LoginAddress, Domain: "example.com", TTL: time.Minute})
 	if c, err := b.Authenticate(ctx, request("bob", "pw"), ""); err != nil || c.Login != "bob@example.com" {
 		t.Fatalf("address form: %+v %v", c, err)
 	}
@@ -85,7 +91,7 @@ func request(user, pass string) *http.Request {
 // Outlook sends credentials in ISO-8859-1.
 func TestAuthLatin1(t *testing.T) {
 	v := &countingVerifier{passwords: map[string]string{"jürgen": "grüße"}}
-	a := NewAuthenticator(v, config.LoginAsGiven, "", time.Minute)
+	a := NewAuthenticator(v, AuthOptions{Form: config.LoginAsGiven, Domain: "", TTL: time.Minute})
 	r := httptest.NewRequest("POST", "/", nil)
 	latin1 := []byte{'j', 0xfc, 'r', 'g', 'e', 'n', ':', 'g', 'r', 0xfc, 0xdf, 'e'}
 	r.Header.Set("Authorization", "Basic "+base64.StdEncoding.EncodeToString(latin1))
@@ -98,53 +104,199 @@ func TestAuthLatin1(t *testing.T) {
 	}
 }
 
-// Failed logins lock the user and then the address out without asking the
-// mail server, with growing back-off; a success resets the user's count.
-func TestAuthThrottle(t *testing.T) {
-	v := &countingVerifier{passwords: map[string]string{"alice": "right"}}
-	a := NewAuthenticator(v, config.LoginAsGiven, "", time.Minute)
+// throttled returns an Authenticator on a fresh database with a clock the
+// test moves, and the clock.
+func throttled(t *testing.T, v Verifier) (*Authenticator, *time.Time) {
+	t.Helper()
+	db := testenv.PG(t)
+	a := NewAuthenticator(v, AuthOptions{Form: config.LoginAsGiven, TTL: time.Minute, Pool: db.Pool})
 	now := time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
 	a.now = func() time.Time { return now }
-	ctx := context.Background()
+	return a, &now
+}
 
-	for i := 0; i < userFreeFailures; i++ {
-		if _, err := a.Authenticate(ctx, request("alice", "wrong"), "192.0.2.1"); !errors.Is(err, ErrBadCredentials) {
+// Parallel guesses of one user's password are counted before the mail
+// server is asked: no more reach it than the allowance, however many
+// arrive at once.
+func TestThrottleParallelGuesses(t *testing.T) {
+	v := &countingVerifier{passwords: map[string]string{"alice": "right"}, delay: 20 * time.Millisecond}
+	a, _ := throttled(t, v)
+	var wg sync.WaitGroup
+	var refused, wrong atomic.Int32
+	for i := 0; i < 150; i++ {
+		wg.Go(func() {
+			_, err := a.Authenticate(context.Background(), request("alice", fmt.Sprint("guess", i)), "192.0.2.1")
+			switch {
+			case errors.Is(err, ErrThrottled):
+				refused.Add(1)
+			case errors.Is(err, ErrBadCredentials):
+				wrong.Add(1)
+			default:
+				t.Error(err)
+			}
+		})
+	}
+	wg.Wait()
+	if n := v.calls.Load(); n > int32(pairRule.free) {
+		t.Fatalf("%d of 150 parallel guesses reached the mail server, allowance %d", n, pairRule.free)
+	}
+	// The same wrong password sent at once by many requests is one check.
+	v.calls.Store(0)
+	b, _ := throttled(t, v)
+	for i := 0; i < 20; i++ {
+		wg.Go(func() { _, _ = b.Authenticate(context.Background(), request("bob", "same"), "192.0.2.2") })
+	}
+	wg.Wait()
+	if n := v.calls.Load(); n > 5 {
+		t.Fatalf("20 identical parallel logins asked the mail server %d times", n)
+	}
+}
+
+// Delays grow with each further failure, up to a cap, and end: nothing is
+// locked for good.
+func TestThrottleGrowingDelays(t *testing.T) {
+	v := &countingVerifier{passwords: map[string]string{"alice": "right"}}
+	a, now := throttled(t, v)
+	ctx := context.Background()
+	fail := func() error {
+		_, err := a.Authenticate(ctx, request("alice", "wrong"), "192.0.2.1")
+		return err
+	}
+	for i := 0; i < pairRule.free; i++ {
+		if err := fail(); !errors.Is(err, ErrBadCredentials) {
 			t.Fatalf("failure %d: %v", i, err)
 		}
 	}
-	// One more failure locks the user for a second.
-	if _, err := a.Authenticate(ctx, request("alice", "wrong"), "192.0.2.1"); !errors.Is(err, ErrBadCredentials) {
-		t.Fatal(err)
+	want := time.Second
+	for i := 0; i < 14; i++ {
+		var te *ThrottledError
+		if err := fail(); !errors.As(err, &te) || te.Wait != want {
+			t.Fatalf("after %d failures: %v, want a wait of %v", pairRule.free+i, err, want)
+		}
+		*now = now.Add(want)
+		if err := fail(); !errors.Is(err, ErrBadCredentials) {
+			t.Fatalf("after waiting %v: %v", want, err)
+		}
+		want = min(2*want, pairRule.maxDelay)
+	}
+	// The right password after the wait clears the pair.
+	*now = now.Add(want)
+	if _, err := a.Authenticate(ctx, request("alice", "right"), "192.0.2.1"); err != nil {
+		t.Fatalf("right password after the wait: %v", err)
+	}
+	a.cache = map[[32]byte]cached{}
+	if err := fail(); !errors.Is(err, ErrBadCredentials) {
+		t.Fatalf("a failure after a success: %v", err)
+	}
+	// An hour of quiet forgets everything.
+	*now = now.Add(throttleMemory + time.Minute)
+	for i := 0; i < pairRule.free; i++ {
+		if err := fail(); !errors.Is(err, ErrBadCredentials) {
+			t.Fatalf("after an hour, failure %d: %v", i, err)
+		}
+	}
+}
+
+// Failures from one address do not keep the user from signing in from
+// another, and a phone whose password is cached is never held; an address
+// trying many users is held, and a user tried from very many addresses
+// only far later.
+func TestThrottleStrangersCannotLockOut(t *testing.T) {
+	v := &countingVerifier{passwords: map[string]string{"alice": "right", "bob": "right"}}
+	a, now := throttled(t, v)
+	ctx := context.Background()
+	for i := 0; i < 60; i++ {
+		_, _ = a.Authenticate(ctx, request("alice", "wrong"), "198.51.100.7")
+		*now = now.Add(time.Second)
+	}
+	if _, err := a.Authenticate(ctx, request("alice", "right"), "192.0.2.1"); err != nil {
+		t.Fatalf("alice from her own address after a stranger's failures: %v", err)
+	}
+	// One address, many users.
+	for i := 0; i < addrRule.free; i++ {
+		if _, err := a.Authenticate(ctx, request(fmt.Sprint("user", i), "x"), "203.0.113.5"); !errors.Is(err, ErrBadCredentials) {
+			t.Fatalf("user %d: %v", i, err)
+		}
+	}
+	if _, err := a.Authenticate(ctx, request("carol", "x"), "203.0.113.5"); !errors.Is(err, ErrThrottled) {
+		t.Fatalf("address past its allowance: %v", err)
+	}
+	// Many addresses, one user: held only past the user-wide allowance.
+	if _, err := a.Authenticate(ctx, request("bob", "right"), "192.0.2.50"); err != nil {
+		t.Fatal(err) // bob's phone: cached from here on
+	}
+	for i := 0; i < userRule.free; i++ {
+		_, err := a.Authenticate(ctx, request("bob", "wrong"), fmt.Sprintf("10.0.%d.%d", i/200, i%200))
+		if !errors.Is(err, ErrBadCredentials) {
+			t.Fatalf("bob from address %d: %v", i, err)
+		}
+	}
+	if _, err := a.Authenticate(ctx, request("bob", "wrong"), "10.9.9.9"); !errors.Is(err, ErrThrottled) {
+		t.Fatalf("user past the user-wide allowance: %v", err)
+	}
+	if _, err := a.Authenticate(ctx, request("bob", "right"), "192.0.2.50"); err != nil {
+		t.Fatalf("bob's cached phone during an attack on bob: %v", err)
+	}
+}
+
+// Two instances share the throttle: moving to the other is no way around it.
+func TestThrottleSharedByInstances(t *testing.T) {
+	v := &countingVerifier{passwords: map[string]string{"alice": "right"}}
+	a, now := throttled(t, v)
+	b := NewAuthenticator(v, AuthOptions{Form: config.LoginAsGiven, TTL: time.Minute, Pool: a.throttle.pool})
+	b.now = func() time.Time { return *now }
+	ctx := context.Background()
+	for i := 0; i < pairRule.free; i++ {
+		_, _ = a.Authenticate(ctx, request("alice", "wrong"), "192.0.2.1")
 	}
 	calls := v.calls.Load()
-	_, err := a.Authenticate(ctx, request("alice", "right"), "192.0.2.9")
-	if !errors.Is(err, ErrThrottled) {
-		t.Fatalf("locked user: %v", err)
+	if _, err := b.Authenticate(ctx, request("alice", "wrong"), "192.0.2.1"); !errors.Is(err, ErrThrottled) {
+		t.Fatalf("second instance: %v", err)
 	}
 	if v.calls.Load() != calls {
-		t.Fatal("a locked-out login reached the mail server")
+		t.Fatal("a throttled login reached the mail server")
 	}
-	now = now.Add(2 * time.Second)
-	if _, err := a.Authenticate(ctx, request("alice", "right"), "192.0.2.9"); err != nil {
-		t.Fatalf("after the lockout: %v", err)
+}
+
+// The logins tried for a name depend only on the mailbox, never on how the
+// phone spelled it, so every spelling ends as the same canonical login.
+func TestLoginsTried(t *testing.T) {
+	auto := NewAuthenticator(nil, AuthOptions{Form: config.LoginAuto, Case: config.CaseLower, Domain: "Example.test"})
+	keep := NewAuthenticator(nil, AuthOptions{Form: config.LoginAsGiven, Case: config.CaseAsGiven, Domain: "example.test"})
+	for _, tc := range []struct {
+		a    *Authenticator
+		user string
+		want string
+	}{
+		{auto, "demo", "demo demo@example.test"},
+		{auto, "DEMO", "demo demo@example.test"},
+		{auto, "Demo@EXAMPLE.test", "demo demo@example.test"},
+		{auto, `CORP\Demo`, "demo demo@example.test"},
+		{auto, " demo@example.test ", "demo demo@example.test"},
+		{auto, "demo@other.org", "demo@other.org"},
+		{auto, "@example.test", "@example.test"},
+		{keep, "Demo", "Demo"},
+		{keep, "Demo@example.test", "Demo@example.test"},
+	} {
+		if got := strings.Join(tc.a.Logins(tc.user), " "); got != tc.want {
+			t.Errorf("%q: tried %q, want %q", tc.user, got, tc.want)
+		}
 	}
-	// The lockout doubles with each further failure, capped.
-	for i := 0; i < 30; i++ {
-		now = now.Add(time.Hour + time.Minute) // failures are forgotten after an hour
-		_, _ = a.Authenticate(ctx, request("mallory", "x"), "198.51.100.7")
+}
+
+// Under auto, a server that knows only addresses is asked the bare name
+// first once; later cache misses ask the address first.
+func TestLoginAutoRemembersForm(t *testing.T) {
+	v := &countingVerifier{passwords: map[string]string{"carol@example.test": "pw"}}
+	a := NewAuthenticator(v, AuthOptions{Form: config.LoginAuto, Domain: "example.test"})
+	ctx := context.Background()
+	c, err := a.Authenticate(ctx, request("Carol", "pw"), "")
+	if err != nil || c.Login != "carol@example.test" || v.calls.Load() != 2 {
+		t.Fatalf("first: %+v %v, %d calls", c, err, v.calls.Load())
 	}
-	for i := 0; i < 12; i++ {
-		_, _ = a.Authenticate(ctx, request("mallory", "x"), "198.51.100.7")
-		now = now.Add(maxLockout + time.Second)
-	}
-	if w := a.lockedFor("mallory", ""); w > maxLockout {
-		t.Fatalf("lockout %v over the cap", w)
-	}
-	// Many users from one address: the address is locked after its allowance.
-	for i := 0; i < addrFreeFailures+1; i++ {
-		_, _ = a.Authenticate(ctx, request("user"+string(rune('a'+i)), "x"), "203.0.113.5")
-	}
-	if _, err := a.Authenticate(ctx, request("alice", "right"), "203.0.113.5"); !errors.Is(err, ErrThrottled) {
-		t.Fatalf("locked address: %v", err)
+	a.cache = map[[32]byte]cached{} // the cache expired
+	c, err = a.Authenticate(ctx, request("carol@example.test", "pw"), "")
+	if err != nil || c.Login != "carol@example.test" || v.calls.Load() != 3 {
+		t.Fatalf("second: %+v %v, %d calls", c, err, v.calls.Load())
 	}
 }

@@ -2,7 +2,6 @@ package eas
 
 import (
 	"encoding/xml"
-	"errors"
 	"hash/fnv"
 	"io"
 	"net/http"
@@ -132,7 +131,7 @@ func (s *Server) autodiscoverXML(c echo.Context) error {
 	creds, err := s.opts.Auth.Authenticate(c.Request().Context(), c.Request(), c.RealIP())
 	ri.User = creds.Login
 	if err != nil {
-		return refuseAuth(c, ri, err)
+		return s.refuseAuth(c, ri, creds, err)
 	}
 
 	var req adRequest
@@ -191,26 +190,6 @@ func writeAutodiscover(c echo.Context, doc *adDocument) error {
 	// Answers depend on the credentials: no shared cache may keep them.
 	h.Set("Cache-Control", "private")
 	return c.Blob(http.StatusOK, "text/xml; charset=utf-8", append([]byte(xml.Header), b...))
-}
-
-// refuseAuth answers a failed authentication as the EAS endpoint does: 401
-// with a Basic challenge, 503 while throttled or the mail server is down.
-func refuseAuth(c echo.Context, ri *httpserver.RequestInfo, err error) error {
-	h := c.Response().Header()
-	switch {
-	case errors.Is(err, ErrNoCredentials), errors.Is(err, ErrBadCredentials):
-		ri.Note = err.Error()
-		h.Set("WWW-Authenticate", `Basic realm="easd"`)
-		return c.NoContent(http.StatusUnauthorized)
-	case errors.Is(err, ErrThrottled):
-		ri.Note = err.Error()
-		h.Set("Retry-After", "60")
-		return c.NoContent(http.StatusServiceUnavailable)
-	default:
-		ri.Note = "mail server unavailable: " + err.Error()
-		h.Set("Retry-After", "30")
-		return c.NoContent(http.StatusServiceUnavailable)
-	}
 }
 
 // adJSONResult and adJSONError are the Autodiscover v2 answers, spelled as

@@ -94,8 +94,8 @@ func TestBadInput(t *testing.T) {
 	logs := env.Logs()
 	for _, want := range []string{
 		`"user":"alice","device":"dev1","cmd":"FolderSync","eas_status":102`,
-		`"cmd":"Teleport"`,
-		`"note":"command not implemented"`,
+		`"cmd":"unknown"`,
+		`"note":"unknown command \"Teleport\""`,
 		`"status":413`,
 		`"status":401`,
 	} {

@@ -85,6 +85,8 @@ func (k *call) decode(v any) (empty bool, err error) {
 		return false, nil
 	case httpserver.IsBodyTooLarge(err):
 		return false, echo.NewHTTPError(http.StatusRequestEntityTooLarge, "request body too large")
+	case httpserver.IsBodyTimeout(err):
+		return false, echo.NewHTTPError(http.StatusRequestTimeout, "request body too slow")
 	default:
 		return false, &StatusError{Status: StatusInvalidWBXML, Err: err}
 	}

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net/http"
 	"strconv"
+	"unicode/utf8"
 
 	"github.com/labstack/echo/v4"
 
@@ -19,38 +20,39 @@ func (s *Server) post(c echo.Context) error {
 	req, err := ParseRequest(c.Request())
 	if err != nil {
 		ri.Note = err.Error()
+		httpserver.DropBody(c)
 		return c.NoContent(http.StatusBadRequest)
 	}
-	ri.Cmd, ri.Device = req.Cmd, req.DeviceID
+	ri.Device = req.DeviceID
+	// The command becomes a metric label: only names from the command
+	// table may, or every made-up name an unauthenticated client sends
+	// would be a new series kept for the life of the process.
+	if knownCommand(req.Cmd) {
+		ri.Cmd = req.Cmd
+	} else {
+		ri.Cmd = "unknown"
+		ri.Note = "unknown command " + strconv.Quote(truncate(req.Cmd, 64))
+	}
 
 	version := parseVersion(req.ProtocolVersion)
 	if version == 0 {
 		ri.Note = "unsupported protocol version " + strconv.Quote(req.ProtocolVersion)
 		c.Response().Header().Set("MS-ASProtocolVersions", joinComma(ProtocolVersions))
+		httpserver.DropBody(c)
 		return c.NoContent(http.StatusBadRequest)
 	}
 
 	creds, err := s.opts.Auth.Authenticate(c.Request().Context(), c.Request(), c.RealIP())
 	ri.User = creds.Login
-	switch {
-	case err == nil:
-	case errors.Is(err, ErrNoCredentials), errors.Is(err, ErrBadCredentials):
-		ri.Note = err.Error()
-		c.Response().Header().Set("WWW-Authenticate", `Basic realm="easd"`)
-		return c.NoContent(http.StatusUnauthorized)
-	case errors.Is(err, ErrThrottled):
-		ri.Note = err.Error()
-		c.Response().Header().Set("Retry-After", "60")
-		return c.NoContent(http.StatusServiceUnavailable)
-	default:
-		ri.Note = "mail server unavailable: " + err.Error()
-		c.Response().Header().Set("Retry-After", "30")
-		return c.NoContent(http.StatusServiceUnavailable)
+	if err != nil {
+		return s.refuseAuth(c, ri, creds, err)
 	}
 
 	spec, ok := commandTable[req.Cmd]
 	if !ok {
-		ri.Note = "command not implemented"
+		if ri.Note == "" {
+			ri.Note = "command not implemented"
+		}
 		return c.NoContent(http.StatusNotImplemented)
 	}
 
@@ -74,7 +76,7 @@ func (s *Server) post(c echo.Context) error {
 		return k.fail(&StatusError{Status: StatusMaximumDevicesReached, Err: err})
 	}
 	if err != nil {
-		return err
+		return s.unavailableOr(c, err)
 	}
 	k.dev = dev
 	if dev.Tracing() {
@@ -87,10 +89,25 @@ func (s *Server) post(c echo.Context) error {
 	}
 	err = spec.run(k)
 	var se *StatusError
-	if errors.As(err, &se) {
+	// A command status (below 100) already tells the phone what to do; a
+	// global one that would be a bare 500 is a 503 when the database is
+	// what failed.
+	if errors.As(err, &se) && (se.Status < 100 || httpForStatus(se.Status) != http.StatusInternalServerError || !stateUnavailable(se.Err)) {
 		return k.fail(se)
 	}
-	return err
+	return s.unavailableOr(c, err)
+}
+
+// unavailableOr answers 503 with Retry-After when err says easd's
+// database is unreachable, and otherwise returns err to the error handler.
+func (s *Server) unavailableOr(c echo.Context, err error) error {
+	if err == nil || !stateUnavailable(err) || c.Response().Committed {
+		return err
+	}
+	ri := httpserver.Info(c)
+	ri.Note = "unavailable: " + err.Error()
+	c.Response().Header().Set("Retry-After", "30")
+	return c.NoContent(http.StatusServiceUnavailable)
 }
 
 // gate applies, in order: blocked devices, remote wipes, and the
@@ -129,4 +146,30 @@ func (s *Server) gate(k *call) *StatusError {
 		return &StatusError{Status: StatusPolicyRefresh, Err: errors.New("policy changed since the device provisioned")}
 	}
 	return nil
+}
+
+// knownCommand reports whether name is an EAS command (MS-ASHTTP
+// 2.2.1.1.1.1.2 lists them all), implemented or not.
+func knownCommand(name string) bool {
+	if _, ok := commandTable[name]; ok {
+		return true
+	}
+	for _, c := range commandCodes {
+		if c == name {
+			return true
+		}
+	}
+	return false
+}
+
+// truncate cuts s to at most n bytes, at a rune boundary, for logging
+// what a client sent.
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n] + "..."
 }

@@ -2,6 +2,7 @@ package eas_test
 
 import (
 	"context"
+	"errors"
 	"io"
 	"net/http"
 	"slices"
@@ -223,4 +224,51 @@ func TestIMAPCutAtStructureFetch(t *testing.T) {
 		}
 	}
 	t.Logf("%d connections cut, %d windows retried", cuts, retries)
+}
+
+// With PostgreSQL down every request, signed in before or not, gets 503
+// with Retry-After (MS-ASHTTP 3.1.5.2.3), never a bare 500; once it is
+// back the device continues with its key.
+func TestPostgresDown(t *testing.T) {
+	cluster := testenv.NewPGCluster(t)
+	dsn := testenv.NewDatabase(t, cluster)
+	env := easdtest.Start(t, noPolicy, func(c *config.Config) { c.DatabaseURL = dsn })
+	ctx := context.Background()
+	c := env.Client("alice", "dev1")
+	first, err := c.FolderSync(ctx, "0")
+	if err != nil || first.Status != 1 {
+		t.Fatalf("FolderSync: %+v %v", first, err)
+	}
+	if err := cluster.Stop(); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name string
+		c    *client.Client
+	}{
+		{"signed in before", c},
+		{"new login", env.Client("bob", "dev2")},
+	} {
+		for _, v := range []string{"16.1", "12.1"} {
+			tc.c.Version = v
+			_, err := tc.c.FolderSync(ctx, first.SyncKey)
+			var he *client.HTTPError
+			if !errors.As(err, &he) || he.Code != 503 || he.Header.Get("Retry-After") == "" {
+				t.Errorf("%s, %s, PostgreSQL down: %v", tc.name, v, err)
+			}
+		}
+	}
+	if err := cluster.Restart(ctx); err != nil {
+		t.Fatal(err)
+	}
+	c.Version = "16.1"
+	var r *message.FolderSyncResponse
+	for attempt := 0; attempt < 3; attempt++ { // a dead pooled connection may fail once more
+		if r, err = c.FolderSync(ctx, first.SyncKey); err == nil {
+			break
+		}
+	}
+	if err != nil || r.Status != 1 || r.Changes.Count != 0 {
+		t.Fatalf("after the outage: %+v %v", r, err)
+	}
 }

@@ -100,8 +100,13 @@ func ParseRequest(r *http.Request) (*Request, error) {
 	if len(req.DeviceID) > 128 || !utf8.ValidString(req.DeviceID) || strings.ContainsAny(req.DeviceID, "\x00\r\n") {
 		return nil, badRequest("DeviceId not acceptable")
 	}
-	if len(req.DeviceType) > 128 || !utf8.ValidString(req.DeviceType) {
+	// A NUL reaches PostgreSQL as an error (text cannot hold it), and
+	// other control characters have no place in these names.
+	if len(req.DeviceType) > 128 || !utf8.ValidString(req.DeviceType) || hasControl(req.DeviceType) {
 		return nil, badRequest("DeviceType not acceptable")
+	}
+	if len(req.User) > 320 || !utf8.ValidString(req.User) || hasControl(req.User) {
+		return nil, badRequest("User not acceptable")
 	}
 	return req, nil
 }
@@ -250,4 +255,14 @@ func (r *byteReader) fail() {
 	if r.err == nil {
 		r.err = fmt.Errorf("truncated at byte %d", r.off)
 	}
+}
+
+// hasControl reports whether s holds a C0 control character or DEL.
+func hasControl(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < 0x20 || s[i] == 0x7f {
+			return true
+		}
+	}
+	return false
 }

@@ -2,6 +2,7 @@ package migrations_test
 
 import (
 	"context"
+	"path/filepath"
 	"sync"
 	"testing"
 	"time"
@@ -47,8 +48,14 @@ func TestUpConcurrentAndRepeated(t *testing.T) {
 		}
 		applied += len(results[i].Applied)
 	}
-	if applied != int(latest) {
-		t.Fatalf("%d migrations applied in all, want each of %d once", applied, latest)
+	// Numbers may have gaps (ranges are reserved for work in progress):
+	// count the files, not the latest number.
+	files, err := filepath.Glob("*.sql")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if applied != len(files) {
+		t.Fatalf("%d migrations applied in all, want each of %d once", applied, len(files))
 	}
 	again, err := migrations.Up(ctx, dsn)
 	if err != nil || len(again.Applied) != 0 || again.Version != latest {

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -51,6 +52,8 @@ func runContacts(args []string, stdout, stderr io.Writer) int {
 	fs.SetOutput(io.Discard) // errors are reported as one line below
 	dsn := fs.String("database-url", "", "PostgreSQL connection URL (required)")
 	user := fs.String("user", "", "the user's login (required)")
+	logins := config.Defaults()
+	logins.RegisterLogin(fs)
 	folder := fs.String("folder", "", "address book by display name (default: the Contacts folder)")
 	var skipBad bool
 	nargs := 0
@@ -94,6 +97,12 @@ func runContacts(args []string, stdout, stderr io.Writer) int {
 	}
 	defer pool.Close()
 	c := &contactsCmd{pool: pool, store: contacts.NewStore(pool, eas.NotifyFolderChanged), stdout: stdout, stderr: stderr}
+	login, err := canonicalLogin(ctx, pool, logins, *user)
+	if err != nil {
+		fmt.Fprintln(stderr, "easd contacts:", err)
+		return 1
+	}
+	*user = login
 	if action == "import" {
 		return c.importFile(ctx, *user, *folder, pos[0], skipBad)
 	}
@@ -207,4 +216,24 @@ func ensureUser(ctx context.Context, pool *pgxpool.Pool, login string) (int64, e
 		return 0, fmt.Errorf("user %q: %w", login, err)
 	}
 	return id, nil
+}
+
+// canonicalLogin is the login a phone signing in as user is known by:
+// the settings' case and form rules, as the server applies them, and of
+// the forms those allow the one already stored, else the first. An
+// import under another spelling would make a second user, whose cards
+// the server's next start merges into the first (device.MergeLogins).
+func canonicalLogin(ctx context.Context, pool *pgxpool.Pool, cfg config.Config, user string) (string, error) {
+	tries := eas.NewAuthenticator(nil, eas.AuthOptions{Form: cfg.LoginForm, Case: cfg.LoginCase, Domain: cfg.MailDomain}).Logins(user)
+	var stored []string
+	err := pool.QueryRow(ctx, `SELECT coalesce(array_agg(login), '{}') FROM users WHERE login = ANY($1)`, tries).Scan(&stored)
+	if err != nil {
+		return "", fmt.Errorf("database: %w", err)
+	}
+	for _, t := range tries {
+		if slices.Contains(stored, t) {
+			return t, nil
+		}
+	}
+	return tries[0], nil
 }

@@ -66,7 +66,8 @@ func TestContactsCommand(t *testing.T) {
 	}
 
 	// Export: vCard 4.0 on stdout; importing it again changes nothing.
-	code, exported, errOut := cmd("export", "--user", "carol")
+	// The login is the canonical one, however it is spelled.
+	code, exported, errOut := cmd("export", "--user", "CAROL")
 	if code != 0 || errOut != "" || strings.Count(exported, "BEGIN:VCARD") != 2 || !strings.Contains(exported, "VERSION:4.0") ||
 		!strings.Contains(exported, "café au lait") || !strings.Contains(exported, "UID:bert-1") {
 		t.Fatalf("export: %d %q\n%s", code, errOut, exported)

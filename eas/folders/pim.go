@@ -3,8 +3,9 @@ package folders
 import (
 	"context"
 	"fmt"
-	"github.com/jackc/pgx/v5"
 	"strconv"
+
+	"github.com/jackc/pgx/v5"
 
 	"github.com/easd/easd/eas/model"
 	"github.com/easd/easd/eas/syncstate"
@@ -111,4 +112,66 @@ func missingPIM(list []Folder) []Folder {
 		}
 	}
 	return out
+}
+
+// ItemMover moves the items a store keeps in folder fromFolder of user
+// from to folder intoFolder of user into, in tx (the folder rows exist
+// for both while it runs).
+type ItemMover func(ctx context.Context, tx pgx.Tx, from int64, fromFolder string, into int64, intoFolder string) error
+
+// MovePIM gives every PIM folder of user from to user into, with its
+// items, in tx: when two users are merged into one (device.MergeLogins),
+// the contacts and calendars of the one that goes are kept, never deleted
+// with it. A moved folder gets a new id of into's (the ids of the two
+// users overlap) and becomes a user folder of its class (a second
+// default Contacts folder would confuse phones); its name says where it
+// came from. Each store moves its items with its ItemMover.
+func MovePIM(ctx context.Context, tx pgx.Tx, into, from int64, movers ...ItemMover) error {
+	var login string
+	if err := tx.QueryRow(ctx, `SELECT login FROM users WHERE id = $1`, from).Scan(&login); err != nil {
+		return fmt.Errorf("folders: move from user %d: %w", from, err)
+	}
+	old, err := list(ctx, tx, from)
+	if err != nil {
+		return err
+	}
+	for _, f := range old {
+		if f.Source != SourcePIM {
+			continue
+		}
+		var next int64
+		if err := tx.QueryRow(ctx, `UPDATE users SET next_folder_id = next_folder_id + 1 WHERE id = $1
+			RETURNING next_folder_id - 1`, into).Scan(&next); err != nil {
+			return fmt.Errorf("folders: new id: %w", err)
+		}
+		id := strconv.FormatInt(next, 10)
+		if _, err := tx.Exec(ctx, `INSERT INTO folders (user_id, server_id, parent_id, display_name, type, source)
+			VALUES ($1, $2, '0', $3, $4, 'pim')`, into, id, f.DisplayName+" ("+login+")", int(userType(f.Type))); err != nil {
+			return fmt.Errorf("folders: move %q: %w", f.DisplayName, err)
+		}
+		for _, mv := range movers {
+			if err := mv(ctx, tx, from, f.ServerID, into, id); err != nil {
+				return fmt.Errorf("folders: move the items of %q: %w", f.DisplayName, err)
+			}
+		}
+	}
+	return nil
+}
+
+// userType is the user-created folder type of t's class (MS-ASCMD
+// 2.2.3.186.3).
+func userType(t model.FolderType) model.FolderType {
+	switch t {
+	case model.FolderContacts:
+		return model.FolderUserContacts
+	case model.FolderCalendar:
+		return model.FolderUserCalendar
+	case model.FolderTasks:
+		return model.FolderUserTasks
+	case model.FolderNotes:
+		return model.FolderUserNotes
+	case model.FolderJournal:
+		return model.FolderUserJournal
+	}
+	return t
 }

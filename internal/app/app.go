@@ -13,10 +13,13 @@ import (
 	"net"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/easd/easd/contacts"
 	"github.com/easd/easd/eas"
+	"github.com/easd/easd/eas/device"
+	"github.com/easd/easd/eas/folders"
 	"github.com/easd/easd/eas/model"
 	"github.com/easd/easd/imapbridge"
 	"github.com/easd/easd/internal/backoff"
@@ -54,6 +57,22 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, version strin
 		imapDialer.TLSConfig = &tls.Config{InsecureSkipVerify: true} //nolint:gosec // the operator's explicit choice
 	}
 
+	auth := eas.NewAuthenticator(verifier{imapDialer}, eas.AuthOptions{
+		Form: cfg.LoginForm, Case: cfg.LoginCase, Domain: cfg.MailDomain, TTL: cfg.AuthCacheTTL, Pool: pool,
+	})
+	// State of logins spelled otherwise by an earlier easd joins its
+	// canonical user before any request keys state by the canonical name.
+	merged, err := device.MergeLogins(ctx, pool, auth.CanonicalStored, func(ctx context.Context, tx pgx.Tx, into, from int64) error {
+		return folders.MovePIM(ctx, tx, into, from, contacts.MoveBook)
+	})
+	if err != nil {
+		pool.Close()
+		return nil, err
+	}
+	if merged > 0 {
+		log.Info("merged users stored under other spellings of their login", "rows", merged)
+	}
+
 	// One store, so every mail operation shares the per-user connection pool.
 	mailStore := &imapbridge.Store{Dialer: imapDialer, SpecialNames: specialNames(cfg.SpecialFolders)}
 	submitter := &imapbridge.Submitter{Addr: cfg.SMTPAddr, TLS: cfg.SMTPTLS}
@@ -66,9 +85,14 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, version strin
 	for prefix, v := range caps {
 		quirks.AddVersionCap(prefix, v)
 	}
+	proxies, _ := config.ParseCIDRs(cfg.TrustedProxies) // validated with cfg
 	srv := httpserver.New(httpserver.Options{
-		Logger:       log,
-		MaxBodyBytes: cfg.MaxBodyBytes,
+		Logger:          log,
+		TrustedProxies:  proxies,
+		BodyGrace:       cfg.BodyReadGrace,
+		BodyMinRate:     cfg.BodyMinRate,
+		MaxConnsPerAddr: cfg.MaxConnsPerAddress,
+		MaxBodyBytes:    cfg.MaxBodyBytes,
 		Ready: []httpserver.Check{
 			{Name: "postgres", Check: pool.Ping},
 			{Name: "imap", Check: imapDialer.Ping},
@@ -77,7 +101,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, version strin
 	easServer := eas.NewServer(eas.Options{
 		Log:       log,
 		Pool:      pool,
-		Auth:      eas.NewAuthenticator(verifier{imapDialer}, cfg.LoginForm, cfg.MailDomain, cfg.AuthCacheTTL),
+		Auth:      auth,
 		Mail:      mailStore,
 		Submitter: imapbridge.Outbound{Store: mailStore, Submitter: submitter},
 		MailSync:  mailSync{mailStore},

@@ -32,8 +32,25 @@ type LoginForm string
 
 const (
 	LoginAsGiven LoginForm = "as-given" // pass through unchanged
-	LoginLocal   LoginForm = "local"    // "alice@example.com" -> "alice"
-	LoginAddress LoginForm = "address"  // "alice" -> "alice@<mail-domain>"
+	// LoginAuto: as given, except that a name whose domain is the mail
+	// domain, or a bare name, is tried in both forms (bare first), so a
+	// phone may be given either the address or the user name.
+	LoginAuto    LoginForm = "auto"
+	LoginLocal   LoginForm = "local"   // "alice@example.com" -> "alice"
+	LoginAddress LoginForm = "address" // "alice" -> "alice@<mail-domain>"
+)
+
+// LoginCase says how the case of a login is normalised before it keys any
+// state: one mailbox must be one user however the phone spells the name.
+type LoginCase string
+
+const (
+	// CaseLower folds logins to lower case, as mail servers that ignore
+	// case do (Dovecot's default auth_username_format is %Lu).
+	CaseLower LoginCase = "lower"
+	// CaseAsGiven keeps the case, for mail servers with case-sensitive
+	// logins.
+	CaseAsGiven LoginCase = "as-given"
 )
 
 // Config is the complete configuration of a serving easd.
@@ -54,21 +71,32 @@ type Config struct {
 	SMTPTLSInsecure bool
 
 	LoginForm  LoginForm
+	LoginCase  LoginCase
 	MailDomain string // domain for LoginAddress and for users' primary SMTP address
 
-	MaxBodyBytes    int64         // largest request body accepted
-	MaxWBXMLDepth   int           // deepest element nesting accepted
-	MaxWindowSize   int           // Sync WindowSize cap (spec maximum 512)
-	HeartbeatMin    time.Duration // Ping/Sync heartbeat bounds
-	HeartbeatMax    time.Duration
-	MaxPingFolders  int
-	MailRecheck     time.Duration // how long an unchanged STATUS stands for an initial sync's next windows (0: none)
-	MaxDevices      int           // partnerships per user; 0 = unlimited
-	AuthCacheTTL    time.Duration // how long a verified login is trusted without asking IMAP
-	EnforcePolicy   bool          // devices must provision before syncing
-	VersionCaps     string        // "DeviceTypePrefix=14.1,..." caps the advertised protocol version
-	SpecialFolders  string        // "drafts=Entwürfe,sent=Gesendet,..." names special mailboxes
-	ShutdownTimeout time.Duration // how long in-flight requests may finish
+	MaxBodyBytes   int64         // largest request body accepted
+	MaxWBXMLDepth  int           // deepest element nesting accepted
+	MaxWindowSize  int           // Sync WindowSize cap (spec maximum 512)
+	HeartbeatMin   time.Duration // Ping/Sync heartbeat bounds
+	HeartbeatMax   time.Duration
+	MaxPingFolders int
+	MailRecheck    time.Duration // how long an unchanged STATUS stands for an initial sync's next windows (0: none)
+	MaxDevices     int           // partnerships per user; 0 = unlimited
+	AuthCacheTTL   time.Duration // how long a verified login is trusted without asking IMAP
+	// TrustedProxies are the CIDRs of reverse proxies whose
+	// X-Forwarded-For names the client; from anyone else the header is
+	// ignored and the peer address is the client's.
+	TrustedProxies string
+	// A request body must arrive within BodyReadGrace plus a second per
+	// BodyMinRate bytes; MaxConnsPerAddress caps the connections open at
+	// once from one address (0: no cap).
+	BodyReadGrace      time.Duration
+	BodyMinRate        int64
+	MaxConnsPerAddress int
+	EnforcePolicy      bool          // devices must provision before syncing
+	VersionCaps        string        // "DeviceTypePrefix=14.1,..." caps the advertised protocol version
+	SpecialFolders     string        // "drafts=Entwürfe,sent=Gesendet,..." names special mailboxes
+	ShutdownTimeout    time.Duration // how long in-flight requests may finish
 	// TimeZone is the users' IANA time zone: phones send a contact's
 	// birthday as an instant, and which day it names depends on it.
 	TimeZone string
@@ -89,26 +117,30 @@ type Config struct {
 // Defaults returns the configuration used when nothing is set.
 func Defaults() Config {
 	return Config{
-		Listen:           ":8080",
-		IMAPTLS:          TLSStartTLS,
-		SMTPTLS:          TLSStartTLS,
-		LoginForm:        LoginAsGiven,
-		MaxBodyBytes:     64 << 20,
-		MaxWBXMLDepth:    64,
-		MaxWindowSize:    512,
-		HeartbeatMin:     60 * time.Second,
-		HeartbeatMax:     3540 * time.Second,
-		MaxPingFolders:   300,
-		MailRecheck:      time.Second,
-		MaxDevices:       0,
-		AuthCacheTTL:     5 * time.Minute,
-		EnforcePolicy:    true,
-		ShutdownTimeout:  15 * time.Second,
-		PushPollInterval: 30 * time.Second,
-		PushGrace:        60 * time.Second,
-		TimeZone:         "UTC",
-		LogFormat:        "json",
-		LogLevel:         "info",
+		Listen:             ":8080",
+		IMAPTLS:            TLSStartTLS,
+		SMTPTLS:            TLSStartTLS,
+		LoginForm:          LoginAuto,
+		LoginCase:          CaseLower,
+		MaxBodyBytes:       64 << 20,
+		MaxWBXMLDepth:      64,
+		MaxWindowSize:      512,
+		HeartbeatMin:       60 * time.Second,
+		HeartbeatMax:       3540 * time.Second,
+		MaxPingFolders:     300,
+		MailRecheck:        time.Second,
+		MaxDevices:         0,
+		AuthCacheTTL:       5 * time.Minute,
+		BodyReadGrace:      30 * time.Second,
+		BodyMinRate:        1024,
+		MaxConnsPerAddress: 256,
+		EnforcePolicy:      true,
+		ShutdownTimeout:    15 * time.Second,
+		PushPollInterval:   30 * time.Second,
+		PushGrace:          60 * time.Second,
+		TimeZone:           "UTC",
+		LogFormat:          "json",
+		LogLevel:           "info",
 	}
 }
 
@@ -141,8 +173,7 @@ func (c *Config) Register(fs *flag.FlagSet) {
 	fs.StringVar(&c.SMTPAddr, "smtp-addr", c.SMTPAddr, "SMTP submission server host:port (required)")
 	fs.Var(tlsChoice(&c.SMTPTLS), "smtp-tls", "SMTP connection security: none, starttls or implicit")
 	fs.BoolVar(&c.SMTPTLSInsecure, "smtp-tls-insecure", c.SMTPTLSInsecure, "accept any SMTP server certificate (testing only)")
-	fs.Var(loginChoice(&c.LoginForm), "login-form", "how a phone's user name becomes the IMAP login: as-given, local (strip @domain) or address (add @mail-domain)")
-	fs.StringVar(&c.MailDomain, "mail-domain", c.MailDomain, "mail domain of the users, for --login-form=address and users' primary address")
+	c.RegisterLogin(fs)
 	fs.Int64Var(&c.MaxBodyBytes, "max-body-bytes", c.MaxBodyBytes, "largest request body accepted, in bytes")
 	fs.IntVar(&c.MaxWBXMLDepth, "max-wbxml-depth", c.MaxWBXMLDepth, "deepest WBXML element nesting accepted")
 	fs.IntVar(&c.MaxWindowSize, "max-window-size", c.MaxWindowSize, "largest Sync WindowSize honoured (1-512)")
@@ -153,6 +184,10 @@ func (c *Config) Register(fs *flag.FlagSet) {
 	fs.DurationVar(&c.MailRecheck, "mail-recheck", c.MailRecheck, "how long an initial mail sync trusts a STATUS that found the folder unchanged (0: one per window)")
 	fs.IntVar(&c.MaxDevices, "max-devices", c.MaxDevices, "most devices per user (0: unlimited)")
 	fs.DurationVar(&c.AuthCacheTTL, "auth-cache-ttl", c.AuthCacheTTL, "how long a verified login is trusted before IMAP is asked again (0: always ask)")
+	fs.StringVar(&c.TrustedProxies, "trusted-proxies", c.TrustedProxies, "comma-separated CIDRs of reverse proxies whose X-Forwarded-For is believed, e.g. 10.0.0.0/8,2001:db8::/32; empty: the peer address is the client's")
+	fs.DurationVar(&c.BodyReadGrace, "body-read-grace", c.BodyReadGrace, "time a client has to send a request body, plus a second per --body-min-rate bytes sent")
+	fs.Int64Var(&c.BodyMinRate, "body-min-rate", c.BodyMinRate, "slowest rate (bytes/s) at which a request body earns more time after --body-read-grace")
+	fs.IntVar(&c.MaxConnsPerAddress, "max-conns-per-address", c.MaxConnsPerAddress, "most connections open at once from one client address, trusted proxies exempt (0: no cap)")
 	fs.BoolVar(&c.EnforcePolicy, "enforce-provisioning", c.EnforcePolicy, "require devices to accept the device policy (Provision) before syncing")
 	fs.StringVar(&c.VersionCaps, "version-caps", c.VersionCaps, "cap the EAS version offered to device types, e.g. SAMSUNG=14.1,Android=16.0")
 	fs.StringVar(&c.SpecialFolders, "special-folders", c.SpecialFolders, "mailbox names of the special folders where the IMAP server has no SPECIAL-USE, e.g. drafts=Entwürfe,sent=Gesendet,trash=Papierkorb,outbox=Outbox")
@@ -262,6 +297,12 @@ func (c *Config) Validate() error {
 		return bad("max-devices", "must not be negative")
 	case c.AuthCacheTTL < 0 || c.AuthCacheTTL > time.Hour:
 		return bad("auth-cache-ttl", "%v is outside 0-1h", c.AuthCacheTTL)
+	case c.BodyReadGrace < time.Second:
+		return bad("body-read-grace", "%v is below 1s", c.BodyReadGrace)
+	case c.BodyMinRate < 1:
+		return bad("body-min-rate", "must be at least 1")
+	case c.MaxConnsPerAddress < 0:
+		return bad("max-conns-per-address", "must not be negative")
 	case c.ShutdownTimeout < 0:
 		return bad("shutdown-timeout", "must not be negative")
 	case c.PushPollInterval < time.Second:
@@ -273,6 +314,9 @@ func (c *Config) Validate() error {
 	}
 	if _, err := ParseSpecialFolders(c.SpecialFolders); err != nil {
 		return bad("special-folders", "%v", err)
+	}
+	if _, err := ParseCIDRs(c.TrustedProxies); err != nil {
+		return bad("trusted-proxies", "%v", err)
 	}
 	if _, err := ParseVersionCaps(c.VersionCaps); err != nil {
 		return bad("version-caps", "%v", err)
@@ -326,8 +370,21 @@ func tlsChoice(p *TLSMode) choiceValue {
 	return choiceValue{(*string)(p), []string{string(TLSNone), string(TLSStartTLS), string(TLSImplicit)}}
 }
 
+// RegisterLogin defines the settings that make a user name a login, on
+// fs: serve's, and the administration commands' that name users, so that
+// both key a user's state by the same canonical login.
+func (c *Config) RegisterLogin(fs *flag.FlagSet) {
+	fs.Var(loginChoice(&c.LoginForm), "login-form", "how a phone's user name becomes the IMAP login: auto (a name at --mail-domain is tried bare, then as the address), as-given, local (strip @domain) or address (add @mail-domain)")
+	fs.Var(caseChoice(&c.LoginCase), "login-case", "how a login's case is normalised before it keys any state: lower (mail servers that ignore case) or as-given (case-sensitive logins)")
+	fs.StringVar(&c.MailDomain, "mail-domain", c.MailDomain, "mail domain of the users, for --login-form=address and users' primary address")
+}
+
 func loginChoice(p *LoginForm) choiceValue {
-	return choiceValue{(*string)(p), []string{string(LoginAsGiven), string(LoginLocal), string(LoginAddress)}}
+	return choiceValue{(*string)(p), []string{string(LoginAuto), string(LoginAsGiven), string(LoginLocal), string(LoginAddress)}}
+}
+
+func caseChoice(p *LoginCase) choiceValue {
+	return choiceValue{(*string)(p), []string{string(CaseLower), string(CaseAsGiven)}}
 }
 
 // Usage writes a flag listing with each setting's environment variable.
@@ -403,4 +460,34 @@ func (c Config) Zone() *time.Location {
 func (c Config) timeZoneErr() error {
 	_, err := time.LoadLocation(c.TimeZone)
 	return err
+}
+
+// ParseCIDRs reads a comma-separated list of CIDRs; a bare address counts
+// as a single-address network.
+func ParseCIDRs(s string) ([]*net.IPNet, error) {
+	var out []*net.IPNet
+	for _, part := range strings.Split(s, ",") {
+		part = strings.TrimSpace(part)
+		if part == "" {
+			continue
+		}
+		if !strings.Contains(part, "/") {
+			ip := net.ParseIP(part)
+			if ip == nil {
+				return nil, fmt.Errorf("%q is not an address or CIDR", part)
+			}
+			bits := 128
+			if ip.To4() != nil {
+				ip, bits = ip.To4(), 32
+			}
+			out = append(out, &net.IPNet{IP: ip, Mask: net.CIDRMask(bits, bits)})
+			continue
+		}
+		_, n, err := net.ParseCIDR(part)
+		if err != nil {
+			return nil, fmt.Errorf("%q is not an address or CIDR", part)
+		}
+		out = append(out, n)
+	}
+	return out, nil
 }

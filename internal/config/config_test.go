@@ -78,6 +78,8 @@ func TestBadSettings(t *testing.T) {
 		{"address form without domain", []string{"--login-form=address"}, required, "mail-domain"},
 		{"bad public url", []string{"--public-url=mail.example.com"}, required, "public-url"},
 		{"bad log format", []string{"--log-format=xml"}, required, "log-format"},
+		{"bad proxy network", []string{"--trusted-proxies=10.0.0.0/8,proxy.example.com"}, required, "trusted-proxies"},
+		{"bad login case", []string{"--login-case=upper"}, required, "login-case"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := parse(t, tc.args, tc.env)

@@ -47,7 +47,7 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 //
 // A panic becomes a 500 and a log line marked as a bug: no panic reaches
 // the client as a dropped connection.
-func front(log *slog.Logger, m *metrics, maxBody int64) echo.MiddlewareFunc {
+func front(log *slog.Logger, m *metrics, opts Options) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) (err error) {
 			start := time.Now()
@@ -56,10 +56,13 @@ func front(log *slog.Logger, m *metrics, maxBody int64) echo.MiddlewareFunc {
 				if r := recover(); r != nil {
 					err = panicked(log, c, r)
 				}
+				afterHandler(c)
 				logRequest(log, m, c, start, err)
 				err = nil
 			}()
-			if err = limitBody(c, maxBody); err != nil {
+			timeBody(c, opts.BodyGrace, opts.BodyMinRate)
+			if err = limitBody(c, opts.MaxBodyBytes); err != nil {
+				DropBody(c)
 				return err
 			}
 			return next(c)
@@ -67,17 +70,35 @@ func front(log *slog.Logger, m *metrics, maxBody int64) echo.MiddlewareFunc {
 	}
 }
 
+// maxRequestID is the longest X-Request-Id taken from a client; proxies
+// send UUIDs or shorter.
+const maxRequestID = 128
+
 // setRequestID takes the client's X-Request-Id (a proxy's) or makes one,
-// and sends it back.
+// and sends it back. An id that is too long or holds anything but
+// printable ASCII without spaces is replaced: it is echoed and logged
+// with every line of the request, and a client could make each 900 KB.
 func setRequestID(c echo.Context) {
 	id := c.Request().Header.Get(echo.HeaderXRequestID)
-	if id == "" {
+	if !acceptableRequestID(id) {
 		var b [16]byte
 		_, _ = rand.Read(b[:]) // never fails (crypto/rand)
 		id = hex.EncodeToString(b[:])
 	}
 	c.Response().Header().Set(echo.HeaderXRequestID, id)
 	c.Set(requestIDKey, id)
+}
+
+func acceptableRequestID(id string) bool {
+	if id == "" || len(id) > maxRequestID {
+		return false
+	}
+	for i := 0; i < len(id); i++ {
+		if id[i] <= ' ' || id[i] > '~' || id[i] == '"' || id[i] == '\\' {
+			return false
+		}
+	}
+	return true
 }
 
 // limitBody answers 413 to bodies over max bytes: at once when

@@ -34,6 +34,19 @@ type Options struct {
 	Ready        []Check // all must pass for /readyz to answer 200
 	// ReadyTimeout bounds each readiness check; 0 means 3 s.
 	ReadyTimeout time.Duration
+	// TrustedProxies are the networks whose X-Forwarded-For names the
+	// client (c.RealIP); from any other peer the header is ignored, or
+	// every request could claim a new address and pass the login
+	// throttle.
+	TrustedProxies []*net.IPNet
+	// BodyGrace and BodyMinRate set the request body's read deadline:
+	// start + BodyGrace + received/BodyMinRate (defaults
+	// DefaultBodyGrace, DefaultBodyMinRate).
+	BodyGrace   time.Duration
+	BodyMinRate int64
+	// MaxConnsPerAddr caps the connections open at once from one address
+	// (trusted proxies exempt); 0: no cap.
+	MaxConnsPerAddr int
 }
 
 // Server is the HTTP server of one easd process.
@@ -57,10 +70,17 @@ func New(opts Options) *Server {
 	if opts.ReadyTimeout == 0 {
 		opts.ReadyTimeout = 3 * time.Second
 	}
+	if opts.BodyGrace <= 0 {
+		opts.BodyGrace = DefaultBodyGrace
+	}
+	if opts.BodyMinRate <= 0 {
+		opts.BodyMinRate = DefaultBodyMinRate
+	}
 	e := echo.New()
 	e.HideBanner = true
 	e.HidePort = true
 	e.HTTPErrorHandler = errorHandler(opts.Logger)
+	e.IPExtractor = ipExtractor(opts.TrustedProxies)
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
@@ -69,7 +89,7 @@ func New(opts Options) *Server {
 	baseCtx, drain := context.WithCancel(context.Background())
 	s := &Server{Echo: e, Metrics: reg, log: opts.Logger, opts: opts, baseCtx: baseCtx, drain: drain}
 
-	e.Use(front(opts.Logger, m, opts.MaxBodyBytes))
+	e.Use(front(opts.Logger, m, opts))
 
 	e.GET("/healthz", func(c echo.Context) error { return c.String(http.StatusOK, "ok\n") })
 	e.GET("/readyz", s.ready)
@@ -109,6 +129,7 @@ func (s *Server) Serve(ln net.Listener, certFile, keyFile string) error {
 		// so long waits end promptly on shutdown.
 		BaseContext: func(net.Listener) context.Context { return s.baseCtx },
 	}
+	ln = newLimitListener(ln, s.opts.MaxConnsPerAddr, s.opts.TrustedProxies, s.log)
 	var err error
 	if certFile != "" {
 		err = s.http.ServeTLS(ln, certFile, keyFile)
@@ -132,4 +153,19 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		}
 	})
 	return err
+}
+
+// ipExtractor believes X-Forwarded-For only from trusted proxies. echo's
+// own default believes it from anyone, and its XFF extractor trusts
+// loopback and private networks unless told otherwise: both are turned
+// off, so only the configured networks count.
+func ipExtractor(trusted []*net.IPNet) echo.IPExtractor {
+	if len(trusted) == 0 {
+		return echo.ExtractIPDirect()
+	}
+	opts := []echo.TrustOption{echo.TrustLoopback(false), echo.TrustLinkLocal(false), echo.TrustPrivateNet(false)}
+	for _, n := range trusted {
+		opts = append(opts, echo.TrustIPRange(n))
+	}
+	return echo.ExtractIPFromXFFHeader(opts...)
 }

@@ -190,3 +190,36 @@ func TestShutdownEndsWaits(t *testing.T) {
 		t.Fatalf("shutdown took %v", d)
 	}
 }
+
+// A client's X-Request-Id is echoed and logged only when it is short and
+// plain; a huge or odd one is replaced by an id of ours.
+func TestRequestIDCapped(t *testing.T) {
+	var logs bytes.Buffer
+	s := New(Options{Logger: slog.New(slog.NewJSONHandler(&logs, nil))})
+	base := start(t, s)
+	for _, tc := range []struct {
+		sent string
+		kept bool
+	}{
+		{"proxy-7f3a9c1e-0b1d-4c55-9e2a-1f0c2b3d4e5f", true},
+		{strings.Repeat("x", 900<<10), false},
+		{strings.Repeat("y", 129), false},
+		{"two words", false},
+		{`quote"d`, false},
+	} {
+		req, _ := http.NewRequest(http.MethodGet, base+"/healthz", nil)
+		req.Header.Set("X-Request-Id", tc.sent)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		got := resp.Header.Get("X-Request-Id")
+		if tc.kept != (got == tc.sent) || len(got) == 0 || len(got) > 128 {
+			t.Errorf("sent %.20q (%d bytes): answered %.40q", tc.sent, len(tc.sent), got)
+		}
+	}
+	if logs.Len() > 16<<10 {
+		t.Fatalf("%d bytes of log for five requests", logs.Len())
+	}
+}
