@@ -17,6 +17,13 @@ var ErrTooMany = errors.New("recur: series too long to expand")
 // otherwise loop until the end of time.
 const maxSteps = 2_000_000
 
+// InZone gives the instant a wall clock (the fields of wall, whatever its
+// location) means in loc, by RFC 5545's rules for the DST changes; see
+// wallToInstant. Use it instead of time.Date to read iCalendar local times.
+func InZone(wall time.Time, loc *time.Location) time.Time {
+	return wallToInstant(floating(wall), loc)
+}
+
 // wallToInstant gives the instant a wall-clock time (given as UTC fields)
 // means in loc, the way RFC 5545 3.3.5 says: a time that occurs twice (the
 // autumn change) is the first of them; a time that does not exist (in the
