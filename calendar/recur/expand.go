@@ -168,13 +168,18 @@ func (rr *rrule) expandInto(dtstart, to time.Time, limit int, add func(time.Time
 	if err != nil {
 		return err
 	}
+	// Stop two days past the window on the floating clock: no zone is
+	// more than a day from its wall clock.
+	stop := floating(to.In(loc)).Add(48 * time.Hour)
+	if opt.Until.IsZero() && opt.Count == 0 {
+		// rrule-go ends an open series 290 years after DTSTART (the
+		// longest time.Duration); Outlook's VTIMEZONEs start in 1601.
+		opt.Until = stop
+	}
 	it, err := rrulego.NewRRule(opt)
 	if err != nil {
 		return fmt.Errorf("recur: %w", err)
 	}
-	// Stop two days past the window on the floating clock: no zone is
-	// more than a day from its wall clock.
-	stop := floating(to.In(loc)).Add(48 * time.Hour)
 	next := it.Iterator()
 	kept := 0
 	for steps := 0; ; steps++ {

@@ -1,7 +1,7 @@
 package recur_test
 
 import (
-		"os"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"sort"
