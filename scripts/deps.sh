@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # Makes sure the programs easd's dev mode and tests start are installed:
 # PostgreSQL, Dovecot (IMAP) and, for the tests, libwbxml's command-line tools
-# (the independent WBXML implementation the codec is checked against) and
-# python3-vobject (an independent vCard parser).
+# (the independent WBXML implementation the codec is checked against),
+# python3-vobject (an independent vCard parser) and python3-icalendar with
+# python3-recurring-ical-events (an independent recurrence expander).
 # As root with apt it installs what is missing; otherwise it prints the
 # command to run and fails.
 #
 #   scripts/deps.sh dev    what `easd dev` needs
-#   scripts/deps.sh test   what the tests need (adds libwbxml2-utils, python3-vobject, staticcheck)
+#   scripts/deps.sh test   what the tests need (adds libwbxml2-utils, python3-vobject,
+#                          python3-icalendar, python3-recurring-ical-events, staticcheck)
 set -euo pipefail
 mode=${1:-dev}
 
@@ -24,6 +26,11 @@ if [ "$mode" = test ]; then
 	have xml2wbxml || missing+=(libwbxml2-utils)
 	# An independent vCard parser the contacts tests check their output with.
 	python3 -c 'import vobject' >/dev/null 2>&1 || missing+=(python3-vobject)
+	# An independent recurrence expander the calendar tests compare
+	# occurrence lists with. Debian installs it for /usr/bin/python3.
+	have_py() { python3 -c "import $1" >/dev/null 2>&1 || /usr/bin/python3 -c "import $1" >/dev/null 2>&1; }
+	have_py icalendar || missing+=(python3-icalendar)
+	have_py recurring_ical_events || missing+=(python3-recurring-ical-events)
 fi
 
 if [ ${#missing[@]} -gt 0 ]; then
