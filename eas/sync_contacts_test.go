@@ -613,3 +613,51 @@ func TestContactsHangUpMidRequest(t *testing.T) {
 		t.Fatalf("the phone that hung up is sent %+v", cmds)
 	}
 }
+
+// A 2.5 phone (Contacts:Body) and a 12.1 phone (AirSyncBase:Body) share
+// contacts with a 16.1 phone, each in its own version's forms.
+func TestContactsAcrossVersions(t *testing.T) {
+	s := startSync(t)
+	modern := startContacts(t, s)
+	for _, v := range []string{"2.5", "12.1", "14.1"} {
+		t.Run(v, func(t *testing.T) {
+			c := s.env.Client("alice", "phone-"+v)
+			c.Version = v
+			d := &syncEnv{env: s.env, c: c, ids: syncFolderIDs(t, c)}
+			old := &contactsEnv{syncEnv: d, folder: d.ids["Contacts"]}
+			rc := d.sync(t, message.SyncCollection{Class: "Contacts", SyncKey: "0", CollectionID: old.folder})
+			old.key = rc.SyncKey
+			sent := &message.Contact{FirstName: "Ver " + v, Email1Address: "v@example.test"}
+			if v == "2.5" {
+				sent.Body25 = "note from " + v
+			} else {
+				sent.Body = &message.Body{Type: message.BodyPlain, Data: "note from " + v}
+			}
+			rc = d.sync(t, message.SyncCollection{Class: "Contacts", SyncKey: old.key, CollectionID: old.folder, GetChanges: ptr(false),
+				Commands: &message.SyncClientCommands{Add: []message.SyncClientAdd{addOf("x", sent)}}})
+			id := added(t, rc)
+			got := fetchContact(t, modern, id)
+			if got.FirstName != "Ver "+v || got.Body == nil || got.Body.Data != "note from "+v {
+				t.Fatalf("16.1 phone reads %+v (body %+v)", got, got.Body)
+			}
+			// And the old phone reads a 16.1 phone's contact in its forms.
+			mid := added(t, modern.send(t, &message.SyncClientCommands{Add: []message.SyncClientAdd{addOf("m"+v,
+				&message.Contact{FirstName: "Modern", Body: &message.Body{Type: message.BodyPlain, Data: "modern note"}})}}))
+			rc = d.sync(t, message.SyncCollection{Class: "Contacts", SyncKey: rc.SyncKey, CollectionID: old.folder, WindowSize: 100})
+			var found *message.Contact
+			for _, it := range commands(rc).Add {
+				if it.ServerID == mid {
+					found = decoded(t, it)
+				}
+			}
+			switch {
+			case found == nil:
+				t.Fatalf("old phone did not get the modern contact: %+v", rc)
+			case v == "2.5" && (found.Body25 != "modern note" || found.Body != nil):
+				t.Fatalf("2.5 phone body: %q %+v", found.Body25, found.Body)
+			case v != "2.5" && (found.Body == nil || found.Body.Data != "modern note"):
+				t.Fatalf("%s phone body: %+v", v, found.Body)
+			}
+		})
+	}
+}
