@@ -183,8 +183,7 @@ func (k *call) fail(se *StatusError) error {
 	if se.Err != nil {
 		ri.Note = se.Err.Error()
 	}
-	inBody := se.Status < 100 || k.version >= 140
-	if inBody && k.spec != nil && k.spec.root != "" {
+	if statusInBody(se.Status, k.version) && k.spec != nil && k.spec.root != "" {
 		root := wbxml.MustTag(k.spec.root)
 		if status, ok := wbxml.LookupTag(root.Namespace(), "Status"); ok {
 			var buf bytes.Buffer

@@ -20,6 +20,11 @@ const (
 	folderBadKey       Status = 9
 	folderBadRequest   Status = 10
 	folderUnknownError Status = 11
+
+	// folderUpdateSpecial is FolderUpdate's answer for a special folder:
+	// 2, shared with "name exists" (MS-ASCMD 2.2.3.177.6). Its 3 means the
+	// Recipient information cache, which a client would not rename.
+	folderUpdateSpecial Status = 2
 )
 
 // folderOp is the frame of the three hierarchy-changing commands: lock

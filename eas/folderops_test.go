@@ -74,7 +74,7 @@ func TestFolderCreateUpdateDelete(t *testing.T) {
 	if r, _ := c.FolderCreate(ctx, "{bogus}7", "0", "X", 12); r.Status != 9 {
 		t.Errorf("bad key: status %d", r.Status)
 	}
-	if r, _ := c.FolderUpdate(ctx, key, ids["Inbox"], "0", "Post"); r.Status != 3 {
+	if r, _ := c.FolderUpdate(ctx, key, ids["Inbox"], "0", "Post"); r.Status != 2 {
 		t.Errorf("rename Inbox: status %d", r.Status)
 	}
 	if r, _ := c.FolderDelete(ctx, key, ids["Outbox"]); r.Status != 3 {

@@ -31,7 +31,7 @@ func folderUpdate(k *call) error {
 		return statusErr(folderNotFound, "folder %q unknown", req.ServerID)
 	}
 	if _, keeps := k.s.classOf(f).(folderKeeper); f.Type.Special() || !keeps {
-		return statusErr(folderSpecial, "folder %q is a default folder", f.DisplayName)
+		return statusErr(folderUpdateSpecial, "folder %q is a default folder", f.DisplayName)
 	}
 	if f.ParentID == req.ParentID && f.DisplayName == req.DisplayName {
 		// Nothing to do, or a re-sent request that was already applied.
@@ -52,7 +52,7 @@ func folderUpdate(k *call) error {
 
 	fk, ok := k.s.classOf(f).(folderKeeper)
 	if !ok {
-		return statusErr(folderSpecial, "folder %q cannot be changed", f.DisplayName)
+		return statusErr(folderUpdateSpecial, "folder %q cannot be changed", f.DisplayName)
 	}
 	if f, err = fk.updateFolder(op, f, req.ParentID, req.DisplayName); err != nil {
 		return err

@@ -42,6 +42,11 @@ func getItemEstimate(k *call) error {
 	resp := &message.GetItemEstimateResponse{}
 	for _, c := range req.Collections.Collection {
 		n, st := sc.estimate(c)
+		if !statusInBody(st, k.version) {
+			// 111 is a global status: a client before 14.0 knows only
+			// GetItemEstimate's 1-4 and learns "try later" from HTTP 503.
+			return statusErr(StatusServerErrorRetryLater, "getitemestimate: collection %s: server problems", c.CollectionID)
+		}
 		r := message.GetItemEstimateResult{Status: int(st)}
 		if st == estimateOK {
 			r.Collection = &message.GetItemEstimateCount{CollectionID: c.CollectionID, Estimate: n}
