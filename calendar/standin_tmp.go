@@ -238,9 +238,9 @@ func tzFromVTIMEZONE(comp *ical.Component) (*time.Location, error) {
 
 type recurRule struct {
 	Type, Interval, Occurrences, WeekOfMonth, DayOfWeek, DayOfMonth, MonthOfYear, CalendarType, FirstDayOfWeek int
-	IsLeapMonth                                                                                             bool
-	Until                                                                                                   time.Time
-	HasFirstDayOfWeek                                                                                       bool
+	IsLeapMonth                                                                                                bool
+	Until                                                                                                      time.Time
+	HasFirstDayOfWeek                                                                                          bool
 }
 
 var rdays = []string{"SU", "MO", "TU", "WE", "TH", "FR", "SA"}
