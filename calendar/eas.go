@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -64,6 +65,31 @@ type RenderOptions struct {
 
 var busyNames = []string{"FREE", "TENTATIVE", "BUSY", "OOF", "WORKINGELSEWHERE"}
 
+// blobCache holds the base64 TimeZone blob per zone and year: a
+// calendar's events share a handful of zones, and computing a year's
+// rules walks the zone's transitions, which is most of an event's cost
+// to render when done per event.
+var blobCache sync.Map // blobKey -> string
+
+// blobKey names a zone by name and its offsets in January and July: two
+// users' custom VTIMEZONEs may share a name, not usually also offsets.
+type blobKey struct {
+	zone           string
+	year, jan, jul int
+}
+
+func zoneBlob(loc *time.Location, year int) string {
+	_, jan := time.Date(year, 1, 1, 0, 0, 0, 0, loc).Zone()
+	_, jul := time.Date(year, 7, 1, 0, 0, 0, 0, loc).Zone()
+	k := blobKey{loc.String(), year, jan, jul}
+	if v, ok := blobCache.Load(k); ok {
+		return v.(string)
+	}
+	b := base64.StdEncoding.EncodeToString(tzEncode(loc, year).Bytes())
+	blobCache.Store(k, b)
+	return b
+}
+
 // ToEAS renders a stored series as an EAS Calendar item.
 func ToEAS(cal *ical.Calendar, o RenderOptions) (*message.Calendar, error) {
 	master, overrides := events(cal)
@@ -85,7 +111,7 @@ func ToEAS(cal *ical.Calendar, o RenderOptions) (*message.Calendar, error) {
 	out := &message.Calendar{}
 	allDay := s.date
 	if !(allDay && v >= 160) {
-		out.Timezone = base64.StdEncoding.EncodeToString(tzEncode(loc, s.t.In(loc).Year()).Bytes())
+		out.Timezone = zoneBlob(loc, s.t.In(loc).Year())
 	}
 	out.AllDayEvent = boolStr(allDay)
 	out.StartTime, out.EndTime = easTime(s, loc, v), easTime(e, loc, v)

@@ -225,7 +225,9 @@ func TestCalendarTwoDevicesEditOneSeries(t *testing.T) {
 	ev := fullEvent(141, start)
 	ev.Exceptions = nil
 	id := added(t, a.send(t, &message.SyncClientCommands{Add: []message.SyncClientAdd{calAdd("s1", ev)}}))
-	got := decodedEvent(t, b.pullF(t, nil).Add[0])
+	if cmds := b.pullF(t, nil); len(cmds.Add) != 1 {
+		t.Fatalf("b got %+v", cmds)
+	}
 
 	ev.Subject = "renamed by a"
 	a.send(t, &message.SyncClientCommands{Change: []message.SyncClientChange{{ServerID: id, ApplicationData: ev}}})
@@ -233,7 +235,7 @@ func TestCalendarTwoDevicesEditOneSeries(t *testing.T) {
 	if len(cmds.Change) != 1 || decodedEvent(t, cmds.Change[0]).Subject != "renamed by a" {
 		t.Fatalf("b got %+v", cmds)
 	}
-	got = decodedEvent(t, cmds.Change[0])
+	got := decodedEvent(t, cmds.Change[0])
 	got.Exceptions = &message.Exceptions{Exception: []message.Exception{{Deleted: "1", ExceptionStartTime: start.AddDate(0, 0, 7).UTC().Format("20060102T150405Z")}}}
 	b.send(t, &message.SyncClientCommands{Change: []message.SyncClientChange{{ServerID: id, ApplicationData: got}}})
 	cmds = a.pullF(t, nil)
