@@ -16,6 +16,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/easd/easd/calendar"
 	"github.com/easd/easd/contacts"
 	"github.com/easd/easd/eas"
 	"github.com/easd/easd/eas/device"
@@ -123,6 +124,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, version strin
 		// folder to waiting Pings on all instances.
 		Items: map[model.Class]model.ItemStore{
 			model.ClassContacts: contacts.NewBackend(contacts.NewStore(pool, eas.NotifyFolderChanged)),
+			model.ClassCalendar: calendar.NewBackend(calendar.NewStore(pool, eas.NotifyFolderChanged)),
 		},
 		Zone: cfg.Zone(),
 	}, cfg.MaxDevices)

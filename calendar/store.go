@@ -1,0 +1,464 @@
+// Package calendar keeps users' calendars in PostgreSQL: each event series
+// is one whole iCalendar object (the master VEVENT, its RECURRENCE-ID
+// overrides and the VTIMEZONEs they name) plus indexed copies of what
+// listings need: the UID, the first start and the end of the last
+// occurrence. EAS Sync, iCalendar import/export and (later) CalDAV all go
+// through the Store, so a property one protocol does not carry survives
+// the other's edit.
+//
+// Every calendar is an EAS calendar folder (types 8 and 13) with a change
+// counter, the ctag: each write bumps it in the writing transaction,
+// stamps the event's version with the new value and publishes a folder
+// notification, exactly as package contacts does for address books.
+package calendar
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/emersion/go-ical"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/easd/easd/internal/pgnotify"
+)
+
+// MaxObjectSize bounds one encoded series. A series with hundreds of
+// overrides and long descriptions stays far below it; a larger one is an
+// error, not something every Sync may read.
+const MaxObjectSize = 4 << 20
+
+// Errors.
+var (
+	ErrNotFound = errors.New("calendar: no such event")
+	// ErrUIDExists: the user has an event with this UID already (in this
+	// or another calendar). Create returns that event with it.
+	ErrUIDExists    = errors.New("calendar: an event with this UID already exists")
+	ErrTooLarge     = fmt.Errorf("calendar: event larger than %d bytes", MaxObjectSize)
+	ErrSameCalendar = errors.New("calendar: source and destination are the same calendar")
+	// ErrBadObject: the iCalendar object is not one event series.
+	ErrBadObject = errors.New("calendar: bad event")
+)
+
+// Querier runs SQL: a pgx.Tx (the caller's transaction, e.g. the EAS
+// Sync's, so that events and the new sync state commit together) or a
+// *pgxpool.Pool for a write of its own.
+type Querier interface {
+	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
+	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+}
+
+// NotifyFunc announces that folderID of userID changed, inside the writing
+// transaction (sent at commit, never on rollback). The application passes
+// eas.NotifyFolderChanged; the store does not import package eas.
+type NotifyFunc func(ctx context.Context, db pgnotify.Execer, userID int64, folderID string) error
+
+// Store keeps calendars and events.
+type Store struct {
+	pool   *pgxpool.Pool
+	notify NotifyFunc
+}
+
+// NewStore returns a Store on pool; notify may be nil (nothing waits).
+func NewStore(pool *pgxpool.Pool, notify NotifyFunc) *Store {
+	if notify == nil {
+		notify = func(context.Context, pgnotify.Execer, int64, string) error { return nil }
+	}
+	return &Store{pool: pool, notify: notify}
+}
+
+// Pool is the store's connection pool, for callers that run their own
+// transaction (import).
+func (s *Store) Pool() *pgxpool.Pool { return s.pool }
+
+// Event is one stored series.
+type Event struct {
+	// ServerID names the event to EAS: "<folderID>:<id>". It changes when
+	// the event moves.
+	ServerID string
+	FolderID string
+	UID      string
+	// Version is the calendar's ctag as of the event's last write.
+	Version int64
+	Cal     *ical.Calendar
+	Updated time.Time
+}
+
+// Calendar is one calendar of a user.
+type Calendar struct {
+	FolderID string
+	CTag     int64
+}
+
+func serverID(folderID string, id int64) string {
+	return folderID + ":" + strconv.FormatInt(id, 10)
+}
+
+// parseServerID returns the event id that sid names in folderID; any other
+// string (another folder, a non-canonical number) names nothing.
+func parseServerID(folderID, sid string) (int64, bool) {
+	f, num, ok := strings.Cut(sid, ":")
+	if !ok || f != folderID || num == "" || len(num) > 19 || num[0] == '0' {
+		return 0, false
+	}
+	for i := 0; i < len(num); i++ {
+		if num[i] < '0' || num[i] > '9' {
+			return 0, false
+		}
+	}
+	id, err := strconv.ParseInt(num, 10, 64)
+	return id, err == nil
+}
+
+// CTag returns the calendar's change counter, 0 when it was never written.
+func (s *Store) CTag(ctx context.Context, q Querier, userID int64, folderID string) (int64, error) {
+	var ctag int64
+	err := q.QueryRow(ctx, `SELECT ctag FROM calendars WHERE user_id = $1 AND folder_id = $2`,
+		userID, folderID).Scan(&ctag)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("calendar: ctag of %q: %w", folderID, err)
+	}
+	return ctag, nil
+}
+
+// Versions returns ServerId -> version of the calendar's events that have
+// an occurrence ending after since (every event when since is zero). It
+// reads the index only: last_end is the end of the series' last
+// occurrence, NULL for a series without end, so "some occurrence ends
+// after since" is "last_end > since".
+func (s *Store) Versions(ctx context.Context, q Querier, userID int64, folderID string, since time.Time) (map[string]int64, error) {
+	var rows pgx.Rows
+	var err error
+	if since.IsZero() {
+		rows, err = q.Query(ctx, `SELECT id, version FROM events WHERE user_id = $1 AND folder_id = $2`, userID, folderID)
+	} else {
+		rows, err = q.Query(ctx, `SELECT id, version FROM events WHERE user_id = $1 AND folder_id = $2
+			AND (last_end IS NULL OR last_end > $3)`, userID, folderID, since)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("calendar: versions of %q: %w", folderID, err)
+	}
+	defer rows.Close()
+	out := map[string]int64{}
+	var id, version int64
+	for rows.Next() {
+		if err := rows.Scan(&id, &version); err != nil {
+			return nil, fmt.Errorf("calendar: versions of %q: %w", folderID, err)
+		}
+		out[serverID(folderID, id)] = version
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("calendar: versions of %q: %w", folderID, err)
+	}
+	return out, nil
+}
+
+// Get returns the events named by serverIDs, in that order; ids that name
+// no event of the calendar are left out.
+func (s *Store) Get(ctx context.Context, q Querier, userID int64, folderID string, serverIDs []string) ([]Event, error) {
+	ids := make([]int64, 0, len(serverIDs))
+	for _, sid := range serverIDs {
+		if id, ok := parseServerID(folderID, sid); ok {
+			ids = append(ids, id)
+		}
+	}
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	rows, err := q.Query(ctx, `SELECT id, uid, version, ical, updated FROM events
+		WHERE user_id = $1 AND folder_id = $2 AND id = ANY($3)`, userID, folderID, ids)
+	if err != nil {
+		return nil, fmt.Errorf("calendar: get: %w", err)
+	}
+	defer rows.Close()
+	byID := make(map[int64]Event, len(ids))
+	for rows.Next() {
+		var id int64
+		var text string
+		e := Event{FolderID: folderID}
+		if err := rows.Scan(&id, &e.UID, &e.Version, &text, &e.Updated); err != nil {
+			return nil, fmt.Errorf("calendar: get: %w", err)
+		}
+		if e.Cal, err = decodeObject(text); err != nil {
+			return nil, fmt.Errorf("calendar: stored event %d: %w", id, err)
+		}
+		e.ServerID = serverID(folderID, id)
+		byID[id] = e
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("calendar: get: %w", err)
+	}
+	out := make([]Event, 0, len(byID))
+	for _, id := range ids {
+		if e, ok := byID[id]; ok {
+			out = append(out, e)
+		}
+	}
+	return out, nil
+}
+
+// ByUID returns the user's event with uid, in whichever calendar it is.
+func (s *Store) ByUID(ctx context.Context, q Querier, userID int64, uid string) (Event, error) {
+	var id int64
+	var text string
+	e := Event{UID: uid}
+	err := q.QueryRow(ctx, `SELECT folder_id, id, version, ical, updated FROM events WHERE user_id = $1 AND uid = $2`,
+		userID, uid).Scan(&e.FolderID, &id, &e.Version, &text, &e.Updated)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return Event{}, ErrNotFound
+	}
+	if err != nil {
+		return Event{}, fmt.Errorf("calendar: by uid: %w", err)
+	}
+	if e.Cal, err = decodeObject(text); err != nil {
+		return Event{}, fmt.Errorf("calendar: stored event %d: %w", id, err)
+	}
+	e.ServerID = serverID(e.FolderID, id)
+	return e, nil
+}
+
+// Count returns the number of events in the calendar.
+func (s *Store) Count(ctx context.Context, q Querier, userID int64, folderID string) (int, error) {
+	var n int
+	if err := q.QueryRow(ctx, `SELECT count(*) FROM events WHERE user_id = $1 AND folder_id = $2`,
+		userID, folderID).Scan(&n); err != nil {
+		return 0, fmt.Errorf("calendar: count %q: %w", folderID, err)
+	}
+	return n, nil
+}
+
+// Calendars lists the user's calendars that were ever written.
+func (s *Store) Calendars(ctx context.Context, q Querier, userID int64) ([]Calendar, error) {
+	rows, err := q.Query(ctx, `SELECT folder_id, ctag FROM calendars WHERE user_id = $1
+		ORDER BY length(folder_id), folder_id`, userID)
+	if err != nil {
+		return nil, fmt.Errorf("calendar: calendars: %w", err)
+	}
+	cals, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Calendar, error) {
+		var c Calendar
+		err := r.Scan(&c.FolderID, &c.CTag)
+		return c, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("calendar: calendars: %w", err)
+	}
+	return cals, nil
+}
+
+// prepared is a series made ready for storing.
+type prepared struct {
+	uid   string
+	text  string
+	first time.Time
+	last  *time.Time
+	cal   *ical.Calendar
+}
+
+// prepare checks cal is one series, gives it uid when not empty (else
+// keeps or assigns one), and encodes it.
+func prepare(cal *ical.Calendar, uid string) (prepared, error) {
+	if err := setUID(cal, uid); err != nil {
+		return prepared{}, err
+	}
+	ix, err := indexOf(cal)
+	if err != nil {
+		return prepared{}, err
+	}
+	text, err := encodeObject(cal)
+	if err != nil {
+		return prepared{}, fmt.Errorf("%w: %w", ErrBadObject, err)
+	}
+	if len(text) > MaxObjectSize {
+		return prepared{}, fmt.Errorf("%w (%d bytes)", ErrTooLarge, len(text))
+	}
+	return prepared{uid: ix.uid, text: text, first: ix.first, last: ix.last, cal: cal}, nil
+}
+
+// Create adds the series cal to the calendar, creating the calendar's row
+// on its first write. A series without UID gets one. When the user has an
+// event with cal's UID already, nothing is written and Create returns
+// that event with ErrUIDExists.
+func (s *Store) Create(ctx context.Context, q Querier, userID int64, folderID string, cal *ical.Calendar) (Event, error) {
+	p, err := prepare(cal, "")
+	if err != nil {
+		return Event{}, err
+	}
+	// One statement, as contacts do: the calendar's upsert bumps the ctag
+	// and locks its row; the bump is skipped when the UID is taken, and
+	// ON CONFLICT leaves the insert out should a concurrent writer take
+	// it meanwhile, instead of aborting the caller's transaction.
+	var id, version int64
+	var updated time.Time
+	err = q.QueryRow(ctx, `WITH cal AS (
+			INSERT INTO calendars AS c (user_id, folder_id, ctag)
+			SELECT $1, $2, 1 WHERE NOT EXISTS (SELECT 1 FROM events WHERE user_id = $1 AND uid = $3)
+			ON CONFLICT (user_id, folder_id) DO UPDATE SET ctag = c.ctag + 1
+				WHERE NOT EXISTS (SELECT 1 FROM events WHERE user_id = $1 AND uid = $3)
+			RETURNING ctag)
+		INSERT INTO events (user_id, folder_id, uid, version, ical, first_start, last_end)
+		SELECT $1, $2, $3, cal.ctag, $4, $5, $6 FROM cal
+		ON CONFLICT (user_id, uid) DO NOTHING
+		RETURNING id, version, updated`,
+		userID, folderID, p.uid, p.text, p.first, p.last,
+	).Scan(&id, &version, &updated)
+	if errors.Is(err, pgx.ErrNoRows) {
+		e, err := s.ByUID(ctx, q, userID, p.uid)
+		if err != nil {
+			return Event{}, fmt.Errorf("calendar: create in %q: %w", folderID, err)
+		}
+		return e, ErrUIDExists
+	}
+	if err != nil {
+		return Event{}, fmt.Errorf("calendar: create in %q: %w", folderID, err)
+	}
+	if err := s.notify(ctx, q, userID, folderID); err != nil {
+		return Event{}, fmt.Errorf("calendar: notify: %w", err)
+	}
+	return Event{ServerID: serverID(folderID, id), FolderID: folderID, UID: p.uid, Version: version, Cal: p.cal, Updated: updated}, nil
+}
+
+// Update replaces the series named by sid with cal, keeping its UID
+// whatever cal says.
+func (s *Store) Update(ctx context.Context, q Querier, userID int64, folderID, sid string, cal *ical.Calendar) (Event, error) {
+	id, ok := parseServerID(folderID, sid)
+	if !ok {
+		return Event{}, ErrNotFound
+	}
+	var uid string
+	err := q.QueryRow(ctx, `SELECT uid FROM events WHERE user_id = $1 AND folder_id = $2 AND id = $3`,
+		userID, folderID, id).Scan(&uid)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return Event{}, ErrNotFound
+	}
+	if err != nil {
+		return Event{}, fmt.Errorf("calendar: update %s: %w", sid, err)
+	}
+	p, err := prepare(cal, uid)
+	if err != nil {
+		return Event{}, err
+	}
+	var version int64
+	var updated time.Time
+	err = q.QueryRow(ctx, `WITH cal AS (
+			UPDATE calendars SET ctag = ctag + 1
+			WHERE user_id = $1 AND folder_id = $2
+				AND EXISTS (SELECT 1 FROM events WHERE user_id = $1 AND folder_id = $2 AND id = $3)
+			RETURNING ctag)
+		UPDATE events e SET version = cal.ctag, ical = $4, first_start = $5, last_end = $6, updated = now()
+		FROM cal WHERE e.user_id = $1 AND e.folder_id = $2 AND e.id = $3
+		RETURNING e.version, e.updated`,
+		userID, folderID, id, p.text, p.first, p.last,
+	).Scan(&version, &updated)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return Event{}, ErrNotFound
+	}
+	if err != nil {
+		return Event{}, fmt.Errorf("calendar: update %s: %w", sid, err)
+	}
+	if err := s.notify(ctx, q, userID, folderID); err != nil {
+		return Event{}, fmt.Errorf("calendar: notify: %w", err)
+	}
+	return Event{ServerID: sid, FolderID: folderID, UID: p.uid, Version: version, Cal: p.cal, Updated: updated}, nil
+}
+
+// Delete removes the series named by sid.
+func (s *Store) Delete(ctx context.Context, q Querier, userID int64, folderID, sid string) error {
+	id, ok := parseServerID(folderID, sid)
+	if !ok {
+		return ErrNotFound
+	}
+	var ctag int64
+	err := q.QueryRow(ctx, `WITH gone AS (
+			DELETE FROM events WHERE user_id = $1 AND folder_id = $2 AND id = $3 RETURNING 1)
+		UPDATE calendars SET ctag = ctag + 1
+		WHERE user_id = $1 AND folder_id = $2 AND EXISTS (SELECT 1 FROM gone)
+		RETURNING ctag`, userID, folderID, id).Scan(&ctag)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return ErrNotFound
+	}
+	if err != nil {
+		return fmt.Errorf("calendar: delete %s: %w", sid, err)
+	}
+	if err := s.notify(ctx, q, userID, folderID); err != nil {
+		return fmt.Errorf("calendar: notify: %w", err)
+	}
+	return nil
+}
+
+// Move moves the series named by sid from calendar src to dst of the same
+// user and returns it under its new ServerId (a new id, so the old
+// ServerId names nothing). Both ctags are bumped and both announced.
+func (s *Store) Move(ctx context.Context, q Querier, userID int64, src, dst, sid string) (Event, error) {
+	id, ok := parseServerID(src, sid)
+	if !ok {
+		return Event{}, ErrNotFound
+	}
+	if src == dst {
+		return Event{}, ErrSameCalendar
+	}
+	// Lock both calendars in one order whatever the direction, so two
+	// opposite moves cannot deadlock; this creates dst's row on first use.
+	if _, err := q.Exec(ctx, `INSERT INTO calendars AS c (user_id, folder_id)
+		SELECT $1, f FROM unnest($2::text[]) AS f ORDER BY f
+		ON CONFLICT (user_id, folder_id) DO UPDATE SET ctag = c.ctag`,
+		userID, []string{src, dst}); err != nil {
+		return Event{}, fmt.Errorf("calendar: move %s: lock calendars: %w", sid, err)
+	}
+	// The UID is unique per user, not per calendar, so the row itself can
+	// move: an UPDATE to the new folder and a fresh id.
+	var newID, version int64
+	var uid, text string
+	var updated time.Time
+	err := q.QueryRow(ctx, `WITH src_cal AS (
+			UPDATE calendars SET ctag = ctag + 1
+			WHERE user_id = $1 AND folder_id = $2
+				AND EXISTS (SELECT 1 FROM events WHERE user_id = $1 AND folder_id = $2 AND id = $4)),
+		dst_cal AS (
+			UPDATE calendars SET ctag = ctag + 1
+			WHERE user_id = $1 AND folder_id = $3
+				AND EXISTS (SELECT 1 FROM events WHERE user_id = $1 AND folder_id = $2 AND id = $4)
+			RETURNING ctag)
+		UPDATE events e SET folder_id = $3, id = nextval('events_id_seq'), version = d.ctag, updated = now()
+		FROM dst_cal d WHERE e.user_id = $1 AND e.folder_id = $2 AND e.id = $4
+		RETURNING e.id, e.uid, e.version, e.ical, e.updated`, userID, src, dst, id).Scan(&newID, &uid, &version, &text, &updated)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return Event{}, ErrNotFound
+	}
+	if err != nil {
+		return Event{}, fmt.Errorf("calendar: move %s: %w", sid, err)
+	}
+	cal, err := decodeObject(text)
+	if err != nil {
+		return Event{}, fmt.Errorf("calendar: moved event %d: %w", newID, err)
+	}
+	for _, f := range []string{src, dst} {
+		if err := s.notify(ctx, q, userID, f); err != nil {
+			return Event{}, fmt.Errorf("calendar: notify: %w", err)
+		}
+	}
+	return Event{ServerID: serverID(dst, newID), FolderID: dst, UID: uid, Version: version, Cal: cal, Updated: updated}, nil
+}
+
+// DeleteCalendar removes the calendar and all its events.
+func (s *Store) DeleteCalendar(ctx context.Context, q Querier, userID int64, folderID string) error {
+	tag, err := q.Exec(ctx, `DELETE FROM calendars WHERE user_id = $1 AND folder_id = $2`, userID, folderID)
+	if err != nil {
+		return fmt.Errorf("calendar: delete calendar %q: %w", folderID, err)
+	}
+	if tag.RowsAffected() == 0 {
+		return nil
+	}
+	if err := s.notify(ctx, q, userID, folderID); err != nil {
+		return fmt.Errorf("calendar: notify: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,134 @@
+package eas_test
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/easd/easd/calendar"
+	"github.com/easd/easd/eas"
+	"github.com/easd/easd/eas/message"
+	"github.com/easd/easd/internal/easdtest"
+)
+
+// fillCalendar imports n events into alice's Calendar folder: every tenth
+// a weekly series without end, the others single meetings spread over
+// the year around now (a typical calendar).
+func fillCalendar(tb testing.TB, env *easdtest.Env, folder string, n int) {
+	tb.Helper()
+	var ics strings.Builder
+	ics.WriteString("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//bench//EN\r\n")
+	base := time.Now().UTC().AddDate(0, -6, 0).Truncate(24 * time.Hour)
+	for i := range n {
+		start := base.Add(time.Duration(i) * (365 * 24 * time.Hour / time.Duration(n))).Add(9 * time.Hour)
+		rule := ""
+		if i%10 == 0 {
+			rule = "RRULE:FREQ=WEEKLY\r\n"
+		}
+		fmt.Fprintf(&ics, "BEGIN:VEVENT\r\nUID:bench-%d\r\nDTSTAMP:20260101T000000Z\r\nDTSTART;TZID=Europe/Berlin:%s\r\n"+
+			"DTEND;TZID=Europe/Berlin:%s\r\n%sSUMMARY:Meeting %d\r\nLOCATION:Room %d\r\nDESCRIPTION:Agenda for meeting %d.\r\n"+
+			"ATTENDEE;CN=Bob;PARTSTAT=ACCEPTED:mailto:bob@example.test\r\nORGANIZER;CN=Alice:mailto:alice@example.test\r\nEND:VEVENT\r\n",
+			i, start.Format("20060102T150405"), start.Add(time.Hour).Format("20060102T150405"), rule, i, i%20, i)
+	}
+	ics.WriteString("END:VCALENDAR\r\n")
+	var userID int64
+	ctx := context.Background()
+	if err := env.DB.Pool.QueryRow(ctx, `SELECT id FROM users WHERE login = 'alice'`).Scan(&userID); err != nil {
+		tb.Fatal(err)
+	}
+	store := calendar.NewStore(env.DB.Pool, eas.NotifyFolderChanged)
+	if _, err := store.Import(ctx, userID, folder, strings.NewReader(ics.String())); err != nil {
+		tb.Fatal(err)
+	}
+}
+
+// BenchmarkSyncCalendarInitial: the initial sync of 5,000 events (500
+// recurring series) in windows of 512, with FilterType two weeks and all.
+// Figures only.
+func BenchmarkSyncCalendarInitial(b *testing.B) {
+	const n = 5000
+	env := easdtest.Start(b, noPolicy)
+	first := env.Client("alice", "bench-fill")
+	ids := syncFolderIDs(b, first)
+	fillCalendar(b, env, ids["Calendar"], n)
+	for _, f := range []struct {
+		name   string
+		filter int
+	}{{"twoweeks", 4}, {"all", 0}} {
+		b.Run(fmt.Sprintf("window=512/filter=%s", f.name), func(b *testing.B) {
+			var total time.Duration
+			got := 0
+			for i := range b.N {
+				c := env.Client("alice", fmt.Sprintf("bench-%s-%d", f.name, i))
+				s := &syncEnv{env: env, c: c, ids: syncFolderIDs(b, c)}
+				folder := s.ids["Calendar"]
+				opts := []message.SyncOptions{{FilterType: ptr(f.filter),
+					BodyPreference: []message.BodyPreference{{Type: 1, TruncationSize: ptr(uint32(32768))}}}}
+				rc := s.sync(b, message.SyncCollection{SyncKey: "0", CollectionID: folder, Options: opts})
+				key := rc.SyncKey
+				start := time.Now()
+				got = 0
+				for more := true; more; {
+					rc := s.sync(b, message.SyncCollection{SyncKey: key, CollectionID: folder, WindowSize: 512, Options: opts})
+					if rc.Status != 1 {
+						b.Fatalf("sync: %+v", rc)
+					}
+					got += len(commands(rc).Add)
+					key, more = rc.SyncKey, rc.MoreAvailable
+				}
+				total += time.Since(start)
+			}
+			b.ReportMetric(total.Seconds()/float64(b.N), "s/initial-sync")
+			b.ReportMetric(float64(got), "events")
+		})
+	}
+}
+
+// BenchmarkSyncCalendarQuiet: a no-change Sync of a 5,000-event calendar
+// from 100 devices at once, for 5 s. Figures only.
+func BenchmarkSyncCalendarQuiet(b *testing.B) {
+	const n, devices = 5000, 100
+	env := easdtest.Start(b, noPolicy)
+	ctx := context.Background()
+	first := env.Client("alice", "quiet-0")
+	ids := syncFolderIDs(b, first)
+	folder := ids["Calendar"]
+	fillCalendar(b, env, folder, n)
+	s := &syncEnv{env: env, c: first, ids: ids}
+	key := s.start(b, folder)
+	for more := true; more; {
+		rc := s.sync(b, message.SyncCollection{SyncKey: key, CollectionID: folder, WindowSize: 512})
+		key, more = rc.SyncKey, rc.MoreAvailable
+	}
+	clients := []*easdtestClient{{c: first}}
+	for i := 1; i < devices; i++ {
+		c := env.Client("alice", fmt.Sprintf("quiet-%d", i))
+		syncFolderIDs(b, c)
+		clients = append(clients, &easdtestClient{c: c})
+	}
+	copyStates(b, env, folder)
+	var done atomic.Int64
+	var wg sync.WaitGroup
+	b.ResetTimer()
+	start := time.Now()
+	deadline := start.Add(5 * time.Second)
+	for _, cl := range clients {
+		wg.Go(func() {
+			for time.Now().Before(deadline) {
+				r, err := cl.c.Sync(ctx, &message.SyncRequest{Collections: &message.SyncCollections{Collection: []message.SyncCollection{
+					{SyncKey: key, CollectionID: folder}}}})
+				if err != nil || r.Collections.Collection[0].Status != 1 || r.Collections.Collection[0].Commands != nil {
+					b.Errorf("quiet Sync: %+v %v", r, err)
+					return
+				}
+				done.Add(1)
+			}
+		})
+	}
+	wg.Wait()
+	b.ReportMetric(float64(done.Load())/time.Since(start).Seconds(), "req/s")
+}
