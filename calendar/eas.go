@@ -13,6 +13,8 @@ import (
 
 	"github.com/emersion/go-ical"
 
+	"github.com/easd/easd/calendar/recur"
+	"github.com/easd/easd/calendar/tz"
 	"github.com/easd/easd/eas/message"
 )
 
@@ -85,7 +87,7 @@ func zoneBlob(loc *time.Location, year int) string {
 	if v, ok := blobCache.Load(k); ok {
 		return v.(string)
 	}
-	b := base64.StdEncoding.EncodeToString(tzEncode(loc, year).Bytes())
+	b := base64.StdEncoding.EncodeToString(tz.Encode(loc, year).Bytes())
 	blobCache.Store(k, b)
 	return b
 }
@@ -141,7 +143,7 @@ func ToEAS(cal *ical.Calendar, o RenderOptions) (*message.Calendar, error) {
 		out.OnlineMeetingExternalLink = textOf(master, xExternalLink)
 	}
 	if rr := master.Props.Get(ical.PropRecurrenceRule); rr != nil {
-		r, _, err := recurFromRRULE(rr.Value, s.t.In(loc), allDay)
+		r, _, err := recur.FromRRULE(rr.Value, s.t.In(loc), allDay)
 		if err != nil {
 			return nil, fmt.Errorf("%w: RRULE %q: %w", ErrBadObject, rr.Value, err)
 		}
@@ -395,7 +397,7 @@ func truncate(s string, n *uint32) (string, bool) {
 }
 
 // recurrenceOf renders a rule in the version's elements.
-func recurrenceOf(r recurRule, loc *time.Location, allDay bool, v int) *message.Recurrence {
+func recurrenceOf(r recur.Rule, loc *time.Location, allDay bool, v int) *message.Recurrence {
 	out := &message.Recurrence{Type: strconv.Itoa(r.Type), Interval: strconv.Itoa(max(r.Interval, 1))}
 	itoa := func(i int) string {
 		if i == 0 {

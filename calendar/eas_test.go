@@ -8,6 +8,8 @@ import (
 
 	"github.com/emersion/go-ical"
 
+	"github.com/easd/easd/calendar/recur"
+	"github.com/easd/easd/calendar/tz"
 	"github.com/easd/easd/eas/message"
 )
 
@@ -21,7 +23,7 @@ func mustLoad(t testing.TB, name string) *time.Location {
 }
 
 func blobOf(loc *time.Location, year int) string {
-	return base64.StdEncoding.EncodeToString(tzEncode(loc, year).Bytes())
+	return base64.StdEncoding.EncodeToString(tz.Encode(loc, year).Bytes())
 }
 
 func apply(t *testing.T, base *ical.Calendar, c *message.Calendar, v int, zone *time.Location) *ical.Calendar {
@@ -60,7 +62,7 @@ func occurrences(t *testing.T, cal *ical.Calendar, from, to time.Time) []time.Ti
 		t.Fatal(err)
 	}
 	ex, _ := z.timesOf(m, ical.PropExceptionDates)
-	occ, err := recurExpand(s.t, m.Props.Get(ical.PropRecurrenceRule).Value, nil, instants(ex), from, to, 1000)
+	occ, err := recur.Expand(s.t, m.Props.Get(ical.PropRecurrenceRule).Value, nil, instants(ex), from, to, 1000)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -12,6 +12,8 @@ import (
 
 	"github.com/emersion/go-ical"
 
+	"github.com/easd/easd/calendar/recur"
+	"github.com/easd/easd/calendar/tz"
 	"github.com/easd/easd/eas/message"
 )
 
@@ -106,7 +108,7 @@ func Apply(base *ical.Calendar, e Edit) (*ical.Calendar, error) {
 		if err != nil {
 			return nil, bad("Timezone", "not base64")
 		}
-		blob, err := tzParseBlob(raw)
+		blob, err := tz.ParseBlob(raw)
 		if err != nil {
 			return nil, bad("Timezone", "%v", err)
 		}
@@ -116,7 +118,7 @@ func Apply(base *ical.Calendar, e Edit) (*ical.Calendar, error) {
 		} else if stored {
 			year = oldStart.t.Year()
 		}
-		if loc, err = tzLocate(blob, year, e.Zone); err != nil {
+		if loc, err = tz.Locate(blob, year, e.Zone); err != nil {
 			return nil, bad("Timezone", "%v", err)
 		}
 	}
@@ -240,12 +242,12 @@ func Apply(base *ical.Calendar, e Edit) (*ical.Calendar, error) {
 		}
 		keep := false
 		if oldRule != "" {
-			if was, exact, err := recurFromRRULE(oldRule, start.t.In(loc), allDay); err == nil && !exact && sameRule(was, r) {
+			if was, exact, err := recur.FromRRULE(oldRule, start.t.In(loc), allDay); err == nil && !exact && sameRule(was, r) {
 				keep = true
 			}
 		}
 		if !keep {
-			if newRule, err = recurToRRULE(r, startInZone(start, loc), allDay); err != nil {
+			if newRule, err = recur.ToRRULE(r, startInZone(start, loc), allDay); err != nil {
 				return nil, bad("Recurrence", "%v", err)
 			}
 		}
@@ -731,8 +733,8 @@ func parseTime(elem, s string) (time.Time, error) {
 }
 
 // ruleOf reads a client's Recurrence.
-func ruleOf(r *message.Recurrence, start when, loc *time.Location, allDay bool) (recurRule, error) {
-	var out recurRule
+func ruleOf(r *message.Recurrence, start when, loc *time.Location, allDay bool) (recur.Rule, error) {
+	var out recur.Rule
 	num := func(elem, s string, lo, hi int) (int, error) {
 		if s == "" {
 			return 0, nil
@@ -794,7 +796,7 @@ func ruleOf(r *message.Recurrence, start when, loc *time.Location, allDay bool) 
 
 // sameRule reports whether a phone's rule is the EAS form a stored rule
 // was sent as.
-func sameRule(a, b recurRule) bool {
+func sameRule(a, b recur.Rule) bool {
 	ua, ub := a.Until, b.Until
 	a.Until, b.Until = time.Time{}, time.Time{}
 	if a.Interval == 0 {
@@ -833,7 +835,7 @@ func ensureTimezone(cal *ical.Calendar, loc *time.Location, year int) {
 func vtimezone(loc *time.Location, year int) *ical.Component {
 	tzc := ical.NewComponent(ical.CompTimezone)
 	tzc.Props.SetText(ical.PropTimezoneID, loc.String())
-	b := tzEncode(loc, year)
+	b := tz.Encode(loc, year)
 	off := func(bias int32) string {
 		m := -bias
 		sign := "+"
@@ -843,7 +845,7 @@ func vtimezone(loc *time.Location, year int) *ical.Component {
 		return fmt.Sprintf("%s%02d%02d", sign, m/60, m%60)
 	}
 	std, dst := off(b.Bias+b.StandardBias), off(b.Bias+b.DaylightBias)
-	obs := func(name, from, to string, d tzSystemTime) *ical.Component {
+	obs := func(name, from, to string, d tz.SystemTime) *ical.Component {
 		c := ical.NewComponent(name)
 		c.Props.SetText(ical.PropTimezoneOffsetFrom, from)
 		c.Props.SetText(ical.PropTimezoneOffsetTo, to)
@@ -864,7 +866,7 @@ func vtimezone(loc *time.Location, year int) *ical.Component {
 		return c
 	}
 	if b.DaylightDate.Month == 0 {
-		tzc.Children = append(tzc.Children, obs(ical.CompTimezoneStandard, std, std, tzSystemTime{}))
+		tzc.Children = append(tzc.Children, obs(ical.CompTimezoneStandard, std, std, tz.SystemTime{}))
 		return tzc
 	}
 	tzc.Children = append(tzc.Children, obs(ical.CompTimezoneStandard, dst, std, b.StandardDate),
@@ -985,3 +987,7 @@ func DeleteInstance(base *ical.Calendar, instance time.Time, zone *time.Location
 	})
 	return cal, nil
 }
+
+// rdays are RFC 5545's weekday names, indexed by SYSTEMTIME's wDayOfWeek
+// (0 Sunday).
+var rdays = []string{"SU", "MO", "TU", "WE", "TH", "FR", "SA"}

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/easd/easd/calendar/recur"
+	"github.com/easd/easd/calendar/tz"
 	"github.com/emersion/go-ical"
 )
 
@@ -121,7 +123,7 @@ func (z *zones) zone(tzid string) (*time.Location, error) {
 	if loc, ok := z.cache[tzid]; ok {
 		return loc, nil
 	}
-	loc, ok := tzLoadTZID(tzid)
+	loc, ok := tz.LoadTZID(tzid)
 	if !ok {
 		comp := z.vtz[tzid]
 		if comp == nil {
@@ -133,7 +135,7 @@ func (z *zones) zone(tzid string) (*time.Location, error) {
 			loc = z.fallback
 		} else {
 			var err error
-			if loc, err = tzFromVTIMEZONE(comp); err != nil {
+			if loc, err = tz.FromVTIMEZONE(comp); err != nil {
 				return nil, fmt.Errorf("%w: VTIMEZONE %q: %w", ErrBadObject, tzid, err)
 			}
 		}
@@ -282,7 +284,7 @@ func indexOf(cal *ical.Calendar) (index, error) {
 				if err != nil {
 					return index{}, err
 				}
-				occ, err := recurExpand(s.t, rr.Value, nil, instants(ex), s.t, time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC), maxExpand+1)
+				occ, err := recur.Expand(s.t, rr.Value, nil, instants(ex), s.t, time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC), maxExpand+1)
 				if err != nil {
 					return index{}, fmt.Errorf("%w: RRULE %q: %w", ErrBadObject, rr.Value, err)
 				}

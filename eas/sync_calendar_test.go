@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/easd/easd/calendar/tz"
+
 	"github.com/easd/easd/eas/message"
 	"github.com/easd/easd/wbxml"
 )
@@ -15,26 +17,13 @@ import (
 // berlinBlob is the TimeZone blob of Europe/Berlin (MS-ASDTYPE 2.7.6): UTC+1,
 // DST from the last Sunday of March 02:00 to the last Sunday of October 03:00.
 func berlinBlob() string {
-	b := make([]byte, 172)
-	put32 := func(off int, v int32) {
-		b[off], b[off+1], b[off+2], b[off+3] = byte(v), byte(v>>8), byte(v>>16), byte(v>>24)
+	// As Windows phones send it: the zone's rules with its Windows names,
+	// which the server sends back unchanged.
+	loc, err := time.LoadLocation("Europe/Berlin")
+	if err != nil {
+		panic(err)
 	}
-	put16 := func(off int, v uint16) { b[off], b[off+1] = byte(v), byte(v>>8) }
-	put32(0, -60)
-	// StandardDate: October, Sunday, last, 03:00.
-	put16(68+2, 10)
-	put16(68+6, 5)
-	put16(68+8, 3)
-	// DaylightDate: March, Sunday, last, 02:00.
-	put16(152+2, 3)
-	put16(152+6, 5)
-	put16(152+8, 2)
-	put32(168, -60)
-	for i, r := range "Europe/Berlin" {
-		put16(4+2*i, uint16(r))
-		put16(88+2*i, uint16(r))
-	}
-	return base64.StdEncoding.EncodeToString(b)
+	return base64.StdEncoding.EncodeToString(tz.Encode(loc, 2026).Bytes())
 }
 
 // fullEvent has a value in every element a phone of version v may send.
