@@ -23,6 +23,7 @@ import (
 	"github.com/easd/easd/internal/config"
 	"github.com/easd/easd/internal/httpserver"
 	"github.com/easd/easd/migrations"
+	"github.com/easd/easd/notes"
 )
 
 // App is one running easd.
@@ -99,6 +100,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, version strin
 		// folder to waiting Pings on all instances.
 		Items: map[model.Class]model.ItemStore{
 			model.ClassContacts: contacts.NewBackend(contacts.NewStore(pool, eas.NotifyFolderChanged)),
+			model.ClassNotes:    notes.NewBackend(notes.NewStore(eas.NotifyFolderChanged)),
 		},
 		Zone: cfg.Zone(),
 	}, cfg.MaxDevices)
