@@ -41,6 +41,7 @@ func commands() []command {
 		{"ready", "ask a running easd whether it is ready (for healthchecks)", runReady},
 		{"device", "list and administer devices: wipe, block, allow, remove, trace", runDevice},
 		{"contacts", "import and export address books as vCard files", runContacts},
+		{"notes", "export notes as iCalendar (VJOURNAL) or text files", runNotes},
 		{"probe", "check a deployment as a phone would, step by step with timings", runProbe},
 		{"version", "print the version", func(_ []string, stdout, _ io.Writer) int {
 			fmt.Fprintln(stdout, "easd", version)
