@@ -123,6 +123,7 @@ func libwbxmlRead(t *testing.T, doc any, rename map[string]string) (lib, ours st
 		x = bytes.ReplaceAll(x, []byte("<"+from+">"), []byte("<"+to+">"))
 		x = bytes.ReplaceAll(x, []byte("</"+from+">"), []byte("</"+to+">"))
 		x = bytes.ReplaceAll(x, []byte("<"+from+"/>"), []byte("<"+to+"/>"))
+		x = bytes.ReplaceAll(x, []byte("<"+from+" "), []byte("<"+to+" "))
 	}
 	return xmlLines(t, x, false), xmlLines(t, our.Bytes(), false)
 }
