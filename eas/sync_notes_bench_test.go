@@ -30,7 +30,7 @@ func fillNotesAndTasks(b *testing.B, env *easdtest.Env, notesFolder, tasksFolder
 	if err := pgx.BeginFunc(ctx, env.DB.Pool, func(tx pgx.Tx) error {
 		for i := range n {
 			if _, err := ns.Create(ctx, tx, userID, notesFolder, notes.Note{Subject: fmt.Sprintf("Note %d", i),
-				Body: fmt.Sprintf("Remember item %d:\nbuy milk, call the plumber about the leak in the kitchen.", i),
+				Body:       fmt.Sprintf("Remember item %d:\nbuy milk, call the plumber about the leak in the kitchen.", i),
 				Categories: []string{"Yellow Category"}}); err != nil {
 				return err
 			}
