@@ -42,6 +42,8 @@ func commands() []command {
 		{"device", "list and administer devices: wipe, block, allow, remove, trace", runDevice},
 		{"contacts", "import and export address books as vCard files", runContacts},
 		{"calendar", "import and export calendars as iCalendar files", runCalendar},
+		{"notes", "export notes as iCalendar (VJOURNAL) or text files", runNotes},
+		{"tasks", "import and export task lists as iCalendar (VTODO) files", runTasks},
 		{"probe", "check a deployment as a phone would, step by step with timings", runProbe},
 		{"version", "print the version", func(_ []string, stdout, _ io.Writer) int {
 			fmt.Fprintln(stdout, "easd", version)

@@ -27,6 +27,8 @@ import (
 	"github.com/easd/easd/internal/config"
 	"github.com/easd/easd/internal/httpserver"
 	"github.com/easd/easd/migrations"
+	"github.com/easd/easd/notes"
+	"github.com/easd/easd/tasks"
 )
 
 // App is one running easd.
@@ -125,6 +127,8 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, version strin
 		Items: map[model.Class]model.ItemStore{
 			model.ClassContacts: contacts.NewBackend(contacts.NewStore(pool, eas.NotifyFolderChanged)),
 			model.ClassCalendar: calendar.NewBackend(calendar.NewStore(pool, eas.NotifyFolderChanged)),
+			model.ClassNotes:    notes.NewBackend(notes.NewStore(eas.NotifyFolderChanged)),
+			model.ClassTasks:    tasks.NewBackend(tasks.NewStore(eas.NotifyFolderChanged)),
 		},
 		Zone: cfg.Zone(),
 	}, cfg.MaxDevices)

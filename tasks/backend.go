@@ -1,0 +1,188 @@
+package tasks
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"reflect"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/emersion/go-ical"
+
+	"github.com/easd/easd/eas/message"
+	"github.com/easd/easd/eas/model"
+	"github.com/easd/easd/wbxml"
+)
+
+// Backend is the Tasks class behind the protocol's item-class seam
+// (model.ItemStore and model.ItemMover).
+type Backend struct {
+	store *Store
+	now   func() time.Time
+}
+
+// NewBackend returns the Tasks class over store.
+func NewBackend(store *Store) *Backend { return &Backend{store: store, now: time.Now} }
+
+var (
+	_ model.ItemStore = (*Backend)(nil)
+	_ model.ItemMover = (*Backend)(nil)
+)
+
+// CTag is the list's change counter.
+func (b *Backend) CTag(ctx context.Context, db model.DB, userID int64, folderID string) (int64, error) {
+	return b.store.CTag(ctx, db, userID, folderID)
+}
+
+// Versions lists the list's tasks; FilterType 8 (opts.Incomplete) shows
+// the incomplete ones only. Other FilterTypes do not apply to tasks.
+func (b *Backend) Versions(ctx context.Context, db model.DB, userID int64, folderID string, opts model.ItemOptions) (map[string]int64, error) {
+	return b.store.Versions(ctx, db, userID, folderID, opts.Incomplete)
+}
+
+// Render renders tasks for the request's version, body preference and
+// the user's zone.
+func (b *Backend) Render(ctx context.Context, db model.DB, userID int64, folderID string, serverIDs []string, opts model.ItemOptions) ([]model.Item, error) {
+	ts, err := b.store.Get(ctx, db, userID, folderID, serverIDs)
+	if err != nil {
+		return nil, err
+	}
+	ro := RenderOptions{Version: opts.Version, Body: opts.BodyPreferences, Zone: opts.Zone}
+	out := make([]model.Item, len(ts))
+	for i, t := range ts {
+		out[i] = model.Item{ServerID: t.ServerID, Version: t.Version, Data: ToEAS(t.Todo(), ro)}
+	}
+	return out, nil
+}
+
+// Add stores a phone's new task.
+func (b *Backend) Add(ctx context.Context, db model.DB, userID int64, folderID string, data *wbxml.Element, opts model.ItemOptions) (model.Item, error) {
+	cal := NewCalendar(b.now())
+	if err := b.edit(cal, data, opts, false); err != nil {
+		return model.Item{}, err
+	}
+	t, err := b.store.Create(ctx, db, userID, folderID, cal)
+	if err != nil {
+		return model.Item{}, itemErr(err)
+	}
+	return model.Item{ServerID: t.ServerID, Version: t.Version}, nil
+}
+
+// Change applies a phone's edit to a stored task; what EAS cannot
+// express of the VTODO is kept.
+func (b *Backend) Change(ctx context.Context, db model.DB, userID int64, folderID, serverID string, data *wbxml.Element, opts model.ItemOptions) (model.Item, error) {
+	ts, err := b.store.Get(ctx, db, userID, folderID, []string{serverID})
+	if err != nil {
+		return model.Item{}, err
+	}
+	if len(ts) == 0 {
+		return model.Item{}, fmt.Errorf("%w: %s", model.ErrItemNotFound, serverID)
+	}
+	if err := b.edit(ts[0].Cal, data, opts, true); err != nil {
+		return model.Item{}, err
+	}
+	t, err := b.store.Update(ctx, db, userID, folderID, serverID, ts[0].Cal)
+	if err != nil {
+		return model.Item{}, itemErr(err)
+	}
+	return model.Item{ServerID: t.ServerID, Version: t.Version}, nil
+}
+
+// Delete deletes a task.
+func (b *Backend) Delete(ctx context.Context, db model.DB, userID int64, folderID, serverID string) error {
+	return itemErr(b.store.Delete(ctx, db, userID, folderID, serverID))
+}
+
+// DeleteFolder deletes a list's tasks.
+func (b *Backend) DeleteFolder(ctx context.Context, db model.DB, userID int64, folderID string) error {
+	return b.store.DeleteFolder(ctx, db, userID, folderID)
+}
+
+// Move moves a task to another list of the user.
+func (b *Backend) Move(ctx context.Context, db model.DB, userID int64, srcFolderID, serverID, dstFolderID string) (model.Item, error) {
+	t, err := b.store.Move(ctx, db, userID, srcFolderID, dstFolderID, serverID)
+	if err != nil {
+		return model.Item{}, itemErr(err)
+	}
+	return model.Item{ServerID: t.ServerID, Version: t.Version}, nil
+}
+
+// edit applies a client's ApplicationData to cal's VTODO, ghosting as
+// opts say: an element outside the client's Supported list, or in
+// opts.Keep, is kept when absent (opts.Keep also when empty).
+func (b *Backend) edit(cal *ical.Calendar, data *wbxml.Element, opts model.ItemOptions, change bool) error {
+	if data == nil {
+		return fmt.Errorf("%w: no ApplicationData", model.ErrItemInvalid)
+	}
+	names, empty := map[string]bool{}, map[string]bool{}
+	for _, el := range data.Children {
+		if !taskElements[el.Tag.Namespace()+":"+el.Name()] {
+			// Dropping it would store something other than what was
+			// sent, and the phone, told Status 1, would never resend.
+			return fmt.Errorf("%w: %s:%s is not a task element", model.ErrItemInvalid, el.Tag.Namespace(), el.Name())
+		}
+		names[el.Name()] = true
+		if el.Text == "" && el.Opaque == nil && len(el.Children) == 0 {
+			empty[el.Name()] = true
+		}
+	}
+	m, err := DecodeTask(data)
+	if err != nil {
+		return fmt.Errorf("%w: %w", model.ErrItemInvalid, err)
+	}
+	keep := func(n string) bool { return slices.Contains(opts.Keep, n) }
+	e := Edit{
+		Task: m,
+		Sent: func(n string) bool { return names[n] && !(keep(n) && empty[n]) },
+		Zone: opts.Zone,
+		Now:  b.now(),
+	}
+	if change {
+		e.Ghosted = func(n string) bool { return keep(n) || (opts.Supported != nil && !slices.Contains(opts.Supported, n)) }
+	}
+	if err := Apply(todoOf(cal), e); err != nil {
+		return itemErr(err)
+	}
+	return nil
+}
+
+// DecodeTask decodes a raw ApplicationData element into a Task.
+func DecodeTask(el *wbxml.Element) (*message.Task, error) {
+	b, err := el.Bytes()
+	if err != nil {
+		return nil, err
+	}
+	t := &message.Task{}
+	if err := wbxml.NewDecoder(bytes.NewReader(b), wbxml.Limits{}).Decode(t); err != nil {
+		return nil, fmt.Errorf("tasks: decode ApplicationData: %w", err)
+	}
+	return t, nil
+}
+
+// itemErr translates the store's and the mapping's errors into the
+// seam's.
+func itemErr(err error) error {
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, ErrNotFound):
+		return fmt.Errorf("%w: %w", model.ErrItemNotFound, err)
+	case errors.Is(err, ErrBadValue), errors.Is(err, ErrUIDExists):
+		return fmt.Errorf("%w: %w", model.ErrItemInvalid, err)
+	}
+	return err
+}
+
+// taskElements are the qualified names of message.Task's elements.
+var taskElements = func() map[string]bool {
+	m := map[string]bool{}
+	t := reflect.TypeFor[message.Task]()
+	for i := range t.NumField() {
+		name, _, _ := strings.Cut(t.Field(i).Tag.Get("wbxml"), ",")
+		m[name] = true
+	}
+	return m
+}()

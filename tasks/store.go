@@ -1,0 +1,453 @@
+// Package tasks keeps users' tasks in PostgreSQL, each one whole
+// iCalendar object holding one VTODO (with the VTIMEZONEs it needs) plus
+// indexed copies of what listings need, and serves them to phones behind
+// the protocol's item-class seam (Backend, mapping in eas.go) and to
+// files as VTODO .ics import and export (icsfile.go). Keeping the whole
+// object means a property EAS cannot carry (an RRULE, a GEO, an X- of a
+// desktop program) survives a phone's edit.
+//
+// Task lists are EAS folders (types 7 and 15) with a change counter, the
+// ctag, bumped in every writing statement, as for contacts and notes.
+package tasks
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/emersion/go-ical"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/easd/easd/internal/pgnotify"
+)
+
+// MaxObjectSize bounds one stored iCalendar object.
+const MaxObjectSize = 2 << 20
+
+// Errors.
+var (
+	ErrNotFound   = errors.New("tasks: no such task")
+	ErrUIDExists  = errors.New("tasks: a task with this UID is already in the list")
+	ErrSameFolder = errors.New("tasks: source and destination are the same list")
+	ErrTooLarge   = fmt.Errorf("%w: task larger than %d bytes", ErrBadValue, MaxObjectSize)
+)
+
+// Querier runs SQL: the caller's transaction or a pool.
+type Querier interface {
+	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
+	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+}
+
+// NotifyFunc announces that folderID of userID changed, inside the
+// writing transaction (sent at commit). The application passes
+// eas.NotifyFolderChanged.
+type NotifyFunc func(ctx context.Context, db pgnotify.Execer, userID int64, folderID string) error
+
+// Store keeps task lists and tasks.
+type Store struct{ notify NotifyFunc }
+
+// NewStore returns a Store; notify may be nil.
+func NewStore(notify NotifyFunc) *Store {
+	if notify == nil {
+		notify = func(context.Context, pgnotify.Execer, int64, string) error { return nil }
+	}
+	return &Store{notify: notify}
+}
+
+// Task is one stored task.
+type Task struct {
+	ServerID string // "<folderID>:<id>", changes when the task moves
+	UID      string
+	Version  int64
+	// Cal is the iCalendar object: one VTODO and the VTIMEZONEs it uses.
+	Cal     *ical.Calendar
+	Updated time.Time
+}
+
+// Todo returns the task's VTODO.
+func (t Task) Todo() *ical.Component { return todoOf(t.Cal) }
+
+func todoOf(cal *ical.Calendar) *ical.Component {
+	for _, c := range cal.Children {
+		if c.Name == ical.CompToDo {
+			return c
+		}
+	}
+	return nil
+}
+
+// NewCalendar returns an iCalendar object with an empty VTODO of a new
+// UID, what a phone's new task starts from.
+func NewCalendar(now time.Time) *ical.Calendar {
+	cal := ical.NewCalendar()
+	cal.Props.SetText(ical.PropVersion, "2.0")
+	cal.Props.SetText(ical.PropProductID, prodID)
+	todo := ical.NewComponent(ical.CompToDo)
+	todo.Props.SetText(ical.PropUID, newUUID())
+	todo.Props.SetDateTime(ical.PropDateTimeStamp, now.UTC().Truncate(time.Second))
+	todo.Props.SetDateTime(ical.PropCreated, now.UTC().Truncate(time.Second))
+	cal.Children = append(cal.Children, todo)
+	return cal
+}
+
+// prepared is a task made ready for a row.
+type prepared struct {
+	uid      string
+	text     string
+	summary  string
+	complete bool
+	due      *time.Time // the inclusive due day, as a date
+}
+
+// prepare checks cal and encodes it. The due column is computed in UTC:
+// it orders and filters listings, the zone-exact day is the mapping's.
+func prepare(cal *ical.Calendar) (prepared, error) {
+	todo := todoOf(cal)
+	if todo == nil {
+		return prepared{}, fmt.Errorf("%w: no VTODO", ErrBadValue)
+	}
+	n := 0
+	for _, c := range cal.Children {
+		if c.Name == ical.CompToDo {
+			n++
+		} else if c.Name != ical.CompTimezone {
+			return prepared{}, fmt.Errorf("%w: a task object holds a %s", ErrBadValue, c.Name)
+		}
+	}
+	if n != 1 {
+		return prepared{}, fmt.Errorf("%w: %d VTODOs in one task", ErrBadValue, n)
+	}
+	uid := text(todo, ical.PropUID)
+	if uid == "" || len(uid) > 255 {
+		return prepared{}, fmt.Errorf("%w: UID %q", ErrBadValue, uid)
+	}
+	var buf bytes.Buffer
+	if err := ical.NewEncoder(&buf).Encode(cal); err != nil {
+		return prepared{}, fmt.Errorf("%w: %w", ErrBadValue, err)
+	}
+	if buf.Len() > MaxObjectSize {
+		return prepared{}, ErrTooLarge
+	}
+	p := prepared{uid: uid, text: buf.String(), summary: text(todo, ical.PropSummary), complete: IsComplete(todo)}
+	if d, ok := dueDay(todo, time.UTC); ok {
+		t := d.midnight(time.UTC)
+		p.due = &t
+	}
+	return p, nil
+}
+
+func decodeCal(s string) (*ical.Calendar, error) {
+	return ical.NewDecoder(strings.NewReader(s)).Decode()
+}
+
+func serverID(folderID string, id int64) string { return folderID + ":" + strconv.FormatInt(id, 10) }
+
+// parseServerID returns the task id sid names in folderID; anything else,
+// a non-canonical spelling included, names no task.
+func parseServerID(folderID, sid string) (int64, bool) {
+	f, num, ok := strings.Cut(sid, ":")
+	if !ok || f != folderID || num == "" || len(num) > 19 || num[0] == '0' {
+		return 0, false
+	}
+	for i := 0; i < len(num); i++ {
+		if num[i] < '0' || num[i] > '9' {
+			return 0, false
+		}
+	}
+	id, err := strconv.ParseInt(num, 10, 64)
+	return id, err == nil
+}
+
+// CTag returns the list's change counter, 0 when never written.
+func (s *Store) CTag(ctx context.Context, q Querier, userID int64, folderID string) (int64, error) {
+	var ctag int64
+	err := q.QueryRow(ctx, `SELECT ctag FROM task_lists WHERE user_id = $1 AND folder_id = $2`, userID, folderID).Scan(&ctag)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("tasks: ctag of %q: %w", folderID, err)
+	}
+	return ctag, nil
+}
+
+// Versions returns ServerId -> version of the list's tasks, only the
+// incomplete ones when incomplete is set (FilterType 8), from the index
+// alone.
+func (s *Store) Versions(ctx context.Context, q Querier, userID int64, folderID string, incomplete bool) (map[string]int64, error) {
+	rows, err := q.Query(ctx, `SELECT id, version FROM tasks WHERE user_id = $1 AND folder_id = $2
+		AND NOT (complete AND $3)`, userID, folderID, incomplete)
+	if err != nil {
+		return nil, fmt.Errorf("tasks: versions of %q: %w", folderID, err)
+	}
+	defer rows.Close()
+	out := map[string]int64{}
+	var id, version int64
+	for rows.Next() {
+		if err := rows.Scan(&id, &version); err != nil {
+			return nil, fmt.Errorf("tasks: versions of %q: %w", folderID, err)
+		}
+		out[serverID(folderID, id)] = version
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("tasks: versions of %q: %w", folderID, err)
+	}
+	return out, nil
+}
+
+func scanTasks(folderID string, rows pgx.Rows) ([]Task, error) {
+	defer rows.Close()
+	var out []Task
+	for rows.Next() {
+		var t Task
+		var id int64
+		var txt string
+		if err := rows.Scan(&id, &t.UID, &t.Version, &txt, &t.Updated); err != nil {
+			return nil, err
+		}
+		cal, err := decodeCal(txt)
+		if err != nil {
+			return nil, fmt.Errorf("stored task %d: %w", id, err)
+		}
+		t.ServerID, t.Cal, t.Updated = serverID(folderID, id), cal, t.Updated.UTC()
+		out = append(out, t)
+	}
+	return out, rows.Err()
+}
+
+// Get returns the tasks named by serverIDs, in that order; ids that name
+// no task of the list are left out.
+func (s *Store) Get(ctx context.Context, q Querier, userID int64, folderID string, serverIDs []string) ([]Task, error) {
+	ids := make([]int64, 0, len(serverIDs))
+	for _, sid := range serverIDs {
+		if id, ok := parseServerID(folderID, sid); ok {
+			ids = append(ids, id)
+		}
+	}
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	rows, err := q.Query(ctx, `SELECT id, uid, version, ical, updated FROM tasks
+		WHERE user_id = $1 AND folder_id = $2 AND id = ANY($3)`, userID, folderID, ids)
+	if err != nil {
+		return nil, fmt.Errorf("tasks: get: %w", err)
+	}
+	got, err := scanTasks(folderID, rows)
+	if err != nil {
+		return nil, fmt.Errorf("tasks: get: %w", err)
+	}
+	byID := make(map[string]Task, len(got))
+	for _, t := range got {
+		byID[t.ServerID] = t
+	}
+	out := make([]Task, 0, len(got))
+	for _, id := range ids {
+		if t, ok := byID[serverID(folderID, id)]; ok {
+			out = append(out, t)
+		}
+	}
+	return out, nil
+}
+
+// List returns every task of the list in id order (the export).
+func (s *Store) List(ctx context.Context, q Querier, userID int64, folderID string) ([]Task, error) {
+	rows, err := q.Query(ctx, `SELECT id, uid, version, ical, updated FROM tasks
+		WHERE user_id = $1 AND folder_id = $2 ORDER BY id`, userID, folderID)
+	if err != nil {
+		return nil, fmt.Errorf("tasks: list %q: %w", folderID, err)
+	}
+	out, err := scanTasks(folderID, rows)
+	if err != nil {
+		return nil, fmt.Errorf("tasks: list %q: %w", folderID, err)
+	}
+	return out, nil
+}
+
+// Create adds the task cal to the list, creating the list's row on its
+// first write. A UID the list holds is ErrUIDExists and changes nothing.
+func (s *Store) Create(ctx context.Context, q Querier, userID int64, folderID string, cal *ical.Calendar) (Task, error) {
+	p, err := prepare(cal)
+	if err != nil {
+		return Task{}, err
+	}
+	var id, version int64
+	var updated time.Time
+	// One statement, as contacts.Store.Create: the upsert bumps the ctag
+	// and locks the list's row unless the UID is taken.
+	err = q.QueryRow(ctx, `WITH l AS (
+			INSERT INTO task_lists AS l (user_id, folder_id, ctag) VALUES ($1, $2, 1)
+			ON CONFLICT (user_id, folder_id) DO UPDATE SET ctag = l.ctag + 1
+				WHERE NOT EXISTS (SELECT 1 FROM tasks WHERE user_id = $1 AND folder_id = $2 AND uid = $3)
+			RETURNING ctag)
+		INSERT INTO tasks (user_id, folder_id, uid, version, ical, summary, complete, due)
+		SELECT $1, $2, $3, l.ctag, $4, $5, $6, $7 FROM l
+		ON CONFLICT (user_id, folder_id, uid) DO NOTHING
+		RETURNING id, version, updated`,
+		userID, folderID, p.uid, p.text, p.summary, p.complete, p.due).Scan(&id, &version, &updated)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return Task{}, ErrUIDExists
+	}
+	if err != nil {
+		return Task{}, fmt.Errorf("tasks: create in %q: %w", folderID, err)
+	}
+	if err := s.notify(ctx, q, userID, folderID); err != nil {
+		return Task{}, fmt.Errorf("tasks: notify: %w", err)
+	}
+	return Task{ServerID: serverID(folderID, id), UID: p.uid, Version: version, Cal: cal, Updated: updated.UTC()}, nil
+}
+
+// Update replaces the task named by sid with cal; the stored UID is
+// kept whatever cal says.
+func (s *Store) Update(ctx context.Context, q Querier, userID int64, folderID, sid string, cal *ical.Calendar) (Task, error) {
+	id, ok := parseServerID(folderID, sid)
+	if !ok {
+		return Task{}, ErrNotFound
+	}
+	var uid string
+	err := q.QueryRow(ctx, `SELECT uid FROM tasks WHERE user_id = $1 AND folder_id = $2 AND id = $3`, userID, folderID, id).Scan(&uid)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return Task{}, ErrNotFound
+	}
+	if err != nil {
+		return Task{}, fmt.Errorf("tasks: update %s: %w", sid, err)
+	}
+	if todo := todoOf(cal); todo != nil {
+		todo.Props.SetText(ical.PropUID, uid)
+	}
+	p, err := prepare(cal)
+	if err != nil {
+		return Task{}, err
+	}
+	var version int64
+	var updated time.Time
+	err = q.QueryRow(ctx, `WITH l AS (
+			UPDATE task_lists SET ctag = ctag + 1
+			WHERE user_id = $1 AND folder_id = $2
+				AND EXISTS (SELECT 1 FROM tasks WHERE user_id = $1 AND folder_id = $2 AND id = $3)
+			RETURNING ctag)
+		UPDATE tasks t SET version = l.ctag, ical = $4, summary = $5, complete = $6, due = $7, updated = now()
+		FROM l WHERE t.user_id = $1 AND t.folder_id = $2 AND t.id = $3
+		RETURNING t.version, t.updated`,
+		userID, folderID, id, p.text, p.summary, p.complete, p.due).Scan(&version, &updated)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return Task{}, ErrNotFound
+	}
+	if err != nil {
+		return Task{}, fmt.Errorf("tasks: update %s: %w", sid, err)
+	}
+	if err := s.notify(ctx, q, userID, folderID); err != nil {
+		return Task{}, fmt.Errorf("tasks: notify: %w", err)
+	}
+	return Task{ServerID: sid, UID: uid, Version: version, Cal: cal, Updated: updated.UTC()}, nil
+}
+
+// Delete removes the task named by sid.
+func (s *Store) Delete(ctx context.Context, q Querier, userID int64, folderID, sid string) error {
+	id, ok := parseServerID(folderID, sid)
+	if !ok {
+		return ErrNotFound
+	}
+	var ctag int64
+	err := q.QueryRow(ctx, `WITH gone AS (
+			DELETE FROM tasks WHERE user_id = $1 AND folder_id = $2 AND id = $3 RETURNING 1)
+		UPDATE task_lists SET ctag = ctag + 1
+		WHERE user_id = $1 AND folder_id = $2 AND EXISTS (SELECT 1 FROM gone)
+		RETURNING ctag`, userID, folderID, id).Scan(&ctag)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return ErrNotFound
+	}
+	if err != nil {
+		return fmt.Errorf("tasks: delete %s: %w", sid, err)
+	}
+	if err := s.notify(ctx, q, userID, folderID); err != nil {
+		return fmt.Errorf("tasks: notify: %w", err)
+	}
+	return nil
+}
+
+// Move moves the task named by sid from list src to dst and returns it
+// under its new ServerId. A UID dst holds already is ErrUIDExists.
+func (s *Store) Move(ctx context.Context, q Querier, userID int64, src, dst, sid string) (Task, error) {
+	id, ok := parseServerID(src, sid)
+	if !ok {
+		return Task{}, ErrNotFound
+	}
+	if src == dst {
+		return Task{}, ErrSameFolder
+	}
+	// Both lists locked in one order, so opposite moves cannot deadlock.
+	if _, err := q.Exec(ctx, `INSERT INTO task_lists AS l (user_id, folder_id)
+		SELECT $1, x FROM unnest($2::text[]) AS x ORDER BY x
+		ON CONFLICT (user_id, folder_id) DO UPDATE SET ctag = l.ctag`, userID, []string{src, dst}); err != nil {
+		return Task{}, fmt.Errorf("tasks: move %s: lock lists: %w", sid, err)
+	}
+	var newID, version int64
+	var uid, txt string
+	var updated time.Time
+	err := q.QueryRow(ctx, `WITH moved AS (
+			DELETE FROM tasks s WHERE s.user_id = $1 AND s.folder_id = $2 AND s.id = $4
+				AND NOT EXISTS (SELECT 1 FROM tasks d WHERE d.user_id = $1 AND d.folder_id = $3 AND d.uid = s.uid)
+			RETURNING s.uid, s.ical, s.summary, s.complete, s.due),
+		src_l AS (
+			UPDATE task_lists SET ctag = ctag + 1 WHERE user_id = $1 AND folder_id = $2 AND EXISTS (SELECT 1 FROM moved)),
+		dst_l AS (
+			UPDATE task_lists SET ctag = ctag + 1 WHERE user_id = $1 AND folder_id = $3 AND EXISTS (SELECT 1 FROM moved)
+			RETURNING ctag)
+		INSERT INTO tasks (user_id, folder_id, uid, version, ical, summary, complete, due)
+		SELECT $1, $3, m.uid, l.ctag, m.ical, m.summary, m.complete, m.due FROM moved m, dst_l l
+		RETURNING id, uid, version, ical, updated`, userID, src, dst, id).Scan(&newID, &uid, &version, &txt, &updated)
+	if errors.Is(err, pgx.ErrNoRows) {
+		var exists bool
+		if err := q.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM tasks WHERE user_id = $1 AND folder_id = $2 AND id = $3)`,
+			userID, src, id).Scan(&exists); err != nil {
+			return Task{}, fmt.Errorf("tasks: move %s: %w", sid, err)
+		}
+		if exists {
+			return Task{}, ErrUIDExists
+		}
+		return Task{}, ErrNotFound
+	}
+	if err != nil {
+		return Task{}, fmt.Errorf("tasks: move %s: %w", sid, err)
+	}
+	cal, err := decodeCal(txt)
+	if err != nil {
+		return Task{}, fmt.Errorf("tasks: moved task %d: %w", newID, err)
+	}
+	for _, f := range []string{src, dst} {
+		if err := s.notify(ctx, q, userID, f); err != nil {
+			return Task{}, fmt.Errorf("tasks: notify: %w", err)
+		}
+	}
+	return Task{ServerID: serverID(dst, newID), UID: uid, Version: version, Cal: cal, Updated: updated.UTC()}, nil
+}
+
+// DeleteFolder removes the list's tasks and counter (FolderDelete).
+func (s *Store) DeleteFolder(ctx context.Context, q Querier, userID int64, folderID string) error {
+	tag, err := q.Exec(ctx, `DELETE FROM task_lists WHERE user_id = $1 AND folder_id = $2`, userID, folderID)
+	if err != nil {
+		return fmt.Errorf("tasks: delete list %q: %w", folderID, err)
+	}
+	if tag.RowsAffected() == 0 {
+		return nil
+	}
+	if err := s.notify(ctx, q, userID, folderID); err != nil {
+		return fmt.Errorf("tasks: notify: %w", err)
+	}
+	return nil
+}
+
+func newUUID() string {
+	var b [16]byte
+	rand.Read(b[:]) // never fails (crypto/rand)
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
+}
