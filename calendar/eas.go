@@ -3,19 +3,18 @@ package calendar
 import (
 	"encoding/base64"
 	"fmt"
-	"html"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
-	"unicode/utf8"
 
 	"github.com/emersion/go-ical"
 
 	"github.com/easd/easd/calendar/recur"
 	"github.com/easd/easd/calendar/tz"
 	"github.com/easd/easd/eas/message"
+	"github.com/easd/easd/eas/model"
 )
 
 // The EAS Calendar mapping (MS-ASCAL), both directions.
@@ -352,48 +351,14 @@ func location16(c *ical.Component, display string) *message.Location {
 // for 2.5, AirSyncBase:Body after it, in the first preferred type we have
 // (plain text, or HTML made of the escaped text).
 func renderBody(text string, v int, prefs []message.BodyPreference) (string, *bool, *message.Body) {
-	pref := message.BodyPreference{Type: message.BodyPlain}
-	for _, p := range prefs {
-		if p.Type == message.BodyPlain || p.Type == message.BodyHTML {
-			pref = p
-			break
-		}
-	}
-	if v == 25 {
-		if text == "" {
-			return "", nil, nil
-		}
-		data, truncated := truncate(text, pref.TruncationSize)
+	switch {
+	case text == "":
+		return "", nil, nil
+	case v == 25:
+		data, truncated := model.Truncate(text, model.TextPreference(prefs).TruncationSize)
 		return data, &truncated, nil
 	}
-	if text == "" {
-		return "", nil, nil
-	}
-	full := text
-	if pref.Type == message.BodyHTML {
-		full = "<html><body>" + strings.ReplaceAll(html.EscapeString(text), "\n", "<br>") + "</body></html>"
-	}
-	body := &message.Body{Type: pref.Type, EstimatedDataSize: int64(len(full))}
-	data, truncated := truncate(full, pref.TruncationSize)
-	if truncated && pref.AllOrNone {
-		data = ""
-	}
-	body.Data, body.Truncated = data, truncated
-	if pref.Preview > 0 && v >= 140 {
-		body.Preview, _ = truncate(text, new(uint32(pref.Preview)))
-	}
-	return "", nil, body
-}
-
-func truncate(s string, n *uint32) (string, bool) {
-	if n == nil || uint64(len(s)) <= uint64(*n) {
-		return s, false
-	}
-	cut := int(*n)
-	for cut > 0 && !utf8.RuneStart(s[cut]) {
-		cut--
-	}
-	return s[:cut], true
+	return "", nil, model.RenderBody(text, message.BodyPlain, v, prefs)
 }
 
 // recurrenceOf renders a rule in the version's elements.

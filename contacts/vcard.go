@@ -70,15 +70,14 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
-	"html"
 	"net/http"
 	"net/mail"
 	"slices"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/easd/easd/eas/message"
+	"github.com/easd/easd/eas/model"
 	"github.com/easd/easd/wbxml"
 	"github.com/emersion/go-vcard"
 )
@@ -779,19 +778,11 @@ func ToEAS(card vcard.Card, opt RenderOptions) *message.Contact {
 // 2.5, AirSyncBase:Body after it, in the first preferred type we have
 // (plain text or HTML; the HTML is the text escaped).
 func renderBody(c *message.Contact, note string, v int, prefs []message.BodyPreference) {
-	var pref message.BodyPreference
-	pref.Type = message.BodyPlain
-	for _, p := range prefs {
-		if p.Type == message.BodyPlain || p.Type == message.BodyHTML {
-			pref = p
-			break
-		}
-	}
 	if v == 25 {
 		if note == "" {
 			return
 		}
-		data, truncated := truncate(note, pref.TruncationSize)
+		data, truncated := model.Truncate(note, model.TextPreference(prefs).TruncationSize)
 		c.Body25 = data
 		c.BodyTruncated = &truncated
 		if truncated {
@@ -799,40 +790,7 @@ func renderBody(c *message.Contact, note string, v int, prefs []message.BodyPref
 		}
 		return
 	}
-	full := note
-	if pref.Type == message.BodyHTML {
-		full = htmlOf(note)
-	}
-	body := &message.Body{Type: pref.Type, EstimatedDataSize: int64(len(full))}
-	data, truncated := truncate(full, pref.TruncationSize)
-	if truncated && pref.AllOrNone {
-		data = ""
-	}
-	body.Data, body.Truncated = data, truncated
-	if pref.Preview > 0 && v >= 140 {
-		body.Preview, _ = truncate(note, new(uint32(pref.Preview)))
-	}
-	c.Body = body
-}
-
-// htmlOf is the note as HTML: escaped text, line breaks kept.
-func htmlOf(note string) string {
-	if note == "" {
-		return ""
-	}
-	return "<html><body>" + strings.ReplaceAll(html.EscapeString(note), "\n", "<br>") + "</body></html>"
-}
-
-// truncate cuts s to at most n bytes without splitting a character.
-func truncate(s string, n *uint32) (string, bool) {
-	if n == nil || uint64(len(s)) <= uint64(*n) {
-		return s, false
-	}
-	cut := int(*n)
-	for cut > 0 && !utf8.RuneStart(s[cut]) {
-		cut--
-	}
-	return s[:cut], true
+	c.Body = model.RenderBody(note, message.BodyPlain, v, prefs)
 }
 
 // ---------------------------------------------------------------------------
@@ -1175,38 +1133,11 @@ func bodyTruncated(c *message.Contact) bool {
 func bodyText(c *message.Contact) string {
 	if c.Body != nil {
 		if c.Body.Type == message.BodyHTML {
-			return textOfHTML(c.Body.Data)
+			return model.TextOfHTML(c.Body.Data)
 		}
 		return c.Body.Data
 	}
 	return c.Body25
-}
-
-// textOfHTML turns a client's HTML notes into text: tags dropped, line
-// breaks kept, entities decoded. Notes are short and simple; this is not
-// a general HTML renderer.
-func textOfHTML(s string) string {
-	var b strings.Builder
-	for s != "" {
-		i := strings.IndexByte(s, '<')
-		if i < 0 {
-			b.WriteString(s)
-			break
-		}
-		b.WriteString(s[:i])
-		j := strings.IndexByte(s[i:], '>')
-		if j < 0 {
-			break
-		}
-		tag := strings.ToLower(strings.Trim(s[i+1:i+j], "/ "))
-		if name, _, _ := strings.Cut(tag, " "); name == "br" || name == "p" || name == "div" {
-			if name == "br" || strings.HasPrefix(s[i+1:], "/") {
-				b.WriteByte('\n')
-			}
-		}
-		s = s[i+j+1:]
-	}
-	return strings.TrimRight(html.UnescapeString(b.String()), "\n")
 }
 
 func setSingle(card vcard.Card, key, val string) {

@@ -53,7 +53,7 @@ func (b *Backend) Render(ctx context.Context, db model.DB, userID int64, folderI
 // ToEAS is the note as the Notes class shows it.
 func ToEAS(n Note, version int, prefs []message.BodyPreference) *message.Note {
 	m := &message.Note{
-		Body:             RenderBody(n.Body, n.BodyType, version, prefs),
+		Body:             model.RenderBody(n.Body, n.BodyType, version, prefs),
 		Subject:          n.Subject,
 		MessageClass:     n.MessageClass,
 		LastModifiedDate: n.LastModified.UTC().Format(easTime),
@@ -179,7 +179,7 @@ func Edit(base Note, data *wbxml.Element, opts model.ItemOptions, change bool) (
 	switch {
 	case sent("Body") && m.Body != nil && m.Body.Truncated:
 	case sent("Body"):
-		text, typ, ok := BodyOf(m.Body)
+		text, typ, ok := model.BodyOf(m.Body)
 		if !ok {
 			return Note{}, fmt.Errorf("%w: Body: type %d is not kept (plain text or HTML)", model.ErrItemInvalid, m.Body.Type)
 		}

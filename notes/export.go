@@ -10,6 +10,7 @@ import (
 	"time"
 	"unicode"
 
+	"github.com/easd/easd/eas/model"
 	"github.com/emersion/go-ical"
 )
 
@@ -51,7 +52,7 @@ func WriteJournal(w io.Writer, ns []Note) error {
 		}
 		text := n.Body
 		if n.BodyType == BodyHTML {
-			text = TextOfHTML(n.Body)
+			text = model.TextOfHTML(n.Body)
 			alt := ical.NewProp(propAltDesc)
 			alt.SetText(n.Body)
 			alt.Params.Set("FMTTYPE", "text/html")
@@ -92,7 +93,7 @@ func WriteTextFiles(dir string, ns []Note) ([]string, error) {
 		used[strings.ToLower(name)] = true
 		text := n.Body
 		if n.BodyType == BodyHTML {
-			text = TextOfHTML(text)
+			text = model.TextOfHTML(text)
 		}
 		var b strings.Builder
 		if n.Subject != "" {

@@ -44,12 +44,12 @@ func TestRenderBody(t *testing.T) {
 		{"no preview before 14.0", "abcdef", BodyPlain, 121, []message.BodyPreference{{Type: 1, Preview: 3}},
 			message.Body{Type: 1, EstimatedDataSize: 6, Data: "abcdef"}, false},
 	} {
-		got := RenderBody(c.text, c.stored, c.version, c.prefs)
+		got := model.RenderBody(c.text, c.stored, c.version, c.prefs)
 		if !reflect.DeepEqual(*got, c.want) {
 			t.Errorf("%s: got %+v, want %+v", c.name, *got, c.want)
 		}
 	}
-	if got := TextOfHTML("<html><head><style>p{}</style></head><body>a<br/>b</body></html>"); got != "a\nb" {
+	if got := model.TextOfHTML("<html><head><style>p{}</style></head><body>a<br/>b</body></html>"); got != "a\nb" {
 		t.Errorf("TextOfHTML: %q", got)
 	}
 }

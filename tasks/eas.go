@@ -11,6 +11,7 @@ import (
 	"github.com/emersion/go-ical"
 
 	"github.com/easd/easd/eas/message"
+	"github.com/easd/easd/eas/model"
 	"github.com/easd/easd/notes"
 )
 
@@ -199,9 +200,9 @@ func setText(todo *ical.Component, name, v string) {
 // body returns the stored body and its type.
 func body(todo *ical.Component) (string, int) {
 	if p := todo.Props.Get(propAltDesc); p != nil && strings.EqualFold(p.Params.Get("FMTTYPE"), "text/html") {
-		return unescapeText(p.Value), notes.BodyHTML
+		return unescapeText(p.Value), message.BodyHTML
 	}
-	return text(todo, ical.PropDescription), notes.BodyPlain
+	return text(todo, ical.PropDescription), message.BodyPlain
 }
 
 func categories(todo *ical.Component) []string {
@@ -303,21 +304,21 @@ func ToEAS(todo *ical.Component, o RenderOptions) *message.Task {
 	b, typ := body(todo)
 	if o.Version == 25 {
 		if b != "" {
-			if typ == notes.BodyHTML {
-				b = notes.TextOfHTML(b)
+			if typ == message.BodyHTML {
+				b = model.TextOfHTML(b)
 			}
 			var pref *uint32
 			if len(o.Body) > 0 {
 				pref = o.Body[0].TruncationSize
 			}
-			data, truncated := notes.Truncate(b, pref)
+			data, truncated := model.Truncate(b, pref)
 			t.Body25, t.BodyTruncated = data, &truncated
 			if truncated {
 				t.BodySize = int64(len(b))
 			}
 		}
 	} else {
-		t.Body = notes.RenderBody(b, typ, o.Version, o.Body)
+		t.Body = model.RenderBody(b, typ, o.Version, o.Body)
 	}
 	if cats := categories(todo); len(cats) > 0 {
 		t.Categories = &message.TaskCategories{Category: cats}
@@ -535,7 +536,7 @@ func smallInt(s string, lo, hi int) (int, error) {
 
 func applyBody(todo *ical.Component, m *message.Task, sent bool) error {
 	var txt string
-	typ := notes.BodyPlain
+	typ := message.BodyPlain
 	switch {
 	case !sent:
 	case m.Body != nil:
@@ -543,7 +544,7 @@ func applyBody(todo *ical.Component, m *message.Task, sent bool) error {
 			return nil // the client never had it whole: keep ours
 		}
 		var ok bool
-		if txt, typ, ok = notes.BodyOf(m.Body); !ok {
+		if txt, typ, ok = model.BodyOf(m.Body); !ok {
 			return bad("Body", "type %d is not kept (plain text or HTML)", m.Body.Type)
 		}
 	default:
@@ -556,15 +557,15 @@ func applyBody(todo *ical.Component, m *message.Task, sent bool) error {
 		return bad("Body", "longer than %d bytes", maxBody)
 	}
 	old, oldType := body(todo)
-	if typ == notes.BodyPlain && oldType == notes.BodyHTML && txt == notes.TextOfHTML(old) {
+	if typ == message.BodyPlain && oldType == message.BodyHTML && txt == model.TextOfHTML(old) {
 		return nil // a plain-text echo of the HTML body we showed
 	}
-	if typ == notes.BodyHTML {
+	if typ == message.BodyHTML {
 		p := ical.NewProp(propAltDesc)
 		p.SetText(txt)
 		p.Params.Set("FMTTYPE", "text/html")
 		todo.Props.Set(p)
-		txt = notes.TextOfHTML(txt)
+		txt = model.TextOfHTML(txt)
 	} else {
 		todo.Props.Del(propAltDesc)
 	}

@@ -1,4 +1,4 @@
-package notes
+package model
 
 import (
 	"html"
@@ -8,12 +8,11 @@ import (
 	"github.com/easd/easd/eas/message"
 )
 
-// The body of a PIM item (a note, a task) as AirSyncBase:Body. Contacts
-// has its own copy of this logic (contacts/vcard.go renderBody); the two
-// belong in one shared place, which is the protocol's to choose. Until
-// then tasks uses this one.
+// The body of a PIM item (a contact's notes, an event's, a task's, a
+// note) as AirSyncBase:Body, shared by the item stores: one rule for which
+// preference wins, truncation, AllOrNone and Preview.
 
-// RenderBody returns text, stored in type stored (BodyPlain or BodyHTML),
+// RenderBody returns text, stored in type stored (message.BodyPlain or message.BodyHTML),
 // as AirSyncBase:Body for the request's body preferences: the first
 // preference for plain text or HTML wins (plain text when there is none),
 // truncated to its TruncationSize without splitting a character, nothing
@@ -21,21 +20,15 @@ import (
 // body stored as HTML is sent as it is to a client that wants HTML, and
 // as its text to one that wants plain text, and the reverse.
 func RenderBody(text string, stored int, version int, prefs []message.BodyPreference) *message.Body {
-	pref := message.BodyPreference{Type: message.BodyPlain}
-	for _, p := range prefs {
-		if p.Type == message.BodyPlain || p.Type == message.BodyHTML {
-			pref = p
-			break
-		}
-	}
+	pref := TextPreference(prefs)
 	plain := text
-	if stored == BodyHTML {
+	if stored == message.BodyHTML {
 		plain = TextOfHTML(text)
 	}
 	full := plain
 	if pref.Type == message.BodyHTML {
 		full = text
-		if stored != BodyHTML {
+		if stored != message.BodyHTML {
 			full = HTMLOf(text)
 		}
 	}
@@ -51,18 +44,30 @@ func RenderBody(text string, stored int, version int, prefs []message.BodyPrefer
 	return b
 }
 
+// TextPreference is the first of prefs for plain text or HTML, the two
+// types item stores render; plain text without a limit when there is
+// none. 2.5 bodies (Contacts:Body, Calendar:Body) take its truncation.
+func TextPreference(prefs []message.BodyPreference) message.BodyPreference {
+	for _, p := range prefs {
+		if p.Type == message.BodyPlain || p.Type == message.BodyHTML {
+			return p
+		}
+	}
+	return message.BodyPreference{Type: message.BodyPlain}
+}
+
 // BodyOf reads a client's AirSyncBase:Body: the text and its type
-// (BodyPlain or BodyHTML; an empty body is plain). ok is false for a
+// (message.BodyPlain or message.BodyHTML; an empty body is plain). ok is false for a
 // type that is neither (RTF, MIME), which easd does not keep: it could
 // not show it to the next client.
 func BodyOf(b *message.Body) (text string, typ int, ok bool) {
 	switch {
 	case b == nil || (b.Type == 0 && b.Data == ""):
-		return "", BodyPlain, true
+		return "", message.BodyPlain, true
 	case b.Type == message.BodyPlain:
-		return b.Data, BodyPlain, true
+		return b.Data, message.BodyPlain, true
 	case b.Type == message.BodyHTML:
-		return b.Data, BodyHTML, true
+		return b.Data, message.BodyHTML, true
 	}
 	return "", 0, false
 }
