@@ -72,13 +72,17 @@ func (b *Backend) Add(ctx context.Context, db model.DB, userID int64, folderID s
 		return model.Item{}, err
 	}
 	e, err := b.store.Create(ctx, db, userID, folderID, cal)
-	if errors.Is(err, ErrUIDExists) && e.FolderID == folderID {
-		return model.Item{ServerID: e.ServerID, Version: e.Version}, nil
-	}
-	if err != nil {
+	if err != nil && !(errors.Is(err, ErrUIDExists) && e.FolderID == folderID) {
 		return model.Item{}, itemErr(err)
 	}
-	return model.Item{ServerID: e.ServerID, Version: e.Version}, nil
+	it := model.Item{ServerID: e.ServerID, Version: e.Version}
+	if opts.Version >= 160 {
+		// 16.x clients send no UID; the server makes it and answers it
+		// with the Add (MS-ASCAL 2.2.2.46), so that the phone can match
+		// invitations to the event.
+		it.Data = &message.Calendar{UID: e.UID}
+	}
+	return it, nil
 }
 
 // Change applies a phone's edit to a stored series.

@@ -92,11 +92,10 @@ func dateBound(e *wbxml.Element) (time.Time, error) {
 	if e.Child("Email:DateReceived") == nil {
 		return time.Time{}, fmt.Errorf("%w: %s without email:DateReceived", errTooComplex, e.Tag.Name())
 	}
-	v := strings.TrimSpace(e.ChildText("Value"))
-	for _, layout := range []string{"2006-01-02T15:04:05.000Z", time.RFC3339Nano, "20060102T150405Z"} {
-		if t, err := time.Parse(layout, v); err == nil {
-			return t.UTC(), nil
-		}
+	v := e.ChildText("Value")
+	t, err := model.ParseDateTime(v)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("%w: date %q", errTooComplex, v)
 	}
-	return time.Time{}, fmt.Errorf("%w: date %q", errTooComplex, v)
+	return t, nil
 }

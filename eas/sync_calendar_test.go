@@ -306,3 +306,64 @@ func TestCalendarFilterTypeTwoWeeks(t *testing.T) {
 		t.Errorf("two weeks showed %v, want recent %s and open %s", got, ids["f2"], ids["f3"])
 	}
 }
+
+// A 16.x phone changes and deletes single occurrences with InstanceId;
+// another phone sees them as exceptions of the one series (no duplicate
+// occurrence, no series turned into single events), and the answer to
+// the Add carries the UID the server made.
+func TestCalendarInstanceIdChangeAndDelete(t *testing.T) {
+	s := startSync(t)
+	a := startCalendar(t, s, "16.1", nil)
+	start := time.Date(2026, 3, 2, 9, 0, 0, 0, berlin())
+	ev := fullEvent(160, start)
+	rc := a.send(t, &message.SyncClientCommands{Add: []message.SyncClientAdd{calAdd("s1", ev)}})
+	id := added(t, rc)
+	data, ok := rc.Responses.Add[0].ApplicationData.(*wbxml.Element)
+	if !ok || data.ChildText("Calendar:UID") != ev.ClientUID {
+		t.Fatalf("Add answer without the UID made from the ClientUid: %+v", rc.Responses.Add[0].ApplicationData)
+	}
+	second := start.AddDate(0, 0, 7).UTC().Format("2006-01-02T15:04:05.000Z")
+	third := start.AddDate(0, 0, 14).UTC().Format("2006-01-02T15:04:05.000Z")
+	moved := start.AddDate(0, 0, 14).Add(time.Hour)
+	rc = a.send(t, &message.SyncClientCommands{
+		Change: []message.SyncClientChange{{ServerID: id, InstanceID: third, ApplicationData: &message.Calendar{
+			Subject:   "moved",
+			StartTime: moved.UTC().Format("20060102T150405Z"), EndTime: moved.Add(90 * time.Minute).UTC().Format("20060102T150405Z")}}},
+		Delete: []message.SyncClientDelete{{ServerID: id, InstanceID: second}},
+	})
+	if rc.Responses != nil && len(rc.Responses.Change)+len(rc.Responses.Delete) > 0 {
+		t.Fatalf("occurrence commands refused: %+v", rc.Responses)
+	}
+	d := s.device(t, "phone-b")
+	d.c.Version = "14.1"
+	b := &calEnv{&contactsEnv{syncEnv: d, folder: d.ids["Calendar"]}}
+	rcb := d.sync(t, message.SyncCollection{SyncKey: "0", CollectionID: b.folder})
+	b.key = rcb.SyncKey
+	cmds := b.pullF(t, nil)
+	if len(cmds.Add) != 1 {
+		t.Fatalf("14.1 phone got %d events, want the one series", len(cmds.Add))
+	}
+	got := decodedEvent(t, cmds.Add[0])
+	if got.Exceptions == nil || len(got.Exceptions.Exception) != 2 {
+		t.Fatalf("exceptions %+v", got.Exceptions)
+	}
+	var deleted, changed bool
+	for _, x := range got.Exceptions.Exception {
+		switch x.ExceptionStartTime {
+		case start.AddDate(0, 0, 7).UTC().Format("20060102T150405Z"):
+			deleted = x.Deleted == "1"
+		case start.AddDate(0, 0, 14).UTC().Format("20060102T150405Z"):
+			changed = x.Subject == "moved" && x.StartTime == moved.UTC().Format("20060102T150405Z")
+		}
+	}
+	if !deleted || !changed {
+		t.Fatalf("exceptions %+v: deleted %v, changed %v", got.Exceptions.Exception, deleted, changed)
+	}
+	// An InstanceId on a class without occurrences is refused.
+	c := startContacts(t, s)
+	cid := added(t, c.send(t, &message.SyncClientCommands{Add: []message.SyncClientAdd{addOf("c", &message.Contact{FirstName: "X"})}}))
+	rc = c.send(t, &message.SyncClientCommands{Delete: []message.SyncClientDelete{{ServerID: cid, InstanceID: second}}})
+	if rc.Responses == nil || len(rc.Responses.Delete) != 1 || rc.Responses.Delete[0].Status != 6 {
+		t.Fatalf("InstanceId on a contact: %+v", rc.Responses)
+	}
+}

@@ -296,6 +296,12 @@ func (is *itemSync) clientCommands() error {
 	serverWins := is.serverWins()
 	for _, c := range cmds.Change {
 		op := syncstate.ClientOp{Kind: syncstate.OpChange, ServerID: c.ServerID}
+		if c.InstanceID != "" {
+			if err := is.clientInstance(c.ServerID, c.InstanceID, c.ApplicationData, true); err != nil {
+				return err
+			}
+			continue
+		}
 		v, exists := before[c.ServerID]
 		switch {
 		case !exists:
@@ -325,6 +331,12 @@ func (is *itemSync) clientCommands() error {
 		is.ops = append(is.ops, op)
 	}
 	for _, d := range cmds.Delete {
+		if d.InstanceID != "" {
+			if err := is.clientInstance(d.ServerID, d.InstanceID, nil, false); err != nil {
+				return err
+			}
+			continue
+		}
 		err := savepoint(ctx, is.db, func(db pgx.Tx) error {
 			return is.store.Delete(ctx, db, uid, fid, d.ServerID)
 		})
@@ -340,6 +352,57 @@ func (is *itemSync) clientCommands() error {
 			return err
 		}
 	}
+	return nil
+}
+
+// clientInstance applies a 16.x Change (change) or Delete of one
+// occurrence of a series. The series stays, with a new version, so for the
+// state either is a Change of the item. A class without occurrences, an
+// InstanceId that is no dateTime, or an occurrence the series does not
+// have is refused for that item.
+func (is *itemSync) clientInstance(serverID, instanceID string, appData any, change bool) error {
+	ctx, k := is.sc.k.ctx(), is.sc.k
+	op := syncstate.ClientOp{Kind: syncstate.OpChange, ServerID: serverID}
+	st, ok := is.store.(model.ItemInstances)
+	instance, err := model.ParseDateTime(instanceID)
+	if !ok || err != nil {
+		err = fmt.Errorf("%w: InstanceId %q on %s", model.ErrItemInvalid, instanceID, is.f.Type.Class())
+	} else {
+		data, _ := appData.(*wbxml.Element)
+		var it model.Item
+		err = savepoint(ctx, is.db, func(db pgx.Tx) (err error) {
+			if change {
+				it, err = st.ChangeInstance(ctx, db, k.dev.UserID, is.f.ServerID, serverID, instance, data, is.opts)
+			} else {
+				it, err = st.DeleteInstance(ctx, db, k.dev.UserID, is.f.ServerID, serverID, instance, is.opts)
+			}
+			return err
+		})
+		if err == nil {
+			op.Version = strconv.FormatInt(it.Version, 10)
+		}
+	}
+	status := syncOK
+	switch {
+	case err == nil:
+	case errors.Is(err, model.ErrItemNotFound):
+		status = syncObjectNotFound
+	case errors.Is(err, model.ErrItemInvalid):
+		k.log.Warn("sync: client change of an occurrence refused", "collection", is.f.ServerID, "item", serverID, "err", err)
+		status = syncConversionError
+	default:
+		return err
+	}
+	if status != syncOK {
+		if change {
+			is.resps.Change = append(is.resps.Change, message.SyncResponseChange{ServerID: serverID, Status: int(status)})
+		} else {
+			is.resps.Delete = append(is.resps.Delete, message.SyncResponseDelete{ServerID: serverID, Status: int(status)})
+		}
+	}
+	// A refused one keeps an empty Version: the server's copy of the
+	// series goes back to the client.
+	is.ops = append(is.ops, op)
 	return nil
 }
 
@@ -390,7 +453,7 @@ func (is *itemSync) clientAdd(a message.SyncClientAdd) error {
 	if err := is.tx.RecordClientAdd(a.ClientID, syncstate.ClientAdd{ServerID: it.ServerID, Version: v}); err != nil {
 		return err
 	}
-	resp.ServerID, resp.Status = it.ServerID, int(syncOK)
+	resp.ServerID, resp.Status, resp.ApplicationData = it.ServerID, int(syncOK), it.Data
 	is.resps.Add = append(is.resps.Add, resp)
 	is.ops = append(is.ops, syncstate.ClientOp{Kind: syncstate.OpAdd, ServerID: it.ServerID, Version: v})
 	return nil

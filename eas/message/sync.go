@@ -82,15 +82,19 @@ type SyncClientAdd struct {
 
 // SyncClientChange modifies an item the client holds.
 type SyncClientChange struct {
-	Class           string `wbxml:"Class,omitempty"`
-	ServerID        string `wbxml:"ServerId"`
+	Class    string `wbxml:"Class,omitempty"`
+	ServerID string `wbxml:"ServerId"`
+	// InstanceID names one occurrence of a recurring event (16.x): its
+	// original start, an MS-ASDTYPE dateTime.
+	InstanceID      string `wbxml:"AirSyncBase:InstanceId,omitempty"`
 	ApplicationData any    `wbxml:"ApplicationData"`
 }
 
 // SyncClientDelete removes an item.
 type SyncClientDelete struct {
-	Class    string `wbxml:"Class,omitempty"`
-	ServerID string `wbxml:"ServerId"`
+	Class      string `wbxml:"Class,omitempty"`
+	ServerID   string `wbxml:"ServerId"`
+	InstanceID string `wbxml:"AirSyncBase:InstanceId,omitempty"` // one occurrence (16.x)
 }
 
 // SyncClientFetch asks for one item in full.
@@ -158,6 +162,9 @@ type SyncResponseAdd struct {
 	ClientID string `wbxml:"ClientId"`
 	ServerID string `wbxml:"ServerId,omitempty"`
 	Status   int    `wbxml:"Status"`
+	// ApplicationData carries what the server made of the item that the
+	// client needs (16.x calendar: the UID).
+	ApplicationData any `wbxml:"ApplicationData"`
 }
 
 // SyncResponseChange reports a failed client Change.

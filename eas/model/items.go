@@ -66,12 +66,22 @@ type DB interface {
 	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
 }
 
+// ItemInstances is an ItemStore whose items are series of occurrences
+// (calendar events): a 16.x client changes or deletes one occurrence with
+// AirSyncBase:InstanceId (MS-ASCMD 2.2.3.42.2), the occurrence's original
+// start. Either leaves the series in place with a new version.
+type ItemInstances interface {
+	ChangeInstance(ctx context.Context, db DB, userID int64, folderID, serverID string, instance time.Time, data *wbxml.Element, opts ItemOptions) (Item, error)
+	DeleteInstance(ctx context.Context, db DB, userID int64, folderID, serverID string, instance time.Time, opts ItemOptions) (Item, error)
+}
+
 // Item is one rendered or written item.
 type Item struct {
 	ServerID string
 	Version  int64
-	// Data is the ApplicationData value (e.g. *message.Contact); nil for
-	// an item answering a write.
+	// Data is the ApplicationData value (e.g. *message.Contact). For a
+	// client's Add it is what the answer carries back, if anything (16.x
+	// calendar: the UID the server made); nil otherwise.
 	Data any
 }
 
