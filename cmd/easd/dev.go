@@ -58,10 +58,10 @@ func runDev(args []string, stdout, stderr io.Writer) int {
 	var missing *binpath.MissingError
 	switch {
 	case errors.As(err, &missing):
-		fmt.Fprintln(stderr, "easd:", missing)
+		fmt.Fprintln(stderr, oneLine("easd: "+missing.Error()))
 		return exitUsage
 	case err != nil:
-		fmt.Fprintln(stderr, "easd dev:", err)
+		fmt.Fprintln(stderr, oneLine("easd dev: "+err.Error()))
 		return 1
 	}
 	return 0

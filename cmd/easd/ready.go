@@ -26,12 +26,12 @@ func runReady(args []string, stdout, stderr io.Writer) int {
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, *url, nil)
 	if err != nil {
-		fmt.Fprintln(stderr, "easd:", err)
+		fmt.Fprintln(stderr, oneLine("easd: "+err.Error()))
 		return exitUsage
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
-		fmt.Fprintln(stderr, "easd: not ready:", err)
+		fmt.Fprintln(stderr, oneLine("easd: not ready: "+err.Error()))
 		return 1
 	}
 	defer resp.Body.Close()
