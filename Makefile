@@ -12,10 +12,11 @@ all: build
 build:
 	$(GO) build -ldflags "-X main.version=$(VERSION)" -o bin/easd ./cmd/easd
 
-## dev: run easd with a private PostgreSQL and Dovecot on localhost (data in ./.easd-dev)
+## dev: run easd with a private PostgreSQL and Dovecot on localhost (data in ./.easd-dev);
+##      flags go in ARGS, e.g. make dev ARGS="--listen 0.0.0.0:8080" (see bin/easd dev -h)
 dev: build
 	scripts/deps.sh dev
-	bin/easd dev
+	bin/easd dev $(ARGS)
 
 ## test: vet, staticcheck and the whole test suite against real PostgreSQL, Dovecot and SMTP
 test:

@@ -57,6 +57,33 @@ func UpDB(ctx context.Context, db *sql.DB) (Result, error) {
 	return res, nil
 }
 
+// Current reports the schema version of the database at dsn without
+// changing it: 0 when easd's schema was never applied there.
+func Current(ctx context.Context, dsn string) (int64, error) {
+	db, err := sql.Open("pgx", dsn)
+	if err != nil {
+		return 0, fmt.Errorf("migrations: open: %w", err)
+	}
+	defer db.Close()
+	// goose would create its table to answer; a read-only check must not.
+	var exists bool
+	if err := db.QueryRowContext(ctx, "SELECT to_regclass('goose_db_version') IS NOT NULL").Scan(&exists); err != nil {
+		return 0, fmt.Errorf("migrations: version: %w", err)
+	}
+	if !exists {
+		return 0, nil
+	}
+	p, err := newProvider(db)
+	if err != nil {
+		return 0, err
+	}
+	v, err := p.GetDBVersion(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("migrations: version: %w", err)
+	}
+	return v, nil
+}
+
 // Latest is the highest version embedded in this binary.
 func Latest() int64 {
 	entries, _ := files.ReadDir(".")

@@ -82,7 +82,7 @@ func runContacts(args []string, stdout, stderr io.Writer) int {
 		err = &config.Error{Flag: "database-url", Msg: "required"}
 	}
 	if err != nil {
-		fmt.Fprintln(stderr, "easd contacts:", err)
+		fmt.Fprintln(stderr, oneLine("easd contacts: "+err.Error()))
 		return exitUsage
 	}
 
@@ -92,14 +92,14 @@ func runContacts(args []string, stdout, stderr io.Writer) int {
 	defer cancel()
 	pool, err := pgxpool.New(ctx, *dsn)
 	if err != nil {
-		fmt.Fprintln(stderr, "easd contacts: database:", err)
+		fmt.Fprintln(stderr, oneLine("easd contacts: database: "+err.Error()))
 		return exitUsage
 	}
 	defer pool.Close()
 	c := &contactsCmd{pool: pool, store: contacts.NewStore(pool, eas.NotifyFolderChanged), stdout: stdout, stderr: stderr}
 	login, err := canonicalLogin(ctx, pool, logins, *user)
 	if err != nil {
-		fmt.Fprintln(stderr, "easd contacts:", err)
+		fmt.Fprintln(stderr, oneLine("easd contacts: "+err.Error()))
 		return 1
 	}
 	*user = login

@@ -38,30 +38,55 @@ func runDev(args []string, stdout, stderr io.Writer) int {
 	data := fs.String("data", "./.easd-dev", "directory for the dev servers' data (kept across runs)")
 	listen := fs.String("listen", "127.0.0.1:8080", "EAS HTTP listen address")
 	imapListen := fs.String("imap-listen", "127.0.0.1:10143", "IMAP listen address of the private Dovecot")
+	pgListen := fs.String("postgres-listen", "", "listen address of the private PostgreSQL (default: a free port picked on the first run and kept in the data directory)")
+	smtpListen := fs.String("smtp-listen", "", "listen address of the SMTP sink easd sends mail to (default: a free port picked on the first run and kept in the data directory)")
 	logLevel := fs.String("log-level", "info", "log level: debug, info, warn or error")
 	extraUsers := fs.Int("extra-users", 0, "also create users load1..loadN (password = name), for load tests")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: easd dev [flags]\n\nRuns easd with throwaway PostgreSQL, Dovecot and SMTP servers on localhost.")
+		fmt.Fprintln(stderr, "usage: easd dev [flags]\n\nRuns easd with throwaway PostgreSQL, Dovecot and SMTP servers on localhost.\nEvery flag can also be set by the environment variable shown; a flag wins.")
 		config.Usage(stderr, fs)
 	}
-	if err := fs.Parse(args); err != nil {
+	// The variables the usage lists work, as they do for serve.
+	err := parseQuietly(fs, func() error {
+		if err := config.ApplyEnv(fs, os.LookupEnv); err != nil {
+			return err
+		}
+		if err := fs.Parse(args); err != nil {
+			return err
+		}
+		if fs.NArg() > 0 {
+			return fmt.Errorf("unexpected argument %q", fs.Arg(0))
+		}
+		switch *logLevel {
+		case "debug", "info", "warn", "error":
+		default:
+			return &config.Error{Flag: "log-level", Msg: fmt.Sprintf("%q is not debug, info, warn or error", *logLevel)}
+		}
+		return nil
+	})
+	if err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
 		}
+		fmt.Fprintln(stderr, oneLine("easd dev: "+err.Error()))
 		return exitUsage
 	}
 	log := newLogger(stderr, "text", *logLevel)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
-	err := dev(ctx, devOptions{data: *data, listen: *listen, imapListen: *imapListen, extraUsers: *extraUsers}, stdout, log)
+	err = dev(ctx, devOptions{data: *data, listen: *listen, imapListen: *imapListen, pgListen: *pgListen, smtpListen: *smtpListen, extraUsers: *extraUsers}, stdout, log)
 	var missing *binpath.MissingError
+	var cfgErr *config.Error
 	switch {
 	case errors.As(err, &missing):
-		fmt.Fprintln(stderr, "easd:", missing)
+		fmt.Fprintln(stderr, oneLine("easd: "+missing.Error()))
+		return exitUsage
+	case errors.As(err, &cfgErr):
+		fmt.Fprintln(stderr, oneLine("easd dev: "+cfgErr.Error()))
 		return exitUsage
 	case err != nil:
-		fmt.Fprintln(stderr, "easd dev:", err)
+		fmt.Fprintln(stderr, oneLine("easd dev: "+err.Error()))
 		return 1
 	}
 	return 0
@@ -69,6 +94,7 @@ func runDev(args []string, stdout, stderr io.Writer) int {
 
 type devOptions struct {
 	data, listen, imapListen string
+	pgListen, smtpListen     string // empty: the port kept in the data directory
 	extraUsers               int
 }
 
@@ -81,7 +107,42 @@ func dev(ctx context.Context, o devOptions, stdout io.Writer, log *slog.Logger) 
 		return fmt.Errorf("data directory: %w", err)
 	}
 
-	pg, err := pgcluster.Start(ctx, pgcluster.Config{Dir: filepath.Join(data, "postgres"), Addr: "127.0.0.1:0"})
+	// Every port is checked before anything starts, so a busy one costs
+	// no PostgreSQL start and is reported as the flag to change. The HTTP
+	// port is kept bound from here on.
+	ports, err := loadDevPorts(data)
+	if err != nil {
+		return err
+	}
+	if o.pgListen, err = ports.pick("postgres", o.pgListen); err != nil {
+		return err
+	}
+	if o.smtpListen, err = ports.pick("smtp", o.smtpListen); err != nil {
+		return err
+	}
+	if err := ports.save(); err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", o.listen)
+	if err != nil {
+		return portBusy("listen", o.listen, err, "")
+	}
+	defer ln.Close()
+	for _, p := range []struct{ flag, addr, stored string }{
+		{"imap-listen", o.imapListen, ""},
+		{"postgres-listen", o.pgListen, ports.path},
+		{"smtp-listen", o.smtpListen, ports.path},
+	} {
+		if err := checkPortFree(p.addr); err != nil {
+			return portBusy(p.flag, p.addr, err, p.stored)
+		}
+	}
+
+	pgDir, err := reachableDir(data, "postgres")
+	if err != nil {
+		return err
+	}
+	pg, err := pgcluster.Start(ctx, pgcluster.Config{Dir: pgDir, Addr: o.pgListen})
 	if err != nil {
 		return fmt.Errorf("postgres: %w", err)
 	}
@@ -98,7 +159,11 @@ func dev(ctx context.Context, o devOptions, stdout io.Writer, log *slog.Logger) 
 		u := fmt.Sprintf("load%d", i)
 		users[u] = u
 	}
-	imap, err := dovecot.Start(ctx, dovecot.Config{Dir: filepath.Join(data, "dovecot"), Addr: o.imapListen, Users: users})
+	dovecotDir, err := reachableDir(data, "dovecot")
+	if err != nil {
+		return err
+	}
+	imap, err := dovecot.Start(ctx, dovecot.Config{Dir: dovecotDir, Addr: o.imapListen, Users: users})
 	if err != nil {
 		return fmt.Errorf("dovecot: %w", err)
 	}
@@ -108,14 +173,15 @@ func dev(ctx context.Context, o devOptions, stdout io.Writer, log *slog.Logger) 
 		return err
 	}
 
-	sink, err := smtpsink.Start("127.0.0.1:0", smtpsink.OnMessage(devDelivery(imap.Addr(), filepath.Join(data, "outbound.log"), log)))
+	outbound := filepath.Join(data, "outbound.log")
+	sink, err := smtpsink.Start(o.smtpListen, smtpsink.OnMessage(devDelivery(imap.Addr(), outbound, log)))
 	if err != nil {
 		return fmt.Errorf("smtp: %w", err)
 	}
 	defer stopLogged(log, "smtp", func() error { sink.Close(); return nil })
 
 	cfg := config.Defaults()
-	cfg.Listen = o.listen
+	cfg.Listen = ln.Addr().String()
 	cfg.DatabaseURL = pg.DSN("easd")
 	cfg.IMAPAddr, cfg.IMAPTLS = imap.Addr(), config.TLSNone
 	cfg.SMTPAddr, cfg.SMTPTLS = sink.Addr(), config.TLSNone
@@ -124,23 +190,48 @@ func dev(ctx context.Context, o devOptions, stdout io.Writer, log *slog.Logger) 
 	if err := cfg.Validate(); err != nil {
 		return err
 	}
-	return serve(ctx, cfg, log, func(addr net.Addr) {
-		printDevBanner(stdout, addr.String(), imap.Addr(), cfg.DatabaseURL, data)
+	return serveOn(ctx, cfg, log, ln, func(addr net.Addr) {
+		printDevBanner(stdout, devBanner{http: addr.String(), imap: imap.Addr(), smtp: sink.Addr(),
+			db: cfg.DatabaseURL, data: data, outbound: outbound})
 	})
 }
 
-func printDevBanner(w io.Writer, httpAddr, imapAddr, dbURL, data string) {
+// portBusy reports a port that cannot be bound as a setting error naming
+// the flag (and variable) that changes it.
+func portBusy(flagName, addr string, err error, stored string) error {
+	msg := fmt.Sprintf("cannot listen on %s: %v", addr, err)
+	if errors.Is(err, syscall.EADDRINUSE) {
+		msg = addr + " is in use: choose another address"
+	}
+	if stored != "" {
+		msg += " (this one was picked on an earlier run and kept in " + stored + "; the new one is kept instead)"
+	}
+	return &config.Error{Flag: flagName, Msg: msg}
+}
+
+func checkPortFree(addr string) error {
+	l, err := net.Listen("tcp", addr)
+	if err != nil {
+		return err
+	}
+	return l.Close()
+}
+
+type devBanner struct{ http, imap, smtp, db, data, outbound string }
+
+func printDevBanner(w io.Writer, b devBanner) {
 	fmt.Fprintf(w, `
 easd dev is ready.
 
   EAS server   http://%s/Microsoft-Server-ActiveSync
   Users        %s  (password = user name)
   IMAP         %s  (plain, no TLS)
+  SMTP         %s  (sink: mail to dev users is delivered, the rest kept in %s)
   PostgreSQL   %s
   Data         %s
   Stop         Ctrl-C
 
-`, httpAddr, strings.Join(devUsers, ", "), imapAddr, dbURL, data)
+`, b.http, strings.Join(devUsers, ", "), b.imap, b.smtp, b.outbound, b.db, b.data)
 }
 
 // ensureDatabase creates the database name once; later runs find it.

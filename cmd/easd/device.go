@@ -106,7 +106,7 @@ func runDevice(args []string, stdout, stderr io.Writer) int {
 		err = errors.New("--for must be positive")
 	}
 	if err != nil {
-		fmt.Fprintln(stderr, "easd device:", err)
+		fmt.Fprintln(stderr, oneLine("easd device: "+err.Error()))
 		return exitUsage
 	}
 
@@ -114,7 +114,7 @@ func runDevice(args []string, stdout, stderr io.Writer) int {
 	defer cancel()
 	pool, err := pgxpool.New(ctx, *dsn)
 	if err != nil {
-		fmt.Fprintln(stderr, "easd device: database:", err)
+		fmt.Fprintln(stderr, oneLine("easd device: database: "+err.Error()))
 		return exitUsage
 	}
 	defer pool.Close()
@@ -123,7 +123,7 @@ func runDevice(args []string, stdout, stderr io.Writer) int {
 		if errors.Is(err, device.ErrNotFound) && len(pos) == 2 {
 			err = fmt.Errorf("no device %q of user %q", pos[1], pos[0])
 		}
-		fmt.Fprintln(stderr, "easd device:", err)
+		fmt.Fprintln(stderr, oneLine("easd device: "+err.Error()))
 		return 1
 	}
 	return 0

@@ -9,7 +9,7 @@
 //	easd device    list, block, allow, wipe, trace or remove devices
 //	easd contacts  import and export address books as vCard files
 //	easd probe     check a deployment as a phone would
-//	easd version   print the version
+//	easd version   print the version (also: easd --version)
 //
 // Every subcommand accepts -h.
 package main
@@ -63,6 +63,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 			return exitUsage
 		}
 		return 0
+	}
+	if args[0] == "--version" || args[0] == "-version" {
+		args = []string{"version"}
 	}
 	for _, c := range commands() {
 		if c.name == args[0] {

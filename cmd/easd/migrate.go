@@ -31,12 +31,12 @@ func runMigrate(args []string, stdout, stderr io.Writer) int {
 		err = &config.Error{Flag: "database-url", Msg: "required"}
 	}
 	if err != nil {
-		fmt.Fprintln(stderr, "easd:", err)
+		fmt.Fprintln(stderr, oneLine("easd: "+err.Error()))
 		return exitUsage
 	}
 	res, err := migrations.Up(context.Background(), *dsn)
 	if err != nil {
-		fmt.Fprintln(stderr, "easd:", err)
+		fmt.Fprintln(stderr, oneLine("easd: "+err.Error()))
 		return 1
 	}
 	fmt.Fprintf(stdout, "schema version %d (applied now: %d, latest known: %d)\n",

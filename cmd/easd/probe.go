@@ -75,7 +75,7 @@ func runProbe(args []string, stdout, stderr io.Writer) int {
 		o.baseURL, err = probeBaseURL(pos[0])
 	}
 	if err != nil {
-		fmt.Fprintln(stderr, "easd probe:", err)
+		fmt.Fprintln(stderr, oneLine("easd probe: "+err.Error()))
 		return exitUsage
 	}
 	if o.email == "" {
@@ -88,7 +88,7 @@ func runProbe(args []string, stdout, stderr io.Writer) int {
 	if pw, ok := os.LookupEnv("EASD_PROBE_PASSWORD"); ok {
 		o.password = pw
 	} else if o.password, err = readPassword(stderr, "Password for "+o.user+": "); err != nil {
-		fmt.Fprintln(stderr, "easd probe: password:", err)
+		fmt.Fprintln(stderr, oneLine("easd probe: password: "+err.Error()))
 		return exitUsage
 	}
 	return probe(context.Background(), o, stdout)

@@ -31,7 +31,7 @@ func wbxmlCommand(args []string, stdin io.Reader, stdout, stderr io.Writer) int 
 		err = ferr
 	}
 	if err != nil {
-		fmt.Fprintln(stderr, "easd wbxml:", err)
+		fmt.Fprintln(stderr, oneLine("easd wbxml: "+err.Error()))
 		return 1
 	}
 	return 0

@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 
@@ -105,8 +106,11 @@ func (s *Server) ready(c echo.Context) error {
 		err := chk.Check(ctx)
 		cancel()
 		if err != nil {
-			Info(c).Note = chk.Name + ": " + err.Error()
-			return c.String(http.StatusServiceUnavailable, fmt.Sprintf("%s: not ready: %v\n", chk.Name, err))
+			// The check's error often names its package already
+			// ("imap: connect ..."): say the name once.
+			msg := strings.TrimPrefix(err.Error(), chk.Name+": ")
+			Info(c).Note = chk.Name + ": " + msg
+			return c.String(http.StatusServiceUnavailable, fmt.Sprintf("%s: not ready: %s\n", chk.Name, msg))
 		}
 	}
 	return c.String(http.StatusOK, "ready\n")
