@@ -121,7 +121,12 @@ type Changes struct {
 // (a REPEATABLE READ transaction) so that CTag and the lists agree.
 // A token older than the pruned tombstones, or newer than the book, is
 // ErrTokenTooOld.
-func (s *Store) ChangesSince(ctx context.Context, q Querier, userID int64, folderID string, since int64) (Changes, error) {
+//
+// listedAt, when not 0, says since is the resume point of a listing of
+// the whole book cut short at ctag listedAt: the client never had a card
+// removed before listedAt, so tombstones pruned up to there are not
+// missed.
+func (s *Store) ChangesSince(ctx context.Context, q Querier, userID int64, folderID string, since, listedAt int64) (Changes, error) {
 	var ch Changes
 	var floor int64
 	err := q.QueryRow(ctx, `SELECT ctag, tomb_floor FROM address_books WHERE user_id = $1 AND folder_id = $2`,
@@ -129,7 +134,7 @@ func (s *Store) ChangesSince(ctx context.Context, q Querier, userID int64, folde
 	if err != nil && !errors.Is(err, pgx.ErrNoRows) {
 		return Changes{}, fmt.Errorf("contacts: changes of %q: %w", folderID, err)
 	}
-	if since < 0 || since > ch.CTag || (since > 0 && since < floor) {
+	if since < 0 || since > ch.CTag || listedAt > ch.CTag || (since > 0 && max(since, listedAt) < floor) {
 		return Changes{}, ErrTokenTooOld
 	}
 	if since == ch.CTag {

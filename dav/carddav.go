@@ -164,19 +164,34 @@ func (c *cardHome) serveHome(w http.ResponseWriter, r *http.Request, u *user) er
 
 // syncToken is the token naming version ctag of book b: a URI (RFC 6578
 // 3.2) that also names the book, so a token of one book is never taken
-// for another's.
-func syncToken(b *book, ctag int64) string {
-	return "urn:x-easd:sync:" + b.folder.ServerID + ":" + strconv.FormatInt(ctag, 10)
+// for another's. listedAt, when not 0, marks the resume point of a cut
+// listing of the whole book made at that ctag (contacts.ChangesSince).
+func syncToken(b *book, ctag, listedAt int64) string {
+	t := "urn:x-easd:sync:" + b.folder.ServerID + ":" + strconv.FormatInt(ctag, 10)
+	if listedAt != 0 {
+		t += "-" + strconv.FormatInt(listedAt, 10)
+	}
+	return t
 }
 
-// parseSyncToken returns the version a token of b names.
-func parseSyncToken(b *book, tok string) (int64, bool) {
+// parseSyncToken returns the version a token of b names, and the ctag of
+// the listing it resumes.
+func parseSyncToken(b *book, tok string) (since, listedAt int64, ok bool) {
 	rest, ok := strings.CutPrefix(strings.TrimSpace(tok), "urn:x-easd:sync:"+b.folder.ServerID+":")
 	if !ok {
-		return 0, false
+		return 0, 0, false
 	}
-	n, err := strconv.ParseInt(rest, 10, 64)
-	return n, err == nil && n >= 0
+	v, l, cut := strings.Cut(rest, "-")
+	since, err := strconv.ParseInt(v, 10, 64)
+	if err != nil || since < 0 {
+		return 0, 0, false
+	}
+	if cut {
+		if listedAt, err = strconv.ParseInt(l, 10, 64); err != nil || listedAt <= 0 {
+			return 0, 0, false
+		}
+	}
+	return since, listedAt, true
 }
 
 func etag(version int64) string { return `"` + strconv.FormatInt(version, 10) + `"` }
@@ -188,10 +203,10 @@ func (c *cardHome) bookProps(ctx context.Context, u *user, b *book) (props, erro
 	}
 	p := commonProps(u)
 	p.set(nsDAV, "resourcetype", "<D:collection/><C:addressbook/>")
-	p.set(nsDAV, "displayname", esc(b.folder.DisplayName))
-	p.set(nsCS, "getctag", esc(strconv.FormatInt(ctag, 10)))
-	p.set(nsDAV, "sync-token", esc(syncToken(b, ctag)))
-	p.set(nsDAV, "getetag", esc(etag(ctag)))
+	p.set(nsDAV, "displayname", escText(b.folder.DisplayName))
+	p.set(nsCS, "getctag", escText(strconv.FormatInt(ctag, 10)))
+	p.set(nsDAV, "sync-token", escText(syncToken(b, ctag, 0)))
+	p.set(nsDAV, "getetag", escText(etag(ctag)))
 	p.set(nsDAV, "supported-report-set",
 		"<D:supported-report><D:report><C:addressbook-query/></D:report></D:supported-report>"+
 			"<D:supported-report><D:report><C:addressbook-multiget/></D:report></D:supported-report>"+
@@ -308,7 +323,7 @@ func (c *cardHome) cardResponses(ctx context.Context, u *user, b *book, hrefs []
 func resourceProps(u *user, version int64, data []byte) props {
 	p := commonProps(u)
 	p.set(nsDAV, "resourcetype", "")
-	p.set(nsDAV, "getetag", esc(etag(version)))
+	p.set(nsDAV, "getetag", escText(etag(version)))
 	p.set(nsDAV, "getcontenttype", "text/vcard; charset=utf-8")
 	if data != nil {
 		p.set(nsDAV, "getcontentlength", strconv.Itoa(len(data)))
@@ -323,7 +338,7 @@ func cardProps(u *user, card *contacts.Card) (props, error) {
 	}
 	p := resourceProps(u, card.Version, data)
 	p.set(nsDAV, "getlastmodified", card.Updated.UTC().Format(http.TimeFormat))
-	p.set(nsCardDAV, "address-data", esc(string(data)))
+	p.set(nsCardDAV, "address-data", escText(string(data)))
 	return p, nil
 }
 

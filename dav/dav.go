@@ -360,7 +360,7 @@ func (h *Handler) servePrincipal(w http.ResponseWriter, r *http.Request, u *user
 	}
 	p := commonProps(u)
 	p.set(nsDAV, "resourcetype", "<D:principal/>")
-	p.set(nsDAV, "displayname", esc(u.login))
+	p.set(nsDAV, "displayname", escText(u.login))
 	p.set(nsDAV, "principal-URL", hrefElem(u.principal()))
 	p.set(nsDAV, "principal-collection-set", hrefElem(Prefix+"principals/"))
 	for _, hm := range h.homes {

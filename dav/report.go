@@ -62,18 +62,19 @@ type syncReq struct {
 }
 
 func (c *cardHome) report(w http.ResponseWriter, r *http.Request, u *user, b *book) error {
-	var root anyElem
-	empty, err := decodeBody(r, &root)
+	body, err := readBody(r)
 	if err != nil {
 		return err
 	}
-	if empty {
+	if body == nil {
 		return errorf(http.StatusBadRequest, "REPORT without a body")
 	}
-	// The body is decoded again into the report's own struct: anyElem
-	// kept its content.
-	raw := append(append([]byte("<r>"), root.Inner...), "</r>"...)
-	switch root.XMLName {
+	name, err := rootName(body)
+	if err != nil {
+		return err
+	}
+	raw := body
+	switch name {
 	case xml.Name{Space: nsCardDAV, Local: "addressbook-multiget"}:
 		var req multigetReq
 		if err := xml.Unmarshal(raw, &req); err != nil {
@@ -94,7 +95,7 @@ func (c *cardHome) report(w http.ResponseWriter, r *http.Request, u *user, b *bo
 		return c.syncCollection(w, r, u, b, &req)
 	}
 	return condition(http.StatusForbidden, xml.Name{Space: nsDAV, Local: "supported-report"},
-		"report %s %s is not supported", root.XMLName.Space, root.XMLName.Local)
+		"report %s %s is not supported", name.Space, name.Local)
 }
 
 func reqNames(p *propList) []string {
@@ -214,10 +215,10 @@ func (c *cardHome) syncCollection(w http.ResponseWriter, r *http.Request, u *use
 	if l := strings.TrimSpace(req.SyncLevel); l != "" && l != "1" && l != "infinite" {
 		return errorf(http.StatusBadRequest, "bad sync-level %q", l)
 	}
-	var since int64
+	var since, listedAt int64
 	if tok := strings.TrimSpace(req.SyncToken); tok != "" {
 		var ok bool
-		if since, ok = parseSyncToken(b, tok); !ok {
+		if since, listedAt, ok = parseSyncToken(b, tok); !ok {
 			return condition(http.StatusForbidden, nameValidSyncToken, "sync token not of this address book")
 		}
 	}
@@ -232,14 +233,14 @@ func (c *cardHome) syncCollection(w http.ResponseWriter, r *http.Request, u *use
 		return err
 	}
 	defer tx.Rollback(ctx)
-	ch, err := c.h.opts.Contacts.ChangesSince(ctx, tx, u.id, b.folder.ServerID, since)
+	ch, err := c.h.opts.Contacts.ChangesSince(ctx, tx, u.id, b.folder.ServerID, since, listedAt)
 	if errors.Is(err, contacts.ErrTokenTooOld) {
 		return condition(http.StatusForbidden, nameValidSyncToken, "sync token too old: sync again without a token")
 	}
 	if err != nil {
 		return err
 	}
-	token := ch.CTag
+	token, tokenListedAt := ch.CTag, int64(0)
 	ms := &multistatus{}
 	changed, removed := ch.Changed, ch.Removed
 	if req.Limit != nil && req.Limit.NResults > 0 && len(changed)+len(removed) > req.Limit.NResults {
@@ -247,6 +248,12 @@ func (c *cardHome) syncCollection(w http.ResponseWriter, r *http.Request, u *use
 		// token, so the next request goes on from there; 507 on the
 		// collection says more is waiting (RFC 6578 3.6).
 		changed, removed, token = cut(changed, removed, req.Limit.NResults)
+		switch {
+		case listedAt != 0: // still the listing that started at listedAt
+			tokenListedAt = listedAt
+		case since == 0:
+			tokenListedAt = ch.CTag
+		}
 		ms.responses = append(ms.responses, response{href: b.path, status: http.StatusInsufficientStorage})
 	}
 	names := reqNames(req.Prop)
@@ -278,7 +285,10 @@ func (c *cardHome) syncCollection(w http.ResponseWriter, r *http.Request, u *use
 	for _, rs := range removed {
 		ms.responses = append(ms.responses, response{href: b.path + url.PathEscape(rs.Href), status: http.StatusNotFound})
 	}
-	ms.syncToken = syncToken(b, token)
+	if token >= tokenListedAt {
+		tokenListedAt = 0
+	}
+	ms.syncToken = syncToken(b, token, tokenListedAt)
 	ms.write(w)
 	return nil
 }

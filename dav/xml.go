@@ -1,6 +1,7 @@
 package dav
 
 import (
+	"bytes"
 	"encoding/xml"
 	"errors"
 	"fmt"
@@ -67,15 +68,9 @@ var errBadXML = errors.New("malformed XML body")
 // decodeBody decodes r's XML body into v; an empty body is reported by
 // empty and leaves v alone.
 func decodeBody(r *http.Request, v any) (empty bool, err error) {
-	body, err := io.ReadAll(io.LimitReader(r.Body, maxXMLBody+1))
-	if err != nil {
-		return false, err
-	}
-	if len(body) > maxXMLBody {
-		return false, errTooLarge
-	}
-	if strings.TrimSpace(string(body)) == "" {
-		return true, nil
+	body, err := readBody(r)
+	if err != nil || body == nil {
+		return body == nil && err == nil, err
 	}
 	if err := xml.Unmarshal(body, v); err != nil {
 		return false, fmt.Errorf("%w: %v", errBadXML, err)
@@ -83,12 +78,42 @@ func decodeBody(r *http.Request, v any) (empty bool, err error) {
 	return false, nil
 }
 
-// esc escapes text for XML content and attribute values.
-func esc(s string) string {
-	var b strings.Builder
-	_ = xml.EscapeText(&b, []byte(s))
-	return b.String()
+// readBody reads r's XML body; nil when it is empty.
+func readBody(r *http.Request) ([]byte, error) {
+	body, err := io.ReadAll(io.LimitReader(r.Body, maxXMLBody+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(body) > maxXMLBody {
+		return nil, errTooLarge
+	}
+	if strings.TrimSpace(string(body)) == "" {
+		return nil, nil
+	}
+	return body, nil
 }
+
+// rootName returns the name of body's document element.
+func rootName(body []byte) (xml.Name, error) {
+	d := xml.NewDecoder(bytes.NewReader(body))
+	for {
+		tok, err := d.Token()
+		if err != nil {
+			return xml.Name{}, fmt.Errorf("%w: %v", errBadXML, err)
+		}
+		if se, ok := tok.(xml.StartElement); ok {
+			return se.Name, nil
+		}
+	}
+}
+
+// esc escapes text for XML content and attribute values (quotes too:
+// some values go into attributes).
+var esc = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;", `"`, "&quot;", "\r", "&#13;").Replace
+
+// escText escapes element content; quotes stay as they are, which keeps
+// ETags readable.
+var escText = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;", "\r", "&#13;").Replace
 
 // elem renders an element of name with inner XML (already escaped);
 // names outside the declared namespaces carry their own xmlns.
@@ -147,7 +172,7 @@ func (m *multistatus) write(w http.ResponseWriter) {
 		b.WriteString("</D:response>")
 	}
 	if m.syncToken != "" {
-		b.WriteString("<D:sync-token>" + esc(m.syncToken) + "</D:sync-token>")
+		b.WriteString("<D:sync-token>" + escText(m.syncToken) + "</D:sync-token>")
 	}
 	b.WriteString("</D:multistatus>")
 	h := w.Header()
@@ -194,7 +219,7 @@ func (e *davError) write(w http.ResponseWriter) {
 		inner = hrefElem(e.href)
 	}
 	body := xmlHead + `<D:error ` + xmlns + `>` + elem(e.cond, inner) +
-		`<D:responsedescription>` + esc(e.reason) + `</D:responsedescription></D:error>`
+		`<D:responsedescription>` + escText(e.reason) + `</D:responsedescription></D:error>`
 	h.Set("Content-Type", "application/xml; charset=utf-8")
 	w.WriteHeader(e.code)
 	_, _ = io.WriteString(w, body)
