@@ -225,28 +225,12 @@ func (e *davError) write(w http.ResponseWriter) {
 	_, _ = io.WriteString(w, body)
 }
 
+// Names of the conditions this package answers with.
 var (
-	nameResourceType      = xml.Name{Space: nsDAV, Local: "resourcetype"}
 	nameDisplayName       = xml.Name{Space: nsDAV, Local: "displayname"}
-	nameGetETag           = xml.Name{Space: nsDAV, Local: "getetag"}
-	nameGetContentType    = xml.Name{Space: nsDAV, Local: "getcontenttype"}
-	nameGetContentLength  = xml.Name{Space: nsDAV, Local: "getcontentlength"}
-	nameGetLastModified   = xml.Name{Space: nsDAV, Local: "getlastmodified"}
-	nameCurrentPrincipal  = xml.Name{Space: nsDAV, Local: "current-user-principal"}
-	namePrincipalURL      = xml.Name{Space: nsDAV, Local: "principal-URL"}
-	nameOwner             = xml.Name{Space: nsDAV, Local: "owner"}
-	namePrivileges        = xml.Name{Space: nsDAV, Local: "current-user-privilege-set"}
-	nameSupportedReports  = xml.Name{Space: nsDAV, Local: "supported-report-set"}
-	nameSyncToken         = xml.Name{Space: nsDAV, Local: "sync-token"}
 	nameValidSyncToken    = xml.Name{Space: nsDAV, Local: "valid-sync-token"}
-	nameGetCTag           = xml.Name{Space: nsCS, Local: "getctag"}
-	nameHomeSet           = xml.Name{Space: nsCardDAV, Local: "addressbook-home-set"}
-	nameAddressData       = xml.Name{Space: nsCardDAV, Local: "address-data"}
-	nameSupportedData     = xml.Name{Space: nsCardDAV, Local: "supported-address-data"}
 	nameMaxResourceSize   = xml.Name{Space: nsCardDAV, Local: "max-resource-size"}
-	nameDescription       = xml.Name{Space: nsCardDAV, Local: "addressbook-description"}
 	nameValidAddressData  = xml.Name{Space: nsCardDAV, Local: "valid-address-data"}
 	nameSupportedAddrData = xml.Name{Space: nsCardDAV, Local: "supported-address-data"}
 	nameNoUIDConflict     = xml.Name{Space: nsCardDAV, Local: "no-uid-conflict"}
-	nameFiniteDepth       = xml.Name{Space: nsDAV, Local: "propfind-finite-depth"}
 )
