@@ -43,6 +43,9 @@ var (
 	ErrUIDExists = errors.New("contacts: a card with this UID is already in the address book")
 	ErrTooLarge  = fmt.Errorf("contacts: card larger than %d bytes", MaxCardSize)
 	ErrSameBook  = errors.New("contacts: source and destination are the same address book")
+	// ErrHrefExists: a DAV client named a new card by a name the book
+	// already holds.
+	ErrHrefExists = errors.New("contacts: a card with this name is already in the address book")
 )
 
 // Querier runs SQL: a pgx.Tx (the caller's transaction, e.g. the EAS Sync's
@@ -82,6 +85,10 @@ type Card struct {
 	// UID is the vCard UID, unique in the address book and kept for the
 	// card's life there (the CardDAV resource name).
 	UID string
+	// Href is the card's resource name in the book (the last segment of
+	// its CardDAV URL): what a DAV client named it, else derived from the
+	// UID when the card was written (migration 00031).
+	Href string
 	// Version is the book's ctag as of the card's last write.
 	Version int64
 	Card    vcard.Card
@@ -171,7 +178,7 @@ func (s *Store) Get(ctx context.Context, q Querier, userID int64, folderID strin
 	if len(ids) == 0 {
 		return nil, nil
 	}
-	rows, err := q.Query(ctx, `SELECT id, uid, version, vcard, updated FROM contacts
+	rows, err := q.Query(ctx, `SELECT id, uid, href, version, vcard, updated FROM contacts
 		WHERE user_id = $1 AND folder_id = $2 AND id = ANY($3)`, userID, folderID, ids)
 	if err != nil {
 		return nil, fmt.Errorf("contacts: get: %w", err)
@@ -182,7 +189,7 @@ func (s *Store) Get(ctx context.Context, q Querier, userID int64, folderID strin
 		var id int64
 		var text string
 		var c Card
-		if err := rows.Scan(&id, &c.UID, &c.Version, &text, &c.Updated); err != nil {
+		if err := rows.Scan(&id, &c.UID, &c.Href, &c.Version, &text, &c.Updated); err != nil {
 			return nil, fmt.Errorf("contacts: get: %w", err)
 		}
 		if c.Card, err = decodeCard(text); err != nil {
@@ -279,6 +286,12 @@ func columnsOf(p prepared) (emails, phones []string) {
 // write. A card without UID gets one; a UID already in the book is
 // ErrUIDExists and changes nothing.
 func (s *Store) Create(ctx context.Context, q Querier, userID int64, folderID string, card vcard.Card) (Card, error) {
+	return s.CreateNamed(ctx, q, userID, folderID, "", card)
+}
+
+// CreateNamed is Create for a card a DAV client names href (empty: named
+// after its UID). A name the book already holds is ErrHrefExists.
+func (s *Store) CreateNamed(ctx context.Context, q Querier, userID int64, folderID, href string, card vcard.Card) (Card, error) {
 	p, err := prepare(card, "")
 	if err != nil {
 		return Card{}, err
@@ -292,20 +305,27 @@ func (s *Store) Create(ctx context.Context, q Querier, userID int64, folderID st
 	// aborting the caller's transaction.
 	var id, version int64
 	var updated time.Time
+	var name *string // NULL: the schema names the card after its UID
+	if href != "" {
+		name = &href
+	}
 	err = q.QueryRow(ctx, `WITH book AS (
 			INSERT INTO address_books AS b (user_id, folder_id, ctag) VALUES ($1, $2, 1)
 			ON CONFLICT (user_id, folder_id) DO UPDATE SET ctag = b.ctag + 1
 				WHERE NOT EXISTS (SELECT 1 FROM contacts
 					WHERE user_id = $1 AND folder_id = $2 AND uid = $3)
 			RETURNING ctag)
-		INSERT INTO contacts (user_id, folder_id, uid, version, vcard, file_as, given_name, family_name, emails, phones)
-		SELECT $1, $2, $3, book.ctag, $4, $5, $6, $7, $8, $9 FROM book
+		INSERT INTO contacts (user_id, folder_id, uid, version, vcard, file_as, given_name, family_name, emails, phones, href)
+		SELECT $1, $2, $3, book.ctag, $4, $5, $6, $7, $8, $9, $10 FROM book
 		ON CONFLICT (user_id, folder_id, uid) DO NOTHING
-		RETURNING id, version, updated`,
-		userID, folderID, p.uid, p.text, p.cols.FileAs, p.cols.GivenName, p.cols.FamilyName, emails, phones,
-	).Scan(&id, &version, &updated)
+		RETURNING id, version, updated, href`,
+		userID, folderID, p.uid, p.text, p.cols.FileAs, p.cols.GivenName, p.cols.FamilyName, emails, phones, name,
+	).Scan(&id, &version, &updated, &href)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return Card{}, ErrUIDExists
+	}
+	if isUniqueViolation(err, "contacts_book_href") {
+		return Card{}, ErrHrefExists
 	}
 	if err != nil {
 		return Card{}, fmt.Errorf("contacts: create in %q: %w", folderID, err)
@@ -313,7 +333,7 @@ func (s *Store) Create(ctx context.Context, q Querier, userID int64, folderID st
 	if err := s.notify(ctx, q, userID, folderID); err != nil {
 		return Card{}, fmt.Errorf("contacts: notify: %w", err)
 	}
-	return Card{ServerID: serverID(folderID, id), UID: p.uid, Version: version, Card: p.card, Updated: updated}, nil
+	return Card{ServerID: serverID(folderID, id), UID: p.uid, Href: href, Version: version, Card: p.card, Updated: updated}, nil
 }
 
 // Update replaces the card named by sid with card, keeping its UID
@@ -355,6 +375,7 @@ func (s *Store) update(ctx context.Context, q Querier, userID int64, folderID st
 	// a delete racing with it can make the bump land without the update.
 	var version int64
 	var updated time.Time
+	var href string
 	err := q.QueryRow(ctx, `WITH book AS (
 			UPDATE address_books SET ctag = ctag + 1
 			WHERE user_id = $1 AND folder_id = $2
@@ -363,19 +384,20 @@ func (s *Store) update(ctx context.Context, q Querier, userID int64, folderID st
 		UPDATE contacts c SET version = book.ctag, vcard = $4, file_as = $5, given_name = $6,
 			family_name = $7, emails = $8, phones = $9, updated = now()
 		FROM book WHERE c.user_id = $1 AND c.folder_id = $2 AND c.id = $3
-		RETURNING c.version, c.updated`,
+		RETURNING c.version, c.updated, c.href`,
 		userID, folderID, id, p.text, p.cols.FileAs, p.cols.GivenName, p.cols.FamilyName, emails, phones,
-	).Scan(&version, &updated)
+	).Scan(&version, &updated, &href)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return Card{}, ErrNotFound
 	}
 	if err != nil {
 		return Card{}, fmt.Errorf("contacts: update %s: %w", serverID(folderID, id), err)
 	}
-	return Card{ServerID: serverID(folderID, id), UID: p.uid, Version: version, Card: p.card, Updated: updated}, nil
+	return Card{ServerID: serverID(folderID, id), UID: p.uid, Href: href, Version: version, Card: p.card, Updated: updated}, nil
 }
 
-// Delete removes the card named by sid.
+// Delete removes the card named by sid, leaving its tombstone (the name
+// and the version of the removal) for CardDAV sync reports.
 func (s *Store) Delete(ctx context.Context, q Querier, userID int64, folderID, sid string) error {
 	id, ok := parseServerID(folderID, sid)
 	if !ok {
@@ -383,10 +405,13 @@ func (s *Store) Delete(ctx context.Context, q Querier, userID int64, folderID, s
 	}
 	var ctag int64
 	err := q.QueryRow(ctx, `WITH gone AS (
-			DELETE FROM contacts WHERE user_id = $1 AND folder_id = $2 AND id = $3 RETURNING 1)
-		UPDATE address_books SET ctag = ctag + 1
-		WHERE user_id = $1 AND folder_id = $2 AND EXISTS (SELECT 1 FROM gone)
-		RETURNING ctag`, userID, folderID, id).Scan(&ctag)
+			DELETE FROM contacts WHERE user_id = $1 AND folder_id = $2 AND id = $3 RETURNING href),
+		book AS (
+			UPDATE address_books SET ctag = ctag + 1
+			WHERE user_id = $1 AND folder_id = $2 AND EXISTS (SELECT 1 FROM gone)
+			RETURNING ctag),
+		tomb AS (`+tombstoneSQL+`)
+		SELECT ctag FROM book`, userID, folderID, id).Scan(&ctag)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return ErrNotFound
 	}
@@ -421,24 +446,33 @@ func (s *Store) Move(ctx context.Context, q Querier, userID int64, src, dst, sid
 		return Card{}, fmt.Errorf("contacts: move %s: lock books: %w", sid, err)
 	}
 	var newID, version int64
-	var uid, text string
+	var uid, href, text string
 	var updated time.Time
 	err := q.QueryRow(ctx, `WITH moved AS (
 			DELETE FROM contacts s WHERE s.user_id = $1 AND s.folder_id = $2 AND s.id = $4
 				AND NOT EXISTS (SELECT 1 FROM contacts d
 					WHERE d.user_id = $1 AND d.folder_id = $3 AND d.uid = s.uid)
-			RETURNING s.uid, s.vcard, s.file_as, s.given_name, s.family_name, s.emails, s.phones),
+			RETURNING s.uid, s.href, s.vcard, s.file_as, s.given_name, s.family_name, s.emails, s.phones),
 		src_book AS (
 			UPDATE address_books SET ctag = ctag + 1
-			WHERE user_id = $1 AND folder_id = $2 AND EXISTS (SELECT 1 FROM moved)),
+			WHERE user_id = $1 AND folder_id = $2 AND EXISTS (SELECT 1 FROM moved)
+			RETURNING ctag),
+		src_tomb AS (
+			INSERT INTO contact_tombstones (user_id, folder_id, href, version)
+			SELECT $1, $2, m.href, b.ctag FROM moved m, src_book b
+			ON CONFLICT (user_id, folder_id, href) DO UPDATE SET version = EXCLUDED.version, deleted = now()),
 		dst_book AS (
 			UPDATE address_books SET ctag = ctag + 1
 			WHERE user_id = $1 AND folder_id = $3 AND EXISTS (SELECT 1 FROM moved)
 			RETURNING ctag)
-		INSERT INTO contacts (user_id, folder_id, uid, version, vcard, file_as, given_name, family_name, emails, phones)
-		SELECT $1, $3, m.uid, b.ctag, m.vcard, m.file_as, m.given_name, m.family_name, m.emails, m.phones
+		-- The card keeps its name unless the destination holds it already;
+		-- NULL lets the schema name it (migration 00031).
+		INSERT INTO contacts (user_id, folder_id, uid, version, vcard, file_as, given_name, family_name, emails, phones, href)
+		SELECT $1, $3, m.uid, b.ctag, m.vcard, m.file_as, m.given_name, m.family_name, m.emails, m.phones,
+			CASE WHEN EXISTS (SELECT 1 FROM contacts d WHERE d.user_id = $1 AND d.folder_id = $3 AND d.href = m.href)
+				THEN NULL ELSE m.href END
 		FROM moved m, dst_book b
-		RETURNING id, uid, version, vcard, updated`, userID, src, dst, id).Scan(&newID, &uid, &version, &text, &updated)
+		RETURNING id, uid, href, version, vcard, updated`, userID, src, dst, id).Scan(&newID, &uid, &href, &version, &text, &updated)
 	if errors.Is(err, pgx.ErrNoRows) {
 		var exists bool
 		if err := q.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM contacts WHERE user_id = $1 AND folder_id = $2 AND id = $3)`,
@@ -462,19 +496,28 @@ func (s *Store) Move(ctx context.Context, q Querier, userID int64, src, dst, sid
 			return Card{}, fmt.Errorf("contacts: notify: %w", err)
 		}
 	}
-	return Card{ServerID: serverID(dst, newID), UID: uid, Version: version, Card: card, Updated: updated}, nil
+	return Card{ServerID: serverID(dst, newID), UID: uid, Href: href, Version: version, Card: card, Updated: updated}, nil
 }
 
-// DeleteBook removes the book and all its cards. Deleting the folder
-// itself does the same through the schema; this is for a caller that
-// keeps the folder row a while longer or empties a book on purpose.
+// DeleteBook removes all the cards of the book, leaving a tombstone for
+// each. Deleting the folder itself removes book, cards and tombstones
+// through the schema; this is for a caller that keeps the folder row a
+// while longer or empties a book on purpose. The book's row and so its
+// ctag stay: a counter that started again from 1 would make sync tokens
+// handed out before look valid.
 func (s *Store) DeleteBook(ctx context.Context, q Querier, userID int64, folderID string) error {
-	tag, err := q.Exec(ctx, `DELETE FROM address_books WHERE user_id = $1 AND folder_id = $2`, userID, folderID)
+	tag, err := q.Exec(ctx, `WITH gone AS (
+			DELETE FROM contacts WHERE user_id = $1 AND folder_id = $2 RETURNING href),
+		book AS (
+			UPDATE address_books SET ctag = ctag + 1
+			WHERE user_id = $1 AND folder_id = $2 AND EXISTS (SELECT 1 FROM gone)
+			RETURNING ctag)
+		`+tombstoneSQL, userID, folderID)
 	if err != nil {
 		return fmt.Errorf("contacts: delete book %q: %w", folderID, err)
 	}
 	if tag.RowsAffected() == 0 {
-		return nil // never written: nothing changed, nobody to wake
+		return nil // empty or never written: nothing changed, nobody to wake
 	}
 	if err := s.notify(ctx, q, userID, folderID); err != nil {
 		return fmt.Errorf("contacts: notify: %w", err)
@@ -503,6 +546,20 @@ func canonical(c vcard.Card) vcard.Card {
 		}
 	}
 	return out
+}
+
+// tombstoneSQL records the cards of CTE "gone" (their href) as removed at
+// the version of CTE "book" (the bumped ctag). A name removed before and
+// reused since gets the newer version.
+const tombstoneSQL = `INSERT INTO contact_tombstones (user_id, folder_id, href, version)
+	SELECT $1, $2, gone.href, book.ctag FROM gone, book
+	ON CONFLICT (user_id, folder_id, href) DO UPDATE SET version = EXCLUDED.version, deleted = now()`
+
+// isUniqueViolation reports whether err is a violation of the named
+// unique constraint.
+func isUniqueViolation(err error, constraint string) bool {
+	var pe *pgconn.PgError
+	return errors.As(err, &pe) && pe.Code == "23505" && pe.ConstraintName == constraint
 }
 
 func decodeCard(text string) (vcard.Card, error) {

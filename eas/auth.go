@@ -383,6 +383,25 @@ func (a *Authenticator) remember(h [32]byte, first, login string) {
 // credentials; 503 with Retry-After while throttled (a 401 would make
 // phones ask the user for the password again) or while the mail server or
 // easd's database is down.
+// Authenticated serves another protocol beside EAS (CardDAV for
+// desktops) behind EAS's own Basic authentication: the same login rules,
+// credential cache and failed-login throttle, and the same refusals (401
+// with a challenge, 503 while throttled or when the mail server cannot
+// be asked). next gets the canonical login. label names the request in
+// the access log and metrics; it must come from a fixed set.
+func (s *Server) Authenticated(label func(*http.Request) string, next func(c echo.Context, login string) error) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		ri := httpserver.Info(c)
+		ri.Cmd = label(c.Request())
+		creds, err := s.opts.Auth.Authenticate(c.Request().Context(), c.Request(), c.RealIP())
+		ri.User = creds.Login
+		if err != nil {
+			return s.refuseAuth(c, ri, creds, err)
+		}
+		return next(c, creds.Login)
+	}
+}
+
 func (s *Server) refuseAuth(c echo.Context, ri *httpserver.RequestInfo, creds Credentials, err error) error {
 	httpserver.DropBody(c) // an unauthenticated body is not waited for
 	h := c.Response().Header()

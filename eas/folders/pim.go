@@ -13,7 +13,11 @@ import (
 
 // CreatePIM adds a user-created contacts, calendar, tasks or notes folder
 // (FolderCreate types 13-17) and returns it.
-func (s *Store) CreatePIM(ctx context.Context, userID int64, parentID, name string, t model.FolderType) (Folder, error) {
+//
+// with runs in the same transaction after the folder's insert: a store
+// that keeps something of its own per folder (a CardDAV collection name)
+// writes it there, so the folder never exists without it.
+func (s *Store) CreatePIM(ctx context.Context, userID int64, parentID, name string, t model.FolderType, with ...func(pgx.Tx, Folder) error) (Folder, error) {
 	tx, err := s.pool.Begin(ctx)
 	if err != nil {
 		return Folder{}, fmt.Errorf("folders: %w", err)
@@ -29,6 +33,11 @@ func (s *Store) CreatePIM(ctx context.Context, userID int64, parentID, name stri
 		VALUES ($1, $2, $3, $4, $5, 'pim')`, userID, f.ServerID, f.ParentID, f.DisplayName, int(f.Type))
 	if err != nil {
 		return Folder{}, fmt.Errorf("folders: create: %w", err)
+	}
+	for _, fn := range with {
+		if err := fn(tx, f); err != nil {
+			return Folder{}, err
+		}
 	}
 	return f, tx.Commit(ctx)
 }

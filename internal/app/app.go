@@ -11,13 +11,16 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/http"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/labstack/echo/v4"
 
 	"github.com/easd/easd/calendar"
 	"github.com/easd/easd/contacts"
+	"github.com/easd/easd/dav"
 	"github.com/easd/easd/eas"
 	"github.com/easd/easd/eas/device"
 	"github.com/easd/easd/eas/folders"
@@ -101,6 +104,9 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, version strin
 			{Name: "imap", Check: imapDialer.Ping},
 		},
 	})
+	// One contacts store for EAS and CardDAV: every write, from either,
+	// announces its folder to waiting Pings on all instances.
+	contactStore := contacts.NewStore(pool, eas.NotifyFolderChanged)
 	easServer := eas.NewServer(eas.Options{
 		Log:       log,
 		Pool:      pool,
@@ -125,7 +131,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, version strin
 		// The item classes kept in PostgreSQL; every write announces its
 		// folder to waiting Pings on all instances.
 		Items: map[model.Class]model.ItemStore{
-			model.ClassContacts: contacts.NewBackend(contacts.NewStore(pool, eas.NotifyFolderChanged)),
+			model.ClassContacts: contacts.NewBackend(contactStore),
 			model.ClassCalendar: calendar.NewBackend(calendar.NewStore(pool, eas.NotifyFolderChanged)),
 			model.ClassNotes:    notes.NewBackend(notes.NewStore(eas.NotifyFolderChanged)),
 			model.ClassTasks:    tasks.NewBackend(tasks.NewStore(eas.NotifyFolderChanged)),
@@ -133,6 +139,9 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, version strin
 		Zone: cfg.Zone(),
 	}, cfg.MaxDevices)
 	easServer.Register(srv.Echo)
+	registerDAV(srv.Echo, easServer, dav.New(dav.Options{
+		Pool: pool, Contacts: contactStore, Folders: folders.NewStore(pool), Log: log,
+	}))
 	return &App{cfg: cfg, log: log, Pool: pool, HTTP: srv, EAS: easServer}, nil
 }
 
@@ -155,6 +164,23 @@ func (a *App) Run(ctx context.Context, ln net.Listener) error {
 		a.log.Warn("shutdown did not finish in time", "err", err)
 	}
 	return <-errc
+}
+
+// registerDAV serves CardDAV under /dav/ on the EAS listener, behind
+// the EAS authentication and throttle (DESIGN: who may do what).
+func registerDAV(e *echo.Echo, easServer *eas.Server, h *dav.Handler) {
+	label := func(r *http.Request) string {
+		// The routes take only dav.Methods, so the label set is fixed.
+		return "DAV " + r.Method
+	}
+	serve := easServer.Authenticated(label, func(c echo.Context, login string) error {
+		h.ServeDAV(c.Response(), c.Request(), login)
+		return nil
+	})
+	e.Match(dav.Methods, "/dav", serve)
+	e.Match(dav.Methods, dav.Prefix+"*", serve)
+	wellKnown := echo.WrapHandler(http.HandlerFunc(dav.WellKnown))
+	e.Match([]string{http.MethodGet, http.MethodHead, "PROPFIND", http.MethodOptions}, "/.well-known/carddav", wellKnown)
 }
 
 // migrateWithRetry applies migrations, waiting up to a minute for the
