@@ -136,10 +136,14 @@ func TestWriteJournal(t *testing.T) {
 		t.Fatalf("empty export: %v", err)
 	}
 	// An independent parser (python3-vobject) reads the same journal.
-	if _, err := exec.LookPath("python3"); err == nil {
+	py := "python3"
+	if exec.Command(py, "-c", "import vobject").Run() != nil {
+		py = "/usr/bin/python3" // Debian's, which need not be the first on PATH
+	}
+	if _, err := exec.LookPath(py); err == nil {
 		b.Reset()
 		_ = WriteJournal(&b, ns)
-		cmd := exec.Command("python3", "-c", `import sys, vobject
+		cmd := exec.Command(py, "-c", `import sys, vobject
 c = vobject.readOne(sys.stdin.read())
 for j in c.vjournal_list:
     print(j.summary.value if hasattr(j, "summary") else "", "|", j.description.value.replace("\n", "\\n"))`)
