@@ -182,17 +182,6 @@ func TestNotesBadValues(t *testing.T) {
 	}
 }
 
-func TestNotesServerIDs(t *testing.T) {
-	for _, sid := range []string{"10:01", "10:+1", "10:", "10", ":1", "11:1", "10:1a", "10:99999999999999999999"} {
-		if _, ok := parseServerID("10", sid); ok {
-			t.Errorf("%q accepted", sid)
-		}
-	}
-	if id, ok := parseServerID("10", "10:42"); !ok || id != 42 {
-		t.Errorf("10:42 -> %d %v", id, ok)
-	}
-}
-
 // Notifications go out at commit, one per folder written, none for a
 // rollback or a refused write.
 func TestNotesNotifyInTransaction(t *testing.T) {
