@@ -1,13 +1,9 @@
 package calendar
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
-	"reflect"
-	"slices"
-	"strings"
 	"time"
 
 	"github.com/emersion/go-ical"
@@ -105,7 +101,7 @@ func (b *Backend) ChangeInstance(ctx context.Context, db model.DB, userID int64,
 	if err != nil {
 		return model.Item{}, err
 	}
-	c, _, err := decode(data)
+	c, err := decode(data)
 	if err != nil {
 		return model.Item{}, err
 	}
@@ -171,27 +167,15 @@ func (b *Backend) Move(ctx context.Context, db model.DB, userID int64, srcFolder
 // decode reads a raw ApplicationData: every child must be a Calendar
 // element (dropping one would store something other than what was sent,
 // and the phone, told Status 1, would never resend it).
-func decode(data *wbxml.Element) (*message.Calendar, map[string]bool, error) {
-	sent := map[string]bool{}
-	if data == nil {
-		return nil, nil, fmt.Errorf("%w: no ApplicationData", model.ErrItemInvalid)
+func decode(data *wbxml.Element) (*message.Calendar, error) {
+	if err := calendarElements.Check(data, "calendar"); err != nil {
+		return nil, err
 	}
-	for _, el := range data.Children {
-		q := el.Tag.Namespace() + ":" + el.Name()
-		if !calendarElements[q] {
-			return nil, nil, fmt.Errorf("%w: %s is not a calendar element", model.ErrItemInvalid, q)
-		}
-		sent[el.Name()] = true
-	}
-	raw, err := data.Bytes()
+	c, err := model.DecodeItem[message.Calendar](data)
 	if err != nil {
-		return nil, nil, fmt.Errorf("%w: %w", model.ErrItemInvalid, err)
+		return nil, fmt.Errorf("%w: %w", model.ErrItemInvalid, err)
 	}
-	c := &message.Calendar{}
-	if err := wbxml.NewDecoder(bytes.NewReader(raw), wbxml.Limits{}).Decode(c); err != nil {
-		return nil, nil, fmt.Errorf("%w: decode ApplicationData: %w", model.ErrItemInvalid, err)
-	}
-	return c, sent, nil
+	return c, nil
 }
 
 // edit applies a client's ApplicationData to base (nil for an Add). For
@@ -199,23 +183,16 @@ func decode(data *wbxml.Element) (*message.Calendar, map[string]bool, error) {
 // client's Supported list (MS-ASCMD 2.2.3.179), in opts.Keep, or any
 // absent element for a 16.x client, which sends only what changed.
 func edit(base *ical.Calendar, data *wbxml.Element, opts model.ItemOptions, change bool) (*ical.Calendar, error) {
-	c, sent, err := decode(data)
+	c, err := decode(data)
 	if err != nil {
 		return nil, err
 	}
-	empty := map[string]bool{}
-	for _, el := range data.Children {
-		if el.Text == "" && el.Opaque == nil && len(el.Children) == 0 {
-			empty[el.Name()] = true
-		}
-	}
-	keep := func(name string) bool { return slices.Contains(opts.Keep, name) }
-	e := Edit{Event: c, Version: opts.Version, Zone: opts.Zone,
-		Sent: func(name string) bool { return sent[name] && !(keep(name) && empty[name]) }}
+	sent, ghosted := opts.Presence(data, change)
+	e := Edit{Event: c, Version: opts.Version, Zone: opts.Zone, Sent: sent}
 	if change {
-		e.Ghosted = func(name string) bool {
-			return opts.Version >= 160 || keep(name) || (opts.Supported != nil && !slices.Contains(opts.Supported, name))
-		}
+		// A 16.x client sends only what changed: whatever it leaves
+		// out stays.
+		e.Ghosted = func(name string) bool { return opts.Version >= 160 || ghosted(name) }
 	}
 	cal, err := Apply(base, e)
 	if err != nil {
@@ -226,27 +203,8 @@ func edit(base *ical.Calendar, data *wbxml.Element, opts model.ItemOptions, chan
 
 // itemErr translates the store's and the mapping's errors into the seam's.
 func itemErr(err error) error {
-	switch {
-	case err == nil:
-		return nil
-	case errors.Is(err, ErrNotFound):
-		return fmt.Errorf("%w: %w", model.ErrItemNotFound, err)
-	case errors.Is(err, ErrBadValue), errors.Is(err, ErrBadObject), errors.Is(err, ErrTooLarge), errors.Is(err, ErrUIDExists):
-		return fmt.Errorf("%w: %w", model.ErrItemInvalid, err)
-	}
-	return err
+	return model.ItemError(err, ErrNotFound, ErrBadValue, ErrBadObject, ErrTooLarge, ErrUIDExists)
 }
 
-// calendarElements are the qualified names of message.Calendar's
-// elements, read from its struct tags.
-var calendarElements = func() map[string]bool {
-	m := map[string]bool{}
-	t := reflect.TypeFor[message.Calendar]()
-	for i := range t.NumField() {
-		name, _, _ := strings.Cut(t.Field(i).Tag.Get("wbxml"), ",")
-		if name != "" {
-			m[name] = true
-		}
-	}
-	return m
-}()
+// calendarElements are the elements of message.Calendar.
+var calendarElements = model.ElementsOf[message.Calendar]()

@@ -16,16 +16,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/emersion/go-ical"
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
-	"github.com/easd/easd/internal/pgnotify"
+	"github.com/easd/easd/internal/itemstore"
 )
 
 // MaxObjectSize bounds one encoded series. A series with hundreds of
@@ -45,32 +42,23 @@ var (
 	ErrBadObject = errors.New("calendar: bad event")
 )
 
-// Querier runs SQL: a pgx.Tx (the caller's transaction, e.g. the EAS
-// Sync's, so that events and the new sync state commit together) or a
-// *pgxpool.Pool for a write of its own.
-type Querier interface {
-	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
-	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
-	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
-}
+// Querier runs SQL: the caller's transaction (e.g. the EAS Sync's, so
+// that events and the new sync state commit together) or the pool.
+type Querier = itemstore.Querier
 
-// NotifyFunc announces that folderID of userID changed, inside the writing
-// transaction (sent at commit, never on rollback). The application passes
-// eas.NotifyFolderChanged; the store does not import package eas.
-type NotifyFunc func(ctx context.Context, db pgnotify.Execer, userID int64, folderID string) error
+// NotifyFunc announces a changed calendar inside the writing transaction;
+// the application passes eas.NotifyFolderChanged.
+type NotifyFunc = itemstore.NotifyFunc
 
 // Store keeps calendars and events.
 type Store struct {
-	pool   *pgxpool.Pool
-	notify NotifyFunc
+	pool    *pgxpool.Pool
+	folders itemstore.Folders
 }
 
 // NewStore returns a Store on pool; notify may be nil (nothing waits).
 func NewStore(pool *pgxpool.Pool, notify NotifyFunc) *Store {
-	if notify == nil {
-		notify = func(context.Context, pgnotify.Execer, int64, string) error { return nil }
-	}
-	return &Store{pool: pool, notify: notify}
+	return &Store{pool: pool, folders: itemstore.NewFolders("calendar", "calendars", "calendar", notify)}
 }
 
 // Pool is the store's connection pool, for callers that run their own
@@ -91,43 +79,11 @@ type Event struct {
 }
 
 // Calendar is one calendar of a user.
-type Calendar struct {
-	FolderID string
-	CTag     int64
-}
-
-func serverID(folderID string, id int64) string {
-	return folderID + ":" + strconv.FormatInt(id, 10)
-}
-
-// parseServerID returns the event id that sid names in folderID; any other
-// string (another folder, a non-canonical number) names nothing.
-func parseServerID(folderID, sid string) (int64, bool) {
-	f, num, ok := strings.Cut(sid, ":")
-	if !ok || f != folderID || num == "" || len(num) > 19 || num[0] == '0' {
-		return 0, false
-	}
-	for i := 0; i < len(num); i++ {
-		if num[i] < '0' || num[i] > '9' {
-			return 0, false
-		}
-	}
-	id, err := strconv.ParseInt(num, 10, 64)
-	return id, err == nil
-}
+type Calendar = itemstore.Folder
 
 // CTag returns the calendar's change counter, 0 when it was never written.
 func (s *Store) CTag(ctx context.Context, q Querier, userID int64, folderID string) (int64, error) {
-	var ctag int64
-	err := q.QueryRow(ctx, `SELECT ctag FROM calendars WHERE user_id = $1 AND folder_id = $2`,
-		userID, folderID).Scan(&ctag)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return 0, nil
-	}
-	if err != nil {
-		return 0, fmt.Errorf("calendar: ctag of %q: %w", folderID, err)
-	}
-	return ctag, nil
+	return s.folders.CTag(ctx, q, userID, folderID)
 }
 
 // Versions returns ServerId -> version of the calendar's events that have
@@ -136,27 +92,16 @@ func (s *Store) CTag(ctx context.Context, q Querier, userID int64, folderID stri
 // occurrence, NULL for a series without end, so "some occurrence ends
 // after since" is "last_end > since".
 func (s *Store) Versions(ctx context.Context, q Querier, userID int64, folderID string, since time.Time) (map[string]int64, error) {
-	var rows pgx.Rows
+	var out map[string]int64
 	var err error
 	if since.IsZero() {
-		rows, err = q.Query(ctx, `SELECT id, version FROM events WHERE user_id = $1 AND folder_id = $2`, userID, folderID)
+		out, err = itemstore.QueryVersions(ctx, q, folderID,
+			`SELECT id, version FROM events WHERE user_id = $1 AND folder_id = $2`, userID, folderID)
 	} else {
-		rows, err = q.Query(ctx, `SELECT id, version FROM events WHERE user_id = $1 AND folder_id = $2
+		out, err = itemstore.QueryVersions(ctx, q, folderID, `SELECT id, version FROM events WHERE user_id = $1 AND folder_id = $2
 			AND (last_end IS NULL OR last_end > $3)`, userID, folderID, since)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("calendar: versions of %q: %w", folderID, err)
-	}
-	defer rows.Close()
-	out := map[string]int64{}
-	var id, version int64
-	for rows.Next() {
-		if err := rows.Scan(&id, &version); err != nil {
-			return nil, fmt.Errorf("calendar: versions of %q: %w", folderID, err)
-		}
-		out[serverID(folderID, id)] = version
-	}
-	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("calendar: versions of %q: %w", folderID, err)
 	}
 	return out, nil
@@ -165,12 +110,7 @@ func (s *Store) Versions(ctx context.Context, q Querier, userID int64, folderID 
 // Get returns the events named by serverIDs, in that order; ids that name
 // no event of the calendar are left out.
 func (s *Store) Get(ctx context.Context, q Querier, userID int64, folderID string, serverIDs []string) ([]Event, error) {
-	ids := make([]int64, 0, len(serverIDs))
-	for _, sid := range serverIDs {
-		if id, ok := parseServerID(folderID, sid); ok {
-			ids = append(ids, id)
-		}
-	}
+	ids := itemstore.ParseServerIDs(folderID, serverIDs)
 	if len(ids) == 0 {
 		return nil, nil
 	}
@@ -191,19 +131,13 @@ func (s *Store) Get(ctx context.Context, q Querier, userID int64, folderID strin
 		if e.Cal, err = decodeObject(text); err != nil {
 			return nil, fmt.Errorf("calendar: stored event %d: %w", id, err)
 		}
-		e.ServerID = serverID(folderID, id)
+		e.ServerID = itemstore.ServerID(folderID, id)
 		byID[id] = e
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("calendar: get: %w", err)
 	}
-	out := make([]Event, 0, len(byID))
-	for _, id := range ids {
-		if e, ok := byID[id]; ok {
-			out = append(out, e)
-		}
-	}
-	return out, nil
+	return itemstore.InOrder(ids, byID), nil
 }
 
 // ByUID returns the user's event with uid, in whichever calendar it is.
@@ -222,7 +156,7 @@ func (s *Store) ByUID(ctx context.Context, q Querier, userID int64, uid string) 
 	if e.Cal, err = decodeObject(text); err != nil {
 		return Event{}, fmt.Errorf("calendar: stored event %d: %w", id, err)
 	}
-	e.ServerID = serverID(e.FolderID, id)
+	e.ServerID = itemstore.ServerID(e.FolderID, id)
 	return e, nil
 }
 
@@ -238,20 +172,7 @@ func (s *Store) Count(ctx context.Context, q Querier, userID int64, folderID str
 
 // Calendars lists the user's calendars that were ever written.
 func (s *Store) Calendars(ctx context.Context, q Querier, userID int64) ([]Calendar, error) {
-	rows, err := q.Query(ctx, `SELECT folder_id, ctag FROM calendars WHERE user_id = $1
-		ORDER BY length(folder_id), folder_id`, userID)
-	if err != nil {
-		return nil, fmt.Errorf("calendar: calendars: %w", err)
-	}
-	cals, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Calendar, error) {
-		var c Calendar
-		err := r.Scan(&c.FolderID, &c.CTag)
-		return c, err
-	})
-	if err != nil {
-		return nil, fmt.Errorf("calendar: calendars: %w", err)
-	}
-	return cals, nil
+	return s.folders.List(ctx, q, userID)
 }
 
 // prepared is a series made ready for storing.
@@ -320,16 +241,16 @@ func (s *Store) Create(ctx context.Context, q Querier, userID int64, folderID st
 	if err != nil {
 		return Event{}, fmt.Errorf("calendar: create in %q: %w", folderID, err)
 	}
-	if err := s.notify(ctx, q, userID, folderID); err != nil {
-		return Event{}, fmt.Errorf("calendar: notify: %w", err)
+	if err := s.folders.Notify(ctx, q, userID, folderID); err != nil {
+		return Event{}, err
 	}
-	return Event{ServerID: serverID(folderID, id), FolderID: folderID, UID: p.uid, Version: version, Cal: p.cal, Updated: updated}, nil
+	return Event{ServerID: itemstore.ServerID(folderID, id), FolderID: folderID, UID: p.uid, Version: version, Cal: p.cal, Updated: updated}, nil
 }
 
 // Update replaces the series named by sid with cal, keeping its UID
 // whatever cal says.
 func (s *Store) Update(ctx context.Context, q Querier, userID int64, folderID, sid string, cal *ical.Calendar) (Event, error) {
-	id, ok := parseServerID(folderID, sid)
+	id, ok := itemstore.ParseServerID(folderID, sid)
 	if !ok {
 		return Event{}, ErrNotFound
 	}
@@ -364,15 +285,15 @@ func (s *Store) Update(ctx context.Context, q Querier, userID int64, folderID, s
 	if err != nil {
 		return Event{}, fmt.Errorf("calendar: update %s: %w", sid, err)
 	}
-	if err := s.notify(ctx, q, userID, folderID); err != nil {
-		return Event{}, fmt.Errorf("calendar: notify: %w", err)
+	if err := s.folders.Notify(ctx, q, userID, folderID); err != nil {
+		return Event{}, err
 	}
 	return Event{ServerID: sid, FolderID: folderID, UID: p.uid, Version: version, Cal: p.cal, Updated: updated}, nil
 }
 
 // Delete removes the series named by sid.
 func (s *Store) Delete(ctx context.Context, q Querier, userID int64, folderID, sid string) error {
-	id, ok := parseServerID(folderID, sid)
+	id, ok := itemstore.ParseServerID(folderID, sid)
 	if !ok {
 		return ErrNotFound
 	}
@@ -388,30 +309,22 @@ func (s *Store) Delete(ctx context.Context, q Querier, userID int64, folderID, s
 	if err != nil {
 		return fmt.Errorf("calendar: delete %s: %w", sid, err)
 	}
-	if err := s.notify(ctx, q, userID, folderID); err != nil {
-		return fmt.Errorf("calendar: notify: %w", err)
-	}
-	return nil
+	return s.folders.Notify(ctx, q, userID, folderID)
 }
 
 // Move moves the series named by sid from calendar src to dst of the same
 // user and returns it under its new ServerId (a new id, so the old
 // ServerId names nothing). Both ctags are bumped and both announced.
 func (s *Store) Move(ctx context.Context, q Querier, userID int64, src, dst, sid string) (Event, error) {
-	id, ok := parseServerID(src, sid)
+	id, ok := itemstore.ParseServerID(src, sid)
 	if !ok {
 		return Event{}, ErrNotFound
 	}
 	if src == dst {
 		return Event{}, ErrSameCalendar
 	}
-	// Lock both calendars in one order whatever the direction, so two
-	// opposite moves cannot deadlock; this creates dst's row on first use.
-	if _, err := q.Exec(ctx, `INSERT INTO calendars AS c (user_id, folder_id)
-		SELECT $1, f FROM unnest($2::text[]) AS f ORDER BY f
-		ON CONFLICT (user_id, folder_id) DO UPDATE SET ctag = c.ctag`,
-		userID, []string{src, dst}); err != nil {
-		return Event{}, fmt.Errorf("calendar: move %s: lock calendars: %w", sid, err)
+	if err := s.folders.LockPair(ctx, q, userID, src, dst); err != nil {
+		return Event{}, fmt.Errorf("calendar: move %s: %w", sid, err)
 	}
 	// The UID is unique per user, not per calendar, so the row itself can
 	// move: an UPDATE to the new folder and a fresh id.
@@ -440,25 +353,13 @@ func (s *Store) Move(ctx context.Context, q Querier, userID int64, src, dst, sid
 	if err != nil {
 		return Event{}, fmt.Errorf("calendar: moved event %d: %w", newID, err)
 	}
-	for _, f := range []string{src, dst} {
-		if err := s.notify(ctx, q, userID, f); err != nil {
-			return Event{}, fmt.Errorf("calendar: notify: %w", err)
-		}
+	if err := s.folders.Notify(ctx, q, userID, src, dst); err != nil {
+		return Event{}, err
 	}
-	return Event{ServerID: serverID(dst, newID), FolderID: dst, UID: uid, Version: version, Cal: cal, Updated: updated}, nil
+	return Event{ServerID: itemstore.ServerID(dst, newID), FolderID: dst, UID: uid, Version: version, Cal: cal, Updated: updated}, nil
 }
 
 // DeleteCalendar removes the calendar and all its events.
 func (s *Store) DeleteCalendar(ctx context.Context, q Querier, userID int64, folderID string) error {
-	tag, err := q.Exec(ctx, `DELETE FROM calendars WHERE user_id = $1 AND folder_id = $2`, userID, folderID)
-	if err != nil {
-		return fmt.Errorf("calendar: delete calendar %q: %w", folderID, err)
-	}
-	if tag.RowsAffected() == 0 {
-		return nil
-	}
-	if err := s.notify(ctx, q, userID, folderID); err != nil {
-		return fmt.Errorf("calendar: notify: %w", err)
-	}
-	return nil
+	return s.folders.Delete(ctx, q, userID, folderID)
 }

@@ -6,20 +6,18 @@ import (
 	"fmt"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/emersion/go-ical"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/easd/easd/internal/itemstore/itemstoretest"
 	"github.com/easd/easd/internal/pgnotify"
 	"github.com/easd/easd/internal/testenv"
 )
 
 func TestMain(m *testing.M) { testenv.Main(m) }
-
-var userSeq atomic.Int64
 
 // fixture is a user with a Calendar folder "5" and a second calendar "6".
 type fixture struct {
@@ -47,22 +45,9 @@ func newFixture(t testing.TB) *fixture {
 
 func (f *fixture) newUser(t testing.TB) int64 {
 	t.Helper()
-	ctx := context.Background()
-	var id int64
-	if err := f.pool.QueryRow(ctx, `INSERT INTO users (login) VALUES ($1) RETURNING id`,
-		fmt.Sprintf("caluser%d", userSeq.Add(1))).Scan(&id); err != nil {
-		t.Fatal(err)
-	}
-	for _, fo := range []struct {
-		id, name string
-		typ      int
-	}{{"5", "Calendar", 8}, {"6", "Work", 13}} {
-		if _, err := f.pool.Exec(ctx, `INSERT INTO folders (user_id, server_id, display_name, type, source)
-			VALUES ($1, $2, $3, $4, 'pim')`, id, fo.id, fo.name, fo.typ); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return id
+	return itemstoretest.NewUser(t, f.pool, "caluser",
+		itemstoretest.Folder{ID: "5", Name: "Calendar", Type: 8},
+		itemstoretest.Folder{ID: "6", Name: "Work", Type: 13})
 }
 
 // object parses an iCalendar object written with \n line ends.

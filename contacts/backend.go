@@ -2,11 +2,7 @@ package contacts
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"reflect"
-	"slices"
-	"strings"
 
 	"github.com/easd/easd/eas/message"
 
@@ -115,35 +111,15 @@ func (b *Backend) Move(ctx context.Context, db model.DB, userID int64, srcFolder
 // opts.Keep are kept when absent or empty, whatever Supported says (a
 // client quirk).
 func edit(base vcard.Card, data *wbxml.Element, opts model.ItemOptions, change bool) (vcard.Card, error) {
-	for _, el := range data.Children {
-		if !contactElements[el.Tag.Namespace()+":"+el.Name()] {
-			// Dropping it would store something other than what was
-			// sent, and the phone, told Status 1, would never resend.
-			return nil, fmt.Errorf("%w: %s:%s is not a contact element", model.ErrItemInvalid, el.Tag.Namespace(), el.Name())
-		}
+	if err := contactElements.Check(data, "contact"); err != nil {
+		return nil, err
 	}
 	c, err := DecodeContact(data)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", model.ErrItemInvalid, err)
 	}
-	sent := SentNames(data)
-	empty := map[string]bool{}
-	for _, el := range data.Children {
-		if el.Text == "" && el.Opaque == nil && len(el.Children) == 0 {
-			empty[el.Name()] = true
-		}
-	}
-	keep := func(name string) bool { return slices.Contains(opts.Keep, name) }
-	e := Edit{
-		Contact: c,
-		Sent:    func(name string) bool { return sent(name) && !(keep(name) && empty[name]) },
-	}
-	if change {
-		e.Ghosted = func(name string) bool {
-			return keep(name) || (opts.Supported != nil && !slices.Contains(opts.Supported, name))
-		}
-	}
-	card, err := Apply(base, e, opts.Zone)
+	sent, ghosted := opts.Presence(data, change)
+	card, err := Apply(base, Edit{Contact: c, Sent: sent, Ghosted: ghosted}, opts.Zone)
 	if err != nil {
 		return nil, itemErr(err)
 	}
@@ -154,28 +130,8 @@ func edit(base vcard.Card, data *wbxml.Element, opts model.ItemOptions, change b
 // seam's: what the client sent cannot be kept (ErrItemInvalid, Sync
 // Status 6) or the item is not there (ErrItemNotFound).
 func itemErr(err error) error {
-	switch {
-	case err == nil:
-		return nil
-	case errors.Is(err, ErrNotFound):
-		return fmt.Errorf("%w: %w", model.ErrItemNotFound, err)
-	case errors.Is(err, ErrPictureTooLarge), errors.Is(err, ErrBadValue),
-		errors.Is(err, ErrTooLarge), errors.Is(err, ErrUIDExists):
-		return fmt.Errorf("%w: %w", model.ErrItemInvalid, err)
-	}
-	return err
+	return model.ItemError(err, ErrNotFound, ErrPictureTooLarge, ErrBadValue, ErrTooLarge, ErrUIDExists)
 }
 
-// contactElements are the qualified names ("Contacts:FirstName") of the
-// elements of message.Contact, read from its struct tags.
-var contactElements = func() map[string]bool {
-	m := map[string]bool{}
-	t := reflect.TypeFor[message.Contact]()
-	for i := range t.NumField() {
-		name, _, _ := strings.Cut(t.Field(i).Tag.Get("wbxml"), ",")
-		if name != "" {
-			m[name] = true
-		}
-	}
-	return m
-}()
+// contactElements are the elements of message.Contact.
+var contactElements = model.ElementsOf[message.Contact]()

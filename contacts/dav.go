@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/easd/easd/internal/itemstore"
 	"github.com/jackc/pgx/v5"
 )
 
@@ -47,7 +48,7 @@ func (s *Store) resources(ctx context.Context, q Querier, sql string, userID int
 		var res Resource
 		var id int64
 		err := r.Scan(&id, &res.Href, &res.Version)
-		res.ServerID = serverID(folderID, id)
+		res.ServerID = itemstore.ServerID(folderID, id)
 		return res, err
 	})
 	if err != nil {
@@ -91,7 +92,7 @@ func (s *Store) LockHref(ctx context.Context, q Querier, userID int64, folderID,
 	if err != nil {
 		return Resource{}, fmt.Errorf("contacts: lock %q: %w", href, err)
 	}
-	r.ServerID = serverID(folderID, id)
+	r.ServerID = itemstore.ServerID(folderID, id)
 	return r, nil
 }
 

@@ -19,7 +19,6 @@ import (
 	"fmt"
 	"maps"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -28,7 +27,7 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
-	"github.com/easd/easd/internal/pgnotify"
+	"github.com/easd/easd/internal/itemstore"
 )
 
 // MaxCardSize bounds one encoded card, picture included. EAS allows a
@@ -48,33 +47,23 @@ var (
 	ErrHrefExists = errors.New("contacts: a card with this name is already in the address book")
 )
 
-// Querier runs SQL: a pgx.Tx (the caller's transaction, e.g. the EAS Sync's
-// syncstate.Tx.PGTx, so that items and the new sync state commit together)
-// or a *pgxpool.Pool for a write of its own.
-type Querier interface {
-	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
-	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
-	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
-}
+// Querier runs SQL: the caller's transaction (e.g. the EAS Sync's, so
+// that cards and the new sync state commit together) or the pool.
+type Querier = itemstore.Querier
 
-// NotifyFunc announces that folderID of userID changed. The store calls it
-// inside the writing transaction (db is the Querier of the write), so the
-// announcement goes out at commit and never on rollback. The application
-// passes eas.NotifyFolderChanged; the store does not import package eas.
-type NotifyFunc func(ctx context.Context, db pgnotify.Execer, userID int64, folderID string) error
+// NotifyFunc announces a changed address book inside the writing
+// transaction; the application passes eas.NotifyFolderChanged.
+type NotifyFunc = itemstore.NotifyFunc
 
 // Store keeps address books and cards.
 type Store struct {
-	pool   *pgxpool.Pool
-	notify NotifyFunc
+	pool    *pgxpool.Pool
+	folders itemstore.Folders
 }
 
 // NewStore returns a Store on pool; notify may be nil (nothing waits).
 func NewStore(pool *pgxpool.Pool, notify NotifyFunc) *Store {
-	if notify == nil {
-		notify = func(context.Context, pgnotify.Execer, int64, string) error { return nil }
-	}
-	return &Store{pool: pool, notify: notify}
+	return &Store{pool: pool, folders: itemstore.NewFolders("contacts", "address_books", "book", notify)}
 }
 
 // Card is one stored contact.
@@ -96,71 +85,21 @@ type Card struct {
 }
 
 // Book is one address book of a user.
-type Book struct {
-	FolderID string
-	CTag     int64
-}
-
-// ServerID returns the EAS ServerId of card id in folderID.
-func serverID(folderID string, id int64) string {
-	return folderID + ":" + strconv.FormatInt(id, 10)
-}
-
-// parseServerID returns the card id that sid names in folderID. Anything
-// else (another folder, a malformed or non-canonical id such as "7:01" or
-// "7:+1") is reported as not found: a phone can only hold ids this
-// package made, so no alias of a valid id needs accepting.
-func parseServerID(folderID, sid string) (int64, bool) {
-	f, num, ok := strings.Cut(sid, ":")
-	if !ok || f != folderID || num == "" || len(num) > 19 || num[0] == '0' {
-		return 0, false
-	}
-	for i := 0; i < len(num); i++ {
-		if num[i] < '0' || num[i] > '9' {
-			return 0, false
-		}
-	}
-	id, err := strconv.ParseInt(num, 10, 64)
-	if err != nil {
-		return 0, false
-	}
-	return id, true
-}
+type Book = itemstore.Folder
 
 // CTag returns the change counter of the book, 0 when it was never
 // written.
 func (s *Store) CTag(ctx context.Context, q Querier, userID int64, folderID string) (int64, error) {
-	var ctag int64
-	err := q.QueryRow(ctx, `SELECT ctag FROM address_books WHERE user_id = $1 AND folder_id = $2`,
-		userID, folderID).Scan(&ctag)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return 0, nil
-	}
-	if err != nil {
-		return 0, fmt.Errorf("contacts: ctag of %q: %w", folderID, err)
-	}
-	return ctag, nil
+	return s.folders.CTag(ctx, q, userID, folderID)
 }
 
 // Versions returns the ServerId and version of every card in the book,
 // what a Sync needs to compute its changes. It reads the book's index
 // only, never a vCard.
 func (s *Store) Versions(ctx context.Context, q Querier, userID int64, folderID string) (map[string]int64, error) {
-	rows, err := q.Query(ctx, `SELECT id, version FROM contacts WHERE user_id = $1 AND folder_id = $2`,
-		userID, folderID)
+	out, err := itemstore.QueryVersions(ctx, q, folderID,
+		`SELECT id, version FROM contacts WHERE user_id = $1 AND folder_id = $2`, userID, folderID)
 	if err != nil {
-		return nil, fmt.Errorf("contacts: versions of %q: %w", folderID, err)
-	}
-	defer rows.Close()
-	out := map[string]int64{}
-	var id, version int64
-	for rows.Next() {
-		if err := rows.Scan(&id, &version); err != nil {
-			return nil, fmt.Errorf("contacts: versions of %q: %w", folderID, err)
-		}
-		out[serverID(folderID, id)] = version
-	}
-	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("contacts: versions of %q: %w", folderID, err)
 	}
 	return out, nil
@@ -169,12 +108,7 @@ func (s *Store) Versions(ctx context.Context, q Querier, userID int64, folderID 
 // Get returns the cards named by serverIDs, in that order; ids that name
 // no card of the book are left out.
 func (s *Store) Get(ctx context.Context, q Querier, userID int64, folderID string, serverIDs []string) ([]Card, error) {
-	ids := make([]int64, 0, len(serverIDs))
-	for _, sid := range serverIDs {
-		if id, ok := parseServerID(folderID, sid); ok {
-			ids = append(ids, id)
-		}
-	}
+	ids := itemstore.ParseServerIDs(folderID, serverIDs)
 	if len(ids) == 0 {
 		return nil, nil
 	}
@@ -195,19 +129,13 @@ func (s *Store) Get(ctx context.Context, q Querier, userID int64, folderID strin
 		if c.Card, err = decodeCard(text); err != nil {
 			return nil, fmt.Errorf("contacts: stored card %d: %w", id, err)
 		}
-		c.ServerID = serverID(folderID, id)
+		c.ServerID = itemstore.ServerID(folderID, id)
 		byID[id] = c
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("contacts: get: %w", err)
 	}
-	out := make([]Card, 0, len(byID))
-	for _, id := range ids {
-		if c, ok := byID[id]; ok {
-			out = append(out, c)
-		}
-	}
-	return out, nil
+	return itemstore.InOrder(ids, byID), nil
 }
 
 // Count returns the number of cards in the book.
@@ -222,20 +150,7 @@ func (s *Store) Count(ctx context.Context, q Querier, userID int64, folderID str
 
 // Books lists the user's address books that were ever written.
 func (s *Store) Books(ctx context.Context, q Querier, userID int64) ([]Book, error) {
-	rows, err := q.Query(ctx, `SELECT folder_id, ctag FROM address_books WHERE user_id = $1
-		ORDER BY length(folder_id), folder_id`, userID)
-	if err != nil {
-		return nil, fmt.Errorf("contacts: books: %w", err)
-	}
-	books, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Book, error) {
-		var b Book
-		err := r.Scan(&b.FolderID, &b.CTag)
-		return b, err
-	})
-	if err != nil {
-		return nil, fmt.Errorf("contacts: books: %w", err)
-	}
-	return books, nil
+	return s.folders.List(ctx, q, userID)
 }
 
 // prepared is a card made ready for storing.
@@ -330,16 +245,16 @@ func (s *Store) CreateNamed(ctx context.Context, q Querier, userID int64, folder
 	if err != nil {
 		return Card{}, fmt.Errorf("contacts: create in %q: %w", folderID, err)
 	}
-	if err := s.notify(ctx, q, userID, folderID); err != nil {
-		return Card{}, fmt.Errorf("contacts: notify: %w", err)
+	if err := s.folders.Notify(ctx, q, userID, folderID); err != nil {
+		return Card{}, err
 	}
-	return Card{ServerID: serverID(folderID, id), UID: p.uid, Href: href, Version: version, Card: p.card, Updated: updated}, nil
+	return Card{ServerID: itemstore.ServerID(folderID, id), UID: p.uid, Href: href, Version: version, Card: p.card, Updated: updated}, nil
 }
 
 // Update replaces the card named by sid with card, keeping its UID
 // whatever card says.
 func (s *Store) Update(ctx context.Context, q Querier, userID int64, folderID, sid string, card vcard.Card) (Card, error) {
-	id, ok := parseServerID(folderID, sid)
+	id, ok := itemstore.ParseServerID(folderID, sid)
 	if !ok {
 		return Card{}, ErrNotFound
 	}
@@ -362,8 +277,8 @@ func (s *Store) Update(ctx context.Context, q Querier, userID int64, folderID, s
 	if err != nil {
 		return Card{}, err
 	}
-	if err := s.notify(ctx, q, userID, folderID); err != nil {
-		return Card{}, fmt.Errorf("contacts: notify: %w", err)
+	if err := s.folders.Notify(ctx, q, userID, folderID); err != nil {
+		return Card{}, err
 	}
 	return c, nil
 }
@@ -391,15 +306,15 @@ func (s *Store) update(ctx context.Context, q Querier, userID int64, folderID st
 		return Card{}, ErrNotFound
 	}
 	if err != nil {
-		return Card{}, fmt.Errorf("contacts: update %s: %w", serverID(folderID, id), err)
+		return Card{}, fmt.Errorf("contacts: update %s: %w", itemstore.ServerID(folderID, id), err)
 	}
-	return Card{ServerID: serverID(folderID, id), UID: p.uid, Href: href, Version: version, Card: p.card, Updated: updated}, nil
+	return Card{ServerID: itemstore.ServerID(folderID, id), UID: p.uid, Href: href, Version: version, Card: p.card, Updated: updated}, nil
 }
 
 // Delete removes the card named by sid, leaving its tombstone (the name
 // and the version of the removal) for CardDAV sync reports.
 func (s *Store) Delete(ctx context.Context, q Querier, userID int64, folderID, sid string) error {
-	id, ok := parseServerID(folderID, sid)
+	id, ok := itemstore.ParseServerID(folderID, sid)
 	if !ok {
 		return ErrNotFound
 	}
@@ -418,10 +333,7 @@ func (s *Store) Delete(ctx context.Context, q Querier, userID int64, folderID, s
 	if err != nil {
 		return fmt.Errorf("contacts: delete %s: %w", sid, err)
 	}
-	if err := s.notify(ctx, q, userID, folderID); err != nil {
-		return fmt.Errorf("contacts: notify: %w", err)
-	}
-	return nil
+	return s.folders.Notify(ctx, q, userID, folderID)
 }
 
 // Move moves the card named by sid from book src to book dst of the same
@@ -429,21 +341,15 @@ func (s *Store) Delete(ctx context.Context, q Querier, userID int64, folderID, s
 // both books announced. A card whose UID dst already holds is
 // ErrUIDExists and stays where it is.
 func (s *Store) Move(ctx context.Context, q Querier, userID int64, src, dst, sid string) (Card, error) {
-	id, ok := parseServerID(src, sid)
+	id, ok := itemstore.ParseServerID(src, sid)
 	if !ok {
 		return Card{}, ErrNotFound
 	}
 	if src == dst {
 		return Card{}, ErrSameBook
 	}
-	// Lock both books in one order whatever the direction, so that two
-	// moves between the same books in opposite directions cannot
-	// deadlock. This also creates the destination's row on first use.
-	if _, err := q.Exec(ctx, `INSERT INTO address_books AS b (user_id, folder_id)
-		SELECT $1, f FROM unnest($2::text[]) AS f ORDER BY f
-		ON CONFLICT (user_id, folder_id) DO UPDATE SET ctag = b.ctag`,
-		userID, []string{src, dst}); err != nil {
-		return Card{}, fmt.Errorf("contacts: move %s: lock books: %w", sid, err)
+	if err := s.folders.LockPair(ctx, q, userID, src, dst); err != nil {
+		return Card{}, fmt.Errorf("contacts: move %s: %w", sid, err)
 	}
 	var newID, version int64
 	var uid, href, text string
@@ -491,12 +397,10 @@ func (s *Store) Move(ctx context.Context, q Querier, userID int64, src, dst, sid
 	if err != nil {
 		return Card{}, fmt.Errorf("contacts: moved card %d: %w", newID, err)
 	}
-	for _, f := range []string{src, dst} {
-		if err := s.notify(ctx, q, userID, f); err != nil {
-			return Card{}, fmt.Errorf("contacts: notify: %w", err)
-		}
+	if err := s.folders.Notify(ctx, q, userID, src, dst); err != nil {
+		return Card{}, err
 	}
-	return Card{ServerID: serverID(dst, newID), UID: uid, Href: href, Version: version, Card: card, Updated: updated}, nil
+	return Card{ServerID: itemstore.ServerID(dst, newID), UID: uid, Href: href, Version: version, Card: card, Updated: updated}, nil
 }
 
 // DeleteBook removes all the cards of the book, leaving a tombstone for
@@ -519,7 +423,7 @@ func (s *Store) DeleteBook(ctx context.Context, q Querier, userID int64, folderI
 	if tag.RowsAffected() == 0 {
 		return nil // empty or never written: nothing changed, nobody to wake
 	}
-	if err := s.notify(ctx, q, userID, folderID); err != nil {
+	if err := s.folders.Notify(ctx, q, userID, folderID); err != nil {
 		return fmt.Errorf("contacts: notify: %w", err)
 	}
 	return nil

@@ -7,7 +7,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -15,6 +14,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/easd/easd/internal/itemstore/itemstoretest"
 	"github.com/easd/easd/internal/pgnotify"
 	"github.com/easd/easd/internal/testenv"
 )
@@ -28,8 +28,6 @@ func folderTopic(userID int64) string { return "folders:" + strconv.FormatInt(us
 func testNotify(ctx context.Context, db pgnotify.Execer, userID int64, folderID string) error {
 	return pgnotify.Publish(ctx, db, folderTopic(userID), folderID)
 }
-
-var userSeq atomic.Int64
 
 // fixture is a user with a default Contacts folder "7" and a second
 // address book "8" (what FolderSync and FolderCreate make).
@@ -50,22 +48,9 @@ func newFixture(t testing.TB) *fixture {
 
 func (f *fixture) newUser(t testing.TB) int64 {
 	t.Helper()
-	ctx := context.Background()
-	var id int64
-	if err := f.pool.QueryRow(ctx, `INSERT INTO users (login) VALUES ($1) RETURNING id`,
-		fmt.Sprintf("user%d", userSeq.Add(1))).Scan(&id); err != nil {
-		t.Fatal(err)
-	}
-	for _, fo := range []struct {
-		id, name string
-		typ      int
-	}{{"7", "Contacts", 9}, {"8", "Friends", 14}} {
-		if _, err := f.pool.Exec(ctx, `INSERT INTO folders (user_id, server_id, display_name, type, source)
-			VALUES ($1, $2, $3, $4, 'pim')`, id, fo.id, fo.name, fo.typ); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return id
+	return itemstoretest.NewUser(t, f.pool, "user",
+		itemstoretest.Folder{ID: "7", Name: "Contacts", Type: 9},
+		itemstoretest.Folder{ID: "8", Name: "Friends", Type: 14})
 }
 
 func newCard(fn string) vcard.Card {
@@ -212,7 +197,7 @@ func TestContactsStoreMethods(t *testing.T) {
 	}
 
 	books, err := s.Books(ctx, q, u)
-	if err != nil || len(books) != 2 || books[0] != (Book{"7", 5}) || books[1] != (Book{"8", 1}) {
+	if err != nil || len(books) != 2 || books[0] != (Book{FolderID: "7", CTag: 5}) || books[1] != (Book{FolderID: "8", CTag: 1}) {
 		t.Fatalf("books: %+v %v", books, err)
 	}
 
@@ -321,43 +306,6 @@ func TestContactsMove(t *testing.T) {
 	n8, _ := s.Count(ctx, q, u, "8")
 	if n7 != 11 || n8 != 11 {
 		t.Fatalf("after crossed moves: %d and %d cards", n7, n8)
-	}
-}
-
-func TestContactsServerIDs(t *testing.T) {
-	for _, c := range []struct {
-		folder, sid string
-		id          int64
-		ok          bool
-	}{
-		{"7", "7:1234", 1234, true},
-		{"7", "7:9223372036854775807", 9223372036854775807, true},
-		{"17", "17:5", 5, true},
-		{"7", "8:1234", 0, false},                // another folder
-		{"7", "17:1234", 0, false},               // a folder whose id starts alike
-		{"17", "7:1234", 0, false},               //
-		{"7", "7:", 0, false},                    // no id
-		{"7", "7", 0, false},                     // no colon
-		{"7", ":1", 0, false},                    // no folder
-		{"7", "7:0", 0, false},                   // ids start at 1
-		{"7", "7:01", 0, false},                  // not canonical
-		{"7", "7:+1", 0, false},                  // sign
-		{"7", "7:-1", 0, false},                  //
-		{"7", "7: 1", 0, false},                  // space
-		{"7", "7:1:2", 0, false},                 // extra part
-		{"7", "7:1x", 0, false},                  // trailing junk
-		{"7", "7:9223372036854775808", 0, false}, // overflow
-		{"7", "7:99999999999999999999", 0, false},
-		{"7", "", 0, false},
-		{"7", "7:१", 0, false}, // a non-ASCII digit
-	} {
-		id, ok := parseServerID(c.folder, c.sid)
-		if id != c.id || ok != c.ok {
-			t.Errorf("parseServerID(%q, %q) = %d, %v; want %d, %v", c.folder, c.sid, id, ok, c.id, c.ok)
-		}
-		if ok && serverID(c.folder, id) != c.sid {
-			t.Errorf("serverID does not give back %q", c.sid)
-		}
 	}
 }
 

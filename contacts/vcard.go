@@ -65,7 +65,6 @@
 package contacts
 
 import (
-	"bytes"
 	"crypto/rand"
 	"encoding/base64"
 	"errors"
@@ -827,13 +826,9 @@ func SentNames(el *wbxml.Element) func(string) bool {
 
 // DecodeContact decodes a raw ApplicationData element into a Contact.
 func DecodeContact(el *wbxml.Element) (*message.Contact, error) {
-	b, err := el.Bytes()
+	c, err := model.DecodeItem[message.Contact](el)
 	if err != nil {
-		return nil, err
-	}
-	c := &message.Contact{}
-	if err := wbxml.NewDecoder(bytes.NewReader(b), wbxml.Limits{}).Decode(c); err != nil {
-		return nil, fmt.Errorf("contacts: decode ApplicationData: %w", err)
+		return nil, fmt.Errorf("contacts: %w", err)
 	}
 	return c, nil
 }

@@ -65,10 +65,7 @@ type contactsEnv struct {
 
 func startContacts(t *testing.T, s *syncEnv) *contactsEnv {
 	t.Helper()
-	ce := &contactsEnv{syncEnv: s, folder: s.ids["Contacts"]}
-	ce.key = ce.start(t, ce.folder)
-	ce.key, _ = ce.pull(t)
-	return ce
+	return startFolder(t, s, "Contacts", "")
 }
 
 // pull syncs until nothing is left and returns the server's commands.
@@ -119,15 +116,7 @@ func added(t *testing.T, rc message.SyncResponseCollection) string {
 // decoded is the contact of a server Add or Change.
 func decoded(t *testing.T, it message.SyncItem) *message.Contact {
 	t.Helper()
-	el, ok := it.ApplicationData.(*wbxml.Element)
-	if !ok {
-		t.Fatalf("ApplicationData %T", it.ApplicationData)
-	}
-	c, err := contacts.DecodeContact(el)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return c
+	return decodedAs[message.Contact](t, it.ApplicationData)
 }
 
 func addOf(clientID string, c *message.Contact) message.SyncClientAdd {
@@ -218,19 +207,7 @@ func TestContactsLostResponseReplays(t *testing.T) {
 		t.Fatalf("replaying phone: %+v", cmds)
 	}
 
-	del := &message.SyncClientCommands{Delete: []message.SyncClientDelete{{ServerID: one}}}
-	key = a.key
-	a.send(t, del)
-	a.key = key
-	if rc := a.send(t, del); rc.Responses != nil && len(rc.Responses.Delete) > 0 {
-		t.Fatalf("replayed Delete answered %+v", rc.Responses.Delete)
-	}
-	if _, cmds := b.pull(t); len(cmds.Delete) != 1 || cmds.Delete[0].ServerID != one {
-		t.Fatalf("other phone after the delete: %+v", cmds)
-	}
-	if _, cmds := a.pull(t); len(cmds.Add)+len(cmds.Change)+len(cmds.Delete) != 0 {
-		t.Fatalf("replaying phone after the delete: %+v", cmds)
-	}
+	deleteReplayed(t, a, b, one)
 }
 
 // Ghosting: with Supported, what the client leaves out and did not list

@@ -7,33 +7,8 @@ import (
 	"testing"
 
 	"github.com/easd/easd/eas/message"
-	"github.com/easd/easd/notes"
 	"github.com/easd/easd/wbxml"
 )
-
-// startNotes is the phone's Notes folder, synced; contactsEnv's helpers
-// (pull, send) serve any store folder.
-func startNotes(t *testing.T, s *syncEnv, version string) *contactsEnv {
-	t.Helper()
-	s.c.Version = version
-	ne := &contactsEnv{syncEnv: s, folder: s.ids["Notes"]}
-	ne.key = ne.start(t, ne.folder)
-	ne.key, _ = ne.pull(t)
-	return ne
-}
-
-func decodedNote(t *testing.T, data any) *message.Note {
-	t.Helper()
-	el, ok := data.(*wbxml.Element)
-	if !ok {
-		t.Fatalf("ApplicationData %T", data)
-	}
-	n, err := notes.DecodeNote(el)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return n
-}
 
 // fullNote has a value in every element a phone may send.
 func fullNote() *message.Note {
@@ -53,8 +28,8 @@ func TestNotesEveryFieldBetweenPhones(t *testing.T) {
 	s := startSync(t)
 	for _, v := range []string{"14.1", "16.1"} {
 		t.Run(v, func(t *testing.T) {
-			a := startNotes(t, s.device(t, "notes-a-"+v), v)
-			b := startNotes(t, s.device(t, "notes-b-"+v), v)
+			a := startFolder(t, s.device(t, "notes-a-"+v), "Notes", v)
+			b := startFolder(t, s.device(t, "notes-b-"+v), "Notes", v)
 			want := fullNote()
 			id := added(t, a.send(t, &message.SyncClientCommands{Add: []message.SyncClientAdd{{ClientID: "n1", ApplicationData: want}}}))
 			if _, cmds := a.pull(t); len(cmds.Add)+len(cmds.Change) != 0 {
@@ -64,7 +39,7 @@ func TestNotesEveryFieldBetweenPhones(t *testing.T) {
 			if len(cmds.Add) != 1 || cmds.Add[0].ServerID != id {
 				t.Fatalf("second phone got %+v, want one Add of %s", cmds, id)
 			}
-			got := decodedNote(t, cmds.Add[0].ApplicationData)
+			got := decodedAs[message.Note](t, cmds.Add[0].ApplicationData)
 			if got.Body == nil || got.Body.Type != message.BodyPlain || got.Body.Data != want.Body.Data ||
 				got.Body.EstimatedDataSize != int64(len(want.Body.Data)) || got.Body.Truncated {
 				t.Errorf("body %+v, want %q", got.Body, want.Body.Data)
@@ -91,7 +66,7 @@ func TestNotesEveryFieldBetweenPhones(t *testing.T) {
 			if len(c.Change) != 1 {
 				t.Fatalf("first phone after the change: %+v", c)
 			}
-			gotc := decodedNote(t, c.Change[0].ApplicationData)
+			gotc := decodedAs[message.Note](t, c.Change[0].ApplicationData)
 			if gotc.Body == nil || gotc.Body.Type != message.BodyHTML || gotc.Body.Data != change.Body.Data {
 				t.Errorf("HTML body %+v", gotc.Body)
 			}
@@ -130,15 +105,15 @@ func fetchNote(t *testing.T, ne *contactsEnv, id string, o *message.ItemOperatio
 	if err != nil || r.Response == nil || len(r.Response.Fetch) != 1 || r.Response.Fetch[0].Status != 1 {
 		t.Fatalf("ItemOperations Fetch: %+v %v", r, err)
 	}
-	return decodedNote(t, r.Response.Fetch[0].Properties)
+	return decodedAs[message.Note](t, r.Response.Fetch[0].Properties)
 }
 
 // A Sync whose answer was lost is sent again with the same key: nothing
 // is created twice, nothing lost.
 func TestNotesLostResponseReplays(t *testing.T) {
 	s := startSync(t)
-	a := startNotes(t, s, "16.1")
-	b := startNotes(t, s.device(t, "phone-b"), "16.1")
+	a := startFolder(t, s, "Notes", "16.1")
+	b := startFolder(t, s.device(t, "phone-b"), "Notes", "16.1")
 	add := &message.SyncClientCommands{Add: []message.SyncClientAdd{
 		{ClientID: "r1", ApplicationData: &message.Note{Subject: "One"}},
 		{ClientID: "r2", ApplicationData: &message.Note{Subject: "Two"}}}}
@@ -160,29 +135,17 @@ func TestNotesLostResponseReplays(t *testing.T) {
 	a.send(t, change)
 	a.key = key
 	a.send(t, change)
-	if _, cmds := b.pull(t); len(cmds.Change) != 1 || decodedNote(t, cmds.Change[0].ApplicationData).Subject != "Uno" {
+	if _, cmds := b.pull(t); len(cmds.Change) != 1 || decodedAs[message.Note](t, cmds.Change[0].ApplicationData).Subject != "Uno" {
 		t.Fatalf("other phone after the replayed change: %+v", cmds)
 	}
-	del := &message.SyncClientCommands{Delete: []message.SyncClientDelete{{ServerID: one}}}
-	key = a.key
-	a.send(t, del)
-	a.key = key
-	if rc := a.send(t, del); rc.Responses != nil && len(rc.Responses.Delete) > 0 {
-		t.Fatalf("replayed Delete answered %+v", rc.Responses.Delete)
-	}
-	if _, cmds := b.pull(t); len(cmds.Delete) != 1 || cmds.Delete[0].ServerID != one {
-		t.Fatalf("other phone after the delete: %+v", cmds)
-	}
-	if _, cmds := a.pull(t); len(cmds.Add)+len(cmds.Change)+len(cmds.Delete) != 0 {
-		t.Fatalf("replaying phone: %+v", cmds)
-	}
+	deleteReplayed(t, a, b, one)
 }
 
 // Bad notes are refused one by one with Status 6 and nothing of them is
 // kept; the rest of the request goes on.
 func TestNotesBadInput(t *testing.T) {
 	s := startSync(t)
-	a := startNotes(t, s, "16.1")
+	a := startFolder(t, s, "Notes", "16.1")
 	unknown := wbxml.NewElement(wbxml.MustTag("AirSync:ApplicationData"),
 		wbxml.TextElement(wbxml.MustTag("Notes:Subject"), "odd"), wbxml.TextElement(wbxml.MustTag("Contacts:FirstName"), "x"))
 	rc := a.send(t, &message.SyncClientCommands{Add: []message.SyncClientAdd{
@@ -206,7 +169,7 @@ func TestNotesBadInput(t *testing.T) {
 	d := s.device(t, "phone-b")
 	b := &contactsEnv{syncEnv: d, folder: d.ids["Notes"]}
 	b.key = b.start(t, b.folder)
-	if _, cmds := b.pull(t); len(cmds.Add) != 1 || decodedNote(t, cmds.Add[0].ApplicationData).Subject != "Good" {
+	if _, cmds := b.pull(t); len(cmds.Add) != 1 || decodedAs[message.Note](t, cmds.Add[0].ApplicationData).Subject != "Good" {
 		t.Fatalf("stored %+v, want the good note only", cmds.Add)
 	}
 	// A bad Change leaves the note as it was.
@@ -225,7 +188,7 @@ func TestNotesBadInput(t *testing.T) {
 // keeps its value; without it, a Change is the whole note.
 func TestNotesGhosting(t *testing.T) {
 	s := startSync(t)
-	a := startNotes(t, s, "16.1")
+	a := startFolder(t, s, "Notes", "16.1")
 	id := added(t, a.send(t, &message.SyncClientCommands{Add: []message.SyncClientAdd{{ClientID: "g", ApplicationData: &message.Note{
 		Subject: "Ghost", Body: &message.Body{Type: message.BodyPlain, Data: "boo"},
 		Categories: &message.NoteCategories{Category: []string{"Green Category"}}}}}}))
@@ -253,7 +216,7 @@ func TestNotesGhosting(t *testing.T) {
 func TestNotesFolders(t *testing.T) {
 	s := startSync(t)
 	ctx := context.Background()
-	a := startNotes(t, s, "16.1")
+	a := startFolder(t, s, "Notes", "16.1")
 	fs, err := s.c.FolderSync(ctx, "0")
 	if err != nil {
 		t.Fatal(err)

@@ -8,36 +8,12 @@ import (
 
 	"github.com/easd/easd/eas/message"
 	"github.com/easd/easd/internal/config"
-	"github.com/easd/easd/tasks"
 	"github.com/easd/easd/wbxml"
 )
 
 // inBerlin makes the users' zone one east of UTC, so a due day sent as
 // an instant (23:00Z the day before) would be a day off if read as UTC.
 func inBerlin(c *config.Config) { c.TimeZone = "Europe/Berlin" }
-
-// startTasks is the phone's Tasks folder, synced with options.
-func startTasks(t *testing.T, s *syncEnv, version string) *contactsEnv {
-	t.Helper()
-	s.c.Version = version
-	te := &contactsEnv{syncEnv: s, folder: s.ids["Tasks"]}
-	te.key = te.start(t, te.folder)
-	te.key, _ = te.pull(t)
-	return te
-}
-
-func decodedTask(t *testing.T, data any) *message.Task {
-	t.Helper()
-	el, ok := data.(*wbxml.Element)
-	if !ok {
-		t.Fatalf("ApplicationData %T", data)
-	}
-	m, err := tasks.DecodeTask(el)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return m
-}
 
 // phoneTask has a value in every element a phone may send, in Berlin.
 func phoneTask() *message.Task {
@@ -66,15 +42,15 @@ func TestTasksEveryFieldBetweenPhones(t *testing.T) {
 	s := startSync(t, inBerlin)
 	for _, v := range []string{"14.1", "16.1"} {
 		t.Run(v, func(t *testing.T) {
-			a := startTasks(t, s.device(t, "tasks-a-"+v), v)
-			b := startTasks(t, s.device(t, "tasks-b-"+v), v)
+			a := startFolder(t, s.device(t, "tasks-a-"+v), "Tasks", v)
+			b := startFolder(t, s.device(t, "tasks-b-"+v), "Tasks", v)
 			want := phoneTask()
 			id := added(t, a.send(t, &message.SyncClientCommands{Add: []message.SyncClientAdd{{ClientID: "t1", ApplicationData: want}}}))
 			_, cmds := b.pull(t)
 			if len(cmds.Add) != 1 || cmds.Add[0].ServerID != id {
 				t.Fatalf("second phone got %+v", cmds)
 			}
-			got := decodedTask(t, cmds.Add[0].ApplicationData)
+			got := decodedAs[message.Task](t, cmds.Add[0].ApplicationData)
 			compareTask(t, "add", got, want)
 
 			change := &message.Task{
@@ -101,7 +77,7 @@ func TestTasksEveryFieldBetweenPhones(t *testing.T) {
 			if len(c.Change) != 1 {
 				t.Fatalf("first phone after the change: %+v", c)
 			}
-			got = decodedTask(t, c.Change[0].ApplicationData)
+			got = decodedAs[message.Task](t, c.Change[0].ApplicationData)
 			change.ReminderSet = "0"
 			compareTask(t, "change", got, change)
 
@@ -129,8 +105,8 @@ func compareTask(t *testing.T, what string, got, want *message.Task) {
 
 func TestTasksLostResponseReplays(t *testing.T) {
 	s := startSync(t)
-	a := startTasks(t, s, "16.1")
-	b := startTasks(t, s.device(t, "phone-b"), "16.1")
+	a := startFolder(t, s, "Tasks", "16.1")
+	b := startFolder(t, s.device(t, "phone-b"), "Tasks", "16.1")
 	add := &message.SyncClientCommands{Add: []message.SyncClientAdd{
 		{ClientID: "r1", ApplicationData: &message.Task{Subject: "One", Complete: "0"}},
 		{ClientID: "r2", ApplicationData: &message.Task{Subject: "Two", Complete: "0"}}}}
@@ -152,26 +128,16 @@ func TestTasksLostResponseReplays(t *testing.T) {
 	a.send(t, change)
 	a.key = key
 	a.send(t, change)
-	if _, cmds := b.pull(t); len(cmds.Change) != 1 || decodedTask(t, cmds.Change[0].ApplicationData).Complete != "1" {
+	if _, cmds := b.pull(t); len(cmds.Change) != 1 || decodedAs[message.Task](t, cmds.Change[0].ApplicationData).Complete != "1" {
 		t.Fatalf("other phone after the replayed change: %+v", cmds)
 	}
-	del := &message.SyncClientCommands{Delete: []message.SyncClientDelete{{ServerID: one}}}
-	key = a.key
-	a.send(t, del)
-	a.key = key
-	a.send(t, del)
-	if _, cmds := b.pull(t); len(cmds.Delete) != 1 || cmds.Delete[0].ServerID != one {
-		t.Fatalf("other phone after the delete: %+v", cmds)
-	}
-	if _, cmds := a.pull(t); len(cmds.Add)+len(cmds.Change)+len(cmds.Delete) != 0 {
-		t.Fatalf("replaying phone: %+v", cmds)
-	}
+	deleteReplayed(t, a, b, one)
 }
 
 // Bad tasks are refused one by one with Status 6, nothing of them kept.
 func TestTasksBadInput(t *testing.T) {
 	s := startSync(t)
-	a := startTasks(t, s, "16.1")
+	a := startFolder(t, s, "Tasks", "16.1")
 	unknown := wbxml.NewElement(wbxml.MustTag("AirSync:ApplicationData"),
 		wbxml.TextElement(wbxml.MustTag("Tasks:Subject"), "odd"), wbxml.TextElement(wbxml.MustTag("Notes:Subject"), "x"))
 	rc := a.send(t, &message.SyncClientCommands{Add: []message.SyncClientAdd{
@@ -204,7 +170,7 @@ func TestTasksBadInput(t *testing.T) {
 	}
 	b := &contactsEnv{syncEnv: s.device(t, "phone-c"), folder: a.folder}
 	b.key = b.start(t, b.folder)
-	if _, cmds := b.pull(t); len(cmds.Add) != 1 || decodedTask(t, cmds.Add[0].ApplicationData).Subject != "Good" {
+	if _, cmds := b.pull(t); len(cmds.Add) != 1 || decodedAs[message.Task](t, cmds.Add[0].ApplicationData).Subject != "Good" {
 		t.Fatalf("stored %+v", cmds.Add)
 	}
 }
@@ -213,7 +179,7 @@ func TestTasksBadInput(t *testing.T) {
 // leaves the phone, one reopened comes back; GetItemEstimate agrees.
 func TestTasksFilterIncomplete(t *testing.T) {
 	s := startSync(t)
-	a := startTasks(t, s, "16.1")
+	a := startFolder(t, s, "Tasks", "16.1")
 	rc := a.send(t, &message.SyncClientCommands{Add: []message.SyncClientAdd{
 		{ClientID: "open", ApplicationData: &message.Task{Subject: "Open", Complete: "0"}},
 		{ClientID: "done", ApplicationData: &message.Task{Subject: "Done", Complete: "1", DateCompleted: "2026-03-01T10:00:00.000Z"}}}})
@@ -248,7 +214,7 @@ func TestTasksFilterIncomplete(t *testing.T) {
 		t.Fatalf("completed elsewhere: %+v", c)
 	}
 	a.send(t, &message.SyncClientCommands{Change: []message.SyncClientChange{{ServerID: open, ApplicationData: &message.Task{Subject: "Open again", Complete: "0"}}}})
-	if c := filtered(); len(c.Add) != 1 || decodedTask(t, c.Add[0].ApplicationData).Subject != "Open again" {
+	if c := filtered(); len(c.Add) != 1 || decodedAs[message.Task](t, c.Add[0].ApplicationData).Subject != "Open again" {
 		t.Fatalf("reopened: %+v", c)
 	}
 }
@@ -257,7 +223,7 @@ func TestTasksFilterIncomplete(t *testing.T) {
 func TestTasksLists(t *testing.T) {
 	s := startSync(t)
 	ctx := context.Background()
-	a := startTasks(t, s, "16.1")
+	a := startFolder(t, s, "Tasks", "16.1")
 	fs, err := s.c.FolderSync(ctx, "0")
 	if err != nil {
 		t.Fatal(err)

@@ -1,13 +1,9 @@
 package notes
 
 import (
-	"bytes"
 	"context"
-	"errors"
 	"fmt"
-	"reflect"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/easd/easd/eas/message"
@@ -142,32 +138,14 @@ func (b *Backend) Move(ctx context.Context, db model.DB, userID int64, srcFolder
 // client's when it sends one, else the time of the write. A truncated
 // body (the client never had it whole) keeps the stored one.
 func Edit(base Note, data *wbxml.Element, opts model.ItemOptions, change bool) (Note, error) {
-	if data == nil {
-		return Note{}, fmt.Errorf("%w: no ApplicationData", model.ErrItemInvalid)
-	}
-	for _, el := range data.Children {
-		if !noteElements[el.Tag.Namespace()+":"+el.Name()] {
-			// Dropping it would store something other than what was
-			// sent, and the phone, told Status 1, would never resend.
-			return Note{}, fmt.Errorf("%w: %s:%s is not a note element", model.ErrItemInvalid, el.Tag.Namespace(), el.Name())
-		}
+	if err := noteElements.Check(data, "note"); err != nil {
+		return Note{}, err
 	}
 	m, err := DecodeNote(data)
 	if err != nil {
 		return Note{}, fmt.Errorf("%w: %w", model.ErrItemInvalid, err)
 	}
-	sentNames, empty := map[string]bool{}, map[string]bool{}
-	for _, el := range data.Children {
-		sentNames[el.Name()] = true
-		if el.Text == "" && el.Opaque == nil && len(el.Children) == 0 {
-			empty[el.Name()] = true
-		}
-	}
-	keep := func(name string) bool { return slices.Contains(opts.Keep, name) }
-	sent := func(name string) bool { return sentNames[name] && !(keep(name) && empty[name]) }
-	ghosted := func(name string) bool {
-		return change && (keep(name) || (opts.Supported != nil && !slices.Contains(opts.Supported, name)))
-	}
+	sent, ghosted := opts.Presence(data, change)
 	n := base
 	n.LastModified = time.Time{}
 	switch {
@@ -217,38 +195,17 @@ func Edit(base Note, data *wbxml.Element, opts model.ItemOptions, change bool) (
 
 // DecodeNote decodes a raw ApplicationData element into a Note.
 func DecodeNote(el *wbxml.Element) (*message.Note, error) {
-	b, err := el.Bytes()
+	m, err := model.DecodeItem[message.Note](el)
 	if err != nil {
-		return nil, err
-	}
-	m := &message.Note{}
-	if err := wbxml.NewDecoder(bytes.NewReader(b), wbxml.Limits{}).Decode(m); err != nil {
-		return nil, fmt.Errorf("notes: decode ApplicationData: %w", err)
+		return nil, fmt.Errorf("notes: %w", err)
 	}
 	return m, nil
 }
 
 // itemErr translates the store's errors into the seam's.
 func itemErr(err error) error {
-	switch {
-	case err == nil:
-		return nil
-	case errors.Is(err, ErrNotFound):
-		return fmt.Errorf("%w: %w", model.ErrItemNotFound, err)
-	case errors.Is(err, ErrBadValue):
-		return fmt.Errorf("%w: %w", model.ErrItemInvalid, err)
-	}
-	return err
+	return model.ItemError(err, ErrNotFound, ErrBadValue)
 }
 
-// noteElements are the qualified names ("Notes:Subject") of the elements
-// of message.Note, read from its struct tags.
-var noteElements = func() map[string]bool {
-	m := map[string]bool{}
-	t := reflect.TypeFor[message.Note]()
-	for i := range t.NumField() {
-		name, _, _ := strings.Cut(t.Field(i).Tag.Get("wbxml"), ",")
-		m[name] = true
-	}
-	return m
-}()
+// noteElements are the elements of message.Note.
+var noteElements = model.ElementsOf[message.Note]()

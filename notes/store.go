@@ -15,14 +15,12 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgconn"
 
-	"github.com/easd/easd/internal/pgnotify"
+	"github.com/easd/easd/internal/itemstore"
 )
 
 // Body types of a stored note: the AirSyncBase:Type values.
@@ -43,28 +41,20 @@ var (
 
 // Querier runs SQL: the caller's transaction (a Sync's, so items and the
 // new sync state commit together) or a pool.
-type Querier interface {
-	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
-	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
-	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
-}
+type Querier = itemstore.Querier
 
-// NotifyFunc announces that folderID of userID changed, inside the
-// writing transaction db (so it goes out at commit, never on rollback).
-// The application passes eas.NotifyFolderChanged.
-type NotifyFunc func(ctx context.Context, db pgnotify.Execer, userID int64, folderID string) error
+// NotifyFunc announces a changed notes folder inside the writing
+// transaction; the application passes eas.NotifyFolderChanged.
+type NotifyFunc = itemstore.NotifyFunc
 
 // Store keeps notes.
 type Store struct {
-	notify NotifyFunc
+	folders itemstore.Folders
 }
 
 // NewStore returns a Store; notify may be nil (nothing waits).
 func NewStore(notify NotifyFunc) *Store {
-	if notify == nil {
-		notify = func(context.Context, pgnotify.Execer, int64, string) error { return nil }
-	}
-	return &Store{notify: notify}
+	return &Store{folders: itemstore.NewFolders("notes", "note_folders", "folder", notify)}
 }
 
 // Note is one stored note.
@@ -140,57 +130,17 @@ func ValidMessageClass(c string) bool {
 	return ok && (rest == "" || (len(rest) > 1 && rest[0] == '.' && len(c) <= 255))
 }
 
-func serverID(folderID string, id int64) string {
-	return folderID + ":" + strconv.FormatInt(id, 10)
-}
-
-// parseServerID returns the note id that sid names in folderID; anything
-// else, including a non-canonical spelling, names no note.
-func parseServerID(folderID, sid string) (int64, bool) {
-	f, num, ok := strings.Cut(sid, ":")
-	if !ok || f != folderID || num == "" || len(num) > 19 || num[0] == '0' {
-		return 0, false
-	}
-	for i := 0; i < len(num); i++ {
-		if num[i] < '0' || num[i] > '9' {
-			return 0, false
-		}
-	}
-	id, err := strconv.ParseInt(num, 10, 64)
-	return id, err == nil
-}
-
 // CTag returns the folder's change counter, 0 when it was never written.
 func (s *Store) CTag(ctx context.Context, q Querier, userID int64, folderID string) (int64, error) {
-	var ctag int64
-	err := q.QueryRow(ctx, `SELECT ctag FROM note_folders WHERE user_id = $1 AND folder_id = $2`,
-		userID, folderID).Scan(&ctag)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return 0, nil
-	}
-	if err != nil {
-		return 0, fmt.Errorf("notes: ctag of %q: %w", folderID, err)
-	}
-	return ctag, nil
+	return s.folders.CTag(ctx, q, userID, folderID)
 }
 
 // Versions returns ServerId -> version of every note of the folder, from
 // the index alone.
 func (s *Store) Versions(ctx context.Context, q Querier, userID int64, folderID string) (map[string]int64, error) {
-	rows, err := q.Query(ctx, `SELECT id, version FROM notes WHERE user_id = $1 AND folder_id = $2`, userID, folderID)
+	out, err := itemstore.QueryVersions(ctx, q, folderID,
+		`SELECT id, version FROM notes WHERE user_id = $1 AND folder_id = $2`, userID, folderID)
 	if err != nil {
-		return nil, fmt.Errorf("notes: versions of %q: %w", folderID, err)
-	}
-	defer rows.Close()
-	out := map[string]int64{}
-	var id, version int64
-	for rows.Next() {
-		if err := rows.Scan(&id, &version); err != nil {
-			return nil, fmt.Errorf("notes: versions of %q: %w", folderID, err)
-		}
-		out[serverID(folderID, id)] = version
-	}
-	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("notes: versions of %q: %w", folderID, err)
 	}
 	return out, nil
@@ -203,7 +153,7 @@ func scanNote(folderID string, r pgx.Row) (Note, error) {
 	var id int64
 	var bt int16
 	err := r.Scan(&id, &n.UID, &n.Version, &n.Subject, &n.Body, &bt, &n.Categories, &n.MessageClass, &n.LastModified, &n.Updated)
-	n.ServerID, n.BodyType = serverID(folderID, id), int(bt)
+	n.ServerID, n.BodyType = itemstore.ServerID(folderID, id), int(bt)
 	n.LastModified, n.Updated = n.LastModified.UTC(), n.Updated.UTC()
 	return n, err
 }
@@ -211,12 +161,7 @@ func scanNote(folderID string, r pgx.Row) (Note, error) {
 // Get returns the notes named by serverIDs, in that order; ids that name
 // no note of the folder are left out.
 func (s *Store) Get(ctx context.Context, q Querier, userID int64, folderID string, serverIDs []string) ([]Note, error) {
-	ids := make([]int64, 0, len(serverIDs))
-	for _, sid := range serverIDs {
-		if id, ok := parseServerID(folderID, sid); ok {
-			ids = append(ids, id)
-		}
-	}
+	ids := itemstore.ParseServerIDs(folderID, serverIDs)
 	if len(ids) == 0 {
 		return nil, nil
 	}
@@ -237,13 +182,7 @@ func (s *Store) Get(ctx context.Context, q Querier, userID int64, folderID strin
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("notes: get: %w", err)
 	}
-	out := make([]Note, 0, len(byID))
-	for _, id := range ids {
-		if n, ok := byID[serverID(folderID, id)]; ok {
-			out = append(out, n)
-		}
-	}
-	return out, nil
+	return itemstore.InOrder(serverIDs, byID), nil
 }
 
 // List returns every note of the folder, oldest first (the export).
@@ -293,16 +232,16 @@ func (s *Store) Create(ctx context.Context, q Querier, userID int64, folderID st
 	if err != nil {
 		return Note{}, fmt.Errorf("notes: create in %q: %w", folderID, err)
 	}
-	if err := s.notify(ctx, q, userID, folderID); err != nil {
-		return Note{}, fmt.Errorf("notes: notify: %w", err)
+	if err := s.folders.Notify(ctx, q, userID, folderID); err != nil {
+		return Note{}, err
 	}
-	n.ServerID, n.Updated = serverID(folderID, id), n.Updated.UTC()
+	n.ServerID, n.Updated = itemstore.ServerID(folderID, id), n.Updated.UTC()
 	return n, nil
 }
 
 // Update replaces the note named by sid with n; its UID stays.
 func (s *Store) Update(ctx context.Context, q Querier, userID int64, folderID, sid string, n Note) (Note, error) {
-	id, ok := parseServerID(folderID, sid)
+	id, ok := itemstore.ParseServerID(folderID, sid)
 	if !ok {
 		return Note{}, ErrNotFound
 	}
@@ -326,8 +265,8 @@ func (s *Store) Update(ctx context.Context, q Querier, userID int64, folderID, s
 	if err != nil {
 		return Note{}, fmt.Errorf("notes: update %s: %w", sid, err)
 	}
-	if err := s.notify(ctx, q, userID, folderID); err != nil {
-		return Note{}, fmt.Errorf("notes: notify: %w", err)
+	if err := s.folders.Notify(ctx, q, userID, folderID); err != nil {
+		return Note{}, err
 	}
 	return out, nil
 }
@@ -343,7 +282,7 @@ func qualified(t, cols string) string {
 
 // Delete removes the note named by sid.
 func (s *Store) Delete(ctx context.Context, q Querier, userID int64, folderID, sid string) error {
-	id, ok := parseServerID(folderID, sid)
+	id, ok := itemstore.ParseServerID(folderID, sid)
 	if !ok {
 		return ErrNotFound
 	}
@@ -359,29 +298,22 @@ func (s *Store) Delete(ctx context.Context, q Querier, userID int64, folderID, s
 	if err != nil {
 		return fmt.Errorf("notes: delete %s: %w", sid, err)
 	}
-	if err := s.notify(ctx, q, userID, folderID); err != nil {
-		return fmt.Errorf("notes: notify: %w", err)
-	}
-	return nil
+	return s.folders.Notify(ctx, q, userID, folderID)
 }
 
 // Move moves the note named by sid from folder src to dst of the same
 // user and returns it under its new ServerId; both folders' ctags are
 // bumped and both announced.
 func (s *Store) Move(ctx context.Context, q Querier, userID int64, src, dst, sid string) (Note, error) {
-	id, ok := parseServerID(src, sid)
+	id, ok := itemstore.ParseServerID(src, sid)
 	if !ok {
 		return Note{}, ErrNotFound
 	}
 	if src == dst {
 		return Note{}, ErrSameFolder
 	}
-	// Lock both folders in one order whatever the direction, so two
-	// opposite moves cannot deadlock; this also makes dst's row.
-	if _, err := q.Exec(ctx, `INSERT INTO note_folders AS f (user_id, folder_id)
-		SELECT $1, x FROM unnest($2::text[]) AS x ORDER BY x
-		ON CONFLICT (user_id, folder_id) DO UPDATE SET ctag = f.ctag`, userID, []string{src, dst}); err != nil {
-		return Note{}, fmt.Errorf("notes: move %s: lock folders: %w", sid, err)
+	if err := s.folders.LockPair(ctx, q, userID, src, dst); err != nil {
+		return Note{}, fmt.Errorf("notes: move %s: %w", sid, err)
 	}
 	row := q.QueryRow(ctx, `WITH moved AS (
 			DELETE FROM notes WHERE user_id = $1 AND folder_id = $2 AND id = $4
@@ -404,10 +336,8 @@ func (s *Store) Move(ctx context.Context, q Querier, userID int64, src, dst, sid
 	if err != nil {
 		return Note{}, fmt.Errorf("notes: move %s: %w", sid, err)
 	}
-	for _, f := range []string{src, dst} {
-		if err := s.notify(ctx, q, userID, f); err != nil {
-			return Note{}, fmt.Errorf("notes: notify: %w", err)
-		}
+	if err := s.folders.Notify(ctx, q, userID, src, dst); err != nil {
+		return Note{}, err
 	}
 	return n, nil
 }
@@ -416,17 +346,7 @@ func (s *Store) Move(ctx context.Context, q Querier, userID int64, src, dst, sid
 // folder row does the same through the schema; this serves FolderDelete,
 // which runs it in the folder's own transaction.
 func (s *Store) DeleteFolder(ctx context.Context, q Querier, userID int64, folderID string) error {
-	tag, err := q.Exec(ctx, `DELETE FROM note_folders WHERE user_id = $1 AND folder_id = $2`, userID, folderID)
-	if err != nil {
-		return fmt.Errorf("notes: delete folder %q: %w", folderID, err)
-	}
-	if tag.RowsAffected() == 0 {
-		return nil
-	}
-	if err := s.notify(ctx, q, userID, folderID); err != nil {
-		return fmt.Errorf("notes: notify: %w", err)
-	}
-	return nil
+	return s.folders.Delete(ctx, q, userID, folderID)
 }
 
 // newUUID returns a random (version 4) UUID.

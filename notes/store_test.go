@@ -8,13 +8,13 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/easd/easd/internal/itemstore/itemstoretest"
 	"github.com/easd/easd/internal/pgnotify"
 	"github.com/easd/easd/internal/testenv"
 )
@@ -28,8 +28,6 @@ func folderTopic(userID int64) string { return "folders:" + strconv.FormatInt(us
 func testNotify(ctx context.Context, db pgnotify.Execer, userID int64, folderID string) error {
 	return pgnotify.Publish(ctx, db, folderTopic(userID), folderID)
 }
-
-var userSeq atomic.Int64
 
 // fixture is a user with the default Notes folder "10" and a folder "11"
 // of type 17 (what FolderSync and FolderCreate make).
@@ -50,22 +48,9 @@ func newFixture(t testing.TB) *fixture {
 
 func (f *fixture) newUser(t testing.TB) int64 {
 	t.Helper()
-	ctx := context.Background()
-	var id int64
-	if err := f.pool.QueryRow(ctx, `INSERT INTO users (login) VALUES ($1) RETURNING id`,
-		fmt.Sprintf("user%d", userSeq.Add(1))).Scan(&id); err != nil {
-		t.Fatal(err)
-	}
-	for _, fo := range []struct {
-		id, name string
-		typ      int
-	}{{"10", "Notes", 10}, {"11", "Ideas", 17}} {
-		if _, err := f.pool.Exec(ctx, `INSERT INTO folders (user_id, server_id, display_name, type, source)
-			VALUES ($1, $2, $3, $4, 'pim')`, id, fo.id, fo.name, fo.typ); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return id
+	return itemstoretest.NewUser(t, f.pool, "user",
+		itemstoretest.Folder{ID: "10", Name: "Notes", Type: 10},
+		itemstoretest.Folder{ID: "11", Name: "Ideas", Type: 17})
 }
 
 func (f *fixture) ctag(t *testing.T, folder string) int64 {
@@ -179,17 +164,6 @@ func TestNotesBadValues(t *testing.T) {
 	}
 	if f.ctag(t, "10") != 0 {
 		t.Fatal("refused writes bumped the ctag")
-	}
-}
-
-func TestNotesServerIDs(t *testing.T) {
-	for _, sid := range []string{"10:01", "10:+1", "10:", "10", ":1", "11:1", "10:1a", "10:99999999999999999999"} {
-		if _, ok := parseServerID("10", sid); ok {
-			t.Errorf("%q accepted", sid)
-		}
-	}
-	if id, ok := parseServerID("10", "10:42"); !ok || id != 42 {
-		t.Errorf("10:42 -> %d %v", id, ok)
 	}
 }
 

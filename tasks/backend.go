@@ -1,13 +1,8 @@
 package tasks
 
 import (
-	"bytes"
 	"context"
-	"errors"
 	"fmt"
-	"reflect"
-	"slices"
-	"strings"
 	"time"
 
 	"github.com/emersion/go-ical"
@@ -114,35 +109,15 @@ func (b *Backend) Move(ctx context.Context, db model.DB, userID int64, srcFolder
 // opts say: an element outside the client's Supported list, or in
 // opts.Keep, is kept when absent (opts.Keep also when empty).
 func (b *Backend) edit(cal *ical.Calendar, data *wbxml.Element, opts model.ItemOptions, change bool) error {
-	if data == nil {
-		return fmt.Errorf("%w: no ApplicationData", model.ErrItemInvalid)
-	}
-	names, empty := map[string]bool{}, map[string]bool{}
-	for _, el := range data.Children {
-		if !taskElements[el.Tag.Namespace()+":"+el.Name()] {
-			// Dropping it would store something other than what was
-			// sent, and the phone, told Status 1, would never resend.
-			return fmt.Errorf("%w: %s:%s is not a task element", model.ErrItemInvalid, el.Tag.Namespace(), el.Name())
-		}
-		names[el.Name()] = true
-		if el.Text == "" && el.Opaque == nil && len(el.Children) == 0 {
-			empty[el.Name()] = true
-		}
+	if err := taskElements.Check(data, "task"); err != nil {
+		return err
 	}
 	m, err := DecodeTask(data)
 	if err != nil {
 		return fmt.Errorf("%w: %w", model.ErrItemInvalid, err)
 	}
-	keep := func(n string) bool { return slices.Contains(opts.Keep, n) }
-	e := Edit{
-		Task: m,
-		Sent: func(n string) bool { return names[n] && !(keep(n) && empty[n]) },
-		Zone: opts.Zone,
-		Now:  b.now(),
-	}
-	if change {
-		e.Ghosted = func(n string) bool { return keep(n) || (opts.Supported != nil && !slices.Contains(opts.Supported, n)) }
-	}
+	sent, ghosted := opts.Presence(data, change)
+	e := Edit{Task: m, Sent: sent, Ghosted: ghosted, Zone: opts.Zone, Now: b.now()}
 	if err := Apply(todoOf(cal), e); err != nil {
 		return itemErr(err)
 	}
@@ -151,13 +126,9 @@ func (b *Backend) edit(cal *ical.Calendar, data *wbxml.Element, opts model.ItemO
 
 // DecodeTask decodes a raw ApplicationData element into a Task.
 func DecodeTask(el *wbxml.Element) (*message.Task, error) {
-	b, err := el.Bytes()
+	t, err := model.DecodeItem[message.Task](el)
 	if err != nil {
-		return nil, err
-	}
-	t := &message.Task{}
-	if err := wbxml.NewDecoder(bytes.NewReader(b), wbxml.Limits{}).Decode(t); err != nil {
-		return nil, fmt.Errorf("tasks: decode ApplicationData: %w", err)
+		return nil, fmt.Errorf("tasks: %w", err)
 	}
 	return t, nil
 }
@@ -165,24 +136,8 @@ func DecodeTask(el *wbxml.Element) (*message.Task, error) {
 // itemErr translates the store's and the mapping's errors into the
 // seam's.
 func itemErr(err error) error {
-	switch {
-	case err == nil:
-		return nil
-	case errors.Is(err, ErrNotFound):
-		return fmt.Errorf("%w: %w", model.ErrItemNotFound, err)
-	case errors.Is(err, ErrBadValue), errors.Is(err, ErrUIDExists):
-		return fmt.Errorf("%w: %w", model.ErrItemInvalid, err)
-	}
-	return err
+	return model.ItemError(err, ErrNotFound, ErrBadValue, ErrUIDExists)
 }
 
-// taskElements are the qualified names of message.Task's elements.
-var taskElements = func() map[string]bool {
-	m := map[string]bool{}
-	t := reflect.TypeFor[message.Task]()
-	for i := range t.NumField() {
-		name, _, _ := strings.Cut(t.Field(i).Tag.Get("wbxml"), ",")
-		m[name] = true
-	}
-	return m
-}()
+// taskElements are the elements of message.Task.
+var taskElements = model.ElementsOf[message.Task]()

@@ -14,6 +14,8 @@ import (
 
 	"github.com/emersion/go-ical"
 	"github.com/jackc/pgx/v5"
+
+	"github.com/easd/easd/internal/itemstore"
 )
 
 // ImportOptions change how Import treats a file.
@@ -312,7 +314,7 @@ func (s *Store) Import(ctx context.Context, db Beginner, userID int64, folderID 
 		case old == g.p.text:
 			res.Unchanged++
 		default:
-			if _, err := s.Update(ctx, tx, userID, folderID, serverID(folderID, id), g.cal); err != nil {
+			if _, err := s.Update(ctx, tx, userID, folderID, itemstore.ServerID(folderID, id), g.cal); err != nil {
 				return res, err
 			}
 			res.Updated++

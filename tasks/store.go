@@ -16,15 +16,13 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/emersion/go-ical"
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgconn"
 
-	"github.com/easd/easd/internal/pgnotify"
+	"github.com/easd/easd/internal/itemstore"
 )
 
 // MaxObjectSize bounds one stored iCalendar object.
@@ -39,26 +37,18 @@ var (
 )
 
 // Querier runs SQL: the caller's transaction or a pool.
-type Querier interface {
-	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
-	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
-	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
-}
+type Querier = itemstore.Querier
 
-// NotifyFunc announces that folderID of userID changed, inside the
-// writing transaction (sent at commit). The application passes
-// eas.NotifyFolderChanged.
-type NotifyFunc func(ctx context.Context, db pgnotify.Execer, userID int64, folderID string) error
+// NotifyFunc announces a changed task list inside the writing
+// transaction; the application passes eas.NotifyFolderChanged.
+type NotifyFunc = itemstore.NotifyFunc
 
 // Store keeps task lists and tasks.
-type Store struct{ notify NotifyFunc }
+type Store struct{ folders itemstore.Folders }
 
 // NewStore returns a Store; notify may be nil.
 func NewStore(notify NotifyFunc) *Store {
-	if notify == nil {
-		notify = func(context.Context, pgnotify.Execer, int64, string) error { return nil }
-	}
-	return &Store{notify: notify}
+	return &Store{folders: itemstore.NewFolders("tasks", "task_lists", "list", notify)}
 }
 
 // Task is one stored task.
@@ -147,56 +137,18 @@ func decodeCal(s string) (*ical.Calendar, error) {
 	return ical.NewDecoder(strings.NewReader(s)).Decode()
 }
 
-func serverID(folderID string, id int64) string { return folderID + ":" + strconv.FormatInt(id, 10) }
-
-// parseServerID returns the task id sid names in folderID; anything else,
-// a non-canonical spelling included, names no task.
-func parseServerID(folderID, sid string) (int64, bool) {
-	f, num, ok := strings.Cut(sid, ":")
-	if !ok || f != folderID || num == "" || len(num) > 19 || num[0] == '0' {
-		return 0, false
-	}
-	for i := 0; i < len(num); i++ {
-		if num[i] < '0' || num[i] > '9' {
-			return 0, false
-		}
-	}
-	id, err := strconv.ParseInt(num, 10, 64)
-	return id, err == nil
-}
-
 // CTag returns the list's change counter, 0 when never written.
 func (s *Store) CTag(ctx context.Context, q Querier, userID int64, folderID string) (int64, error) {
-	var ctag int64
-	err := q.QueryRow(ctx, `SELECT ctag FROM task_lists WHERE user_id = $1 AND folder_id = $2`, userID, folderID).Scan(&ctag)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return 0, nil
-	}
-	if err != nil {
-		return 0, fmt.Errorf("tasks: ctag of %q: %w", folderID, err)
-	}
-	return ctag, nil
+	return s.folders.CTag(ctx, q, userID, folderID)
 }
 
 // Versions returns ServerId -> version of the list's tasks, only the
 // incomplete ones when incomplete is set (FilterType 8), from the index
 // alone.
 func (s *Store) Versions(ctx context.Context, q Querier, userID int64, folderID string, incomplete bool) (map[string]int64, error) {
-	rows, err := q.Query(ctx, `SELECT id, version FROM tasks WHERE user_id = $1 AND folder_id = $2
+	out, err := itemstore.QueryVersions(ctx, q, folderID, `SELECT id, version FROM tasks WHERE user_id = $1 AND folder_id = $2
 		AND NOT (complete AND $3)`, userID, folderID, incomplete)
 	if err != nil {
-		return nil, fmt.Errorf("tasks: versions of %q: %w", folderID, err)
-	}
-	defer rows.Close()
-	out := map[string]int64{}
-	var id, version int64
-	for rows.Next() {
-		if err := rows.Scan(&id, &version); err != nil {
-			return nil, fmt.Errorf("tasks: versions of %q: %w", folderID, err)
-		}
-		out[serverID(folderID, id)] = version
-	}
-	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("tasks: versions of %q: %w", folderID, err)
 	}
 	return out, nil
@@ -216,7 +168,7 @@ func scanTasks(folderID string, rows pgx.Rows) ([]Task, error) {
 		if err != nil {
 			return nil, fmt.Errorf("stored task %d: %w", id, err)
 		}
-		t.ServerID, t.Cal, t.Updated = serverID(folderID, id), cal, t.Updated.UTC()
+		t.ServerID, t.Cal, t.Updated = itemstore.ServerID(folderID, id), cal, t.Updated.UTC()
 		out = append(out, t)
 	}
 	return out, rows.Err()
@@ -225,12 +177,7 @@ func scanTasks(folderID string, rows pgx.Rows) ([]Task, error) {
 // Get returns the tasks named by serverIDs, in that order; ids that name
 // no task of the list are left out.
 func (s *Store) Get(ctx context.Context, q Querier, userID int64, folderID string, serverIDs []string) ([]Task, error) {
-	ids := make([]int64, 0, len(serverIDs))
-	for _, sid := range serverIDs {
-		if id, ok := parseServerID(folderID, sid); ok {
-			ids = append(ids, id)
-		}
-	}
+	ids := itemstore.ParseServerIDs(folderID, serverIDs)
 	if len(ids) == 0 {
 		return nil, nil
 	}
@@ -247,13 +194,7 @@ func (s *Store) Get(ctx context.Context, q Querier, userID int64, folderID strin
 	for _, t := range got {
 		byID[t.ServerID] = t
 	}
-	out := make([]Task, 0, len(got))
-	for _, id := range ids {
-		if t, ok := byID[serverID(folderID, id)]; ok {
-			out = append(out, t)
-		}
-	}
-	return out, nil
+	return itemstore.InOrder(serverIDs, byID), nil
 }
 
 // List returns every task of the list in id order (the export).
@@ -297,16 +238,16 @@ func (s *Store) Create(ctx context.Context, q Querier, userID int64, folderID st
 	if err != nil {
 		return Task{}, fmt.Errorf("tasks: create in %q: %w", folderID, err)
 	}
-	if err := s.notify(ctx, q, userID, folderID); err != nil {
-		return Task{}, fmt.Errorf("tasks: notify: %w", err)
+	if err := s.folders.Notify(ctx, q, userID, folderID); err != nil {
+		return Task{}, err
 	}
-	return Task{ServerID: serverID(folderID, id), UID: p.uid, Version: version, Cal: cal, Updated: updated.UTC()}, nil
+	return Task{ServerID: itemstore.ServerID(folderID, id), UID: p.uid, Version: version, Cal: cal, Updated: updated.UTC()}, nil
 }
 
 // Update replaces the task named by sid with cal; the stored UID is
 // kept whatever cal says.
 func (s *Store) Update(ctx context.Context, q Querier, userID int64, folderID, sid string, cal *ical.Calendar) (Task, error) {
-	id, ok := parseServerID(folderID, sid)
+	id, ok := itemstore.ParseServerID(folderID, sid)
 	if !ok {
 		return Task{}, ErrNotFound
 	}
@@ -342,15 +283,15 @@ func (s *Store) Update(ctx context.Context, q Querier, userID int64, folderID, s
 	if err != nil {
 		return Task{}, fmt.Errorf("tasks: update %s: %w", sid, err)
 	}
-	if err := s.notify(ctx, q, userID, folderID); err != nil {
-		return Task{}, fmt.Errorf("tasks: notify: %w", err)
+	if err := s.folders.Notify(ctx, q, userID, folderID); err != nil {
+		return Task{}, err
 	}
 	return Task{ServerID: sid, UID: uid, Version: version, Cal: cal, Updated: updated.UTC()}, nil
 }
 
 // Delete removes the task named by sid.
 func (s *Store) Delete(ctx context.Context, q Querier, userID int64, folderID, sid string) error {
-	id, ok := parseServerID(folderID, sid)
+	id, ok := itemstore.ParseServerID(folderID, sid)
 	if !ok {
 		return ErrNotFound
 	}
@@ -366,27 +307,21 @@ func (s *Store) Delete(ctx context.Context, q Querier, userID int64, folderID, s
 	if err != nil {
 		return fmt.Errorf("tasks: delete %s: %w", sid, err)
 	}
-	if err := s.notify(ctx, q, userID, folderID); err != nil {
-		return fmt.Errorf("tasks: notify: %w", err)
-	}
-	return nil
+	return s.folders.Notify(ctx, q, userID, folderID)
 }
 
 // Move moves the task named by sid from list src to dst and returns it
 // under its new ServerId. A UID dst holds already is ErrUIDExists.
 func (s *Store) Move(ctx context.Context, q Querier, userID int64, src, dst, sid string) (Task, error) {
-	id, ok := parseServerID(src, sid)
+	id, ok := itemstore.ParseServerID(src, sid)
 	if !ok {
 		return Task{}, ErrNotFound
 	}
 	if src == dst {
 		return Task{}, ErrSameFolder
 	}
-	// Both lists locked in one order, so opposite moves cannot deadlock.
-	if _, err := q.Exec(ctx, `INSERT INTO task_lists AS l (user_id, folder_id)
-		SELECT $1, x FROM unnest($2::text[]) AS x ORDER BY x
-		ON CONFLICT (user_id, folder_id) DO UPDATE SET ctag = l.ctag`, userID, []string{src, dst}); err != nil {
-		return Task{}, fmt.Errorf("tasks: move %s: lock lists: %w", sid, err)
+	if err := s.folders.LockPair(ctx, q, userID, src, dst); err != nil {
+		return Task{}, fmt.Errorf("tasks: move %s: %w", sid, err)
 	}
 	var newID, version int64
 	var uid, txt string
@@ -421,27 +356,15 @@ func (s *Store) Move(ctx context.Context, q Querier, userID int64, src, dst, sid
 	if err != nil {
 		return Task{}, fmt.Errorf("tasks: moved task %d: %w", newID, err)
 	}
-	for _, f := range []string{src, dst} {
-		if err := s.notify(ctx, q, userID, f); err != nil {
-			return Task{}, fmt.Errorf("tasks: notify: %w", err)
-		}
+	if err := s.folders.Notify(ctx, q, userID, src, dst); err != nil {
+		return Task{}, err
 	}
-	return Task{ServerID: serverID(dst, newID), UID: uid, Version: version, Cal: cal, Updated: updated.UTC()}, nil
+	return Task{ServerID: itemstore.ServerID(dst, newID), UID: uid, Version: version, Cal: cal, Updated: updated.UTC()}, nil
 }
 
 // DeleteFolder removes the list's tasks and counter (FolderDelete).
 func (s *Store) DeleteFolder(ctx context.Context, q Querier, userID int64, folderID string) error {
-	tag, err := q.Exec(ctx, `DELETE FROM task_lists WHERE user_id = $1 AND folder_id = $2`, userID, folderID)
-	if err != nil {
-		return fmt.Errorf("tasks: delete list %q: %w", folderID, err)
-	}
-	if tag.RowsAffected() == 0 {
-		return nil
-	}
-	if err := s.notify(ctx, q, userID, folderID); err != nil {
-		return fmt.Errorf("tasks: notify: %w", err)
-	}
-	return nil
+	return s.folders.Delete(ctx, q, userID, folderID)
 }
 
 func newUUID() string {

@@ -4,21 +4,18 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"fmt"
 	"strings"
-	"sync/atomic"
 	"testing"
 
 	"github.com/emersion/go-ical"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/easd/easd/eas/message"
+	"github.com/easd/easd/internal/itemstore/itemstoretest"
 	"github.com/easd/easd/internal/testenv"
 )
 
 func TestMain(m *testing.M) { testenv.Main(m) }
-
-var userSeq atomic.Int64
 
 type fixture struct {
 	pool   *pgxpool.Pool
@@ -32,20 +29,9 @@ func newFixture(t *testing.T) *fixture {
 	t.Helper()
 	db := testenv.PG(t)
 	f := &fixture{pool: db.Pool, store: NewStore(nil)}
-	ctx := context.Background()
-	if err := f.pool.QueryRow(ctx, `INSERT INTO users (login) VALUES ($1) RETURNING id`,
-		fmt.Sprintf("user%d", userSeq.Add(1))).Scan(&f.userID); err != nil {
-		t.Fatal(err)
-	}
-	for _, fo := range []struct {
-		id, name string
-		typ      int
-	}{{"7", "Tasks", 7}, {"8", "Errands", 15}} {
-		if _, err := f.pool.Exec(ctx, `INSERT INTO folders (user_id, server_id, display_name, type, source)
-			VALUES ($1, $2, $3, $4, 'pim')`, f.userID, fo.id, fo.name, fo.typ); err != nil {
-			t.Fatal(err)
-		}
-	}
+	f.userID = itemstoretest.NewUser(t, f.pool, "user",
+		itemstoretest.Folder{ID: "7", Name: "Tasks", Type: 7},
+		itemstoretest.Folder{ID: "8", Name: "Errands", Type: 15})
 	return f
 }
 

@@ -3,22 +3,13 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
-	"os"
-	"slices"
-	"strings"
 	"time"
-
-	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/easd/easd/contacts"
 	"github.com/easd/easd/eas"
-	"github.com/easd/easd/eas/folders"
 	"github.com/easd/easd/eas/model"
-	"github.com/easd/easd/internal/config"
 )
 
 func contactsUsage(w io.Writer) {
@@ -36,114 +27,54 @@ func contactsUsage(w io.Writer) {
 // runContacts imports and exports address books. Usage errors exit 2 with
 // one line; an unknown user or folder, or a file with bad cards, 1.
 func runContacts(args []string, stdout, stderr io.Writer) int {
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
-		contactsUsage(stderr)
-		if len(args) == 0 {
-			return exitUsage
-		}
-		return 0
+	if code, done := subcommandHelp(args, contactsUsage, stderr); done {
+		return code
 	}
-	action := args[0]
-	if action != "import" && action != "export" {
-		fmt.Fprintf(stderr, "easd contacts: unknown action %q (see easd contacts help)\n", action)
-		return exitUsage
+	if args[0] != "import" && args[0] != "export" {
+		return unknownAction("contacts", args[0], stderr)
 	}
-	fs := flag.NewFlagSet("easd contacts "+action, flag.ContinueOnError)
-	fs.SetOutput(io.Discard) // errors are reported as one line below
-	dsn := fs.String("database-url", "", "PostgreSQL connection URL (required)")
-	user := fs.String("user", "", "the user's login (required)")
-	logins := config.Defaults()
-	logins.RegisterLogin(fs)
-	folder := fs.String("folder", "", "address book by display name (default: the Contacts folder)")
+	c := newPIMCommand("contacts", args[0], "address book by display name (default: the Contacts folder)", contactsUsage, stderr)
 	var skipBad bool
-	nargs := 0
-	if action == "import" {
-		fs.BoolVar(&skipBad, "skip-bad", false, "import the good cards of a file that has bad ones")
-		nargs = 1
+	if c.action == "import" {
+		c.fs.BoolVar(&skipBad, "skip-bad", false, "import the good cards of a file that has bad ones")
 	}
-	err := config.ApplyEnv(fs, os.LookupEnv)
-	var pos []string
-	if err == nil {
-		pos, err = parseInterleaved(fs, args[1:])
+	pos, code, done := c.parse(args[1:], nil)
+	if done {
+		return code
 	}
-	switch {
-	case errors.Is(err, flag.ErrHelp):
-		contactsUsage(stderr)
-		config.Usage(stderr, fs)
-		return 0
-	case err != nil:
-	case len(pos) != nargs && nargs == 1:
-		err = fmt.Errorf("import takes one file (or - for stdin), got %d arguments", len(pos))
-	case len(pos) != nargs:
-		err = fmt.Errorf("export takes no arguments, got %d", len(pos))
-	case *user == "":
-		err = &config.Error{Flag: "user", Msg: "required"}
-	case *dsn == "":
-		err = &config.Error{Flag: "database-url", Msg: "required"}
-	}
-	if err != nil {
-		fmt.Fprintln(stderr, oneLine("easd contacts: "+err.Error()))
-		return exitUsage
-	}
-
 	// An import of a large file with pictures may take a while; the
 	// timeout only guards against a database that does not answer.
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
-	pool, err := pgxpool.New(ctx, *dsn)
-	if err != nil {
-		fmt.Fprintln(stderr, oneLine("easd contacts: database: "+err.Error()))
-		return exitUsage
+	pool, code, done := c.connect(ctx)
+	if done {
+		return code
 	}
 	defer pool.Close()
-	c := &contactsCmd{pool: pool, store: contacts.NewStore(pool, eas.NotifyFolderChanged), stdout: stdout, stderr: stderr}
-	login, err := canonicalLogin(ctx, pool, logins, *user)
-	if err != nil {
-		fmt.Fprintln(stderr, oneLine("easd contacts: "+err.Error()))
-		return 1
-	}
-	*user = login
-	if action == "import" {
-		return c.importFile(ctx, *user, *folder, pos[0], skipBad)
-	}
-	return c.export(ctx, *user, *folder)
-}
-
-type contactsCmd struct {
-	pool   *pgxpool.Pool
-	store  *contacts.Store
-	stdout io.Writer
-	stderr io.Writer
-}
-
-func (c *contactsCmd) fail(err error) int {
-	fmt.Fprintln(c.stderr, "easd contacts:", err)
-	return 1
-}
-
-func (c *contactsCmd) importFile(ctx context.Context, login, folderName, file string, skipBad bool) int {
-	var r io.Reader = os.Stdin
-	if file != "-" {
-		f, err := os.Open(file)
+	store := contacts.NewStore(pool, eas.NotifyFolderChanged)
+	if c.action == "export" {
+		userID, book, err := c.target(ctx, pool, "address book", model.FolderContacts, model.FolderUserContacts)
 		if err != nil {
 			return c.fail(err)
 		}
-		defer f.Close()
-		r = f
+		if err := store.Export(ctx, userID, book.ServerID, stdout); err != nil {
+			return c.fail(err)
+		}
+		return 0
 	}
-	// A user whose phone never connected still gets the address book, as
-	// the first FolderSync would make it.
-	userID, err := ensureUser(ctx, c.pool, login)
+	file := pos[0]
+	r, err := openInput(file)
 	if err != nil {
 		return c.fail(err)
 	}
-	book, err := c.book(ctx, userID, login, folderName)
+	defer r.Close()
+	userID, book, err := c.target(ctx, pool, "address book", model.FolderContacts, model.FolderUserContacts)
 	if err != nil {
 		return c.fail(err)
 	}
-	res, err := c.store.Import(ctx, userID, book.ServerID, r, contacts.ImportOptions{SkipBad: skipBad})
+	res, err := store.Import(ctx, userID, book.ServerID, r, contacts.ImportOptions{SkipBad: skipBad})
 	for _, b := range res.Bad {
-		fmt.Fprintf(c.stderr, "easd contacts: %s: %s\n", file, b)
+		fmt.Fprintf(stderr, "easd contacts: %s: %s\n", file, b)
 	}
 	if errors.Is(err, contacts.ErrBadCards) {
 		return c.fail(fmt.Errorf("%s: %d bad cards, nothing imported (--skip-bad imports the others)", file, len(res.Bad)))
@@ -151,89 +82,7 @@ func (c *contactsCmd) importFile(ctx context.Context, login, folderName, file st
 	if err != nil {
 		return c.fail(fmt.Errorf("%s: %w", file, err))
 	}
-	fmt.Fprintf(c.stdout, "%s -> %s of %s: %d created, %d updated, %d unchanged, %d bad skipped\n",
-		file, book.DisplayName, login, res.Created, res.Updated, res.Unchanged, len(res.Bad))
+	fmt.Fprintf(stdout, "%s -> %s of %s: %d created, %d updated, %d unchanged, %d bad skipped\n",
+		file, book.DisplayName, *c.user, res.Created, res.Updated, res.Unchanged, len(res.Bad))
 	return 0
-}
-
-func (c *contactsCmd) export(ctx context.Context, login, folderName string) int {
-	// Reading creates nothing: an unknown login is most likely a typo.
-	var userID int64
-	err := c.pool.QueryRow(ctx, `SELECT id FROM users WHERE login = $1`, login).Scan(&userID)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return c.fail(fmt.Errorf("no user %q", login))
-	}
-	if err != nil {
-		return c.fail(err)
-	}
-	book, err := c.book(ctx, userID, login, folderName)
-	if err != nil {
-		return c.fail(err)
-	}
-	if err := c.store.Export(ctx, userID, book.ServerID, c.stdout); err != nil {
-		return c.fail(err)
-	}
-	return 0
-}
-
-// book finds the address book: the user's Contacts folder (type 9), or
-// the one whose display name is name (a folder of type 14, or the default
-// one by its name).
-func (c *contactsCmd) book(ctx context.Context, userID int64, login, name string) (folders.Folder, error) {
-	list, err := folders.NewStore(c.pool).EnsurePIM(ctx, userID)
-	if err != nil {
-		return folders.Folder{}, err
-	}
-	var names []string
-	for _, f := range list {
-		if f.Source != folders.SourcePIM || (f.Type != model.FolderContacts && f.Type != model.FolderUserContacts) {
-			continue
-		}
-		if (name == "" && f.Type == model.FolderContacts) || (name != "" && f.DisplayName == name) {
-			return f, nil
-		}
-		names = append(names, fmt.Sprintf("%q", f.DisplayName))
-	}
-	return folders.Folder{}, fmt.Errorf("user %q has no address book %q (there are: %s)", login, name, strings.Join(names, ", "))
-}
-
-// ensureUser returns the id of login, adding the user as its first
-// request would (package device does the same on first contact).
-func ensureUser(ctx context.Context, pool *pgxpool.Pool, login string) (int64, error) {
-	var id int64
-	var err error
-	// A second try sees the row of a first request that raced with us
-	// (neither the insert nor the statement's snapshot saw it).
-	for range 2 {
-		err = pool.QueryRow(ctx, `WITH ins AS (
-				INSERT INTO users (login) VALUES ($1) ON CONFLICT (login) DO NOTHING RETURNING id)
-			SELECT id FROM ins UNION ALL SELECT id FROM users WHERE login = $1`, login).Scan(&id)
-		if !errors.Is(err, pgx.ErrNoRows) {
-			break
-		}
-	}
-	if err != nil {
-		return 0, fmt.Errorf("user %q: %w", login, err)
-	}
-	return id, nil
-}
-
-// canonicalLogin is the login a phone signing in as user is known by:
-// the settings' case and form rules, as the server applies them, and of
-// the forms those allow the one already stored, else the first. An
-// import under another spelling would make a second user, whose cards
-// the server's next start merges into the first (device.MergeLogins).
-func canonicalLogin(ctx context.Context, pool *pgxpool.Pool, cfg config.Config, user string) (string, error) {
-	tries := eas.NewAuthenticator(nil, eas.AuthOptions{Form: cfg.LoginForm, Case: cfg.LoginCase, Domain: cfg.MailDomain}).Logins(user)
-	var stored []string
-	err := pool.QueryRow(ctx, `SELECT coalesce(array_agg(login), '{}') FROM users WHERE login = ANY($1)`, tries).Scan(&stored)
-	if err != nil {
-		return "", fmt.Errorf("database: %w", err)
-	}
-	for _, t := range tries {
-		if slices.Contains(stored, t) {
-			return t, nil
-		}
-	}
-	return tries[0], nil
 }

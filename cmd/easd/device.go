@@ -6,7 +6,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -58,12 +57,8 @@ func deviceUsage(w io.Writer) {
 // runDevice administers the device registry. Usage errors exit 2 with one
 // line, an unknown device 1.
 func runDevice(args []string, stdout, stderr io.Writer) int {
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
-		deviceUsage(stderr)
-		if len(args) == 0 {
-			return exitUsage
-		}
-		return 0
+	if code, done := subcommandHelp(args, deviceUsage, stderr); done {
+		return code
 	}
 	var action *deviceAction
 	for i := range deviceActions {
@@ -72,8 +67,7 @@ func runDevice(args []string, stdout, stderr io.Writer) int {
 		}
 	}
 	if action == nil {
-		fmt.Fprintf(stderr, "easd device: unknown action %q (see easd device help)\n", args[0])
-		return exitUsage
+		return unknownAction("device", args[0], stderr)
 	}
 
 	d := &deviceCmd{out: stdout}
@@ -87,27 +81,22 @@ func runDevice(args []string, stdout, stderr io.Writer) int {
 		fs.DurationVar(&d.traceD, "for", time.Hour, "how long to trace")
 		fs.BoolVar(&d.off, "off", false, "switch the trace off")
 	}
-	err := config.ApplyEnv(fs, os.LookupEnv)
-	var pos []string
-	if err == nil {
-		pos, err = parseInterleaved(fs, args[1:])
+	usage := func(w io.Writer) {
+		fmt.Fprintf(w, "usage: easd device %s %s\n  %s\n", action.name, action.args, action.help)
 	}
-	switch {
-	case errors.Is(err, flag.ErrHelp):
-		fmt.Fprintf(stderr, "usage: easd device %s %s\n  %s\n", action.name, action.args, action.help)
-		config.Usage(stderr, fs)
-		return 0
-	case err != nil:
-	case len(pos) != action.nargs:
-		err = fmt.Errorf("%s takes %d arguments (%s), got %d", action.name, action.nargs, action.args, len(pos))
-	case *dsn == "":
-		err = &config.Error{Flag: "database-url", Msg: "required"}
-	case action.name == "trace" && !d.off && d.traceD <= 0:
-		err = errors.New("--for must be positive")
-	}
-	if err != nil {
-		fmt.Fprintln(stderr, oneLine("easd device: "+err.Error()))
-		return exitUsage
+	pos, code, done := parseFlags("device", fs, args[1:], usage, func(pos []string) error {
+		switch {
+		case len(pos) != action.nargs:
+			return fmt.Errorf("%s takes %d arguments (%s), got %d", action.name, action.nargs, action.args, len(pos))
+		case *dsn == "":
+			return &config.Error{Flag: "database-url", Msg: "required"}
+		case action.name == "trace" && !d.off && d.traceD <= 0:
+			return errors.New("--for must be positive")
+		}
+		return nil
+	}, stderr)
+	if done {
+		return code
 	}
 
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
@@ -127,23 +116,6 @@ func runDevice(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	return 0
-}
-
-// parseInterleaved parses flags that may come before, between or after
-// the positional arguments ("trace alice phone --off"), which package
-// flag alone does not allow.
-func parseInterleaved(fs *flag.FlagSet, args []string) ([]string, error) {
-	var pos []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			return nil, err
-		}
-		if fs.NArg() == 0 {
-			return pos, nil
-		}
-		pos = append(pos, fs.Arg(0))
-		args = fs.Args()[1:]
-	}
 }
 
 func (d *deviceCmd) list(ctx context.Context, _ []string) error {
