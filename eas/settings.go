@@ -38,9 +38,7 @@ func settings(k *call) error {
 	}
 	resp := &message.SettingsResponse{Status: int(StatusOK)}
 	if req.RightsManagementInformation != nil {
-		// easd has no rights management: the template list is empty.
-		resp.RightsManagementInformation = &message.RightsManagementInformation{Status: int(StatusOK),
-			Get: &message.RightsManagementGet{Templates: &message.RightsManagementTemplates{}}}
+		resp.RightsManagementInformation = k.rightsManagement(req.RightsManagementInformation)
 	}
 	if req.Oof != nil {
 		if resp.Oof, err = k.oof(req.Oof); err != nil {
@@ -70,31 +68,71 @@ func settings(k *call) error {
 		resp.DeviceInformation = &message.SettingsStatus{Status: st}
 	}
 	if req.UserInformation != nil {
-		info, err := k.userInformation()
-		if err != nil {
-			return err
+		if !req.UserInformation.Get {
+			// Get is the only operation UserInformation has (MS-ASCMD
+			// 2.2.3.192).
+			k.note(settingsProtocolError, "UserInformation without Get")
+			resp.UserInformation = &message.UserInformationResponse{Status: settingsProtocolError}
+		} else {
+			info, err := k.userInformation()
+			if err != nil {
+				return err
+			}
+			resp.UserInformation = &message.UserInformationResponse{Status: int(StatusOK), Get: info}
 		}
-		resp.UserInformation = &message.UserInformationResponse{Status: int(StatusOK), Get: info}
 	}
 	return k.respond(resp)
 }
 
-// userInformation is the user's primary SMTP address: the one recorded for
-// the user, else the login when it is an address, else login@domain. From
-// 14.1 on it comes in the Accounts form.
+// rightsManagement answers RightsManagementInformation Get. easd has no
+// rights management, so the template list is empty, but present: 14.1+
+// clients expect the RightsManagementTemplates container. The element
+// exists from 14.1 on only (MS-ASCMD 2.2.3.156); an older client that
+// sends it gets a protocol error for that part, as for any element its
+// version does not define.
+func (k *call) rightsManagement(req *message.GetRequest) *message.RightsManagementInformation {
+	switch {
+	case k.version < 141:
+		k.note(settingsProtocolError, "RightsManagementInformation below 14.1")
+		return &message.RightsManagementInformation{Status: settingsProtocolError}
+	case !req.Get:
+		k.note(settingsProtocolError, "RightsManagementInformation without Get")
+		return &message.RightsManagementInformation{Status: settingsProtocolError}
+	}
+	return &message.RightsManagementInformation{Status: int(StatusOK),
+		Get: &message.RightsManagementGet{Templates: &message.RightsManagementTemplates{}}}
+}
+
+// userInformation lists the user's addresses. The primary one is the
+// address recorded for the user, else the login when it is an address,
+// else login@domain (userAddress). The login's own address, when it is
+// another one (a user known by a short name at the mail domain, or who
+// signs in with an alias), is listed too: mail to it reaches the same
+// mailbox. Before 14.1 the list is EmailAddresses; from 14.1 on it is the
+// one Account, with the display name and the primary address named.
 func (k *call) userInformation() (*message.UserInformation, error) {
 	email, err := k.userAddress()
 	if err != nil {
 		return nil, err
 	}
 	login := k.creds.Login
-	if k.version < 141 {
-		return &message.UserInformation{EmailAddresses: &message.EmailAddresses{SmtpAddress: []string{email}}}, nil
+	addrs := []string{email}
+	loginAddr := login
+	if !strings.Contains(loginAddr, "@") && k.s.opts.Domain != "" {
+		loginAddr += "@" + k.s.opts.Domain
 	}
+	if strings.Contains(loginAddr, "@") && !strings.EqualFold(loginAddr, email) {
+		addrs = append(addrs, loginAddr)
+	}
+	if k.version < 141 {
+		return &message.UserInformation{EmailAddresses: &message.EmailAddresses{SmtpAddress: addrs}}, nil
+	}
+	// easd has no directory to take a display name from; the login's
+	// local part is what the user recognises as theirs.
 	name, _, _ := strings.Cut(login, "@")
 	return &message.UserInformation{Accounts: &message.Accounts{Account: []message.Account{{
 		UserDisplayName: name,
-		EmailAddresses:  &message.EmailAddresses{SmtpAddress: []string{email}, PrimarySmtpAddress: email},
+		EmailAddresses:  &message.EmailAddresses{SmtpAddress: addrs, PrimarySmtpAddress: email},
 	}}}}, nil
 }
 
