@@ -8,10 +8,12 @@ import (
 	"regexp"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5"
 
 	"github.com/easd/easd/eas/message"
+	"github.com/easd/easd/eas/policy"
 )
 
 func init() {
@@ -23,7 +25,12 @@ const (
 	settingsProtocolError      = 2
 	settingsInvalidArguments   = 5
 	settingsConflictingArgumts = 6
+	settingsDeniedByPolicy     = 7
 )
+
+// maxRecoveryPassword is the longest recovery password MS-ASCMD allows
+// (2.2.3.132.3), in characters.
+const maxRecoveryPassword = 255
 
 // settings answers each part of a Settings request (MS-ASCMD 2.2.1.18)
 // with its own Status; a part that fails does not fail the others.
@@ -46,14 +53,9 @@ func settings(k *call) error {
 		}
 	}
 	if req.DevicePassword != nil {
-		// The recovery password is a secret easd has no use for: only the
-		// fact that the device sent one is recorded.
-		st := settingsProtocolError
-		if req.DevicePassword.Set != nil {
-			if err := k.s.devices.RecordRecoveryPassword(k.ctx(), k.dev.ID); err != nil {
-				return err
-			}
-			st = int(StatusOK)
+		st, err := k.devicePassword(req.DevicePassword)
+		if err != nil {
+			return err
 		}
 		resp.DevicePassword = &message.SettingsStatus{Status: st}
 	}
@@ -101,6 +103,43 @@ func (k *call) rightsManagement(req *message.GetRequest) *message.RightsManageme
 	}
 	return &message.RightsManagementInformation{Status: int(StatusOK),
 		Get: &message.RightsManagementGet{Templates: &message.RightsManagementTemplates{}}}
+}
+
+// devicePassword takes the device's recovery password (MS-ASCMD 2.2.3.46):
+// a password that unlocks the device once, kept by the server for when
+// the user forgets the device's own. The device's policy says whether the
+// server keeps one (MS-ASPROV PasswordRecoveryEnabled); when it does not,
+// the Set is denied by policy rather than acknowledged and dropped. Only
+// the time of the last Set is recorded, never the password nor its length
+// in a log line; an empty Password clears it, as the spec defines.
+func (k *call) devicePassword(req *message.DevicePasswordRequest) (int, error) {
+	if req.Set == nil {
+		k.note(settingsProtocolError, "DevicePassword without Set")
+		return settingsProtocolError, nil
+	}
+	if utf8.RuneCountInString(req.Set.Password) > maxRecoveryPassword {
+		k.note(settingsInvalidArguments, "recovery password longer than 255 characters")
+		return settingsInvalidArguments, nil
+	}
+	if req.Set.Password == "" {
+		_, err := k.s.opts.Pool.Exec(k.ctx(), `UPDATE devices SET recovery_password_at = NULL WHERE id = $1`, k.dev.ID)
+		if err != nil {
+			return 0, fmt.Errorf("device: recovery password: %w", err)
+		}
+		return int(StatusOK), nil
+	}
+	pol, err := policy.NewStore(k.s.opts.Pool).ForDevice(k.ctx(), k.dev.ID)
+	if err != nil {
+		return 0, err
+	}
+	if !pol.Settings.PasswordRecoveryEnabled {
+		k.note(settingsDeniedByPolicy, "recovery password: the device's policy does not enable password recovery")
+		return settingsDeniedByPolicy, nil
+	}
+	if err := k.s.devices.RecordRecoveryPassword(k.ctx(), k.dev.ID); err != nil {
+		return 0, err
+	}
+	return int(StatusOK), nil
 }
 
 // userInformation lists the user's addresses. The primary one is the
