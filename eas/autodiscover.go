@@ -19,11 +19,15 @@ import (
 //
 //   - POX (MS-ASCMD 2.2.1.1, MS-OXDSCLI): POST /autodiscover/autodiscover.xml
 //     with an XML request naming the address and the response schema the
-//     client understands. Authenticated like every EAS command. Only the
-//     mobilesync schema has an answer; Outlook's outlook schema describes
-//     MAPI/RPC/EWS endpoints that easd does not have, so it gets the
-//     documented error 601 ("unable to provide configuration information of
-//     the requested type"), after which Outlook falls back to its other
+//     client understands. Authenticated like every EAS command. The
+//     mobilesync schema gets the EAS URL. Outlook's outlook schema (2006a,
+//     or 2006 from older Outlooks) mostly describes MAPI/RPC/EWS endpoints
+//     that easd does not have, but it can also describe an Internet mail
+//     account: when the operator named the IMAP and SMTP servers desktop
+//     clients should use (Options.PublicIMAP, PublicSMTP), Outlook gets
+//     those, with the user's canonical login; otherwise it gets the
+//     documented error 601 ("unable to provide configuration information
+//     of the requested type"), after which Outlook falls back to its other
 //     account types instead of retrying. Request errors are answered, as
 //     Exchange does, with HTTP 200 and an error document (600 Invalid
 //     Request): clients parse that body, not the status code.
@@ -41,6 +45,7 @@ const (
 	adResponseNS          = "http://schemas.microsoft.com/exchange/autodiscover/responseschema/2006"
 	adMobileSyncSchema    = "http://schemas.microsoft.com/exchange/autodiscover/mobilesync/responseschema/2006"
 	adOutlookSchema       = "http://schemas.microsoft.com/exchange/autodiscover/outlook/responseschema/2006a"
+	adOutlookSchema2006   = "http://schemas.microsoft.com/exchange/autodiscover/outlook/responseschema/2006"
 	adMaxRequestBytes     = 64 << 10 // real requests are a few hundred bytes
 	adErrInvalidRequest   = 600
 	adErrSchemaNotOffered = 601
@@ -79,7 +84,9 @@ type adRequest struct {
 type adDocument struct {
 	XMLName    xml.Name            `xml:"http://schemas.microsoft.com/exchange/autodiscover/responseschema/2006 Autodiscover"`
 	MobileSync *adMobileSyncResult `xml:"http://schemas.microsoft.com/exchange/autodiscover/mobilesync/responseschema/2006 Response,omitempty"`
-	Error      *adErrorResponse    `xml:"Response,omitempty"`
+	// Outlook names its namespace itself: the schema the client asked for.
+	Outlook *adOutlookResult `xml:",omitempty"`
+	Error   *adErrorResponse `xml:"Response,omitempty"`
 }
 
 // adMobileSyncResult is the mobilesync answer (MS-ASCMD 2.2.3.153.2).
@@ -100,6 +107,75 @@ type adServer struct {
 	Type string `xml:"Type"`
 	URL  string `xml:"Url"`
 	Name string `xml:"Name"`
+}
+
+// MailEndpoint is a mail server as users' desktop clients reach it.
+type MailEndpoint struct {
+	Host     string
+	Port     int
+	Security MailSecurity
+}
+
+// MailSecurity is how a client secures its connection to a MailEndpoint.
+type MailSecurity int
+
+const (
+	MailStartTLS    MailSecurity = iota // plain connection upgraded with STARTTLS
+	MailImplicitTLS                     // TLS from the first byte (993, 465)
+	MailPlain                           // no TLS (trusted networks only)
+)
+
+// adOutlookResult is the outlook-schema answer for an Internet mail
+// account (MS-OXDSCLI 2.2.4.1.1.2): the user, then one Account whose
+// Protocols are the incoming (IMAP) and outgoing (SMTP) servers. Fields
+// are in the order MS-OXDSCLI's examples give them.
+type adOutlookResult struct {
+	XMLName xml.Name
+	User    struct {
+		DisplayName             string `xml:"DisplayName"`
+		AutoDiscoverSMTPAddress string `xml:"AutoDiscoverSMTPAddress"`
+	} `xml:"User"`
+	Account struct {
+		AccountType string       `xml:"AccountType"`
+		Action      string       `xml:"Action"`
+		Protocol    []adProtocol `xml:"Protocol"`
+	} `xml:"Account"`
+}
+
+// adProtocol is one server of an email account. On/off values are the
+// strings "on" and "off", as the spec spells them.
+type adProtocol struct {
+	Type           string `xml:"Type"`
+	Server         string `xml:"Server"`
+	Port           int    `xml:"Port"`
+	LoginName      string `xml:"LoginName"`
+	DomainRequired string `xml:"DomainRequired"`
+	SPA            string `xml:"SPA"`
+	SSL            string `xml:"SSL"`
+	// Encryption overrides SSL where the client knows it, and is the only
+	// way to tell STARTTLS (TLS) from TLS on connect (SSL); SSL stays for
+	// clients that predate it.
+	Encryption   string `xml:"Encryption"`
+	AuthRequired string `xml:"AuthRequired"`
+	UsePOPAuth   string `xml:"UsePOPAuth,omitempty"`
+	SMTPLast     string `xml:"SMTPLast,omitempty"`
+}
+
+// outlookProtocol describes e as a Protocol of type typ for login.
+func outlookProtocol(typ string, e *MailEndpoint, login string) adProtocol {
+	p := adProtocol{Type: typ, Server: e.Host, Port: e.Port, LoginName: login,
+		// The login is complete as it is: no Windows domain, and the
+		// password goes in plain text inside the TLS (no NTLM).
+		DomainRequired: "off", SPA: "off", SSL: "on", AuthRequired: "on"}
+	switch e.Security {
+	case MailImplicitTLS:
+		p.Encryption = "SSL"
+	case MailStartTLS:
+		p.Encryption = "TLS"
+	default:
+		p.SSL, p.Encryption = "off", "None"
+	}
+	return p
 }
 
 // adErrorResponse is the schema-independent error answer (MS-ASCMD
@@ -147,17 +223,39 @@ func (s *Server) autodiscoverXML(c echo.Context) error {
 	}
 	schema := strings.TrimSpace(req.Request.AcceptableResponseSchema)
 	email := strings.TrimSpace(req.Request.EMailAddress)
+	outlook := ""
 	switch {
 	// The schema is required by the spec, but a client that leaves it out
 	// and posts to an EAS server can only want the mobilesync answer.
 	case schema == "" || strings.EqualFold(schema, adMobileSyncSchema):
 	case strings.EqualFold(schema, adOutlookSchema):
-		return adError(c, ri, adErrSchemaNotOffered, "Provider is not available", "easd serves Exchange ActiveSync only; configure Outlook with the mobilesync (Exchange ActiveSync) account type")
+		outlook = adOutlookSchema
+	case strings.EqualFold(schema, adOutlookSchema2006):
+		outlook = adOutlookSchema2006
 	default:
 		return adError(c, ri, adErrSchemaNotOffered, "Provider is not available", "unsupported AcceptableResponseSchema "+schema)
 	}
+	if outlook != "" && (s.opts.PublicIMAP == nil || s.opts.PublicSMTP == nil) {
+		return adError(c, ri, adErrSchemaNotOffered, "Provider is not available",
+			"this server offers no IMAP settings for Outlook; set the account up as Exchange ActiveSync")
+	}
 	if email == "" {
 		return adError(c, ri, adErrInvalidRequest, "Invalid Request", "no EMailAddress")
+	}
+	if outlook != "" {
+		res := &adOutlookResult{XMLName: xml.Name{Space: outlook, Local: "Response"}}
+		res.User.DisplayName = email
+		res.User.AutoDiscoverSMTPAddress = email
+		res.Account.AccountType = "email"
+		res.Account.Action = "settings"
+		// The login the mail server took, however the user typed it: the
+		// desktop client signs in to the same servers.
+		smtp := outlookProtocol("SMTP", s.opts.PublicSMTP, creds.Login)
+		// Outgoing mail signs in as incoming does; nothing need be
+		// received before sending.
+		smtp.UsePOPAuth, smtp.SMTPLast = "on", "off"
+		res.Account.Protocol = []adProtocol{outlookProtocol("IMAP", s.opts.PublicIMAP, creds.Login), smtp}
+		return writeAutodiscover(c, &adDocument{Outlook: res})
 	}
 
 	url := s.publicBaseURL(c.Request()) + Path
@@ -178,6 +276,8 @@ func adError(c echo.Context, ri *httpserver.RequestInfo, code int, msg, debug st
 	e.Error.ID = adServerID
 	e.Error.ErrorCode = code
 	e.Error.Message = msg
+	// Exchange puts its diagnostics here too; ours say what to change.
+	e.Error.DebugData = debug
 	return writeAutodiscover(c, &adDocument{Error: e})
 }
 

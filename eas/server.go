@@ -55,6 +55,10 @@ type Options struct {
 	// PublicURL is the base URL phones use, for Autodiscover; empty: taken
 	// from each request.
 	PublicURL string
+	// PublicIMAP and PublicSMTP are the mail servers users' desktop
+	// clients should use; with both set, Autodiscover answers Outlook's
+	// own schema with an IMAP account (autodiscover.go).
+	PublicIMAP, PublicSMTP *MailEndpoint
 
 	// MailSync serves Sync and GetItemEstimate on mail folders; nil:
 	// mail collections answer Status 16 (retry).

@@ -8,10 +8,12 @@ import (
 	"regexp"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5"
 
 	"github.com/easd/easd/eas/message"
+	"github.com/easd/easd/eas/policy"
 )
 
 func init() {
@@ -23,7 +25,12 @@ const (
 	settingsProtocolError      = 2
 	settingsInvalidArguments   = 5
 	settingsConflictingArgumts = 6
+	settingsDeniedByPolicy     = 7
 )
+
+// maxRecoveryPassword is the longest recovery password MS-ASCMD allows
+// (2.2.3.132.3), in characters.
+const maxRecoveryPassword = 255
 
 // settings answers each part of a Settings request (MS-ASCMD 2.2.1.18)
 // with its own Status; a part that fails does not fail the others.
@@ -38,9 +45,7 @@ func settings(k *call) error {
 	}
 	resp := &message.SettingsResponse{Status: int(StatusOK)}
 	if req.RightsManagementInformation != nil {
-		// easd has no rights management: the template list is empty.
-		resp.RightsManagementInformation = &message.RightsManagementInformation{Status: int(StatusOK),
-			Get: &message.RightsManagementGet{Templates: &message.RightsManagementTemplates{}}}
+		resp.RightsManagementInformation = k.rightsManagement(req.RightsManagementInformation)
 	}
 	if req.Oof != nil {
 		if resp.Oof, err = k.oof(req.Oof); err != nil {
@@ -48,14 +53,9 @@ func settings(k *call) error {
 		}
 	}
 	if req.DevicePassword != nil {
-		// The recovery password is a secret easd has no use for: only the
-		// fact that the device sent one is recorded.
-		st := settingsProtocolError
-		if req.DevicePassword.Set != nil {
-			if err := k.s.devices.RecordRecoveryPassword(k.ctx(), k.dev.ID); err != nil {
-				return err
-			}
-			st = int(StatusOK)
+		st, err := k.devicePassword(req.DevicePassword)
+		if err != nil {
+			return err
 		}
 		resp.DevicePassword = &message.SettingsStatus{Status: st}
 	}
@@ -70,31 +70,108 @@ func settings(k *call) error {
 		resp.DeviceInformation = &message.SettingsStatus{Status: st}
 	}
 	if req.UserInformation != nil {
-		info, err := k.userInformation()
-		if err != nil {
-			return err
+		if !req.UserInformation.Get {
+			// Get is the only operation UserInformation has (MS-ASCMD
+			// 2.2.3.192).
+			k.note(settingsProtocolError, "UserInformation without Get")
+			resp.UserInformation = &message.UserInformationResponse{Status: settingsProtocolError}
+		} else {
+			info, err := k.userInformation()
+			if err != nil {
+				return err
+			}
+			resp.UserInformation = &message.UserInformationResponse{Status: int(StatusOK), Get: info}
 		}
-		resp.UserInformation = &message.UserInformationResponse{Status: int(StatusOK), Get: info}
 	}
 	return k.respond(resp)
 }
 
-// userInformation is the user's primary SMTP address: the one recorded for
-// the user, else the login when it is an address, else login@domain. From
-// 14.1 on it comes in the Accounts form.
+// rightsManagement answers RightsManagementInformation Get. easd has no
+// rights management, so the template list is empty, but present: 14.1+
+// clients expect the RightsManagementTemplates container. The element
+// exists from 14.1 on only (MS-ASCMD 2.2.3.156); an older client that
+// sends it gets a protocol error for that part, as for any element its
+// version does not define.
+func (k *call) rightsManagement(req *message.GetRequest) *message.RightsManagementInformation {
+	switch {
+	case k.version < 141:
+		k.note(settingsProtocolError, "RightsManagementInformation below 14.1")
+		return &message.RightsManagementInformation{Status: settingsProtocolError}
+	case !req.Get:
+		k.note(settingsProtocolError, "RightsManagementInformation without Get")
+		return &message.RightsManagementInformation{Status: settingsProtocolError}
+	}
+	return &message.RightsManagementInformation{Status: int(StatusOK),
+		Get: &message.RightsManagementGet{Templates: &message.RightsManagementTemplates{}}}
+}
+
+// devicePassword takes the device's recovery password (MS-ASCMD 2.2.3.46):
+// a password that unlocks the device once, kept by the server for when
+// the user forgets the device's own. The device's policy says whether the
+// server keeps one (MS-ASPROV PasswordRecoveryEnabled); when it does not,
+// the Set is denied by policy rather than acknowledged and dropped. Only
+// the time of the last Set is recorded, never the password nor its length
+// in a log line; an empty Password clears it, as the spec defines.
+func (k *call) devicePassword(req *message.DevicePasswordRequest) (int, error) {
+	if req.Set == nil {
+		k.note(settingsProtocolError, "DevicePassword without Set")
+		return settingsProtocolError, nil
+	}
+	if utf8.RuneCountInString(req.Set.Password) > maxRecoveryPassword {
+		k.note(settingsInvalidArguments, "recovery password longer than 255 characters")
+		return settingsInvalidArguments, nil
+	}
+	if req.Set.Password == "" {
+		_, err := k.s.opts.Pool.Exec(k.ctx(), `UPDATE devices SET recovery_password_at = NULL WHERE id = $1`, k.dev.ID)
+		if err != nil {
+			return 0, fmt.Errorf("device: recovery password: %w", err)
+		}
+		return int(StatusOK), nil
+	}
+	pol, err := policy.NewStore(k.s.opts.Pool).ForDevice(k.ctx(), k.dev.ID)
+	if err != nil {
+		return 0, err
+	}
+	if !pol.Settings.PasswordRecoveryEnabled {
+		k.note(settingsDeniedByPolicy, "recovery password: the device's policy does not enable password recovery")
+		return settingsDeniedByPolicy, nil
+	}
+	if err := k.s.devices.RecordRecoveryPassword(k.ctx(), k.dev.ID); err != nil {
+		return 0, err
+	}
+	return int(StatusOK), nil
+}
+
+// userInformation lists the user's addresses. The primary one is the
+// address recorded for the user, else the login when it is an address,
+// else login@domain (userAddress). The login's own address, when it is
+// another one (a user known by a short name at the mail domain, or who
+// signs in with an alias), is listed too: mail to it reaches the same
+// mailbox. Before 14.1 the list is EmailAddresses; from 14.1 on it is the
+// one Account, with the display name and the primary address named.
 func (k *call) userInformation() (*message.UserInformation, error) {
 	email, err := k.userAddress()
 	if err != nil {
 		return nil, err
 	}
 	login := k.creds.Login
-	if k.version < 141 {
-		return &message.UserInformation{EmailAddresses: &message.EmailAddresses{SmtpAddress: []string{email}}}, nil
+	addrs := []string{email}
+	loginAddr := login
+	if !strings.Contains(loginAddr, "@") && k.s.opts.Domain != "" {
+		loginAddr += "@" + k.s.opts.Domain
 	}
+	if strings.Contains(loginAddr, "@") && !strings.EqualFold(loginAddr, email) {
+		addrs = append(addrs, loginAddr)
+	}
+	if k.version < 141 {
+		return &message.UserInformation{EmailAddresses: &message.EmailAddresses{SmtpAddress: addrs}}, nil
+	}
+	// easd has no directory to take a display name from; the login's
+	// local part is what the user recognises as theirs.
 	name, _, _ := strings.Cut(login, "@")
 	return &message.UserInformation{Accounts: &message.Accounts{Account: []message.Account{{
 		UserDisplayName: name,
-		EmailAddresses:  &message.EmailAddresses{SmtpAddress: []string{email}, PrimarySmtpAddress: email},
+		EmailAddresses:  &message.EmailAddresses{SmtpAddress: addrs, PrimarySmtpAddress: email},
 	}}}}, nil
 }
 

@@ -2,9 +2,11 @@ package eas_test
 
 import (
 	"context"
+	"strings"
 	"testing"
 
 	"github.com/easd/easd/eas/message"
+	"github.com/easd/easd/eas/policy"
 	"github.com/easd/easd/internal/easdtest"
 )
 
@@ -24,21 +26,6 @@ func TestSettingsDeviceInformation(t *testing.T) {
 	if d.Model != "iPhone16,1" || d.IMEI != "3569" || d.FriendlyName != "Alice's iPhone" || d.OS != "iOS 18.2" ||
 		d.OSLanguage != "de" || d.PhoneNumber != "+4930" || d.Info.UserAgent != "Apple-iPhone/2201" || d.MobileOperator != "Telekom" {
 		t.Fatalf("stored: %+v", d.Info)
-	}
-
-	// DevicePassword: accepted, never stored; RightsManagement: empty.
-	r, err = c.Settings(ctx, &message.SettingsRequest{
-		DevicePassword:              &message.DevicePasswordRequest{Set: &message.DevicePasswordSet{Password: "hunter2"}},
-		RightsManagementInformation: &message.GetRequest{Get: true},
-	})
-	if err != nil || r.DevicePassword == nil || r.DevicePassword.Status != 1 || r.RightsManagementInformation == nil ||
-		r.RightsManagementInformation.Status != 1 || r.RightsManagementInformation.Get == nil ||
-		r.RightsManagementInformation.Get.Templates == nil || len(r.RightsManagementInformation.Get.Templates.Template) != 0 {
-		t.Fatalf("DevicePassword and RightsManagementInformation: %+v, %v", r, err)
-	}
-	var n int
-	if err := env.App.Pool.QueryRow(ctx, `SELECT count(*) FROM devices WHERE recovery_password_at IS NOT NULL`).Scan(&n); err != nil || n != 1 {
-		t.Fatalf("recovery password not recorded: %d, %v", n, err)
 	}
 
 	// A DeviceInformation without Set is a protocol error of that part only.
@@ -164,5 +151,146 @@ func TestSettingsOof(t *testing.T) {
 	r, err = env.Client("bob", "phone").GetOof(ctx, "Text")
 	if err != nil || *r.Oof.Get.OofState != 0 || r.Oof.Get.OofMessage[0].ReplyMessage != "" {
 		t.Fatalf("bob's Oof: %+v, %v", r, err)
+	}
+}
+
+func TestSettingsDevicePassword(t *testing.T) {
+	env := easdtest.Start(t)
+	ctx := context.Background()
+	c := env.Client("alice", "phone")
+	set := func(pw string) int {
+		t.Helper()
+		r, err := c.Settings(ctx, &message.SettingsRequest{
+			DevicePassword: &message.DevicePasswordRequest{Set: &message.DevicePasswordSet{Password: pw}}})
+		if err != nil || r.Status != 1 || r.DevicePassword == nil {
+			t.Fatalf("DevicePassword Set: %+v, %v", r, err)
+		}
+		return r.DevicePassword.Status
+	}
+	recorded := func() bool {
+		t.Helper()
+		var at *string
+		if err := env.App.Pool.QueryRow(ctx, `SELECT recovery_password_at::text FROM devices WHERE device_id = 'phone'`).Scan(&at); err != nil {
+			t.Fatal(err)
+		}
+		return at != nil
+	}
+
+	// The default policy does not enable password recovery: the device
+	// was told the server keeps no recovery password, so a Set is denied
+	// by policy (7), not acknowledged and dropped.
+	if st := set("hunter2"); st != 7 || recorded() {
+		t.Fatalf("recovery disabled: status %d, recorded %v", st, recorded())
+	}
+
+	pols := policy.NewStore(env.App.Pool)
+	def, err := pols.Default(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	def.Settings.PasswordRecoveryEnabled = true
+	if _, err := pols.UpdateDefault(ctx, def.AllowNonProvisionable, def.Settings); err != nil {
+		t.Fatal(err)
+	}
+	if st := set("hunter2"); st != 1 || !recorded() {
+		t.Fatalf("recovery enabled: status %d, recorded %v", st, recorded())
+	}
+	// At most 255 characters (MS-ASCMD 2.2.3.132.3): longer is invalid.
+	if st := set(strings.Repeat("ü", 256)); st != 5 {
+		t.Fatalf("256 characters: status %d", st)
+	}
+	if st := set(strings.Repeat("ü", 255)); st != 1 {
+		t.Fatalf("255 characters: status %d", st)
+	}
+	// An empty Password clears the stored one.
+	if st := set(""); st != 1 || recorded() {
+		t.Fatalf("clear: status %d, recorded %v", st, recorded())
+	}
+	// DevicePassword without Set is a protocol error of that part.
+	r, err := c.Settings(ctx, &message.SettingsRequest{DevicePassword: &message.DevicePasswordRequest{}})
+	if err != nil || r.Status != 1 || r.DevicePassword.Status != 2 {
+		t.Fatalf("without Set: %+v, %v", r, err)
+	}
+	// The password never reaches the log.
+	if logs := env.Logs(); strings.Contains(logs, "hunter2") || strings.Contains(logs, "üüü") {
+		t.Fatal("recovery password logged")
+	}
+}
+
+func TestSettingsRightsManagement(t *testing.T) {
+	env := easdtest.Start(t)
+	ctx := context.Background()
+
+	// 14.1 and later: an empty but present template list.
+	for _, v := range []string{"14.1", "16.1"} {
+		c := env.Client("alice", "phone"+v)
+		c.Version = v
+		r, err := c.Settings(ctx, &message.SettingsRequest{RightsManagementInformation: &message.GetRequest{Get: true}})
+		if err != nil || r.Status != 1 || r.RightsManagementInformation == nil || r.RightsManagementInformation.Status != 1 ||
+			r.RightsManagementInformation.Get == nil || r.RightsManagementInformation.Get.Templates == nil ||
+			len(r.RightsManagementInformation.Get.Templates.Template) != 0 {
+			t.Fatalf("%s: %+v, %v", v, r, err)
+		}
+	}
+	// Below 14.1 the element does not exist: a protocol error for that
+	// part, and the other parts are answered.
+	for _, v := range []string{"12.1", "14.0"} {
+		c := env.Client("alice", "old"+v)
+		c.Version = v
+		r, err := c.Settings(ctx, &message.SettingsRequest{RightsManagementInformation: &message.GetRequest{Get: true},
+			UserInformation: &message.GetRequest{Get: true}})
+		if err != nil || r.Status != 1 || r.RightsManagementInformation == nil || r.RightsManagementInformation.Status != 2 ||
+			r.RightsManagementInformation.Get != nil || r.UserInformation == nil || r.UserInformation.Status != 1 {
+			t.Fatalf("%s: %+v, %v", v, r, err)
+		}
+	}
+	// Without Get: a protocol error.
+	r, err := env.Client("alice", "phone").Settings(ctx, &message.SettingsRequest{RightsManagementInformation: &message.GetRequest{}})
+	if err != nil || r.RightsManagementInformation.Status != 2 || r.RightsManagementInformation.Get != nil {
+		t.Fatalf("without Get: %+v, %v", r, err)
+	}
+}
+
+// All the user's addresses: the primary and the login's own when it is
+// another one.
+func TestSettingsUserInformationAddresses(t *testing.T) {
+	env := easdtest.Start(t)
+	ctx := context.Background()
+	c := env.Client("alice", "phone")
+	if _, err := c.UserInformation(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := env.App.Pool.Exec(ctx, `UPDATE users SET email = 'alice.smith@example.test' WHERE login = 'alice'`); err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"alice.smith@example.test", "alice@example.test"}
+	sameList := func(got []string) bool { return strings.Join(got, ",") == strings.Join(want, ",") }
+
+	r, err := c.UserInformation(ctx)
+	if err != nil || r.UserInformation == nil || r.UserInformation.Get == nil || r.UserInformation.Get.Accounts == nil ||
+		len(r.UserInformation.Get.Accounts.Account) != 1 {
+		t.Fatalf("16.1: %+v, %v", r, err)
+	}
+	acc := r.UserInformation.Get.Accounts.Account[0]
+	if acc.UserDisplayName != "alice" || acc.SendDisabled || acc.EmailAddresses == nil ||
+		acc.EmailAddresses.PrimarySmtpAddress != "alice.smith@example.test" || !sameList(acc.EmailAddresses.SmtpAddress) ||
+		r.UserInformation.Get.EmailAddresses != nil {
+		t.Fatalf("16.1 account: %+v", acc)
+	}
+
+	for _, v := range []string{"12.1", "14.0"} {
+		old := env.Client("alice", "old"+v)
+		old.Version = v
+		r, err := old.UserInformation(ctx)
+		if err != nil || r.UserInformation.Get.EmailAddresses == nil || r.UserInformation.Get.Accounts != nil ||
+			!sameList(r.UserInformation.Get.EmailAddresses.SmtpAddress) || r.UserInformation.Get.EmailAddresses.PrimarySmtpAddress != "" {
+			t.Fatalf("%s: %+v, %v", v, r, err)
+		}
+	}
+
+	// UserInformation without Get is a protocol error of that part.
+	r, err = c.Settings(ctx, &message.SettingsRequest{UserInformation: &message.GetRequest{}})
+	if err != nil || r.Status != 1 || r.UserInformation.Status != 2 || r.UserInformation.Get != nil {
+		t.Fatalf("without Get: %+v, %v", r, err)
 	}
 }

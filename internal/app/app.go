@@ -126,7 +126,9 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, version strin
 		Drain:   srv.Draining(),
 		Version: version,
 
-		PublicURL: cfg.PublicURL,
+		PublicURL:  cfg.PublicURL,
+		PublicIMAP: mailEndpoint(cfg.PublicIMAP),
+		PublicSMTP: mailEndpoint(cfg.PublicSMTP),
 
 		// The item classes kept in PostgreSQL; every write announces its
 		// folder to waiting Pings on all instances.
@@ -234,4 +236,24 @@ func (m mailSync) OpenMail(ctx context.Context, login, password string) (eas.Mai
 		return nil, err // never a typed nil inside the interface
 	}
 	return sess, nil
+}
+
+// mailEndpoint turns a validated --public-imap/--public-smtp into what
+// Autodiscover hands out; nil when unset.
+func mailEndpoint(s string) *eas.MailEndpoint {
+	if s == "" {
+		return nil
+	}
+	e, err := config.ParseEndpoint(s)
+	if err != nil {
+		return nil // Validate has refused it already
+	}
+	sec := eas.MailStartTLS
+	switch e.TLS {
+	case config.TLSImplicit:
+		sec = eas.MailImplicitTLS
+	case config.TLSNone:
+		sec = eas.MailPlain
+	}
+	return &eas.MailEndpoint{Host: e.Host, Port: e.Port, Security: sec}
 }

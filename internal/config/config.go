@@ -14,6 +14,7 @@ import (
 	"net"
 	"net/url"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -59,6 +60,14 @@ type Config struct {
 	TLSCert   string // PEM certificate; with TLSKey enables HTTPS
 	TLSKey    string
 	PublicURL string // base URL phones use, for Autodiscover; empty: from the request
+	// PublicIMAP and PublicSMTP are the IMAP and SMTP submission servers
+	// users' desktop clients should use, "host:port" with an optional
+	// ";tls", ";starttls" or ";none" (see ParseEndpoint). When set,
+	// Autodiscover answers Outlook's own schema with an IMAP account;
+	// empty: that schema is refused and Outlook is left to set up
+	// Exchange ActiveSync.
+	PublicIMAP string
+	PublicSMTP string
 
 	DatabaseURL    string // PostgreSQL DSN
 	SkipMigrations bool
@@ -165,6 +174,8 @@ func (c *Config) Register(fs *flag.FlagSet) {
 	fs.StringVar(&c.TLSCert, "tls-cert", c.TLSCert, "TLS certificate file (PEM); with --tls-key serves HTTPS")
 	fs.StringVar(&c.TLSKey, "tls-key", c.TLSKey, "TLS private key file (PEM)")
 	fs.StringVar(&c.PublicURL, "public-url", c.PublicURL, "public base URL of this server, e.g. https://mail.example.com (Autodiscover); empty: taken from each request")
+	fs.StringVar(&c.PublicIMAP, "public-imap", c.PublicIMAP, "IMAP server users' desktop mail clients should use, host:port[;tls|;starttls|;none], e.g. mail.example.com:993; the security follows the port (993 TLS, 143 STARTTLS) unless given; with --public-smtp, Autodiscover offers Outlook an IMAP account; empty: Outlook is told to use Exchange ActiveSync")
+	fs.StringVar(&c.PublicSMTP, "public-smtp", c.PublicSMTP, "SMTP submission server for users' desktop mail clients, host:port[;tls|;starttls|;none], e.g. mail.example.com:587; the security follows the port (465 TLS, 587 STARTTLS) unless given; goes with --public-imap")
 	fs.StringVar(&c.DatabaseURL, "database-url", c.DatabaseURL, "PostgreSQL connection URL, e.g. postgres://easd@db/easd (required)")
 	fs.BoolVar(&c.SkipMigrations, "skip-migrations", c.SkipMigrations, "do not apply database migrations on start")
 	fs.StringVar(&c.IMAPAddr, "imap-addr", c.IMAPAddr, "IMAP server host:port (required)")
@@ -255,6 +266,19 @@ func (c *Config) Validate() error {
 			return bad("public-url", "%q is not an http(s) URL", c.PublicURL)
 		}
 	}
+	for _, f := range []struct{ flag, v string }{{"public-imap", c.PublicIMAP}, {"public-smtp", c.PublicSMTP}} {
+		if f.v == "" {
+			continue
+		}
+		if _, err := ParseEndpoint(f.v); err != nil {
+			return bad(f.flag, "%v", err)
+		}
+	}
+	if (c.PublicIMAP == "") != (c.PublicSMTP == "") {
+		// An account that can receive but not send (or the reverse) is
+		// not one Outlook can set up.
+		return bad("public-imap", "--public-imap and --public-smtp go together")
+	}
 	if c.DatabaseURL == "" {
 		return bad("database-url", "required")
 	}
@@ -341,6 +365,55 @@ func checkHostPort(addr string) error {
 		return errors.New("missing port")
 	}
 	return nil
+}
+
+// Endpoint is a mail server as users' desktop clients reach it.
+type Endpoint struct {
+	Host string
+	Port int
+	TLS  TLSMode
+}
+
+// endpointTLS maps the well-known mail ports to their security: implicit
+// TLS for IMAPS (RFC 8314) and submissions, STARTTLS for IMAP and
+// submission. Any other port must say which it is.
+var endpointTLS = map[int]TLSMode{993: TLSImplicit, 465: TLSImplicit, 143: TLSStartTLS, 587: TLSStartTLS}
+
+// ParseEndpoint reads "host:port" with an optional security suffix:
+// ";tls" (or ";implicit"), ";starttls" or ";none". Without one the port
+// decides (993 and 465 TLS, 143 and 587 STARTTLS); another port without a
+// suffix is an error, so a guess never hands clients the wrong security.
+func ParseEndpoint(s string) (Endpoint, error) {
+	addr, sec, hasSec := strings.Cut(strings.TrimSpace(s), ";")
+	host, portStr, err := net.SplitHostPort(strings.TrimSpace(addr))
+	if err != nil {
+		return Endpoint{}, fmt.Errorf("%q is not host:port", s)
+	}
+	port, err := strconv.Atoi(portStr)
+	if err != nil || host == "" || port < 1 || port > 65535 {
+		return Endpoint{}, fmt.Errorf("%q is not host:port", s)
+	}
+	e := Endpoint{Host: host, Port: port}
+	switch strings.ToLower(strings.TrimSpace(sec)) {
+	case "tls", "implicit":
+		e.TLS = TLSImplicit
+	case "starttls":
+		e.TLS = TLSStartTLS
+	case "none":
+		e.TLS = TLSNone
+	case "":
+		if hasSec {
+			return Endpoint{}, fmt.Errorf("%q: empty security after ';'", s)
+		}
+		mode, ok := endpointTLS[port]
+		if !ok {
+			return Endpoint{}, fmt.Errorf("%q: port %d has no well-known security; add ;tls, ;starttls or ;none", s, port)
+		}
+		e.TLS = mode
+	default:
+		return Endpoint{}, fmt.Errorf("%q: security %q is not tls, starttls or none", s, sec)
+	}
+	return e, nil
 }
 
 // choiceValue is a flag.Value accepting only the listed words.

@@ -80,6 +80,10 @@ func TestBadSettings(t *testing.T) {
 		{"bad log format", []string{"--log-format=xml"}, required, "log-format"},
 		{"bad proxy network", []string{"--trusted-proxies=10.0.0.0/8,proxy.example.com"}, required, "trusted-proxies"},
 		{"bad login case", []string{"--login-case=upper"}, required, "login-case"},
+		{"imap without smtp", []string{"--public-imap=mail.example.com:993"}, required, "public-imap"},
+		{"smtp without imap", []string{"--public-smtp=mail.example.com:587"}, required, "public-imap"},
+		{"public imap on an odd port", []string{"--public-imap=mail.example.com:1143", "--public-smtp=mail.example.com:587"}, required, "public-imap"},
+		{"public smtp bad security", []string{"--public-imap=mail.example.com:993", "--public-smtp=mail.example.com:587;ssl3"}, required, "public-smtp"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := parse(t, tc.args, tc.env)
@@ -120,4 +124,29 @@ func TestEveryFlagHasEnvAndUsage(t *testing.T) {
 			t.Errorf("--%s has no help text", f.Name)
 		}
 	})
+}
+
+func TestParseEndpoint(t *testing.T) {
+	for in, want := range map[string]Endpoint{
+		"mail.example.com:993":           {"mail.example.com", 993, TLSImplicit},
+		"mail.example.com:143":           {"mail.example.com", 143, TLSStartTLS},
+		"smtp.example.com:465":           {"smtp.example.com", 465, TLSImplicit},
+		"smtp.example.com:587":           {"smtp.example.com", 587, TLSStartTLS},
+		"mail.example.com:1143;tls":      {"mail.example.com", 1143, TLSImplicit},
+		"mail.example.com:2525;STARTTLS": {"mail.example.com", 2525, TLSStartTLS},
+		"mail.example.com:993;starttls":  {"mail.example.com", 993, TLSStartTLS},
+		"10.0.0.5:25;none":               {"10.0.0.5", 25, TLSNone},
+		"[2001:db8::1]:993":              {"2001:db8::1", 993, TLSImplicit},
+	} {
+		got, err := ParseEndpoint(in)
+		if err != nil || got != want {
+			t.Errorf("%q: %+v, %v", in, got, err)
+		}
+	}
+	for _, in := range []string{"", "mail.example.com", ":993", "mail.example.com:0", "mail.example.com:70000",
+		"mail.example.com:25", "mail.example.com:993;", "mail.example.com:993;ssl"} {
+		if e, err := ParseEndpoint(in); err == nil {
+			t.Errorf("%q accepted: %+v", in, e)
+		}
+	}
 }
