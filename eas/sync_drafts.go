@@ -17,8 +17,8 @@ import (
 // clientAdds stores the drafts a client creates (EAS 16.0+, in the Drafts
 // folder; MS-ASEMAIL 3.1.5.3). An Add anywhere else, or from an older
 // client, is refused with Status 6 rather than dropped, so the client
-// keeps its copy. A re-sent Add (lost answer) finds its recorded answer
-// and is not stored twice.
+// keeps its copy. A re-sent Add (lost answer) finds its recorded answer,
+// or its draft by the mark storeDraft gives it, and is not stored twice.
 func (m *mailSync) clientAdds() error {
 	if m.col.Commands == nil || len(m.col.Commands.Add) == 0 {
 		return nil
@@ -27,6 +27,11 @@ func (m *mailSync) clientAdds() error {
 	for _, a := range m.col.Commands.Add {
 		resp := message.SyncResponseAdd{ClientID: a.ClientID, Status: int(syncConversionError)}
 		if m.sc.k.version < 160 || m.f.Type != model.FolderDrafts || a.ClientID == "" {
+			m.resps.Add = append(m.resps.Add, resp)
+			continue
+		}
+		if len(a.ClientID) > clientIDMax {
+			resp.Status = int(syncProtocolError)
 			m.resps.Add = append(m.resps.Add, resp)
 			continue
 		}
@@ -40,12 +45,14 @@ func (m *mailSync) clientAdds() error {
 			m.resps.Add = append(m.resps.Add, resp)
 			continue
 		}
-		from, err := m.sc.k.userAddress()
-		if err != nil {
-			return err
-		}
-		el, _ := a.ApplicationData.(*wbxml.Element)
-		uid, flags, err := m.sess.AppendDraft(ctx, m.f.IMAPName, draftMessage(el, from, time.Now()))
+		uid, flags, err := m.storeDraft(ctx, a.ClientID, func() ([]byte, error) {
+			from, err := m.sc.k.userAddress()
+			if err != nil {
+				return nil, err
+			}
+			el, _ := a.ApplicationData.(*wbxml.Element)
+			return draftMessage(el, from, time.Now()), nil
+		})
 		if err != nil {
 			return err
 		}

@@ -146,6 +146,26 @@ func (m *MailSession) AppendDraft(ctx context.Context, mailbox string, msg []byt
 	return uint32(d.UID), mailFlags(flags), nil
 }
 
+// FindByHeader finds a message of mailbox by a header field: UID SEARCH
+// HEADER (a substring match, so the caller's value must not be part of
+// another's) and the flags of the first match.
+func (m *MailSession) FindByHeader(ctx context.Context, mailbox, name, value string) (_ uint32, _ model.MailFlags, _ bool, err error) {
+	defer m.track(&err)
+	if _, err := m.selectBox(mailbox, true); err != nil {
+		return 0, model.MailFlags{}, false, err
+	}
+	uids, err := m.search(&imap.SearchCriteria{Header: []imap.SearchCriteriaHeaderField{{Key: name, Value: value}}})
+	if err != nil || len(uids) == 0 {
+		return 0, model.MailFlags{}, false, err
+	}
+	flags := map[uint32]model.MailFlags{}
+	if err := m.fetchFlags(uidSet(uids[:1]), 0, flags); err != nil {
+		return 0, model.MailFlags{}, false, err
+	}
+	f, ok := flags[uids[0]]
+	return uids[0], f, ok, nil
+}
+
 // appendMessage sends APPEND of msg with flags, dated now.
 func appendMessage(c *imapclient.Client, mailbox string, msg []byte, flags []imap.Flag) (*imap.AppendData, error) {
 	cmd := c.Append(mailbox, int64(len(msg)), &imap.AppendOptions{Flags: flags, Time: time.Now()})
