@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/emersion/go-imap/v2"
@@ -291,6 +292,11 @@ func uidSet(uids []uint32) imap.UIDSet {
 	return s
 }
 
+// listPattern is a LIST pattern that matches the mailbox name and as few
+// others as it can: "*" in a name becomes "%", which matches the "*"
+// itself but does not descend into every mailbox below.
+func listPattern(name string) string { return strings.ReplaceAll(name, "*", "%") }
+
 // mailboxErr wraps a failed command on mailbox; NO [NONEXISTENT] becomes
 // model.ErrMailboxGone.
 func mailboxErr(what, mailbox string, err error) error {
@@ -312,13 +318,23 @@ func (m *MailSession) openErr(what, mailbox string, err error) error {
 		return mailboxErr(what, mailbox, err)
 	}
 	m.commands++
-	list, lerr := m.c.List("", mailbox, nil).Collect()
+	list, lerr := m.c.List("", listPattern(mailbox), nil).Collect()
+	// A LIST pattern has no escape for its wildcards: a mailbox named "%"
+	// lists every top-level mailbox. Only the entry of that very name
+	// tells whether the mailbox exists.
+	var entry *imap.ListData
+	for _, l := range list {
+		if l.Mailbox == mailbox {
+			entry = l
+			break
+		}
+	}
 	switch {
 	case lerr != nil:
 		return mailboxErr(what, mailbox, err)
-	case len(list) == 0 || hasAttr(list[0].Attrs, imap.MailboxAttrNonExistent):
+	case entry == nil || hasAttr(entry.Attrs, imap.MailboxAttrNonExistent):
 		return fmt.Errorf("imap: %s %q: %w: %w", what, mailbox, model.ErrMailboxGone, err)
-	case hasAttr(list[0].Attrs, imap.MailboxAttrNoSelect):
+	case hasAttr(entry.Attrs, imap.MailboxAttrNoSelect):
 		return fmt.Errorf("imap: %s %q: %w: %w", what, mailbox, model.ErrNotSelectable, err)
 	}
 	return mailboxErr(what, mailbox, err)
