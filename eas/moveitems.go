@@ -131,6 +131,11 @@ func (mv *mover) moveMail(m message.MoveItem, src, dst folders.Folder) message.M
 // the record of an earlier identical move.
 func (mv *mover) run(id model.MailID, src, dst folders.Folder) (string, Status, error) {
 	ctx := mv.ctx
+	release, err := mv.k.dbSlot(ctx)
+	if err != nil {
+		return "", moveFailed, err
+	}
+	defer release()
 	tx, err := beginMoveTx(ctx, mv.k.s.opts.Pool, mv.k.dev.ID, src.ServerID, dst.ServerID)
 	if err != nil {
 		if errors.Is(err, syncstate.ErrBusy) {

@@ -205,7 +205,11 @@ const sendFinishTimeout = 2 * time.Minute
 // not cancel.
 func (k *call) submit(ctx context.Context, o *outgoing, msg *outMessage, rcpts []string, key string, st sentState) error {
 	rec := k.sentRecords()
-	var err error
+	release, err := k.dbSlot(ctx)
+	if err != nil {
+		return err
+	}
+	defer release()
 
 	var src *sourceMessage
 	if o.source != nil {
