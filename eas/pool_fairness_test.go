@@ -54,12 +54,18 @@ func TestStuckMailSyncsLeavePoolToOthers(t *testing.T) {
 
 	resume := pauseIMAP(t, env)
 	var wg sync.WaitGroup
+	var mu sync.Mutex
+	var slowest time.Duration
+	paused := time.Now()
 	for _, b := range bobs {
 		wg.Go(func() {
 			rctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
 			defer cancel()
 			_, _ = b.s.c.Sync(rctx, &message.SyncRequest{Collections: &message.SyncCollections{
 				Collection: []message.SyncCollection{{SyncKey: b.key, CollectionID: b.s.ids["Inbox"]}}}})
+			mu.Lock()
+			slowest = max(slowest, time.Since(paused))
+			mu.Unlock()
 		})
 	}
 	time.Sleep(time.Second) // bob's Syncs are waiting on the mail server
@@ -71,6 +77,13 @@ func TestStuckMailSyncsLeavePoolToOthers(t *testing.T) {
 	if rc.Status != 1 || took > 5*time.Second {
 		t.Errorf("alice's contacts Sync: status %d after %v, want 1 within 5s", rc.Status, took)
 	}
-	resume()
+	// With the mail server still hung, bob's Syncs end on their own: each
+	// IMAP command has a deadline (imapbridge.CommandTimeout, 20 s; the
+	// fourth Sync waits for a slot behind the others).
 	wg.Wait()
+	t.Logf("bob's four Syncs against the hung mail server ended after %v", slowest.Round(time.Second))
+	if slowest > 100*time.Second {
+		t.Errorf("bob's Syncs against a hung mail server took %v", slowest)
+	}
+	resume()
 }

@@ -76,7 +76,10 @@ func (m *MailSession) Close() error {
 		return m.c.Close()
 	}
 	if m.selected != "" {
-		if err := m.unselect(); err != nil {
+		stop := guard(m.c)
+		err := m.unselect()
+		stop()
+		if err != nil {
 			return m.c.Close()
 		}
 	}
@@ -94,17 +97,23 @@ func (m *MailSession) unselect() error {
 	return nil
 }
 
-// track marks the session failed when *err is set; exported methods defer
-// it so that a broken connection never returns to the pool.
-func (m *MailSession) track(err *error) {
-	if *err != nil {
-		m.failed = true
+// track bounds the commands of an exported method by CommandTimeout
+// (deadline.go) and returns the function the method defers, as
+// `defer m.track(&err)()`: it marks the session failed when *err is set,
+// so that a broken connection never returns to the pool.
+func (m *MailSession) track(err *error) func() {
+	stop := guard(m.c)
+	return func() {
+		stop()
+		if *err != nil {
+			m.failed = true
+		}
 	}
 }
 
 // Status is the O(1) change test: one STATUS command.
 func (m *MailSession) Status(ctx context.Context, mailbox string) (_ model.MailboxStatus, err error) {
-	defer m.track(&err)
+	defer m.track(&err)()
 	if m.selected == mailbox {
 		// STATUS of the selected mailbox reports the session's view,
 		// which lags other sessions' changes until it syncs.
@@ -158,7 +167,7 @@ var allUIDs = imap.UIDSet{imap.UIDRange{Start: 1, Stop: 0}}
 
 // List reads the UID set and changed flags of mailbox.
 func (m *MailSession) List(ctx context.Context, mailbox string, opts model.MailListOptions) (_ *model.MailListing, err error) {
-	defer m.track(&err)
+	defer m.track(&err)()
 	st, err := m.selectBox(mailbox, true)
 	if err != nil {
 		return nil, err
@@ -255,7 +264,7 @@ func (m *MailSession) fetchFlags(set imap.UIDSet, changedSince uint64, into map[
 
 // Flags returns the flags of those of uids that still exist.
 func (m *MailSession) Flags(ctx context.Context, mailbox string, uids []uint32) (_ map[uint32]model.MailFlags, err error) {
-	defer m.track(&err)
+	defer m.track(&err)()
 	out := map[uint32]model.MailFlags{}
 	if len(uids) == 0 {
 		return out, nil
@@ -272,7 +281,7 @@ func (m *MailSession) Flags(ctx context.Context, mailbox string, uids []uint32) 
 // Count counts the messages of mailbox received on or after since; for
 // all messages one STATUS suffices.
 func (m *MailSession) Count(ctx context.Context, mailbox string, since time.Time) (_ int, err error) {
-	defer m.track(&err)
+	defer m.track(&err)()
 	if since.IsZero() {
 		st, err := m.Status(ctx, mailbox)
 		return int(st.Messages), err
