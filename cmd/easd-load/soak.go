@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"net"
+	"net/http"
 	"net/mail"
 	"strings"
 	"sync"
@@ -103,11 +105,14 @@ func mailDevice(ctx context.Context, o options, i int, user string, end time.Tim
 	for n := 0; time.Now().Before(end); n++ {
 		switch r := rand.IntN(10); {
 		case r < 5: // Sync the Inbox
-			_ = rep.timed("Sync", func() error {
+			err := rep.timed("Sync", func() error {
 				var err error
 				key, err = syncOnce(ctx, c, inbox, key)
 				return err
 			})
+			if err != nil {
+				time.Sleep(time.Second)
+			}
 		case r < 8: // send, sometimes as a phone that gives up and retries
 			subject := fmt.Sprintf("soak %s %d", user, n)
 			id := fmt.Sprintf("soak-%d", n)
@@ -135,7 +140,9 @@ func mailDevice(ctx context.Context, o options, i int, user string, end time.Tim
 				time.Sleep(time.Second)
 			}
 		default: // move a message of the Inbox to Junk or back
-			_ = rep.timed("MoveItems", func() error { return moveSome(ctx, o, c, user, inbox, junk) })
+			if err := rep.timed("MoveItems", func() error { return moveSome(ctx, o, c, user, inbox, junk) }); err != nil {
+				time.Sleep(time.Second)
+			}
 		}
 	}
 	return nil
@@ -223,22 +230,31 @@ func pinger(ctx context.Context, o options, i int, end time.Time, rep *report) {
 			}
 		}
 		pctx, cancel := context.WithDeadline(ctx, end.Add(90*time.Second))
-		_ = rep.timed("Ping", func() error {
+		err := rep.timed("Ping", func() error {
 			_, err := c.Ping(pctx, 60*time.Second, message.PingFolder{ID: inbox, Class: "Email"})
 			return err
 		})
 		cancel()
+		if err != nil {
+			time.Sleep(time.Second) // as a phone backs off
+		}
 	}
 }
 
 // badLogins sends a FolderSync with a wrong password every 200 ms; each
-// must be refused, with 401 or, once the throttle holds, 503. They go to
-// users the load does not use: the throttle delays every login of a user
-// with failures, and the soak measures the others.
+// must be refused, with 401 or, once the throttle holds, 503. They come
+// from another address (o.badFrom), as an attacker's would: the throttle
+// delays every login from an address with failures, and the soak
+// measures the phones.
 func badLogins(ctx context.Context, o options, end time.Time, rep *report) {
+	hc := http.DefaultClient
+	if o.badFrom != "" {
+		d := &net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(o.badFrom)}}
+		hc = &http.Client{Transport: &http.Transport{DialContext: d.DialContext}}
+	}
 	for i := 0; time.Now().Before(end); i++ {
-		user := fmt.Sprintf("intruder%d", i%20)
-		c := &client.Client{BaseURL: o.url, User: user, Password: "wrong", Version: o.version,
+		user := o.users[i%len(o.users)]
+		c := &client.Client{BaseURL: o.url, User: user, Password: "wrong", Version: o.version, HTTP: hc,
 			DeviceID: fmt.Sprintf("soakbad%03d", i%50), DeviceType: "LoadTest", UserAgent: "easd-load/1"}
 		t0 := time.Now()
 		_, err := c.FolderSync(ctx, "0")
