@@ -39,6 +39,9 @@ func folderDelete(k *call) error {
 		return statusErr(folderSpecial, "folder %q is a default folder", f.DisplayName)
 	}
 	doomed := append(deepestFirst(op.list, op.byID, f.ServerID, func(folders.Folder) bool { return true }), f)
+	if err := op.knowsAll(f, doomed); err != nil {
+		return err
+	}
 	for _, d := range doomed {
 		if err := k.deleteFolder(d); err != nil {
 			return err
@@ -48,6 +51,21 @@ func folderDelete(k *call) error {
 		return err
 	}
 	return op.answerDelete(f.ServerID)
+}
+
+// knowsAll refuses a delete that would take folders the client does not
+// know it deletes: a subfolder made elsewhere since the client's last
+// FolderSync, or one moved under f meanwhile. Deleting a folder deletes
+// its mail for good, so the client first learns the hierarchy as it is:
+// Status 9 (MS-ASCMD 2.2.3.177.4) sends it to FolderSync, after which it
+// may ask again. Nothing is deleted, and the state is not advanced.
+func (op *folderOp) knowsAll(f folders.Folder, doomed []folders.Folder) error {
+	for _, d := range doomed {
+		if _, known := op.known[d.ServerID]; !known || (d.ServerID != f.ServerID && !knownBelow(op.known, d.ServerID, f.ServerID)) {
+			return statusErr(folderBadKey, "folder %q holds %q, which the client's hierarchy does not place there: FolderSync first", f.DisplayName, d.DisplayName)
+		}
+	}
+	return nil
 }
 
 // deleteFolder deletes one folder with its items, through its class.

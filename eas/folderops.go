@@ -33,38 +33,44 @@ const (
 // change the client made (so the next FolderSync neither repeats it nor
 // skips changes made elsewhere meanwhile).
 type folderOp struct {
-	k      *call
-	tx     *syncstate.Tx
-	known  syncstate.Items
-	list   []folders.Folder
-	byID   map[string]folders.Folder
-	delim  rune
-	replay bool // the client re-sent its previous key: its last answer was lost
+	k       *call
+	tx      *syncstate.Tx
+	known   syncstate.Items
+	list    []folders.Folder
+	byID    map[string]folders.Folder
+	delim   rune
+	replay  bool   // the client re-sent its previous key: its last answer was lost
+	release func() // gives back the user's database slot (dbslots.go)
 }
 
 func (k *call) beginFolderOp(key string) (*folderOp, error) {
 	if key == "" {
 		return nil, statusErr(folderBadRequest, "no SyncKey")
 	}
+	release, err := k.dbSlot(k.ctx())
+	if err != nil {
+		return nil, err
+	}
 	tx, err := k.s.sync.Begin(k.ctx(), k.dev.ID, syncstate.HierarchyID, key)
 	if err != nil {
+		release()
 		return nil, k.syncStateErr(err, folderServerError)
 	}
-	op := &folderOp{k: k, tx: tx}
+	op := &folderOp{k: k, tx: tx, release: release}
 	switch tx.KeyStatus() {
 	case syncstate.KeyCurrent:
 	case syncstate.KeyPrevious:
 		op.replay = true
 	default: // unknown, or 0: these commands need a hierarchy the client knows
-		tx.Rollback(k.ctx())
+		op.rollback()
 		return nil, statusErr(folderBadKey, "hierarchy key %q not current", key)
 	}
 	if op.known, err = syncstate.DecodeItems(tx.State()); err != nil {
-		tx.Rollback(k.ctx())
+		op.rollback()
 		return nil, fmt.Errorf("hierarchy state: %w", err)
 	}
 	if err := op.refresh(); err != nil {
-		tx.Rollback(k.ctx())
+		op.rollback()
 		return nil, err
 	}
 	return op, nil
@@ -81,7 +87,12 @@ func (op *folderOp) refresh() error {
 	return nil
 }
 
-func (op *folderOp) rollback() { op.tx.Rollback(op.k.ctx()) }
+// rollback ends the transaction (a no-op after commit) and gives back the
+// user's database slot.
+func (op *folderOp) rollback() {
+	op.tx.Rollback(op.k.ctx())
+	op.release()
+}
 
 // commit records that the client now knows f as it is (or, with deleted,
 // no longer knows it) and returns the new key.

@@ -67,6 +67,12 @@ func (sc *syncRun) estimate(c message.GetItemEstimateCollection) (int, Status) {
 		return 0, estimateBadCollection
 	}
 	ctx := k.ctx()
+	release, err := k.dbSlot(ctx)
+	if err != nil {
+		k.log.Warn("getitemestimate: no database slot", "collection", c.CollectionID, "err", err)
+		return 0, estimateServerProblems
+	}
+	defer release()
 	tx, err := k.s.sync.Begin(ctx, k.dev.ID, c.CollectionID, c.SyncKey)
 	if err != nil {
 		k.log.Warn("getitemestimate: sync state", "collection", c.CollectionID, "err", err)

@@ -1,6 +1,9 @@
 package eas
 
-import "errors"
+import (
+	"context"
+	"errors"
+)
 
 // mailConn is a request's session with the mail server: opened on first
 // use and shared by every folder the request touches, dropped after a
@@ -8,6 +11,7 @@ import "errors"
 // closed when the request ends.
 type mailConn struct {
 	k    *call
+	ctx  context.Context // the session's context; nil: the request's
 	sess MailSession
 }
 
@@ -19,7 +23,11 @@ func (m *mailConn) session() (MailSession, error) {
 	if m.k.s.opts.MailSync == nil {
 		return nil, errors.New("no mail store configured")
 	}
-	s, err := m.k.s.opts.MailSync.OpenMail(m.k.ctx(), m.k.creds.Login, m.k.creds.Password)
+	ctx := m.ctx
+	if ctx == nil {
+		ctx = m.k.ctx()
+	}
+	s, err := m.k.s.opts.MailSync.OpenMail(ctx, m.k.creds.Login, m.k.creds.Password)
 	if err != nil {
 		return nil, err
 	}

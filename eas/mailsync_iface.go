@@ -47,6 +47,9 @@ type MailSession interface {
 	// AppendDraft stores a draft (\Draft, \Seen) and returns its UID and
 	// flags.
 	AppendDraft(ctx context.Context, mailbox string, msg []byte) (uint32, model.MailFlags, error)
+	// FindByHeader returns the UID and flags of a message of mailbox whose
+	// header field name has exactly value; ok is false when none has.
+	FindByHeader(ctx context.Context, mailbox, name, value string) (uid uint32, flags model.MailFlags, ok bool, err error)
 	// Count counts the messages received on or after since (zero: all).
 	Count(ctx context.Context, mailbox string, since time.Time) (int, error)
 	// Move moves one message to the mailbox dest and returns its UID

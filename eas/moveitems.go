@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"time"
 
 	"github.com/easd/easd/eas/folders"
 	"github.com/easd/easd/eas/message"
@@ -46,16 +47,24 @@ const (
 // answers it with the same new ServerId, so the client neither shows the
 // message twice nor loses it. Without such a record a missing source is
 // Status 1, as the spec has it.
+//
+// The moves run on a context of their own, not the request's: a phone
+// that hangs up (its time limit, a lost network) after the mail server
+// moved a message must not roll back the record of that move, or its
+// re-sent request finds the message gone and no record, and answers 1.
+// moveFinishTimeout bounds that work.
 func moveItemsCmd(k *call) error {
 	var req message.MoveItemsRequest
 	if err := k.decodeRequired(&req, StatusInvalidWBXML); err != nil {
 		return err
 	}
-	list, err := k.s.folders.List(k.ctx(), k.dev.UserID)
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(k.ctx()), moveFinishTimeout)
+	defer cancel()
+	list, err := k.s.folders.List(ctx, k.dev.UserID)
 	if err != nil {
 		return fmt.Errorf("moveitems: folders: %w", err)
 	}
-	mv := &mover{k: k, conn: mailConn{k: k}, byID: folders.ByID(list)}
+	mv := &mover{k: k, ctx: ctx, conn: mailConn{k: k, ctx: ctx}, byID: folders.ByID(list)}
 	defer mv.conn.drop()
 	resp := &message.MoveItemsResponse{}
 	for _, m := range req.Move {
@@ -64,9 +73,14 @@ func moveItemsCmd(k *call) error {
 	return k.respond(resp)
 }
 
+// moveFinishTimeout bounds the moves of one request once they no longer
+// depend on the phone.
+const moveFinishTimeout = 2 * time.Minute
+
 // mover runs the Moves of one request on one mail session.
 type mover struct {
 	k    *call
+	ctx  context.Context // detached from the request (see moveItemsCmd)
 	byID map[string]folders.Folder
 	conn mailConn
 }
@@ -121,7 +135,12 @@ func (mv *mover) result(m message.MoveItem, newID string, st Status, err error) 
 // run moves one message and amends this device's sync states, or finds
 // the record of an earlier identical move.
 func (mv *mover) run(id model.MailID, src, dst folders.Folder) (string, Status, error) {
-	ctx := mv.k.ctx()
+	ctx := mv.ctx
+	release, err := mv.k.dbSlot(ctx)
+	if err != nil {
+		return "", moveFailed, err
+	}
+	defer release()
 	tx, err := beginMoveTx(ctx, mv.k.s.opts.Pool, mv.k.dev.ID, src.ServerID, dst.ServerID)
 	if err != nil {
 		if errors.Is(err, syncstate.ErrBusy) {
@@ -231,7 +250,7 @@ func (mv *mover) runStoreMove(store model.ItemStore, srcID string, src, dst fold
 	if !ok {
 		return moveBadDest, "", nil
 	}
-	ctx, k := mv.k.ctx(), mv.k
+	ctx, k := mv.ctx, mv.k
 	tx, err := beginMoveTx(ctx, k.s.opts.Pool, k.dev.ID, src.ServerID, dst.ServerID)
 	if err != nil {
 		if errors.Is(err, syncstate.ErrBusy) {

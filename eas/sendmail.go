@@ -154,6 +154,15 @@ func (k *call) composeFail(err error) error {
 //     logged and the answer is success: a missing Sent copy is better
 //     than a message delivered twice.
 //  4. The record is marked done; a later retry is answered at once.
+//     Step 3 and this mark are one step under the record's row lock, so
+//     two requests with one ClientId at the same time (a phone that
+//     retried while its first request still ran) save one Sent copy.
+//
+// From step 2 on the work runs on a context of its own, detached from
+// the request's: a phone that hangs up after the final "." went out (its
+// time limit, a lost network) must not make easd drop the server's 250
+// and the record with it, or the phone's retry sends the message again.
+// The detached work is bounded by sendFinishTimeout.
 //
 // A re-sent request whose message went out is answered with success, as
 // the first one would have been, rather than with 118
@@ -182,10 +191,29 @@ func (k *call) send(o *outgoing) error {
 		k.log.Info("message already sent; not sending again", "client_id", key)
 		return k.respondEmpty()
 	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(k.ctx()), sendFinishTimeout)
+	defer cancel()
+	return k.submit(ctx, o, msg, rcpts, key, st)
+}
+
+// sendFinishTimeout bounds a send once it no longer depends on the
+// phone: SMTP (whose commands time out after 30 s each), the record, the
+// Sent copy and the flag.
+const sendFinishTimeout = 2 * time.Minute
+
+// submit is steps 1 to 4 of send on ctx, which the phone hanging up does
+// not cancel.
+func (k *call) submit(ctx context.Context, o *outgoing, msg *outMessage, rcpts []string, key string, st sentState) error {
+	rec := k.sentRecords()
+	release, err := k.dbSlot(ctx)
+	if err != nil {
+		return err
+	}
+	defer release()
 
 	var src *sourceMessage
 	if o.source != nil {
-		src, err = k.fetchSource(o.source)
+		src, err = k.fetchSource(ctx, o.source)
 		var se *StatusError
 		switch {
 		case err == nil:
@@ -204,7 +232,7 @@ func (k *call) send(o *outgoing) error {
 		}
 	}
 
-	from, err := k.userAddress()
+	from, err := k.userAddressIn(ctx)
 	if err != nil {
 		return err
 	}
@@ -212,14 +240,14 @@ func (k *call) send(o *outgoing) error {
 	if messageID == "" {
 		messageID = newMessageID(from)
 	}
-	tx, err := rec.lock(k.ctx(), key, messageID)
+	tx, err := rec.lock(ctx, key, messageID)
 	if err != nil {
 		return err
 	}
 	defer tx.rollback()
 	msg.finish(from, tx.messageID, tx.sentAt)
 	if tx.state == sentNone {
-		if err := k.s.opts.Submitter.Submit(k.ctx(), k.creds.Login, k.creds.Password, from, rcpts, msg.wire()); err != nil {
+		if err := k.s.opts.Submitter.Submit(ctx, k.creds.Login, k.creds.Password, from, rcpts, msg.wire()); err != nil {
 			return submitError(err)
 		}
 		k.log.Info("message submitted", "client_id", key, "recipients", len(rcpts), "bytes", len(o.mime))
@@ -230,7 +258,7 @@ func (k *call) send(o *outgoing) error {
 		return err
 	}
 
-	if err := k.afterSend(o, src, msg); err != nil {
+	if err := rec.finish(ctx, key, func() error { return k.afterSend(ctx, o, src, msg) }); err != nil {
 		if key == "" {
 			// Nothing tells a retry of this request from a new message, so a
 			// retryable answer would have the client send it a second time.
@@ -239,24 +267,21 @@ func (k *call) send(o *outgoing) error {
 		}
 		return err
 	}
-	if err := rec.markDone(k.ctx(), key); err != nil {
-		k.log.Warn("could not mark message done", "client_id", key, "err", err)
-	}
 	return k.respondEmpty()
 }
 
 // afterSend saves the Sent copy (with its Bcc header, unlike what went
 // out) and flags the original. An IMAP failure is retryable: the retry
 // does not send again.
-func (k *call) afterSend(o *outgoing, src *sourceMessage, msg *outMessage) error {
+func (k *call) afterSend(ctx context.Context, o *outgoing, src *sourceMessage, msg *outMessage) error {
 	if o.saveInSent {
-		mailbox, err := k.sentMailbox()
+		mailbox, err := k.sentMailbox(ctx)
 		if err != nil {
 			return err
 		}
 		if mailbox == "" {
 			k.log.Info("no Sent Items folder; copy not saved")
-		} else if err := k.s.opts.Submitter.SaveSent(k.ctx(), k.creds.Login, k.creds.Password, mailbox, msg.sentCopy(), msg.messageID); err != nil {
+		} else if err := k.s.opts.Submitter.SaveSent(ctx, k.creds.Login, k.creds.Password, mailbox, msg.sentCopy(), msg.messageID); err != nil {
 			return &StatusError{Status: StatusServerErrorRetryLater, Err: fmt.Errorf("save in Sent Items: %w", err)}
 		}
 	}
@@ -265,7 +290,7 @@ func (k *call) afterSend(o *outgoing, src *sourceMessage, msg *outMessage) error
 		if o.forward {
 			flag = "$Forwarded"
 		}
-		if err := k.s.opts.Submitter.AddFlag(k.ctx(), k.creds.Login, k.creds.Password, src.mailbox, src.uid, flag); err != nil {
+		if err := k.s.opts.Submitter.AddFlag(ctx, k.creds.Login, k.creds.Password, src.mailbox, src.uid, flag); err != nil {
 			return &StatusError{Status: StatusServerErrorRetryLater, Err: fmt.Errorf("flag original: %w", err)}
 		}
 	}
@@ -449,20 +474,52 @@ func (t *sentTx) rollback() {
 	}
 }
 
-// markDone notes that nothing is left to do for key, and forgets the
-// device's records past their time.
-func (r sentRecords) markDone(ctx context.Context, key string) error {
+// finish runs after (the Sent copy and the flag) unless the record of key
+// says it ran already, and marks the record done, holding the record's
+// row lock throughout: a second request with the same ClientId waits and
+// then finds it done, instead of saving a second copy beside the first.
+// The device's records past their time are forgotten on the way.
+func (r sentRecords) finish(ctx context.Context, key string, after func() error) error {
 	if key == "" {
-		return nil
+		return after()
 	}
-	pool := r.k.s.opts.Pool
-	if _, err := pool.Exec(ctx, `UPDATE sent_mail SET state = 'done' WHERE device_id = $1 AND client_id = $2`,
-		r.deviceID, key); err != nil {
+	tx, err := r.k.s.opts.Pool.Begin(ctx)
+	if err != nil {
+		return fmt.Errorf("sent mail record: %w", err)
+	}
+	defer func() { _ = tx.Rollback(context.WithoutCancel(ctx)) }()
+	if err := syncstate.SetLockTimeout(ctx, tx, 20*time.Second); err != nil {
+		return fmt.Errorf("sent mail record: %w", err)
+	}
+	var st string
+	err = tx.QueryRow(ctx, `SELECT state FROM sent_mail WHERE device_id = $1 AND client_id = $2 FOR UPDATE`,
+		r.deviceID, key).Scan(&st)
+	if err != nil && !errors.Is(err, pgx.ErrNoRows) {
+		err = syncstate.LockError(fmt.Sprintf("sent mail record of ClientId %q", key), err)
+		if errors.Is(err, syncstate.ErrBusy) {
+			return &StatusError{Status: StatusServerErrorRetryLater, Err: err}
+		}
 		return err
 	}
-	_, err := pool.Exec(ctx, `DELETE FROM sent_mail WHERE device_id = $1 AND created_at < now() - make_interval(days => $2)`,
+	if parseSentState(st) == sentDone {
+		return nil
+	}
+	if err := after(); err != nil {
+		return err
+	}
+	b := &pgx.Batch{}
+	b.Queue(`UPDATE sent_mail SET state = 'done' WHERE device_id = $1 AND client_id = $2`, r.deviceID, key)
+	b.Queue(`DELETE FROM sent_mail WHERE device_id = $1 AND created_at < now() - make_interval(days => $2)`,
 		r.deviceID, sentKeepDays)
-	return err
+	if err := tx.SendBatch(ctx, b).Close(); err != nil {
+		r.k.log.Warn("could not mark message done", "client_id", key, "err", err)
+		return nil
+	}
+	if err := tx.Commit(ctx); err != nil {
+		// The work is done; a retry redoes only the idempotent steps.
+		r.k.log.Warn("could not mark message done", "client_id", key, "err", err)
+	}
+	return nil
 }
 
 // outMessage is a message on its way out, kept as the client's bytes

@@ -40,8 +40,11 @@ type Limits struct {
 type Options struct {
 	Log  *slog.Logger
 	Pool *pgxpool.Pool
-	Auth *Authenticator
-	Mail MailStore
+	// DBConnsPerUser is how many pooled connections one user's requests
+	// may hold across mail server round trips (0: no limit).
+	DBConnsPerUser int
+	Auth           *Authenticator
+	Mail           MailStore
 	// Submitter sends mail (SendMail, SmartReply, SmartForward); nil:
 	// those commands answer 137 (CommandNotSupported).
 	Submitter MailSubmitter
@@ -91,6 +94,7 @@ type Server struct {
 	devices *device.Store
 	folders *folders.Store
 	sync    *syncstate.Engine
+	slots   *userSlots // one user's share of the database pool (dbslots.go)
 	// prefetch holds the streams fetching initial mail syncs ahead.
 	prefetch *mailPrefetch
 }
@@ -109,6 +113,7 @@ func NewServer(opts Options, maxDevices int) *Server {
 		devices: device.NewStore(opts.Pool, maxDevices),
 		folders: folders.NewStore(opts.Pool),
 		sync:    syncstate.New(opts.Pool, syncstate.Options{}),
+		slots:   newUserSlots(opts.DBConnsPerUser),
 
 		prefetch: newMailPrefetch(),
 	}

@@ -2,6 +2,7 @@ package eas
 
 import (
 	"bytes"
+	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
@@ -83,7 +84,7 @@ func (k *call) smart(forward bool) error {
 // fetchSource finds and fetches the original. One that does not exist
 // (any more) is Status 150 (ItemNotFound), HTTP 404 before 14.0; a mail
 // server failure is retryable.
-func (k *call) fetchSource(ref *sourceRef) (*sourceMessage, error) {
+func (k *call) fetchSource(ctx context.Context, ref *sourceRef) (*sourceMessage, error) {
 	id := ref.itemID
 	if ref.longID != "" {
 		id = ref.longID
@@ -95,7 +96,7 @@ func (k *call) fetchSource(ref *sourceRef) (*sourceMessage, error) {
 	if ref.longID == "" && ref.folderID != "" && ref.folderID != mid.FolderID {
 		return nil, statusErr(StatusItemNotFound, "item %s is not in folder %s", id, ref.folderID)
 	}
-	list, err := k.s.folders.List(k.ctx(), k.dev.UserID)
+	list, err := k.s.folders.List(ctx, k.dev.UserID)
 	if err != nil {
 		return nil, err
 	}
@@ -108,7 +109,7 @@ func (k *call) fetchSource(ref *sourceRef) (*sourceMessage, error) {
 	if mailbox == "" {
 		return nil, statusErr(StatusItemNotFound, "no mail folder %s", mid.FolderID)
 	}
-	raw, err := k.s.opts.Submitter.FetchMessage(k.ctx(), k.creds.Login, k.creds.Password, mailbox, mid.UID)
+	raw, err := k.s.opts.Submitter.FetchMessage(ctx, k.creds.Login, k.creds.Password, mailbox, mid.UID)
 	if err != nil {
 		return nil, &StatusError{Status: StatusServerErrorRetryLater, Err: fmt.Errorf("fetch original: %w", err)}
 	}
@@ -121,8 +122,8 @@ func (k *call) fetchSource(ref *sourceRef) (*sourceMessage, error) {
 // sentMailbox is the IMAP name of the user's Sent Items folder, "" when
 // there is none. The registry is reconciled first only when it is empty
 // (a client sending before its first FolderSync).
-func (k *call) sentMailbox() (string, error) {
-	list, err := k.s.folders.List(k.ctx(), k.dev.UserID)
+func (k *call) sentMailbox(ctx context.Context) (string, error) {
+	list, err := k.s.folders.List(ctx, k.dev.UserID)
 	if err != nil {
 		return "", err
 	}

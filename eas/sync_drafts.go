@@ -21,8 +21,8 @@ import (
 // clientAdds stores the drafts a client creates (EAS 16.0+, in the Drafts
 // folder; MS-ASEMAIL 3.1.5.3). An Add anywhere else, or from an older
 // client, is refused with Status 6 rather than dropped, so the client
-// keeps its copy. A re-sent Add (lost answer) finds its recorded answer
-// and is not stored twice.
+// keeps its copy. A re-sent Add (lost answer) finds its recorded answer,
+// or its draft by the mark storeDraft gives it, and is not stored twice.
 func (m *mailSync) clientAdds() error {
 	if m.col.Commands == nil || len(m.col.Commands.Add) == 0 {
 		return nil
@@ -31,6 +31,11 @@ func (m *mailSync) clientAdds() error {
 	for _, a := range m.col.Commands.Add {
 		resp := message.SyncResponseAdd{ClientID: a.ClientID, Status: int(syncConversionError)}
 		if m.sc.k.version < 160 || m.f.Type != model.FolderDrafts || a.ClientID == "" {
+			m.resps.Add = append(m.resps.Add, resp)
+			continue
+		}
+		if len(a.ClientID) > clientIDMax {
+			resp.Status = int(syncProtocolError)
 			m.resps.Add = append(m.resps.Add, resp)
 			continue
 		}
@@ -63,7 +68,9 @@ func (m *mailSync) clientAdds() error {
 			m.resps.Add = append(m.resps.Add, resp)
 			continue
 		}
-		uid, flags, err := m.sess.AppendDraft(ctx, m.f.IMAPName, msg)
+		// A re-sent Add whose first attempt stored the draft finds it by
+		// its mark instead of storing it twice (sync_drafts_retry.go).
+		uid, flags, err := m.storeDraft(ctx, a.ClientID, func() ([]byte, error) { return msg, nil })
 		if err != nil {
 			return err
 		}

@@ -38,6 +38,11 @@ type mailSync struct {
 // commands, a listing, the exchange, and the items of this window.
 func (sc *syncRun) mail(col message.SyncCollection, f folders.Folder, rc *message.SyncResponseCollection) error {
 	ctx := sc.k.ctx()
+	release, err := sc.k.dbSlot(ctx)
+	if err != nil {
+		return err
+	}
+	defer release()
 	tx, err := sc.k.s.sync.Begin(ctx, sc.k.dev.ID, col.CollectionID, col.SyncKey)
 	if err != nil {
 		return err

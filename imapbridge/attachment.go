@@ -42,7 +42,7 @@ var errNoPart = errors.New("imap: no such message or part")
 // of part partPath ("2", "1.2") of message uid; ok is false when the
 // message or the part does not exist.
 func (m *MailSession) PartInfo(ctx context.Context, mailbox string, uid uint32, partPath string) (contentType string, size int64, ok bool, err error) {
-	defer m.track(&err)
+	defer m.track(&err)()
 	path, perr := parsePath(partPath)
 	if perr != nil {
 		return "", 0, false, nil
@@ -65,7 +65,7 @@ func (m *MailSession) PartInfo(ctx context.Context, mailbox string, uid uint32, 
 // offset on; fn must read them all before it returns (the reader is the
 // IMAP connection itself).
 func (m *MailSession) ReadPart(ctx context.Context, mailbox string, uid uint32, partPath string, offset, n int64, fn func(io.Reader) error) (err error) {
-	defer m.track(&err)
+	defer m.track(&err)()
 	path, err := parsePath(partPath)
 	if err != nil {
 		return err

@@ -38,10 +38,11 @@ func (d *Dialer) Dial(ctx context.Context) (*imapclient.Client, error) {
 	tlsConf := tlsFor(d.TLSConfig, host)
 
 	var nd net.Dialer
-	conn, err := nd.DialContext(ctx, "tcp", d.Addr)
+	raw, err := nd.DialContext(ctx, "tcp", d.Addr)
 	if err != nil {
 		return nil, fmt.Errorf("imap: connect %s: %w", d.Addr, err)
 	}
+	conn := &watchedConn{Conn: raw} // for the command deadlines (deadline.go)
 	// The deadline bounds the TLS handshake and the greeting; it is lifted
 	// once the session is up.
 	if dl, ok := ctx.Deadline(); ok {
@@ -72,6 +73,7 @@ func (d *Dialer) Dial(ctx context.Context) (*imapclient.Client, error) {
 		return nil, fmt.Errorf("imap: greeting from %s: %w", d.Addr, err)
 	}
 	_ = conn.SetDeadline(time.Time{})
+	watch(c, conn)
 	return c, nil
 }
 

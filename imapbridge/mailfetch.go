@@ -52,7 +52,7 @@ func (m *MailSession) Fetch(ctx context.Context, mailbox string, uids []uint32, 
 // becomes a bare item (date, flags): the client gets it once, and a
 // broken message never blocks a folder.
 func (m *MailSession) FetchEach(ctx context.Context, mailbox string, uids []uint32, opts model.MailFetchOptions, fn func(model.MailItem)) (err error) {
-	defer m.track(&err)
+	defer m.track(&err)()
 	if len(uids) == 0 {
 		return nil
 	}

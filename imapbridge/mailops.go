@@ -17,7 +17,7 @@ import (
 // message meanwhile, so a concurrent change of another flag is kept. ok is
 // false when the message no longer exists.
 func (m *MailSession) SetFlags(ctx context.Context, mailbox string, uid uint32, ch model.MailFlagChange) (_ model.MailFlags, _ bool, err error) {
-	defer m.track(&err)
+	defer m.track(&err)()
 	if _, err := m.selectBox(mailbox, false); err != nil {
 		return model.MailFlags{}, false, err
 	}
@@ -77,7 +77,7 @@ func (m *MailSession) SetFlags(ctx context.Context, mailbox string, uid uint32, 
 // messages' UIDs in trash from the COPYUID answer (UIDPLUS); without it,
 // or after an expunge, the result is empty.
 func (m *MailSession) Delete(ctx context.Context, mailbox string, uids []uint32, trash string) (_ model.MailMoved, err error) {
-	defer m.track(&err)
+	defer m.track(&err)()
 	if len(uids) == 0 {
 		return model.MailMoved{}, nil
 	}
@@ -133,7 +133,7 @@ func movedUIDs(d *imapclient.MoveData) model.MailMoved {
 // AppendDraft stores msg in mailbox as a draft and returns its UID, from
 // the APPENDUID answer (UIDPLUS; Dovecot and most servers have it).
 func (m *MailSession) AppendDraft(ctx context.Context, mailbox string, msg []byte) (_ uint32, _ model.MailFlags, err error) {
-	defer m.track(&err)
+	defer m.track(&err)()
 	flags := []imap.Flag{imap.FlagDraft, imap.FlagSeen}
 	m.commands++
 	d, err := appendMessage(m.c, mailbox, msg, flags)
@@ -144,6 +144,26 @@ func (m *MailSession) AppendDraft(ctx context.Context, mailbox string, msg []byt
 		return 0, model.MailFlags{}, errors.New("imap: append: the server did not say the new UID (no UIDPLUS)")
 	}
 	return uint32(d.UID), mailFlags(flags), nil
+}
+
+// FindByHeader finds a message of mailbox by a header field: UID SEARCH
+// HEADER (a substring match, so the caller's value must not be part of
+// another's) and the flags of the first match.
+func (m *MailSession) FindByHeader(ctx context.Context, mailbox, name, value string) (_ uint32, _ model.MailFlags, _ bool, err error) {
+	defer m.track(&err)()
+	if _, err := m.selectBox(mailbox, true); err != nil {
+		return 0, model.MailFlags{}, false, err
+	}
+	uids, err := m.search(&imap.SearchCriteria{Header: []imap.SearchCriteriaHeaderField{{Key: name, Value: value}}})
+	if err != nil || len(uids) == 0 {
+		return 0, model.MailFlags{}, false, err
+	}
+	flags := map[uint32]model.MailFlags{}
+	if err := m.fetchFlags(uidSet(uids[:1]), 0, flags); err != nil {
+		return 0, model.MailFlags{}, false, err
+	}
+	f, ok := flags[uids[0]]
+	return uids[0], f, ok, nil
 }
 
 // appendMessage sends APPEND of msg with flags, dated now.

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/emersion/go-imap/v2"
@@ -75,7 +76,10 @@ func (m *MailSession) Close() error {
 		return m.c.Close()
 	}
 	if m.selected != "" {
-		if err := m.unselect(); err != nil {
+		stop := guard(m.c)
+		err := m.unselect()
+		stop()
+		if err != nil {
 			return m.c.Close()
 		}
 	}
@@ -93,17 +97,23 @@ func (m *MailSession) unselect() error {
 	return nil
 }
 
-// track marks the session failed when *err is set; exported methods defer
-// it so that a broken connection never returns to the pool.
-func (m *MailSession) track(err *error) {
-	if *err != nil {
-		m.failed = true
+// track bounds the commands of an exported method by CommandTimeout
+// (deadline.go) and returns the function the method defers, as
+// `defer m.track(&err)()`: it marks the session failed when *err is set,
+// so that a broken connection never returns to the pool.
+func (m *MailSession) track(err *error) func() {
+	stop := guard(m.c)
+	return func() {
+		stop()
+		if *err != nil {
+			m.failed = true
+		}
 	}
 }
 
 // Status is the O(1) change test: one STATUS command.
 func (m *MailSession) Status(ctx context.Context, mailbox string) (_ model.MailboxStatus, err error) {
-	defer m.track(&err)
+	defer m.track(&err)()
 	if m.selected == mailbox {
 		// STATUS of the selected mailbox reports the session's view,
 		// which lags other sessions' changes until it syncs.
@@ -157,7 +167,7 @@ var allUIDs = imap.UIDSet{imap.UIDRange{Start: 1, Stop: 0}}
 
 // List reads the UID set and changed flags of mailbox.
 func (m *MailSession) List(ctx context.Context, mailbox string, opts model.MailListOptions) (_ *model.MailListing, err error) {
-	defer m.track(&err)
+	defer m.track(&err)()
 	st, err := m.selectBox(mailbox, true)
 	if err != nil {
 		return nil, err
@@ -254,7 +264,7 @@ func (m *MailSession) fetchFlags(set imap.UIDSet, changedSince uint64, into map[
 
 // Flags returns the flags of those of uids that still exist.
 func (m *MailSession) Flags(ctx context.Context, mailbox string, uids []uint32) (_ map[uint32]model.MailFlags, err error) {
-	defer m.track(&err)
+	defer m.track(&err)()
 	out := map[uint32]model.MailFlags{}
 	if len(uids) == 0 {
 		return out, nil
@@ -271,7 +281,7 @@ func (m *MailSession) Flags(ctx context.Context, mailbox string, uids []uint32) 
 // Count counts the messages of mailbox received on or after since; for
 // all messages one STATUS suffices.
 func (m *MailSession) Count(ctx context.Context, mailbox string, since time.Time) (_ int, err error) {
-	defer m.track(&err)
+	defer m.track(&err)()
 	if since.IsZero() {
 		st, err := m.Status(ctx, mailbox)
 		return int(st.Messages), err
@@ -290,6 +300,11 @@ func uidSet(uids []uint32) imap.UIDSet {
 	}
 	return s
 }
+
+// listPattern is a LIST pattern that matches the mailbox name and as few
+// others as it can: "*" in a name becomes "%", which matches the "*"
+// itself but does not descend into every mailbox below.
+func listPattern(name string) string { return strings.ReplaceAll(name, "*", "%") }
 
 // mailboxErr wraps a failed command on mailbox; NO [NONEXISTENT] becomes
 // model.ErrMailboxGone.
@@ -312,13 +327,23 @@ func (m *MailSession) openErr(what, mailbox string, err error) error {
 		return mailboxErr(what, mailbox, err)
 	}
 	m.commands++
-	list, lerr := m.c.List("", mailbox, nil).Collect()
+	list, lerr := m.c.List("", listPattern(mailbox), nil).Collect()
+	// A LIST pattern has no escape for its wildcards: a mailbox named "%"
+	// lists every top-level mailbox. Only the entry of that very name
+	// tells whether the mailbox exists.
+	var entry *imap.ListData
+	for _, l := range list {
+		if l.Mailbox == mailbox {
+			entry = l
+			break
+		}
+	}
 	switch {
 	case lerr != nil:
 		return mailboxErr(what, mailbox, err)
-	case len(list) == 0 || hasAttr(list[0].Attrs, imap.MailboxAttrNonExistent):
+	case entry == nil || hasAttr(entry.Attrs, imap.MailboxAttrNonExistent):
 		return fmt.Errorf("imap: %s %q: %w: %w", what, mailbox, model.ErrMailboxGone, err)
-	case hasAttr(list[0].Attrs, imap.MailboxAttrNoSelect):
+	case hasAttr(entry.Attrs, imap.MailboxAttrNoSelect):
 		return fmt.Errorf("imap: %s %q: %w: %w", what, mailbox, model.ErrNotSelectable, err)
 	}
 	return mailboxErr(what, mailbox, err)

@@ -27,7 +27,7 @@ var errNoMoveUID = errors.New("imap: move: the server did not say the new UID (n
 // Message-ID (see findMoved); that costs a FETCH and a STATUS before the
 // move and a SELECT and a SEARCH after, on such servers only.
 func (m *MailSession) Move(ctx context.Context, mailbox string, uid uint32, dest string) (_ uint32, _ model.MailFlags, ok bool, err error) {
-	defer m.track(&err)
+	defer m.track(&err)()
 	if _, err := m.selectBox(mailbox, false); err != nil {
 		return 0, model.MailFlags{}, false, err
 	}

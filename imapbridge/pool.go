@@ -102,6 +102,7 @@ func isClosed(c *imapclient.Client) bool {
 // transparently. After fn the connection goes back to the pool unless fn
 // failed, in which case its state is unknown and it is closed.
 func (s *Store) session(ctx context.Context, login, password string, fn func(*imapclient.Client) error) error {
+	fn = guarded(fn)
 	if c := s.pool.get(login); c != nil {
 		err := fn(c)
 		if err == nil {
@@ -125,4 +126,12 @@ func (s *Store) session(ctx context.Context, login, password string, fn func(*im
 	}
 	s.pool.put(login, c)
 	return nil
+}
+
+// guarded bounds fn's commands by CommandTimeout (deadline.go).
+func guarded(fn func(*imapclient.Client) error) func(*imapclient.Client) error {
+	return func(c *imapclient.Client) error {
+		defer guard(c)()
+		return fn(c)
+	}
 }

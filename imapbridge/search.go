@@ -15,7 +15,7 @@ import (
 // the caller orders the results of several mailboxes newest first.
 // A range's bounds are days in IMAP; the caller filters the exact times.
 func (m *MailSession) Search(ctx context.Context, mailbox, text string, since, before time.Time) (_ []uint32, _ []time.Time, err error) {
-	defer m.track(&err)
+	defer m.track(&err)()
 	if _, err := m.selectBox(mailbox, false); err != nil {
 		return nil, nil, err
 	}

@@ -19,7 +19,10 @@ func (d *Dialer) Login(ctx context.Context, login, password string) (*imapclient
 	if err != nil {
 		return nil, err
 	}
-	if err := c.Login(login, password).Wait(); err != nil {
+	stop := guard(c)
+	err = c.Login(login, password).Wait()
+	stop()
+	if err != nil {
 		c.Close()
 		var ie *imap.Error
 		// NO means refused, except [UNAVAILABLE]: the server's own

@@ -42,6 +42,11 @@ type options struct {
 	heartbeat time.Duration
 	settle    time.Duration
 	hold      time.Duration
+	// soak mode
+	duration time.Duration
+	pingers  int
+	db       string
+	badFrom  string
 }
 
 // newClient is the simulated device number i.
@@ -65,7 +70,11 @@ func run(args []string, stdout, stderr io.Writer) int {
 	users := fs.String("users", "demo,alice", "comma-separated users; devices are spread over them")
 	userPrefix := fs.String("user-prefix", "", "with -user-count: use users PREFIX1..PREFIXn instead of -users (easd dev --extra-users makes load1..loadN)")
 	userCount := fs.Int("user-count", 0, "number of users PREFIX1..PREFIXn")
-	mode := fs.String("mode", "folders", "folders: Provision + FolderSync rounds; ping: every device holds a Ping on its INBOX while mail is delivered")
+	mode := fs.String("mode", "folders", "folders: Provision + FolderSync rounds; ping: every device holds a Ping on its INBOX while mail is delivered; soak: mixed Syncs, sends, moves, Pings and bad logins for -duration, then a check that no mail was lost or duplicated")
+	duration := fs.Duration("duration", 10*time.Minute, "soak mode: how long the load runs")
+	pingers := fs.Int("pingers", 10, "soak mode: devices holding Pings besides the one mail device per user")
+	badFrom := fs.String("bad-from", "127.0.0.2", "soak mode: local address the bad logins come from (another address than the phones'; empty: the same)")
+	db := fs.String("db", "", "soak mode: PostgreSQL URL of the server's database, for the final check of the send records (optional)")
 	imapAddr := fs.String("imap", "127.0.0.1:10143", "ping mode: IMAP server to deliver test mail to (plain, password = user name unless EASD_LOAD_PASSWORD)")
 	heartbeat := fs.Duration("heartbeat", 10*time.Minute, "ping mode: heartbeat the devices ask for")
 	settle := fs.Duration("settle", 5*time.Second, "ping mode: wait after the last device started its Ping before measuring")
@@ -79,7 +88,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	o := options{url: *url, users: strings.Split(*users, ","), devices: *devices, rounds: *rounds,
 		version: *version, timeout: *timeout, password: os.Getenv("EASD_LOAD_PASSWORD"),
-		imap: *imapAddr, heartbeat: *heartbeat, settle: *settle, hold: *hold}
+		imap: *imapAddr, heartbeat: *heartbeat, settle: *settle, hold: *hold,
+		duration: *duration, pingers: *pingers, db: *db, badFrom: *badFrom}
 	if *userPrefix != "" && *userCount > 0 {
 		o.users = o.users[:0]
 		for i := 1; i <= *userCount; i++ {
@@ -92,6 +102,15 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), o.timeout)
 	defer cancel()
+	if *mode == "soak" {
+		ctx, cancel := context.WithTimeout(context.Background(), o.duration+10*time.Minute)
+		defer cancel()
+		if err := soak(ctx, o, stdout, stderr); err != nil {
+			fmt.Fprintln(stderr, "easd-load:", err)
+			return 1
+		}
+		return 0
+	}
 	if *mode == "ping" {
 		res, err := pingFleet(ctx, o, stderr)
 		res.print(stdout, o)

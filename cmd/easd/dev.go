@@ -174,11 +174,13 @@ func dev(ctx context.Context, o devOptions, stdout io.Writer, log *slog.Logger) 
 	}
 
 	outbound := filepath.Join(data, "outbound.log")
-	sink, err := smtpsink.Start(o.smtpListen, smtpsink.OnMessage(devDelivery(imap.Addr(), outbound, log)))
+	sink, err := smtpsink.Start(o.smtpListen, smtpsink.OnMessage(devDelivery(imap.Addr(), outbound, users, log)))
 	if err != nil {
 		return fmt.Errorf("smtp: %w", err)
 	}
 	defer stopLogged(log, "smtp", func() error { sink.Close(); return nil })
+
+	go restartOnSignal(ctx, log, imap.Restart, pg.Restart)
 
 	cfg := config.Defaults()
 	cfg.Listen = ln.Addr().String()
@@ -257,4 +259,31 @@ func stopLogged(log *slog.Logger, what string, stop func() error) {
 		return
 	}
 	log.Info("stopped " + what)
+}
+
+// restartOnSignal restarts the dev Dovecot on SIGUSR1 and the dev
+// PostgreSQL on SIGUSR2, so fault drills (and the soak in
+// docs/benchmarks.md) can take each server down under load and watch easd
+// recover.
+func restartOnSignal(ctx context.Context, log *slog.Logger, imap, pg func(context.Context) error) {
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, syscall.SIGUSR1, syscall.SIGUSR2)
+	defer signal.Stop(sig)
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case s := <-sig:
+			name, restart := "dovecot", imap
+			if s == syscall.SIGUSR2 {
+				name, restart = "postgres", pg
+			}
+			t0 := time.Now()
+			if err := restart(ctx); err != nil {
+				log.Error("restart failed", "server", name, "err", err)
+				continue
+			}
+			log.Warn("restarted on signal", "server", name, "ms", time.Since(t0).Milliseconds())
+		}
+	}
 }

@@ -44,9 +44,10 @@ var sampleMessages = []struct{ from, subject, body string }{
 // users get it in their INBOX (so demo can write to alice and read the
 // reply); anything else is appended to a log file instead of leaving the
 // machine.
-func devDelivery(imapAddr, logPath string, log *slog.Logger) func(smtpsink.Message) error {
+func devDelivery(imapAddr, logPath string, users map[string]string, log *slog.Logger) func(smtpsink.Message) error {
+	// Every user of the dev Dovecot (the load users too) gets its mail.
 	local := map[string]bool{}
-	for _, u := range devUsers {
+	for u := range users {
 		local[u] = true
 	}
 	return func(m smtpsink.Message) error {

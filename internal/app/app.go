@@ -53,7 +53,12 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, version strin
 		}
 		log.Info("database schema ready", "version", res.Version, "applied", len(res.Applied))
 	}
-	pool, err := pgxpool.New(ctx, cfg.DatabaseURL)
+	poolCfg, err := pgxpool.ParseConfig(cfg.DatabaseURL)
+	if err != nil {
+		return nil, fmt.Errorf("database: %w", err)
+	}
+	poolCfg.MaxConns = int32(cfg.DBMaxConns)
+	pool, err := pgxpool.NewWithConfig(ctx, poolCfg)
 	if err != nil {
 		return nil, fmt.Errorf("database: %w", err)
 	}
@@ -108,13 +113,16 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, version strin
 	// announces its folder to waiting Pings on all instances.
 	contactStore := contacts.NewStore(pool, eas.NotifyFolderChanged)
 	easServer := eas.NewServer(eas.Options{
-		Log:       log,
-		Pool:      pool,
-		Auth:      auth,
-		Mail:      mailStore,
-		Submitter: imapbridge.Outbound{Store: mailStore, Submitter: submitter},
-		MailSync:  mailSync{mailStore},
-		Push:      newPush(ctx, cfg, log, imapDialer, srv.Metrics),
+		Log:  log,
+		Pool: pool,
+		// A quarter of the pool per user: a user whose requests hang on
+		// the mail server leaves the rest to everyone else.
+		DBConnsPerUser: max(1, cfg.DBMaxConns/4),
+		Auth:           auth,
+		Mail:           mailStore,
+		Submitter:      imapbridge.Outbound{Store: mailStore, Submitter: submitter},
+		MailSync:       mailSync{mailStore},
+		Push:           newPush(ctx, cfg, log, imapDialer, srv.Metrics),
 		Limits: eas.Limits{
 			MaxWBXMLDepth: cfg.MaxWBXMLDepth, MaxWindowSize: cfg.MaxWindowSize,
 			HeartbeatMin: cfg.HeartbeatMin, HeartbeatMax: cfg.HeartbeatMax, MaxPingFolders: cfg.MaxPingFolders,
