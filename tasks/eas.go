@@ -394,6 +394,9 @@ func Apply(todo *ical.Component, e Edit) error {
 	}
 	now = now.UTC().Truncate(time.Second)
 	migrateRecurrence(todo, zone)
+	// Whether the phone was shown a recurrence, before the edit moves
+	// the days it is counted from.
+	_, shownSeries := seriesOf(todo, zone)
 	// An element takes the client's value when sent, is cleared when
 	// neither sent nor ghosted, and is kept when ghosted.
 	take := func(names ...string) (send, clear bool) {
@@ -509,7 +512,7 @@ func Apply(todo *ical.Component, e Edit) error {
 		setText(todo, x.prop, v)
 	}
 	if s, c := take("Recurrence"); s || c {
-		if err := applyRecurrence(todo, m, s, zone); err != nil {
+		if err := applyRecurrence(todo, m, s, zone, shownSeries); err != nil {
 			return err
 		}
 	}

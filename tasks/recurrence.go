@@ -396,10 +396,11 @@ func writeSeries(todo *ical.Component, s series) error {
 	return nil
 }
 
-// applyRecurrence takes a phone's Recurrence (sent) or its removal.
-func applyRecurrence(todo *ical.Component, m *message.Task, sent bool, zone *time.Location) error {
+// applyRecurrence takes a phone's Recurrence (sent) or its removal;
+// shown says the phone was shown the stored one.
+func applyRecurrence(todo *ical.Component, m *message.Task, sent bool, zone *time.Location, shown bool) error {
 	if !sent || m.Recurrence == nil || *m.Recurrence == (message.TaskRecurrence{}) {
-		if _, shown := seriesOf(todo, zone); shown {
+		if shown {
 			clearRecurrence(todo)
 		}
 		// A rule the phone could not be shown (no day to count from, or
