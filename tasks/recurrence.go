@@ -479,7 +479,10 @@ func CompleteOccurrence(todo *ical.Component, wasOpen bool, zone *time.Location)
 	}
 	next, ok, err := s.next(dayOf(completed.In(zone)), offset)
 	if err != nil {
-		return nil, NotAdvanced, err
+		// A rule that cannot be expanded here (RSCALE, too long): the
+		// task completes as the phone says and keeps its rule, rather
+		// than the phone's Sync failing.
+		return nil, NotAdvanced, nil
 	}
 	if !ok {
 		todo.Props.Set(&ical.Prop{Name: propDeadOccur, Params: ical.Params{}, Value: "1"})

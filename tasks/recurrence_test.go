@@ -299,6 +299,11 @@ func TestCompleteNotAnOccurrence(t *testing.T) {
 	if _, adv, _ := CompleteOccurrence(plain, true, time.UTC); adv != NotAdvanced {
 		t.Fatalf("plain task: %v", adv)
 	}
+	hebrew := desktopTodo(t, "RSCALE=HEBREW;FREQ=YEARLY;BYMONTH=6;BYMONTHDAY=10")
+	complete(t, hebrew, "2026-03-09T16:00:00.000Z")
+	if _, adv, err := CompleteOccurrence(hebrew, true, time.UTC); err != nil || adv != NotAdvanced || !IsComplete(hebrew) {
+		t.Fatalf("a rule that cannot be expanded: %v %v", adv, err)
+	}
 	until := desktopTodo(t, "FREQ=DAILY;UNTIL=20260310")
 	complete(t, until, "2026-03-09T16:00:00.000Z")
 	if _, adv, _ := CompleteOccurrence(until, true, time.UTC); adv != LastDone {
