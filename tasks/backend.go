@@ -76,12 +76,25 @@ func (b *Backend) Change(ctx context.Context, db model.DB, userID int64, folderI
 	if len(ts) == 0 {
 		return model.Item{}, fmt.Errorf("%w: %s", model.ErrItemNotFound, serverID)
 	}
+	wasOpen := !IsComplete(ts[0].Todo())
 	if err := b.edit(ts[0].Cal, data, opts, true); err != nil {
 		return model.Item{}, err
+	}
+	adv, err := b.completeOccurrence(ctx, db, userID, folderID, ts[0], wasOpen, opts)
+	if err != nil {
+		return model.Item{}, err
+	}
+	if adv == Replayed {
+		return model.Item{ServerID: serverID, Version: resendVersion}, nil
 	}
 	t, err := b.store.Update(ctx, db, userID, folderID, serverID, ts[0].Cal)
 	if err != nil {
 		return model.Item{}, itemErr(err)
+	}
+	if adv != NotAdvanced {
+		// The phone holds the completed occurrence; the task is now
+		// the next one (or dead): send it back.
+		return model.Item{ServerID: t.ServerID, Version: resendVersion}, nil
 	}
 	return model.Item{ServerID: t.ServerID, Version: t.Version}, nil
 }

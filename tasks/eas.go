@@ -28,7 +28,7 @@ import (
 //	ReminderSet, ReminderTime  a VALARM with an absolute TRIGGER
 //	Sensitivity 0/1/2/3        CLASS PUBLIC/X-PERSONAL/PRIVATE/CONFIDENTIAL
 //	OrdinalDate, SubOrdinalDate X-EAS-ORDINAL-DATE, X-EAS-SUBORDINAL-DATE
-//	Recurrence                 X-EAS-RECURRENCE (every element, verbatim)
+//	Recurrence                 RRULE and X-EAS-* (see recurrence.go)
 //
 // Task dates are days. EAS sends a day as the local midnight twice: as
 // wall-clock time in StartDate/DueDate (the Z there does not mean UTC)
@@ -43,8 +43,7 @@ import (
 // when a phone echoes that same day back: an echo never replaces what
 // EAS cannot express, and so are PRIORITY values other than 1, 5 and 9,
 // alarms other than the one EAS shows, an HTML description, and an RRULE
-// (until the recurrence mapping lands, a phone is not shown an RRULE it
-// did not make, and its edit leaves the RRULE alone).
+// EAS shows only approximately.
 
 // Extension properties.
 const (
@@ -350,16 +349,8 @@ func ToEAS(todo *ical.Component, o RenderOptions) *message.Task {
 	}
 	t.OrdinalDate = text(todo, propOrdinal)
 	t.SubOrdinalDate = text(todo, propSubOrdinal)
-	if p := todo.Props.Get(propRecurrence); p != nil {
-		if r, err := parseRecurrence(p.Value); err == nil {
-			if o.Version < 140 {
-				r.CalendarType, r.IsLeapMonth = "", ""
-			}
-			if o.Version < 141 {
-				r.FirstDayOfWeek = ""
-			}
-			t.Recurrence = r
-		}
+	if s, ok := seriesOf(todo, zone); ok {
+		t.Recurrence = s.recurrenceOf(o.Version)
 	}
 	return t
 }
@@ -402,6 +393,10 @@ func Apply(todo *ical.Component, e Edit) error {
 		now = time.Now()
 	}
 	now = now.UTC().Truncate(time.Second)
+	migrateRecurrence(todo, zone)
+	// Whether the phone was shown a recurrence, before the edit moves
+	// the days it is counted from.
+	_, shownSeries := seriesOf(todo, zone)
 	// An element takes the client's value when sent, is cleared when
 	// neither sent nor ghosted, and is kept when ghosted.
 	take := func(names ...string) (send, clear bool) {
@@ -517,7 +512,7 @@ func Apply(todo *ical.Component, e Edit) error {
 		setText(todo, x.prop, v)
 	}
 	if s, c := take("Recurrence"); s || c {
-		if err := applyRecurrence(todo, m, s); err != nil {
+		if err := applyRecurrence(todo, m, s, zone, shownSeries); err != nil {
 			return err
 		}
 	}
@@ -723,53 +718,27 @@ func applyReminder(todo *ical.Component, m *message.Task, sent bool, zone *time.
 	return nil
 }
 
-// recurrenceFields are the elements of Tasks:Recurrence in the order
-// X-EAS-RECURRENCE writes them.
+// recurrenceFields are the elements of Tasks:Recurrence as the legacy
+// X-EAS-RECURRENCE (KEY=value;...) wrote them, read for tasks stored
+// before the RRULE mapping.
 var recurrenceFields = []struct {
-	key  string
-	get  func(*message.TaskRecurrence) *string
-	date bool
-	lo   int
-	hi   int
+	key string
+	get func(*message.TaskRecurrence) *string
 }{
-	{"TYPE", func(r *message.TaskRecurrence) *string { return &r.Type }, false, 0, 6},
-	{"START", func(r *message.TaskRecurrence) *string { return &r.Start }, true, 0, 0},
-	{"UNTIL", func(r *message.TaskRecurrence) *string { return &r.Until }, true, 0, 0},
-	{"OCCURRENCES", func(r *message.TaskRecurrence) *string { return &r.Occurrences }, false, 1, 999},
-	{"INTERVAL", func(r *message.TaskRecurrence) *string { return &r.Interval }, false, 0, 999},
-	{"DAYOFMONTH", func(r *message.TaskRecurrence) *string { return &r.DayOfMonth }, false, 1, 31},
-	{"DAYOFWEEK", func(r *message.TaskRecurrence) *string { return &r.DayOfWeek }, false, 1, 127},
-	{"WEEKOFMONTH", func(r *message.TaskRecurrence) *string { return &r.WeekOfMonth }, false, 1, 5},
-	{"MONTHOFYEAR", func(r *message.TaskRecurrence) *string { return &r.MonthOfYear }, false, 1, 12},
-	{"REGENERATE", func(r *message.TaskRecurrence) *string { return &r.Regenerate }, false, 0, 1},
-	{"DEADOCCUR", func(r *message.TaskRecurrence) *string { return &r.DeadOccur }, false, 0, 1 << 30},
-	{"CALENDARTYPE", func(r *message.TaskRecurrence) *string { return &r.CalendarType }, false, 0, 23},
-	{"ISLEAPMONTH", func(r *message.TaskRecurrence) *string { return &r.IsLeapMonth }, false, 0, 1},
-	{"FIRSTDAYOFWEEK", func(r *message.TaskRecurrence) *string { return &r.FirstDayOfWeek }, false, 0, 6},
-}
-
-// formatRecurrence checks r and writes it as X-EAS-RECURRENCE's value:
-// KEY=value pairs, the values as the client sent them.
-func formatRecurrence(r *message.TaskRecurrence) (string, error) {
-	if r.Type == "" || r.Type == "4" {
-		return "", bad("Recurrence", "type %q", r.Type)
-	}
-	var parts []string
-	for _, f := range recurrenceFields {
-		v := *f.get(r)
-		if v == "" {
-			continue
-		}
-		if f.date {
-			if _, err := notes.ParseEASTime(v); err != nil {
-				return "", bad("Recurrence", "%s: %v", f.key, err)
-			}
-		} else if _, err := smallInt(v, f.lo, f.hi); err != nil {
-			return "", bad("Recurrence", "%s: %v", f.key, err)
-		}
-		parts = append(parts, f.key+"="+v)
-	}
-	return strings.Join(parts, ";"), nil
+	{"TYPE", func(r *message.TaskRecurrence) *string { return &r.Type }},
+	{"START", func(r *message.TaskRecurrence) *string { return &r.Start }},
+	{"UNTIL", func(r *message.TaskRecurrence) *string { return &r.Until }},
+	{"OCCURRENCES", func(r *message.TaskRecurrence) *string { return &r.Occurrences }},
+	{"INTERVAL", func(r *message.TaskRecurrence) *string { return &r.Interval }},
+	{"DAYOFMONTH", func(r *message.TaskRecurrence) *string { return &r.DayOfMonth }},
+	{"DAYOFWEEK", func(r *message.TaskRecurrence) *string { return &r.DayOfWeek }},
+	{"WEEKOFMONTH", func(r *message.TaskRecurrence) *string { return &r.WeekOfMonth }},
+	{"MONTHOFYEAR", func(r *message.TaskRecurrence) *string { return &r.MonthOfYear }},
+	{"REGENERATE", func(r *message.TaskRecurrence) *string { return &r.Regenerate }},
+	{"DEADOCCUR", func(r *message.TaskRecurrence) *string { return &r.DeadOccur }},
+	{"CALENDARTYPE", func(r *message.TaskRecurrence) *string { return &r.CalendarType }},
+	{"ISLEAPMONTH", func(r *message.TaskRecurrence) *string { return &r.IsLeapMonth }},
+	{"FIRSTDAYOFWEEK", func(r *message.TaskRecurrence) *string { return &r.FirstDayOfWeek }},
 }
 
 func parseRecurrence(v string) (*message.TaskRecurrence, error) {
@@ -789,26 +758,4 @@ func parseRecurrence(v string) (*message.TaskRecurrence, error) {
 		return nil, fmt.Errorf("tasks: recurrence without type: %q", v)
 	}
 	return r, nil
-}
-
-func applyRecurrence(todo *ical.Component, m *message.Task, sent bool) error {
-	had := todo.Props.Get(propRecurrence) != nil
-	if !sent || m.Recurrence == nil || (m.Recurrence.Type == "" && *m.Recurrence == (message.TaskRecurrence{})) {
-		todo.Props.Del(propRecurrence)
-		if had {
-			// The rule the phone saw and removed; an RRULE it never saw
-			// stays.
-			todo.Props.Del(ical.PropRecurrenceRule)
-		}
-		return nil
-	}
-	v, err := formatRecurrence(m.Recurrence)
-	if err != nil {
-		return err
-	}
-	todo.Props.Set(&ical.Prop{Name: propRecurrence, Params: ical.Params{}, Value: v})
-	// The phone's pattern replaces a desktop's RRULE it was not shown;
-	// two disagreeing rules would be worse.
-	todo.Props.Del(ical.PropRecurrenceRule)
-	return nil
 }

@@ -115,7 +115,7 @@ func fullTask() *message.Task {
 		DueDate:        "2026-03-10T00:00:00.000Z",
 		UtcDueDate:     "2026-03-09T23:00:00.000Z",
 		Importance:     "2",
-		Recurrence:     &message.TaskRecurrence{Type: "3", Start: "2026-03-01T00:00:00.000Z", Until: "2027-03-01T00:00:00.000Z", Interval: "1", DayOfWeek: "2", WeekOfMonth: "5", Regenerate: "0", DeadOccur: "0", CalendarType: "1", IsLeapMonth: "0", FirstDayOfWeek: "1"},
+		Recurrence:     &message.TaskRecurrence{Type: "3", Start: "2026-03-01T00:00:00.000Z", Until: "2027-03-01T00:00:00.000Z", Interval: "1", DayOfWeek: "2", WeekOfMonth: "5", Regenerate: "0", DeadOccur: "0", CalendarType: "1", FirstDayOfWeek: "1"},
 		ReminderSet:    "1",
 		ReminderTime:   "2026-03-10T07:00:00.000Z",
 		Sensitivity:    "1",
@@ -144,7 +144,7 @@ func TestEveryFieldRoundTrip(t *testing.T) {
 	}
 	for _, line := range []string{"STATUS:COMPLETED", "COMPLETED:20260309T160000Z", "PRIORITY:1", "CLASS:X-PERSONAL",
 		"DUE;VALUE=DATE:20260311", "DTSTART;VALUE=DATE:20260301", "TRIGGER;VALUE=DATE-TIME:20260310T070000Z",
-		`CATEGORIES:Red Category,Work\, urgent`, `DESCRIPTION:Forms A\, B\; and C\nsigned`, "X-EAS-RECURRENCE:TYPE=3;START="} {
+		`CATEGORIES:Red Category,Work\, urgent`, `DESCRIPTION:Forms A\, B\; and C\nsigned`, "RRULE:FREQ=MONTHLY;BYDAY=-1MO;UNTIL=20270301;WKST=MO", "X-EAS-CALENDARTYPE:1"} {
 		if !strings.Contains(buf.String(), line) {
 			t.Errorf("VTODO lacks %q:\n%s", line, buf.String())
 		}
@@ -203,8 +203,8 @@ func TestApplyRefuses(t *testing.T) {
 	}
 }
 
-// An RRULE a phone was never shown survives its edits; a phone's own
-// Recurrence replaces it.
+// An RRULE a phone cannot be shown (no day to count from) survives its
+// edits; a phone's own Recurrence replaces it.
 func TestRRuleKept(t *testing.T) {
 	todo := newTodo()
 	todo.Props.Set(&ical.Prop{Name: ical.PropRecurrenceRule, Params: ical.Params{}, Value: "FREQ=WEEKLY;BYDAY=MO"})
@@ -214,10 +214,11 @@ func TestRRuleKept(t *testing.T) {
 	if todo.Props.Get(ical.PropRecurrenceRule) == nil {
 		t.Fatal("edit dropped the RRULE")
 	}
-	if err := Apply(todo, Edit{Task: &message.Task{Subject: "s", Recurrence: &message.TaskRecurrence{Type: "0", Interval: "2"}}, Now: now}); err != nil {
+	if err := Apply(todo, Edit{Task: &message.Task{Subject: "s", DueDate: "2026-03-10T00:00:00.000Z",
+		Recurrence: &message.TaskRecurrence{Type: "0", Interval: "2", Start: "2026-03-10T00:00:00.000Z"}}, Now: now}); err != nil {
 		t.Fatal(err)
 	}
-	if todo.Props.Get(ical.PropRecurrenceRule) != nil || todo.Props.Get(propRecurrence).Value != "TYPE=0;INTERVAL=2" {
+	if p := todo.Props.Get(ical.PropRecurrenceRule); p == nil || p.Value != "FREQ=DAILY;INTERVAL=2" {
 		t.Fatalf("phone's recurrence: %+v", todo.Props)
 	}
 }

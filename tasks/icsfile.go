@@ -356,6 +356,9 @@ func WriteCalendar(w io.Writer, ts []Task) error {
 				}
 				continue
 			}
+			// A task stored before the RRULE mapping is exported with
+			// its RRULE.
+			migrateRecurrence(c, time.UTC)
 			todos = append(todos, c)
 		}
 	}
