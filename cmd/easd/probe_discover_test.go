@@ -81,6 +81,7 @@ func TestProbeDiscover(t *testing.T) {
 				fn.srv["example.test"] = c.srv
 			}
 			code, r, out := probeJSON(t, fn.probeNet(k.roots), "https://mail.example.test", "--user", "alice", "--email", "alice@example.test", "--ping-heartbeat", "1s")
+			checkJSONReport(t, r, out)
 			s := stepOf(t, r, "discover")
 			var got [4]string
 			details := ""

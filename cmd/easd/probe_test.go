@@ -78,6 +78,17 @@ func TestProbe(t *testing.T) {
 		t.Errorf("no summary:\n%s", out)
 	}
 	t.Logf("report:\n%s", out)
+
+	// The same as one JSON document, for monitoring.
+	code, r, raw := probeJSON(t, probeNet{}, env.URL, "--user", "alice", "--ping-heartbeat", "1s")
+	checkJSONReport(t, r, raw)
+	if code != 0 || r.Result != "ok" || r.Target != env.URL || r.EASURL != env.URL+"/Microsoft-Server-ActiveSync" ||
+		r.User != "alice" || r.Email != "alice@127.0.0.1" || r.DeviceID != "easdprobe" || len(r.Failed) != 0 || r.TotalMS < 1000 {
+		t.Errorf("JSON: exit %d\n%s", code, raw)
+	}
+	if p := stepOf(t, r, "ping").Ping; p == nil || p.HeartbeatS != 1 || p.Cut {
+		t.Errorf("JSON ping: %+v", p)
+	}
 	d, err := store.Get(ctx, "alice", "easdprobe")
 	if err != nil || d.DeviceType != "easdprobe" {
 		t.Fatalf("probe device: %+v %v", d, err)
