@@ -110,15 +110,15 @@ func TestProbePing(t *testing.T) {
 		t.Errorf("quick: exit %d %+v %+v", code, s, s.Ping)
 	}
 
-	cut := regexp.MustCompile(`^cut after 1\.\ds of a 3s Ping \((.*)\): a proxy or load balancer between here and easd ends long requests`)
-	code, r, s := run("http://"+idleProxy(t, strings.TrimPrefix(env.URL, "http://"), 1500*time.Millisecond), "--ping-heartbeat", "3s")
+	cut := regexp.MustCompile(`^cut after 2(?:\.\d)?s of a 3s Ping \((.*)\): a proxy or load balancer between here and easd ends long requests`)
+	code, r, s := run("http://"+idleProxy(t, strings.TrimPrefix(env.URL, "http://"), 2*time.Second), "--ping-heartbeat", "3s")
 	if m := cut.FindStringSubmatch(s.Detail); code != 1 || s.Result != "fail" || m == nil || m[1] != "connection closed" || !s.Ping.Cut || r.Result != "fail" {
 		t.Errorf("idle proxy: exit %d %+v %+v", code, s, s.Ping)
 	}
 	if sy := stepOf(t, r, "sync"); sy.Result != "ok" {
 		t.Errorf("idle proxy let short requests through? %+v", sy)
 	}
-	code, _, s = run(gatewayTimeout(t, env.URL, 1500*time.Millisecond), "--ping-heartbeat", "3s")
+	code, _, s = run(gatewayTimeout(t, env.URL, 2*time.Second), "--ping-heartbeat", "3s")
 	if m := cut.FindStringSubmatch(s.Detail); code != 1 || s.Result != "fail" || m == nil || m[1] != "HTTP 502 from in between" || !s.Ping.Cut {
 		t.Errorf("gateway timeout: exit %d %+v %+v", code, s, s.Ping)
 	}
