@@ -30,15 +30,21 @@ type probeOptions struct {
 	insecure  bool
 	timeout   time.Duration // per step
 	heartbeat time.Duration // of the Ping
+	quick     bool
+	json      bool
 }
 
 func probeUsage(w io.Writer, fs *flag.FlagSet) {
 	fmt.Fprintln(w, `usage: easd probe URL --user USER [flags]
 
-Checks a deployment as a phone would: Autodiscover, OPTIONS, Provision,
-FolderSync, a Sync of the Inbox and a Ping, with timings. The password is
-taken from EASD_PROBE_PASSWORD, else asked for. Exit code 0 when every step
-passed (warnings allowed), 1 when one failed, 2 on bad usage.
+Checks a deployment as a phone would, step by step with timings: the
+connection and its TLS certificate, Autodiscover on the server and from
+the e-mail address's domain (the ways a phone looks for its server),
+OPTIONS, Provision, FolderSync, a Sync of the Inbox, and a Ping held for
+120 s to catch proxies that cut long requests (--quick: 10 s). The
+password is taken from EASD_PROBE_PASSWORD, else asked for. Exit code 0
+when every step passed (warnings allowed), 1 when one failed, 2 on bad
+usage. --json prints one JSON document for monitoring instead.
 
 The probe registers as its own device (--device-id, default easdprobe);
 remove it afterwards with: easd device remove USER easdprobe`)
@@ -48,17 +54,29 @@ remove it afterwards with: easd device remove USER easdprobe`)
 }
 
 func runProbe(args []string, stdout, stderr io.Writer) int {
+	return runProbeNet(args, stdout, stderr, probeNet{})
+}
+
+// runProbeNet is runProbe on the network n (tests: loopback servers).
+func runProbeNet(args []string, stdout, stderr io.Writer, n probeNet) int {
 	o := probeOptions{}
 	fs := flag.NewFlagSet("easd probe", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	fs.StringVar(&o.user, "user", "", "user name to sign in with (required)")
 	fs.StringVar(&o.email, "email", "", "e-mail address for Autodiscover (default: --user if it is an address, else user@host)")
 	fs.StringVar(&o.deviceID, "device-id", "easdprobe", "DeviceId to register as")
-	fs.BoolVar(&o.insecure, "insecure", false, "accept any TLS certificate (self-signed test servers)")
-	fs.DurationVar(&o.timeout, "timeout", 30*time.Second, "time limit of each step")
-	fs.DurationVar(&o.heartbeat, "ping-heartbeat", 10*time.Second,
-		"heartbeat the Ping asks for; below the server's minimum it answers at once with its limits, longer values test that long requests pass proxies")
+	fs.BoolVar(&o.insecure, "insecure", false, "go on past a certificate a phone would refuse (still reported as a warning)")
+	fs.DurationVar(&o.timeout, "timeout", 30*time.Second, "time limit of each step (the Ping: on top of its heartbeat)")
+	fs.DurationVar(&o.heartbeat, "ping-heartbeat", probeHeartbeat,
+		"how long the Ping is held; a value outside the server's bounds is replaced by the bound")
+	fs.BoolVar(&o.quick, "quick", false, "a short Ping (10 s unless --ping-heartbeat), without retrying at the server's minimum")
+	fs.BoolVar(&o.json, "json", false, "print the result as one JSON document (schema in the README)")
 	pos, err := parseInterleaved(fs, args)
+	heartbeatSet := false
+	fs.Visit(func(f *flag.Flag) { heartbeatSet = heartbeatSet || f.Name == "ping-heartbeat" })
+	if o.quick && !heartbeatSet {
+		o.heartbeat = probeQuickHeartbeat
+	}
 	switch {
 	case errors.Is(err, flag.ErrHelp):
 		probeUsage(stderr, fs)
@@ -91,7 +109,7 @@ func runProbe(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, oneLine("easd probe: password: "+err.Error()))
 		return exitUsage
 	}
-	return probe(context.Background(), o, stdout)
+	return probe(context.Background(), o, n, stdout)
 }
 
 // probeBaseURL accepts the server's base URL, a bare host name (HTTPS
@@ -148,41 +166,61 @@ const (
 	probeSkip
 )
 
+// String is the outcome as the JSON schema spells it.
 func (l probeLevel) String() string {
-	return [...]string{"ok", "warn", "FAIL", "skip"}[l]
+	return [...]string{"ok", "warn", "fail", "skip"}[l]
 }
 
-// prober runs the steps in order and prints each as it finishes.
+// prober runs the steps in order and prints each as it finishes (in
+// text form: a held Ping takes minutes, and the steps before it should
+// not wait for it to be seen).
 type prober struct {
-	o     probeOptions
-	c     *client.Client
-	out   io.Writer
-	total time.Duration
-	warns int
-	fails []string
-	stop  string // set after a failure that makes further logins pointless
+	o      probeOptions
+	net    probeNet
+	c      *client.Client
+	out    io.Writer
+	report probeReport
+	certs  certBook
+	total  time.Duration
+	stop   string // set after a failure that makes further steps pointless
 }
 
-// step runs fn with the step's time limit and reports its outcome.
-func (p *prober) step(ctx context.Context, name string, timeout time.Duration, fn func(context.Context) (probeLevel, string, error)) probeLevel {
-	if p.stop != "" {
-		fmt.Fprintf(p.out, "  %-4s  %-12s %7s  %s\n", probeSkip, name, "", p.stop)
-		return probeSkip
-	}
-	ctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
-	start := time.Now()
-	level, detail, err := fn(ctx)
-	took := time.Since(start)
-	p.total += took
-	if err != nil {
-		level, detail = probeError(err)
-	}
+// step runs fn with the step's time limit (none when 0) and reports its
+// outcome.
+func (p *prober) step(ctx context.Context, id, name string, timeout time.Duration, fn func(context.Context, *probeStep) (probeLevel, string, error)) probeLevel {
+	s := probeStep{ID: id, Name: name}
+	level := p.run(ctx, &s, timeout, fn)
+	s.Result = level.String()
 	switch level {
 	case probeWarn:
-		p.warns++
+		p.report.Warnings++
 	case probeFail:
-		p.fails = append(p.fails, name)
+		p.report.Failed = append(p.report.Failed, id)
+	}
+	p.report.Steps = append(p.report.Steps, s)
+	if !p.o.json {
+		printStep(p.out, &s)
+	}
+	return level
+}
+
+func (p *prober) run(ctx context.Context, s *probeStep, timeout time.Duration, fn func(context.Context, *probeStep) (probeLevel, string, error)) probeLevel {
+	if p.stop != "" {
+		s.Detail = p.stop
+		return probeSkip
+	}
+	if timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, timeout)
+		defer cancel()
+	}
+	start := time.Now()
+	level, detail, err := fn(ctx, s)
+	took := time.Since(start)
+	p.total += took
+	s.MS = took.Milliseconds()
+	if err != nil {
+		level, detail = probeError(err)
 		var he *client.HTTPError
 		if errors.As(err, &he) && he.Code == http.StatusUnauthorized {
 			// Every further login would fail too and count towards the
@@ -190,7 +228,7 @@ func (p *prober) step(ctx context.Context, name string, timeout time.Duration, f
 			p.stop = "not tried: credentials refused"
 		}
 	}
-	fmt.Fprintf(p.out, "  %-4s  %-12s %5d ms  %s\n", level, name, took.Milliseconds(), detail)
+	s.Detail = detail
 	return level
 }
 
@@ -200,7 +238,8 @@ func (p *prober) step(ctx context.Context, name string, timeout time.Duration, f
 func probeError(err error) (probeLevel, string) {
 	var he *client.HTTPError
 	var ae *client.AutodiscoverError
-	var ue *url.Error
+	var ce *certError
+	var rh tls.RecordHeaderError
 	switch {
 	case errors.As(err, &he):
 		switch he.Code {
@@ -216,83 +255,99 @@ func probeError(err error) (probeLevel, string) {
 			return probeFail, "server unavailable (HTTP 503): mail server down or logins throttled; retry after " + orDash(he.Header.Get("Retry-After")) + " s"
 		case http.StatusNotFound:
 			return probeFail, "HTTP 404: the path is not routed to easd (check the proxy)"
+		case http.StatusMovedPermanently, http.StatusFound, http.StatusSeeOther, http.StatusTemporaryRedirect, http.StatusPermanentRedirect:
+			return probeFail, fmt.Sprintf("HTTP %d to %s: phones do not follow redirects of EAS requests; probe (and publish) the final URL", he.Code, orDash(he.Header.Get("Location")))
 		default:
 			return probeFail, fmt.Sprintf("HTTP %d", he.Code)
 		}
 	case errors.As(err, &ae):
 		return probeFail, ae.Error()
+	case errors.As(err, &ce):
+		return probeFail, ce.Error()
+	case errors.As(err, &rh):
+		return probeFail, "the server answered in plain HTTP, not TLS"
 	case errors.Is(err, context.DeadlineExceeded):
 		return probeFail, "no answer within the time limit"
-	case errors.As(err, &ue):
-		return probeFail, "network: " + ue.Err.Error()
+	case isNetError(err):
+		return probeFail, "network: " + netText(err)
 	default:
 		return probeFail, err.Error()
 	}
 }
 
 // probe runs every step against o and returns the exit code.
-func probe(ctx context.Context, o probeOptions, out io.Writer) int {
-	hc := &http.Client{}
-	if o.insecure {
-		tr := http.DefaultTransport.(*http.Transport).Clone()
-		tr.TLSClientConfig = &tls.Config{InsecureSkipVerify: true} //nolint:gosec // the operator's explicit choice
-		hc.Transport = tr
-	}
-	p := &prober{o: o, out: out, c: &client.Client{
+func probe(ctx context.Context, o probeOptions, n probeNet, out io.Writer) int {
+	p := &prober{o: o, net: n, out: out}
+	p.c = &client.Client{
 		BaseURL: o.baseURL, User: o.user, Password: o.password, DeviceID: o.deviceID,
-		DeviceType: "easdprobe", UserAgent: "easd-probe/" + version, Version: "16.1", HTTP: hc,
-	}}
-	fmt.Fprintf(out, "easd probe of %s as %s (device %s)\n", o.baseURL, o.user, o.deviceID)
+		DeviceType: "easdprobe", UserAgent: "easd-probe/" + version, Version: "16.1", HTTP: p.httpClient(),
+	}
+	p.report = probeReport{Schema: probeSchema, Target: o.baseURL, EASURL: o.baseURL + client.Path,
+		User: o.user, Email: o.email, DeviceID: o.deviceID, Started: n.clock().UTC(), Failed: []string{}, Steps: []probeStep{}}
+	if !o.json {
+		fmt.Fprintf(out, "easd probe of %s as %s (device %s, Ping held %s)\n", o.baseURL, o.user, o.deviceID, o.heartbeat)
+	}
 
-	p.step(ctx, "Autodiscover", o.timeout, p.autodiscover)
-	if p.step(ctx, "OPTIONS", o.timeout, p.options) == probeFail && p.stop == "" {
+	p.step(ctx, "connect", "Connect", o.timeout, p.connect)
+	p.step(ctx, "autodiscover", "Autodiscover", o.timeout, p.autodiscover)
+	// Each attempt has the step time limit; the step as a whole none.
+	p.step(ctx, "discover", "Discover", 0, p.discover)
+	if p.step(ctx, "options", "OPTIONS", o.timeout, p.options) == probeFail && p.stop == "" {
 		p.stop = "not tried: OPTIONS did not pass"
 	}
-	p.step(ctx, "Provision", o.timeout, p.provision)
+	p.step(ctx, "provision", "Provision", o.timeout, p.provision)
 	var inbox string
-	if p.step(ctx, "FolderSync", o.timeout, func(ctx context.Context) (probeLevel, string, error) {
+	if p.step(ctx, "foldersync", "FolderSync", o.timeout, func(ctx context.Context, _ *probeStep) (probeLevel, string, error) {
 		return p.folderSync(ctx, &inbox)
 	}) != probeOK && p.stop == "" {
 		p.stop = "not tried: FolderSync did not pass"
 	}
-	p.step(ctx, "Sync Inbox", o.timeout, func(ctx context.Context) (probeLevel, string, error) {
+	p.step(ctx, "sync", "Sync Inbox", o.timeout, func(ctx context.Context, _ *probeStep) (probeLevel, string, error) {
 		return p.syncInbox(ctx, inbox)
 	})
-	p.step(ctx, "Ping", o.timeout+o.heartbeat, func(ctx context.Context) (probeLevel, string, error) {
-		return p.ping(ctx, inbox)
+	// The Ping sets its own limit per request: heartbeat plus --timeout.
+	p.step(ctx, "ping", "Ping", 0, func(ctx context.Context, s *probeStep) (probeLevel, string, error) {
+		return p.ping(ctx, s, inbox)
 	})
 
+	r := &p.report
+	r.TotalMS = p.total.Milliseconds()
+	names := make([]string, 0, len(r.Failed))
+	for _, s := range r.Steps {
+		if s.Result == "fail" {
+			names = append(names, s.Name)
+		}
+	}
 	switch {
-	case len(p.fails) > 0:
-		fmt.Fprintf(out, "FAILED: %s (%d ms in all)\n", strings.Join(p.fails, ", "), p.total.Milliseconds())
-		return 1
-	case p.warns > 0:
-		fmt.Fprintf(out, "OK with %d warning(s) (%d ms in all)\n", p.warns, p.total.Milliseconds())
+	case len(r.Failed) > 0:
+		r.Result = "fail"
+	case r.Warnings > 0:
+		r.Result = "warn"
 	default:
-		fmt.Fprintf(out, "OK (%d ms in all)\n", p.total.Milliseconds())
+		r.Result = "ok"
+	}
+	if o.json {
+		writeJSON(out, r)
+	} else {
+		switch r.Result {
+		case "fail":
+			fmt.Fprintf(out, "FAILED: %s (%d ms in all)\n", strings.Join(names, ", "), r.TotalMS)
+		case "warn":
+			fmt.Fprintf(out, "OK with %d warning(s) (%d ms in all)\n", r.Warnings, r.TotalMS)
+		default:
+			fmt.Fprintf(out, "OK (%d ms in all)\n", r.TotalMS)
+		}
+	}
+	if r.Result == "fail" {
+		return 1
 	}
 	return 0
-}
-
-func (p *prober) autodiscover(ctx context.Context) (probeLevel, string, error) {
-	res, err := p.c.Autodiscover(ctx, p.o.email, "")
-	if err != nil {
-		return 0, "", err
-	}
-	want := p.o.baseURL + client.Path
-	if !strings.EqualFold(res.URL, want) {
-		// Phones use what Autodiscover says, not what was probed: an
-		// http URL behind a TLS proxy, or an internal host name, breaks
-		// their setup (see --public-url).
-		return probeWarn, fmt.Sprintf("points phones to %s, not to the probed %s", res.URL, want), nil
-	}
-	return probeOK, res.URL, nil
 }
 
 // probeVersions are the protocol versions the probe speaks, best first.
 var probeVersions = []string{"16.1", "16.0", "14.1", "14.0"}
 
-func (p *prober) options(ctx context.Context) (probeLevel, string, error) {
+func (p *prober) options(ctx context.Context, _ *probeStep) (probeLevel, string, error) {
 	versions, commands, err := p.c.Options(ctx)
 	if err != nil {
 		return 0, "", err
@@ -307,7 +362,7 @@ func (p *prober) options(ctx context.Context) (probeLevel, string, error) {
 	return probeWarn, detail + "; none of " + strings.Join(probeVersions, ",") + " offered, trying 16.1", nil
 }
 
-func (p *prober) provision(ctx context.Context) (probeLevel, string, error) {
+func (p *prober) provision(ctx context.Context, _ *probeStep) (probeLevel, string, error) {
 	info := &message.DeviceInformationSet{Model: "easd probe", FriendlyName: "easd probe", UserAgent: p.c.UserAgent}
 	err := p.c.Provision(ctx, info)
 	var we *client.WipeRequestedError
@@ -397,25 +452,6 @@ func syncCollection(r *message.SyncResponse) (*message.SyncResponseCollection, s
 		return nil, "answer without a SyncKey"
 	}
 	return col, ""
-}
-
-func (p *prober) ping(ctx context.Context, inbox string) (probeLevel, string, error) {
-	r, err := p.c.Ping(ctx, p.o.heartbeat, message.PingFolder{ID: inbox, Class: "Email"})
-	if err != nil {
-		return 0, "", err
-	}
-	switch r.Status {
-	case 1:
-		return probeOK, fmt.Sprintf("held %s, no change", p.o.heartbeat), nil
-	case 2:
-		return probeOK, "Inbox changed", nil
-	case 5:
-		return probeOK, fmt.Sprintf("answered; heartbeat %s is outside the server's bounds (it proposes %d s)", p.o.heartbeat, r.HeartbeatInterval), nil
-	case 7:
-		return probeWarn, "server asks for a new FolderSync first (Status 7)", nil
-	default:
-		return probeFail, statusText("Ping", r.Status), nil
-	}
 }
 
 // statusText explains the global statuses an administrator is likely to

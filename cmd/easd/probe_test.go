@@ -7,8 +7,10 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/easd/easd/eas/device"
+	"github.com/easd/easd/internal/config"
 	"github.com/easd/easd/internal/easdtest"
 )
 
@@ -44,11 +46,11 @@ func passed(t *testing.T, report, step string) {
 func TestProbe(t *testing.T) {
 	// Provisioning enforced, as in production: FolderSync passes only with
 	// the key the Provision step obtained.
-	env := easdtest.Start(t)
+	env := easdtest.Start(t, func(c *config.Config) { c.HeartbeatMin = time.Second })
 	store := device.NewStore(env.DB.Pool, 0)
 	ctx := context.Background()
 
-	code, out, errOut := runProbeWith(t, "alice", env.URL+"/Microsoft-Server-ActiveSync", "--user", "alice")
+	code, out, errOut := runProbeWith(t, "alice", env.URL+"/Microsoft-Server-ActiveSync", "--user", "alice", "--ping-heartbeat", "2s")
 	if code != 0 || errOut != "" {
 		t.Fatalf("probe: exit %d %s\n%s", code, errOut, out)
 	}
@@ -61,13 +63,32 @@ func TestProbe(t *testing.T) {
 	if v, d := stepLine(t, out, "FolderSync"); v != "ok" || !strings.Contains(d, "Inbox is") {
 		t.Errorf("FolderSync: %s %s", v, d)
 	}
+	if v, d := stepLine(t, out, "Connect"); v != "ok" || !strings.Contains(d, "plain HTTP on the loopback") {
+		t.Errorf("Connect: %s %s", v, d)
+	}
+	if v, d := stepLine(t, out, "Discover"); v != "skip" || !strings.Contains(d, "127.0.0.1 is no Internet domain") {
+		t.Errorf("Discover: %s %s", v, d)
+	}
 	passed(t, out, "Provision")
 	passed(t, out, "Sync Inbox")
-	passed(t, out, "Ping")
+	if v, d := stepLine(t, out, "Ping"); v != "ok" || !regexp.MustCompile(`^held 2(\.\d)?s without change`).MatchString(d) {
+		t.Errorf("Ping: %s %s", v, d)
+	}
 	if !regexp.MustCompile(`(?m)^OK.*\(\d+ ms in all\)$`).MatchString(out) {
 		t.Errorf("no summary:\n%s", out)
 	}
 	t.Logf("report:\n%s", out)
+
+	// The same as one JSON document, for monitoring.
+	code, r, raw := probeJSON(t, probeNet{}, env.URL, "--user", "alice", "--ping-heartbeat", "1s")
+	checkJSONReport(t, r, raw)
+	if code != 0 || r.Result != "ok" || r.Target != env.URL || r.EASURL != env.URL+"/Microsoft-Server-ActiveSync" ||
+		r.User != "alice" || r.Email != "alice@127.0.0.1" || r.DeviceID != "easdprobe" || len(r.Failed) != 0 || r.TotalMS < 1000 {
+		t.Errorf("JSON: exit %d\n%s", code, raw)
+	}
+	if p := stepOf(t, r, "ping").Ping; p == nil || p.HeartbeatS != 1 || p.Cut {
+		t.Errorf("JSON ping: %+v", p)
+	}
 	d, err := store.Get(ctx, "alice", "easdprobe")
 	if err != nil || d.DeviceType != "easdprobe" {
 		t.Fatalf("probe device: %+v %v", d, err)
@@ -75,14 +96,14 @@ func TestProbe(t *testing.T) {
 
 	// A wrong password fails at the first login and stops there, so the
 	// probe does not lock the user out.
-	code, out, _ = runProbeWith(t, "wrong", env.URL, "--user", "alice")
+	code, out, _ = runProbeWith(t, "wrong", env.URL, "--user", "alice", "--ping-heartbeat", "1s")
 	if code != 1 {
 		t.Fatalf("wrong password: exit %d\n%s", code, out)
 	}
 	if v, d := stepLine(t, out, "Autodiscover"); v != "FAIL" || !strings.Contains(d, "credentials refused") {
 		t.Errorf("wrong password, Autodiscover: %s %s", v, d)
 	}
-	for _, step := range []string{"OPTIONS", "Provision", "FolderSync", "Sync Inbox", "Ping"} {
+	for _, step := range []string{"Discover", "OPTIONS", "Provision", "FolderSync", "Sync Inbox", "Ping"} {
 		if v, _ := stepLine(t, out, step); v != "skip" {
 			t.Errorf("wrong password, %s: %s", step, v)
 		}
@@ -96,7 +117,7 @@ func TestProbe(t *testing.T) {
 	if err := store.SetAccess(ctx, "alice", "easdprobe", device.Blocked); err != nil {
 		t.Fatal(err)
 	}
-	code, out, _ = runProbeWith(t, "alice", env.URL, "--user", "alice")
+	code, out, _ = runProbeWith(t, "alice", env.URL, "--user", "alice", "--ping-heartbeat", "1s")
 	if v, d := stepLine(t, out, "FolderSync"); code != 1 || v != "FAIL" || !strings.Contains(d, "device blocked") {
 		t.Errorf("blocked: exit %d\n%s", code, out)
 	}
@@ -106,7 +127,7 @@ func TestProbe(t *testing.T) {
 	if err := store.RequestWipe(ctx, "alice", "easdprobe", false); err != nil {
 		t.Fatal(err)
 	}
-	code, out, _ = runProbeWith(t, "alice", env.URL, "--user", "alice")
+	code, out, _ = runProbeWith(t, "alice", env.URL, "--user", "alice", "--ping-heartbeat", "1s")
 	if v, d := stepLine(t, out, "Provision"); code != 1 || v != "FAIL" || !strings.Contains(d, "remote wipe") {
 		t.Errorf("wipe pending: exit %d\n%s", code, out)
 	}
@@ -127,8 +148,11 @@ func TestProbeUnreachable(t *testing.T) {
 	if code != 1 {
 		t.Fatalf("unreachable: exit %d\n%s", code, out)
 	}
-	if v, d := stepLine(t, out, "Autodiscover"); v != "FAIL" || !strings.Contains(d, "refused") {
+	if v, d := stepLine(t, out, "Connect"); v != "FAIL" || !strings.Contains(d, "refused") {
 		t.Errorf("unreachable: %s %s", v, d)
+	}
+	if v, d := stepLine(t, out, "Autodiscover"); v != "skip" || d != "not tried: no connection" {
+		t.Errorf("unreachable, Autodiscover: %s %s", v, d)
 	}
 }
 

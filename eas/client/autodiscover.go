@@ -82,6 +82,14 @@ type adError struct {
 // MobileSync server. An error document is *AutodiscoverError, another
 // HTTP status *HTTPError.
 func (c *Client) Autodiscover(ctx context.Context, email, schema string) (*AutodiscoverResult, error) {
+	return c.AutodiscoverAt(ctx, strings.TrimRight(c.BaseURL, "/")+AutodiscoverPath, email, schema)
+}
+
+// AutodiscoverAt is Autodiscover posting to the full URL u instead of
+// BaseURL: a phone looking for its server tries URLs on other hosts (the
+// address's domain, autodiscover.DOMAIN, a redirect's target, an SRV
+// record's host) before it knows BaseURL.
+func (c *Client) AutodiscoverAt(ctx context.Context, u, email, schema string) (*AutodiscoverResult, error) {
 	if schema == "" {
 		schema = MobileSyncSchema
 	}
@@ -93,7 +101,7 @@ func (c *Client) Autodiscover(ctx context.Context, email, schema string) (*Autod
 	_ = xml.EscapeText(&body, []byte(schema))
 	body.WriteString(`</AcceptableResponseSchema></Request></Autodiscover>`)
 
-	data, err := c.autodiscoverDo(ctx, http.MethodPost, strings.TrimRight(c.BaseURL, "/")+AutodiscoverPath, &body)
+	data, err := c.autodiscoverDo(ctx, http.MethodPost, u, &body)
 	if err != nil {
 		return nil, err
 	}
