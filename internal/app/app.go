@@ -17,6 +17,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/easd/easd/contacts"
+	"github.com/easd/easd/directory"
 	"github.com/easd/easd/eas"
 	"github.com/easd/easd/eas/device"
 	"github.com/easd/easd/eas/folders"
@@ -98,6 +99,12 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, version strin
 			{Name: "imap", Check: imapDialer.Ping},
 		},
 	})
+	contactStore := contacts.NewStore(pool, eas.NotifyFolderChanged)
+	gal, err := newDirectory(cfg, pool, log)
+	if err != nil {
+		pool.Close()
+		return nil, err
+	}
 	easServer := eas.NewServer(eas.Options{
 		Log:       log,
 		Pool:      pool,
@@ -122,8 +129,12 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, version strin
 		// The item classes kept in PostgreSQL; every write announces its
 		// folder to waiting Pings on all instances.
 		Items: map[model.Class]model.ItemStore{
-			model.ClassContacts: contacts.NewBackend(contacts.NewStore(pool, eas.NotifyFolderChanged)),
+			model.ClassContacts: contacts.NewBackend(contactStore),
 		},
+		Directory: gal,
+		Contacts:  contactStore,
+		// TODO(calendar): FreeBusy from the calendar store once it exists;
+		// until then ResolveRecipients answers Availability with 163.
 		Zone: cfg.Zone(),
 	}, cfg.MaxDevices)
 	easServer.Register(srv.Echo)
@@ -202,4 +213,10 @@ func (m mailSync) OpenMail(ctx context.Context, login, password string) (eas.Mai
 		return nil, err // never a typed nil inside the interface
 	}
 	return sess, nil
+}
+
+// newDirectory is the GAL: PostgreSQL's directory.
+func newDirectory(cfg config.Config, pool *pgxpool.Pool, _ *slog.Logger) (model.Directory, error) {
+	return directory.NewStore(pool, directory.Options{Domain: cfg.MailDomain,
+		MinQuery: cfg.Directory.MinQuery, MaxResults: cfg.Directory.MaxResults}), nil
 }
