@@ -319,8 +319,9 @@ func (s *Store) List(ctx context.Context) ([]Entry, error) {
 type ImportResult struct{ Created, Updated int }
 
 // Import writes entries in one transaction: an entry whose primary
-// address is stored replaces that entry (its user link kept), others are
-// added. Any failure leaves the directory as it was.
+// address is stored replaces that entry's fields (its user link, and a
+// photo, certificates or hidden flag the file does not give, kept);
+// others are added. Any failure leaves the directory as it was.
 func (s *Store) Import(ctx context.Context, entries []Entry) (ImportResult, error) {
 	var res ImportResult
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
@@ -332,7 +333,17 @@ func (s *Store) Import(ctx context.Context, entries []Entry) (ImportResult, erro
 			old, err := s.get(ctx, tx, e.Emails[0])
 			switch {
 			case err == nil:
+				// A file that carries no photo or certificate (CSV never
+				// does) keeps the stored ones, and an import never
+				// unhides: `easd directory edit` does.
 				e.ID = old.ID
+				if e.Picture == nil {
+					e.Picture = old.Picture
+				}
+				if len(e.Certificates) == 0 {
+					e.Certificates = old.Certificates
+				}
+				e.Hidden = e.Hidden || old.Hidden
 				if err := s.update(ctx, tx, e); err != nil {
 					return fmt.Errorf("entry %d (%s): %w", i+1, e.Emails[0], err)
 				}

@@ -8,6 +8,7 @@
 //	easd wbxml     convert WBXML to XML and back (support, logs)
 //	easd device    list, block, allow, wipe, trace or remove devices
 //	easd contacts  import and export address books as vCard files
+//	easd directory add, edit, remove, list and import the directory (GAL)
 //	easd probe     check a deployment as a phone would
 //	easd version   print the version
 //
@@ -41,6 +42,7 @@ func commands() []command {
 		{"ready", "ask a running easd whether it is ready (for healthchecks)", runReady},
 		{"device", "list and administer devices: wipe, block, allow, remove, trace", runDevice},
 		{"contacts", "import and export address books as vCard files", runContacts},
+		{"directory", "add, edit, remove, list and import the directory (GAL)", runDirectory},
 		{"probe", "check a deployment as a phone would, step by step with timings", runProbe},
 		{"version", "print the version", func(_ []string, stdout, _ io.Writer) int {
 			fmt.Fprintln(stdout, "easd", version)
