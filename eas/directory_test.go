@@ -20,6 +20,8 @@ import (
 	"github.com/easd/easd/directory"
 	"github.com/easd/easd/eas/message"
 	"github.com/easd/easd/eas/model"
+	"github.com/easd/easd/internal/config"
+	"github.com/easd/easd/internal/testenv"
 	"github.com/easd/easd/wbxml"
 )
 
@@ -298,5 +300,62 @@ func TestResolveRecipients(t *testing.T) {
 	_, cmds, err := g.c.Options(ctx)
 	if err != nil || !slices.Contains(cmds, "ResolveRecipients") {
 		t.Fatalf("OPTIONS: %v %v", cmds, err)
+	}
+}
+
+// TestGALFromLDAP runs easd with its directory on a real slapd: Search,
+// Find and ResolveRecipients read it (certificates included), and a
+// server that is down gives clear statuses, not a hang.
+func TestGALFromLDAP(t *testing.T) {
+	cert := testCert(t, "elodie@example.test", time.Now().Add(-time.Hour))
+	ldif := `dn: uid=elodie,dc=example,dc=test
+objectClass: inetOrgPerson
+uid: elodie
+cn: Élodie Martin
+displayName: Élodie Martin
+sn: Martin
+mail: elodie@example.test
+title: Chemist
+userCertificate;binary:: ` + base64.StdEncoding.EncodeToString(cert) + `
+
+dn: uid=eloise,dc=example,dc=test
+objectClass: inetOrgPerson
+uid: eloise
+cn: Eloise Smith
+sn: Smith
+mail: eloise@example.test
+`
+	srv := testenv.SlapdServer(t, ldif)
+	s := startSync(t, func(c *config.Config) {
+		c.Directory.LDAPURL, c.Directory.LDAPBaseDN = srv.URL, srv.BaseDN
+		c.Directory.LDAPBindDN, c.Directory.LDAPBindPassword = srv.AdminDN, srv.AdminPassword
+		c.Directory.LDAPTimeout, c.Directory.LDAPCacheTTL = 2*time.Second, 0
+	})
+	g := &galEnv{syncEnv: s}
+	st := g.gal(t, "elo", "0-9", nil)
+	if !slices.Equal(galNames(st), []string{"Élodie Martin", "Eloise Smith"}) || *st.Total != 2 {
+		t.Fatalf("ldap search: %v", galNames(st))
+	}
+	if p := st.Result[0].Properties.(*message.GALProperties); p.Title != "Chemist" || p.EmailAddress != "elodie@example.test" {
+		t.Fatalf("elodie: %+v", p)
+	}
+	r, err := s.c.Resolve(context.Background(), &message.ResolveRecipientsOptions{CertificateRetrieval: new(2)}, "elodie@example.test", "elo")
+	if err != nil || r.Status != 1 || r.Response[0].Status != 1 || r.Response[0].Recipient[0].Certificates.Status != 1 ||
+		r.Response[0].Recipient[0].Certificates.Certificate[0] != base64.StdEncoding.EncodeToString(cert) || r.Response[1].Status != 2 {
+		t.Fatalf("ldap resolve: %+v %v", r, err)
+	}
+
+	srv.Stop()
+	start := time.Now()
+	sr, err := s.c.Search(context.Background(), &message.SearchRequest{Store: message.SearchStore{Name: "GAL",
+		Query: wbxml.TextElement(wbxml.MustTag("Search:Query"), "smith")}})
+	if err != nil || sr.Status != 1 || sr.Response.Store.Status != 3 {
+		t.Fatalf("ldap down, search: %+v %v", sr, err)
+	}
+	if r, err := s.c.Resolve(context.Background(), nil, "smith"); err != nil || r.Status != 6 {
+		t.Fatalf("ldap down, resolve: %+v %v", r, err)
+	}
+	if d := time.Since(start); d > 10*time.Second {
+		t.Fatalf("ldap down took %v", d)
 	}
 }

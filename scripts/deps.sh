@@ -9,7 +9,8 @@
 #
 #   scripts/deps.sh dev    what `easd dev` needs
 #   scripts/deps.sh test   what the tests need (adds libwbxml2-utils, python3-vobject,
-#                          python3-icalendar, python3-recurring-ical-events, staticcheck)
+#                          python3-icalendar, python3-recurring-ical-events, slapd,
+#                          ldap-utils, staticcheck)
 set -euo pipefail
 mode=${1:-dev}
 
@@ -31,6 +32,9 @@ if [ "$mode" = test ]; then
 	have_py() { python3 -c "import $1" >/dev/null 2>&1 || /usr/bin/python3 -c "import $1" >/dev/null 2>&1; }
 	have_py icalendar || missing+=(python3-icalendar)
 	have_py recurring_ical_events || missing+=(python3-recurring-ical-events)
+	# A private OpenLDAP server and its loader, for the directory's LDAP mode.
+	have slapd || missing+=(slapd)
+	have ldapadd || missing+=(ldap-utils)
 fi
 
 if [ ${#missing[@]} -gt 0 ]; then

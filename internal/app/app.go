@@ -215,8 +215,21 @@ func (m mailSync) OpenMail(ctx context.Context, login, password string) (eas.Mai
 	return sess, nil
 }
 
-// newDirectory is the GAL: PostgreSQL's directory.
-func newDirectory(cfg config.Config, pool *pgxpool.Pool, _ *slog.Logger) (model.Directory, error) {
-	return directory.NewStore(pool, directory.Options{Domain: cfg.MailDomain,
-		MinQuery: cfg.Directory.MinQuery, MaxResults: cfg.Directory.MaxResults}), nil
+// newDirectory is the GAL: the LDAP server when one is configured, else
+// the directory kept in PostgreSQL.
+func newDirectory(cfg config.Config, pool *pgxpool.Pool, log *slog.Logger) (model.Directory, error) {
+	d := cfg.Directory
+	if d.LDAPURL == "" {
+		return directory.NewStore(pool, directory.Options{Domain: cfg.MailDomain,
+			MinQuery: d.MinQuery, MaxResults: d.MaxResults}), nil
+	}
+	attrs, _ := config.ParseLDAPAttributes(d.LDAPAttributes) // validated with cfg
+	l, err := directory.NewLDAP(directory.LDAPOptions{URL: d.LDAPURL, BindDN: d.LDAPBindDN, BindPassword: d.LDAPBindPassword,
+		BaseDN: d.LDAPBaseDN, Filter: d.LDAPFilter, Schema: d.LDAPSchema, Attributes: attrs,
+		CacheTTL: d.LDAPCacheTTL, Timeout: d.LDAPTimeout, MinQuery: d.MinQuery, MaxResults: d.MaxResults})
+	if err != nil {
+		return nil, err
+	}
+	log.Info("directory from LDAP", "url", d.LDAPURL, "base", d.LDAPBaseDN, "schema", d.LDAPSchema)
+	return l, nil
 }
