@@ -14,12 +14,6 @@ import (
 // name has more.
 const maxQueryWords = 6
 
-// likePrefix escapes w for LIKE and appends the wildcard.
-func likePrefix(w string) string {
-	r := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
-	return r.Replace(w) + "%"
-}
-
 // checkQuery returns the query's words, or ErrQueryTooShort.
 func checkQuery(query string, minLen int) ([]string, error) {
 	words := textfold.QueryWords(query)
@@ -57,9 +51,13 @@ func (s *Store) Search(ctx context.Context, query string, first, count int) (mod
 	args := []any{}
 	exact := make([]string, len(words))
 	for i, w := range words {
-		args = append(args, w, likePrefix(w))
+		// A range, not LIKE: a prepared statement's generic plan can
+		// use the index for a range of parameters, never for LIKE $n.
+		// In the "C" collation every term beginning with w sorts between
+		// w and w followed by the highest code point.
+		args = append(args, w, w+"\U0010FFFF")
 		with = append(with, fmt.Sprintf(`w%d AS (SELECT entry_id, bool_or(term = $%d) AS exact
-			FROM directory_terms WHERE term LIKE $%d GROUP BY entry_id)`, i, len(args)-1, len(args)))
+			FROM directory_terms WHERE term >= $%d AND term < $%d GROUP BY entry_id)`, i, len(args)-1, len(args)-1, len(args)))
 		if i > 0 {
 			join = append(join, fmt.Sprintf("JOIN w%d USING (entry_id)", i))
 		}
