@@ -519,3 +519,33 @@ func isQuotedPrintable(text string) bool {
 func sortBad(b []BadCard) {
 	slices.SortStableFunc(b, func(x, y BadCard) int { return cmp.Compare(x.Line, y.Line) })
 }
+
+// FileCard is one good card of a file read by ReadCards.
+type FileCard struct {
+	Num, Line int // card number and line of its BEGIN
+	Card      vcard.Card
+}
+
+// ReadCards reads a file of vCards 2.1, 3.0 and 4.0 as Import does,
+// normalised to vCard 4.0, without storing anything: for other stores
+// (the directory) that import vCards. Bad cards are reported by line.
+func ReadCards(r io.Reader) ([]FileCard, []BadCard, error) {
+	raws, bad, err := splitCards(r)
+	if err != nil {
+		return nil, nil, err
+	}
+	var good []FileCard
+	for _, rc := range raws {
+		p, b := rc.prepare()
+		if b != nil {
+			bad = append(bad, *b)
+			continue
+		}
+		good = append(good, FileCard{Num: rc.num, Line: rc.line, Card: p.card})
+	}
+	sortBad(bad)
+	if len(raws) == 0 && len(bad) == 0 {
+		return nil, nil, ErrNoCards
+	}
+	return good, bad, nil
+}

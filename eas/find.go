@@ -29,7 +29,7 @@ const findPreviewChars = 255
 // same mail search as Search (runMailSearch), answered with a summary of
 // each message (subject, sender, recipients, date, read, preview) that a
 // result list shows; the phone fetches a message it opens by its ServerId.
-// GAL criteria answer an empty result until contacts exist.
+// GAL criteria search the directory (findGAL).
 func findCmd(k *call) error {
 	var req message.FindRequest
 	if err := k.decodeRequired(&req, StatusInvalidWBXML); err != nil {
@@ -39,8 +39,7 @@ func findCmd(k *call) error {
 	switch {
 	case ex.MailBoxSearchCriterion != nil:
 	case ex.GalSearchCriterion != nil:
-		return k.respond(&message.FindResponse{Status: int(findOK),
-			Response: &message.FindResponseResult{Store: "GAL", Status: int(findOK), Total: new(0)}})
+		return findGAL(k, ex.GalSearchCriterion)
 	default:
 		return k.respond(&message.FindResponse{Status: int(findBadRequest)})
 	}
@@ -126,4 +125,35 @@ func truncateRunes(s string, n int) string {
 	}
 	r := []rune(s)
 	return string(r[:n])
+}
+
+// findGAL answers a Find GAL criterion with the directory search of
+// Search Store=GAL: ranked, paged by Range, photos within the Picture
+// limits.
+func findGAL(k *call, c *message.FindCriterion) error {
+	var rng string
+	var pic *message.SearchPicture
+	if c.Options != nil {
+		rng, pic = c.Options.Range, c.Options.Picture
+	}
+	first, last, err := parseRange(rng)
+	if err != nil {
+		k.log.Info("find: bad request", "err", err)
+		return k.respond(&message.FindResponse{Status: int(findBadRequest)})
+	}
+	page, err := galSearch(k, c.Query.FreeText, first, last)
+	if err != nil {
+		// Find has no status for a directory that failed: the global
+		// server error lets the phone try again.
+		return statusErr(StatusServerErrorRetryLater, "find: directory: %w", err)
+	}
+	resp := &message.FindResponseResult{Store: "GAL", Status: int(findOK), Total: new(page.Total)}
+	pics := newPictureBudget(pic)
+	for i := range page.Entries {
+		resp.Result = append(resp.Result, message.FindResult{Properties: galProperties(&page.Entries[i], pics)})
+	}
+	if len(resp.Result) > 0 {
+		resp.Range = rangeOf(first, len(resp.Result))
+	}
+	return k.respond(&message.FindResponse{Status: int(findOK), Response: resp})
 }

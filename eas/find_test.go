@@ -39,7 +39,7 @@ func TestFindMail(t *testing.T) {
 		t.Fatalf("find lunch: %+v", r)
 	}
 	res := r.Response.Result[0]
-	p := res.Properties
+	p, _ := res.Properties.(*message.FindProperties)
 	if res.ServerID != (model.MailID{FolderID: s.ids["Junk"], UID: cc}).String() || res.CollectionID != s.ids["Junk"] ||
 		res.Class != "Email" || r.Response.Store != "Mailbox" || r.Response.Range != "0-0" {
 		t.Fatalf("result: %+v", r.Response)
@@ -61,8 +61,9 @@ func TestFindMail(t *testing.T) {
 		t.Fatalf("paged: %+v", r.Response)
 	}
 
-	// GAL is empty for now; an unknown folder asks for a FolderSync; no
-	// criterion is an invalid request.
+	// bob never signed in, so the GAL has nobody of that name; an
+	// unknown folder asks for a FolderSync; no criterion is an invalid
+	// request.
 	g, err := s.c.Find(context.Background(), &message.FindRequest{SearchID: "6b1b0bd6-7f6c-4a0d-9b7e-5d0c3b7a1e02",
 		ExecuteSearch: message.FindExecuteSearch{GalSearchCriterion: &message.FindCriterion{Query: message.FindQuery{FreeText: "bob"}}}})
 	if err != nil || g.Status != 1 || g.Response == nil || *g.Response.Total != 0 {

@@ -28,8 +28,8 @@ const (
 // ConversationId is matched on the converted items. Results are newest
 // first and are whole items rendered with the request's BodyPreference;
 // LongId is the message's ServerId, which ItemOperations fetches. Every
-// search is run afresh, so RebuildResults changes nothing. GAL searches
-// answer an empty result until contacts exist; any other store (such as
+// search is run afresh, so RebuildResults changes nothing. Store "GAL"
+// searches the directory (searchGAL); any other store (such as
 // DocumentLibrary) is answered with Store Status 2.
 func searchCmd(k *call) error {
 	var req message.SearchRequest
@@ -46,7 +46,7 @@ func searchStore(k *call, s message.SearchStore) message.SearchResponseStore {
 	empty := message.SearchResponseStore{Status: int(searchOK), Result: []message.SearchResult{{}}, Total: new(0)}
 	switch strings.ToLower(strings.TrimSpace(s.Name)) {
 	case "gal":
-		return empty
+		return searchGAL(k, s)
 	case "mailbox":
 	default:
 		return message.SearchResponseStore{Status: int(searchBadRequest)}

@@ -128,7 +128,8 @@ func TestSearchConversationAndOthers(t *testing.T) {
 		t.Fatalf("conversation: %+v, want %v", st, want)
 	}
 
-	// GAL: empty for now. iOS sends an empty Picture.
+	// GAL: bob never signed in and is not in the directory. iOS sends an
+	// empty Picture.
 	r, err := s.c.Search(context.Background(), &message.SearchRequest{Store: message.SearchStore{Name: "GAL",
 		Query: text("Search:Query", "bob"), Options: &message.SearchOptions{Range: "0-9", Picture: &message.SearchPicture{}}}})
 	if err != nil || r.Status != 1 || r.Response.Store.Status != 1 || total(r.Response.Store) != 0 {

@@ -75,6 +75,16 @@ type Options struct {
 	// instants (a contact's birthday); nil: UTC.
 	Zone *time.Location
 
+	// Directory is the Global Address List (Search Store=GAL, Find,
+	// ResolveRecipients); nil: GAL searches find nothing.
+	Directory model.Directory
+	// Contacts finds a user's own contacts for ResolveRecipients; nil:
+	// only the directory resolves.
+	Contacts model.ContactSearcher
+	// FreeBusy answers ResolveRecipients Availability for local users;
+	// nil: every recipient's availability is answered "no data" (163).
+	FreeBusy model.FreeBusy
+
 	// Push lets Ping wait for changes without polling (mail watchers and
 	// the LISTEN/NOTIFY hub); its zero value makes Ping wait out the
 	// heartbeat unless a folder had changed when it arrived.

@@ -10,7 +10,7 @@
 #   scripts/deps.sh dev    what `easd dev` needs
 #   scripts/deps.sh test   what the tests need (adds libwbxml2-utils, python3-vobject,
 #                          python3-icalendar, python3-recurring-ical-events, vdirsyncer,
-#                          litmus, staticcheck)
+#                          litmus, slapd, ldap-utils, staticcheck)
 set -euo pipefail
 mode=${1:-dev}
 
@@ -35,6 +35,9 @@ if [ "$mode" = test ]; then
 	# Independent DAV clients the dav tests sync with and check conformance by.
 	have vdirsyncer || missing+=(vdirsyncer)
 	have litmus || missing+=(litmus)
+	# A private OpenLDAP server and its loader, for the directory's LDAP mode.
+	have slapd || missing+=(slapd)
+	have ldapadd || missing+=(ldap-utils)
 fi
 
 if [ ${#missing[@]} -gt 0 ]; then

@@ -8,6 +8,7 @@
 //	easd wbxml     convert WBXML to XML and back (support, logs)
 //	easd device    list, block, allow, wipe, trace or remove devices
 //	easd contacts  import and export address books as vCard files
+//	easd directory add, edit, remove, list and import the directory (GAL)
 //	easd probe     check a deployment as a phone would
 //	easd version   print the version (also: easd --version)
 //
@@ -44,6 +45,7 @@ func commands() []command {
 		{"calendar", "import and export calendars as iCalendar files", runCalendar},
 		{"notes", "export notes as iCalendar (VJOURNAL) or text files", runNotes},
 		{"tasks", "import and export task lists as iCalendar (VTODO) files", runTasks},
+		{"directory", "add, edit, remove, list and import the directory (GAL)", runDirectory},
 		{"probe", "check a deployment as a phone would, step by step with timings", runProbe},
 		{"version", "print the version", func(_ []string, stdout, _ io.Writer) int {
 			fmt.Fprintln(stdout, "easd", version)

@@ -54,12 +54,15 @@ type FindResponseResult struct {
 	Total  *int         `wbxml:"Total"`
 }
 
-// FindResult is one found message.
+// FindResult is one found message or directory entry. Properties is a
+// *FindProperties for mail, a *GALProperties (with no Class, ServerId or
+// CollectionId) for the GAL; the client decodes it by the response's
+// Store.
 type FindResult struct {
-	Class        string          `wbxml:"AirSync:Class"`
-	ServerID     string          `wbxml:"AirSync:ServerId"`
-	CollectionID string          `wbxml:"AirSync:CollectionId"`
-	Properties   *FindProperties `wbxml:"Properties"`
+	Class        string `wbxml:"AirSync:Class,omitempty"`
+	ServerID     string `wbxml:"AirSync:ServerId,omitempty"`
+	CollectionID string `wbxml:"AirSync:CollectionId,omitempty"`
+	Properties   any    `wbxml:"Properties"`
 }
 
 // FindProperties is the summary of a found message that a result list

@@ -158,10 +158,12 @@ var allDocuments = []any{
 		MailBoxSearchCriterion: &FindCriterion{Query: FindQuery{Class: "Email", CollectionID: "5", FreeText: "hello"},
 			Options: &FindOptions{Range: "0-99", DeepTraversal: true, Picture: &SearchPicture{MaxPictures: 1}}}}},
 	&FindRequest{SearchID: "x", ExecuteSearch: FindExecuteSearch{GalSearchCriterion: &FindCriterion{Query: FindQuery{FreeText: "bo"}}}},
+	// Properties decode as an element; TestFindPropertiesRoundTrip checks
+	// the typed forms.
 	&FindResponse{Status: 1, Response: &FindResponseResult{Store: "Mailbox", Status: 1, Result: []FindResult{{Class: "Email",
-		ServerID: "5:1", CollectionID: "5", Properties: &FindProperties{Subject: "Hi", DateReceived: "2025-01-02T03:04:05.000Z",
-			DisplayTo: "Alice", DisplayCc: "Carol", DisplayBcc: "Dan", Importance: new(1), Read: new(true), IsDraft: new(false),
-			Preview: "Hi there", HasAttachments: new(true), From: "bob@example.test"}}}, Range: "0-0", Total: new(1)}},
+		ServerID: "5:1", CollectionID: "5", Properties: wbxml.NewElement(wbxml.MustTag("Find:Properties"),
+			wbxml.TextElement(wbxml.MustTag("Email:Subject"), "Hi"), wbxml.TextElement(wbxml.MustTag("Find:Preview"), "Hi there"))}},
+		Range: "0-0", Total: new(1)}},
 	&FindResponse{Status: 2},
 	&SendMailRequest{ClientID: "c1", AccountID: "a", SaveInSentItems: true, Mime: []byte("To: a@b\r\n\r\nhi")},
 	&SmartReplyRequest{ClientID: "c2", Source: &ComposeItem{FolderID: "5", ItemID: "5:7"}, SaveInSentItems: true, Mime: []byte("x")},

@@ -21,6 +21,7 @@ import (
 	"github.com/easd/easd/calendar"
 	"github.com/easd/easd/contacts"
 	"github.com/easd/easd/dav"
+	"github.com/easd/easd/directory"
 	"github.com/easd/easd/eas"
 	"github.com/easd/easd/eas/device"
 	"github.com/easd/easd/eas/folders"
@@ -112,6 +113,11 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, version strin
 	// One contacts store for EAS and CardDAV: every write, from either,
 	// announces its folder to waiting Pings on all instances.
 	contactStore := contacts.NewStore(pool, eas.NotifyFolderChanged)
+	gal, err := newDirectory(cfg, pool, log)
+	if err != nil {
+		pool.Close()
+		return nil, err
+	}
 	easServer := eas.NewServer(eas.Options{
 		Log:  log,
 		Pool: pool,
@@ -146,6 +152,10 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, version strin
 			model.ClassNotes:    notes.NewBackend(notes.NewStore(eas.NotifyFolderChanged)),
 			model.ClassTasks:    tasks.NewBackend(tasks.NewStore(eas.NotifyFolderChanged)),
 		},
+		Directory: gal,
+		Contacts:  contactStore,
+		// TODO(calendar): FreeBusy from the calendar store once it exists;
+		// until then ResolveRecipients answers Availability with 163.
 		Zone: cfg.Zone(),
 	}, cfg.MaxDevices)
 	easServer.Register(srv.Echo)
@@ -264,4 +274,23 @@ func mailEndpoint(s string) *eas.MailEndpoint {
 		sec = eas.MailPlain
 	}
 	return &eas.MailEndpoint{Host: e.Host, Port: e.Port, Security: sec}
+}
+
+// newDirectory is the GAL: the LDAP server when one is configured, else
+// the directory kept in PostgreSQL.
+func newDirectory(cfg config.Config, pool *pgxpool.Pool, log *slog.Logger) (model.Directory, error) {
+	d := cfg.Directory
+	if d.LDAPURL == "" {
+		return directory.NewStore(pool, directory.Options{Domain: cfg.MailDomain,
+			MinQuery: d.MinQuery, MaxResults: d.MaxResults}), nil
+	}
+	attrs, _ := config.ParseLDAPAttributes(d.LDAPAttributes) // validated with cfg
+	l, err := directory.NewLDAP(directory.LDAPOptions{URL: d.LDAPURL, BindDN: d.LDAPBindDN, BindPassword: d.LDAPBindPassword,
+		BaseDN: d.LDAPBaseDN, Filter: d.LDAPFilter, Schema: d.LDAPSchema, Attributes: attrs,
+		CacheTTL: d.LDAPCacheTTL, Timeout: d.LDAPTimeout, MinQuery: d.MinQuery, MaxResults: d.MaxResults})
+	if err != nil {
+		return nil, err
+	}
+	log.Info("directory from LDAP", "url", d.LDAPURL, "base", d.LDAPBaseDN, "schema", d.LDAPSchema)
+	return l, nil
 }

@@ -122,6 +122,8 @@ type Config struct {
 
 	LogFormat string // json | text
 	LogLevel  string // debug | info | warn | error
+
+	Directory Directory // the GAL (directory.go)
 }
 
 // Defaults returns the configuration used when nothing is set.
@@ -152,6 +154,7 @@ func Defaults() Config {
 		TimeZone:           "UTC",
 		LogFormat:          "json",
 		LogLevel:           "info",
+		Directory:          directoryDefaults(),
 	}
 }
 
@@ -212,6 +215,7 @@ func (c *Config) Register(fs *flag.FlagSet) {
 	fs.StringVar(&c.IMAPMasterPassword, "imap-master-password", c.IMAPMasterPassword, "password of --imap-master-user (prefer the environment variable)")
 	fs.StringVar(&c.LogFormat, "log-format", c.LogFormat, "log format: json or text")
 	fs.StringVar(&c.LogLevel, "log-level", c.LogLevel, "log level: debug, info, warn or error")
+	c.Directory.RegisterDirectory(fs)
 }
 
 // Parse reads env (a lookup such as os.LookupEnv) and then args into c.
@@ -358,7 +362,7 @@ func (c *Config) Validate() error {
 	default:
 		return bad("log-level", "%q is not debug, info, warn or error", c.LogLevel)
 	}
-	return nil
+	return c.Directory.validate()
 }
 
 func checkHostPort(addr string) error {
