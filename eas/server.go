@@ -68,6 +68,11 @@ type Options struct {
 	// instants (a contact's birthday); nil: UTC.
 	Zone *time.Location
 
+	// Meetings files meeting mails in the calendar, answers
+	// MeetingResponse and sends iMIP messages; nil: meeting mails are
+	// plain mail and MeetingResponse answers 137.
+	Meetings Meetings
+
 	// Push lets Ping wait for changes without polling (mail watchers and
 	// the LISTEN/NOTIFY hub); its zero value makes Ping wait out the
 	// heartbeat unless a folder had changed when it arrived.

@@ -67,3 +67,7 @@ func CalendarObject(msg []byte) []byte {
 	_, _ = io.Copy(io.Discard, br)
 	return w.s.calendarObj
 }
+
+// HTMLText renders an HTML fragment as plain text (a meeting answer's
+// comment that a phone sent as HTML).
+func HTMLText(s string) string { return string(htmlToText([]byte(s))) }

@@ -101,6 +101,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, version strin
 			{Name: "imap", Check: imapDialer.Ping},
 		},
 	})
+	calStore := calendar.NewStore(pool, eas.NotifyFolderChanged)
 	easServer := eas.NewServer(eas.Options{
 		Log:       log,
 		Pool:      pool,
@@ -126,11 +127,12 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, version strin
 		// folder to waiting Pings on all instances.
 		Items: map[model.Class]model.ItemStore{
 			model.ClassContacts: contacts.NewBackend(contacts.NewStore(pool, eas.NotifyFolderChanged)),
-			model.ClassCalendar: calendar.NewBackend(calendar.NewStore(pool, eas.NotifyFolderChanged)),
+			model.ClassCalendar: calendar.NewBackend(calStore),
 			model.ClassNotes:    notes.NewBackend(notes.NewStore(eas.NotifyFolderChanged)),
 			model.ClassTasks:    tasks.NewBackend(tasks.NewStore(eas.NotifyFolderChanged)),
 		},
-		Zone: cfg.Zone(),
+		Meetings: calendar.NewMeetings(calStore),
+		Zone:     cfg.Zone(),
 	}, cfg.MaxDevices)
 	easServer.Register(srv.Echo)
 	return &App{cfg: cfg, log: log, Pool: pool, HTTP: srv, EAS: easServer}, nil
