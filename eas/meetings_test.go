@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -263,5 +264,96 @@ func TestMeetingResponse161(t *testing.T) {
 	}
 	if n := len(settleSink(r.syncEnv)); n != 3 {
 		t.Errorf("%d messages, want 3", n)
+	}
+}
+
+// A meeting made on the phone invites each attendee once; a replayed
+// Sync and an unchanged edit send nothing; a new time sends updates; a
+// delete cancels. A REPLY mail from an attendee updates the attendee.
+func TestMeetingMadeOnPhone(t *testing.T) {
+	s := startSync(t)
+	ce := startCalendar(t, s, "14.1", nil)
+	ev := fullEvent(141, time.Date(2026, 7, 6, 9, 0, 0, 0, berlin()))
+	ev.Exceptions, ev.Recurrence = nil, nil
+	ev.UID = "phone-meeting@example.test"
+	ev.Attendees = &message.Attendees{Attendee: []message.Attendee{
+		{Email: "bob@example.test", Name: "Bob", AttendeeType: "1"},
+		{Email: "carol@example.test", Name: "Carol", AttendeeType: "2"}}}
+	add := &message.SyncClientCommands{Add: []message.SyncClientAdd{calAdd("m1", ev)}}
+	key := ce.key
+	id := added(t, ce.send(t, add))
+	msgs := waitMessages(t, s.env.SMTP, 2)
+	reqs := imipOf(msgs, "REQUEST")
+	if len(reqs) != 2 || reqs[0].To[0] == reqs[1].To[0] {
+		t.Fatalf("invitations: %+v", msgs)
+	}
+	for _, m := range reqs {
+		if m.From != "alice@example.test" || !bytes.Contains(m.Data, []byte("ORGANIZER;CN=Alice:mailto:alice@example.test")) ||
+			!bytes.Contains(m.Data, []byte("SEQUENCE:0")) || bytes.Contains(m.Data, []byte("X-EAS-")) {
+			t.Errorf("invitation to %v:\n%s", m.To, m.Data)
+		}
+	}
+
+	// The response was lost: the phone sends the same request again.
+	ce.key = key
+	if again := added(t, ce.send(t, add)); again != id {
+		t.Fatalf("replayed Add made %s", again)
+	}
+	// The same event again (an echo of what the phone holds).
+	ce.send(t, &message.SyncClientCommands{Change: []message.SyncClientChange{{ServerID: id, ApplicationData: ev}}})
+	if n := len(settleSink(s)); n != 2 {
+		t.Fatalf("replay or unchanged edit sent: %d messages, want 2", n)
+	}
+
+	// bob accepts by mail.
+	s.env.Append(t, "alice", "INBOX", invitation("REPLY", ev.UID, 0, "bob@example.test", "ACCEPTED"))
+	inbox := s.ids["Inbox"]
+	s.c.Version = "14.1"
+	_, cmds := s.syncAll(t, inbox, s.start(t, inbox))
+	if len(cmds.Add) != 1 || decodedMail(t, cmds.Add[0]).MessageClass != "IPM.Schedule.Meeting.Resp.Pos" {
+		t.Fatalf("reply mail: %+v", cmds)
+	}
+	got := ce.pullF(t, nil)
+	if len(got.Change) != 1 {
+		t.Fatalf("calendar after the reply: %+v", got)
+	}
+	for _, a := range decodedEvent(t, got.Change[0]).Attendees.Attendee {
+		want := map[string]string{"bob@example.test": "3", "carol@example.test": "5"}[a.Email]
+		if a.AttendeeStatus != want {
+			t.Errorf("attendee %s status %s, want %s", a.Email, a.AttendeeStatus, want)
+		}
+	}
+
+	// A new time: each attendee gets the update (SEQUENCE 1).
+	ev.StartTime = time.Date(2026, 7, 6, 11, 0, 0, 0, berlin()).UTC().Format("20060102T150405Z")
+	ev.EndTime = time.Date(2026, 7, 6, 12, 0, 0, 0, berlin()).UTC().Format("20060102T150405Z")
+	ce.send(t, &message.SyncClientCommands{Change: []message.SyncClientChange{{ServerID: id, ApplicationData: ev}}})
+	msgs = waitMessages(t, s.env.SMTP, 4)
+	if upd := imipOf(msgs[2:], "REQUEST"); len(upd) != 2 || !bytes.Contains(upd[0].Data, []byte("SEQUENCE:1")) {
+		t.Fatalf("updates: %+v", msgs[2:])
+	}
+	// Deleted: cancelled to both.
+	ce.send(t, &message.SyncClientCommands{Delete: []message.SyncClientDelete{{ServerID: id}}})
+	msgs = waitMessages(t, s.env.SMTP, 6)
+	if c := imipOf(msgs[4:], "CANCEL"); len(c) != 2 || !bytes.Contains(c[0].Data, []byte("STATUS:CANCELLED")) {
+		t.Fatalf("cancellations: %+v", msgs[4:])
+	}
+	if n := len(settleSink(s)); n != 6 {
+		t.Errorf("%d messages, want 6", n)
+	}
+}
+
+// A 16.x phone sends no organizer: the server makes the user the
+// organizer of a meeting (MeetingStatus 1).
+func TestMeetingMadeOnPhone161(t *testing.T) {
+	s := startSync(t)
+	ce := startCalendar(t, s, "16.1", nil)
+	ev := fullEvent(161, time.Date(2026, 7, 6, 9, 0, 0, 0, berlin()))
+	ev.Recurrence = nil
+	ev.Attendees = &message.Attendees{Attendee: []message.Attendee{{Email: "bob@example.test", Name: "Bob", AttendeeType: "1"}}}
+	added(t, ce.send(t, &message.SyncClientCommands{Add: []message.SyncClientAdd{calAdd("m1", ev)}}))
+	msgs := waitMessages(t, s.env.SMTP, 1)
+	if len(msgs) != 1 || msgs[0].To[0] != "bob@example.test" || !strings.Contains(string(msgs[0].Data), "ORGANIZER:mailto:alice@example.test") {
+		t.Fatalf("invitation: %+v", msgs)
 	}
 }
