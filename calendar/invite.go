@@ -527,3 +527,9 @@ func (m *Meetings) Answer(ctx context.Context, db model.DB, userID int64, a mode
 func (m *Meetings) Flush(ctx context.Context, userID int64, send func(ctx context.Context, from string, to []string, msg []byte) error) (int, error) {
 	return Flush(ctx, m.store.pool, userID, send)
 }
+
+// FreeBusy is the package function FreeBusy over the store's pool, for
+// ResolveRecipients Availability.
+func (m *Meetings) FreeBusy(ctx context.Context, userID int64, from, to time.Time) (string, error) {
+	return FreeBusy(ctx, m.store.pool, userID, from, to)
+}
