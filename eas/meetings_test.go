@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -122,7 +123,20 @@ func TestMeetingInvitationSyncsAsRequest(t *testing.T) {
 	if again := ce.pullF(t, nil); len(again.Add)+len(again.Change) != 0 {
 		t.Errorf("second sync of the mail changed the calendar: %+v", again)
 	}
-	_ = ikey
+
+	// bob cancels: the mail is a cancellation, the meeting cancelled.
+	s.env.Append(t, "alice", "INBOX", invitation("CANCEL", "inv-1@example.test", 1, "alice@example.test", "NEEDS-ACTION"))
+	_, cmds = s.syncAll(t, inbox, ikey)
+	if len(cmds.Add) != 1 || decodedMail(t, cmds.Add[0]).MessageClass != "IPM.Schedule.Meeting.Canceled" {
+		t.Fatalf("cancellation mail: %+v", cmds)
+	}
+	got = ce.pullF(t, nil)
+	if len(got.Change) != 1 {
+		t.Fatalf("calendar after the cancellation: %+v", got)
+	}
+	if ev := decodedEvent(t, got.Change[0]); ev.MeetingStatus != "7" || ev.BusyStatus != "0" {
+		t.Errorf("cancelled event %+v", ev)
+	}
 }
 
 // respondEnv is alice at one version with her inbox and calendar synced.
@@ -168,6 +182,9 @@ func (r *respondEnv) respond(t *testing.T, item message.MeetingResponseRequestIt
 // calendar and sends nothing.
 func TestMeetingResponse141(t *testing.T) {
 	r := startRespond(t, "14.1")
+	if _, cmds, err := r.c.Options(context.Background()); err != nil || !slices.Contains(cmds, "MeetingResponse") {
+		t.Fatalf("OPTIONS commands %v %v", cmds, err)
+	}
 	for _, tc := range []struct {
 		answer             int
 		busy, responseType string
