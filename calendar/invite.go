@@ -329,7 +329,17 @@ func (m *Meetings) Respond(ctx context.Context, q Querier, userID int64, a Answe
 		if err := m.File(ctx, q, userID, a.Self, a.ICS); err != nil {
 			return "", err
 		}
-		if ev, err = m.store.ByUID(ctx, q, userID, inv.UID); err != nil {
+		ev, err = m.store.ByUID(ctx, q, userID, inv.UID)
+		if errors.Is(err, ErrNotFound) && !sameAddress(organizerOf(inv.Event), a.Self) {
+			// Declined or deleted before: the user changed their mind,
+			// and answering the mail again brings the meeting back.
+			folder, ferr := DefaultCalendar(ctx, q, userID)
+			if ferr != nil {
+				return "", ferr
+			}
+			ev, err = m.store.Create(ctx, q, userID, folder, received(inv.Cal, nil, a.Self))
+		}
+		if err != nil {
 			return "", err
 		}
 	} else {

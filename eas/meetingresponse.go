@@ -15,7 +15,7 @@ func init() {
 	addCommand("MeetingResponse", &commandSpec{root: "MeetingResponse:MeetingResponse", run: meetingResponse})
 }
 
-// MeetingResponse statuses (MS-ASCMD 2.2.3.177.5).
+// MeetingResponse statuses (MS-ASCMD 2.2.3.177.9).
 const (
 	mrOK             Status = 1
 	mrInvalidRequest Status = 2 // not a meeting request of the user's, or a malformed Request
@@ -133,6 +133,11 @@ func (k *call) meetingAnswer(r message.MeetingResponseRequestItem, self string, 
 		return a, mrOK, nil
 	case !k.s.isMail(*f):
 		return a, mrInvalidRequest, fmt.Errorf("folder %q holds no meeting requests", folderID)
+	}
+	if !a.Instance.IsZero() {
+		// MS-ASCMD 2.2.3.177.9: an InstanceId names an occurrence of a
+		// calendar item, never of a mail's request.
+		return a, mrInvalidRequest, fmt.Errorf("InstanceId with the mail %s", id)
 	}
 	mid, err := model.ParseMailID(id)
 	if err != nil {

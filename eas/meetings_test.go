@@ -274,6 +274,15 @@ func TestMeetingResponse161(t *testing.T) {
 		t.Errorf("declined meeting came back: %+v", cmds)
 	}
 
+	// The user changes their mind: accepting the mail again brings the
+	// meeting back.
+	if res := r.respond(t, message.MeetingResponseRequestItem{UserResponse: 1, CollectionID: r.inbox, RequestID: mail}); res.Status != 1 || res.CalendarID == "" {
+		t.Fatalf("accept after decline: %+v", res)
+	}
+	if cmds := r.cal.pullF(t, nil); len(cmds.Add) != 1 {
+		t.Errorf("accepted again: %+v", cmds)
+	}
+
 	// Without SendResponse nothing is sent.
 	mail2 := r.invite(t, "r161-quiet@example.test")
 	if res := r.respond(t, message.MeetingResponseRequestItem{UserResponse: 1, CollectionID: r.inbox, RequestID: mail2}); res.Status != 1 {
