@@ -113,7 +113,13 @@ func (m *Meetings) File(ctx context.Context, q Querier, userID int64, self strin
 		}
 		return m.update(ctx, q, userID, stored, received(inv.Cal, stored.Cal, self))
 	case "CANCEL":
-		if !found || organisedBy(stored.Cal, self) {
+		if !found {
+			// Mail syncs newest first: the request this cancels may
+			// come after it, and must not file a cancelled meeting.
+			_, err := markFiled(ctx, q, userID, inv)
+			return err
+		}
+		if organisedBy(stored.Cal, self) {
 			return nil
 		}
 		return m.update(ctx, q, userID, stored, cancelled(inv, stored.Cal))

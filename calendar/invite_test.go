@@ -80,3 +80,21 @@ func mustEncode(t *testing.T, e Event) string {
 	}
 	return s
 }
+
+// Mail syncs newest first: a cancellation seen before its request keeps
+// the request out of the calendar.
+func TestFileCancelBeforeRequest(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	m := NewMeetings(f.store)
+	req := strings.ReplaceAll(seriesInvite, "\n", "\r\n") + "\r\n"
+	cancel := strings.Replace(strings.Replace(req, "METHOD:REQUEST", "METHOD:CANCEL", 1), "SEQUENCE:0", "SEQUENCE:1", 1)
+	for _, ics := range []string{cancel, req} {
+		if err := m.File(ctx, f.pool, f.userID, "alice@example.test", []byte(ics)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := f.store.ByUID(ctx, f.pool, f.userID, "weekly@example.test"); err != ErrNotFound {
+		t.Fatalf("cancelled meeting filed: %v", err)
+	}
+}
