@@ -67,9 +67,15 @@ func (b *Backend) Add(ctx context.Context, db model.DB, userID int64, folderID s
 	if err != nil {
 		return model.Item{}, err
 	}
+	organize(nil, cal, opts.Self)
 	e, err := b.store.Create(ctx, db, userID, folderID, cal)
 	if err != nil && !(errors.Is(err, ErrUIDExists) && e.FolderID == folderID) {
 		return model.Item{}, itemErr(err)
+	}
+	if err == nil {
+		if err := queueOrganized(ctx, db, userID, opts.Self, nil, e.Cal); err != nil {
+			return model.Item{}, err
+		}
 	}
 	it := model.Item{ServerID: e.ServerID, Version: e.Version}
 	if opts.Version >= 160 {
@@ -91,7 +97,7 @@ func (b *Backend) Change(ctx context.Context, db model.DB, userID int64, folderI
 	if err != nil {
 		return model.Item{}, err
 	}
-	return b.update(ctx, db, userID, folderID, serverID, cal)
+	return b.updateMeeting(ctx, db, userID, folderID, serverID, base.Cal, cal, opts)
 }
 
 // ChangeInstance applies a 16.x Change of one occurrence, named by its
@@ -109,7 +115,7 @@ func (b *Backend) ChangeInstance(ctx context.Context, db model.DB, userID int64,
 	if err != nil {
 		return model.Item{}, itemErr(err)
 	}
-	return b.update(ctx, db, userID, folderID, serverID, cal)
+	return b.updateMeeting(ctx, db, userID, folderID, serverID, base.Cal, cal, opts)
 }
 
 // DeleteInstance deletes one occurrence of a series (16.x Delete with
@@ -123,7 +129,7 @@ func (b *Backend) DeleteInstance(ctx context.Context, db model.DB, userID int64,
 	if err != nil {
 		return model.Item{}, itemErr(err)
 	}
-	return b.update(ctx, db, userID, folderID, serverID, cal)
+	return b.updateMeeting(ctx, db, userID, folderID, serverID, base.Cal, cal, opts)
 }
 
 func (b *Backend) get(ctx context.Context, db model.DB, userID int64, folderID, serverID string) (Event, error) {
@@ -145,9 +151,10 @@ func (b *Backend) update(ctx context.Context, db model.DB, userID int64, folderI
 	return model.Item{ServerID: e.ServerID, Version: e.Version}, nil
 }
 
-// Delete deletes a series.
+// Delete deletes a series; a meeting the user organises is cancelled
+// to its attendees (meetingDelete).
 func (b *Backend) Delete(ctx context.Context, db model.DB, userID int64, folderID, serverID string) error {
-	return itemErr(b.store.Delete(ctx, db, userID, folderID, serverID))
+	return itemErr(b.meetingDelete(ctx, db, userID, folderID, serverID))
 }
 
 // DeleteFolder deletes a calendar's events.

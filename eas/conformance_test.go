@@ -31,7 +31,8 @@ import (
 //	cmd: Sync                  the command (Cmd=)
 //	version: 14.1              MS-ASProtocolVersion
 //	setup: mail                data the example needs: "mail" puts a
-//	                           message into alice's Inbox first
+//	                           message into alice's Inbox first,
+//	                           "meeting" an invitation from bob
 //	ignore: SyncKey ServerId   elements whose content (text and children)
 //	                           the server chooses: not compared
 //	params: SaveInSent=T       extra query parameters
@@ -167,6 +168,9 @@ func (p conformancePair) run(t *testing.T, env *easdtest.Env, deviceID string) {
 	c.Version = p.version
 	if slices.Contains(p.setup, "mail") {
 		env.Append(t, "alice", "INBOX", testMail(1))
+	}
+	if slices.Contains(p.setup, "meeting") {
+		env.Append(t, "alice", "INBOX", invitation("REQUEST", "conformance@example.test", 0, "alice@example.test", "NEEDS-ACTION"))
 	}
 	vars := conformanceVars(t, c, p.request+p.mime)
 	var ctype string

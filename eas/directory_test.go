@@ -16,6 +16,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/easd/easd/calendar"
+
 	"github.com/easd/easd/contacts"
 	"github.com/easd/easd/directory"
 	"github.com/easd/easd/eas/message"
@@ -245,14 +247,27 @@ func TestResolveRecipients(t *testing.T) {
 		t.Fatalf("ambiguous partial: %+v", c)
 	}
 
-	// Availability: no calendar data (163) for a local user (alice) as for
-	// anyone else; more than 100 recipients: 160.
+	// Availability: a local user's day from her calendar, one digit per
+	// half hour (a busy meeting 10:00-11:00 UTC, a tentative one
+	// 14:00-14:30); no data (163) for anyone else; more than 100
+	// recipients: 160.
 	day := time.Now().UTC().Truncate(24 * time.Hour)
+	ics := "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//test//EN\r\n" +
+		"BEGIN:VEVENT\r\nUID:fb-busy\r\nDTSTAMP:20260101T000000Z\r\nSUMMARY:busy\r\n" +
+		"DTSTART:" + day.Add(10*time.Hour).Format("20060102T150405Z") + "\r\nDTEND:" + day.Add(11*time.Hour).Format("20060102T150405Z") + "\r\n" +
+		"END:VEVENT\r\nBEGIN:VEVENT\r\nUID:fb-tentative\r\nDTSTAMP:20260101T000000Z\r\nSUMMARY:maybe\r\nSTATUS:TENTATIVE\r\n" +
+		"X-MICROSOFT-CDO-BUSYSTATUS:TENTATIVE\r\n" +
+		"DTSTART:" + day.Add(14*time.Hour).Format("20060102T150405Z") + "\r\nDTEND:" + day.Add(14*time.Hour+30*time.Minute).Format("20060102T150405Z") + "\r\n" +
+		"END:VEVENT\r\nEND:VCALENDAR\r\n"
+	if _, err := calendar.NewStore(g.env.DB.Pool, nil).Import(ctx, userID, g.ids["Calendar"], strings.NewReader(ics)); err != nil {
+		t.Fatal(err)
+	}
 	avail := &message.ResolveRecipientsOptions{Availability: &message.ResolveRecipientsWindow{
 		StartTime: day.Format("2006-01-02T15:04:05.000Z"), EndTime: day.Add(24 * time.Hour).Format("2006-01-02T15:04:05.000Z")}}
 	r = resolve(avail, "alice@example.test", "carla@example.test", "car")
-	if a := r.Response[0].Recipient[0].Availability; a == nil || a.Status != 163 {
-		t.Fatalf("alice availability: %+v", r.Response[0])
+	want := strings.Repeat("0", 20) + "22" + strings.Repeat("0", 6) + "1" + strings.Repeat("0", 19)
+	if a := r.Response[0].Recipient[0].Availability; a == nil || a.Status != 1 || a.MergedFreeBusy != want {
+		t.Fatalf("alice availability: %+v, want %s", a, want)
 	}
 	if a := r.Response[1].Recipient[0].Availability; a == nil || a.Status != 163 {
 		t.Fatalf("carla availability: %+v", r.Response[1])

@@ -27,7 +27,10 @@ type quirkRule struct {
 // avoids them: a Sync response never carries an empty <Collections/> (iOS
 // crashes on it; a Sync with nothing to answer gets Status 13 or an empty
 // body), and the Outbox, which Android clients sync, is answered as an
-// empty folder for every client.
+// empty folder for every client. Outlook sends MeetingResponse with the
+// calendar folder as CollectionId also when it answers a meeting mail:
+// MeetingResponse finds the item by the folder its own id names, never by
+// CollectionId, which serves every client.
 type Profile struct {
 	// MaxVersion caps the protocol version advertised to the client (0:
 	// no cap), e.g. 141 when a client's 16.x support is broken.

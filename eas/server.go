@@ -84,6 +84,10 @@ type Options struct {
 	// FreeBusy answers ResolveRecipients Availability for local users;
 	// nil: every recipient's availability is answered "no data" (163).
 	FreeBusy model.FreeBusy
+	// Meetings files meeting mails in the calendar, answers
+	// MeetingResponse and sends iMIP messages; nil: meeting mails are
+	// plain mail and MeetingResponse answers 137.
+	Meetings Meetings
 
 	// Push lets Ping wait for changes without polling (mail watchers and
 	// the LISTEN/NOTIFY hub); its zero value makes Ping wait out the

@@ -197,6 +197,15 @@ func (is *itemSync) run() error {
 			return nil
 		}
 	}
+	if hasCommands && k.s.opts.Meetings != nil && is.f.Type.Class() == model.ClassCalendar {
+		// A phone's meeting is the user's: the calendar needs the
+		// address to organise it and invite its attendees.
+		self, err := k.userAddress()
+		if err != nil {
+			return err
+		}
+		is.opts.Self = self
+	}
 	if hasCommands {
 		if err := is.clientCommands(); err != nil {
 			return err
@@ -236,6 +245,11 @@ func (is *itemSync) run() error {
 	key, err := is.tx.Commit(ctx, newState.encode())
 	if err != nil {
 		return err
+	}
+	if is.opts.Self != "" {
+		// Invitations the client's writes queued go out now that they
+		// are committed, never before (meetings.go).
+		k.flushMeetings()
 	}
 	is.sc.spend(len(res.Adds) + len(res.Changes) + len(res.Deletes))
 	is.rc.SyncKey, is.rc.Status, is.rc.MoreAvailable = key, int(syncOK), res.MoreAvailable && getChanges

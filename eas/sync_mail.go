@@ -466,6 +466,9 @@ func (m *mailSync) serverChanges(res syncstate.Result, l *model.MailListing) (*m
 	if err != nil {
 		return nil, err
 	}
+	if err := m.fileMeetings(items); err != nil {
+		return nil, err
+	}
 	for _, it := range items {
 		res.State[uidKey(it.UID)] = it.Flags.Version()
 		cmds.Add = append(cmds.Add, message.SyncItem{ServerID: m.serverID(it.UID), ApplicationData: it.Data})

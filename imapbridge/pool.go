@@ -2,6 +2,7 @@ package imapbridge
 
 import (
 	"context"
+	"fmt"
 	"sync"
 	"time"
 
@@ -102,7 +103,9 @@ func isClosed(c *imapclient.Client) bool {
 // transparently. After fn the connection goes back to the pool unless fn
 // failed, in which case its state is unknown and it is closed.
 func (s *Store) session(ctx context.Context, login, password string, fn func(*imapclient.Client) error) error {
-	fn = guarded(fn)
+	// Bounded by the command deadline, the UNSELECT that leaves the
+	// connection clean included.
+	fn = guarded(leaveUnselected(fn))
 	if c := s.pool.get(login); c != nil {
 		err := fn(c)
 		if err == nil {
@@ -133,5 +136,24 @@ func guarded(fn func(*imapclient.Client) error) func(*imapclient.Client) error {
 	return func(c *imapclient.Client) error {
 		defer guard(c)()
 		return fn(c)
+	}
+}
+
+// leaveUnselected runs fn and then leaves the mailbox fn selected: a
+// pooled connection has none selected, which a MailSession taking it
+// relies on (Dovecot answers STATUS of the selected mailbox from the
+// session's own view, so a mailbox left selected would look unchanged to
+// the next Sync although mail arrived).
+func leaveUnselected(fn func(*imapclient.Client) error) func(*imapclient.Client) error {
+	return func(c *imapclient.Client) error {
+		if err := fn(c); err != nil {
+			return err
+		}
+		if c.Mailbox() != nil {
+			if err := c.Unselect().Wait(); err != nil {
+				return fmt.Errorf("imap: unselect: %w", err)
+			}
+		}
+		return nil
 	}
 }

@@ -10,6 +10,8 @@ const (
 	classMeetingReq    = "IPM.Schedule.Meeting.Request"
 	classMeetingCancel = "IPM.Schedule.Meeting.Canceled"
 	classMeetingResp   = "IPM.Schedule.Meeting.Resp.Pos"
+	classMeetingTent   = "IPM.Schedule.Meeting.Resp.Tent"
+	classMeetingNeg    = "IPM.Schedule.Meeting.Resp.Neg"
 	classNDR           = "REPORT.IPM.Note.NDR"
 	classReadReceipt   = "REPORT.IPM.Note.IPNRN"
 
@@ -34,8 +36,7 @@ var topClasses = []struct {
 }
 
 // calendarClasses gives the class of a message with a text/calendar part
-// by its METHOD. Meeting details come with the calendar mapping; only the
-// class is set here.
+// by its METHOD; a REPLY's class is refined by its answer (meeting.go).
 var calendarClasses = map[string]string{
 	"REQUEST": classMeetingReq,
 	"CANCEL":  classMeetingCancel,

@@ -73,6 +73,12 @@ func build(h mail.Header, top entity, w *walker, c *capture, p plan, meta Meta, 
 	flags := readFlags(meta.Flags)
 	e.Read = new(flags.Seen)
 	e.MessageClass = class
+	if contentClass == contentClassCalendar && w.s.calendarObj != nil {
+		if !meeting(e, w.s.calendarObj, opts) {
+			// An object that does not parse: the mail is a plain one.
+			e.MessageClass, contentClass = classNote, contentClassMessage
+		}
+	}
 
 	b := bodies{s: &w.s}
 	if opts.Version < 120 {

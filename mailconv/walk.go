@@ -18,6 +18,7 @@ type scan struct {
 	plain, html textPart
 	parts       []attachment
 	calendar    string // METHOD of the first text/calendar part, upper case; "" when none
+	calendarObj []byte // that part, decoded, up to maxCalendarObject
 }
 
 // textPart is a body candidate decoded to UTF-8.
@@ -159,15 +160,18 @@ func (w *walker) leaf(e entity, body io.Reader, path, parentSub string) error {
 	if e.isMessage() {
 		a.method = message.AttachEmbedded
 		a.size, a.name, err = embedded(body, name)
-	} else if e.mediaType == "text/calendar" && w.s.calendar == "" && e.params["method"] == "" {
-		// The method is not in the header: look for it in the object.
+	} else if e.mediaType == "text/calendar" && w.s.calendar == "" && w.s.calendarObj == nil {
+		// The first calendar object is kept whole (up to a bound) for the
+		// MeetingRequest element and the calendar; its method is the
+		// header's, else the object's.
 		var b bytes.Buffer
-		a.size, err = readCapped(&b, DecodeTransfer(cte, body), 64<<10)
-		w.s.calendar = calendarMethod(b.Bytes())
-	} else {
-		if e.mediaType == "text/calendar" && w.s.calendar == "" {
-			w.s.calendar = strings.ToUpper(e.params["method"])
+		a.size, err = readCapped(&b, DecodeTransfer(cte, body), maxCalendarObject)
+		w.s.calendarObj = toUTF8(e.params["charset"], b.Bytes())
+		w.s.calendar = strings.ToUpper(e.params["method"])
+		if w.s.calendar == "" {
+			w.s.calendar = calendarMethod(b.Bytes())
 		}
+	} else {
 		a.size, err = drainSize(body, cte)
 	}
 	if sl, ok := w.sparse[path]; ok {

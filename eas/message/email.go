@@ -34,14 +34,16 @@ type Email struct {
 	Body25        string         `wbxml:"Email:Body,omitempty"`
 
 	// Protocol 12.0 and later.
-	Attachments    *Attachments `wbxml:"AirSyncBase:Attachments"`
-	Body           *Body        `wbxml:"AirSyncBase:Body"`
-	BodyPart       *BodyPart    `wbxml:"AirSyncBase:BodyPart"` // 14.1+
-	MessageClass   string       `wbxml:"Email:MessageClass,omitempty"`
-	InternetCPID   string       `wbxml:"Email:InternetCPID,omitempty"` // code page of the original, "65001" for UTF-8
-	Flag           *Flag        `wbxml:"Email:Flag"`                   // <Flag/> when not flagged
-	ContentClass   string       `wbxml:"Email:ContentClass,omitempty"`
-	NativeBodyType int          `wbxml:"AirSyncBase:NativeBodyType,omitempty"`
+	Attachments  *Attachments `wbxml:"AirSyncBase:Attachments"`
+	Body         *Body        `wbxml:"AirSyncBase:Body"`
+	BodyPart     *BodyPart    `wbxml:"AirSyncBase:BodyPart"` // 14.1+
+	MessageClass string       `wbxml:"Email:MessageClass,omitempty"`
+	// MeetingRequest details a meeting mail (IPM.Schedule.Meeting.*).
+	MeetingRequest *MeetingRequest `wbxml:"Email:MeetingRequest"`
+	InternetCPID   string          `wbxml:"Email:InternetCPID,omitempty"` // code page of the original, "65001" for UTF-8
+	Flag           *Flag           `wbxml:"Email:Flag"`                   // <Flag/> when not flagged
+	ContentClass   string          `wbxml:"Email:ContentClass,omitempty"`
+	NativeBodyType int             `wbxml:"AirSyncBase:NativeBodyType,omitempty"`
 
 	// Protocol 14.0 and later.
 	Categories            *Categories `wbxml:"Email:Categories"`
@@ -55,6 +57,11 @@ type Email struct {
 	// Protocol 16.0 and later: drafts.
 	IsDraft *bool  `wbxml:"Email2:IsDraft"`
 	Bcc     string `wbxml:"Email2:Bcc,omitempty"`
+
+	// Meeting is not on the wire: the iCalendar object of a meeting mail
+	// (METHOD REQUEST, CANCEL or REPLY), for the server to file in the
+	// user's calendar when the mail is synced.
+	Meeting []byte `wbxml:"-"`
 }
 
 // Body types of AirSyncBase:Type (MS-ASAIRS 2.2.2.41).

@@ -112,6 +112,10 @@ type ItemOptions struct {
 	// for this client whatever Supported says (client quirks, e.g. iOS's
 	// empty Picture). Empty elements named here are treated as absent.
 	Keep []string
+	// Self is the user's mail address when the request carries client
+	// writes: the calendar makes a phone's meeting the user's own
+	// (ORGANIZER) and invites its attendees. "": no meeting mail is sent.
+	Self string
 }
 
 // Errors of item stores, tested with errors.Is.

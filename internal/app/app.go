@@ -118,6 +118,8 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, version strin
 		pool.Close()
 		return nil, err
 	}
+	calStore := calendar.NewStore(pool, eas.NotifyFolderChanged)
+	meetings := calendar.NewMeetings(calStore)
 	easServer := eas.NewServer(eas.Options{
 		Log:  log,
 		Pool: pool,
@@ -148,15 +150,15 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, version strin
 		// folder to waiting Pings on all instances.
 		Items: map[model.Class]model.ItemStore{
 			model.ClassContacts: contacts.NewBackend(contactStore),
-			model.ClassCalendar: calendar.NewBackend(calendar.NewStore(pool, eas.NotifyFolderChanged)),
+			model.ClassCalendar: calendar.NewBackend(calStore),
 			model.ClassNotes:    notes.NewBackend(notes.NewStore(eas.NotifyFolderChanged)),
 			model.ClassTasks:    tasks.NewBackend(tasks.NewStore(eas.NotifyFolderChanged)),
 		},
 		Directory: gal,
 		Contacts:  contactStore,
-		// TODO(calendar): FreeBusy from the calendar store once it exists;
-		// until then ResolveRecipients answers Availability with 163.
-		Zone: cfg.Zone(),
+		Meetings:  meetings,
+		FreeBusy:  meetings,
+		Zone:      cfg.Zone(),
 	}, cfg.MaxDevices)
 	easServer.Register(srv.Echo)
 	registerDAV(srv.Echo, easServer, dav.New(dav.Options{
