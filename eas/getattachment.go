@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"strconv"
 
-	"github.com/easd/easd/eas/folders"
 	"github.com/easd/easd/internal/httpserver"
 	"github.com/easd/easd/mailconv"
 )
@@ -38,7 +37,7 @@ func getAttachment(k *call) error {
 	}
 	defer run.conn.drop()
 	folder, ok := run.byID[id.FolderID]
-	if !ok || folder.Source != folders.SourceIMAP {
+	if !ok || !k.s.isMail(folder) {
 		ri.Note = "no mail folder " + strconv.Quote(id.FolderID)
 		return k.c.NoContent(http.StatusInternalServerError)
 	}
