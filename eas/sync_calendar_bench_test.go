@@ -4,14 +4,11 @@ import (
 	"context"
 	"fmt"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/easd/easd/calendar"
 	"github.com/easd/easd/eas"
-	"github.com/easd/easd/eas/message"
 	"github.com/easd/easd/internal/easdtest"
 )
 
@@ -64,23 +61,11 @@ func BenchmarkSyncCalendarInitial(b *testing.B) {
 			got := 0
 			for i := range b.N {
 				c := env.Client("alice", fmt.Sprintf("bench-%s-%d", f.name, i))
-				s := &syncEnv{env: env, c: c, ids: syncFolderIDs(b, c)}
-				folder := s.ids["Calendar"]
-				opts := []message.SyncOptions{{FilterType: ptr(f.filter),
-					BodyPreference: []message.BodyPreference{{Type: 1, TruncationSize: ptr(uint32(32768))}}}}
-				rc := s.sync(b, message.SyncCollection{SyncKey: "0", CollectionID: folder, Options: opts})
-				key := rc.SyncKey
-				start := time.Now()
-				got = 0
-				for more := true; more; {
-					rc := s.sync(b, message.SyncCollection{SyncKey: key, CollectionID: folder, WindowSize: 512, Options: opts})
-					if rc.Status != 1 {
-						b.Fatalf("sync: %+v", rc)
-					}
-					got += len(commands(rc).Add)
-					key, more = rc.SyncKey, rc.MoreAvailable
-				}
-				total += time.Since(start)
+				opts := textBody32K()
+				opts[0].FilterType = ptr(f.filter)
+				var d time.Duration
+				got, d = initialSync(b, &syncEnv{env: env, c: c, ids: syncFolderIDs(b, c)}, "Calendar", 512, opts)
+				total += d
 			}
 			b.ReportMetric(total.Seconds()/float64(b.N), "s/initial-sync")
 			b.ReportMetric(float64(got), "events")
@@ -93,42 +78,12 @@ func BenchmarkSyncCalendarInitial(b *testing.B) {
 func BenchmarkSyncCalendarQuiet(b *testing.B) {
 	const n, devices = 5000, 100
 	env := easdtest.Start(b, noPolicy)
-	ctx := context.Background()
 	first := env.Client("alice", "quiet-0")
 	ids := syncFolderIDs(b, first)
 	folder := ids["Calendar"]
 	fillCalendar(b, env, folder, n)
-	s := &syncEnv{env: env, c: first, ids: ids}
-	key := s.start(b, folder)
-	for more := true; more; {
-		rc := s.sync(b, message.SyncCollection{SyncKey: key, CollectionID: folder, WindowSize: 512})
-		key, more = rc.SyncKey, rc.MoreAvailable
-	}
-	clients := []*easdtestClient{{c: first}}
-	for i := 1; i < devices; i++ {
-		c := env.Client("alice", fmt.Sprintf("quiet-%d", i))
-		syncFolderIDs(b, c)
-		clients = append(clients, &easdtestClient{c: c})
-	}
-	copyStates(b, env, folder)
-	var done atomic.Int64
-	var wg sync.WaitGroup
+	clients, key := quietFleet(b, env, first, ids, folder, devices)
 	b.ResetTimer()
-	start := time.Now()
-	deadline := start.Add(5 * time.Second)
-	for _, cl := range clients {
-		wg.Go(func() {
-			for time.Now().Before(deadline) {
-				r, err := cl.c.Sync(ctx, &message.SyncRequest{Collections: &message.SyncCollections{Collection: []message.SyncCollection{
-					{SyncKey: key, CollectionID: folder}}}})
-				if err != nil || r.Collections.Collection[0].Status != 1 || r.Collections.Collection[0].Commands != nil {
-					b.Errorf("quiet Sync: %+v %v", r, err)
-					return
-				}
-				done.Add(1)
-			}
-		})
-	}
-	wg.Wait()
-	b.ReportMetric(float64(done.Load())/time.Since(start).Seconds(), "req/s")
+	done, elapsed := quietSyncs(b, clients, key, folder)
+	b.ReportMetric(float64(done)/elapsed.Seconds(), "req/s")
 }

@@ -10,7 +10,6 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/easd/easd/eas"
-	"github.com/easd/easd/eas/message"
 	"github.com/easd/easd/internal/easdtest"
 	"github.com/easd/easd/notes"
 	"github.com/easd/easd/tasks"
@@ -74,21 +73,8 @@ func BenchmarkSyncNotesTasksInitial(b *testing.B) {
 			var total time.Duration
 			for i := range b.N {
 				c := env.Client("alice", fmt.Sprintf("bench-%s-%d", class, i))
-				s := &syncEnv{env: env, c: c, ids: syncFolderIDs(b, c)}
-				folder := s.ids[class]
-				key := s.start(b, folder)
-				start := time.Now()
-				got := 0
-				for more := true; more; {
-					rc := s.sync(b, message.SyncCollection{SyncKey: key, CollectionID: folder, WindowSize: 512,
-						Options: []message.SyncOptions{{BodyPreference: []message.BodyPreference{{Type: 1, TruncationSize: ptr(uint32(32768))}}}}})
-					if rc.Status != 1 {
-						b.Fatalf("sync: %+v", rc)
-					}
-					got += len(commands(rc).Add)
-					key, more = rc.SyncKey, rc.MoreAvailable
-				}
-				total += time.Since(start)
+				got, d := initialSync(b, &syncEnv{env: env, c: c, ids: syncFolderIDs(b, c)}, class, 512, textBody32K())
+				total += d
 				if got != n {
 					b.Fatalf("got %d items, want %d", got, n)
 				}
