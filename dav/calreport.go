@@ -227,16 +227,37 @@ func (c *calHome) query(w http.ResponseWriter, r *http.Request, u *user, cl *cal
 	}
 	ctx := r.Context()
 	st := c.h.opts.Calendar
+	names := reqNames(req.Prop)
+	// The objects are read only when the answer or the filter needs them.
+	if ranged && !rest && !wantsCalData(names) {
+		res, err := st.InRange(ctx, c.h.opts.Pool, u.id, cl.folder.ServerID, from, to)
+		if err != nil {
+			return err
+		}
+		ms := &multistatus{}
+		for _, rs := range res {
+			ms.responses = append(ms.responses, answer(cl.path+url.PathEscape(rs.Href), objectProps(u, rs.Version, nil), names, len(names) == 0, false))
+		}
+		ms.write(w)
+		return nil
+	}
 	var evs []calendar.Event
 	if ranged {
-		evs, err = st.InRange(ctx, c.h.opts.Pool, u.id, cl.folder.ServerID, from, to)
-	} else {
-		evs, err = st.AllEvents(ctx, c.h.opts.Pool, u.id, cl.folder.ServerID)
-	}
-	if err != nil {
+		res, err := st.InRange(ctx, c.h.opts.Pool, u.id, cl.folder.ServerID, from, to)
+		if err != nil {
+			return err
+		}
+		sids := make([]string, len(res))
+		for i, rs := range res {
+			sids[i] = rs.ServerID
+		}
+		evs, err = st.Get(ctx, c.h.opts.Pool, u.id, cl.folder.ServerID, sids)
+		if err != nil {
+			return err
+		}
+	} else if evs, err = st.AllEvents(ctx, c.h.opts.Pool, u.id, cl.folder.ServerID); err != nil {
 		return err
 	}
-	names := reqNames(req.Prop)
 	ms := &multistatus{}
 	for i := range evs {
 		if rest {
