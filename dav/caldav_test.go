@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"os"
+	"os/exec"
 	"strings"
 	"testing"
 
@@ -239,4 +241,28 @@ func TestCalDAVBadInput(t *testing.T) {
 	if r := e.dav(t, "bob", "GET", base+"a.ics", nil, ""); r.code != 404 {
 		t.Errorf("bob GET: %d", r.code)
 	}
+}
+
+// TestCalDAVPythonClient drives easd with python3-caldav, an independent
+// CalDAV client: create, query by time range, update, delete, free/busy.
+func TestCalDAVPythonClient(t *testing.T) {
+	py := ""
+	for _, p := range []string{"python3", "/usr/bin/python3"} {
+		if exec.Command(p, "-c", "import caldav").Run() == nil {
+			py = p
+			break
+		}
+	}
+	if py == "" {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("python3-caldav is not installed (scripts/deps.sh test installs it)")
+		}
+		t.Skip("python3-caldav is not installed (scripts/deps.sh test installs it)")
+	}
+	e := start(t)
+	out, err := exec.Command(py, "testdata/caldav_client.py", e.URL+"/dav/", "alice", "alice").CombinedOutput()
+	if err != nil {
+		t.Fatalf("python3-caldav: %v\n%s", err, out)
+	}
+	t.Logf("%s", out)
 }
