@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -265,4 +266,94 @@ func TestCalDAVPythonClient(t *testing.T) {
 		t.Fatalf("python3-caldav: %v\n%s", err, out)
 	}
 	t.Logf("%s", out)
+}
+
+// TestVdirsyncerCalendarWithPhone syncs alice's calendar both ways with a
+// local folder of .ics files while her phone edits it over EAS.
+func TestVdirsyncerCalendarWithPhone(t *testing.T) {
+	e := start(t)
+	folder, key := e.calFolder(t)
+	dir := t.TempDir()
+	v := &vdirsyncer{bin: need(t, "vdirsyncer"), conf: filepath.Join(dir, "config"), local: filepath.Join(dir, "local")}
+	if err := os.MkdirAll(v.local, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	conf := `[general]
+status_path = "` + filepath.Join(dir, "status") + `/"
+
+[pair cal]
+a = "local"
+b = "easd"
+collections = null
+conflict_resolution = "b wins"
+
+[storage local]
+type = "filesystem"
+path = "` + v.local + `/"
+fileext = ".ics"
+
+[storage easd]
+type = "caldav"
+url = "` + e.URL + "/dav/calendars/alice/" + folder + `/"
+username = "alice"
+password = "alice"
+`
+	if err := os.WriteFile(v.conf, []byte(conf), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	v.run(t, "discover")
+	phoneSync := func(cmds *message.SyncClientCommands) message.SyncResponseCollection {
+		rc := e.sync(t, message.SyncCollection{SyncKey: key, CollectionID: folder, Commands: cmds})
+		key = rc.SyncKey
+		return rc
+	}
+
+	// The phone's event reaches the local folder.
+	rc := phoneSync(&message.SyncClientCommands{Add: []message.SyncClientAdd{{ClientID: "p1", ApplicationData: &message.Calendar{
+		Subject: "Phone lunch", StartTime: "20260305T120000Z", EndTime: "20260305T130000Z", BusyStatus: "2"}}}})
+	if rc.Responses == nil || len(rc.Responses.Add) != 1 || rc.Responses.Add[0].Status != 1 {
+		t.Fatalf("phone Add: %+v", rc.Responses)
+	}
+	sid := rc.Responses.Add[0].ServerID
+	v.run(t, "sync")
+	files := v.files(t)
+	if len(files) != 1 || find(files, "Phone lunch") == "" {
+		t.Fatalf("local after phone add: %v", files)
+	}
+
+	// A local event reaches the phone, with its recurrence.
+	if err := os.WriteFile(filepath.Join(v.local, "desk.ics"), []byte(event("desk-1", "Desk review", "20260306T150000Z", "20260306T160000Z", "RRULE:FREQ=WEEKLY;COUNT=3")), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	v.run(t, "sync")
+	rc = phoneSync(nil)
+	if rc.Commands == nil || len(rc.Commands.Add) != 1 {
+		t.Fatalf("phone after local add: %+v", rc.Commands)
+	}
+
+	// The phone edits its event; the local folder follows.
+	phoneSync(&message.SyncClientCommands{Change: []message.SyncClientChange{{ServerID: sid, ApplicationData: &message.Calendar{
+		Subject: "Phone lunch later", StartTime: "20260305T130000Z", EndTime: "20260305T140000Z", BusyStatus: "2"}}}})
+	v.run(t, "sync")
+	files = v.files(t)
+	if len(files) != 2 || find(files, "Phone lunch later") == "" || find(files, "Desk review") == "" {
+		t.Fatalf("local after phone edit: %v", files)
+	}
+	if !strings.Contains(files[find(files, "Desk review")], "RRULE:FREQ=WEEKLY;COUNT=3") {
+		t.Fatalf("the rule did not survive: %s", files[find(files, "Desk review")])
+	}
+
+	// A local delete reaches the phone; repeated runs change nothing.
+	if err := os.Remove(filepath.Join(v.local, find(files, "Desk review"))); err != nil {
+		t.Fatal(err)
+	}
+	v.run(t, "sync")
+	v.run(t, "sync")
+	rc = phoneSync(nil)
+	if rc.Commands == nil || len(rc.Commands.Delete) != 1 || len(rc.Commands.Add)+len(rc.Commands.Change) != 0 {
+		t.Fatalf("phone after local delete: %+v", rc.Commands)
+	}
+	if files = v.files(t); len(files) != 1 {
+		t.Fatalf("local after repeated syncs: %v", files)
+	}
 }
