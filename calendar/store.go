@@ -57,11 +57,14 @@ type NotifyFunc = itemstore.NotifyFunc
 type Store struct {
 	pool    *pgxpool.Pool
 	folders itemstore.Folders
+	// shapes caches series' shapes for CalDAV time-range queries.
+	shapes *freeBusyCache
 }
 
 // NewStore returns a Store on pool; notify may be nil (nothing waits).
 func NewStore(pool *pgxpool.Pool, notify NotifyFunc) *Store {
-	return &Store{pool: pool, folders: itemstore.NewFolders("calendar", "calendars", "calendar", notify)}
+	return &Store{pool: pool, folders: itemstore.NewFolders("calendar", "calendars", "calendar", notify),
+		shapes: &freeBusyCache{m: map[fbKey]*fbSeries{}}}
 }
 
 // Pool is the store's connection pool, for callers that run their own
