@@ -80,7 +80,7 @@ func FreeBusy(ctx context.Context, db Querier, userID int64, from, to time.Time)
 		}
 	}
 	if len(missing) > 0 {
-		loaded, err := loadFreeBusy(ctx, db, userID, missing)
+		loaded, err := loadFreeBusy(ctx, db, fbCache, userID, missing)
 		if err != nil {
 			return "", err
 		}
@@ -147,7 +147,7 @@ func digit(c *ical.Component) byte {
 	return '0' // free, working elsewhere
 }
 
-func loadFreeBusy(ctx context.Context, db Querier, userID int64, ids []int64) (map[int64]*fbSeries, error) {
+func loadFreeBusy(ctx context.Context, db Querier, cache *freeBusyCache, userID int64, ids []int64) (map[int64]*fbSeries, error) {
 	rows, err := db.Query(ctx, `SELECT id, version, ical FROM events WHERE user_id = $1 AND id = ANY($2)`, userID, ids)
 	if err != nil {
 		return nil, fmt.Errorf("calendar: free/busy: %w", err)
@@ -169,7 +169,7 @@ func loadFreeBusy(ctx context.Context, db Querier, userID int64, ids []int64) (m
 			continue
 		}
 		s.version = version
-		fbCache.put(fbKey{userID, id}, s)
+		cache.put(fbKey{userID, id}, s)
 		out[id] = s
 	}
 	return out, rows.Err()

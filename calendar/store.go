@@ -20,6 +20,7 @@ import (
 
 	"github.com/emersion/go-ical"
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/easd/easd/internal/itemstore"
@@ -40,6 +41,8 @@ var (
 	ErrSameCalendar = errors.New("calendar: source and destination are the same calendar")
 	// ErrBadObject: the iCalendar object is not one event series.
 	ErrBadObject = errors.New("calendar: bad event")
+	// ErrHrefExists: the calendar has an event of that CalDAV name.
+	ErrHrefExists = errors.New("calendar: an event of this name exists")
 )
 
 // Querier runs SQL: the caller's transaction (e.g. the EAS Sync's, so
@@ -54,11 +57,14 @@ type NotifyFunc = itemstore.NotifyFunc
 type Store struct {
 	pool    *pgxpool.Pool
 	folders itemstore.Folders
+	// shapes caches series' shapes for CalDAV time-range queries.
+	shapes *freeBusyCache
 }
 
 // NewStore returns a Store on pool; notify may be nil (nothing waits).
 func NewStore(pool *pgxpool.Pool, notify NotifyFunc) *Store {
-	return &Store{pool: pool, folders: itemstore.NewFolders("calendar", "calendars", "calendar", notify)}
+	return &Store{pool: pool, folders: itemstore.NewFolders("calendar", "calendars", "calendar", notify),
+		shapes: &freeBusyCache{m: map[fbKey]*fbSeries{}}}
 }
 
 // Pool is the store's connection pool, for callers that run their own
@@ -72,6 +78,8 @@ type Event struct {
 	ServerID string
 	FolderID string
 	UID      string
+	// Href is the event's CalDAV resource name in its calendar.
+	Href string
 	// Version is the calendar's ctag as of the event's last write.
 	Version int64
 	Cal     *ical.Calendar
@@ -114,7 +122,7 @@ func (s *Store) Get(ctx context.Context, q Querier, userID int64, folderID strin
 	if len(ids) == 0 {
 		return nil, nil
 	}
-	rows, err := q.Query(ctx, `SELECT id, uid, version, ical, updated FROM events
+	rows, err := q.Query(ctx, `SELECT id, uid, version, ical, updated, href FROM events
 		WHERE user_id = $1 AND folder_id = $2 AND id = ANY($3)`, userID, folderID, ids)
 	if err != nil {
 		return nil, fmt.Errorf("calendar: get: %w", err)
@@ -125,7 +133,7 @@ func (s *Store) Get(ctx context.Context, q Querier, userID int64, folderID strin
 		var id int64
 		var text string
 		e := Event{FolderID: folderID}
-		if err := rows.Scan(&id, &e.UID, &e.Version, &text, &e.Updated); err != nil {
+		if err := rows.Scan(&id, &e.UID, &e.Version, &text, &e.Updated, &e.Href); err != nil {
 			return nil, fmt.Errorf("calendar: get: %w", err)
 		}
 		if e.Cal, err = decodeObject(text); err != nil {
@@ -145,8 +153,8 @@ func (s *Store) ByUID(ctx context.Context, q Querier, userID int64, uid string) 
 	var id int64
 	var text string
 	e := Event{UID: uid}
-	err := q.QueryRow(ctx, `SELECT folder_id, id, version, ical, updated FROM events WHERE user_id = $1 AND uid = $2`,
-		userID, uid).Scan(&e.FolderID, &id, &e.Version, &text, &e.Updated)
+	err := q.QueryRow(ctx, `SELECT folder_id, id, version, ical, updated, href FROM events WHERE user_id = $1 AND uid = $2`,
+		userID, uid).Scan(&e.FolderID, &id, &e.Version, &text, &e.Updated, &e.Href)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return Event{}, ErrNotFound
 	}
@@ -209,6 +217,17 @@ func prepare(cal *ical.Calendar, uid string) (prepared, error) {
 // event with cal's UID already, nothing is written and Create returns
 // that event with ErrUIDExists.
 func (s *Store) Create(ctx context.Context, q Querier, userID int64, folderID string, cal *ical.Calendar) (Event, error) {
+	return s.CreateNamed(ctx, q, userID, folderID, "", cal)
+}
+
+// CreateNamed is Create with the CalDAV resource name href the client
+// chose; "" lets the schema name the event after its UID. A name the
+// calendar holds already is ErrHrefExists.
+func (s *Store) CreateNamed(ctx context.Context, q Querier, userID int64, folderID, href string, cal *ical.Calendar) (Event, error) {
+	var name *string
+	if href != "" {
+		name = &href
+	}
 	p, err := prepare(cal, "")
 	if err != nil {
 		return Event{}, err
@@ -225,12 +244,15 @@ func (s *Store) Create(ctx context.Context, q Querier, userID int64, folderID st
 			ON CONFLICT (user_id, folder_id) DO UPDATE SET ctag = c.ctag + 1
 				WHERE NOT EXISTS (SELECT 1 FROM events WHERE user_id = $1 AND uid = $3)
 			RETURNING ctag)
-		INSERT INTO events (user_id, folder_id, uid, version, ical, first_start, last_end)
-		SELECT $1, $2, $3, cal.ctag, $4, $5, $6 FROM cal
+		INSERT INTO events (user_id, folder_id, uid, version, ical, first_start, last_end, href)
+		SELECT $1, $2, $3, cal.ctag, $4, $5, $6, $7 FROM cal
 		ON CONFLICT (user_id, uid) DO NOTHING
 		RETURNING id, version, updated`,
-		userID, folderID, p.uid, p.text, p.first, p.last,
+		userID, folderID, p.uid, p.text, p.first, p.last, name,
 	).Scan(&id, &version, &updated)
+	if isUniqueViolation(err, "events_calendar_href") {
+		return Event{}, ErrHrefExists
+	}
 	if errors.Is(err, pgx.ErrNoRows) {
 		e, err := s.ByUID(ctx, q, userID, p.uid)
 		if err != nil {
@@ -291,18 +313,24 @@ func (s *Store) Update(ctx context.Context, q Querier, userID int64, folderID, s
 	return Event{ServerID: sid, FolderID: folderID, UID: p.uid, Version: version, Cal: p.cal, Updated: updated}, nil
 }
 
-// Delete removes the series named by sid.
+// Delete removes the series named by sid, leaving its tombstone (its
+// name and the version of the removal) for CalDAV sync reports.
 func (s *Store) Delete(ctx context.Context, q Querier, userID int64, folderID, sid string) error {
 	id, ok := itemstore.ParseServerID(folderID, sid)
 	if !ok {
 		return ErrNotFound
 	}
 	var ctag int64
+	// The tombstone is written by the same statement, so no path can
+	// remove an event without CalDAV clients learning of it.
 	err := q.QueryRow(ctx, `WITH gone AS (
-			DELETE FROM events WHERE user_id = $1 AND folder_id = $2 AND id = $3 RETURNING 1)
-		UPDATE calendars SET ctag = ctag + 1
-		WHERE user_id = $1 AND folder_id = $2 AND EXISTS (SELECT 1 FROM gone)
-		RETURNING ctag`, userID, folderID, id).Scan(&ctag)
+			DELETE FROM events WHERE user_id = $1 AND folder_id = $2 AND id = $3 RETURNING href),
+		cal AS (
+			UPDATE calendars SET ctag = ctag + 1
+			WHERE user_id = $1 AND folder_id = $2 AND EXISTS (SELECT 1 FROM gone)
+			RETURNING ctag),
+		tomb AS (`+tombstoneSQL+`)
+		SELECT ctag FROM cal`, userID, folderID, id).Scan(&ctag)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return ErrNotFound
 	}
@@ -331,16 +359,22 @@ func (s *Store) Move(ctx context.Context, q Querier, userID int64, src, dst, sid
 	var newID, version int64
 	var uid, text string
 	var updated time.Time
-	err := q.QueryRow(ctx, `WITH src_cal AS (
+	// The source keeps a tombstone of the event's name; the event keeps
+	// its name in the destination unless one there holds it already.
+	err := q.QueryRow(ctx, `WITH gone AS (
+			SELECT href FROM events WHERE user_id = $1 AND folder_id = $2 AND id = $4),
+		cal AS (
 			UPDATE calendars SET ctag = ctag + 1
-			WHERE user_id = $1 AND folder_id = $2
-				AND EXISTS (SELECT 1 FROM events WHERE user_id = $1 AND folder_id = $2 AND id = $4)),
+			WHERE user_id = $1 AND folder_id = $2 AND EXISTS (SELECT 1 FROM gone)
+			RETURNING ctag),
+		tomb AS (`+tombstoneSQL+`),
 		dst_cal AS (
 			UPDATE calendars SET ctag = ctag + 1
-			WHERE user_id = $1 AND folder_id = $3
-				AND EXISTS (SELECT 1 FROM events WHERE user_id = $1 AND folder_id = $2 AND id = $4)
+			WHERE user_id = $1 AND folder_id = $3 AND EXISTS (SELECT 1 FROM gone)
 			RETURNING ctag)
-		UPDATE events e SET folder_id = $3, id = nextval('events_id_seq'), version = d.ctag, updated = now()
+		UPDATE events e SET folder_id = $3, id = nextval('events_id_seq'), version = d.ctag, updated = now(),
+			href = CASE WHEN EXISTS (SELECT 1 FROM events x WHERE x.user_id = $1 AND x.folder_id = $3 AND x.href = e.href)
+				THEN gen_random_uuid()::text || '.ics' ELSE e.href END
 		FROM dst_cal d WHERE e.user_id = $1 AND e.folder_id = $2 AND e.id = $4
 		RETURNING e.id, e.uid, e.version, e.ical, e.updated`, userID, src, dst, id).Scan(&newID, &uid, &version, &text, &updated)
 	if errors.Is(err, pgx.ErrNoRows) {
@@ -362,4 +396,18 @@ func (s *Store) Move(ctx context.Context, q Querier, userID int64, src, dst, sid
 // DeleteCalendar removes the calendar and all its events.
 func (s *Store) DeleteCalendar(ctx context.Context, q Querier, userID int64, folderID string) error {
 	return s.folders.Delete(ctx, q, userID, folderID)
+}
+
+// tombstoneSQL records the events of CTE "gone" (their href) as removed
+// at the version of CTE "cal" (the bumped ctag). A name removed before
+// and reused since gets the newer version.
+const tombstoneSQL = `INSERT INTO event_tombstones (user_id, folder_id, href, version)
+	SELECT $1, $2, gone.href, cal.ctag FROM gone, cal
+	ON CONFLICT (user_id, folder_id, href) DO UPDATE SET version = EXCLUDED.version, deleted = now()`
+
+// isUniqueViolation reports whether err is a violation of the named
+// unique constraint.
+func isUniqueViolation(err error, constraint string) bool {
+	var pe *pgconn.PgError
+	return errors.As(err, &pe) && pe.Code == "23505" && pe.ConstraintName == constraint
 }

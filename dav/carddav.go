@@ -162,12 +162,13 @@ func (c *cardHome) serveHome(w http.ResponseWriter, r *http.Request, u *user) er
 	return nil
 }
 
-// syncToken is the token naming version ctag of book b: a URI (RFC 6578
+// syncToken is the token naming version ctag of the collection (book or
+// calendar) of folderID: a URI (RFC 6578
 // 3.2) that also names the book, so a token of one book is never taken
 // for another's. listedAt, when not 0, marks the resume point of a cut
 // listing of the whole book made at that ctag (contacts.ChangesSince).
-func syncToken(b *book, ctag, listedAt int64) string {
-	t := "urn:x-easd:sync:" + b.folder.ServerID + ":" + strconv.FormatInt(ctag, 10)
+func syncToken(folderID string, ctag, listedAt int64) string {
+	t := "urn:x-easd:sync:" + folderID + ":" + strconv.FormatInt(ctag, 10)
 	if listedAt != 0 {
 		t += "-" + strconv.FormatInt(listedAt, 10)
 	}
@@ -176,8 +177,8 @@ func syncToken(b *book, ctag, listedAt int64) string {
 
 // parseSyncToken returns the version a token of b names, and the ctag of
 // the listing it resumes.
-func parseSyncToken(b *book, tok string) (since, listedAt int64, ok bool) {
-	rest, ok := strings.CutPrefix(strings.TrimSpace(tok), "urn:x-easd:sync:"+b.folder.ServerID+":")
+func parseSyncToken(folderID string, tok string) (since, listedAt int64, ok bool) {
+	rest, ok := strings.CutPrefix(strings.TrimSpace(tok), "urn:x-easd:sync:"+folderID+":")
 	if !ok {
 		return 0, 0, false
 	}
@@ -205,7 +206,7 @@ func (c *cardHome) bookProps(ctx context.Context, u *user, b *book) (props, erro
 	p.set(nsDAV, "resourcetype", "<D:collection/><C:addressbook/>")
 	p.set(nsDAV, "displayname", escText(b.folder.DisplayName))
 	p.set(nsCS, "getctag", escText(strconv.FormatInt(ctag, 10)))
-	p.set(nsDAV, "sync-token", escText(syncToken(b, ctag, 0)))
+	p.set(nsDAV, "sync-token", escText(syncToken(b.folder.ServerID, ctag, 0)))
 	p.set(nsDAV, "getetag", escText(etag(ctag)))
 	p.set(nsDAV, "supported-report-set",
 		"<D:supported-report><D:report><C:addressbook-query/></D:report></D:supported-report>"+

@@ -1,7 +1,7 @@
 // Package dav serves users' address books over CardDAV (RFC 6352) under
 // /dav/, from the same contacts store the phones sync with over EAS: one
-// store, two protocols, no copies. CalDAV (RFC 4791) comes beside it the
-// same way once the calendar store exists.
+// store, two protocols, no copies; and their calendars over CalDAV (RFC
+// 4791) from the calendar store the same way.
 //
 // Layout of the URL space (every path is the user's own; another user's
 // is 404, so nobody learns whether it exists):
@@ -11,8 +11,11 @@
 //	/dav/addressbooks/<login>/              addressbook-home-set
 //	/dav/addressbooks/<login>/<book>/       an address book (folder of type 9 or 14)
 //	/dav/addressbooks/<login>/<book>/<name> a card (vCard 4.0)
+//	/dav/calendars/<login>/                 calendar-home-set
+//	/dav/calendars/<login>/<cal>/           a calendar (folder of type 8 or 13)
+//	/dav/calendars/<login>/<cal>/<name>     an event series (iCalendar)
 //
-// Each kind of collection (address books now, calendars later) is a home
+// Each kind of collection (address books, calendars) is a home
 // under /dav/<kind>/<login>/: the principal lists every home's set, and
 // requests below it go to that home.
 //
@@ -44,6 +47,7 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/easd/easd/calendar"
 	"github.com/easd/easd/contacts"
 	"github.com/easd/easd/eas/folders"
 )
@@ -55,6 +59,7 @@ const Prefix = "/dav/"
 type Options struct {
 	Pool     *pgxpool.Pool
 	Contacts *contacts.Store
+	Calendar *calendar.Store
 	Folders  *folders.Store
 	Log      *slog.Logger
 }
@@ -84,6 +89,9 @@ func New(o Options) *Handler {
 	}
 	h := &Handler{opts: o}
 	h.homes = []home{&cardHome{h: h}}
+	if o.Calendar != nil {
+		h.homes = append(h.homes, &calHome{h: h})
+	}
 	return h
 }
 
@@ -97,9 +105,9 @@ func (u *user) principal() string { return Prefix + "principals/" + url.PathEsca
 
 // Methods lists the methods /dav/ answers, for routing.
 var Methods = []string{http.MethodOptions, http.MethodGet, http.MethodHead, http.MethodPut, http.MethodDelete,
-	"PROPFIND", "PROPPATCH", "REPORT", "MKCOL", "COPY", "MOVE", "LOCK", "UNLOCK", http.MethodPost}
+	"PROPFIND", "PROPPATCH", "REPORT", "MKCOL", "MKCALENDAR", "COPY", "MOVE", "LOCK", "UNLOCK", http.MethodPost}
 
-// WellKnown answers /.well-known/carddav (RFC 6764) with a redirect to
+// WellKnown answers /.well-known/carddav and /.well-known/caldav (RFC 6764) with a redirect to
 // the DAV root, where PROPFIND finds the principal. It needs no
 // credentials: it tells nothing about anyone.
 func WellKnown(w http.ResponseWriter, r *http.Request) {
@@ -194,14 +202,14 @@ func (h *Handler) user(ctx context.Context, login string) (*user, error) {
 func (h *Handler) options(w http.ResponseWriter, segs []string) error {
 	hd := w.Header()
 	// "1, 3" (RFC 4918 without locking), "addressbook" (RFC 6352
-	// 6.1), "extended-mkcol" (RFC 5689).
-	hd.Set("DAV", "1, 3, addressbook, extended-mkcol")
+	// 6.1), "calendar-access" (RFC 4791 5.1), "extended-mkcol" (RFC 5689).
+	hd.Set("DAV", "1, 3, addressbook, calendar-access, extended-mkcol")
 	allow := "OPTIONS, PROPFIND, REPORT"
 	switch {
 	case len(segs) == 4:
 		allow = "OPTIONS, GET, HEAD, PUT, DELETE, PROPFIND"
 	case len(segs) == 3:
-		allow = "OPTIONS, PROPFIND, PROPPATCH, REPORT, DELETE, MKCOL, PUT"
+		allow = "OPTIONS, PROPFIND, PROPPATCH, REPORT, DELETE, MKCOL, MKCALENDAR, PUT"
 	}
 	hd.Set("Allow", allow)
 	hd.Set("Content-Length", "0")
@@ -277,7 +285,7 @@ func answer(href string, p props, names []string, all, nameOnly bool) response {
 	case all:
 		for _, k := range sortedKeys(p) {
 			// Not part of allprop (RFC 6352 10.4): only when asked for.
-			if k != pk(nsCardDAV, "address-data") {
+			if k != pk(nsCardDAV, "address-data") && k != pk(nsCalDAV, "calendar-data") {
 				resp.found = append(resp.found, p[k])
 			}
 		}
@@ -321,7 +329,7 @@ func (h *Handler) serveRoot(w http.ResponseWriter, r *http.Request, u *user) err
 			w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 			w.WriteHeader(http.StatusOK)
 			if r.Method == http.MethodGet {
-				_, _ = w.Write([]byte("easd CardDAV: point your client at this address.\n"))
+				_, _ = w.Write([]byte("easd CardDAV and CalDAV: point your client at this address.\n"))
 			}
 			return nil
 		}

@@ -108,14 +108,17 @@ func reqNames(p *propList) []string {
 
 // hrefName returns the card name an href of a multiget names in book b,
 // or "" when it names no card of b.
-func hrefName(b *book, href string) string {
+func hrefName(b *book, href string) string { return hrefIn(b.path, href) }
+
+// hrefIn returns the member name href names in the collection at path
+// (escaped), or "".
+func hrefIn(path, href string) string {
 	u, err := url.Parse(strings.TrimSpace(href))
 	if err != nil {
 		return ""
 	}
 	p := u.EscapedPath()
-	bookPath := b.path // escaped
-	rest, ok := strings.CutPrefix(p, bookPath)
+	rest, ok := strings.CutPrefix(p, path)
 	if !ok || rest == "" || strings.Contains(rest, "/") {
 		return ""
 	}
@@ -218,7 +221,7 @@ func (c *cardHome) syncCollection(w http.ResponseWriter, r *http.Request, u *use
 	var since, listedAt int64
 	if tok := strings.TrimSpace(req.SyncToken); tok != "" {
 		var ok bool
-		if since, listedAt, ok = parseSyncToken(b, tok); !ok {
+		if since, listedAt, ok = parseSyncToken(b.folder.ServerID, tok); !ok {
 			return condition(http.StatusForbidden, nameValidSyncToken, "sync token not of this address book")
 		}
 	}
@@ -288,7 +291,7 @@ func (c *cardHome) syncCollection(w http.ResponseWriter, r *http.Request, u *use
 	if token >= tokenListedAt {
 		tokenListedAt = 0
 	}
-	ms.syncToken = syncToken(b, token, tokenListedAt)
+	ms.syncToken = syncToken(b.folder.ServerID, token, tokenListedAt)
 	ms.write(w)
 	return nil
 }

@@ -21,13 +21,14 @@ const (
 	nsDAV     = "DAV:"
 	nsCardDAV = "urn:ietf:params:xml:ns:carddav"
 	nsCS      = "http://calendarserver.org/ns/"
+	nsCalDAV  = "urn:ietf:params:xml:ns:caldav"
 )
 
 // prefixes of the namespaces every multistatus declares.
-var prefixes = map[string]string{nsDAV: "D", nsCardDAV: "C", nsCS: "CS"}
+var prefixes = map[string]string{nsDAV: "D", nsCardDAV: "C", nsCS: "CS", nsCalDAV: "CAL"}
 
 const xmlHead = `<?xml version="1.0" encoding="utf-8"?>` + "\n"
-const xmlns = `xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:carddav" xmlns:CS="http://calendarserver.org/ns/"`
+const xmlns = `xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:carddav" xmlns:CS="http://calendarserver.org/ns/" xmlns:CAL="urn:ietf:params:xml:ns:caldav"`
 
 // maxXMLBody bounds a request's XML body (PROPFIND, REPORT, PROPPATCH,
 // MKCOL): a multiget of thousands of hrefs is well under it.
@@ -233,4 +234,12 @@ var (
 	nameValidAddressData  = xml.Name{Space: nsCardDAV, Local: "valid-address-data"}
 	nameSupportedAddrData = xml.Name{Space: nsCardDAV, Local: "supported-address-data"}
 	nameNoUIDConflict     = xml.Name{Space: nsCardDAV, Local: "no-uid-conflict"}
+
+	nameCalValidData     = xml.Name{Space: nsCalDAV, Local: "valid-calendar-data"}
+	nameCalValidObject   = xml.Name{Space: nsCalDAV, Local: "valid-calendar-object-resource"}
+	nameCalSupportedData = xml.Name{Space: nsCalDAV, Local: "supported-calendar-data"}
+	nameCalSupportedComp = xml.Name{Space: nsCalDAV, Local: "supported-calendar-component"}
+	nameCalNoUIDConflict = xml.Name{Space: nsCalDAV, Local: "no-uid-conflict"}
+	nameCalMaxSize       = xml.Name{Space: nsCalDAV, Local: "max-resource-size"}
+	nameCalValidFilter   = xml.Name{Space: nsCalDAV, Local: "valid-filter"}
 )

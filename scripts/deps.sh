@@ -10,7 +10,7 @@
 #   scripts/deps.sh dev    what `easd dev` needs
 #   scripts/deps.sh test   what the tests need (adds libwbxml2-utils, python3-vobject,
 #                          python3-icalendar, python3-recurring-ical-events, vdirsyncer,
-#                          litmus, slapd, ldap-utils, staticcheck)
+#                          python3-caldav, litmus, slapd, ldap-utils, staticcheck)
 set -euo pipefail
 mode=${1:-dev}
 
@@ -34,6 +34,7 @@ if [ "$mode" = test ]; then
 	have_py recurring_ical_events || missing+=(python3-recurring-ical-events)
 	# Independent DAV clients the dav tests sync with and check conformance by.
 	have vdirsyncer || missing+=(vdirsyncer)
+	have_py caldav || missing+=(python3-caldav)
 	have litmus || missing+=(litmus)
 	# A private OpenLDAP server and its loader, for the directory's LDAP mode.
 	have slapd || missing+=(slapd)

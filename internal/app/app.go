@@ -162,7 +162,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, version strin
 	}, cfg.MaxDevices)
 	easServer.Register(srv.Echo)
 	registerDAV(srv.Echo, easServer, dav.New(dav.Options{
-		Pool: pool, Contacts: contactStore, Folders: folders.NewStore(pool), Log: log,
+		Pool: pool, Contacts: contactStore, Calendar: calStore, Folders: folders.NewStore(pool), Log: log,
 	}))
 	return &App{cfg: cfg, log: log, Pool: pool, HTTP: srv, EAS: easServer}, nil
 }
@@ -188,7 +188,7 @@ func (a *App) Run(ctx context.Context, ln net.Listener) error {
 	return <-errc
 }
 
-// registerDAV serves CardDAV under /dav/ on the EAS listener, behind
+// registerDAV serves CardDAV and CalDAV under /dav/ on the EAS listener, behind
 // the EAS authentication and throttle (DESIGN: who may do what).
 func registerDAV(e *echo.Echo, easServer *eas.Server, h *dav.Handler) {
 	label := func(r *http.Request) string {
@@ -202,7 +202,9 @@ func registerDAV(e *echo.Echo, easServer *eas.Server, h *dav.Handler) {
 	e.Match(dav.Methods, "/dav", serve)
 	e.Match(dav.Methods, dav.Prefix+"*", serve)
 	wellKnown := echo.WrapHandler(http.HandlerFunc(dav.WellKnown))
-	e.Match([]string{http.MethodGet, http.MethodHead, "PROPFIND", http.MethodOptions}, "/.well-known/carddav", wellKnown)
+	for _, p := range []string{"/.well-known/carddav", "/.well-known/caldav"} {
+		e.Match([]string{http.MethodGet, http.MethodHead, "PROPFIND", http.MethodOptions}, p, wellKnown)
+	}
 }
 
 // migrateWithRetry applies migrations, waiting up to a minute for the

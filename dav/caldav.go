@@ -1,0 +1,659 @@
+package dav
+
+import (
+	"bytes"
+	"context"
+	"encoding/xml"
+	"errors"
+	"io"
+	"mime"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/emersion/go-ical"
+	"github.com/jackc/pgx/v5"
+
+	"github.com/easd/easd/calendar"
+	"github.com/easd/easd/eas/folders"
+	"github.com/easd/easd/eas/model"
+)
+
+// calHome is the CalDAV home (RFC 4791): the user's calendars, which are
+// the user's PIM calendar folders (EAS types 8 and 13), on the calendar
+// store the phones sync with. A calendar holds events only (VEVENT, with
+// overrides and VTIMEZONEs); task lists are not served yet.
+type calHome struct{ h *Handler }
+
+func (c *calHome) segment() string { return "calendars" }
+
+func (c *calHome) homePath(u *user) string {
+	return Prefix + "calendars/" + url.PathEscape(u.login) + "/"
+}
+
+func (c *calHome) principalProps(u *user) map[string]string {
+	p := props{}
+	p.set(nsCalDAV, "calendar-home-set", hrefElem(c.homePath(u)))
+	if strings.Contains(u.login, "@") {
+		p.set(nsCalDAV, "calendar-user-address-set", hrefElem("mailto:"+u.login))
+	}
+	return p
+}
+
+// cal is one calendar as DAV sees it.
+type cal struct {
+	folder folders.Folder
+	name   string
+	path   string
+}
+
+// calendars lists u's calendars; the default Calendar folder first.
+func (c *calHome) calendars(ctx context.Context, u *user) ([]cal, error) {
+	list, err := c.h.opts.Folders.EnsurePIM(ctx, u.id)
+	if err != nil {
+		return nil, err
+	}
+	names, err := c.h.opts.Calendar.CalendarNames(ctx, c.h.opts.Pool, u.id)
+	if err != nil {
+		return nil, err
+	}
+	var out []cal
+	for _, f := range list {
+		if f.Source != folders.SourcePIM || (f.Type != model.FolderCalendar && f.Type != model.FolderUserCalendar) {
+			continue
+		}
+		name := f.ServerID
+		if n, ok := names[f.ServerID]; ok {
+			name = n
+		}
+		out = append(out, cal{folder: f, name: name, path: c.homePath(u) + url.PathEscape(name) + "/"})
+	}
+	slices.SortStableFunc(out, func(a, b cal) int {
+		if (a.folder.Type == model.FolderCalendar) != (b.folder.Type == model.FolderCalendar) {
+			if a.folder.Type == model.FolderCalendar {
+				return -1
+			}
+			return 1
+		}
+		return strings.Compare(a.name, b.name)
+	})
+	return out, nil
+}
+
+func (c *calHome) find(ctx context.Context, u *user, name string) (*cal, error) {
+	list, err := c.calendars(ctx, u)
+	if err != nil {
+		return nil, err
+	}
+	for i := range list {
+		if list[i].name == name {
+			return &list[i], nil
+		}
+	}
+	return nil, nil
+}
+
+func (c *calHome) serve(w http.ResponseWriter, r *http.Request, u *user, rest []string) error {
+	switch len(rest) {
+	case 0:
+		return c.serveHome(w, r, u)
+	case 1, 2:
+		if len(rest) == 1 && (r.Method == "MKCALENDAR" || r.Method == "MKCOL") {
+			return c.mkcalendar(w, r, u, rest[0])
+		}
+		cl, err := c.find(r.Context(), u, rest[0])
+		if err != nil {
+			return err
+		}
+		if cl == nil {
+			return errorf(http.StatusNotFound, "no such calendar")
+		}
+		if len(rest) == 1 {
+			return c.serveCalendar(w, r, u, cl)
+		}
+		return c.serveObject(w, r, u, cl, rest[1])
+	}
+	return errorf(http.StatusNotFound, "not found")
+}
+
+func (c *calHome) serveHome(w http.ResponseWriter, r *http.Request, u *user) error {
+	switch r.Method {
+	case "PROPFIND":
+	case "PROPPATCH":
+		return refuseProppatch(w, r, c.homePath(u))
+	case "MKCALENDAR", "MKCOL":
+		return errorf(http.StatusMethodNotAllowed, "the calendar home exists")
+	default:
+		return methodNotAllowed(w, "OPTIONS, PROPFIND")
+	}
+	d, err := depth(r)
+	if err != nil {
+		return err
+	}
+	names, all, nameOnly, err := propfind(r)
+	if err != nil {
+		return err
+	}
+	p := commonProps(u)
+	p.set(nsDAV, "resourcetype", "<D:collection/>")
+	p.set(nsDAV, "displayname", "Calendars")
+	ms := &multistatus{responses: []response{answer(c.homePath(u), p, names, all, nameOnly)}}
+	if d > 0 {
+		list, err := c.calendars(r.Context(), u)
+		if err != nil {
+			return err
+		}
+		for i := range list {
+			cp, err := c.calProps(r.Context(), u, &list[i])
+			if err != nil {
+				return err
+			}
+			ms.responses = append(ms.responses, answer(list[i].path, cp, names, all, nameOnly))
+		}
+	}
+	ms.write(w)
+	return nil
+}
+
+func (c *calHome) calProps(ctx context.Context, u *user, cl *cal) (props, error) {
+	ctag, err := c.h.opts.Calendar.CTag(ctx, c.h.opts.Pool, u.id, cl.folder.ServerID)
+	if err != nil {
+		return nil, err
+	}
+	p := commonProps(u)
+	p.set(nsDAV, "resourcetype", "<D:collection/><CAL:calendar/>")
+	p.set(nsDAV, "displayname", escText(cl.folder.DisplayName))
+	p.set(nsCS, "getctag", escText(strconv.FormatInt(ctag, 10)))
+	p.set(nsDAV, "sync-token", escText(syncToken(cl.folder.ServerID, ctag, 0)))
+	p.set(nsDAV, "getetag", escText(etag(ctag)))
+	p.set(nsDAV, "supported-report-set",
+		"<D:supported-report><D:report><CAL:calendar-query/></D:report></D:supported-report>"+
+			"<D:supported-report><D:report><CAL:calendar-multiget/></D:report></D:supported-report>"+
+			"<D:supported-report><D:report><CAL:free-busy-query/></D:report></D:supported-report>"+
+			"<D:supported-report><D:report><D:sync-collection/></D:report></D:supported-report>")
+	p.set(nsCalDAV, "supported-calendar-component-set", `<CAL:comp name="VEVENT"/>`)
+	p.set(nsCalDAV, "supported-calendar-data", `<CAL:calendar-data content-type="text/calendar" version="2.0"/>`)
+	p.set(nsCalDAV, "max-resource-size", strconv.Itoa(calendar.MaxObjectSize))
+	return p, nil
+}
+
+func (c *calHome) serveCalendar(w http.ResponseWriter, r *http.Request, u *user, cl *cal) error {
+	switch r.Method {
+	case "PROPFIND":
+		return c.propfindCalendar(w, r, u, cl)
+	case "PROPPATCH":
+		return c.proppatchCalendar(w, r, u, cl)
+	case "REPORT":
+		return c.report(w, r, u, cl)
+	case http.MethodDelete:
+		if cl.folder.Type == model.FolderCalendar {
+			return errorf(http.StatusForbidden, "the default calendar cannot be deleted")
+		}
+		err := c.h.opts.Folders.DeletePIM(r.Context(), u.id, cl.folder.ServerID, func(tx pgx.Tx) error {
+			return c.h.opts.Calendar.DeleteCalendar(r.Context(), tx, u.id, cl.folder.ServerID)
+		})
+		if err != nil {
+			return err
+		}
+		w.WriteHeader(http.StatusNoContent)
+		return nil
+	}
+	return methodNotAllowed(w, "OPTIONS, PROPFIND, PROPPATCH, REPORT, DELETE")
+}
+
+func (c *calHome) propfindCalendar(w http.ResponseWriter, r *http.Request, u *user, cl *cal) error {
+	d, err := depth(r)
+	if err != nil {
+		return err
+	}
+	names, all, nameOnly, err := propfind(r)
+	if err != nil {
+		return err
+	}
+	cp, err := c.calProps(r.Context(), u, cl)
+	if err != nil {
+		return err
+	}
+	ms := &multistatus{responses: []response{answer(cl.path, cp, names, all, nameOnly)}}
+	if d > 0 {
+		resps, err := c.objectResponses(r.Context(), c.h.opts.Pool, u, cl, nil, names, all, nameOnly)
+		if err != nil {
+			return err
+		}
+		ms.responses = append(ms.responses, resps...)
+	}
+	ms.write(w)
+	return nil
+}
+
+func wantsCalData(names []string) bool { return slices.Contains(names, pk(nsCalDAV, "calendar-data")) }
+
+// objectResponses answers for the calendar's events named by hrefs (nil:
+// all), reading objects only when names ask for their data.
+func (c *calHome) objectResponses(ctx context.Context, q calendar.Querier, u *user, cl *cal, hrefs, names []string, all, nameOnly bool) ([]response, error) {
+	st := c.h.opts.Calendar
+	var out []response
+	found := map[string]bool{}
+	if !wantsCalData(names) {
+		res, err := st.Resources(ctx, q, u.id, cl.folder.ServerID)
+		if err != nil {
+			return nil, err
+		}
+		for _, rs := range res {
+			if hrefs != nil && !slices.Contains(hrefs, rs.Href) {
+				continue
+			}
+			found[rs.Href] = true
+			out = append(out, answer(cl.path+url.PathEscape(rs.Href), objectProps(u, rs.Version, nil), names, all, nameOnly))
+		}
+	} else {
+		var evs []calendar.Event
+		var err error
+		if hrefs == nil {
+			evs, err = st.AllEvents(ctx, q, u.id, cl.folder.ServerID)
+		} else {
+			evs, err = st.ByHref(ctx, q, u.id, cl.folder.ServerID, hrefs)
+		}
+		if err != nil {
+			return nil, err
+		}
+		for i := range evs {
+			found[evs[i].Href] = true
+			p, err := eventProps(u, &evs[i])
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, answer(cl.path+url.PathEscape(evs[i].Href), p, names, all, nameOnly))
+		}
+	}
+	for _, h := range hrefs {
+		if !found[h] {
+			out = append(out, response{href: cl.path + url.PathEscape(h), status: http.StatusNotFound})
+		}
+	}
+	return out, nil
+}
+
+func objectProps(u *user, version int64, data []byte) props {
+	p := commonProps(u)
+	p.set(nsDAV, "resourcetype", "")
+	p.set(nsDAV, "getetag", escText(etag(version)))
+	p.set(nsDAV, "getcontenttype", "text/calendar; charset=utf-8; component=VEVENT")
+	if data != nil {
+		p.set(nsDAV, "getcontentlength", strconv.Itoa(len(data)))
+	}
+	return p
+}
+
+func eventProps(u *user, e *calendar.Event) (props, error) {
+	text, err := calendar.Encode(e.Cal)
+	if err != nil {
+		return nil, err
+	}
+	p := objectProps(u, e.Version, []byte(text))
+	p.set(nsDAV, "getlastmodified", e.Updated.UTC().Format(http.TimeFormat))
+	p.set(nsCalDAV, "calendar-data", escText(text))
+	return p, nil
+}
+
+// mkcalReq is a MKCALENDAR body (RFC 4791 5.3.1) or an extended MKCOL
+// (RFC 5689) one; both set properties the same way.
+type mkcalReq struct {
+	Set []struct {
+		Prop struct {
+			ResourceType *struct {
+				Types []anyElem `xml:",any"`
+			} `xml:"DAV: resourcetype"`
+			DisplayName *string `xml:"DAV: displayname"`
+			CompSet     *struct {
+				Comps []struct {
+					Name string `xml:"name,attr"`
+				} `xml:"urn:ietf:params:xml:ns:caldav comp"`
+			} `xml:"urn:ietf:params:xml:ns:caldav supported-calendar-component-set"`
+		} `xml:"DAV: prop"`
+	} `xml:"DAV: set"`
+}
+
+// mkcalendar creates a calendar (a folder of type 13, which phones see
+// at their next FolderSync) named name.
+func (c *calHome) mkcalendar(w http.ResponseWriter, r *http.Request, u *user, name string) error {
+	var req mkcalReq
+	empty, err := decodeBody(r, &req)
+	if err != nil {
+		return err
+	}
+	display := name
+	isCal := r.Method == "MKCALENDAR"
+	for _, s := range req.Set {
+		if rt := s.Prop.ResourceType; rt != nil {
+			for _, t := range rt.Types {
+				if t.XMLName == (xml.Name{Space: nsCalDAV, Local: "calendar"}) {
+					isCal = true
+				}
+			}
+		}
+		if dn := s.Prop.DisplayName; dn != nil && strings.TrimSpace(*dn) != "" {
+			display = strings.TrimSpace(*dn)
+		}
+		if cs := s.Prop.CompSet; cs != nil {
+			for _, comp := range cs.Comps {
+				if !strings.EqualFold(comp.Name, "VEVENT") {
+					return condition(http.StatusForbidden, nameCalSupportedComp,
+						"a calendar here holds events (VEVENT) only, not %s", comp.Name)
+				}
+			}
+		}
+	}
+	if !isCal || (r.Method == "MKCOL" && empty) {
+		return errorf(http.StatusForbidden, "only calendars can be made here")
+	}
+	if strings.Trim(name, "0123456789") == "" || len(name) > 200 || strings.ContainsAny(name, "/\x00") {
+		return errorf(http.StatusForbidden, "collection name %q not allowed: use letters as well as digits", name)
+	}
+	if len(display) > 256 {
+		return errorf(http.StatusForbidden, "display name too long")
+	}
+	existing, err := c.find(r.Context(), u, name)
+	if err != nil {
+		return err
+	}
+	if existing != nil {
+		return errorf(http.StatusMethodNotAllowed, "%q exists", name)
+	}
+	_, err = c.h.opts.Folders.CreatePIM(r.Context(), u.id, "0", display, model.FolderUserCalendar,
+		func(tx pgx.Tx, f folders.Folder) error {
+			return c.h.opts.Calendar.NameCalendar(r.Context(), tx, u.id, f.ServerID, name)
+		})
+	if isUnique(err) {
+		return errorf(http.StatusMethodNotAllowed, "%q exists", name)
+	}
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Location", c.homePath(u)+url.PathEscape(name)+"/")
+	w.Header().Set("Cache-Control", "no-cache")
+	w.WriteHeader(http.StatusCreated)
+	return nil
+}
+
+// proppatchCalendar renames the calendar; other properties are refused
+// (and then nothing is written). Clients' colour and order properties
+// are refused too: they keep them locally.
+func (c *calHome) proppatchCalendar(w http.ResponseWriter, r *http.Request, u *user, cl *cal) error {
+	var req proppatchReq
+	if _, err := decodeBody(r, &req); err != nil {
+		return err
+	}
+	var name *string
+	resp := response{href: cl.path, failed: map[int][]string{}}
+	var okProps []string
+	for _, op := range req.Ops {
+		for _, p := range op.Prop.Props {
+			rendered := elem(p.XMLName, "")
+			if p.XMLName == nameDisplayName && op.XMLName.Local == "set" {
+				var v struct {
+					Text string `xml:",chardata"`
+				}
+				_ = xml.Unmarshal(append(append([]byte("<x>"), p.Inner...), "</x>"...), &v)
+				if n := strings.TrimSpace(v.Text); n != "" && len(n) <= 256 {
+					name = &n
+					okProps = append(okProps, rendered)
+					continue
+				}
+			}
+			resp.failed[http.StatusForbidden] = append(resp.failed[http.StatusForbidden], rendered)
+		}
+	}
+	if len(resp.failed[http.StatusForbidden]) > 0 {
+		resp.failed[http.StatusFailedDependency] = okProps
+	} else {
+		resp.found = okProps
+		if name != nil {
+			if err := c.h.opts.Folders.UpdatePIM(r.Context(), u.id, cl.folder.ServerID, cl.folder.ParentID, *name); err != nil {
+				return err
+			}
+		}
+	}
+	(&multistatus{responses: []response{resp}}).write(w)
+	return nil
+}
+
+func (c *calHome) serveObject(w http.ResponseWriter, r *http.Request, u *user, cl *cal, name string) error {
+	switch r.Method {
+	case http.MethodGet, http.MethodHead:
+		return c.getObject(w, r, u, cl, name)
+	case http.MethodPut:
+		return c.putObject(w, r, u, cl, name)
+	case http.MethodDelete:
+		return c.deleteObject(w, r, u, cl, name)
+	case "PROPFIND":
+		names, all, nameOnly, err := propfind(r)
+		if err != nil {
+			return err
+		}
+		evs, err := c.h.opts.Calendar.ByHref(r.Context(), c.h.opts.Pool, u.id, cl.folder.ServerID, []string{name})
+		if err != nil {
+			return err
+		}
+		if len(evs) == 0 {
+			return errorf(http.StatusNotFound, "no such event")
+		}
+		p, err := eventProps(u, &evs[0])
+		if err != nil {
+			return err
+		}
+		(&multistatus{responses: []response{answer(cl.path+url.PathEscape(name), p, names, all, nameOnly)}}).write(w)
+		return nil
+	case "PROPPATCH":
+		return refuseProppatch(w, r, cl.path+url.PathEscape(name))
+	case "MKCOL", "MKCALENDAR":
+		return errorf(http.StatusMethodNotAllowed, "a calendar holds no collections")
+	}
+	return methodNotAllowed(w, "OPTIONS, GET, HEAD, PUT, DELETE, PROPFIND")
+}
+
+func (c *calHome) getObject(w http.ResponseWriter, r *http.Request, u *user, cl *cal, name string) error {
+	evs, err := c.h.opts.Calendar.ByHref(r.Context(), c.h.opts.Pool, u.id, cl.folder.ServerID, []string{name})
+	if err != nil {
+		return err
+	}
+	if len(evs) == 0 {
+		return errorf(http.StatusNotFound, "no such event")
+	}
+	text, err := calendar.Encode(evs[0].Cal)
+	if err != nil {
+		return err
+	}
+	h := w.Header()
+	h.Set("ETag", etag(evs[0].Version))
+	h.Set("Last-Modified", evs[0].Updated.UTC().Format(http.TimeFormat))
+	if inm := r.Header.Get("If-None-Match"); inm != "" && matchETag(inm, etag(evs[0].Version)) {
+		w.WriteHeader(http.StatusNotModified)
+		return nil
+	}
+	h.Set("Content-Type", "text/calendar; charset=utf-8")
+	h.Set("Content-Length", strconv.Itoa(len(text)))
+	w.WriteHeader(http.StatusOK)
+	if r.Method == http.MethodGet {
+		_, _ = io.WriteString(w, text)
+	}
+	return nil
+}
+
+// readObject reads and checks a PUT body: text/calendar, at most
+// MaxObjectSize bytes, one calendar object resource (RFC 4791 4.1).
+func readObject(r *http.Request) (*ical.Calendar, string, []byte, error) {
+	if ct := r.Header.Get("Content-Type"); ct != "" {
+		mt, _, err := mime.ParseMediaType(ct)
+		if err != nil || mt != "text/calendar" {
+			return nil, "", nil, condition(http.StatusUnsupportedMediaType, nameCalSupportedData,
+				"content type %q is not iCalendar (text/calendar)", ct)
+		}
+	}
+	tooLarge := condition(http.StatusRequestEntityTooLarge, nameCalMaxSize,
+		"a calendar object may have at most %d bytes", calendar.MaxObjectSize)
+	if r.ContentLength > calendar.MaxObjectSize {
+		return nil, "", nil, tooLarge
+	}
+	body, err := io.ReadAll(io.LimitReader(r.Body, calendar.MaxObjectSize+1))
+	if err != nil {
+		return nil, "", nil, err
+	}
+	if len(body) > calendar.MaxObjectSize {
+		return nil, "", nil, tooLarge
+	}
+	bad := func(format string, args ...any) error {
+		return condition(http.StatusBadRequest, nameCalValidData, format, args...)
+	}
+	dec := ical.NewDecoder(bytes.NewReader(body))
+	obj, err := dec.Decode()
+	if err == io.EOF {
+		return nil, "", nil, bad("empty body: no iCalendar object")
+	}
+	if err != nil {
+		return nil, "", nil, bad("not iCalendar: %v", err)
+	}
+	if _, err := dec.Decode(); err != io.EOF {
+		return nil, "", nil, bad("a calendar object resource holds exactly one VCALENDAR")
+	}
+	uid, err := calendar.ObjectUID(obj)
+	if errors.Is(err, calendar.ErrUnsupportedComponent) {
+		return nil, "", nil, condition(http.StatusForbidden, nameCalSupportedComp, "%v", err)
+	}
+	if err != nil {
+		return nil, "", nil, condition(http.StatusBadRequest, nameCalValidObject, "%v", err)
+	}
+	return obj, uid, body, nil
+}
+
+// putObject creates or replaces an event, in one transaction with the
+// checks of If-Match / If-None-Match and of the UID.
+func (c *calHome) putObject(w http.ResponseWriter, r *http.Request, u *user, cl *cal, name string) error {
+	if len(name) > 255 {
+		return errorf(http.StatusForbidden, "resource name too long")
+	}
+	obj, uid, body, err := readObject(r)
+	if err != nil {
+		return err
+	}
+	ctx := r.Context()
+	st := c.h.opts.Calendar
+	tx, err := c.h.opts.Pool.Begin(ctx)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback(ctx)
+	existing, err := st.LockHref(ctx, tx, u.id, cl.folder.ServerID, name)
+	exists := err == nil
+	if err != nil && !errors.Is(err, calendar.ErrNotFound) {
+		return err
+	}
+	if err := preconditions(r, exists, existing.Version); err != nil {
+		return err
+	}
+	var saved calendar.Event
+	if exists {
+		old, err := st.Get(ctx, tx, u.id, cl.folder.ServerID, []string{existing.ServerID})
+		if err != nil {
+			return err
+		}
+		if len(old) == 1 && uid != old[0].UID {
+			e := condition(http.StatusConflict, nameCalNoUIDConflict, "the UID of an event cannot change (was %q)", old[0].UID)
+			e.href = cl.path + url.PathEscape(name)
+			return e
+		}
+		saved, err = st.Update(ctx, tx, u.id, cl.folder.ServerID, existing.ServerID, obj)
+		if err != nil {
+			return c.writeErr(ctx, tx, u, uid, err)
+		}
+	} else {
+		saved, err = st.CreateNamed(ctx, tx, u.id, cl.folder.ServerID, name, obj)
+		if err != nil {
+			return c.writeErr(ctx, tx, u, uid, err)
+		}
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return err
+	}
+	h := w.Header()
+	// An ETag only when stored as sent (RFC 4791 5.3.4).
+	if stored, err := calendar.Encode(saved.Cal); err == nil && sameText([]byte(stored), body) {
+		h.Set("ETag", etag(saved.Version))
+	}
+	if exists {
+		w.WriteHeader(http.StatusNoContent)
+		return nil
+	}
+	h.Set("Location", cl.path+url.PathEscape(name))
+	w.WriteHeader(http.StatusCreated)
+	return nil
+}
+
+// writeErr turns the store's refusal into the CalDAV answer. A UID is
+// unique among all of a user's calendars (one event, one UID, as the
+// phones see it), so a clash may name an event of another calendar.
+func (c *calHome) writeErr(ctx context.Context, tx pgx.Tx, u *user, uid string, err error) error {
+	switch {
+	case errors.Is(err, calendar.ErrUIDExists):
+		_ = tx.Rollback(ctx)
+		e := condition(http.StatusConflict, nameCalNoUIDConflict, "an event with UID %q exists already", uid)
+		if ev, gerr := c.h.opts.Calendar.ByUID(ctx, c.h.opts.Pool, u.id, uid); gerr == nil {
+			if list, lerr := c.calendars(ctx, u); lerr == nil {
+				for _, cl := range list {
+					if cl.folder.ServerID == ev.FolderID {
+						e.href = cl.path + url.PathEscape(ev.Href)
+					}
+				}
+			}
+		}
+		return e
+	case errors.Is(err, calendar.ErrHrefExists):
+		return errorf(http.StatusPreconditionFailed, "an event of this name was made meanwhile")
+	case errors.Is(err, calendar.ErrTooLarge):
+		return condition(http.StatusRequestEntityTooLarge, nameCalMaxSize, "%v", err)
+	case errors.Is(err, calendar.ErrBadObject):
+		return condition(http.StatusBadRequest, nameCalValidObject, "%v", err)
+	case errors.Is(err, calendar.ErrNotFound):
+		return errorf(http.StatusPreconditionFailed, "the event was deleted meanwhile")
+	}
+	return err
+}
+
+func (c *calHome) deleteObject(w http.ResponseWriter, r *http.Request, u *user, cl *cal, name string) error {
+	ctx := r.Context()
+	st := c.h.opts.Calendar
+	tx, err := c.h.opts.Pool.Begin(ctx)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback(ctx)
+	existing, err := st.LockHref(ctx, tx, u.id, cl.folder.ServerID, name)
+	if errors.Is(err, calendar.ErrNotFound) {
+		if r.Header.Get("If-Match") != "" {
+			return errorf(http.StatusPreconditionFailed, "If-Match: the event is gone")
+		}
+		return errorf(http.StatusNotFound, "no such event")
+	}
+	if err != nil {
+		return err
+	}
+	if err := preconditions(r, true, existing.Version); err != nil {
+		return err
+	}
+	if err := st.Delete(ctx, tx, u.id, cl.folder.ServerID, existing.ServerID); err != nil {
+		return err
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+// prune forgets the calendar's old tombstones before a sync report.
+func (c *calHome) prune(ctx context.Context, u *user, cl *cal) error {
+	return c.h.opts.Calendar.PruneTombstones(ctx, c.h.opts.Pool, u.id, cl.folder.ServerID, time.Now().Add(-pruneAge))
+}

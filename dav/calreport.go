@@ -1,0 +1,428 @@
+package dav
+
+import (
+	"encoding/xml"
+	"errors"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/emersion/go-webdav/caldav"
+	"github.com/jackc/pgx/v5"
+
+	"github.com/easd/easd/calendar"
+	"github.com/easd/easd/contacts"
+)
+
+// REPORTs on a calendar: calendar-multiget, calendar-query,
+// free-busy-query (RFC 4791 7.8-7.10) and sync-collection (RFC 6578).
+
+type timeRangeEl struct {
+	Start string `xml:"start,attr"`
+	End   string `xml:"end,attr"`
+}
+
+type calTextMatchEl struct {
+	Text   string `xml:",chardata"`
+	Negate string `xml:"negate-condition,attr"`
+}
+
+type calParamFilterEl struct {
+	Name         string          `xml:"name,attr"`
+	IsNotDefined *struct{}       `xml:"urn:ietf:params:xml:ns:caldav is-not-defined"`
+	TextMatch    *calTextMatchEl `xml:"urn:ietf:params:xml:ns:caldav text-match"`
+}
+
+type calPropFilterEl struct {
+	Name         string             `xml:"name,attr"`
+	IsNotDefined *struct{}          `xml:"urn:ietf:params:xml:ns:caldav is-not-defined"`
+	TimeRange    *timeRangeEl       `xml:"urn:ietf:params:xml:ns:caldav time-range"`
+	TextMatch    *calTextMatchEl    `xml:"urn:ietf:params:xml:ns:caldav text-match"`
+	Params       []calParamFilterEl `xml:"urn:ietf:params:xml:ns:caldav param-filter"`
+}
+
+type compFilterEl struct {
+	Name         string            `xml:"name,attr"`
+	IsNotDefined *struct{}         `xml:"urn:ietf:params:xml:ns:caldav is-not-defined"`
+	TimeRange    *timeRangeEl      `xml:"urn:ietf:params:xml:ns:caldav time-range"`
+	Props        []calPropFilterEl `xml:"urn:ietf:params:xml:ns:caldav prop-filter"`
+	Comps        []compFilterEl    `xml:"urn:ietf:params:xml:ns:caldav comp-filter"`
+}
+
+type calQueryReq struct {
+	Prop   *propList `xml:"DAV: prop"`
+	Filter struct {
+		Comp *compFilterEl `xml:"urn:ietf:params:xml:ns:caldav comp-filter"`
+	} `xml:"urn:ietf:params:xml:ns:caldav filter"`
+}
+
+type freeBusyReq struct {
+	TimeRange *timeRangeEl `xml:"urn:ietf:params:xml:ns:caldav time-range"`
+}
+
+// parseUTC reads a time-range bound (RFC 4791 9.9: UTC date-time); ""
+// is unbounded.
+func parseUTC(s string) (time.Time, error) {
+	if s == "" {
+		return time.Time{}, nil
+	}
+	t, err := time.Parse("20060102T150405Z", s)
+	if err != nil {
+		return time.Time{}, condition(http.StatusBadRequest, nameCalValidFilter, "time-range %q is not a UTC date-time", s)
+	}
+	return t, nil
+}
+
+func (tr *timeRangeEl) parse() (from, to time.Time, err error) {
+	if from, err = parseUTC(tr.Start); err != nil {
+		return
+	}
+	if to, err = parseUTC(tr.End); err != nil {
+		return
+	}
+	if tr.Start == "" && tr.End == "" {
+		return from, to, condition(http.StatusBadRequest, nameCalValidFilter, "time-range without start or end")
+	}
+	if !from.IsZero() && !to.IsZero() && !to.After(from) {
+		return from, to, condition(http.StatusBadRequest, nameCalValidFilter, "time-range ends before it starts")
+	}
+	return from, to, nil
+}
+
+func (f *compFilterEl) toLib() (caldav.CompFilter, error) {
+	out := caldav.CompFilter{Name: f.Name, IsNotDefined: f.IsNotDefined != nil}
+	if f.TimeRange != nil {
+		var err error
+		if out.Start, out.End, err = f.TimeRange.parse(); err != nil {
+			return out, err
+		}
+	}
+	for _, p := range f.Props {
+		pf := caldav.PropFilter{Name: p.Name, IsNotDefined: p.IsNotDefined != nil}
+		if p.TimeRange != nil {
+			var err error
+			if pf.Start, pf.End, err = p.TimeRange.parse(); err != nil {
+				return out, err
+			}
+		}
+		if p.TextMatch != nil {
+			pf.TextMatch = &caldav.TextMatch{Text: p.TextMatch.Text, NegateCondition: p.TextMatch.Negate == "yes"}
+		}
+		for _, pp := range p.Params {
+			x := caldav.ParamFilter{Name: pp.Name, IsNotDefined: pp.IsNotDefined != nil}
+			if pp.TextMatch != nil {
+				x.TextMatch = &caldav.TextMatch{Text: pp.TextMatch.Text, NegateCondition: pp.TextMatch.Negate == "yes"}
+			}
+			pf.ParamFilter = append(pf.ParamFilter, x)
+		}
+		out.Props = append(out.Props, pf)
+	}
+	for i := range f.Comps {
+		c, err := f.Comps[i].toLib()
+		if err != nil {
+			return out, err
+		}
+		out.Comps = append(out.Comps, c)
+	}
+	return out, nil
+}
+
+func (c *calHome) report(w http.ResponseWriter, r *http.Request, u *user, cl *cal) error {
+	body, err := readBody(r)
+	if err != nil {
+		return err
+	}
+	if body == nil {
+		return errorf(http.StatusBadRequest, "REPORT without a body")
+	}
+	name, err := rootName(body)
+	if err != nil {
+		return err
+	}
+	switch name {
+	case xml.Name{Space: nsCalDAV, Local: "calendar-multiget"}:
+		var req multigetReq
+		if err := xml.Unmarshal(body, &req); err != nil {
+			return errorf(http.StatusBadRequest, "malformed calendar-multiget: %v", err)
+		}
+		names := reqNames(req.Prop)
+		var hrefs []string
+		ms := &multistatus{}
+		for _, h := range req.Hrefs {
+			if n := hrefIn(cl.path, h); n != "" {
+				hrefs = append(hrefs, n)
+			} else {
+				ms.responses = append(ms.responses, response{href: h, status: http.StatusNotFound})
+			}
+		}
+		if len(hrefs) > 0 {
+			resps, err := c.objectResponses(r.Context(), c.h.opts.Pool, u, cl, hrefs, names, len(names) == 0, false)
+			if err != nil {
+				return err
+			}
+			ms.responses = append(ms.responses, resps...)
+		}
+		ms.write(w)
+		return nil
+	case xml.Name{Space: nsCalDAV, Local: "calendar-query"}:
+		var req calQueryReq
+		if err := xml.Unmarshal(body, &req); err != nil {
+			return errorf(http.StatusBadRequest, "malformed calendar-query: %v", err)
+		}
+		return c.query(w, r, u, cl, &req)
+	case xml.Name{Space: nsCalDAV, Local: "free-busy-query"}:
+		var req freeBusyReq
+		if err := xml.Unmarshal(body, &req); err != nil {
+			return errorf(http.StatusBadRequest, "malformed free-busy-query: %v", err)
+		}
+		return c.freeBusy(w, r, u, &req)
+	case xml.Name{Space: nsDAV, Local: "sync-collection"}:
+		var req syncReq
+		if err := xml.Unmarshal(body, &req); err != nil {
+			return errorf(http.StatusBadRequest, "malformed sync-collection: %v", err)
+		}
+		return c.syncCollection(w, r, u, cl, &req)
+	}
+	return condition(http.StatusForbidden, xml.Name{Space: nsDAV, Local: "supported-report"},
+		"report %s %s is not supported", name.Space, name.Local)
+}
+
+// query answers calendar-query. A time range on the VEVENT filter is
+// answered by the store (the index, then each candidate's expanded
+// recurrence); what else the filter says is matched by go-webdav's
+// matcher on the candidates.
+func (c *calHome) query(w http.ResponseWriter, r *http.Request, u *user, cl *cal, req *calQueryReq) error {
+	root := req.Filter.Comp
+	if root == nil || !strings.EqualFold(root.Name, "VCALENDAR") {
+		return condition(http.StatusBadRequest, nameCalValidFilter, "the filter's comp-filter must name VCALENDAR")
+	}
+	filter, err := root.toLib()
+	if err != nil {
+		return err
+	}
+	var from, to time.Time
+	ranged := false
+	rest := false // anything left for the matcher
+	for i := range filter.Comps {
+		f := &filter.Comps[i]
+		if !strings.EqualFold(f.Name, "VEVENT") {
+			if f.IsNotDefined {
+				continue
+			}
+			// Only events live here: a filter on VTODO matches nothing.
+			(&multistatus{}).write(w)
+			return nil
+		}
+		if !f.Start.IsZero() || !f.End.IsZero() {
+			from, to, ranged = f.Start, f.End, true
+			f.Start, f.End = time.Time{}, time.Time{}
+		}
+		if len(f.Props) > 0 || len(f.Comps) > 0 || f.IsNotDefined {
+			rest = true
+		}
+	}
+	if len(filter.Props) > 0 || len(filter.Comps) > 1 {
+		rest = true
+	}
+	ctx := r.Context()
+	st := c.h.opts.Calendar
+	names := reqNames(req.Prop)
+	// The objects are read only when the answer or the filter needs them.
+	if ranged && !rest && !wantsCalData(names) {
+		res, err := st.InRange(ctx, c.h.opts.Pool, u.id, cl.folder.ServerID, from, to)
+		if err != nil {
+			return err
+		}
+		ms := &multistatus{}
+		for _, rs := range res {
+			ms.responses = append(ms.responses, answer(cl.path+url.PathEscape(rs.Href), objectProps(u, rs.Version, nil), names, len(names) == 0, false))
+		}
+		ms.write(w)
+		return nil
+	}
+	var evs []calendar.Event
+	if ranged {
+		res, err := st.InRange(ctx, c.h.opts.Pool, u.id, cl.folder.ServerID, from, to)
+		if err != nil {
+			return err
+		}
+		sids := make([]string, len(res))
+		for i, rs := range res {
+			sids[i] = rs.ServerID
+		}
+		evs, err = st.Get(ctx, c.h.opts.Pool, u.id, cl.folder.ServerID, sids)
+		if err != nil {
+			return err
+		}
+	} else if evs, err = st.AllEvents(ctx, c.h.opts.Pool, u.id, cl.folder.ServerID); err != nil {
+		return err
+	}
+	ms := &multistatus{}
+	for i := range evs {
+		if rest {
+			ok, err := caldav.Match(filter, &caldav.CalendarObject{Data: evs[i].Cal})
+			if err != nil {
+				return condition(http.StatusBadRequest, nameCalValidFilter, "calendar-query: %v", err)
+			}
+			if !ok {
+				continue
+			}
+		}
+		var p props
+		if wantsCalData(names) {
+			if p, err = eventProps(u, &evs[i]); err != nil {
+				return err
+			}
+		} else {
+			p = objectProps(u, evs[i].Version, nil)
+		}
+		ms.responses = append(ms.responses, answer(cl.path+url.PathEscape(evs[i].Href), p, names, len(names) == 0, false))
+	}
+	ms.write(w)
+	return nil
+}
+
+// maxFreeBusySpan is the longest free-busy-query answered; a longer one
+// is cut to it (RFC 4791 7.10 lets the server answer for less).
+const maxFreeBusySpan = 62 * 24 * time.Hour
+
+// freeBusy answers free-busy-query with a VFREEBUSY of the user's busy
+// time in all calendars (free/busy is a person's, as the phones'
+// availability lookups see it too), in the store's half-hour slots:
+// tentative, busy and out-of-office runs become FREEBUSY periods.
+func (c *calHome) freeBusy(w http.ResponseWriter, r *http.Request, u *user, req *freeBusyReq) error {
+	if req.TimeRange == nil {
+		return errorf(http.StatusBadRequest, "free-busy-query needs a time-range")
+	}
+	from, to, err := req.TimeRange.parse()
+	if err != nil {
+		return err
+	}
+	if from.IsZero() || to.IsZero() {
+		return errorf(http.StatusBadRequest, "free-busy-query needs a time-range with start and end")
+	}
+	if to.Sub(from) > maxFreeBusySpan {
+		to = from.Add(maxFreeBusySpan)
+	}
+	digits, err := calendar.FreeBusy(r.Context(), c.h.opts.Pool, u.id, from, to)
+	if err != nil {
+		return err
+	}
+	const stamp = "20060102T150405Z"
+	var b strings.Builder
+	b.WriteString("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//easd//CalDAV//EN\r\nBEGIN:VFREEBUSY\r\n")
+	b.WriteString("DTSTAMP:" + time.Now().UTC().Format(stamp) + "\r\n")
+	b.WriteString("DTSTART:" + from.UTC().Format(stamp) + "\r\nDTEND:" + to.UTC().Format(stamp) + "\r\n")
+	kinds := map[byte]string{'1': "BUSY-TENTATIVE", '2': "BUSY", '3': "BUSY-UNAVAILABLE"}
+	for i := 0; i < len(digits); {
+		j := i + 1
+		for j < len(digits) && digits[j] == digits[i] {
+			j++
+		}
+		if k, ok := kinds[digits[i]]; ok {
+			s := from.Add(time.Duration(i) * calendar.FreeBusySlot)
+			e := from.Add(time.Duration(j) * calendar.FreeBusySlot)
+			if e.After(to) {
+				e = to
+			}
+			b.WriteString("FREEBUSY;FBTYPE=" + k + ":" + s.UTC().Format(stamp) + "/" + e.UTC().Format(stamp) + "\r\n")
+		}
+		i = j
+	}
+	b.WriteString("END:VFREEBUSY\r\nEND:VCALENDAR\r\n")
+	w.Header().Set("Content-Type", "text/calendar; charset=utf-8")
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write([]byte(b.String()))
+	return nil
+}
+
+// syncCollection is the address books' sync-collection on a calendar.
+func (c *calHome) syncCollection(w http.ResponseWriter, r *http.Request, u *user, cl *cal, req *syncReq) error {
+	if d := r.Header.Get("Depth"); d != "" && d != "0" {
+		return errorf(http.StatusBadRequest, "sync-collection needs Depth: 0 (RFC 6578 3.2)")
+	}
+	if l := strings.TrimSpace(req.SyncLevel); l != "" && l != "1" && l != "infinite" {
+		return errorf(http.StatusBadRequest, "bad sync-level %q", l)
+	}
+	var since, listedAt int64
+	if tok := strings.TrimSpace(req.SyncToken); tok != "" {
+		var ok bool
+		if since, listedAt, ok = parseSyncToken(cl.folder.ServerID, tok); !ok {
+			return condition(http.StatusForbidden, nameValidSyncToken, "sync token not of this calendar")
+		}
+	}
+	ctx := r.Context()
+	if err := c.prune(ctx, u, cl); err != nil {
+		return err
+	}
+	tx, err := c.h.opts.Pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback(ctx)
+	ch, err := c.h.opts.Calendar.ChangesSince(ctx, tx, u.id, cl.folder.ServerID, since, listedAt)
+	if errors.Is(err, calendar.ErrTokenTooOld) {
+		return condition(http.StatusForbidden, nameValidSyncToken, "sync token too old: sync again without a token")
+	}
+	if err != nil {
+		return err
+	}
+	// The cut of the address books' report works on any (href, version)
+	// list: the resource types have the same shape.
+	changed := make([]contacts.Resource, len(ch.Changed))
+	for i, x := range ch.Changed {
+		changed[i] = contacts.Resource(x)
+	}
+	removed := make([]contacts.Resource, len(ch.Removed))
+	for i, x := range ch.Removed {
+		removed[i] = contacts.Resource(x)
+	}
+	token, tokenListedAt := ch.CTag, int64(0)
+	ms := &multistatus{}
+	if req.Limit != nil && req.Limit.NResults > 0 && len(changed)+len(removed) > req.Limit.NResults {
+		changed, removed, token = cut(changed, removed, req.Limit.NResults)
+		switch {
+		case listedAt != 0:
+			tokenListedAt = listedAt
+		case since == 0:
+			tokenListedAt = ch.CTag
+		}
+		ms.responses = append(ms.responses, response{href: cl.path, status: http.StatusInsufficientStorage})
+	}
+	names := reqNames(req.Prop)
+	if len(changed) > 0 {
+		hrefs := make([]string, len(changed))
+		for i, rs := range changed {
+			hrefs[i] = rs.Href
+		}
+		var resps []response
+		if wantsCalData(names) {
+			evs, err := c.h.opts.Calendar.ByHref(ctx, tx, u.id, cl.folder.ServerID, hrefs)
+			if err != nil {
+				return err
+			}
+			for i := range evs {
+				p, err := eventProps(u, &evs[i])
+				if err != nil {
+					return err
+				}
+				resps = append(resps, answer(cl.path+url.PathEscape(evs[i].Href), p, names, false, false))
+			}
+		} else {
+			for _, rs := range changed {
+				resps = append(resps, answer(cl.path+url.PathEscape(rs.Href), objectProps(u, rs.Version, nil), names, len(names) == 0, false))
+			}
+		}
+		ms.responses = append(resps, ms.responses...)
+	}
+	for _, rs := range removed {
+		ms.responses = append(ms.responses, response{href: cl.path + url.PathEscape(rs.Href), status: http.StatusNotFound})
+	}
+	if token >= tokenListedAt {
+		tokenListedAt = 0
+	}
+	ms.syncToken = syncToken(cl.folder.ServerID, token, tokenListedAt)
+	ms.write(w)
+	return nil
+}
