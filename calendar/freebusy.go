@@ -25,10 +25,11 @@ import (
 // not decode every event of their calendars each time. The index gives
 // the candidate series (their first start and last end); each series'
 // busy shape (status, duration, rule, exceptions) and its expanded
-// occurrences are cached in memory by (user, event id, version), so only
-// series written since the last look are decoded and expanded. The cache
-// is only a cache: a new version is read from the database, and another
-// instance's cache plays no part.
+// occurrences are cached in the Store by (user, event id, version), so
+// only series written since the last look are decoded and expanded. The
+// cache is only a cache: a new version is read from the database, and
+// another instance's cache plays no part. It belongs to the Store, not the
+// process: ids are unique per database only.
 
 // FreeBusySlot is the length of one MergedFreeBusy digit.
 const FreeBusySlot = 30 * time.Minute
@@ -40,7 +41,7 @@ const maxFreeBusySlots = 62 * 48
 // FreeBusy returns the MergedFreeBusy string of userID's calendars for
 // [from, to). All-day events take their days in from's zone (pass times
 // in the user's zone; UTC gives UTC days).
-func FreeBusy(ctx context.Context, db Querier, userID int64, from, to time.Time) (string, error) {
+func (s *Store) FreeBusy(ctx context.Context, db Querier, userID int64, from, to time.Time) (string, error) {
 	if !to.After(from) {
 		return "", nil
 	}
@@ -73,14 +74,14 @@ func FreeBusy(ctx context.Context, db Querier, userID int64, from, to time.Time)
 	series := make([]*fbSeries, len(cands))
 	var missing []int64
 	for i, k := range cands {
-		if s := fbCache.get(k); s != nil && s.version == versions[i] {
-			series[i] = s
+		if sh := s.shapes.get(k); sh != nil && sh.version == versions[i] {
+			series[i] = sh
 		} else {
 			missing = append(missing, k.id)
 		}
 	}
 	if len(missing) > 0 {
-		loaded, err := loadFreeBusy(ctx, db, fbCache, userID, missing)
+		loaded, err := loadFreeBusy(ctx, db, s.shapes, userID, missing)
 		if err != nil {
 			return "", err
 		}
@@ -95,9 +96,9 @@ func FreeBusy(ctx context.Context, db Querier, userID int64, from, to time.Time)
 		out[i] = '0'
 	}
 	loc := from.Location()
-	for _, s := range series {
-		if s != nil {
-			s.paint(out, from, to, loc)
+	for _, sh := range series {
+		if sh != nil {
+			sh.paint(out, from, to, loc)
 		}
 	}
 	return string(out), nil
@@ -299,8 +300,6 @@ func dayIn(t time.Time, loc *time.Location) time.Time {
 	return time.Date(y, m, d, 0, 0, 0, 0, loc)
 }
 
-// fbCache holds series' busy shapes across requests.
-var fbCache = &freeBusyCache{m: map[fbKey]*fbSeries{}}
 
 // maxFreeBusyCache bounds the cache; beyond it the cache starts over,
 // which costs a few decodes, not correctness.

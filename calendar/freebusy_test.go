@@ -58,7 +58,7 @@ DTEND;TZID=Europe/Berlin:20260302T163000
 END:VEVENT
 END:VCALENDAR`)
 	from := time.Date(2026, 3, 2, 8, 0, 0, 0, time.UTC)
-	got, err := FreeBusy(ctx, f.pool, f.userID, from, from.Add(8*time.Hour))
+	got, err := f.store.FreeBusy(ctx, f.pool, f.userID, from, from.Add(8*time.Hour))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -68,11 +68,11 @@ END:VCALENDAR`)
 		t.Errorf("Monday:\n got %s\nwant %s", got, want)
 	}
 	// Tuesday's occurrence is deleted, Wednesday's is there (14:00 UTC).
-	got, _ = FreeBusy(ctx, f.pool, f.userID, time.Date(2026, 3, 3, 14, 0, 0, 0, time.UTC), time.Date(2026, 3, 3, 15, 0, 0, 0, time.UTC))
+	got, _ = f.store.FreeBusy(ctx, f.pool, f.userID, time.Date(2026, 3, 3, 14, 0, 0, 0, time.UTC), time.Date(2026, 3, 3, 15, 0, 0, 0, time.UTC))
 	if got != "00" {
 		t.Errorf("Tuesday %s", got)
 	}
-	got, _ = FreeBusy(ctx, f.pool, f.userID, time.Date(2026, 3, 4, 14, 0, 0, 0, time.UTC), time.Date(2026, 3, 4, 14, 45, 0, 0, time.UTC))
+	got, _ = f.store.FreeBusy(ctx, f.pool, f.userID, time.Date(2026, 3, 4, 14, 0, 0, 0, time.UTC), time.Date(2026, 3, 4, 14, 45, 0, 0, time.UTC))
 	if got != "20" {
 		t.Errorf("Wednesday %s", got)
 	}
@@ -84,7 +84,7 @@ END:VCALENDAR`)
 	if _, err := f.store.Update(ctx, f.pool, f.userID, e.FolderID, e.ServerID, object(t, ev("busy", "20260302T080000Z", "20260302T090000Z", "X-MICROSOFT-CDO-BUSYSTATUS:OOF\n"))); err != nil {
 		t.Fatal(err)
 	}
-	if got, _ = FreeBusy(ctx, f.pool, f.userID, from, from.Add(time.Hour)); got != "33" {
+	if got, _ = f.store.FreeBusy(ctx, f.pool, f.userID, from, from.Add(time.Hour)); got != "33" {
 		t.Errorf("after the change %s", got)
 	}
 }
@@ -137,12 +137,12 @@ func BenchmarkFreeBusy30Days(b *testing.B) {
 	}
 	from, to := base, base.AddDate(0, 0, 30)
 	b.Run("warm", func(b *testing.B) {
-		if _, err := FreeBusy(ctx, f.pool, f.userID, from, to); err != nil {
+		if _, err := f.store.FreeBusy(ctx, f.pool, f.userID, from, to); err != nil {
 			b.Fatal(err)
 		}
 		b.ResetTimer()
 		for b.Loop() {
-			if _, err := FreeBusy(ctx, f.pool, f.userID, from, to); err != nil {
+			if _, err := f.store.FreeBusy(ctx, f.pool, f.userID, from, to); err != nil {
 				b.Fatal(err)
 			}
 		}
@@ -150,11 +150,11 @@ func BenchmarkFreeBusy30Days(b *testing.B) {
 	b.Run("cold", func(b *testing.B) {
 		for b.Loop() {
 			b.StopTimer()
-			fbCache.mu.Lock()
-			fbCache.m = map[fbKey]*fbSeries{}
-			fbCache.mu.Unlock()
+			f.store.shapes.mu.Lock()
+			f.store.shapes.m = map[fbKey]*fbSeries{}
+			f.store.shapes.mu.Unlock()
 			b.StartTimer()
-			if _, err := FreeBusy(ctx, f.pool, f.userID, from, to); err != nil {
+			if _, err := f.store.FreeBusy(ctx, f.pool, f.userID, from, to); err != nil {
 				b.Fatal(err)
 			}
 		}

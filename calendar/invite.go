@@ -547,5 +547,5 @@ func (m *Meetings) Flush(ctx context.Context, userID int64, send func(ctx contex
 // FreeBusy is the package function FreeBusy over the store's pool, for
 // ResolveRecipients Availability.
 func (m *Meetings) FreeBusy(ctx context.Context, userID int64, from, to time.Time) (string, error) {
-	return FreeBusy(ctx, m.store.pool, userID, from, to)
+	return m.store.FreeBusy(ctx, m.store.pool, userID, from, to)
 }

@@ -305,7 +305,7 @@ func (c *calHome) freeBusy(w http.ResponseWriter, r *http.Request, u *user, req 
 	if to.Sub(from) > maxFreeBusySpan {
 		to = from.Add(maxFreeBusySpan)
 	}
-	digits, err := calendar.FreeBusy(r.Context(), c.h.opts.Pool, u.id, from, to)
+	digits, err := c.h.opts.Calendar.FreeBusy(r.Context(), c.h.opts.Pool, u.id, from, to)
 	if err != nil {
 		return err
 	}
