@@ -300,7 +300,6 @@ func dayIn(t time.Time, loc *time.Location) time.Time {
 	return time.Date(y, m, d, 0, 0, 0, 0, loc)
 }
 
-
 // maxFreeBusyCache bounds the cache; beyond it the cache starts over,
 // which costs a few decodes, not correctness.
 const maxFreeBusyCache = 200000
