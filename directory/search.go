@@ -30,10 +30,16 @@ func checkQuery(query string, minLen int) ([]string, error) {
 	return words, nil
 }
 
-// Search implements model.Directory: one SQL statement finds, per query
-// word, the entries with a term it begins (a range scan of the terms'
-// primary key), joins the words, ranks and pages; the page's entries are
-// read in the same statement.
+// Search implements model.Directory. Matches are ranked exact (every
+// word a whole term) before prefix, then by sort key, and cut at the
+// result cap; Total counts at most the cap, as Exchange shows "more than
+// N". Rather than rank every match, one word (the longest: usually the
+// rarest) drives: its terms' entries are read from the (term, sort_key)
+// index already in order, each checked against the other words by an
+// index probe, and the walk stops at the cap. The exact class walks the
+// word's own term; the prefix class walks each term the word begins, found
+// by skipping through the index from term to term. One statement does
+// both and reads the page's entries.
 func (s *Store) Search(ctx context.Context, query string, first, count int) (model.DirectoryPage, error) {
 	words, err := checkQuery(query, s.opts.MinQuery)
 	if err != nil {
@@ -47,30 +53,61 @@ func (s *Store) Search(ctx context.Context, query string, first, count int) (mod
 	if count <= 0 {
 		count = 0
 	}
-	var with, join []string
-	args := []any{}
-	exact := make([]string, len(words))
+	drive := 0
 	for i, w := range words {
-		// A range, not LIKE: a prepared statement's generic plan can
-		// use the index for a range of parameters, never for LIKE $n.
-		// In the "C" collation every term beginning with w sorts between
-		// w and w followed by the highest code point.
-		args = append(args, w, w+"\U0010FFFF")
-		with = append(with, fmt.Sprintf(`w%d AS (SELECT entry_id, bool_or(term = $%d) AS exact
-			FROM directory_terms WHERE term >= $%d AND term < $%d GROUP BY entry_id)`, i, len(args)-1, len(args)-1, len(args)))
-		if i > 0 {
-			join = append(join, fmt.Sprintf("JOIN w%d USING (entry_id)", i))
+		if len(w) > len(words[drive]) {
+			drive = i
 		}
-		exact[i] = fmt.Sprintf("w%d.exact", i)
 	}
-	args = append(args, s.opts.MaxResults)
-	hits := `WITH ` + strings.Join(with, ",\n") + `,
+	// A range, not LIKE: a prepared statement's generic plan can use the
+	// index for a range of parameters, never for LIKE $n. In the "C"
+	// collation every term beginning with w sorts between w and w
+	// followed by the highest code point.
+	args := []any{words[drive], words[drive] + "\U0010FFFF", s.opts.MaxResults}
+	var exact, prefix, gate []string
+	for i, w := range words {
+		if i == drive {
+			continue
+		}
+		args = append(args, w, w+"\U0010FFFF")
+		lo, hi := len(args)-1, len(args)
+		// Uncorrelated, so evaluated once: when a word is no whole term
+		// of anyone, the exact class is empty without walking it.
+		gate = append(gate, fmt.Sprintf(`EXISTS (SELECT 1 FROM directory_terms WHERE term = $%d)`, lo))
+		exact = append(exact, fmt.Sprintf(`EXISTS (SELECT 1 FROM directory_terms x WHERE x.entry_id = d.entry_id AND x.term = $%d)`, lo))
+		prefix = append(prefix, fmt.Sprintf(`EXISTS (SELECT 1 FROM directory_terms x WHERE x.entry_id = d.entry_id AND x.term >= $%d AND x.term < $%d)`, lo, hi))
+	}
+	// The driver's own term holds only exact matches when it is the one
+	// word: the prefix class starts after it rather than read them all.
+	from := ">="
+	if len(words) == 1 {
+		from = ">"
+	}
+	exactOthers := strings.Join(append([]string{"true"}, exact...), " AND ")
+	prefixOthers := strings.Join(append([]string{"true"}, prefix...), " AND ")
+	hits := `WITH RECURSIVE terms(term) AS (
+			SELECT (SELECT min(term) FROM directory_terms WHERE term ` + from + ` $1 AND term < $2)
+			UNION ALL
+			SELECT (SELECT min(term) FROM directory_terms WHERE term > t.term AND term < $2)
+			FROM terms t WHERE t.term IS NOT NULL),
+		exact AS (
+			SELECT d.entry_id, d.sort_key FROM directory_terms d JOIN directory_entries e ON e.id = d.entry_id
+			WHERE d.term = $1 AND NOT e.hidden AND ` + strings.Join(append(gate, exactOthers), " AND ") + `
+			ORDER BY d.sort_key, d.entry_id LIMIT $3),
+		prefix AS (
+			SELECT DISTINCT p.entry_id, p.sort_key FROM terms t CROSS JOIN LATERAL (
+				SELECT d.entry_id, d.sort_key FROM directory_terms d JOIN directory_entries e ON e.id = d.entry_id
+				WHERE d.term = t.term AND NOT e.hidden AND ` + prefixOthers + `
+					AND NOT (EXISTS (SELECT 1 FROM directory_terms x WHERE x.entry_id = d.entry_id AND x.term = $1)
+						AND ` + exactOthers + `)
+				ORDER BY d.sort_key, d.entry_id LIMIT $3) p
+			WHERE t.term IS NOT NULL),
 		hits AS (
-			SELECT e.id, CASE WHEN ` + strings.Join(exact, " AND ") + ` THEN 0 ELSE 1 END AS rank, e.sort_key
-			FROM w0 ` + strings.Join(join, " ") + ` JOIN directory_entries e ON e.id = w0.entry_id
-			WHERE NOT e.hidden
-			ORDER BY rank, e.sort_key, e.id
-			LIMIT $` + fmt.Sprint(len(args)) + `)`
+			SELECT entry_id AS id, rank, sort_key FROM (
+				SELECT 0 AS rank, entry_id, sort_key FROM exact
+				UNION ALL
+				(SELECT 1, entry_id, sort_key FROM prefix ORDER BY sort_key, entry_id LIMIT $3)) u
+			ORDER BY rank, sort_key, entry_id LIMIT $3)`
 	n := len(args)
 	args = append(args, first, count)
 	rows, err := s.pool.Query(ctx, hits+`,

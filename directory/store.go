@@ -235,7 +235,8 @@ func writeTerms(ctx context.Context, q Querier, id int64, e *model.DirectoryEntr
 	if _, err := q.Exec(ctx, `DELETE FROM directory_terms WHERE entry_id = $1`, id); err != nil {
 		return fmt.Errorf("directory: terms: %w", err)
 	}
-	_, err := q.Exec(ctx, `INSERT INTO directory_terms (term, entry_id) SELECT unnest($2::text[]), $1`, id, Terms(e))
+	_, err := q.Exec(ctx, `INSERT INTO directory_terms (term, entry_id, sort_key) SELECT unnest($2::text[]), $1, $3`,
+		id, Terms(e), sortKey(e))
 	if err != nil {
 		return fmt.Errorf("directory: terms: %w", err)
 	}

@@ -9,6 +9,7 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/base64"
+	"encoding/pem"
 	"fmt"
 	"math/big"
 	"slices"
@@ -20,6 +21,7 @@ import (
 
 	"github.com/easd/easd/contacts"
 	"github.com/easd/easd/directory"
+	"github.com/easd/easd/eas"
 	"github.com/easd/easd/eas/message"
 	"github.com/easd/easd/eas/model"
 	"github.com/easd/easd/internal/config"
@@ -372,5 +374,59 @@ mail: eloise@example.test
 	}
 	if d := time.Since(start); d > 10*time.Second {
 		t.Fatalf("ldap down took %v", d)
+	}
+}
+
+// A user publishes their own certificate (as Outlook's "Publish to GAL"
+// does) with their EAS credentials, and others' phones then find it.
+func TestPublishCertificate(t *testing.T) {
+	g := startGAL(t)
+	ctx := context.Background()
+	pemOf := func(der []byte) string {
+		return string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}))
+	}
+	bobCert := testCert(t, "bob@example.test", time.Now().Add(-time.Hour))
+
+	// bob has never synced: his entry is made on the way.
+	if code, _, body := g.env.Raw(t, "PUT", eas.CertificatePath, "bob", nil, pemOf(bobCert)); code != 204 {
+		t.Fatalf("publish: %d %s", code, body)
+	}
+	if code, _, body := g.env.Raw(t, "GET", eas.CertificatePath, "bob", nil, ""); code != 200 || body != pemOf(bobCert) {
+		t.Fatalf("get: %d %s", code, body)
+	}
+	full := &message.ResolveRecipientsOptions{CertificateRetrieval: new(2)}
+	r, err := g.c.Resolve(ctx, full, "bob@example.test")
+	if err != nil || r.Response[0].Status != 1 || r.Response[0].Recipient[0].Certificates == nil ||
+		!slices.Equal(r.Response[0].Recipient[0].Certificates.Certificate, []string{base64.StdEncoding.EncodeToString(bobCert)}) {
+		t.Fatalf("resolve: %+v %v", r, err)
+	}
+
+	// Never someone else's certificate, an expired one, a private key,
+	// or without signing in; nothing changes.
+	for _, c := range []struct {
+		user, body string
+		code       int
+	}{
+		{"alice", pemOf(bobCert), 422},
+		{"bob", pemOf(testCert(t, "bob@example.test", time.Now().AddDate(-2, 0, 0))), 422},
+		{"bob", "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n", 400},
+		{"bob", "not a certificate", 422},
+		{"", pemOf(bobCert), 401},
+	} {
+		if code, _, body := g.env.Raw(t, "PUT", eas.CertificatePath, c.user, nil, c.body); code != c.code {
+			t.Errorf("%s %.30q: %d %s, want %d", c.user, c.body, code, body, c.code)
+		}
+	}
+	if code, _, body := g.env.Raw(t, "GET", eas.CertificatePath, "alice", nil, ""); code != 200 || body != "" {
+		t.Fatalf("alice's: %d %s", code, body)
+	}
+
+	// Unpublished: the phone is told there is none.
+	if code, _, body := g.env.Raw(t, "DELETE", eas.CertificatePath, "bob", nil, ""); code != 204 {
+		t.Fatalf("delete: %d %s", code, body)
+	}
+	r, err = g.c.Resolve(ctx, full, "bob@example.test")
+	if err != nil || r.Response[0].Recipient[0].Certificates == nil || len(r.Response[0].Recipient[0].Certificates.Certificate) != 0 {
+		t.Fatalf("after delete: %+v %v", r.Response[0].Recipient[0], err)
 	}
 }

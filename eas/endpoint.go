@@ -20,6 +20,7 @@ func (s *Server) Register(e *echo.Echo) {
 		e.POST(p, s.post)
 	}
 	s.registerAutodiscover(e)
+	s.registerCertificate(e)
 }
 
 // options answers the capability query a client sends before anything else

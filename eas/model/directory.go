@@ -78,3 +78,19 @@ type ContactSearcher interface {
 type FreeBusy interface {
 	MergedFreeBusy(ctx context.Context, userID int64, start, end time.Time, interval time.Duration) (string, error)
 }
+
+// ErrNotOwnCertificate: a certificate a user tried to publish is not an
+// S/MIME certificate of one of the user's own addresses, or has expired.
+var ErrNotOwnCertificate = errors.New("directory: not a valid certificate of the user's own address")
+
+// CertificatePublisher lets a user publish their own S/MIME certificates
+// in the directory, as Outlook's "Publish to GAL" does on Exchange, so
+// that others' phones find them with ResolveRecipients.
+type CertificatePublisher interface {
+	// PublishCertificates replaces the certificates (DER) of the entry
+	// of the user login with certs; none unpublishes. A certificate that
+	// is not the user's is ErrNotOwnCertificate and nothing changes.
+	PublishCertificates(ctx context.Context, login string, certs [][]byte) error
+	// PublishedCertificates returns the certificates of login's entry.
+	PublishedCertificates(ctx context.Context, login string) ([][]byte, error)
+}
