@@ -24,8 +24,10 @@ import (
 
 // calHome is the CalDAV home (RFC 4791): the user's calendars, which are
 // the user's PIM calendar folders (EAS types 8 and 13), on the calendar
-// store the phones sync with. A calendar holds events only (VEVENT, with
-// overrides and VTIMEZONEs); task lists are not served yet.
+// store the phones sync with, and the user's task lists (EAS types 7 and
+// 15) on the tasks store. A calendar holds events only (VEVENT, with
+// overrides and VTIMEZONEs), a task list tasks only (one VTODO each): the
+// phones keep them apart, so a collection holds one component.
 type calHome struct{ h *Handler }
 
 func (c *calHome) segment() string { return "calendars" }
@@ -43,14 +45,20 @@ func (c *calHome) principalProps(u *user) map[string]string {
 	return p
 }
 
-// cal is one calendar as DAV sees it.
+// cal is one calendar or task list as DAV sees it.
 type cal struct {
 	folder folders.Folder
 	name   string
 	path   string
+	st     objStore // the store of its objects
 }
 
-// calendars lists u's calendars; the default Calendar folder first.
+// calOrder sorts the home: the default calendar first (clients that take
+// the first collection get it), other calendars, the default task list,
+// other task lists.
+var calOrder = map[model.FolderType]int{model.FolderCalendar: 0, model.FolderUserCalendar: 1, model.FolderTasks: 2, model.FolderUserTasks: 3}
+
+// calendars lists u's calendars and task lists in calOrder, by name.
 func (c *calHome) calendars(ctx context.Context, u *user) ([]cal, error) {
 	list, err := c.h.opts.Folders.EnsurePIM(ctx, u.id)
 	if err != nil {
@@ -60,27 +68,51 @@ func (c *calHome) calendars(ctx context.Context, u *user) ([]cal, error) {
 	if err != nil {
 		return nil, err
 	}
+	if c.h.opts.Tasks != nil {
+		lists, err := c.h.opts.Tasks.ListNames(ctx, c.h.opts.Pool, u.id)
+		if err != nil {
+			return nil, err
+		}
+		for f, n := range lists {
+			names[f] = n
+		}
+	}
 	var out []cal
 	for _, f := range list {
-		if f.Source != folders.SourcePIM || (f.Type != model.FolderCalendar && f.Type != model.FolderUserCalendar) {
+		if f.Source != folders.SourcePIM {
+			continue
+		}
+		var st objStore
+		switch f.Type {
+		case model.FolderCalendar, model.FolderUserCalendar:
+			st = eventStore{c.h.opts.Calendar}
+		case model.FolderTasks, model.FolderUserTasks:
+			if c.h.opts.Tasks == nil {
+				continue
+			}
+			st = taskStore{c.h.opts.Tasks}
+		default:
 			continue
 		}
 		name := f.ServerID
 		if n, ok := names[f.ServerID]; ok {
 			name = n
 		}
-		out = append(out, cal{folder: f, name: name, path: c.homePath(u) + url.PathEscape(name) + "/"})
+		out = append(out, cal{folder: f, name: name, path: c.homePath(u) + url.PathEscape(name) + "/", st: st})
 	}
 	slices.SortStableFunc(out, func(a, b cal) int {
-		if (a.folder.Type == model.FolderCalendar) != (b.folder.Type == model.FolderCalendar) {
-			if a.folder.Type == model.FolderCalendar {
-				return -1
-			}
-			return 1
+		if d := calOrder[a.folder.Type] - calOrder[b.folder.Type]; d != 0 {
+			return d
 		}
 		return strings.Compare(a.name, b.name)
 	})
 	return out, nil
+}
+
+// isDefault: the phones' own Calendar and Tasks folders, which cannot be
+// deleted.
+func (cl *cal) isDefault() bool {
+	return cl.folder.Type == model.FolderCalendar || cl.folder.Type == model.FolderTasks
 }
 
 func (c *calHome) find(ctx context.Context, u *user, name string) (*cal, error) {
@@ -159,7 +191,7 @@ func (c *calHome) serveHome(w http.ResponseWriter, r *http.Request, u *user) err
 }
 
 func (c *calHome) calProps(ctx context.Context, u *user, cl *cal) (props, error) {
-	ctag, err := c.h.opts.Calendar.CTag(ctx, c.h.opts.Pool, u.id, cl.folder.ServerID)
+	ctag, err := cl.st.ctag(ctx, c.h.opts.Pool, u.id, cl.folder.ServerID)
 	if err != nil {
 		return nil, err
 	}
@@ -174,9 +206,9 @@ func (c *calHome) calProps(ctx context.Context, u *user, cl *cal) (props, error)
 			"<D:supported-report><D:report><CAL:calendar-multiget/></D:report></D:supported-report>"+
 			"<D:supported-report><D:report><CAL:free-busy-query/></D:report></D:supported-report>"+
 			"<D:supported-report><D:report><D:sync-collection/></D:report></D:supported-report>")
-	p.set(nsCalDAV, "supported-calendar-component-set", `<CAL:comp name="VEVENT"/>`)
+	p.set(nsCalDAV, "supported-calendar-component-set", `<CAL:comp name="`+cl.st.comp()+`"/>`)
 	p.set(nsCalDAV, "supported-calendar-data", `<CAL:calendar-data content-type="text/calendar" version="2.0"/>`)
-	p.set(nsCalDAV, "max-resource-size", strconv.Itoa(calendar.MaxObjectSize))
+	p.set(nsCalDAV, "max-resource-size", strconv.Itoa(cl.st.maxSize()))
 	return p, nil
 }
 
@@ -189,11 +221,11 @@ func (c *calHome) serveCalendar(w http.ResponseWriter, r *http.Request, u *user,
 	case "REPORT":
 		return c.report(w, r, u, cl)
 	case http.MethodDelete:
-		if cl.folder.Type == model.FolderCalendar {
-			return errorf(http.StatusForbidden, "the default calendar cannot be deleted")
+		if cl.isDefault() {
+			return errorf(http.StatusForbidden, "the default calendar or task list cannot be deleted")
 		}
 		err := c.h.opts.Folders.DeletePIM(r.Context(), u.id, cl.folder.ServerID, func(tx pgx.Tx) error {
-			return c.h.opts.Calendar.DeleteCalendar(r.Context(), tx, u.id, cl.folder.ServerID)
+			return cl.st.deleteFolder(r.Context(), tx, u.id, cl.folder.ServerID)
 		})
 		if err != nil {
 			return err
@@ -231,14 +263,13 @@ func (c *calHome) propfindCalendar(w http.ResponseWriter, r *http.Request, u *us
 
 func wantsCalData(names []string) bool { return slices.Contains(names, pk(nsCalDAV, "calendar-data")) }
 
-// objectResponses answers for the calendar's events named by hrefs (nil:
-// all), reading objects only when names ask for their data.
+// objectResponses answers for the collection's objects named by hrefs
+// (nil: all), reading objects only when names ask for their data.
 func (c *calHome) objectResponses(ctx context.Context, q calendar.Querier, u *user, cl *cal, hrefs, names []string, all, nameOnly bool) ([]response, error) {
-	st := c.h.opts.Calendar
 	var out []response
 	found := map[string]bool{}
 	if !wantsCalData(names) {
-		res, err := st.Resources(ctx, q, u.id, cl.folder.ServerID)
+		res, err := cl.st.resources(ctx, q, u.id, cl.folder.ServerID)
 		if err != nil {
 			return nil, err
 		}
@@ -247,22 +278,16 @@ func (c *calHome) objectResponses(ctx context.Context, q calendar.Querier, u *us
 				continue
 			}
 			found[rs.Href] = true
-			out = append(out, answer(cl.path+url.PathEscape(rs.Href), objectProps(u, rs.Version, nil), names, all, nameOnly))
+			out = append(out, answer(cl.path+url.PathEscape(rs.Href), objectProps(u, cl, rs.Version, nil), names, all, nameOnly))
 		}
 	} else {
-		var evs []calendar.Event
-		var err error
-		if hrefs == nil {
-			evs, err = st.AllEvents(ctx, q, u.id, cl.folder.ServerID)
-		} else {
-			evs, err = st.ByHref(ctx, q, u.id, cl.folder.ServerID, hrefs)
-		}
+		evs, err := cl.st.byHref(ctx, q, u.id, cl.folder.ServerID, hrefs)
 		if err != nil {
 			return nil, err
 		}
 		for i := range evs {
 			found[evs[i].Href] = true
-			p, err := eventProps(u, &evs[i])
+			p, err := eventProps(u, cl, &evs[i])
 			if err != nil {
 				return nil, err
 			}
@@ -277,23 +302,23 @@ func (c *calHome) objectResponses(ctx context.Context, q calendar.Querier, u *us
 	return out, nil
 }
 
-func objectProps(u *user, version int64, data []byte) props {
+func objectProps(u *user, cl *cal, version int64, data []byte) props {
 	p := commonProps(u)
 	p.set(nsDAV, "resourcetype", "")
 	p.set(nsDAV, "getetag", escText(etag(version)))
-	p.set(nsDAV, "getcontenttype", "text/calendar; charset=utf-8; component=VEVENT")
+	p.set(nsDAV, "getcontenttype", "text/calendar; charset=utf-8; component="+cl.st.comp())
 	if data != nil {
 		p.set(nsDAV, "getcontentlength", strconv.Itoa(len(data)))
 	}
 	return p
 }
 
-func eventProps(u *user, e *calendar.Event) (props, error) {
-	text, err := calendar.Encode(e.Cal)
+func eventProps(u *user, cl *cal, e *calObj) (props, error) {
+	text, err := cl.st.encode(e.Cal)
 	if err != nil {
 		return nil, err
 	}
-	p := objectProps(u, e.Version, []byte(text))
+	p := objectProps(u, cl, e.Version, []byte(text))
 	p.set(nsDAV, "getlastmodified", e.Updated.UTC().Format(http.TimeFormat))
 	p.set(nsCalDAV, "calendar-data", escText(text))
 	return p, nil
@@ -318,7 +343,8 @@ type mkcalReq struct {
 }
 
 // mkcalendar creates a calendar (a folder of type 13, which phones see
-// at their next FolderSync) named name.
+// at their next FolderSync) named name, or a task list (type 15) when the
+// body asks for VTODO alone.
 func (c *calHome) mkcalendar(w http.ResponseWriter, r *http.Request, u *user, name string) error {
 	var req mkcalReq
 	empty, err := decodeBody(r, &req)
@@ -327,6 +353,7 @@ func (c *calHome) mkcalendar(w http.ResponseWriter, r *http.Request, u *user, na
 	}
 	display := name
 	isCal := r.Method == "MKCALENDAR"
+	events, todos := false, false
 	for _, s := range req.Set {
 		if rt := s.Prop.ResourceType; rt != nil {
 			for _, t := range rt.Types {
@@ -340,15 +367,25 @@ func (c *calHome) mkcalendar(w http.ResponseWriter, r *http.Request, u *user, na
 		}
 		if cs := s.Prop.CompSet; cs != nil {
 			for _, comp := range cs.Comps {
-				if !strings.EqualFold(comp.Name, "VEVENT") {
+				switch {
+				case strings.EqualFold(comp.Name, "VEVENT"):
+					events = true
+				case strings.EqualFold(comp.Name, "VTODO") && c.h.opts.Tasks != nil:
+					todos = true
+				default:
 					return condition(http.StatusForbidden, nameCalSupportedComp,
-						"a calendar here holds events (VEVENT) only, not %s", comp.Name)
+						"a collection here holds events (VEVENT) or tasks (VTODO), not %s", comp.Name)
 				}
 			}
 		}
 	}
 	if !isCal || (r.Method == "MKCOL" && empty) {
 		return errorf(http.StatusForbidden, "only calendars can be made here")
+	}
+	if events && todos {
+		// The phones keep events and tasks in folders of their own kind.
+		return condition(http.StatusForbidden, nameCalSupportedComp,
+			"a collection holds events (VEVENT) or tasks (VTODO), not both")
 	}
 	if strings.Trim(name, "0123456789") == "" || len(name) > 200 || strings.ContainsAny(name, "/\x00") {
 		return errorf(http.StatusForbidden, "collection name %q not allowed: use letters as well as digits", name)
@@ -363,10 +400,15 @@ func (c *calHome) mkcalendar(w http.ResponseWriter, r *http.Request, u *user, na
 	if existing != nil {
 		return errorf(http.StatusMethodNotAllowed, "%q exists", name)
 	}
-	_, err = c.h.opts.Folders.CreatePIM(r.Context(), u.id, "0", display, model.FolderUserCalendar,
-		func(tx pgx.Tx, f folders.Folder) error {
-			return c.h.opts.Calendar.NameCalendar(r.Context(), tx, u.id, f.ServerID, name)
-		})
+	typ, nameIt := model.FolderUserCalendar, func(tx pgx.Tx, f folders.Folder) error {
+		return c.h.opts.Calendar.NameCalendar(r.Context(), tx, u.id, f.ServerID, name)
+	}
+	if todos {
+		typ, nameIt = model.FolderUserTasks, func(tx pgx.Tx, f folders.Folder) error {
+			return c.h.opts.Tasks.NameList(r.Context(), tx, u.id, f.ServerID, name)
+		}
+	}
+	_, err = c.h.opts.Folders.CreatePIM(r.Context(), u.id, "0", display, typ, nameIt)
 	if isUnique(err) {
 		return errorf(http.StatusMethodNotAllowed, "%q exists", name)
 	}
@@ -434,14 +476,14 @@ func (c *calHome) serveObject(w http.ResponseWriter, r *http.Request, u *user, c
 		if err != nil {
 			return err
 		}
-		evs, err := c.h.opts.Calendar.ByHref(r.Context(), c.h.opts.Pool, u.id, cl.folder.ServerID, []string{name})
+		evs, err := cl.st.byHref(r.Context(), c.h.opts.Pool, u.id, cl.folder.ServerID, []string{name})
 		if err != nil {
 			return err
 		}
 		if len(evs) == 0 {
-			return errorf(http.StatusNotFound, "no such event")
+			return errorf(http.StatusNotFound, "no such object")
 		}
-		p, err := eventProps(u, &evs[0])
+		p, err := eventProps(u, cl, &evs[0])
 		if err != nil {
 			return err
 		}
@@ -456,14 +498,14 @@ func (c *calHome) serveObject(w http.ResponseWriter, r *http.Request, u *user, c
 }
 
 func (c *calHome) getObject(w http.ResponseWriter, r *http.Request, u *user, cl *cal, name string) error {
-	evs, err := c.h.opts.Calendar.ByHref(r.Context(), c.h.opts.Pool, u.id, cl.folder.ServerID, []string{name})
+	evs, err := cl.st.byHref(r.Context(), c.h.opts.Pool, u.id, cl.folder.ServerID, []string{name})
 	if err != nil {
 		return err
 	}
 	if len(evs) == 0 {
-		return errorf(http.StatusNotFound, "no such event")
+		return errorf(http.StatusNotFound, "no such object")
 	}
-	text, err := calendar.Encode(evs[0].Cal)
+	text, err := cl.st.encode(evs[0].Cal)
 	if err != nil {
 		return err
 	}
@@ -483,9 +525,10 @@ func (c *calHome) getObject(w http.ResponseWriter, r *http.Request, u *user, cl 
 	return nil
 }
 
-// readObject reads and checks a PUT body: text/calendar, at most
-// MaxObjectSize bytes, one calendar object resource (RFC 4791 4.1).
-func readObject(r *http.Request) (*ical.Calendar, string, []byte, error) {
+// readObject reads and checks a PUT body: text/calendar, at most the
+// store's size limit, one calendar object resource (RFC 4791 4.1) of the
+// collection's component.
+func readObject(r *http.Request, st objStore) (*ical.Calendar, string, []byte, error) {
 	if ct := r.Header.Get("Content-Type"); ct != "" {
 		mt, _, err := mime.ParseMediaType(ct)
 		if err != nil || mt != "text/calendar" {
@@ -493,16 +536,17 @@ func readObject(r *http.Request) (*ical.Calendar, string, []byte, error) {
 				"content type %q is not iCalendar (text/calendar)", ct)
 		}
 	}
+	limit := st.maxSize()
 	tooLarge := condition(http.StatusRequestEntityTooLarge, nameCalMaxSize,
-		"a calendar object may have at most %d bytes", calendar.MaxObjectSize)
-	if r.ContentLength > calendar.MaxObjectSize {
+		"a calendar object may have at most %d bytes", limit)
+	if r.ContentLength > int64(limit) {
 		return nil, "", nil, tooLarge
 	}
-	body, err := io.ReadAll(io.LimitReader(r.Body, calendar.MaxObjectSize+1))
+	body, err := io.ReadAll(io.LimitReader(r.Body, int64(limit)+1))
 	if err != nil {
 		return nil, "", nil, err
 	}
-	if len(body) > calendar.MaxObjectSize {
+	if len(body) > limit {
 		return nil, "", nil, tooLarge
 	}
 	bad := func(format string, args ...any) error {
@@ -519,8 +563,8 @@ func readObject(r *http.Request) (*ical.Calendar, string, []byte, error) {
 	if _, err := dec.Decode(); err != io.EOF {
 		return nil, "", nil, bad("a calendar object resource holds exactly one VCALENDAR")
 	}
-	uid, err := calendar.ObjectUID(obj)
-	if errors.Is(err, calendar.ErrUnsupportedComponent) {
+	uid, err := st.objectUID(obj)
+	if errors.Is(err, errObjUnsupported) {
 		return nil, "", nil, condition(http.StatusForbidden, nameCalSupportedComp, "%v", err)
 	}
 	if err != nil {
@@ -529,50 +573,50 @@ func readObject(r *http.Request) (*ical.Calendar, string, []byte, error) {
 	return obj, uid, body, nil
 }
 
-// putObject creates or replaces an event, in one transaction with the
-// checks of If-Match / If-None-Match and of the UID.
+// putObject creates or replaces an event or task, in one transaction
+// with the checks of If-Match / If-None-Match and of the UID.
 func (c *calHome) putObject(w http.ResponseWriter, r *http.Request, u *user, cl *cal, name string) error {
 	if len(name) > 255 {
 		return errorf(http.StatusForbidden, "resource name too long")
 	}
-	obj, uid, body, err := readObject(r)
+	obj, uid, body, err := readObject(r, cl.st)
 	if err != nil {
 		return err
 	}
 	ctx := r.Context()
-	st := c.h.opts.Calendar
+	st := cl.st
 	tx, err := c.h.opts.Pool.Begin(ctx)
 	if err != nil {
 		return err
 	}
 	defer tx.Rollback(ctx)
-	existing, err := st.LockHref(ctx, tx, u.id, cl.folder.ServerID, name)
+	existing, err := st.lockHref(ctx, tx, u.id, cl.folder.ServerID, name)
 	exists := err == nil
-	if err != nil && !errors.Is(err, calendar.ErrNotFound) {
+	if err != nil && !errors.Is(err, errObjNotFound) {
 		return err
 	}
 	if err := preconditions(r, exists, existing.Version); err != nil {
 		return err
 	}
-	var saved calendar.Event
+	var saved calObj
 	if exists {
-		old, err := st.Get(ctx, tx, u.id, cl.folder.ServerID, []string{existing.ServerID})
+		old, err := st.get(ctx, tx, u.id, cl.folder.ServerID, []string{existing.ServerID})
 		if err != nil {
 			return err
 		}
 		if len(old) == 1 && uid != old[0].UID {
-			e := condition(http.StatusConflict, nameCalNoUIDConflict, "the UID of an event cannot change (was %q)", old[0].UID)
+			e := condition(http.StatusConflict, nameCalNoUIDConflict, "the UID of an object cannot change (was %q)", old[0].UID)
 			e.href = cl.path + url.PathEscape(name)
 			return e
 		}
-		saved, err = st.Update(ctx, tx, u.id, cl.folder.ServerID, existing.ServerID, obj)
+		saved, err = st.update(ctx, tx, u.id, cl.folder.ServerID, existing.ServerID, obj)
 		if err != nil {
-			return c.writeErr(ctx, tx, u, uid, err)
+			return c.writeErr(ctx, tx, u, cl, uid, err)
 		}
 	} else {
-		saved, err = st.CreateNamed(ctx, tx, u.id, cl.folder.ServerID, name, obj)
+		saved, err = st.create(ctx, tx, u.id, cl.folder.ServerID, name, obj)
 		if err != nil {
-			return c.writeErr(ctx, tx, u, uid, err)
+			return c.writeErr(ctx, tx, u, cl, uid, err)
 		}
 	}
 	if err := tx.Commit(ctx); err != nil {
@@ -580,7 +624,7 @@ func (c *calHome) putObject(w http.ResponseWriter, r *http.Request, u *user, cl 
 	}
 	h := w.Header()
 	// An ETag only when stored as sent (RFC 4791 5.3.4).
-	if stored, err := calendar.Encode(saved.Cal); err == nil && sameText([]byte(stored), body) {
+	if stored, err := st.encode(saved.Cal); err == nil && sameText([]byte(stored), body) {
 		h.Set("ETag", etag(saved.Version))
 	}
 	if exists {
@@ -592,50 +636,50 @@ func (c *calHome) putObject(w http.ResponseWriter, r *http.Request, u *user, cl 
 	return nil
 }
 
-// writeErr turns the store's refusal into the CalDAV answer. A UID is
-// unique among all of a user's calendars (one event, one UID, as the
-// phones see it), so a clash may name an event of another calendar.
-func (c *calHome) writeErr(ctx context.Context, tx pgx.Tx, u *user, uid string, err error) error {
+// writeErr turns the store's refusal into the CalDAV answer. The
+// object a UID clashes with is found as the store tells (for events in
+// any of the user's calendars, for tasks in the same list).
+func (c *calHome) writeErr(ctx context.Context, tx pgx.Tx, u *user, cl *cal, uid string, err error) error {
 	switch {
-	case errors.Is(err, calendar.ErrUIDExists):
+	case errors.Is(err, errObjUIDExists):
 		_ = tx.Rollback(ctx)
-		e := condition(http.StatusConflict, nameCalNoUIDConflict, "an event with UID %q exists already", uid)
-		if ev, gerr := c.h.opts.Calendar.ByUID(ctx, c.h.opts.Pool, u.id, uid); gerr == nil {
+		e := condition(http.StatusConflict, nameCalNoUIDConflict, "an object with UID %q exists already", uid)
+		if folder, href, gerr := cl.st.uidHolder(ctx, c.h.opts.Pool, u.id, cl.folder.ServerID, uid); gerr == nil {
 			if list, lerr := c.calendars(ctx, u); lerr == nil {
-				for _, cl := range list {
-					if cl.folder.ServerID == ev.FolderID {
-						e.href = cl.path + url.PathEscape(ev.Href)
+				for _, other := range list {
+					if other.folder.ServerID == folder {
+						e.href = other.path + url.PathEscape(href)
 					}
 				}
 			}
 		}
 		return e
-	case errors.Is(err, calendar.ErrHrefExists):
-		return errorf(http.StatusPreconditionFailed, "an event of this name was made meanwhile")
-	case errors.Is(err, calendar.ErrTooLarge):
+	case errors.Is(err, errObjHrefExists):
+		return errorf(http.StatusPreconditionFailed, "an object of this name was made meanwhile")
+	case errors.Is(err, errObjTooLarge):
 		return condition(http.StatusRequestEntityTooLarge, nameCalMaxSize, "%v", err)
-	case errors.Is(err, calendar.ErrBadObject):
+	case errors.Is(err, errObjBad):
 		return condition(http.StatusBadRequest, nameCalValidObject, "%v", err)
-	case errors.Is(err, calendar.ErrNotFound):
-		return errorf(http.StatusPreconditionFailed, "the event was deleted meanwhile")
+	case errors.Is(err, errObjNotFound):
+		return errorf(http.StatusPreconditionFailed, "the object was deleted meanwhile")
 	}
 	return err
 }
 
 func (c *calHome) deleteObject(w http.ResponseWriter, r *http.Request, u *user, cl *cal, name string) error {
 	ctx := r.Context()
-	st := c.h.opts.Calendar
+	st := cl.st
 	tx, err := c.h.opts.Pool.Begin(ctx)
 	if err != nil {
 		return err
 	}
 	defer tx.Rollback(ctx)
-	existing, err := st.LockHref(ctx, tx, u.id, cl.folder.ServerID, name)
-	if errors.Is(err, calendar.ErrNotFound) {
+	existing, err := st.lockHref(ctx, tx, u.id, cl.folder.ServerID, name)
+	if errors.Is(err, errObjNotFound) {
 		if r.Header.Get("If-Match") != "" {
-			return errorf(http.StatusPreconditionFailed, "If-Match: the event is gone")
+			return errorf(http.StatusPreconditionFailed, "If-Match: the object is gone")
 		}
-		return errorf(http.StatusNotFound, "no such event")
+		return errorf(http.StatusNotFound, "no such object")
 	}
 	if err != nil {
 		return err
@@ -643,7 +687,7 @@ func (c *calHome) deleteObject(w http.ResponseWriter, r *http.Request, u *user, 
 	if err := preconditions(r, true, existing.Version); err != nil {
 		return err
 	}
-	if err := st.Delete(ctx, tx, u.id, cl.folder.ServerID, existing.ServerID); err != nil {
+	if err := st.delete(ctx, tx, u.id, cl.folder.ServerID, existing.ServerID); err != nil {
 		return err
 	}
 	if err := tx.Commit(ctx); err != nil {
@@ -653,7 +697,7 @@ func (c *calHome) deleteObject(w http.ResponseWriter, r *http.Request, u *user, 
 	return nil
 }
 
-// prune forgets the calendar's old tombstones before a sync report.
+// prune forgets the collection's old tombstones before a sync report.
 func (c *calHome) prune(ctx context.Context, u *user, cl *cal) error {
-	return c.h.opts.Calendar.PruneTombstones(ctx, c.h.opts.Pool, u.id, cl.folder.ServerID, time.Now().Add(-pruneAge))
+	return cl.st.prune(ctx, c.h.opts.Pool, u.id, cl.folder.ServerID, time.Now().Add(-pruneAge))
 }

@@ -78,7 +78,9 @@ func TestCalDAV(t *testing.T) {
 		t.Fatalf("calendar-home-set: %+v", m)
 	}
 	m = parseMS(t, e.dav(t, "alice", "PROPFIND", "/dav/calendars/alice/", map[string]string{"Depth": "1"}, propfindBody("<D:resourcetype/>")))
-	if len(m.Responses) != 2 || !strings.Contains(m.Responses[1].Propstat[0].Prop.Inner, "calendar") {
+	// The home, the default calendar, then the default task list.
+	if len(m.Responses) != 3 || !strings.Contains(m.Responses[1].Propstat[0].Prop.Inner, "calendar") ||
+		m.Responses[1].Href != base {
 		t.Fatalf("home listing: %+v", m)
 	}
 

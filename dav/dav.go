@@ -1,7 +1,8 @@
 // Package dav serves users' address books over CardDAV (RFC 6352) under
 // /dav/, from the same contacts store the phones sync with over EAS: one
 // store, two protocols, no copies; and their calendars over CalDAV (RFC
-// 4791) from the calendar store the same way.
+// 4791) from the calendar store the same way, and their task lists as
+// CalDAV collections of VTODOs from the tasks store.
 //
 // Layout of the URL space (every path is the user's own; another user's
 // is 404, so nobody learns whether it exists):
@@ -14,6 +15,8 @@
 //	/dav/calendars/<login>/                 calendar-home-set
 //	/dav/calendars/<login>/<cal>/           a calendar (folder of type 8 or 13)
 //	/dav/calendars/<login>/<cal>/<name>     an event series (iCalendar)
+//	/dav/calendars/<login>/<list>/          a task list (folder of type 7 or 15)
+//	/dav/calendars/<login>/<list>/<name>    a task (iCalendar, one VTODO)
 //
 // Each kind of collection (address books, calendars) is a home
 // under /dav/<kind>/<login>/: the principal lists every home's set, and
@@ -50,6 +53,7 @@ import (
 	"github.com/easd/easd/calendar"
 	"github.com/easd/easd/contacts"
 	"github.com/easd/easd/eas/folders"
+	"github.com/easd/easd/tasks"
 )
 
 // Prefix is where DAV is served.
@@ -60,8 +64,11 @@ type Options struct {
 	Pool     *pgxpool.Pool
 	Contacts *contacts.Store
 	Calendar *calendar.Store
-	Folders  *folders.Store
-	Log      *slog.Logger
+	// Tasks, when set, serves the task lists beside the calendars (they
+	// need Calendar too: both live in the calendar home).
+	Tasks   *tasks.Store
+	Folders *folders.Store
+	Log     *slog.Logger
 }
 
 // Handler serves /dav/ for authenticated users.

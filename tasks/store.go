@@ -33,6 +33,8 @@ var (
 	ErrNotFound   = errors.New("tasks: no such task")
 	ErrUIDExists  = errors.New("tasks: a task with this UID is already in the list")
 	ErrSameFolder = errors.New("tasks: source and destination are the same list")
+	// ErrHrefExists: the list has a task of that CalDAV name.
+	ErrHrefExists = errors.New("tasks: a task of this name exists")
 	ErrTooLarge   = fmt.Errorf("%w: task larger than %d bytes", ErrBadValue, MaxObjectSize)
 )
 
@@ -55,7 +57,10 @@ func NewStore(notify NotifyFunc) *Store {
 type Task struct {
 	ServerID string // "<folderID>:<id>", changes when the task moves
 	UID      string
-	Version  int64
+	// Href is the CalDAV resource name: the one the client PUT it
+	// under, or one made from the UID.
+	Href    string
+	Version int64
 	// Cal is the iCalendar object: one VTODO and the VTIMEZONEs it uses.
 	Cal     *ical.Calendar
 	Updated time.Time
@@ -161,7 +166,7 @@ func scanTasks(folderID string, rows pgx.Rows) ([]Task, error) {
 		var t Task
 		var id int64
 		var txt string
-		if err := rows.Scan(&id, &t.UID, &t.Version, &txt, &t.Updated); err != nil {
+		if err := rows.Scan(&id, &t.UID, &t.Href, &t.Version, &txt, &t.Updated); err != nil {
 			return nil, err
 		}
 		cal, err := decodeCal(txt)
@@ -181,7 +186,7 @@ func (s *Store) Get(ctx context.Context, q Querier, userID int64, folderID strin
 	if len(ids) == 0 {
 		return nil, nil
 	}
-	rows, err := q.Query(ctx, `SELECT id, uid, version, ical, updated FROM tasks
+	rows, err := q.Query(ctx, `SELECT id, uid, href, version, ical, updated FROM tasks
 		WHERE user_id = $1 AND folder_id = $2 AND id = ANY($3)`, userID, folderID, ids)
 	if err != nil {
 		return nil, fmt.Errorf("tasks: get: %w", err)
@@ -199,7 +204,7 @@ func (s *Store) Get(ctx context.Context, q Querier, userID int64, folderID strin
 
 // List returns every task of the list in id order (the export).
 func (s *Store) List(ctx context.Context, q Querier, userID int64, folderID string) ([]Task, error) {
-	rows, err := q.Query(ctx, `SELECT id, uid, version, ical, updated FROM tasks
+	rows, err := q.Query(ctx, `SELECT id, uid, href, version, ical, updated FROM tasks
 		WHERE user_id = $1 AND folder_id = $2 ORDER BY id`, userID, folderID)
 	if err != nil {
 		return nil, fmt.Errorf("tasks: list %q: %w", folderID, err)
@@ -214,9 +219,20 @@ func (s *Store) List(ctx context.Context, q Querier, userID int64, folderID stri
 // Create adds the task cal to the list, creating the list's row on its
 // first write. A UID the list holds is ErrUIDExists and changes nothing.
 func (s *Store) Create(ctx context.Context, q Querier, userID int64, folderID string, cal *ical.Calendar) (Task, error) {
+	return s.CreateNamed(ctx, q, userID, folderID, "", cal)
+}
+
+// CreateNamed is Create with the CalDAV resource name href the client
+// chose; "" lets the schema name the task after its UID. A name the list
+// holds already is ErrHrefExists.
+func (s *Store) CreateNamed(ctx context.Context, q Querier, userID int64, folderID, href string, cal *ical.Calendar) (Task, error) {
 	p, err := prepare(cal)
 	if err != nil {
 		return Task{}, err
+	}
+	var name *string
+	if href != "" {
+		name = &href
 	}
 	var id, version int64
 	var updated time.Time
@@ -227,11 +243,14 @@ func (s *Store) Create(ctx context.Context, q Querier, userID int64, folderID st
 			ON CONFLICT (user_id, folder_id) DO UPDATE SET ctag = l.ctag + 1
 				WHERE NOT EXISTS (SELECT 1 FROM tasks WHERE user_id = $1 AND folder_id = $2 AND uid = $3)
 			RETURNING ctag)
-		INSERT INTO tasks (user_id, folder_id, uid, version, ical, summary, complete, due)
-		SELECT $1, $2, $3, l.ctag, $4, $5, $6, $7 FROM l
+		INSERT INTO tasks (user_id, folder_id, uid, version, ical, summary, complete, due, href)
+		SELECT $1, $2, $3, l.ctag, $4, $5, $6, $7, $8 FROM l
 		ON CONFLICT (user_id, folder_id, uid) DO NOTHING
-		RETURNING id, version, updated`,
-		userID, folderID, p.uid, p.text, p.summary, p.complete, p.due).Scan(&id, &version, &updated)
+		RETURNING id, href, version, updated`,
+		userID, folderID, p.uid, p.text, p.summary, p.complete, p.due, name).Scan(&id, &href, &version, &updated)
+	if isUniqueViolation(err, "tasks_list_href") {
+		return Task{}, ErrHrefExists
+	}
 	if errors.Is(err, pgx.ErrNoRows) {
 		return Task{}, ErrUIDExists
 	}
@@ -241,7 +260,7 @@ func (s *Store) Create(ctx context.Context, q Querier, userID int64, folderID st
 	if err := s.folders.Notify(ctx, q, userID, folderID); err != nil {
 		return Task{}, err
 	}
-	return Task{ServerID: itemstore.ServerID(folderID, id), UID: p.uid, Version: version, Cal: cal, Updated: updated.UTC()}, nil
+	return Task{ServerID: itemstore.ServerID(folderID, id), UID: p.uid, Href: href, Version: version, Cal: cal, Updated: updated.UTC()}, nil
 }
 
 // Update replaces the task named by sid with cal; the stored UID is
@@ -251,8 +270,8 @@ func (s *Store) Update(ctx context.Context, q Querier, userID int64, folderID, s
 	if !ok {
 		return Task{}, ErrNotFound
 	}
-	var uid string
-	err := q.QueryRow(ctx, `SELECT uid FROM tasks WHERE user_id = $1 AND folder_id = $2 AND id = $3`, userID, folderID, id).Scan(&uid)
+	var uid, href string
+	err := q.QueryRow(ctx, `SELECT uid, href FROM tasks WHERE user_id = $1 AND folder_id = $2 AND id = $3`, userID, folderID, id).Scan(&uid, &href)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return Task{}, ErrNotFound
 	}
@@ -286,21 +305,27 @@ func (s *Store) Update(ctx context.Context, q Querier, userID int64, folderID, s
 	if err := s.folders.Notify(ctx, q, userID, folderID); err != nil {
 		return Task{}, err
 	}
-	return Task{ServerID: sid, UID: uid, Version: version, Cal: cal, Updated: updated.UTC()}, nil
+	return Task{ServerID: sid, UID: uid, Href: href, Version: version, Cal: cal, Updated: updated.UTC()}, nil
 }
 
-// Delete removes the task named by sid.
+// Delete removes the task named by sid, leaving its tombstone (its name
+// and the version of the removal) for CalDAV sync reports.
 func (s *Store) Delete(ctx context.Context, q Querier, userID int64, folderID, sid string) error {
 	id, ok := itemstore.ParseServerID(folderID, sid)
 	if !ok {
 		return ErrNotFound
 	}
 	var ctag int64
+	// The tombstone is written by the same statement, so no path can
+	// remove a task without CalDAV clients learning of it.
 	err := q.QueryRow(ctx, `WITH gone AS (
-			DELETE FROM tasks WHERE user_id = $1 AND folder_id = $2 AND id = $3 RETURNING 1)
-		UPDATE task_lists SET ctag = ctag + 1
-		WHERE user_id = $1 AND folder_id = $2 AND EXISTS (SELECT 1 FROM gone)
-		RETURNING ctag`, userID, folderID, id).Scan(&ctag)
+			DELETE FROM tasks WHERE user_id = $1 AND folder_id = $2 AND id = $3 RETURNING href),
+		l AS (
+			UPDATE task_lists SET ctag = ctag + 1
+			WHERE user_id = $1 AND folder_id = $2 AND EXISTS (SELECT 1 FROM gone)
+			RETURNING ctag),
+		tomb AS (`+tombstoneSQL+`)
+		SELECT ctag FROM l`, userID, folderID, id).Scan(&ctag)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return ErrNotFound
 	}
@@ -324,20 +349,28 @@ func (s *Store) Move(ctx context.Context, q Querier, userID int64, src, dst, sid
 		return Task{}, fmt.Errorf("tasks: move %s: %w", sid, err)
 	}
 	var newID, version int64
-	var uid, txt string
+	var uid, href, txt string
 	var updated time.Time
-	err := q.QueryRow(ctx, `WITH moved AS (
+	// The source keeps a tombstone of the task's name (gone and l are the
+	// names tombstoneSQL reads); the task keeps its name in the
+	// destination unless one there holds it already.
+	err := q.QueryRow(ctx, `WITH gone AS (
 			DELETE FROM tasks s WHERE s.user_id = $1 AND s.folder_id = $2 AND s.id = $4
 				AND NOT EXISTS (SELECT 1 FROM tasks d WHERE d.user_id = $1 AND d.folder_id = $3 AND d.uid = s.uid)
-			RETURNING s.uid, s.ical, s.summary, s.complete, s.due),
-		src_l AS (
-			UPDATE task_lists SET ctag = ctag + 1 WHERE user_id = $1 AND folder_id = $2 AND EXISTS (SELECT 1 FROM moved)),
+			RETURNING s.uid, s.href, s.ical, s.summary, s.complete, s.due),
+		l AS (
+			UPDATE task_lists SET ctag = ctag + 1 WHERE user_id = $1 AND folder_id = $2 AND EXISTS (SELECT 1 FROM gone)
+			RETURNING ctag),
+		tomb AS (`+tombstoneSQL+`),
 		dst_l AS (
-			UPDATE task_lists SET ctag = ctag + 1 WHERE user_id = $1 AND folder_id = $3 AND EXISTS (SELECT 1 FROM moved)
+			UPDATE task_lists SET ctag = ctag + 1 WHERE user_id = $1 AND folder_id = $3 AND EXISTS (SELECT 1 FROM gone)
 			RETURNING ctag)
-		INSERT INTO tasks (user_id, folder_id, uid, version, ical, summary, complete, due)
-		SELECT $1, $3, m.uid, l.ctag, m.ical, m.summary, m.complete, m.due FROM moved m, dst_l l
-		RETURNING id, uid, version, ical, updated`, userID, src, dst, id).Scan(&newID, &uid, &version, &txt, &updated)
+		INSERT INTO tasks (user_id, folder_id, uid, version, ical, summary, complete, due, href)
+		SELECT $1, $3, m.uid, d.ctag, m.ical, m.summary, m.complete, m.due,
+			CASE WHEN EXISTS (SELECT 1 FROM tasks x WHERE x.user_id = $1 AND x.folder_id = $3 AND x.href = m.href)
+				THEN gen_random_uuid()::text || '.ics' ELSE m.href END
+		FROM gone m, dst_l d
+		RETURNING id, uid, href, version, ical, updated`, userID, src, dst, id).Scan(&newID, &uid, &href, &version, &txt, &updated)
 	if errors.Is(err, pgx.ErrNoRows) {
 		var exists bool
 		if err := q.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM tasks WHERE user_id = $1 AND folder_id = $2 AND id = $3)`,
@@ -359,7 +392,7 @@ func (s *Store) Move(ctx context.Context, q Querier, userID int64, src, dst, sid
 	if err := s.folders.Notify(ctx, q, userID, src, dst); err != nil {
 		return Task{}, err
 	}
-	return Task{ServerID: itemstore.ServerID(dst, newID), UID: uid, Version: version, Cal: cal, Updated: updated.UTC()}, nil
+	return Task{ServerID: itemstore.ServerID(dst, newID), UID: uid, Href: href, Version: version, Cal: cal, Updated: updated.UTC()}, nil
 }
 
 // DeleteFolder removes the list's tasks and counter (FolderDelete).

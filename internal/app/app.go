@@ -119,6 +119,9 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, version strin
 		return nil, err
 	}
 	calStore := calendar.NewStore(pool, eas.NotifyFolderChanged)
+	// One tasks store for the phones and CalDAV: a write from either
+	// wakes the phones' Pings the same way.
+	taskStore := tasks.NewStore(eas.NotifyFolderChanged)
 	meetings := calendar.NewMeetings(calStore)
 	easServer := eas.NewServer(eas.Options{
 		Log:  log,
@@ -152,7 +155,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, version strin
 			model.ClassContacts: contacts.NewBackend(contactStore),
 			model.ClassCalendar: calendar.NewBackend(calStore),
 			model.ClassNotes:    notes.NewBackend(notes.NewStore(eas.NotifyFolderChanged)),
-			model.ClassTasks:    tasks.NewBackend(tasks.NewStore(eas.NotifyFolderChanged)),
+			model.ClassTasks:    tasks.NewBackend(taskStore),
 		},
 		Directory: gal,
 		Contacts:  contactStore,
@@ -162,7 +165,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, version strin
 	}, cfg.MaxDevices)
 	easServer.Register(srv.Echo)
 	registerDAV(srv.Echo, easServer, dav.New(dav.Options{
-		Pool: pool, Contacts: contactStore, Calendar: calStore, Folders: folders.NewStore(pool), Log: log,
+		Pool: pool, Contacts: contactStore, Calendar: calStore, Tasks: taskStore, Folders: folders.NewStore(pool), Log: log,
 	}))
 	return &App{cfg: cfg, log: log, Pool: pool, HTTP: srv, EAS: easServer}, nil
 }

@@ -1,0 +1,322 @@
+package tasks
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/emersion/go-ical"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/easd/easd/internal/itemstore"
+)
+
+// What CalDAV reads of the store, as calendar/dav.go does for events:
+// tasks by resource name, a list's index without its objects, the changes
+// since a sync token. The writes are the Store's own (CreateNamed,
+// Update, Delete), so a DAV write bumps the ctag, stamps the version and
+// wakes the phones' Pings exactly as a phone's write does.
+
+// TombstoneRetention is how long the name of a removed task is kept for
+// sync-collection reports.
+const TombstoneRetention = 90 * 24 * time.Hour
+
+// ErrTokenTooOld: the changes since a token can no longer be told.
+var ErrTokenTooOld = errors.New("tasks: sync token too old")
+
+// ErrUnsupportedComponent: a component other than VTODO in a task list.
+var ErrUnsupportedComponent = errors.New("tasks: unsupported component")
+
+// Resource is a task as a DAV listing shows it.
+type Resource struct {
+	ServerID string
+	Href     string
+	Version  int64
+}
+
+// Resources lists the list's tasks by name and version without reading
+// an object.
+func (s *Store) Resources(ctx context.Context, q Querier, userID int64, folderID string) ([]Resource, error) {
+	return s.resources(ctx, q, `SELECT id, href, version FROM tasks WHERE user_id = $1 AND folder_id = $2
+		ORDER BY href`, userID, folderID)
+}
+
+func (s *Store) resources(ctx context.Context, q Querier, sql string, userID int64, folderID string, args ...any) ([]Resource, error) {
+	rows, err := q.Query(ctx, sql, append([]any{userID, folderID}, args...)...)
+	if err != nil {
+		return nil, fmt.Errorf("tasks: resources of %q: %w", folderID, err)
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Resource, error) {
+		var res Resource
+		var id int64
+		err := r.Scan(&id, &res.Href, &res.Version)
+		res.ServerID = itemstore.ServerID(folderID, id)
+		return res, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("tasks: resources of %q: %w", folderID, err)
+	}
+	return out, nil
+}
+
+// ByHref returns the list's tasks named by hrefs, in the order of hrefs;
+// names of no task are left out.
+func (s *Store) ByHref(ctx context.Context, q Querier, userID int64, folderID string, hrefs []string) ([]Task, error) {
+	res, err := s.resources(ctx, q, `SELECT id, href, version FROM tasks
+		WHERE user_id = $1 AND folder_id = $2 AND href = ANY($3)`, userID, folderID, hrefs)
+	if err != nil {
+		return nil, err
+	}
+	byHref := make(map[string]string, len(res))
+	for _, r := range res {
+		byHref[r.Href] = r.ServerID
+	}
+	sids := make([]string, 0, len(res))
+	for _, h := range hrefs {
+		if sid, ok := byHref[h]; ok {
+			sids = append(sids, sid)
+		}
+	}
+	return s.Get(ctx, q, userID, folderID, sids)
+}
+
+// ByUID returns the list's task of UID uid, ErrNotFound when none.
+func (s *Store) ByUID(ctx context.Context, q Querier, userID int64, folderID, uid string) (Resource, error) {
+	res, err := s.resources(ctx, q, `SELECT id, href, version FROM tasks
+		WHERE user_id = $1 AND folder_id = $2 AND uid = $3`, userID, folderID, uid)
+	if err != nil {
+		return Resource{}, err
+	}
+	if len(res) == 0 {
+		return Resource{}, ErrNotFound
+	}
+	return res[0], nil
+}
+
+// LockHref returns the task named href with its row locked until q's
+// transaction ends, so that a conditional write compares the version it
+// then overwrites. ErrNotFound when there is none.
+func (s *Store) LockHref(ctx context.Context, q Querier, userID int64, folderID, href string) (Resource, error) {
+	var r Resource
+	var id int64
+	err := q.QueryRow(ctx, `SELECT id, href, version FROM tasks
+		WHERE user_id = $1 AND folder_id = $2 AND href = $3 FOR UPDATE`, userID, folderID, href).Scan(&id, &r.Href, &r.Version)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return Resource{}, ErrNotFound
+	}
+	if err != nil {
+		return Resource{}, fmt.Errorf("tasks: lock %q: %w", href, err)
+	}
+	r.ServerID = itemstore.ServerID(folderID, id)
+	return r, nil
+}
+
+// Changes are what happened to a list since a sync token.
+type Changes struct {
+	CTag    int64      // the list's ctag now: the next token
+	Changed []Resource // tasks written since
+	Removed []Resource // names removed since (Version: of the removal)
+}
+
+// ChangesSince returns the list's changes after version since; since 0
+// lists every task. Run it in one snapshot (REPEATABLE READ) so CTag and
+// the lists agree. listedAt has the meaning of
+// contacts.Store.ChangesSince: the resume point of a cut full listing.
+func (s *Store) ChangesSince(ctx context.Context, q Querier, userID int64, folderID string, since, listedAt int64) (Changes, error) {
+	var ch Changes
+	var floor int64
+	err := q.QueryRow(ctx, `SELECT ctag, tomb_floor FROM task_lists WHERE user_id = $1 AND folder_id = $2`,
+		userID, folderID).Scan(&ch.CTag, &floor)
+	if err != nil && !errors.Is(err, pgx.ErrNoRows) {
+		return Changes{}, fmt.Errorf("tasks: changes of %q: %w", folderID, err)
+	}
+	if since < 0 || since > ch.CTag || listedAt > ch.CTag || (since > 0 && max(since, listedAt) < floor) {
+		return Changes{}, ErrTokenTooOld
+	}
+	if since == ch.CTag {
+		return ch, nil
+	}
+	if ch.Changed, err = s.resources(ctx, q, `SELECT id, href, version FROM tasks
+		WHERE user_id = $1 AND folder_id = $2 AND version > $3 ORDER BY version`, userID, folderID, since); err != nil {
+		return Changes{}, err
+	}
+	if since == 0 {
+		return ch, nil
+	}
+	rows, err := q.Query(ctx, `SELECT t.href, t.version FROM task_tombstones t
+		WHERE t.user_id = $1 AND t.folder_id = $2 AND t.version > $3
+			AND NOT EXISTS (SELECT 1 FROM tasks x
+				WHERE x.user_id = $1 AND x.folder_id = $2 AND x.href = t.href)
+		ORDER BY t.version`, userID, folderID, since)
+	if err != nil {
+		return Changes{}, fmt.Errorf("tasks: removals from %q: %w", folderID, err)
+	}
+	ch.Removed, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (Resource, error) {
+		var res Resource
+		err := r.Scan(&res.Href, &res.Version)
+		return res, err
+	})
+	if err != nil {
+		return Changes{}, fmt.Errorf("tasks: removals from %q: %w", folderID, err)
+	}
+	return ch, nil
+}
+
+// PruneTombstones forgets the names removed from the list before
+// `before`, raising its floor of answerable tokens.
+func (s *Store) PruneTombstones(ctx context.Context, q Querier, userID int64, folderID string, before time.Time) error {
+	_, err := q.Exec(ctx, `WITH pruned AS (
+			DELETE FROM task_tombstones WHERE user_id = $1 AND folder_id = $2 AND deleted < $3
+			RETURNING version)
+		UPDATE task_lists SET tomb_floor = greatest(tomb_floor, (SELECT max(version) FROM pruned))
+		WHERE user_id = $1 AND folder_id = $2 AND EXISTS (SELECT 1 FROM pruned)`, userID, folderID, before)
+	if err != nil {
+		return fmt.Errorf("tasks: prune tombstones of %q: %w", folderID, err)
+	}
+	return nil
+}
+
+// ListNames returns the DAV collection names given to the user's task
+// lists by MKCALENDAR, by folder id.
+func (s *Store) ListNames(ctx context.Context, q Querier, userID int64) (map[string]string, error) {
+	rows, err := q.Query(ctx, `SELECT folder_id, dav_name FROM task_lists
+		WHERE user_id = $1 AND dav_name IS NOT NULL`, userID)
+	if err != nil {
+		return nil, fmt.Errorf("tasks: list names: %w", err)
+	}
+	out := map[string]string{}
+	var f, n string
+	_, err = pgx.ForEachRow(rows, []any{&f, &n}, func() error {
+		out[f] = n
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("tasks: list names: %w", err)
+	}
+	return out, nil
+}
+
+// NameList creates the (empty) list of folderID under the DAV collection
+// name name, in q's transaction with the folder's creation.
+func (s *Store) NameList(ctx context.Context, q Querier, userID int64, folderID, name string) error {
+	if _, err := q.Exec(ctx, `INSERT INTO task_lists (user_id, folder_id, dav_name) VALUES ($1, $2, $3)
+		ON CONFLICT (user_id, folder_id) DO UPDATE SET dav_name = EXCLUDED.dav_name`, userID, folderID, name); err != nil {
+		return fmt.Errorf("tasks: name list %q: %w", folderID, err)
+	}
+	return nil
+}
+
+// ObjectUID returns the UID of a CalDAV calendar object resource meant
+// for a task list, after checking it is one: one VTODO (and VTIMEZONEs),
+// no METHOD (RFC 4791 4.1). A VEVENT or VJOURNAL is
+// ErrUnsupportedComponent; the store's own checks (prepare) follow on
+// write.
+func ObjectUID(cal *ical.Calendar) (string, error) {
+	if cal.Props.Get(ical.PropMethod) != nil {
+		return "", fmt.Errorf("%w: a calendar object resource has no METHOD (RFC 4791 4.1)", ErrBadValue)
+	}
+	uid := ""
+	n := 0
+	for _, c := range cal.Children {
+		switch c.Name {
+		case ical.CompToDo:
+			n++
+			p := c.Props.Get(ical.PropUID)
+			if p == nil || strings.TrimSpace(p.Value) == "" {
+				return "", fmt.Errorf("%w: VTODO without UID", ErrBadValue)
+			}
+			uid = p.Value
+		case ical.CompTimezone:
+		case ical.CompEvent, ical.CompJournal:
+			return "", fmt.Errorf("%w: %s: this list holds tasks only", ErrUnsupportedComponent, c.Name)
+		}
+	}
+	if n != 1 {
+		// Recurring tasks' overrides (RECURRENCE-ID) are not kept: the
+		// store holds one VTODO per task, as the phones see it.
+		return "", fmt.Errorf("%w: %d VTODOs: a task object holds exactly one", ErrBadValue, n)
+	}
+	return uid, nil
+}
+
+// Encode renders a stored object as iCalendar text.
+func Encode(cal *ical.Calendar) (string, error) {
+	var b strings.Builder
+	if err := ical.NewEncoder(&b).Encode(cal); err != nil {
+		return "", err
+	}
+	return b.String(), nil
+}
+
+// Overlaps reports whether the task's VTODO overlaps [from, to) as RFC
+// 4791 9.9 tells for VTODO (from DTSTART, DUE, DURATION, COMPLETED and
+// CREATED); a zero bound is unbounded. Floating times and dates are read
+// as UTC. A recurring task is judged by its current instance, the one
+// the store and the phones hold.
+func Overlaps(cal *ical.Calendar, from, to time.Time) bool {
+	todo := todoOf(cal)
+	if todo == nil {
+		return false
+	}
+	if from.IsZero() {
+		from = time.Date(1, 1, 1, 0, 0, 0, 0, time.UTC)
+	}
+	if to.IsZero() {
+		to = time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC)
+	}
+	at := func(name string) (time.Time, bool) {
+		p := todo.Props.Get(name)
+		if p == nil {
+			return time.Time{}, false
+		}
+		t, err := p.DateTime(time.UTC)
+		return t, err == nil && !t.IsZero()
+	}
+	start, hasStart := at(ical.PropDateTimeStart)
+	due, hasDue := at(ical.PropDue)
+	var dur time.Duration
+	hasDur := false
+	if p := todo.Props.Get(ical.PropDuration); p != nil {
+		if d, err := p.Duration(); err == nil {
+			dur, hasDur = d, true
+		}
+	}
+	completed, hasCompleted := at(ical.PropCompleted)
+	created, hasCreated := at(ical.PropCreated)
+	le := func(a, b time.Time) bool { return !a.After(b) }
+	switch {
+	case hasStart && hasDur:
+		end := start.Add(dur)
+		return le(from, end) && (to.After(start) || !to.Before(end))
+	case hasStart && hasDue:
+		return (from.Before(due) || le(from, start)) && (to.After(start) || !to.Before(due))
+	case hasStart:
+		return le(from, start) && to.After(start)
+	case hasDue:
+		return from.Before(due) && !to.Before(due)
+	case hasCompleted && hasCreated:
+		return (le(from, created) || le(from, completed)) && (!to.Before(created) || !to.Before(completed))
+	case hasCompleted:
+		return le(from, completed) && !to.Before(completed)
+	case hasCreated:
+		return to.After(created)
+	}
+	return true
+}
+
+// tombstoneSQL records the tasks of CTE "gone" (their href) as removed at
+// the version of CTE "l" (the list's bumped ctag). A name removed before
+// and reused since gets the newer version.
+const tombstoneSQL = `INSERT INTO task_tombstones (user_id, folder_id, href, version)
+	SELECT $1, $2, gone.href, l.ctag FROM gone, l
+	ON CONFLICT (user_id, folder_id, href) DO UPDATE SET version = EXCLUDED.version, deleted = now()`
+
+// isUniqueViolation reports whether err is a violation of the named
+// unique constraint.
+func isUniqueViolation(err error, constraint string) bool {
+	var pe *pgconn.PgError
+	return errors.As(err, &pe) && pe.Code == "23505" && pe.ConstraintName == constraint
+}
