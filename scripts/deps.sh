@@ -25,11 +25,13 @@ have_pg || missing+=(postgresql)
 have dovecot || missing+=(dovecot-imapd)
 if [ "$mode" = test ]; then
 	have xml2wbxml || missing+=(libwbxml2-utils)
-	# An independent vCard parser the contacts tests check their output with.
-	python3 -c 'import vobject' >/dev/null 2>&1 || missing+=(python3-vobject)
-	# An independent recurrence expander the calendar tests compare
-	# occurrence lists with. Debian installs it for /usr/bin/python3.
+	# Debian installs Python modules for /usr/bin/python3, which need not
+	# be the first python3 on PATH.
 	have_py() { python3 -c "import $1" >/dev/null 2>&1 || /usr/bin/python3 -c "import $1" >/dev/null 2>&1; }
+	# An independent vCard parser the contacts tests check their output with.
+	have_py vobject || missing+=(python3-vobject)
+	# An independent recurrence expander the calendar tests compare
+	# occurrence lists with.
 	have_py icalendar || missing+=(python3-icalendar)
 	have_py recurring_ical_events || missing+=(python3-recurring-ical-events)
 	# Independent DAV clients the dav tests sync with and check conformance by.
