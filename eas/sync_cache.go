@@ -145,8 +145,18 @@ func (k *call) writeSyncRequest(ctx context.Context, r syncRequest) {
 	}
 	b, err := json.Marshal(cols)
 	if err == nil {
-		_, err = k.s.opts.Pool.Exec(ctx, `INSERT INTO sync_requests (device_id, collections, window_size, heartbeat_seconds)
-			VALUES ($1, $2, $3, $4)
+		// Update first, insert only when there is no row: ON CONFLICT DO
+		// UPDATE locks the existing row even when its WHERE is false, which
+		// makes every repeated request a write transaction (a tuple lock,
+		// a transaction id, a commit record). A plain UPDATE whose WHERE is
+		// false neither locks nor writes. The ON CONFLICT is for the
+		// first request of a device racing another one.
+		_, err = k.s.opts.Pool.Exec(ctx, `WITH u AS (
+				UPDATE sync_requests SET collections = $2, window_size = $3, heartbeat_seconds = $4, updated_at = now()
+				WHERE device_id = $1 AND (collections, window_size, heartbeat_seconds)
+					IS DISTINCT FROM ($2::jsonb, $3::integer, $4::integer))
+			INSERT INTO sync_requests (device_id, collections, window_size, heartbeat_seconds)
+			SELECT $1, $2, $3, $4 WHERE NOT EXISTS (SELECT FROM sync_requests WHERE device_id = $1)
 			ON CONFLICT (device_id) DO UPDATE SET collections = $2, window_size = $3,
 				heartbeat_seconds = $4, updated_at = now()
 			WHERE (sync_requests.collections, sync_requests.window_size, sync_requests.heartbeat_seconds)
