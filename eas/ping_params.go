@@ -134,17 +134,19 @@ func (s *Server) announceDone(ctx context.Context, deviceID int64) error {
 	if err != nil {
 		return err
 	}
-	_, err = s.opts.Pool.Exec(ctx, `WITH g AS (
-			UPDATE ping_params SET generation = generation + 1, waiting = false
-			WHERE device_id = $1 AND waiting
-			RETURNING generation)
-		SELECT pg_notify($2, $3 || g.generation::text) FROM g`,
+	_, err = s.opts.Pool.Exec(ctx, `UPDATE ping_params SET `+endWaiting+`
+		WHERE device_id = $1 AND waiting
+		RETURNING pg_notify($2, $3 || generation::text)`,
 		deviceID, pgnotify.Channel, prefix)
 	if err != nil {
 		return fmt.Errorf("ping: record request: %w", err)
 	}
 	return nil
 }
+
+// endWaiting is announceDone's change of a ping_params row that has its
+// waiting mark; writeSyncRequest makes it in its own statement.
+const endWaiting = `generation = generation + 1, waiting = false`
 
 // storedPing is the device's stored Ping parameters as read.
 type storedPing struct {

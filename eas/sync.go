@@ -114,11 +114,14 @@ func firstSync(k *call, w *pingWait) (*syncRun, syncRequest, error) {
 	// announces as a Ping does; one that will not costs no write and no
 	// NOTIFY unless a request of the device may be waiting (announceDone).
 	ann := announcement{waits: err == nil && mayWait(req, empty)}
-	if ann.waits {
+	switch {
+	case ann.waits:
 		k.beside(func() { ann.gen, _, ann.err = k.s.announceRequest(k.ctx(), k.dev.ID) })
-	} else {
+	case err != nil:
 		k.beside(func() { ann.err = k.s.announceDone(k.ctx(), k.dev.ID) })
 	}
+	// Otherwise resolveSync announces it: a full request is cached, in the
+	// same statement (writeSyncRequest).
 	if err != nil {
 		return nil, syncRequest{}, err
 	}
@@ -129,7 +132,7 @@ func firstSync(k *call, w *pingWait) (*syncRun, syncRequest, error) {
 	if limit, bad := k.waitOutOfRange(req); bad {
 		return nil, syncRequest{}, k.respond(&message.SyncResponse{Status: int(syncWaitOutOfRange), Limit: limit})
 	}
-	sr, status, err := k.resolveSync(req, empty)
+	sr, status, err := k.resolveSync(req, empty, !ann.waits)
 	if err != nil {
 		return nil, syncRequest{}, fmt.Errorf("sync: %w", err)
 	}

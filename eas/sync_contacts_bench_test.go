@@ -85,9 +85,19 @@ func BenchmarkSyncContactsQuiet(b *testing.B) {
 	folder := ids["Contacts"]
 	fillContacts(b, env, folder, n)
 	clients, key := quietFleet(b, env, first, ids, folder, devices)
+	wal := func() (lsn int64) {
+		// The WAL a request writes: 0 when a quiet Sync is a read only.
+		if err := env.DB.Pool.QueryRow(context.Background(),
+			`SELECT pg_current_wal_lsn() - '0/0'`).Scan(&lsn); err != nil {
+			b.Fatal(err)
+		}
+		return lsn
+	}
 	b.ResetTimer()
+	before := wal()
 	done, elapsed := quietSyncs(b, clients, key, folder)
 	b.ReportMetric(float64(done)/elapsed.Seconds(), "req/s")
+	b.ReportMetric(float64(wal()-before)/float64(done), "WAL-B/req")
 }
 
 // copyStates gives every quiet-N device the state quiet-0 holds for
