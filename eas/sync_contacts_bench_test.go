@@ -95,9 +95,14 @@ func BenchmarkSyncContactsQuiet(b *testing.B) {
 	}
 	b.ResetTimer()
 	before := wal()
+	proc0, pg0 := benchCPU(b, env)
 	done, elapsed := quietSyncs(b, clients, key, folder)
+	proc1, pg1 := benchCPU(b, env)
 	b.ReportMetric(float64(done)/elapsed.Seconds(), "req/s")
 	b.ReportMetric(float64(wal()-before)/float64(done), "WAL-B/req")
+	// What a request costs, whatever else the machine runs.
+	b.ReportMetric(float64((proc1-proc0).Microseconds())/float64(done), "go-CPU-µs/req")
+	b.ReportMetric(float64((pg1-pg0).Microseconds())/float64(done), "pg-CPU-µs/req")
 }
 
 // copyStates gives every quiet-N device the state quiet-0 holds for
