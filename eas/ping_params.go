@@ -91,16 +91,21 @@ func seconds(d time.Duration) int { return int(d / time.Second) }
 // stored Ping parameters, still encoded: a Sync handler calls it too (a
 // Sync from the device also ends its waiting Ping) and needs only the
 // generation.
+//
+// A request that may wait (a Ping, a Sync that may hang) marks the device
+// as having a waiting request. One that will not wait (announceDone) is
+// announced only while that mark is set.
 func (s *Server) announceRequest(ctx context.Context, deviceID int64) (gen int64, stored storedPing, err error) {
 	prefix, err := pgnotify.Prefix(deviceTopic(deviceID))
 	if err != nil {
 		return 0, stored, err
 	}
-	// One statement on every Ping and Sync: bump the generation and notify
+	// One statement on every Ping and Sync that may wait: bump the
+	// generation, mark the device as having a waiting request, and notify
 	// every instance of it (sent at commit).
 	err = s.opts.Pool.QueryRow(ctx, `WITH g AS (
-			INSERT INTO ping_params (device_id) VALUES ($1)
-			ON CONFLICT (device_id) DO UPDATE SET generation = ping_params.generation + 1
+			INSERT INTO ping_params (device_id, waiting) VALUES ($1, true)
+			ON CONFLICT (device_id) DO UPDATE SET generation = ping_params.generation + 1, waiting = true
 			RETURNING generation, heartbeat_seconds, folders)
 		SELECT g.generation, g.heartbeat_seconds, g.folders
 		FROM g, LATERAL (SELECT pg_notify($2, $3 || g.generation::text)) AS notified`,
@@ -110,6 +115,38 @@ func (s *Server) announceRequest(ctx context.Context, deviceID int64) (gen int64
 	}
 	return gen, stored, nil
 }
+
+// announceDone ends the device's waiting requests for a request that will
+// not wait itself (a Sync answered at once). Only while a request may be
+// waiting does it bump the generation, clear the mark (every request
+// waiting now is older than this one and ends) and notify. Otherwise it
+// writes nothing and sends no NOTIFY, which PostgreSQL serialises at
+// commit across all sessions: the quiet Sync of a device without a
+// waiting Ping costs one read here.
+//
+// This keeps "a newer request ends an older waiting one": a waiting
+// request sets the mark in the statement that gives it its generation,
+// and both statements update the one row, so one of them sees the other.
+// A request that will wait must use announceRequest: one announced here
+// while the mark is clear leaves no trace a later waiter could compare.
+func (s *Server) announceDone(ctx context.Context, deviceID int64) error {
+	prefix, err := pgnotify.Prefix(deviceTopic(deviceID))
+	if err != nil {
+		return err
+	}
+	_, err = s.opts.Pool.Exec(ctx, `UPDATE ping_params SET `+endWaiting+`
+		WHERE device_id = $1 AND waiting
+		RETURNING pg_notify($2, $3 || generation::text)`,
+		deviceID, pgnotify.Channel, prefix)
+	if err != nil {
+		return fmt.Errorf("ping: record request: %w", err)
+	}
+	return nil
+}
+
+// endWaiting is announceDone's change of a ping_params row that has its
+// waiting mark; writeSyncRequest makes it in its own statement.
+const endWaiting = `generation = generation + 1, waiting = false`
 
 // storedPing is the device's stored Ping parameters as read.
 type storedPing struct {

@@ -104,14 +104,24 @@ func firstSync(k *call, w *pingWait) (*syncRun, syncRequest, error) {
 	if hub := k.s.opts.Push.Hub; hub != nil {
 		w.device = hub.Subscribe(deviceTopic(k.dev.ID))
 	}
-	// A Sync from the device ends its waiting Ping, on any instance. The
-	// announcement runs beside the Sync's own work (it is one statement
-	// on a connection of its own); its generation is needed only to wait.
-	var ann announcement
-	k.beside(func() { ann.gen, _, ann.err = k.s.announceRequest(k.ctx(), k.dev.ID) })
 	defer k.settle()
 	var req message.SyncRequest
 	empty, err := k.decode(&req)
+	// A Sync from the device ends its waiting Ping, on any instance. The
+	// announcement runs beside the Sync's own work (it is one statement
+	// on a connection of its own); its generation is needed only to wait.
+	// A Sync that may wait (it asks to, or takes its wait from the cache)
+	// announces as a Ping does; one that will not costs no write and no
+	// NOTIFY unless a request of the device may be waiting (announceDone).
+	ann := announcement{waits: err == nil && mayWait(req, empty)}
+	switch {
+	case ann.waits:
+		k.beside(func() { ann.gen, _, ann.err = k.s.announceRequest(k.ctx(), k.dev.ID) })
+	case err != nil:
+		k.beside(func() { ann.err = k.s.announceDone(k.ctx(), k.dev.ID) })
+	}
+	// Otherwise resolveSync announces it: a full request is cached, in the
+	// same statement (writeSyncRequest).
 	if err != nil {
 		return nil, syncRequest{}, err
 	}
@@ -122,7 +132,7 @@ func firstSync(k *call, w *pingWait) (*syncRun, syncRequest, error) {
 	if limit, bad := k.waitOutOfRange(req); bad {
 		return nil, syncRequest{}, k.respond(&message.SyncResponse{Status: int(syncWaitOutOfRange), Limit: limit})
 	}
-	sr, status, err := k.resolveSync(req, empty)
+	sr, status, err := k.resolveSync(req, empty, !ann.waits)
 	if err != nil {
 		return nil, syncRequest{}, fmt.Errorf("sync: %w", err)
 	}
@@ -140,16 +150,25 @@ func firstSync(k *call, w *pingWait) (*syncRun, syncRequest, error) {
 	resp := sc.run(sr)
 	k.settle()
 	ann.record(k, w)
-	if sr.wait > 0 && quietSync(sr.cols, resp) {
+	if sr.wait > 0 && ann.waits && quietSync(sr.cols, resp) {
 		return sc, sr, nil
 	}
 	return nil, syncRequest{}, k.respond(resp)
 }
 
-// announcement is the outcome of announcing a request (announceRequest).
+// announcement is the outcome of announcing a request (announceRequest,
+// or announceDone when it will not wait).
 type announcement struct {
-	gen int64
-	err error
+	waits bool
+	gen   int64
+	err   error
+}
+
+// mayWait tells whether a Sync may hang: it asks for a wait, or it may take
+// one from the cached request (an empty or Partial Sync, resolveSync).
+func mayWait(req message.SyncRequest, empty bool) bool {
+	return empty || req.Partial || req.Wait != 0 || req.HeartbeatInterval != 0 ||
+		req.Collections == nil || len(req.Collections.Collection) == 0
 }
 
 // record keeps the request's generation in w, which a hanging Sync waits

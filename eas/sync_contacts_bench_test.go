@@ -98,9 +98,24 @@ func BenchmarkSyncContactsQuiet(b *testing.B) {
 	folder := ids["Contacts"]
 	fillContacts(b, env, folder, n)
 	clients, key := quietFleet(b, env, first, ids, folder, devices)
+	wal := func() (lsn int64) {
+		// The WAL a request writes: 0 when a quiet Sync is a read only.
+		if err := env.DB.Pool.QueryRow(context.Background(),
+			`SELECT pg_current_wal_lsn() - '0/0'`).Scan(&lsn); err != nil {
+			b.Fatal(err)
+		}
+		return lsn
+	}
 	b.ResetTimer()
+	before := wal()
+	proc0, pg0 := benchCPU(b, env)
 	done, elapsed := quietSyncs(b, clients, key, folder)
+	proc1, pg1 := benchCPU(b, env)
 	b.ReportMetric(float64(done)/elapsed.Seconds(), "req/s")
+	b.ReportMetric(float64(wal()-before)/float64(done), "WAL-B/req")
+	// What a request costs, whatever else the machine runs.
+	b.ReportMetric(float64((proc1-proc0).Microseconds())/float64(done), "go-CPU-µs/req")
+	b.ReportMetric(float64((pg1-pg0).Microseconds())/float64(done), "pg-CPU-µs/req")
 }
 
 // copyStates gives every quiet-N device the state quiet-0 holds for

@@ -46,7 +46,12 @@ type Decoder struct {
 // NewDecoder returns a decoder reading from r within the given limits; zero
 // fields of lim take their values from DefaultLimits.
 func NewDecoder(r io.Reader, lim Limits) *Decoder {
-	d := &Decoder{r: r, buf: make([]byte, readBufferSize), lim: lim.withDefaults()}
+	return newDecoder(r, lim, readBufferSize)
+}
+
+// newDecoder is NewDecoder with a read buffer of size bytes (at least 1).
+func newDecoder(r io.Reader, lim Limits, size int) *Decoder {
+	d := &Decoder{r: r, buf: make([]byte, size), lim: lim.withDefaults()}
 	d.cr.d = d
 	return d
 }

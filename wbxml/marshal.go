@@ -159,7 +159,11 @@ func (e *Encoder) opaqueElement(t Tag, b []byte) error {
 
 // Unmarshal decodes the WBXML document data into v, a pointer to a struct.
 func Unmarshal(data []byte, v any) error {
-	d := NewDecoder(bytes.NewReader(data), Limits{})
+	// The document is in memory already: a buffer the size of it (the
+	// decoder reads byte by byte, any size works) instead of the 64 KiB a
+	// stream gets. A client decoding many small answers zeroed and
+	// collected those buffers more than it decoded.
+	d := newDecoder(bytes.NewReader(data), Limits{}, min(max(len(data), 1), readBufferSize))
 	if err := d.Decode(v); err != nil {
 		return err
 	}

@@ -1,0 +1,62 @@
+package eas_test
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/easd/easd/internal/easdtest"
+)
+
+// benchCPU is the CPU time used so far by this process (easd and the
+// clients) and by the PostgreSQL cluster of env (the postmaster and its
+// children). On a shared machine throughput varies with the other load;
+// the CPU time a request costs does not.
+func benchCPU(b *testing.B, env *easdtest.Env) (proc, pg time.Duration) {
+	b.Helper()
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err == nil {
+		proc = time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+	}
+	var backend int
+	if err := env.DB.Pool.QueryRow(context.Background(), `SELECT pg_backend_pid()`).Scan(&backend); err != nil {
+		b.Fatal(err)
+	}
+	postmaster, _, _ := procStat(strconv.Itoa(backend))
+	if postmaster == 0 {
+		return proc, 0
+	}
+	dirs, _ := filepath.Glob("/proc/[0-9]*")
+	for _, d := range dirs {
+		pid := filepath.Base(d)
+		ppid, ticks, ok := procStat(pid)
+		if ok && (ppid == postmaster || pid == strconv.Itoa(postmaster)) {
+			pg += ticks
+		}
+	}
+	return proc, pg
+}
+
+// procStat reads a process's parent and its user+system time from
+// /proc/<pid>/stat (in clock ticks of 10 ms, the Linux USER_HZ).
+func procStat(pid string) (ppid int, cpu time.Duration, ok bool) {
+	raw, err := os.ReadFile("/proc/" + pid + "/stat")
+	if err != nil {
+		return 0, 0, false
+	}
+	s := string(raw)
+	// The command name may hold spaces: fields count from its ')'.
+	f := strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
+	if len(f) < 13 {
+		return 0, 0, false
+	}
+	ppid, _ = strconv.Atoi(f[1])
+	ut, _ := strconv.ParseInt(f[11], 10, 64)
+	st, _ := strconv.ParseInt(f[12], 10, 64)
+	return ppid, time.Duration(ut+st) * 10 * time.Millisecond, true
+}
