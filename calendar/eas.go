@@ -116,13 +116,19 @@ func ToEAS(cal *ical.Calendar, o RenderOptions) (*message.Calendar, error) {
 	}
 	out.AllDayEvent = boolStr(allDay)
 	out.StartTime, out.EndTime = easTime(s, loc, v), easTime(e, loc, v)
-	if p := master.Props.Get(ical.PropDateTimeStamp); p != nil {
-		if w, err := z.timeOf(p); err == nil {
-			out.DtStamp = w.t.UTC().Format(compact)
+	// DTSTAMP, which stored events always have; an object from elsewhere
+	// without one (an invitation mail) takes its last change, its
+	// creation or its start: never the time of rendering, which would
+	// make two renders of one object differ.
+	for _, name := range []string{ical.PropDateTimeStamp, ical.PropLastModified, ical.PropCreated} {
+		if p := master.Props.Get(name); p != nil && out.DtStamp == "" {
+			if w, err := z.timeOf(p); err == nil {
+				out.DtStamp = w.t.UTC().Format(compact)
+			}
 		}
 	}
 	if out.DtStamp == "" {
-		out.DtStamp = time.Now().UTC().Format(compact)
+		out.DtStamp = s.t.UTC().Format(compact)
 	}
 	out.UID = textOf(master, ical.PropUID)
 	renderCommon(out, master, v, o.Body)
