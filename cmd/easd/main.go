@@ -8,6 +8,9 @@
 //	easd wbxml     convert WBXML to XML and back (support, logs)
 //	easd device    list, block, allow, wipe, trace or remove devices
 //	easd contacts  import and export address books as vCard files
+//	easd calendar  import and export calendars as iCalendar files
+//	easd tasks     import and export task lists as iCalendar (VTODO) files
+//	easd notes     export notes as iCalendar (VJOURNAL) or text files
 //	easd directory add, edit, remove, list and import the directory (GAL)
 //	easd probe     check a deployment as a phone would
 //	easd version   print the version (also: easd --version)
