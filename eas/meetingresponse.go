@@ -31,7 +31,8 @@ const meetingResponseMax = 100
 // Search LongId) or a calendar item (16.x; Outlook does so at every
 // version, see quirks.go). The calendar item is updated (PARTSTAT, busy
 // status; a declined meeting leaves the calendar) in one transaction per
-// answer, and its ServerId returned as CalendarId.
+// answer, and its ServerId returned as CalendarId. The request's mail
+// then moves to Deleted Items, as Exchange files answered requests.
 //
 // Who tells the organizer: up to 14.1 the phone sends the reply mail
 // itself (through SendMail), so the server sends nothing; from 16.0 the
@@ -60,13 +61,18 @@ func meetingResponse(k *call) error {
 	}
 	resp := message.MeetingResponseResponse{}
 	replies := false
+	conn := mailConn{k: k}
+	defer conn.drop()
 	for _, r := range req.Request {
 		res := message.MeetingResponseResult{RequestID: r.RequestID, LongID: r.LongID}
-		a, st, err := k.meetingAnswer(r, self, list)
+		a, mail, st, err := k.meetingAnswer(r, self, list)
 		if err == nil {
 			res.CalendarID, err = k.answerMeeting(m, a)
 			st = statusOfAnswer(err)
 			replies = replies || (a.Reply && err == nil)
+		}
+		if err == nil && mail != nil {
+			k.trashRequest(&conn, mail, folders.Trash(list))
 		}
 		if err != nil {
 			k.log.Info("meetingresponse: request refused", "request", r.RequestID, "status", int(st), "err", err)
@@ -82,15 +88,15 @@ func meetingResponse(k *call) error {
 
 // meetingAnswer reads one Request into an answer: where the meeting is
 // and what the user says.
-func (k *call) meetingAnswer(r message.MeetingResponseRequestItem, self string, list []folders.Folder) (model.MeetingAnswer, Status, error) {
+func (k *call) meetingAnswer(r message.MeetingResponseRequestItem, self string, list []folders.Folder) (model.MeetingAnswer, *requestMail, Status, error) {
 	a := model.MeetingAnswer{Self: self, Response: r.UserResponse, Zone: k.s.opts.Zone}
 	if r.UserResponse < message.MeetingAccept || r.UserResponse > message.MeetingDecline {
-		return a, mrInvalidRequest, fmt.Errorf("UserResponse %d", r.UserResponse)
+		return a, nil, mrInvalidRequest, fmt.Errorf("UserResponse %d", r.UserResponse)
 	}
 	if r.InstanceID != "" {
 		t, err := model.ParseDateTime(r.InstanceID)
 		if err != nil {
-			return a, mrInvalidRequest, fmt.Errorf("InstanceId %q", r.InstanceID)
+			return a, nil, mrInvalidRequest, fmt.Errorf("InstanceId %q", r.InstanceID)
 		}
 		a.Instance = t
 	}
@@ -117,7 +123,7 @@ func (k *call) meetingAnswer(r message.MeetingResponseRequestItem, self string, 
 	// says: Outlook names the calendar folder for a mail's request.
 	folderID, _, ok := strings.Cut(id, ":")
 	if !ok {
-		return a, mrInvalidRequest, fmt.Errorf("request id %q", id)
+		return a, nil, mrInvalidRequest, fmt.Errorf("request id %q", id)
 	}
 	var f *folders.Folder
 	for i := range list {
@@ -127,36 +133,98 @@ func (k *call) meetingAnswer(r message.MeetingResponseRequestItem, self string, 
 	}
 	switch {
 	case f == nil:
-		return a, mrInvalidRequest, fmt.Errorf("no folder %q", folderID)
+		return a, nil, mrInvalidRequest, fmt.Errorf("no folder %q", folderID)
 	case f.Type.Class() == model.ClassCalendar:
 		a.FolderID, a.ServerID = f.ServerID, id
-		return a, mrOK, nil
+		return a, nil, mrOK, nil
 	case !k.s.isMail(*f):
-		return a, mrInvalidRequest, fmt.Errorf("folder %q holds no meeting requests", folderID)
+		return a, nil, mrInvalidRequest, fmt.Errorf("folder %q holds no meeting requests", folderID)
 	}
 	if !a.Instance.IsZero() {
 		// MS-ASCMD 2.2.3.177.9: an InstanceId names an occurrence of a
 		// calendar item, never of a mail's request.
-		return a, mrInvalidRequest, fmt.Errorf("InstanceId with the mail %s", id)
+		return a, nil, mrInvalidRequest, fmt.Errorf("InstanceId with the mail %s", id)
 	}
 	mid, err := model.ParseMailID(id)
 	if err != nil {
-		return a, mrInvalidRequest, err
+		return a, nil, mrInvalidRequest, err
 	}
 	if k.s.opts.Submitter == nil {
-		return a, mrMailboxError, errors.New("no mail access configured")
+		return a, nil, mrMailboxError, errors.New("no mail access configured")
 	}
+	req := &requestMail{id: id, folder: *f, uid: mid.UID}
 	raw, err := k.s.opts.Submitter.FetchMessage(k.ctx(), k.creds.Login, k.creds.Password, f.IMAPName, mid.UID)
+	if err == nil && raw == nil {
+		// Answered before (a re-sent request, or the user changing their
+		// mind): the answer moved the mail to Deleted Items and recorded
+		// where.
+		raw, req, err = k.answeredRequest(id, list)
+	}
 	if err != nil {
-		return a, mrMailboxError, err
+		return a, nil, mrMailboxError, err
 	}
 	if raw == nil {
-		return a, mrInvalidRequest, fmt.Errorf("message %s not found", id)
+		return a, nil, mrInvalidRequest, fmt.Errorf("message %s not found", id)
 	}
 	if a.ICS = mailconv.CalendarObject(raw); a.ICS == nil {
-		return a, mrInvalidRequest, fmt.Errorf("message %s is not a meeting request", id)
+		return a, nil, mrInvalidRequest, fmt.Errorf("message %s is not a meeting request", id)
 	}
-	return a, mrOK, nil
+	return a, req, mrOK, nil
+}
+
+// requestMail is the mail of an answered meeting request; moved: it is in
+// Deleted Items already, put there by an earlier answer.
+type requestMail struct {
+	id     string
+	folder folders.Folder
+	uid    uint32
+	moved  bool
+}
+
+// answeredRequest finds the mail of a request answered before, in the
+// folder the answer moved it to; nil when there is none.
+func (k *call) answeredRequest(id string, list []folders.Folder) ([]byte, *requestMail, error) {
+	dstID, found, err := lookupMove(k.ctx(), k.s.opts.Pool, k.dev.ID, id, "")
+	if err != nil || !found {
+		return nil, nil, err
+	}
+	mid, err := model.ParseMailID(dstID)
+	if err != nil {
+		return nil, nil, nil
+	}
+	for _, f := range list {
+		if f.ServerID == mid.FolderID && k.s.isMail(f) {
+			raw, err := k.s.opts.Submitter.FetchMessage(k.ctx(), k.creds.Login, k.creds.Password, f.IMAPName, mid.UID)
+			return raw, &requestMail{id: id, folder: f, uid: mid.UID, moved: true}, err
+		}
+	}
+	return nil, nil, nil
+}
+
+// trashRequest moves an answered request's mail to Deleted Items, as
+// Exchange does: the answer is in the calendar, and the invitation no
+// longer waits in the Inbox. The move is recorded as MoveItems records
+// its moves, so that a re-sent MeetingResponse (or a later change of
+// mind) still finds the request. The answer stands whatever happens
+// here: a failure leaves the mail where it was, and is logged.
+func (k *call) trashRequest(conn *mailConn, req *requestMail, trash folders.Folder) {
+	if req.moved || trash.IMAPName == "" || req.folder.ServerID == trash.ServerID {
+		return
+	}
+	ctx := k.ctx()
+	sess, err := conn.session()
+	if err == nil {
+		var moved model.MailMoved
+		moved, err = sess.Delete(ctx, req.folder.IMAPName, []uint32{req.uid}, trash.IMAPName)
+		if newUID, ok := moved.UIDs[req.uid]; err == nil && ok {
+			dst := model.MailID{FolderID: trash.ServerID, UID: newUID}.String()
+			err = recordMove(ctx, k.s.opts.Pool, k.dev.ID, req.id, trash.ServerID, dst)
+		}
+	}
+	if err != nil {
+		conn.drop()
+		k.log.Warn("meetingresponse: the answered request stays where it was", "request", req.id, "err", err)
+	}
 }
 
 // answerMeeting records one answer in its own transaction.

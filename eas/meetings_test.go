@@ -238,6 +238,13 @@ func TestMeetingResponse161(t *testing.T) {
 		len(imipOf(msgs, "REPLY")) != 1 {
 		t.Fatalf("reply: %+v", msgs)
 	}
+	// As Exchange does, the answered request leaves the Inbox for Deleted
+	// Items; a re-sent answer still finds it.
+	var cmds message.SyncCommands
+	r.ikey, cmds = r.syncAll(t, r.inbox, r.ikey)
+	if len(cmds.Delete) != 1 || cmds.Delete[0].ServerID != mail {
+		t.Fatalf("inbox after the answer: %+v", cmds)
+	}
 	if again := r.respond(t, accept); again.Status != 1 || again.CalendarID != res.CalendarID {
 		t.Fatalf("re-sent accept: %+v", again)
 	}

@@ -87,27 +87,45 @@ func amendItemStates(ctx context.Context, tx pgx.Tx, devs []int64, collection st
 // record remembers the move for a re-sent request, and prunes this
 // device's records that no retry will ask for any more.
 func (t *moveTx) record(ctx context.Context, srcID, dstFolder, dstID string) error {
-	b := &pgx.Batch{}
-	b.Queue(`INSERT INTO mail_moves (device_id, src_id, dst_folder, dst_id) VALUES ($1, $2, $3, $4)
-		ON CONFLICT (device_id, src_id) DO UPDATE SET dst_folder = EXCLUDED.dst_folder,
-		dst_id = EXCLUDED.dst_id, moved_at = now()`, t.dev, srcID, dstFolder, dstID)
-	b.Queue(`DELETE FROM mail_moves WHERE device_id = $1 AND moved_at < now() - interval '7 days'`, t.dev)
-	if err := t.tx.SendBatch(ctx, b).Close(); err != nil {
-		return fmt.Errorf("moveitems: record move: %w", err)
-	}
-	return nil
+	return recordMove(ctx, t.tx, t.dev, srcID, dstFolder, dstID)
 }
 
 // lookup finds the recorded move of srcID to dstFolder by this device.
 func (t *moveTx) lookup(ctx context.Context, srcID, dstFolder string) (string, bool, error) {
+	return lookupMove(ctx, t.tx, t.dev, srcID, dstFolder)
+}
+
+// recordMove remembers that dev's srcID went to dstID (in dstFolder):
+// MoveItems and MeetingResponse (which files an answered request in
+// Deleted Items) answer a re-sent request from it. Rows older than a
+// week are pruned: a retry comes within minutes.
+func recordMove(ctx context.Context, db interface {
+	SendBatch(context.Context, *pgx.Batch) pgx.BatchResults
+}, dev int64, srcID, dstFolder, dstID string) error {
+	b := &pgx.Batch{}
+	b.Queue(`INSERT INTO mail_moves (device_id, src_id, dst_folder, dst_id) VALUES ($1, $2, $3, $4)
+		ON CONFLICT (device_id, src_id) DO UPDATE SET dst_folder = EXCLUDED.dst_folder,
+		dst_id = EXCLUDED.dst_id, moved_at = now()`, dev, srcID, dstFolder, dstID)
+	b.Queue(`DELETE FROM mail_moves WHERE device_id = $1 AND moved_at < now() - interval '7 days'`, dev)
+	if err := db.SendBatch(ctx, b).Close(); err != nil {
+		return fmt.Errorf("record move: %w", err)
+	}
+	return nil
+}
+
+// lookupMove finds the recorded move of dev's srcID, to dstFolder or, with
+// "", to any folder.
+func lookupMove(ctx context.Context, db interface {
+	QueryRow(context.Context, string, ...any) pgx.Row
+}, dev int64, srcID, dstFolder string) (string, bool, error) {
 	var dstID string
-	err := t.tx.QueryRow(ctx, `SELECT dst_id FROM mail_moves
-		WHERE device_id = $1 AND src_id = $2 AND dst_folder = $3`, t.dev, srcID, dstFolder).Scan(&dstID)
+	err := db.QueryRow(ctx, `SELECT dst_id FROM mail_moves
+		WHERE device_id = $1 AND src_id = $2 AND ($3 = '' OR dst_folder = $3)`, dev, srcID, dstFolder).Scan(&dstID)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return "", false, nil
 	}
 	if err != nil {
-		return "", false, fmt.Errorf("moveitems: look up move: %w", err)
+		return "", false, fmt.Errorf("look up move: %w", err)
 	}
 	return dstID, true, nil
 }
