@@ -12,7 +12,6 @@
 package contacts
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"errors"
@@ -175,14 +174,14 @@ func prepare(card vcard.Card, uid string) (prepared, error) {
 	} else if c.Value(vcard.FieldUID) == "" {
 		c.SetValue(vcard.FieldUID, "urn:uuid:"+newUUID())
 	}
-	var buf bytes.Buffer
-	if err := vcard.NewEncoder(&buf).Encode(c); err != nil {
-		return prepared{}, fmt.Errorf("contacts: encode: %w", err)
+	text, err := EncodeCard(c)
+	if err != nil {
+		return prepared{}, err
 	}
-	if buf.Len() > MaxCardSize {
-		return prepared{}, fmt.Errorf("%w (%d bytes)", ErrTooLarge, buf.Len())
+	if len(text) > MaxCardSize {
+		return prepared{}, fmt.Errorf("%w (%d bytes)", ErrTooLarge, len(text))
 	}
-	return prepared{uid: c.Value(vcard.FieldUID), text: buf.String(), cols: Columns(c), card: c}, nil
+	return prepared{uid: c.Value(vcard.FieldUID), text: string(text), cols: Columns(c), card: c}, nil
 }
 
 // columnsOf keeps the arrays non-nil: the columns are NOT NULL.

@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/xml"
 	"errors"
-	"fmt"
 	"io"
 	"maps"
 	"mime"
@@ -344,11 +343,7 @@ func cardProps(u *user, card *contacts.Card) (props, error) {
 }
 
 func encodeCard(c vcard.Card) ([]byte, error) {
-	var buf bytes.Buffer
-	if err := vcard.NewEncoder(&buf).Encode(c); err != nil {
-		return nil, fmt.Errorf("dav: encode card: %w", err)
-	}
-	return buf.Bytes(), nil
+	return contacts.EncodeCard(c)
 }
 
 // mkcolReq is an extended MKCOL body (RFC 5689).
