@@ -53,6 +53,56 @@ func (e *objErr) Error() string        { return e.err.Error() }
 func (e *objErr) Is(target error) bool { return target == e.kind }
 func (e *objErr) Unwrap() error        { return e.err }
 
+// errMap is one of a store's refusals and the errObj error it is.
+type errMap struct{ from, to error }
+
+// mapErr returns err as the errObj error of table it is, or as it is.
+func mapErr(err error, table []errMap) error {
+	for _, m := range table {
+		if errors.Is(err, m.from) {
+			return &objErr{kind: m.to, err: err}
+		}
+	}
+	return err
+}
+
+// storeRes is the shape of the stores' resource types.
+type storeRes interface {
+	~struct {
+		ServerID string
+		Href     string
+		Version  int64
+	}
+}
+
+// toRes converts a store's resources to objRes.
+func toRes[R storeRes](rs []R, err error) ([]objRes, error) {
+	out := make([]objRes, len(rs))
+	for i, r := range rs {
+		out[i] = objRes(r)
+	}
+	return out, err
+}
+
+func toChanges[R storeRes](ctag int64, changed, removed []R) objChanges {
+	out := objChanges{ctag: ctag}
+	out.changed, _ = toRes(changed, nil)
+	out.removed, _ = toRes(removed, nil)
+	return out
+}
+
+// toObjs converts a store's objects with conv.
+func toObjs[T any](xs []T, err error, conv func(T) calObj) ([]calObj, error) {
+	if err != nil {
+		return nil, err
+	}
+	out := make([]calObj, len(xs))
+	for i, x := range xs {
+		out[i] = conv(x)
+	}
+	return out, nil
+}
+
 // objChanges are a collection's changes since a sync token.
 type objChanges struct {
 	ctag             int64
@@ -85,41 +135,22 @@ type objStore interface {
 // eventStore is the calendar store as objStore.
 type eventStore struct{ s *calendar.Store }
 
-func calErr(err error) error {
-	for _, m := range []struct{ from, to error }{
-		{calendar.ErrNotFound, errObjNotFound}, {calendar.ErrUIDExists, errObjUIDExists},
-		{calendar.ErrHrefExists, errObjHrefExists}, {calendar.ErrTooLarge, errObjTooLarge},
-		{calendar.ErrUnsupportedComponent, errObjUnsupported}, {calendar.ErrBadObject, errObjBad},
-		{calendar.ErrTokenTooOld, errObjTokenOld},
-	} {
-		if errors.Is(err, m.from) {
-			return &objErr{kind: m.to, err: err}
-		}
-	}
-	return err
+// calErrs map the calendar store's refusals to the errObj errors.
+var calErrs = []errMap{
+	{calendar.ErrNotFound, errObjNotFound}, {calendar.ErrUIDExists, errObjUIDExists},
+	{calendar.ErrHrefExists, errObjHrefExists}, {calendar.ErrTooLarge, errObjTooLarge},
+	{calendar.ErrUnsupportedComponent, errObjUnsupported}, {calendar.ErrBadObject, errObjBad},
+	{calendar.ErrTokenTooOld, errObjTokenOld},
 }
+
+func calErr(err error) error { return mapErr(err, calErrs) }
 
 func fromEvent(e calendar.Event) calObj {
 	return calObj{ServerID: e.ServerID, Href: e.Href, UID: e.UID, Version: e.Version, Cal: e.Cal, Updated: e.Updated}
 }
 
 func fromEvents(evs []calendar.Event, err error) ([]calObj, error) {
-	if err != nil {
-		return nil, err
-	}
-	out := make([]calObj, len(evs))
-	for i, e := range evs {
-		out[i] = fromEvent(e)
-	}
-	return out, nil
-}
-
-func fromCalRes(rs []calendar.Resource, err error) ([]objRes, error) {
-	out := make([]objRes, len(rs))
-	for i, r := range rs {
-		out[i] = objRes(r)
-	}
-	return out, err
+	return toObjs(evs, err, fromEvent)
 }
 
 func (eventStore) comp() string { return "VEVENT" }
@@ -128,7 +159,7 @@ func (s eventStore) ctag(ctx context.Context, q calendar.Querier, userID int64, 
 	return s.s.CTag(ctx, q, userID, folderID)
 }
 func (s eventStore) resources(ctx context.Context, q calendar.Querier, userID int64, folderID string) ([]objRes, error) {
-	return fromCalRes(s.s.Resources(ctx, q, userID, folderID))
+	return toRes(s.s.Resources(ctx, q, userID, folderID))
 }
 func (s eventStore) byHref(ctx context.Context, q calendar.Querier, userID int64, folderID string, hrefs []string) ([]calObj, error) {
 	if hrefs == nil {
@@ -162,10 +193,7 @@ func (s eventStore) changes(ctx context.Context, q calendar.Querier, userID int6
 	if err != nil {
 		return objChanges{}, calErr(err)
 	}
-	out := objChanges{ctag: ch.CTag}
-	out.changed, _ = fromCalRes(ch.Changed, nil)
-	out.removed, _ = fromCalRes(ch.Removed, nil)
-	return out, nil
+	return toChanges(ch.CTag, ch.Changed, ch.Removed), nil
 }
 func (s eventStore) prune(ctx context.Context, q calendar.Querier, userID int64, folderID string, before time.Time) error {
 	return s.s.PruneTombstones(ctx, q, userID, folderID, before)
@@ -186,42 +214,21 @@ func (s eventStore) uidHolder(ctx context.Context, q calendar.Querier, userID in
 // taskStore is the tasks store as objStore.
 type taskStore struct{ s *tasks.Store }
 
-func taskErr(err error) error {
-	for _, m := range []struct{ from, to error }{
-		{tasks.ErrNotFound, errObjNotFound}, {tasks.ErrUIDExists, errObjUIDExists},
-		{tasks.ErrHrefExists, errObjHrefExists}, {tasks.ErrTooLarge, errObjTooLarge},
-		{tasks.ErrUnsupportedComponent, errObjUnsupported}, {tasks.ErrBadValue, errObjBad},
-		{tasks.ErrTokenTooOld, errObjTokenOld},
-	} {
-		if errors.Is(err, m.from) {
-			return &objErr{kind: m.to, err: err}
-		}
-	}
-	return err
+// taskErrs map the tasks store's refusals to the errObj errors.
+var taskErrs = []errMap{
+	{tasks.ErrNotFound, errObjNotFound}, {tasks.ErrUIDExists, errObjUIDExists},
+	{tasks.ErrHrefExists, errObjHrefExists}, {tasks.ErrTooLarge, errObjTooLarge},
+	{tasks.ErrUnsupportedComponent, errObjUnsupported}, {tasks.ErrBadValue, errObjBad},
+	{tasks.ErrTokenTooOld, errObjTokenOld},
 }
+
+func taskErr(err error) error { return mapErr(err, taskErrs) }
 
 func fromTask(t tasks.Task) calObj {
 	return calObj{ServerID: t.ServerID, Href: t.Href, UID: t.UID, Version: t.Version, Cal: t.Cal, Updated: t.Updated}
 }
 
-func fromTasks(ts []tasks.Task, err error) ([]calObj, error) {
-	if err != nil {
-		return nil, err
-	}
-	out := make([]calObj, len(ts))
-	for i, t := range ts {
-		out[i] = fromTask(t)
-	}
-	return out, nil
-}
-
-func fromTaskRes(rs []tasks.Resource, err error) ([]objRes, error) {
-	out := make([]objRes, len(rs))
-	for i, r := range rs {
-		out[i] = objRes(r)
-	}
-	return out, err
-}
+func fromTasks(ts []tasks.Task, err error) ([]calObj, error) { return toObjs(ts, err, fromTask) }
 
 func (taskStore) comp() string { return "VTODO" }
 func (taskStore) maxSize() int { return tasks.MaxObjectSize }
@@ -229,7 +236,7 @@ func (s taskStore) ctag(ctx context.Context, q calendar.Querier, userID int64, f
 	return s.s.CTag(ctx, q, userID, folderID)
 }
 func (s taskStore) resources(ctx context.Context, q calendar.Querier, userID int64, folderID string) ([]objRes, error) {
-	return fromTaskRes(s.s.Resources(ctx, q, userID, folderID))
+	return toRes(s.s.Resources(ctx, q, userID, folderID))
 }
 func (s taskStore) byHref(ctx context.Context, q calendar.Querier, userID int64, folderID string, hrefs []string) ([]calObj, error) {
 	if hrefs == nil {
@@ -263,10 +270,7 @@ func (s taskStore) changes(ctx context.Context, q calendar.Querier, userID int64
 	if err != nil {
 		return objChanges{}, taskErr(err)
 	}
-	out := objChanges{ctag: ch.CTag}
-	out.changed, _ = fromTaskRes(ch.Changed, nil)
-	out.removed, _ = fromTaskRes(ch.Removed, nil)
-	return out, nil
+	return toChanges(ch.CTag, ch.Changed, ch.Removed), nil
 }
 func (s taskStore) prune(ctx context.Context, q calendar.Querier, userID int64, folderID string, before time.Time) error {
 	return s.s.PruneTombstones(ctx, q, userID, folderID, before)
