@@ -425,42 +425,9 @@ func (c *calHome) mkcalendar(w http.ResponseWriter, r *http.Request, u *user, na
 // (and then nothing is written). Clients' colour and order properties
 // are refused too: they keep them locally.
 func (c *calHome) proppatchCalendar(w http.ResponseWriter, r *http.Request, u *user, cl *cal) error {
-	var req proppatchReq
-	if _, err := decodeBody(r, &req); err != nil {
-		return err
-	}
-	var name *string
-	resp := response{href: cl.path, failed: map[int][]string{}}
-	var okProps []string
-	for _, op := range req.Ops {
-		for _, p := range op.Prop.Props {
-			rendered := elem(p.XMLName, "")
-			if p.XMLName == nameDisplayName && op.XMLName.Local == "set" {
-				var v struct {
-					Text string `xml:",chardata"`
-				}
-				_ = xml.Unmarshal(append(append([]byte("<x>"), p.Inner...), "</x>"...), &v)
-				if n := strings.TrimSpace(v.Text); n != "" && len(n) <= 256 {
-					name = &n
-					okProps = append(okProps, rendered)
-					continue
-				}
-			}
-			resp.failed[http.StatusForbidden] = append(resp.failed[http.StatusForbidden], rendered)
-		}
-	}
-	if len(resp.failed[http.StatusForbidden]) > 0 {
-		resp.failed[http.StatusFailedDependency] = okProps
-	} else {
-		resp.found = okProps
-		if name != nil {
-			if err := c.h.opts.Folders.UpdatePIM(r.Context(), u.id, cl.folder.ServerID, cl.folder.ParentID, *name); err != nil {
-				return err
-			}
-		}
-	}
-	(&multistatus{responses: []response{resp}}).write(w)
-	return nil
+	return proppatch(w, r, cl.path, func(name string) error {
+		return c.h.opts.Folders.UpdatePIM(r.Context(), u.id, cl.folder.ServerID, cl.folder.ParentID, name)
+	})
 }
 
 func (c *calHome) serveObject(w http.ResponseWriter, r *http.Request, u *user, cl *cal, name string) error {

@@ -445,27 +445,29 @@ type proppatchReq struct {
 // phones see too); no other property can be written, and then nothing
 // is (RFC 4918 9.2: all or none).
 func (c *cardHome) proppatchBook(w http.ResponseWriter, r *http.Request, u *user, b *book) error {
+	return proppatch(w, r, b.path, func(name string) error {
+		return c.h.opts.Folders.UpdatePIM(r.Context(), u.id, b.folder.ServerID, b.folder.ParentID, name)
+	})
+}
+
+// proppatch answers a PROPPATCH of the resource at href: DAV:displayname
+// is set by rename, when rename is not nil; every other property is
+// refused 403, and then nothing is written (RFC 4918 9.2: all or none).
+func proppatch(w http.ResponseWriter, r *http.Request, href string, rename func(name string) error) error {
 	var req proppatchReq
 	if _, err := decodeBody(r, &req); err != nil {
 		return err
 	}
 	var name *string
-	resp := response{href: b.path, failed: map[int][]string{}}
+	resp := response{href: href, failed: map[int][]string{}}
 	var okProps []string
 	for _, op := range req.Ops {
 		for _, p := range op.Prop.Props {
 			rendered := elem(p.XMLName, "")
-			if p.XMLName == nameDisplayName && op.XMLName.Local == "set" {
-				var v struct {
-					Text string `xml:",chardata"`
-				}
-				_ = xml.Unmarshal(append(append([]byte("<x>"), p.Inner...), "</x>"...), &v)
-				n := strings.TrimSpace(v.Text)
-				if n != "" && len(n) <= 256 {
-					name = &n
-					okProps = append(okProps, rendered)
-					continue
-				}
+			if n, ok := displayNameSet(op.XMLName, p); ok && rename != nil {
+				name = &n
+				okProps = append(okProps, rendered)
+				continue
 			}
 			resp.failed[http.StatusForbidden] = append(resp.failed[http.StatusForbidden], rendered)
 		}
@@ -475,7 +477,7 @@ func (c *cardHome) proppatchBook(w http.ResponseWriter, r *http.Request, u *user
 	} else {
 		resp.found = okProps
 		if name != nil {
-			if err := c.h.opts.Folders.UpdatePIM(r.Context(), u.id, b.folder.ServerID, b.folder.ParentID, *name); err != nil {
+			if err := rename(*name); err != nil {
 				return err
 			}
 		}
@@ -484,21 +486,24 @@ func (c *cardHome) proppatchBook(w http.ResponseWriter, r *http.Request, u *user
 	return nil
 }
 
+// displayNameSet returns the name a PROPPATCH op sets DAV:displayname
+// to, when p is that and the name is one a folder can have.
+func displayNameSet(op xml.Name, p anyElem) (string, bool) {
+	if p.XMLName != nameDisplayName || op.Local != "set" {
+		return "", false
+	}
+	var v struct {
+		Text string `xml:",chardata"`
+	}
+	_ = xml.Unmarshal(append(append([]byte("<x>"), p.Inner...), "</x>"...), &v)
+	n := strings.TrimSpace(v.Text)
+	return n, n != "" && len(n) <= 256
+}
+
 // refuseProppatch answers a PROPPATCH of a resource with no writable
 // property: every property 403.
 func refuseProppatch(w http.ResponseWriter, r *http.Request, href string) error {
-	var req proppatchReq
-	if _, err := decodeBody(r, &req); err != nil {
-		return err
-	}
-	resp := response{href: href, failed: map[int][]string{}}
-	for _, op := range req.Ops {
-		for _, p := range op.Prop.Props {
-			resp.failed[http.StatusForbidden] = append(resp.failed[http.StatusForbidden], elem(p.XMLName, ""))
-		}
-	}
-	(&multistatus{responses: []response{resp}}).write(w)
-	return nil
+	return proppatch(w, r, href, nil)
 }
 
 func (c *cardHome) serveCard(w http.ResponseWriter, r *http.Request, u *user, b *book, name string) error {
