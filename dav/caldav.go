@@ -161,33 +161,27 @@ func (c *calHome) serveHome(w http.ResponseWriter, r *http.Request, u *user) err
 	default:
 		return methodNotAllowed(w, "OPTIONS, PROPFIND")
 	}
-	d, err := depth(r)
-	if err != nil {
-		return err
+	self := func() (props, error) {
+		p := commonProps(u)
+		p.set(nsDAV, "resourcetype", "<D:collection/>")
+		p.set(nsDAV, "displayname", "Calendars")
+		return p, nil
 	}
-	names, all, nameOnly, err := propfind(r)
-	if err != nil {
-		return err
-	}
-	p := commonProps(u)
-	p.set(nsDAV, "resourcetype", "<D:collection/>")
-	p.set(nsDAV, "displayname", "Calendars")
-	ms := &multistatus{responses: []response{answer(c.homePath(u), p, names, all, nameOnly)}}
-	if d > 0 {
+	return propfindCollection(w, r, c.homePath(u), self, func(names []string, all, nameOnly bool) ([]response, error) {
 		list, err := c.calendars(r.Context(), u)
 		if err != nil {
-			return err
+			return nil, err
 		}
+		var out []response
 		for i := range list {
 			cp, err := c.calProps(r.Context(), u, &list[i])
 			if err != nil {
-				return err
+				return nil, err
 			}
-			ms.responses = append(ms.responses, answer(list[i].path, cp, names, all, nameOnly))
+			out = append(out, answer(list[i].path, cp, names, all, nameOnly))
 		}
-	}
-	ms.write(w)
-	return nil
+		return out, nil
+	})
 }
 
 func (c *calHome) calProps(ctx context.Context, u *user, cl *cal) (props, error) {
@@ -237,91 +231,55 @@ func (c *calHome) serveCalendar(w http.ResponseWriter, r *http.Request, u *user,
 }
 
 func (c *calHome) propfindCalendar(w http.ResponseWriter, r *http.Request, u *user, cl *cal) error {
-	d, err := depth(r)
-	if err != nil {
-		return err
-	}
-	names, all, nameOnly, err := propfind(r)
-	if err != nil {
-		return err
-	}
-	cp, err := c.calProps(r.Context(), u, cl)
-	if err != nil {
-		return err
-	}
-	ms := &multistatus{responses: []response{answer(cl.path, cp, names, all, nameOnly)}}
-	if d > 0 {
-		resps, err := c.objectResponses(r.Context(), c.h.opts.Pool, u, cl, nil, names, all, nameOnly)
-		if err != nil {
-			return err
-		}
-		ms.responses = append(ms.responses, resps...)
-	}
-	ms.write(w)
-	return nil
+	return c.coll(u, cl).propfind(w, r, func() (props, error) { return c.calProps(r.Context(), u, cl) })
 }
 
-func wantsCalData(names []string) bool { return slices.Contains(names, pk(nsCalDAV, "calendar-data")) }
-
-// objectResponses answers for the collection's objects named by hrefs
-// (nil: all), reading objects only when names ask for their data.
-func (c *calHome) objectResponses(ctx context.Context, q calendar.Querier, u *user, cl *cal, hrefs, names []string, all, nameOnly bool) ([]response, error) {
-	var out []response
-	found := map[string]bool{}
-	if !wantsCalData(names) {
-		res, err := cl.st.resources(ctx, q, u.id, cl.folder.ServerID)
-		if err != nil {
-			return nil, err
-		}
-		for _, rs := range res {
-			if hrefs != nil && !slices.Contains(hrefs, rs.Href) {
-				continue
-			}
-			found[rs.Href] = true
-			out = append(out, answer(cl.path+url.PathEscape(rs.Href), objectProps(u, cl, rs.Version, nil), names, all, nameOnly))
-		}
-	} else {
-		evs, err := cl.st.byHref(ctx, q, u.id, cl.folder.ServerID, hrefs)
-		if err != nil {
-			return nil, err
-		}
-		for i := range evs {
-			found[evs[i].Href] = true
-			p, err := eventProps(u, cl, &evs[i])
+// coll is the calendar or task list cl as the shared handlers see it.
+func (c *calHome) coll(u *user, cl *cal) *coll {
+	st, folder := cl.st, cl.folder.ServerID
+	return &coll{
+		pool: c.h.opts.Pool, u: u, path: cl.path, folderID: folder,
+		kind: "calendar", what: "object",
+		mediaType: "text/calendar; charset=utf-8", propType: "text/calendar; charset=utf-8; component=" + st.comp(),
+		dataSpace: nsCalDAV, dataLocal: "calendar-data",
+		resources: func(ctx context.Context, q calendar.Querier) ([]objRes, error) {
+			return st.resources(ctx, q, u.id, folder)
+		},
+		read: func(ctx context.Context, q calendar.Querier, hrefs []string) ([]member, error) {
+			objs, err := st.byHref(ctx, q, u.id, folder, hrefs)
 			if err != nil {
 				return nil, err
 			}
-			out = append(out, answer(cl.path+url.PathEscape(evs[i].Href), p, names, all, nameOnly))
-		}
+			out := make([]member, len(objs))
+			for i := range objs {
+				if out[i], err = objMember(cl, &objs[i]); err != nil {
+					return nil, err
+				}
+			}
+			return out, nil
+		},
+		lock: func(ctx context.Context, q calendar.Querier, href string) (objRes, error) {
+			return st.lockHref(ctx, q, u.id, folder, href)
+		},
+		remove: func(ctx context.Context, q calendar.Querier, sid string) error {
+			return st.delete(ctx, q, u.id, folder, sid)
+		},
+		prune: func(ctx context.Context) error {
+			return st.prune(ctx, c.h.opts.Pool, u.id, folder, time.Now().Add(-pruneAge))
+		},
+		changes: func(ctx context.Context, q calendar.Querier, since, listedAt int64) (objChanges, error) {
+			return st.changes(ctx, q, u.id, folder, since, listedAt)
+		},
 	}
-	for _, h := range hrefs {
-		if !found[h] {
-			out = append(out, response{href: cl.path + url.PathEscape(h), status: http.StatusNotFound})
-		}
-	}
-	return out, nil
 }
 
-func objectProps(u *user, cl *cal, version int64, data []byte) props {
-	p := commonProps(u)
-	p.set(nsDAV, "resourcetype", "")
-	p.set(nsDAV, "getetag", escText(etag(version)))
-	p.set(nsDAV, "getcontenttype", "text/calendar; charset=utf-8; component="+cl.st.comp())
-	if data != nil {
-		p.set(nsDAV, "getcontentlength", strconv.Itoa(len(data)))
-	}
-	return p
-}
-
-func eventProps(u *user, cl *cal, e *calObj) (props, error) {
-	text, err := cl.st.encode(e.Cal)
+// objMember is o with its iCalendar text.
+func objMember(cl *cal, o *calObj) (member, error) {
+	text, err := cl.st.encode(o.Cal)
 	if err != nil {
-		return nil, err
+		return member{}, err
 	}
-	p := objectProps(u, cl, e.Version, []byte(text))
-	p.set(nsDAV, "getlastmodified", e.Updated.UTC().Format(http.TimeFormat))
-	p.set(nsCalDAV, "calendar-data", escText(text))
-	return p, nil
+	return member{href: o.Href, version: o.Version, updated: o.Updated, data: []byte(text)}, nil
 }
 
 // mkcalReq is a MKCALENDAR body (RFC 4791 5.3.1) or an extended MKCOL
@@ -433,63 +391,19 @@ func (c *calHome) proppatchCalendar(w http.ResponseWriter, r *http.Request, u *u
 func (c *calHome) serveObject(w http.ResponseWriter, r *http.Request, u *user, cl *cal, name string) error {
 	switch r.Method {
 	case http.MethodGet, http.MethodHead:
-		return c.getObject(w, r, u, cl, name)
+		return c.coll(u, cl).getMember(w, r, name)
 	case http.MethodPut:
 		return c.putObject(w, r, u, cl, name)
 	case http.MethodDelete:
-		return c.deleteObject(w, r, u, cl, name)
+		return c.coll(u, cl).deleteMember(w, r, name)
 	case "PROPFIND":
-		names, all, nameOnly, err := propfind(r)
-		if err != nil {
-			return err
-		}
-		evs, err := cl.st.byHref(r.Context(), c.h.opts.Pool, u.id, cl.folder.ServerID, []string{name})
-		if err != nil {
-			return err
-		}
-		if len(evs) == 0 {
-			return errorf(http.StatusNotFound, "no such object")
-		}
-		p, err := eventProps(u, cl, &evs[0])
-		if err != nil {
-			return err
-		}
-		(&multistatus{responses: []response{answer(cl.path+url.PathEscape(name), p, names, all, nameOnly)}}).write(w)
-		return nil
+		return c.coll(u, cl).propfindMember(w, r, name)
 	case "PROPPATCH":
 		return refuseProppatch(w, r, cl.path+url.PathEscape(name))
 	case "MKCOL", "MKCALENDAR":
 		return errorf(http.StatusMethodNotAllowed, "a calendar holds no collections")
 	}
 	return methodNotAllowed(w, "OPTIONS, GET, HEAD, PUT, DELETE, PROPFIND")
-}
-
-func (c *calHome) getObject(w http.ResponseWriter, r *http.Request, u *user, cl *cal, name string) error {
-	evs, err := cl.st.byHref(r.Context(), c.h.opts.Pool, u.id, cl.folder.ServerID, []string{name})
-	if err != nil {
-		return err
-	}
-	if len(evs) == 0 {
-		return errorf(http.StatusNotFound, "no such object")
-	}
-	text, err := cl.st.encode(evs[0].Cal)
-	if err != nil {
-		return err
-	}
-	h := w.Header()
-	h.Set("ETag", etag(evs[0].Version))
-	h.Set("Last-Modified", evs[0].Updated.UTC().Format(http.TimeFormat))
-	if inm := r.Header.Get("If-None-Match"); inm != "" && matchETag(inm, etag(evs[0].Version)) {
-		w.WriteHeader(http.StatusNotModified)
-		return nil
-	}
-	h.Set("Content-Type", "text/calendar; charset=utf-8")
-	h.Set("Content-Length", strconv.Itoa(len(text)))
-	w.WriteHeader(http.StatusOK)
-	if r.Method == http.MethodGet {
-		_, _ = io.WriteString(w, text)
-	}
-	return nil
 }
 
 // readObject reads and checks a PUT body: text/calendar, at most the
@@ -631,40 +545,4 @@ func (c *calHome) writeErr(ctx context.Context, tx pgx.Tx, u *user, cl *cal, uid
 		return errorf(http.StatusPreconditionFailed, "the object was deleted meanwhile")
 	}
 	return err
-}
-
-func (c *calHome) deleteObject(w http.ResponseWriter, r *http.Request, u *user, cl *cal, name string) error {
-	ctx := r.Context()
-	st := cl.st
-	tx, err := c.h.opts.Pool.Begin(ctx)
-	if err != nil {
-		return err
-	}
-	defer tx.Rollback(ctx)
-	existing, err := st.lockHref(ctx, tx, u.id, cl.folder.ServerID, name)
-	if errors.Is(err, errObjNotFound) {
-		if r.Header.Get("If-Match") != "" {
-			return errorf(http.StatusPreconditionFailed, "If-Match: the object is gone")
-		}
-		return errorf(http.StatusNotFound, "no such object")
-	}
-	if err != nil {
-		return err
-	}
-	if err := preconditions(r, true, existing.Version); err != nil {
-		return err
-	}
-	if err := st.delete(ctx, tx, u.id, cl.folder.ServerID, existing.ServerID); err != nil {
-		return err
-	}
-	if err := tx.Commit(ctx); err != nil {
-		return err
-	}
-	w.WriteHeader(http.StatusNoContent)
-	return nil
-}
-
-// prune forgets the collection's old tombstones before a sync report.
-func (c *calHome) prune(ctx context.Context, u *user, cl *cal) error {
-	return cl.st.prune(ctx, c.h.opts.Pool, u.id, cl.folder.ServerID, time.Now().Add(-pruneAge))
 }

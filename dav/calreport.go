@@ -2,14 +2,11 @@ package dav
 
 import (
 	"encoding/xml"
-	"errors"
 	"net/http"
-	"net/url"
 	"strings"
 	"time"
 
 	"github.com/emersion/go-webdav/caldav"
-	"github.com/jackc/pgx/v5"
 
 	"github.com/easd/easd/calendar"
 	"github.com/easd/easd/tasks"
@@ -146,25 +143,7 @@ func (c *calHome) report(w http.ResponseWriter, r *http.Request, u *user, cl *ca
 		if err := xml.Unmarshal(body, &req); err != nil {
 			return errorf(http.StatusBadRequest, "malformed calendar-multiget: %v", err)
 		}
-		names := reqNames(req.Prop)
-		var hrefs []string
-		ms := &multistatus{}
-		for _, h := range req.Hrefs {
-			if n := hrefIn(cl.path, h); n != "" {
-				hrefs = append(hrefs, n)
-			} else {
-				ms.responses = append(ms.responses, response{href: h, status: http.StatusNotFound})
-			}
-		}
-		if len(hrefs) > 0 {
-			resps, err := c.objectResponses(r.Context(), c.h.opts.Pool, u, cl, hrefs, names, len(names) == 0, false)
-			if err != nil {
-				return err
-			}
-			ms.responses = append(ms.responses, resps...)
-		}
-		ms.write(w)
-		return nil
+		return c.coll(u, cl).multiget(w, r, &req)
 	case xml.Name{Space: nsCalDAV, Local: "calendar-query"}:
 		var req calQueryReq
 		if err := xml.Unmarshal(body, &req); err != nil {
@@ -182,7 +161,7 @@ func (c *calHome) report(w http.ResponseWriter, r *http.Request, u *user, cl *ca
 		if err := xml.Unmarshal(body, &req); err != nil {
 			return errorf(http.StatusBadRequest, "malformed sync-collection: %v", err)
 		}
-		return c.syncCollection(w, r, u, cl, &req)
+		return c.coll(u, cl).syncCollection(w, r, &req)
 	}
 	return condition(http.StatusForbidden, xml.Name{Space: nsDAV, Local: "supported-report"},
 		"report %s %s is not supported", name.Space, name.Local)
@@ -231,15 +210,16 @@ func (c *calHome) query(w http.ResponseWriter, r *http.Request, u *user, cl *cal
 	ctx := r.Context()
 	st := c.h.opts.Calendar
 	names := reqNames(req.Prop)
+	co := c.coll(u, cl)
 	// The objects are read only when the answer or the filter needs them.
-	if ranged && !rest && !wantsCalData(names) {
+	if ranged && !rest && !co.wantsData(names) {
 		res, err := st.InRange(ctx, c.h.opts.Pool, u.id, cl.folder.ServerID, from, to)
 		if err != nil {
 			return err
 		}
 		ms := &multistatus{}
 		for _, rs := range res {
-			ms.responses = append(ms.responses, answer(cl.path+url.PathEscape(rs.Href), objectProps(u, cl, rs.Version, nil), names, len(names) == 0, false))
+			ms.responses = append(ms.responses, answer(co.href(rs.Href), co.props(member{version: rs.Version}), names, len(names) == 0, false))
 		}
 		ms.write(w)
 		return nil
@@ -272,15 +252,13 @@ func (c *calHome) query(w http.ResponseWriter, r *http.Request, u *user, cl *cal
 				continue
 			}
 		}
-		var p props
-		if wantsCalData(names) {
-			if p, err = eventProps(u, cl, &evs[i]); err != nil {
+		m := member{href: evs[i].Href, version: evs[i].Version}
+		if co.wantsData(names) {
+			if m, err = objMember(cl, &evs[i]); err != nil {
 				return err
 			}
-		} else {
-			p = objectProps(u, cl, evs[i].Version, nil)
 		}
-		ms.responses = append(ms.responses, answer(cl.path+url.PathEscape(evs[i].Href), p, names, len(names) == 0, false))
+		ms.responses = append(ms.responses, answer(co.href(m.href), co.props(m), names, len(names) == 0, false))
 	}
 	ms.write(w)
 	return nil
@@ -340,89 +318,6 @@ func (c *calHome) freeBusy(w http.ResponseWriter, r *http.Request, u *user, req 
 	return nil
 }
 
-// syncCollection is the address books' sync-collection on a calendar.
-func (c *calHome) syncCollection(w http.ResponseWriter, r *http.Request, u *user, cl *cal, req *syncReq) error {
-	if d := r.Header.Get("Depth"); d != "" && d != "0" {
-		return errorf(http.StatusBadRequest, "sync-collection needs Depth: 0 (RFC 6578 3.2)")
-	}
-	if l := strings.TrimSpace(req.SyncLevel); l != "" && l != "1" && l != "infinite" {
-		return errorf(http.StatusBadRequest, "bad sync-level %q", l)
-	}
-	var since, listedAt int64
-	if tok := strings.TrimSpace(req.SyncToken); tok != "" {
-		var ok bool
-		if since, listedAt, ok = parseSyncToken(cl.folder.ServerID, tok); !ok {
-			return condition(http.StatusForbidden, nameValidSyncToken, "sync token not of this calendar")
-		}
-	}
-	ctx := r.Context()
-	if err := c.prune(ctx, u, cl); err != nil {
-		return err
-	}
-	tx, err := c.h.opts.Pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
-	if err != nil {
-		return err
-	}
-	defer tx.Rollback(ctx)
-	ch, err := cl.st.changes(ctx, tx, u.id, cl.folder.ServerID, since, listedAt)
-	if errors.Is(err, errObjTokenOld) {
-		return condition(http.StatusForbidden, nameValidSyncToken, "sync token too old: sync again without a token")
-	}
-	if err != nil {
-		return err
-	}
-	// The cut of the address books' report works on any (href, version)
-	// list: objRes is its resource type.
-	changed, removed := ch.changed, ch.removed
-	token, tokenListedAt := ch.ctag, int64(0)
-	ms := &multistatus{}
-	if req.Limit != nil && req.Limit.NResults > 0 && len(changed)+len(removed) > req.Limit.NResults {
-		changed, removed, token = cut(changed, removed, req.Limit.NResults)
-		switch {
-		case listedAt != 0:
-			tokenListedAt = listedAt
-		case since == 0:
-			tokenListedAt = ch.ctag
-		}
-		ms.responses = append(ms.responses, response{href: cl.path, status: http.StatusInsufficientStorage})
-	}
-	names := reqNames(req.Prop)
-	if len(changed) > 0 {
-		hrefs := make([]string, len(changed))
-		for i, rs := range changed {
-			hrefs[i] = rs.Href
-		}
-		var resps []response
-		if wantsCalData(names) {
-			evs, err := cl.st.byHref(ctx, tx, u.id, cl.folder.ServerID, hrefs)
-			if err != nil {
-				return err
-			}
-			for i := range evs {
-				p, err := eventProps(u, cl, &evs[i])
-				if err != nil {
-					return err
-				}
-				resps = append(resps, answer(cl.path+url.PathEscape(evs[i].Href), p, names, false, false))
-			}
-		} else {
-			for _, rs := range changed {
-				resps = append(resps, answer(cl.path+url.PathEscape(rs.Href), objectProps(u, cl, rs.Version, nil), names, len(names) == 0, false))
-			}
-		}
-		ms.responses = append(resps, ms.responses...)
-	}
-	for _, rs := range removed {
-		ms.responses = append(ms.responses, response{href: cl.path + url.PathEscape(rs.Href), status: http.StatusNotFound})
-	}
-	if token >= tokenListedAt {
-		tokenListedAt = 0
-	}
-	ms.syncToken = syncToken(cl.folder.ServerID, token, tokenListedAt)
-	ms.write(w)
-	return nil
-}
-
 // queryTasks answers calendar-query on a task list. A time-range on the
 // VTODO filter is judged as RFC 4791 9.9 tells for VTODO (DTSTART, DUE,
 // DURATION, COMPLETED, CREATED), by tasks.Overlaps; what else the filter
@@ -451,6 +346,7 @@ func (c *calHome) queryTasks(w http.ResponseWriter, r *http.Request, u *user, cl
 		return err
 	}
 	names := reqNames(req.Prop)
+	co := c.coll(u, cl)
 	ms := &multistatus{}
 	for i := range objs {
 		if ranged && !tasks.Overlaps(objs[i].Cal, from, to) {
@@ -463,15 +359,13 @@ func (c *calHome) queryTasks(w http.ResponseWriter, r *http.Request, u *user, cl
 		if !ok {
 			continue
 		}
-		var p props
-		if wantsCalData(names) {
-			if p, err = eventProps(u, cl, &objs[i]); err != nil {
+		m := member{href: objs[i].Href, version: objs[i].Version}
+		if co.wantsData(names) {
+			if m, err = objMember(cl, &objs[i]); err != nil {
 				return err
 			}
-		} else {
-			p = objectProps(u, cl, objs[i].Version, nil)
 		}
-		ms.responses = append(ms.responses, answer(cl.path+url.PathEscape(objs[i].Href), p, names, len(names) == 0, false))
+		ms.responses = append(ms.responses, answer(co.href(m.href), co.props(m), names, len(names) == 0, false))
 	}
 	ms.write(w)
 	return nil

@@ -18,6 +18,7 @@ import (
 	"github.com/emersion/go-vcard"
 	"github.com/jackc/pgx/v5"
 
+	"github.com/easd/easd/calendar"
 	"github.com/easd/easd/contacts"
 	"github.com/easd/easd/eas/folders"
 	"github.com/easd/easd/eas/model"
@@ -132,33 +133,27 @@ func (c *cardHome) serveHome(w http.ResponseWriter, r *http.Request, u *user) er
 	default:
 		return methodNotAllowed(w, "OPTIONS, PROPFIND")
 	}
-	d, err := depth(r)
-	if err != nil {
-		return err
+	self := func() (props, error) {
+		p := commonProps(u)
+		p.set(nsDAV, "resourcetype", "<D:collection/>")
+		p.set(nsDAV, "displayname", "Address books")
+		return p, nil
 	}
-	names, all, nameOnly, err := propfind(r)
-	if err != nil {
-		return err
-	}
-	p := commonProps(u)
-	p.set(nsDAV, "resourcetype", "<D:collection/>")
-	p.set(nsDAV, "displayname", "Address books")
-	ms := &multistatus{responses: []response{answer(c.homePath(u), p, names, all, nameOnly)}}
-	if d > 0 {
+	return propfindCollection(w, r, c.homePath(u), self, func(names []string, all, nameOnly bool) ([]response, error) {
 		list, err := c.books(r.Context(), u)
 		if err != nil {
-			return err
+			return nil, err
 		}
+		var out []response
 		for i := range list {
 			bp, err := c.bookProps(r.Context(), u, &list[i])
 			if err != nil {
-				return err
+				return nil, err
 			}
-			ms.responses = append(ms.responses, answer(list[i].path, bp, names, all, nameOnly))
+			out = append(out, answer(list[i].path, bp, names, all, nameOnly))
 		}
-	}
-	ms.write(w)
-	return nil
+		return out, nil
+	})
 }
 
 // syncToken is the token naming version ctag of the collection (book or
@@ -237,109 +232,69 @@ func (c *cardHome) serveBook(w http.ResponseWriter, r *http.Request, u *user, b 
 }
 
 func (c *cardHome) propfindBook(w http.ResponseWriter, r *http.Request, u *user, b *book) error {
-	d, err := depth(r)
-	if err != nil {
-		return err
-	}
-	names, all, nameOnly, err := propfind(r)
-	if err != nil {
-		return err
-	}
-	bp, err := c.bookProps(r.Context(), u, b)
-	if err != nil {
-		return err
-	}
-	ms := &multistatus{responses: []response{answer(b.path, bp, names, all, nameOnly)}}
-	if d > 0 {
-		resps, err := c.cardResponses(r.Context(), u, b, nil, names, all, nameOnly)
-		if err != nil {
-			return err
-		}
-		ms.responses = append(ms.responses, resps...)
-	}
-	ms.write(w)
-	return nil
+	return c.coll(u, b).propfind(w, r, func() (props, error) { return c.bookProps(r.Context(), u, b) })
 }
 
-// wantsData reports whether names ask for the cards' content.
-func wantsData(names []string) bool {
-	return slices.Contains(names, pk(nsCardDAV, "address-data"))
-}
+// cardErrs map the contacts store's refusals to the errObj errors.
+var cardErrs = []errMap{{contacts.ErrNotFound, errObjNotFound}, {contacts.ErrTokenTooOld, errObjTokenOld}}
 
-// cardResponses answers for the book's cards named by hrefs (nil: all),
-// reading vCards only when names ask for them.
-func (c *cardHome) cardResponses(ctx context.Context, u *user, b *book, hrefs []string, names []string, all, nameOnly bool) ([]response, error) {
-	st := c.h.opts.Contacts
-	var out []response
-	if !wantsData(names) {
-		res, err := st.Resources(ctx, c.h.opts.Pool, u.id, b.folder.ServerID)
-		if err != nil {
-			return nil, err
-		}
-		found := map[string]bool{}
-		for _, rs := range res {
-			if hrefs != nil && !slices.Contains(hrefs, rs.Href) {
-				continue
+// coll is the book b as the shared handlers see it.
+func (c *cardHome) coll(u *user, b *book) *coll {
+	st, folder := c.h.opts.Contacts, b.folder.ServerID
+	return &coll{
+		pool: c.h.opts.Pool, u: u, path: b.path, folderID: folder,
+		kind: "address book", what: "card",
+		mediaType: "text/vcard; charset=utf-8", propType: "text/vcard; charset=utf-8",
+		dataSpace: nsCardDAV, dataLocal: "address-data",
+		resources: func(ctx context.Context, q calendar.Querier) ([]objRes, error) {
+			return st.Resources(ctx, q, u.id, folder)
+		},
+		read: func(ctx context.Context, q calendar.Querier, hrefs []string) ([]member, error) {
+			var cards []contacts.Card
+			var err error
+			if hrefs == nil {
+				cards, err = st.AllCards(ctx, q, u.id, folder)
+			} else {
+				cards, err = st.ByHref(ctx, q, u.id, folder, hrefs)
 			}
-			found[rs.Href] = true
-			out = append(out, answer(b.path+url.PathEscape(rs.Href), resourceProps(u, rs.Version, nil), names, all, nameOnly))
-		}
-		for _, h := range hrefs {
-			if !found[h] {
-				out = append(out, response{href: b.path + url.PathEscape(h), status: http.StatusNotFound})
+			if err != nil {
+				return nil, err
 			}
-		}
-		return out, nil
+			out := make([]member, len(cards))
+			for i := range cards {
+				if out[i], err = cardMember(&cards[i]); err != nil {
+					return nil, err
+				}
+			}
+			return out, nil
+		},
+		lock: func(ctx context.Context, q calendar.Querier, href string) (objRes, error) {
+			r, err := st.LockHref(ctx, q, u.id, folder, href)
+			return r, mapErr(err, cardErrs)
+		},
+		remove: func(ctx context.Context, q calendar.Querier, sid string) error {
+			return st.Delete(ctx, q, u.id, folder, sid)
+		},
+		prune: func(ctx context.Context) error {
+			return st.PruneTombstones(ctx, c.h.opts.Pool, u.id, folder, time.Now().Add(-pruneAge))
+		},
+		changes: func(ctx context.Context, q calendar.Querier, since, listedAt int64) (objChanges, error) {
+			ch, err := st.ChangesSince(ctx, q, u.id, folder, since, listedAt)
+			if err != nil {
+				return objChanges{}, mapErr(err, cardErrs)
+			}
+			return objChanges{ctag: ch.CTag, changed: ch.Changed, removed: ch.Removed}, nil
+		},
 	}
-	var cards []contacts.Card
-	var err error
-	if hrefs == nil {
-		cards, err = st.AllCards(ctx, c.h.opts.Pool, u.id, b.folder.ServerID)
-	} else {
-		cards, err = st.ByHref(ctx, c.h.opts.Pool, u.id, b.folder.ServerID, hrefs)
-	}
-	if err != nil {
-		return nil, err
-	}
-	found := map[string]bool{}
-	for i := range cards {
-		found[cards[i].Href] = true
-		p, err := cardProps(u, &cards[i])
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, answer(b.path+url.PathEscape(cards[i].Href), p, names, all, nameOnly))
-	}
-	for _, h := range hrefs {
-		if !found[h] {
-			out = append(out, response{href: b.path + url.PathEscape(h), status: http.StatusNotFound})
-		}
-	}
-	return out, nil
 }
 
-// resourceProps are a card's properties; data, when not nil, is its
-// vCard (address-data).
-func resourceProps(u *user, version int64, data []byte) props {
-	p := commonProps(u)
-	p.set(nsDAV, "resourcetype", "")
-	p.set(nsDAV, "getetag", escText(etag(version)))
-	p.set(nsDAV, "getcontenttype", "text/vcard; charset=utf-8")
-	if data != nil {
-		p.set(nsDAV, "getcontentlength", strconv.Itoa(len(data)))
-	}
-	return p
-}
-
-func cardProps(u *user, card *contacts.Card) (props, error) {
+// cardMember is card with its vCard.
+func cardMember(card *contacts.Card) (member, error) {
 	data, err := encodeCard(card.Card)
 	if err != nil {
-		return nil, err
+		return member{}, err
 	}
-	p := resourceProps(u, card.Version, data)
-	p.set(nsDAV, "getlastmodified", card.Updated.UTC().Format(http.TimeFormat))
-	p.set(nsCardDAV, "address-data", escText(string(data)))
-	return p, nil
+	return member{href: card.Href, version: card.Version, updated: card.Updated, data: data}, nil
 }
 
 func encodeCard(c vcard.Card) ([]byte, error) {
@@ -509,63 +464,19 @@ func refuseProppatch(w http.ResponseWriter, r *http.Request, href string) error 
 func (c *cardHome) serveCard(w http.ResponseWriter, r *http.Request, u *user, b *book, name string) error {
 	switch r.Method {
 	case http.MethodGet, http.MethodHead:
-		return c.getCard(w, r, u, b, name)
+		return c.coll(u, b).getMember(w, r, name)
 	case http.MethodPut:
 		return c.putCard(w, r, u, b, name)
 	case http.MethodDelete:
-		return c.deleteCard(w, r, u, b, name)
+		return c.coll(u, b).deleteMember(w, r, name)
 	case "PROPFIND":
-		names, all, nameOnly, err := propfind(r)
-		if err != nil {
-			return err
-		}
-		cards, err := c.h.opts.Contacts.ByHref(r.Context(), c.h.opts.Pool, u.id, b.folder.ServerID, []string{name})
-		if err != nil {
-			return err
-		}
-		if len(cards) == 0 {
-			return errorf(http.StatusNotFound, "no such card")
-		}
-		p, err := cardProps(u, &cards[0])
-		if err != nil {
-			return err
-		}
-		(&multistatus{responses: []response{answer(b.path+url.PathEscape(name), p, names, all, nameOnly)}}).write(w)
-		return nil
+		return c.coll(u, b).propfindMember(w, r, name)
 	case "PROPPATCH":
 		return refuseProppatch(w, r, b.path+url.PathEscape(name))
 	case "MKCOL":
 		return errorf(http.StatusMethodNotAllowed, "an address book holds no collections")
 	}
 	return methodNotAllowed(w, "OPTIONS, GET, HEAD, PUT, DELETE, PROPFIND")
-}
-
-func (c *cardHome) getCard(w http.ResponseWriter, r *http.Request, u *user, b *book, name string) error {
-	cards, err := c.h.opts.Contacts.ByHref(r.Context(), c.h.opts.Pool, u.id, b.folder.ServerID, []string{name})
-	if err != nil {
-		return err
-	}
-	if len(cards) == 0 {
-		return errorf(http.StatusNotFound, "no such card")
-	}
-	data, err := encodeCard(cards[0].Card)
-	if err != nil {
-		return err
-	}
-	h := w.Header()
-	h.Set("ETag", etag(cards[0].Version))
-	h.Set("Last-Modified", cards[0].Updated.UTC().Format(http.TimeFormat))
-	if inm := r.Header.Get("If-None-Match"); inm != "" && matchETag(inm, etag(cards[0].Version)) {
-		w.WriteHeader(http.StatusNotModified)
-		return nil
-	}
-	h.Set("Content-Type", "text/vcard; charset=utf-8")
-	h.Set("Content-Length", strconv.Itoa(len(data)))
-	w.WriteHeader(http.StatusOK)
-	if r.Method == http.MethodGet {
-		_, _ = w.Write(data)
-	}
-	return nil
 }
 
 // matchETag reports whether an If-Match / If-None-Match list names tag
@@ -756,42 +667,5 @@ func preconditions(r *http.Request, exists bool, version int64) error {
 	return nil
 }
 
-func (c *cardHome) deleteCard(w http.ResponseWriter, r *http.Request, u *user, b *book, name string) error {
-	ctx := r.Context()
-	st := c.h.opts.Contacts
-	tx, err := c.h.opts.Pool.Begin(ctx)
-	if err != nil {
-		return err
-	}
-	defer tx.Rollback(ctx)
-	existing, err := st.LockHref(ctx, tx, u.id, b.folder.ServerID, name)
-	if errors.Is(err, contacts.ErrNotFound) {
-		if r.Header.Get("If-Match") != "" {
-			return errorf(http.StatusPreconditionFailed, "If-Match: the card is gone")
-		}
-		return errorf(http.StatusNotFound, "no such card")
-	}
-	if err != nil {
-		return err
-	}
-	if err := preconditions(r, true, existing.Version); err != nil {
-		return err
-	}
-	if err := st.Delete(ctx, tx, u.id, b.folder.ServerID, existing.ServerID); err != nil {
-		return err
-	}
-	if err := tx.Commit(ctx); err != nil {
-		return err
-	}
-	w.WriteHeader(http.StatusNoContent)
-	return nil
-}
-
 // pruneAge is how old a tombstone may grow; a variable for tests.
 var pruneAge = contacts.TombstoneRetention
-
-// prune forgets the book's old tombstones before a sync report reads
-// them: the report then sees a floor that matches what is kept.
-func (c *cardHome) prune(ctx context.Context, u *user, b *book) error {
-	return c.h.opts.Contacts.PruneTombstones(ctx, c.h.opts.Pool, u.id, b.folder.ServerID, time.Now().Add(-pruneAge))
-}

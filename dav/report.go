@@ -2,13 +2,11 @@ package dav
 
 import (
 	"encoding/xml"
-	"errors"
 	"net/http"
 	"net/url"
 	"strings"
 
 	"github.com/emersion/go-webdav/carddav"
-	"github.com/jackc/pgx/v5"
 
 	"github.com/easd/easd/contacts"
 )
@@ -73,26 +71,25 @@ func (c *cardHome) report(w http.ResponseWriter, r *http.Request, u *user, b *bo
 	if err != nil {
 		return err
 	}
-	raw := body
 	switch name {
 	case xml.Name{Space: nsCardDAV, Local: "addressbook-multiget"}:
 		var req multigetReq
-		if err := xml.Unmarshal(raw, &req); err != nil {
+		if err := xml.Unmarshal(body, &req); err != nil {
 			return errorf(http.StatusBadRequest, "malformed addressbook-multiget: %v", err)
 		}
-		return c.multiget(w, r, u, b, &req)
+		return c.coll(u, b).multiget(w, r, &req)
 	case xml.Name{Space: nsCardDAV, Local: "addressbook-query"}:
 		var req queryReq
-		if err := xml.Unmarshal(raw, &req); err != nil {
+		if err := xml.Unmarshal(body, &req); err != nil {
 			return errorf(http.StatusBadRequest, "malformed addressbook-query: %v", err)
 		}
 		return c.query(w, r, u, b, &req)
 	case xml.Name{Space: nsDAV, Local: "sync-collection"}:
 		var req syncReq
-		if err := xml.Unmarshal(raw, &req); err != nil {
+		if err := xml.Unmarshal(body, &req); err != nil {
 			return errorf(http.StatusBadRequest, "malformed sync-collection: %v", err)
 		}
-		return c.syncCollection(w, r, u, b, &req)
+		return c.coll(u, b).syncCollection(w, r, &req)
 	}
 	return condition(http.StatusForbidden, xml.Name{Space: nsDAV, Local: "supported-report"},
 		"report %s %s is not supported", name.Space, name.Local)
@@ -105,10 +102,6 @@ func reqNames(p *propList) []string {
 	}
 	return names
 }
-
-// hrefName returns the card name an href of a multiget names in book b,
-// or "" when it names no card of b.
-func hrefName(b *book, href string) string { return hrefIn(b.path, href) }
 
 // hrefIn returns the member name href names in the collection at path
 // (escaped), or "".
@@ -127,28 +120,6 @@ func hrefIn(path, href string) string {
 		return ""
 	}
 	return name
-}
-
-func (c *cardHome) multiget(w http.ResponseWriter, r *http.Request, u *user, b *book, req *multigetReq) error {
-	names := reqNames(req.Prop)
-	var hrefs []string
-	ms := &multistatus{}
-	for _, h := range req.Hrefs {
-		if n := hrefName(b, h); n != "" {
-			hrefs = append(hrefs, n)
-		} else {
-			ms.responses = append(ms.responses, response{href: h, status: http.StatusNotFound})
-		}
-	}
-	if len(hrefs) > 0 {
-		resps, err := c.cardResponses(r.Context(), u, b, hrefs, names, len(names) == 0, false)
-		if err != nil {
-			return err
-		}
-		ms.responses = append(ms.responses, resps...)
-	}
-	ms.write(w)
-	return nil
 }
 
 // query answers addressbook-query with go-webdav's matching of the
@@ -178,6 +149,7 @@ func (c *cardHome) query(w http.ResponseWriter, r *http.Request, u *user, b *boo
 		return err
 	}
 	names := reqNames(req.Prop)
+	co := c.coll(u, b)
 	ms := &multistatus{}
 	for i := range cards {
 		ok, err := carddav.Match(&q, &carddav.AddressObject{Card: cards[i].Card})
@@ -193,11 +165,11 @@ func (c *cardHome) query(w http.ResponseWriter, r *http.Request, u *user, b *boo
 			ms.responses = append(ms.responses, response{href: b.path, status: http.StatusInsufficientStorage})
 			break
 		}
-		p, err := cardProps(u, &cards[i])
+		m, err := cardMember(&cards[i])
 		if err != nil {
 			return err
 		}
-		ms.responses = append(ms.responses, answer(b.path+url.PathEscape(cards[i].Href), p, names, len(names) == 0, false))
+		ms.responses = append(ms.responses, answer(co.href(m.href), co.props(m), names, len(names) == 0, false))
 	}
 	ms.write(w)
 	return nil
@@ -205,95 +177,6 @@ func (c *cardHome) query(w http.ResponseWriter, r *http.Request, u *user, b *boo
 
 func textMatch(tm textMatchEl) carddav.TextMatch {
 	return carddav.TextMatch{Text: tm.Text, NegateCondition: tm.Negate == "yes", MatchType: carddav.MatchType(tm.MatchType)}
-}
-
-// syncCollection answers what changed in the book since the client's
-// token (RFC 6578): cards written since, with the properties asked for,
-// and the names removed since, as 404. An empty token lists every card.
-func (c *cardHome) syncCollection(w http.ResponseWriter, r *http.Request, u *user, b *book, req *syncReq) error {
-	if d := r.Header.Get("Depth"); d != "" && d != "0" {
-		return errorf(http.StatusBadRequest, "sync-collection needs Depth: 0 (RFC 6578 3.2)")
-	}
-	// An address book holds no collections: level infinite is level 1.
-	if l := strings.TrimSpace(req.SyncLevel); l != "" && l != "1" && l != "infinite" {
-		return errorf(http.StatusBadRequest, "bad sync-level %q", l)
-	}
-	var since, listedAt int64
-	if tok := strings.TrimSpace(req.SyncToken); tok != "" {
-		var ok bool
-		if since, listedAt, ok = parseSyncToken(b.folder.ServerID, tok); !ok {
-			return condition(http.StatusForbidden, nameValidSyncToken, "sync token not of this address book")
-		}
-	}
-	ctx := r.Context()
-	if err := c.prune(ctx, u, b); err != nil {
-		return err
-	}
-	// One snapshot, so the token handed out covers exactly the changes
-	// listed.
-	tx, err := c.h.opts.Pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
-	if err != nil {
-		return err
-	}
-	defer tx.Rollback(ctx)
-	ch, err := c.h.opts.Contacts.ChangesSince(ctx, tx, u.id, b.folder.ServerID, since, listedAt)
-	if errors.Is(err, contacts.ErrTokenTooOld) {
-		return condition(http.StatusForbidden, nameValidSyncToken, "sync token too old: sync again without a token")
-	}
-	if err != nil {
-		return err
-	}
-	token, tokenListedAt := ch.CTag, int64(0)
-	ms := &multistatus{}
-	changed, removed := ch.Changed, ch.Removed
-	if req.Limit != nil && req.Limit.NResults > 0 && len(changed)+len(removed) > req.Limit.NResults {
-		// Cut at a version boundary and hand out that version as the
-		// token, so the next request goes on from there; 507 on the
-		// collection says more is waiting (RFC 6578 3.6).
-		changed, removed, token = cut(changed, removed, req.Limit.NResults)
-		switch {
-		case listedAt != 0: // still the listing that started at listedAt
-			tokenListedAt = listedAt
-		case since == 0:
-			tokenListedAt = ch.CTag
-		}
-		ms.responses = append(ms.responses, response{href: b.path, status: http.StatusInsufficientStorage})
-	}
-	names := reqNames(req.Prop)
-	if len(changed) > 0 {
-		hrefs := make([]string, len(changed))
-		for i, rs := range changed {
-			hrefs[i] = rs.Href
-		}
-		var resps []response
-		if wantsData(names) {
-			cards, err := c.h.opts.Contacts.ByHref(ctx, tx, u.id, b.folder.ServerID, hrefs)
-			if err != nil {
-				return err
-			}
-			for i := range cards {
-				p, err := cardProps(u, &cards[i])
-				if err != nil {
-					return err
-				}
-				resps = append(resps, answer(b.path+url.PathEscape(cards[i].Href), p, names, false, false))
-			}
-		} else {
-			for _, rs := range changed {
-				resps = append(resps, answer(b.path+url.PathEscape(rs.Href), resourceProps(u, rs.Version, nil), names, len(names) == 0, false))
-			}
-		}
-		ms.responses = append(resps, ms.responses...)
-	}
-	for _, rs := range removed {
-		ms.responses = append(ms.responses, response{href: b.path + url.PathEscape(rs.Href), status: http.StatusNotFound})
-	}
-	if token >= tokenListedAt {
-		tokenListedAt = 0
-	}
-	ms.syncToken = syncToken(b.folder.ServerID, token, tokenListedAt)
-	ms.write(w)
-	return nil
 }
 
 // cut keeps the oldest changes, at least n and all of the last version
