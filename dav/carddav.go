@@ -81,42 +81,36 @@ func (c *cardHome) books(ctx context.Context, u *user) ([]book, error) {
 }
 
 // find returns the book named name, or nil.
-func (c *cardHome) find(ctx context.Context, u *user, name string) (*book, []book, error) {
+func (c *cardHome) find(ctx context.Context, u *user, name string) (*book, error) {
 	list, err := c.books(ctx, u)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	for i := range list {
 		if list[i].name == name {
-			return &list[i], list, nil
+			return &list[i], nil
 		}
 	}
-	return nil, list, nil
+	return nil, nil
 }
 
 func (c *cardHome) serve(w http.ResponseWriter, r *http.Request, u *user, rest []string) error {
 	switch len(rest) {
 	case 0:
 		return c.serveHome(w, r, u)
-	case 1:
-		if r.Method == "MKCOL" {
+	case 1, 2:
+		if len(rest) == 1 && r.Method == "MKCOL" {
 			return c.mkcol(w, r, u, rest[0])
 		}
-		b, _, err := c.find(r.Context(), u, rest[0])
+		b, err := c.find(r.Context(), u, rest[0])
 		if err != nil {
 			return err
 		}
 		if b == nil {
 			return errorf(http.StatusNotFound, "no such address book")
 		}
-		return c.serveBook(w, r, u, b)
-	case 2:
-		b, _, err := c.find(r.Context(), u, rest[0])
-		if err != nil {
-			return err
-		}
-		if b == nil {
-			return errorf(http.StatusNotFound, "no such address book")
+		if len(rest) == 1 {
+			return c.serveBook(w, r, u, b)
 		}
 		return c.serveCard(w, r, u, b, rest[1])
 	}
@@ -348,7 +342,7 @@ func (c *cardHome) mkcol(w http.ResponseWriter, r *http.Request, u *user, name s
 	if len(display) > 256 {
 		return errorf(http.StatusForbidden, "display name too long")
 	}
-	existing, _, err := c.find(r.Context(), u, name)
+	existing, err := c.find(r.Context(), u, name)
 	if err != nil {
 		return err
 	}
