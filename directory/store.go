@@ -383,8 +383,11 @@ func UserAddress(login, recorded, domain string) string {
 // are never removed here: a user's entry goes with the user.
 func (s *Store) SyncUsers(ctx context.Context) error {
 	seen := s.usersSeen.Load()
-	rows, err := s.pool.Query(ctx, `SELECT u.id, u.login, u.email FROM users u
-		WHERE u.id > $1 AND NOT EXISTS (SELECT 1 FROM directory_entries e WHERE e.user_id = u.id)
+	// One statement: the users to bring in, and the highest id to
+	// remember when there are none (one row of NULLs then).
+	rows, err := s.pool.Query(ctx, `SELECT m.top, u.id, u.login, u.email
+		FROM (SELECT coalesce(max(id), 0) AS top FROM users) m
+		LEFT JOIN users u ON u.id > $1 AND NOT EXISTS (SELECT 1 FROM directory_entries e WHERE e.user_id = u.id)
 		ORDER BY u.id`, seen)
 	if err != nil {
 		return fmt.Errorf("directory: users: %w", err)
@@ -394,13 +397,17 @@ func (s *Store) SyncUsers(ctx context.Context) error {
 		login, email string
 	}
 	var users []user
+	var maxID int64
 	for rows.Next() {
-		var u user
-		if err := rows.Scan(&u.id, &u.login, &u.email); err != nil {
+		var id *int64
+		var login, email *string
+		if err := rows.Scan(&maxID, &id, &login, &email); err != nil {
 			rows.Close()
 			return fmt.Errorf("directory: users: %w", err)
 		}
-		users = append(users, u)
+		if id != nil {
+			users = append(users, user{id: *id, login: *login, email: *email})
+		}
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
@@ -448,9 +455,7 @@ func (s *Store) SyncUsers(ctx context.Context) error {
 	if len(users) == 0 {
 		// Nothing new: remember the highest id so the next probe starts
 		// there.
-		if err := s.pool.QueryRow(ctx, `SELECT coalesce(max(id), 0) FROM users`).Scan(&top); err != nil {
-			return fmt.Errorf("directory: users: %w", err)
-		}
+		top = maxID
 	}
 	if top > seen {
 		s.usersSeen.CompareAndSwap(seen, top)
