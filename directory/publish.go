@@ -6,6 +6,7 @@ import (
 	"encoding/asn1"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -53,14 +54,7 @@ func CheckOwnCertificate(der []byte, addrs []string, now time.Time) error {
 	return fmt.Errorf("%w: it names %v, the entry has %v", model.ErrNotOwnCertificate, names, addrs)
 }
 
-func hasEKU(c *x509.Certificate, u x509.ExtKeyUsage) bool {
-	for _, x := range c.ExtKeyUsage {
-		if x == u {
-			return true
-		}
-	}
-	return false
-}
+func hasEKU(c *x509.Certificate, u x509.ExtKeyUsage) bool { return slices.Contains(c.ExtKeyUsage, u) }
 
 // userEntry returns the entry of the user login, making the user and the
 // entry when this is the user's first request: a user who has only ever

@@ -15,6 +15,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -100,7 +101,7 @@ func Check(e *Entry) error {
 		if at := strings.IndexByte(a, '@'); at <= 0 || at == len(a)-1 || strings.ContainsAny(a, " \t<>,;\"") {
 			return fmt.Errorf("%q is not an e-mail address", a)
 		}
-		if !contains(emails, a) {
+		if !slices.Contains(emails, a) {
 			emails = append(emails, a)
 		}
 	}
@@ -126,15 +127,6 @@ func Check(e *Entry) error {
 	return nil
 }
 
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
-}
-
 // Terms are the search terms of an entry.
 func Terms(e *model.DirectoryEntry) []string {
 	t := textfold.NameTerms(e.DisplayName, e.FirstName, e.LastName, e.Alias)
@@ -146,13 +138,15 @@ const entryColumns = `e.id, e.kind, e.hidden, coalesce(u.login, ''), coalesce(e.
 	e.last_name, e.alias, e.email, e.other_emails, e.phone, e.mobile_phone, e.home_phone, e.title, e.company,
 	e.office, e.department, coalesce(e.picture, ''), e.certificates`
 
-func scanEntry(row pgx.Row) (Entry, error) {
+// scanEntry reads entryColumns, after the destinations of lead (columns
+// a query selects before them).
+func scanEntry(row pgx.Row, lead ...any) (Entry, error) {
 	var e Entry
 	var email string
 	var others []string
-	err := row.Scan(&e.ID, &e.Kind, &e.Hidden, &e.Login, &e.UserID, &e.DisplayName, &e.FirstName, &e.LastName,
+	err := row.Scan(append(lead, &e.ID, &e.Kind, &e.Hidden, &e.Login, &e.UserID, &e.DisplayName, &e.FirstName, &e.LastName,
 		&e.Alias, &email, &others, &e.Phone, &e.MobilePhone, &e.HomePhone, &e.Title, &e.Company, &e.Office,
-		&e.Department, &e.Picture, &e.Certificates)
+		&e.Department, &e.Picture, &e.Certificates)...)
 	e.Emails = append([]string{email}, others...)
 	if len(e.Picture) == 0 {
 		e.Picture = nil
