@@ -66,23 +66,28 @@ type RenderOptions struct {
 
 var busyNames = []string{"FREE", "TENTATIVE", "BUSY", "OOF", "WORKINGELSEWHERE"}
 
-// blobCache holds the base64 TimeZone blob per zone and year: a
-// calendar's events share a handful of zones, and computing a year's
-// rules walks the zone's transitions, which is most of an event's cost
-// to render when done per event.
+// blobCache holds the base64 TimeZone blob per shared zone (tz.Shared:
+// UTC and the zones loaded by name) and year: a calendar's events share
+// a handful of zones, and computing a year's rules walks the zone's
+// transitions, which is most of an event's cost to render when done per
+// event. Zones built from a calendar's own VTIMEZONE are not cached: their
+// names come from the data (any mail's invitation), so they would grow
+// the process-wide cache without bound, and two calendars' zones of one
+// name and the same January and July offsets may still change on other
+// dates, which a cache by name would give one the other's blob. Years
+// are bounded too: an event's year is data as well.
 var blobCache sync.Map // blobKey -> string
 
-// blobKey names a zone by name and its offsets in January and July: two
-// users' custom VTIMEZONEs may share a name, not usually also offsets.
 type blobKey struct {
-	zone           string
-	year, jan, jul int
+	loc  *time.Location
+	year int
 }
 
 func zoneBlob(loc *time.Location, year int) string {
-	_, jan := time.Date(year, 1, 1, 0, 0, 0, 0, loc).Zone()
-	_, jul := time.Date(year, 7, 1, 0, 0, 0, 0, loc).Zone()
-	k := blobKey{loc.String(), year, jan, jul}
+	if !tz.Shared(loc) || year < 1970 || year > 2100 {
+		return base64.StdEncoding.EncodeToString(tz.Encode(loc, year).Bytes())
+	}
+	k := blobKey{loc, year}
 	if v, ok := blobCache.Load(k); ok {
 		return v.(string)
 	}

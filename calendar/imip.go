@@ -245,11 +245,15 @@ func Flush(ctx context.Context, db interface {
 			_ = tx.Rollback(ctx)
 			return n, fmt.Errorf("calendar: send iMIP to %s: %w", rcpt, err)
 		}
-		if _, err := tx.Exec(ctx, `UPDATE meeting_outbox SET sent_at = now() WHERE id = $1`, id); err != nil {
-			_ = tx.Rollback(ctx)
+		// The mail server has the message: recording that must not be
+		// undone by the request's end (the phone hanging up now), or the
+		// next Flush would send it a second time.
+		kept := context.WithoutCancel(ctx)
+		if _, err := tx.Exec(kept, `UPDATE meeting_outbox SET sent_at = now() WHERE id = $1`, id); err != nil {
+			_ = tx.Rollback(kept)
 			return n, fmt.Errorf("calendar: flush: %w", err)
 		}
-		if err := tx.Commit(ctx); err != nil {
+		if err := tx.Commit(kept); err != nil {
 			return n, fmt.Errorf("calendar: flush: %w", err)
 		}
 		n++

@@ -14,6 +14,7 @@ import (
 	"github.com/emersion/go-ical"
 
 	"github.com/easd/easd/eas/message"
+	"github.com/easd/easd/eas/model"
 )
 
 // Meetings (RFC 5546 iTIP, RFC 6047 iMIP, MS-ASEMAIL's MeetingRequest).
@@ -122,7 +123,7 @@ func sequenceOf(c *ical.Component) int {
 const dashed = "2006-01-02T15:04:05.000Z"
 
 func compactToDashed(s string) string {
-	t, err := time.Parse(compact, s)
+	t, err := model.ParseDateTime(s)
 	if err != nil {
 		return ""
 	}

@@ -6,6 +6,7 @@ import (
 	"encoding/asn1"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -53,26 +54,29 @@ func CheckOwnCertificate(der []byte, addrs []string, now time.Time) error {
 	return fmt.Errorf("%w: it names %v, the entry has %v", model.ErrNotOwnCertificate, names, addrs)
 }
 
-func hasEKU(c *x509.Certificate, u x509.ExtKeyUsage) bool {
-	for _, x := range c.ExtKeyUsage {
-		if x == u {
-			return true
-		}
-	}
-	return false
-}
+func hasEKU(c *x509.Certificate, u x509.ExtKeyUsage) bool { return slices.Contains(c.ExtKeyUsage, u) }
 
 // userEntry returns the entry of the user login, making the user and the
 // entry when this is the user's first request: a user who has only ever
-// read mail elsewhere can publish too.
+// read mail elsewhere can publish too. A user with an entry, the usual
+// case, costs one query.
 func (s *Store) userEntry(ctx context.Context, login string) (Entry, error) {
+	e, err := s.loginEntry(ctx, login)
+	if !errors.Is(err, ErrNotFound) {
+		return e, err
+	}
 	if _, err := s.pool.Exec(ctx, `INSERT INTO users (login) VALUES ($1) ON CONFLICT (login) DO NOTHING`, login); err != nil {
 		return Entry{}, fmt.Errorf("directory: user: %w", err)
 	}
 	if err := s.SyncUsers(ctx); err != nil {
 		return Entry{}, err
 	}
-	// By login alone: Get would also take the login as an id or address.
+	return s.loginEntry(ctx, login)
+}
+
+// loginEntry is the entry of the user login; by login alone: Get would
+// also take the login as an id or address.
+func (s *Store) loginEntry(ctx context.Context, login string) (Entry, error) {
 	e, err := scanEntry(s.pool.QueryRow(ctx, `SELECT `+entryColumns+` FROM directory_entries e
 		JOIN users u ON u.id = e.user_id WHERE u.login = $1`, login))
 	if errors.Is(err, pgx.ErrNoRows) {

@@ -122,18 +122,12 @@ func (s *Store) Search(ctx context.Context, query string, first, count int) (mod
 	defer rows.Close()
 	var page model.DirectoryPage
 	for rows.Next() {
-		var e Entry
-		var email string
-		var others []string
-		if err := rows.Scan(&page.Total, &e.Exact, &e.ID, &e.Kind, &e.Hidden, &e.Login, &e.UserID, &e.DisplayName,
-			&e.FirstName, &e.LastName, &e.Alias, &email, &others, &e.Phone, &e.MobilePhone, &e.HomePhone,
-			&e.Title, &e.Company, &e.Office, &e.Department, &e.Picture, &e.Certificates); err != nil {
+		var exact bool
+		e, err := scanEntry(rows, &page.Total, &exact)
+		if err != nil {
 			return model.DirectoryPage{}, fmt.Errorf("directory: search: %w", err)
 		}
-		e.Emails = append([]string{email}, others...)
-		if len(e.Picture) == 0 {
-			e.Picture = nil
-		}
+		e.Exact = exact
 		page.Entries = append(page.Entries, e.DirectoryEntry)
 	}
 	if err := rows.Err(); err != nil {

@@ -15,6 +15,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -100,7 +101,7 @@ func Check(e *Entry) error {
 		if at := strings.IndexByte(a, '@'); at <= 0 || at == len(a)-1 || strings.ContainsAny(a, " \t<>,;\"") {
 			return fmt.Errorf("%q is not an e-mail address", a)
 		}
-		if !contains(emails, a) {
+		if !slices.Contains(emails, a) {
 			emails = append(emails, a)
 		}
 	}
@@ -126,15 +127,6 @@ func Check(e *Entry) error {
 	return nil
 }
 
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
-}
-
 // Terms are the search terms of an entry.
 func Terms(e *model.DirectoryEntry) []string {
 	t := textfold.NameTerms(e.DisplayName, e.FirstName, e.LastName, e.Alias)
@@ -146,13 +138,15 @@ const entryColumns = `e.id, e.kind, e.hidden, coalesce(u.login, ''), coalesce(e.
 	e.last_name, e.alias, e.email, e.other_emails, e.phone, e.mobile_phone, e.home_phone, e.title, e.company,
 	e.office, e.department, coalesce(e.picture, ''), e.certificates`
 
-func scanEntry(row pgx.Row) (Entry, error) {
+// scanEntry reads entryColumns, after the destinations of lead (columns
+// a query selects before them).
+func scanEntry(row pgx.Row, lead ...any) (Entry, error) {
 	var e Entry
 	var email string
 	var others []string
-	err := row.Scan(&e.ID, &e.Kind, &e.Hidden, &e.Login, &e.UserID, &e.DisplayName, &e.FirstName, &e.LastName,
+	err := row.Scan(append(lead, &e.ID, &e.Kind, &e.Hidden, &e.Login, &e.UserID, &e.DisplayName, &e.FirstName, &e.LastName,
 		&e.Alias, &email, &others, &e.Phone, &e.MobilePhone, &e.HomePhone, &e.Title, &e.Company, &e.Office,
-		&e.Department, &e.Picture, &e.Certificates)
+		&e.Department, &e.Picture, &e.Certificates)...)
 	e.Emails = append([]string{email}, others...)
 	if len(e.Picture) == 0 {
 		e.Picture = nil
@@ -383,8 +377,11 @@ func UserAddress(login, recorded, domain string) string {
 // are never removed here: a user's entry goes with the user.
 func (s *Store) SyncUsers(ctx context.Context) error {
 	seen := s.usersSeen.Load()
-	rows, err := s.pool.Query(ctx, `SELECT u.id, u.login, u.email FROM users u
-		WHERE u.id > $1 AND NOT EXISTS (SELECT 1 FROM directory_entries e WHERE e.user_id = u.id)
+	// One statement: the users to bring in, and the highest id to
+	// remember when there are none (one row of NULLs then).
+	rows, err := s.pool.Query(ctx, `SELECT m.top, u.id, u.login, u.email
+		FROM (SELECT coalesce(max(id), 0) AS top FROM users) m
+		LEFT JOIN users u ON u.id > $1 AND NOT EXISTS (SELECT 1 FROM directory_entries e WHERE e.user_id = u.id)
 		ORDER BY u.id`, seen)
 	if err != nil {
 		return fmt.Errorf("directory: users: %w", err)
@@ -394,13 +391,17 @@ func (s *Store) SyncUsers(ctx context.Context) error {
 		login, email string
 	}
 	var users []user
+	var maxID int64
 	for rows.Next() {
-		var u user
-		if err := rows.Scan(&u.id, &u.login, &u.email); err != nil {
+		var id *int64
+		var login, email *string
+		if err := rows.Scan(&maxID, &id, &login, &email); err != nil {
 			rows.Close()
 			return fmt.Errorf("directory: users: %w", err)
 		}
-		users = append(users, u)
+		if id != nil {
+			users = append(users, user{id: *id, login: *login, email: *email})
+		}
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
@@ -448,9 +449,7 @@ func (s *Store) SyncUsers(ctx context.Context) error {
 	if len(users) == 0 {
 		// Nothing new: remember the highest id so the next probe starts
 		// there.
-		if err := s.pool.QueryRow(ctx, `SELECT coalesce(max(id), 0) FROM users`).Scan(&top); err != nil {
-			return fmt.Errorf("directory: users: %w", err)
-		}
+		top = maxID
 	}
 	if top > seen {
 		s.usersSeen.CompareAndSwap(seen, top)

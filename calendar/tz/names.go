@@ -75,6 +75,19 @@ func load(name string) (*time.Location, bool) {
 	return loc, true
 }
 
+// Shared reports whether loc is the one location this process holds for
+// its name (UTC, or a zone loaded by name and cached): such a location is
+// the same for every calendar and every database, and what is derived
+// from it may be cached by name. A zone built from a VTIMEZONE or a blob
+// is not.
+func Shared(loc *time.Location) bool {
+	if loc == time.UTC {
+		return true
+	}
+	v, ok := locCache.Load(loc.String())
+	return ok && v.(*time.Location) == loc
+}
+
 // LoadTZID resolves an iCalendar TZID: IANA names (any case, old aliases),
 // Windows zone ids as Outlook and Exchange write them, TZIDs with a prefix
 // such as Mozilla's "/mozilla.org/20050126_1/Europe/Berlin" or

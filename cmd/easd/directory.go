@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -186,7 +187,7 @@ func runDirectory(args []string, stdout, stderr io.Writer) int {
 	ef.set = map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { ef.set[f.Name] = true })
 	if action == "import" && format == "" && len(pos) == 1 {
-		format = strings.TrimPrefix(strings.ToLower(fileExt(pos[0])), ".")
+		format = strings.TrimPrefix(strings.ToLower(filepath.Ext(pos[0])), ".")
 	}
 	switch {
 	case errors.Is(err, flag.ErrHelp):
@@ -234,13 +235,6 @@ func runDirectory(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	return 0
-}
-
-func fileExt(name string) string {
-	if i := strings.LastIndexByte(name, '.'); i >= 0 {
-		return name[i:]
-	}
-	return ""
 }
 
 type directoryCmd struct {
