@@ -62,22 +62,15 @@ func (s *Store) resources(ctx context.Context, q Querier, sql string, userID int
 // ByHref returns the calendar's events named by hrefs, in the order of
 // hrefs; names of no event are left out.
 func (s *Store) ByHref(ctx context.Context, q Querier, userID int64, folderID string, hrefs []string) ([]Event, error) {
-	res, err := s.resources(ctx, q, `SELECT id, href, version FROM events
-		WHERE user_id = $1 AND folder_id = $2 AND href = ANY($3)`, userID, folderID, hrefs)
+	got, err := s.query(ctx, q, userID, folderID, `href = ANY($3)`, hrefs)
 	if err != nil {
 		return nil, err
 	}
-	byHref := make(map[string]string, len(res))
-	for _, r := range res {
-		byHref[r.Href] = r.ServerID
+	byHref := make(map[string]Event, len(got))
+	for _, e := range got {
+		byHref[e.Href] = e
 	}
-	sids := make([]string, 0, len(res))
-	for _, h := range hrefs {
-		if sid, ok := byHref[h]; ok {
-			sids = append(sids, sid)
-		}
-	}
-	return s.Get(ctx, q, userID, folderID, sids)
+	return itemstore.InOrder(hrefs, byHref), nil
 }
 
 // LockHref returns the event named href with its row locked until q's
@@ -98,17 +91,9 @@ func (s *Store) LockHref(ctx context.Context, q Querier, userID int64, folderID,
 	return r, nil
 }
 
-// AllEvents returns every event of the calendar.
+// AllEvents returns every event of the calendar, ordered by name.
 func (s *Store) AllEvents(ctx context.Context, q Querier, userID int64, folderID string) ([]Event, error) {
-	res, err := s.Resources(ctx, q, userID, folderID)
-	if err != nil {
-		return nil, err
-	}
-	sids := make([]string, len(res))
-	for i, r := range res {
-		sids[i] = r.ServerID
-	}
-	return s.Get(ctx, q, userID, folderID, sids)
+	return s.query(ctx, q, userID, folderID, `TRUE ORDER BY href`)
 }
 
 // InRange returns the calendar's events with an occurrence overlapping

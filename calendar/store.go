@@ -122,13 +122,28 @@ func (s *Store) Get(ctx context.Context, q Querier, userID int64, folderID strin
 	if len(ids) == 0 {
 		return nil, nil
 	}
+	got, err := s.query(ctx, q, userID, folderID, `id = ANY($3)`, ids)
+	if err != nil {
+		return nil, err
+	}
+	byID := make(map[string]Event, len(got))
+	for _, e := range got {
+		byID[e.ServerID] = e
+	}
+	return itemstore.InOrder(serverIDs, byID), nil
+}
+
+// query returns the calendar's events that cond (SQL after WHERE user_id
+// = $1 AND folder_id = $2 AND, may end in ORDER BY) selects, in the order
+// SQL gives; args are $3 on.
+func (s *Store) query(ctx context.Context, q Querier, userID int64, folderID, cond string, args ...any) ([]Event, error) {
 	rows, err := q.Query(ctx, `SELECT id, uid, version, ical, updated, href FROM events
-		WHERE user_id = $1 AND folder_id = $2 AND id = ANY($3)`, userID, folderID, ids)
+		WHERE user_id = $1 AND folder_id = $2 AND `+cond, append([]any{userID, folderID}, args...)...)
 	if err != nil {
 		return nil, fmt.Errorf("calendar: get: %w", err)
 	}
 	defer rows.Close()
-	byID := make(map[int64]Event, len(ids))
+	var out []Event
 	for rows.Next() {
 		var id int64
 		var text string
@@ -140,12 +155,12 @@ func (s *Store) Get(ctx context.Context, q Querier, userID int64, folderID strin
 			return nil, fmt.Errorf("calendar: stored event %d: %w", id, err)
 		}
 		e.ServerID = itemstore.ServerID(folderID, id)
-		byID[id] = e
+		out = append(out, e)
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("calendar: get: %w", err)
 	}
-	return itemstore.InOrder(ids, byID), nil
+	return out, nil
 }
 
 // ByUID returns the user's event with uid, in whichever calendar it is.

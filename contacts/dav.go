@@ -60,22 +60,15 @@ func (s *Store) resources(ctx context.Context, q Querier, sql string, userID int
 // ByHref returns the cards of the book named by hrefs, in the order of
 // hrefs; names of no card are left out.
 func (s *Store) ByHref(ctx context.Context, q Querier, userID int64, folderID string, hrefs []string) ([]Card, error) {
-	res, err := s.resources(ctx, q, `SELECT id, href, version FROM contacts
-		WHERE user_id = $1 AND folder_id = $2 AND href = ANY($3)`, userID, folderID, hrefs)
+	got, err := s.query(ctx, q, userID, folderID, `href = ANY($3)`, hrefs)
 	if err != nil {
 		return nil, err
 	}
-	byHref := make(map[string]string, len(res))
-	for _, r := range res {
-		byHref[r.Href] = r.ServerID
+	byHref := make(map[string]Card, len(got))
+	for _, c := range got {
+		byHref[c.Href] = c
 	}
-	sids := make([]string, 0, len(res))
-	for _, h := range hrefs {
-		if sid, ok := byHref[h]; ok {
-			sids = append(sids, sid)
-		}
-	}
-	return s.Get(ctx, q, userID, folderID, sids)
+	return itemstore.InOrder(hrefs, byHref), nil
 }
 
 // LockHref returns the card named href with its row locked until q's
@@ -97,17 +90,9 @@ func (s *Store) LockHref(ctx context.Context, q Querier, userID int64, folderID,
 }
 
 // AllCards returns every card of the book (addressbook-query, which
-// filters on any property).
+// filters on any property), ordered by name.
 func (s *Store) AllCards(ctx context.Context, q Querier, userID int64, folderID string) ([]Card, error) {
-	res, err := s.Resources(ctx, q, userID, folderID)
-	if err != nil {
-		return nil, err
-	}
-	sids := make([]string, len(res))
-	for i, r := range res {
-		sids[i] = r.ServerID
-	}
-	return s.Get(ctx, q, userID, folderID, sids)
+	return s.query(ctx, q, userID, folderID, `TRUE ORDER BY href`)
 }
 
 // Changes are what happened to a book since a sync token.

@@ -111,13 +111,28 @@ func (s *Store) Get(ctx context.Context, q Querier, userID int64, folderID strin
 	if len(ids) == 0 {
 		return nil, nil
 	}
+	got, err := s.query(ctx, q, userID, folderID, `id = ANY($3)`, ids)
+	if err != nil {
+		return nil, err
+	}
+	byID := make(map[string]Card, len(got))
+	for _, c := range got {
+		byID[c.ServerID] = c
+	}
+	return itemstore.InOrder(serverIDs, byID), nil
+}
+
+// query returns the book's cards that cond (SQL after WHERE user_id = $1
+// AND folder_id = $2 AND, may end in ORDER BY) selects, in the order SQL
+// gives; args are $3 on.
+func (s *Store) query(ctx context.Context, q Querier, userID int64, folderID, cond string, args ...any) ([]Card, error) {
 	rows, err := q.Query(ctx, `SELECT id, uid, href, version, vcard, updated FROM contacts
-		WHERE user_id = $1 AND folder_id = $2 AND id = ANY($3)`, userID, folderID, ids)
+		WHERE user_id = $1 AND folder_id = $2 AND `+cond, append([]any{userID, folderID}, args...)...)
 	if err != nil {
 		return nil, fmt.Errorf("contacts: get: %w", err)
 	}
 	defer rows.Close()
-	byID := make(map[int64]Card, len(ids))
+	var out []Card
 	for rows.Next() {
 		var id int64
 		var text string
@@ -129,12 +144,12 @@ func (s *Store) Get(ctx context.Context, q Querier, userID int64, folderID strin
 			return nil, fmt.Errorf("contacts: stored card %d: %w", id, err)
 		}
 		c.ServerID = itemstore.ServerID(folderID, id)
-		byID[id] = c
+		out = append(out, c)
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("contacts: get: %w", err)
 	}
-	return itemstore.InOrder(ids, byID), nil
+	return out, nil
 }
 
 // Count returns the number of cards in the book.

@@ -65,22 +65,20 @@ func (s *Store) resources(ctx context.Context, q Querier, sql string, userID int
 // ByHref returns the list's tasks named by hrefs, in the order of hrefs;
 // names of no task are left out.
 func (s *Store) ByHref(ctx context.Context, q Querier, userID int64, folderID string, hrefs []string) ([]Task, error) {
-	res, err := s.resources(ctx, q, `SELECT id, href, version FROM tasks
+	rows, err := q.Query(ctx, `SELECT id, uid, href, version, ical, updated FROM tasks
 		WHERE user_id = $1 AND folder_id = $2 AND href = ANY($3)`, userID, folderID, hrefs)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("tasks: get: %w", err)
 	}
-	byHref := make(map[string]string, len(res))
-	for _, r := range res {
-		byHref[r.Href] = r.ServerID
+	got, err := scanTasks(folderID, rows)
+	if err != nil {
+		return nil, fmt.Errorf("tasks: get: %w", err)
 	}
-	sids := make([]string, 0, len(res))
-	for _, h := range hrefs {
-		if sid, ok := byHref[h]; ok {
-			sids = append(sids, sid)
-		}
+	byHref := make(map[string]Task, len(got))
+	for _, t := range got {
+		byHref[t.Href] = t
 	}
-	return s.Get(ctx, q, userID, folderID, sids)
+	return itemstore.InOrder(hrefs, byHref), nil
 }
 
 // ByUID returns the list's task of UID uid, ErrNotFound when none.
