@@ -55,15 +55,19 @@ type NotifyFunc = itemstore.NotifyFunc
 
 // Store keeps calendars and events.
 type Store struct {
-	pool    *pgxpool.Pool
-	folders itemstore.Folders
+	pool *pgxpool.Pool
+	// items is the events table with its tombstones and the calendars
+	// table (items.Folders).
+	items itemstore.Items
 	// shapes caches series' shapes for CalDAV time-range queries.
 	shapes *freeBusyCache
 }
 
 // NewStore returns a Store on pool; notify may be nil (nothing waits).
 func NewStore(pool *pgxpool.Pool, notify NotifyFunc) *Store {
-	return &Store{pool: pool, folders: itemstore.NewFolders("calendar", "calendars", "calendar", notify),
+	return &Store{pool: pool, items: itemstore.Items{
+		Folders: itemstore.NewFolders("calendar", "calendars", "calendar", notify),
+		Table:   "events", Tombstones: "event_tombstones", NotFound: ErrNotFound, TokenTooOld: ErrTokenTooOld},
 		shapes: &freeBusyCache{m: map[fbKey]*fbSeries{}}}
 }
 
@@ -91,7 +95,7 @@ type Calendar = itemstore.Folder
 
 // CTag returns the calendar's change counter, 0 when it was never written.
 func (s *Store) CTag(ctx context.Context, q Querier, userID int64, folderID string) (int64, error) {
-	return s.folders.CTag(ctx, q, userID, folderID)
+	return s.items.CTag(ctx, q, userID, folderID)
 }
 
 // Versions returns ServerId -> version of the calendar's events that have
@@ -195,7 +199,7 @@ func (s *Store) Count(ctx context.Context, q Querier, userID int64, folderID str
 
 // Calendars lists the user's calendars that were ever written.
 func (s *Store) Calendars(ctx context.Context, q Querier, userID int64) ([]Calendar, error) {
-	return s.folders.List(ctx, q, userID)
+	return s.items.List(ctx, q, userID)
 }
 
 // prepared is a series made ready for storing.
@@ -278,7 +282,7 @@ func (s *Store) CreateNamed(ctx context.Context, q Querier, userID int64, folder
 	if err != nil {
 		return Event{}, fmt.Errorf("calendar: create in %q: %w", folderID, err)
 	}
-	if err := s.folders.Notify(ctx, q, userID, folderID); err != nil {
+	if err := s.items.Notify(ctx, q, userID, folderID); err != nil {
 		return Event{}, err
 	}
 	return Event{ServerID: itemstore.ServerID(folderID, id), FolderID: folderID, UID: p.uid, Version: version, Cal: p.cal, Updated: updated}, nil
@@ -322,7 +326,7 @@ func (s *Store) Update(ctx context.Context, q Querier, userID int64, folderID, s
 	if err != nil {
 		return Event{}, fmt.Errorf("calendar: update %s: %w", sid, err)
 	}
-	if err := s.folders.Notify(ctx, q, userID, folderID); err != nil {
+	if err := s.items.Notify(ctx, q, userID, folderID); err != nil {
 		return Event{}, err
 	}
 	return Event{ServerID: sid, FolderID: folderID, UID: p.uid, Version: version, Cal: p.cal, Updated: updated}, nil
@@ -352,7 +356,7 @@ func (s *Store) Delete(ctx context.Context, q Querier, userID int64, folderID, s
 	if err != nil {
 		return fmt.Errorf("calendar: delete %s: %w", sid, err)
 	}
-	return s.folders.Notify(ctx, q, userID, folderID)
+	return s.items.Notify(ctx, q, userID, folderID)
 }
 
 // Move moves the series named by sid from calendar src to dst of the same
@@ -366,7 +370,7 @@ func (s *Store) Move(ctx context.Context, q Querier, userID int64, src, dst, sid
 	if src == dst {
 		return Event{}, ErrSameCalendar
 	}
-	if err := s.folders.LockPair(ctx, q, userID, src, dst); err != nil {
+	if err := s.items.LockPair(ctx, q, userID, src, dst); err != nil {
 		return Event{}, fmt.Errorf("calendar: move %s: %w", sid, err)
 	}
 	// The UID is unique per user, not per calendar, so the row itself can
@@ -402,7 +406,7 @@ func (s *Store) Move(ctx context.Context, q Querier, userID int64, src, dst, sid
 	if err != nil {
 		return Event{}, fmt.Errorf("calendar: moved event %d: %w", newID, err)
 	}
-	if err := s.folders.Notify(ctx, q, userID, src, dst); err != nil {
+	if err := s.items.Notify(ctx, q, userID, src, dst); err != nil {
 		return Event{}, err
 	}
 	return Event{ServerID: itemstore.ServerID(dst, newID), FolderID: dst, UID: uid, Version: version, Cal: cal, Updated: updated}, nil
@@ -410,7 +414,7 @@ func (s *Store) Move(ctx context.Context, q Querier, userID int64, src, dst, sid
 
 // DeleteCalendar removes the calendar and all its events.
 func (s *Store) DeleteCalendar(ctx context.Context, q Querier, userID int64, folderID string) error {
-	return s.folders.Delete(ctx, q, userID, folderID)
+	return s.items.Delete(ctx, q, userID, folderID)
 }
 
 // tombstoneSQL records the events of CTE "gone" (their href) as removed

@@ -56,13 +56,17 @@ type NotifyFunc = itemstore.NotifyFunc
 
 // Store keeps address books and cards.
 type Store struct {
-	pool    *pgxpool.Pool
-	folders itemstore.Folders
+	pool *pgxpool.Pool
+	// items is the contacts table with its tombstones and the
+	// address_books table (items.Folders).
+	items itemstore.Items
 }
 
 // NewStore returns a Store on pool; notify may be nil (nothing waits).
 func NewStore(pool *pgxpool.Pool, notify NotifyFunc) *Store {
-	return &Store{pool: pool, folders: itemstore.NewFolders("contacts", "address_books", "book", notify)}
+	return &Store{pool: pool, items: itemstore.Items{
+		Folders: itemstore.NewFolders("contacts", "address_books", "book", notify),
+		Table:   "contacts", Tombstones: "contact_tombstones", NotFound: ErrNotFound, TokenTooOld: ErrTokenTooOld}}
 }
 
 // Card is one stored contact.
@@ -89,7 +93,7 @@ type Book = itemstore.Folder
 // CTag returns the change counter of the book, 0 when it was never
 // written.
 func (s *Store) CTag(ctx context.Context, q Querier, userID int64, folderID string) (int64, error) {
-	return s.folders.CTag(ctx, q, userID, folderID)
+	return s.items.CTag(ctx, q, userID, folderID)
 }
 
 // Versions returns the ServerId and version of every card in the book,
@@ -164,7 +168,7 @@ func (s *Store) Count(ctx context.Context, q Querier, userID int64, folderID str
 
 // Books lists the user's address books that were ever written.
 func (s *Store) Books(ctx context.Context, q Querier, userID int64) ([]Book, error) {
-	return s.folders.List(ctx, q, userID)
+	return s.items.List(ctx, q, userID)
 }
 
 // prepared is a card made ready for storing.
@@ -259,7 +263,7 @@ func (s *Store) CreateNamed(ctx context.Context, q Querier, userID int64, folder
 	if err != nil {
 		return Card{}, fmt.Errorf("contacts: create in %q: %w", folderID, err)
 	}
-	if err := s.folders.Notify(ctx, q, userID, folderID); err != nil {
+	if err := s.items.Notify(ctx, q, userID, folderID); err != nil {
 		return Card{}, err
 	}
 	return Card{ServerID: itemstore.ServerID(folderID, id), UID: p.uid, Href: href, Version: version, Card: p.card, Updated: updated}, nil
@@ -291,7 +295,7 @@ func (s *Store) Update(ctx context.Context, q Querier, userID int64, folderID, s
 	if err != nil {
 		return Card{}, err
 	}
-	if err := s.folders.Notify(ctx, q, userID, folderID); err != nil {
+	if err := s.items.Notify(ctx, q, userID, folderID); err != nil {
 		return Card{}, err
 	}
 	return c, nil
@@ -347,7 +351,7 @@ func (s *Store) Delete(ctx context.Context, q Querier, userID int64, folderID, s
 	if err != nil {
 		return fmt.Errorf("contacts: delete %s: %w", sid, err)
 	}
-	return s.folders.Notify(ctx, q, userID, folderID)
+	return s.items.Notify(ctx, q, userID, folderID)
 }
 
 // Move moves the card named by sid from book src to book dst of the same
@@ -362,7 +366,7 @@ func (s *Store) Move(ctx context.Context, q Querier, userID int64, src, dst, sid
 	if src == dst {
 		return Card{}, ErrSameBook
 	}
-	if err := s.folders.LockPair(ctx, q, userID, src, dst); err != nil {
+	if err := s.items.LockPair(ctx, q, userID, src, dst); err != nil {
 		return Card{}, fmt.Errorf("contacts: move %s: %w", sid, err)
 	}
 	var newID, version int64
@@ -411,7 +415,7 @@ func (s *Store) Move(ctx context.Context, q Querier, userID int64, src, dst, sid
 	if err != nil {
 		return Card{}, fmt.Errorf("contacts: moved card %d: %w", newID, err)
 	}
-	if err := s.folders.Notify(ctx, q, userID, src, dst); err != nil {
+	if err := s.items.Notify(ctx, q, userID, src, dst); err != nil {
 		return Card{}, err
 	}
 	return Card{ServerID: itemstore.ServerID(dst, newID), UID: uid, Href: href, Version: version, Card: card, Updated: updated}, nil
@@ -437,7 +441,7 @@ func (s *Store) DeleteBook(ctx context.Context, q Querier, userID int64, folderI
 	if tag.RowsAffected() == 0 {
 		return nil // empty or never written: nothing changed, nobody to wake
 	}
-	if err := s.folders.Notify(ctx, q, userID, folderID); err != nil {
+	if err := s.items.Notify(ctx, q, userID, folderID); err != nil {
 		return fmt.Errorf("contacts: notify: %w", err)
 	}
 	return nil

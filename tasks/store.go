@@ -46,11 +46,17 @@ type Querier = itemstore.Querier
 type NotifyFunc = itemstore.NotifyFunc
 
 // Store keeps task lists and tasks.
-type Store struct{ folders itemstore.Folders }
+type Store struct {
+	// items is the tasks table with its tombstones and the task_lists
+	// table (items.Folders).
+	items itemstore.Items
+}
 
 // NewStore returns a Store; notify may be nil.
 func NewStore(notify NotifyFunc) *Store {
-	return &Store{folders: itemstore.NewFolders("tasks", "task_lists", "list", notify)}
+	return &Store{items: itemstore.Items{
+		Folders: itemstore.NewFolders("tasks", "task_lists", "list", notify),
+		Table:   "tasks", Tombstones: "task_tombstones", NotFound: ErrNotFound, TokenTooOld: ErrTokenTooOld}}
 }
 
 // Task is one stored task.
@@ -144,7 +150,7 @@ func decodeCal(s string) (*ical.Calendar, error) {
 
 // CTag returns the list's change counter, 0 when never written.
 func (s *Store) CTag(ctx context.Context, q Querier, userID int64, folderID string) (int64, error) {
-	return s.folders.CTag(ctx, q, userID, folderID)
+	return s.items.CTag(ctx, q, userID, folderID)
 }
 
 // Versions returns ServerId -> version of the list's tasks, only the
@@ -257,7 +263,7 @@ func (s *Store) CreateNamed(ctx context.Context, q Querier, userID int64, folder
 	if err != nil {
 		return Task{}, fmt.Errorf("tasks: create in %q: %w", folderID, err)
 	}
-	if err := s.folders.Notify(ctx, q, userID, folderID); err != nil {
+	if err := s.items.Notify(ctx, q, userID, folderID); err != nil {
 		return Task{}, err
 	}
 	return Task{ServerID: itemstore.ServerID(folderID, id), UID: p.uid, Href: href, Version: version, Cal: cal, Updated: updated.UTC()}, nil
@@ -302,7 +308,7 @@ func (s *Store) Update(ctx context.Context, q Querier, userID int64, folderID, s
 	if err != nil {
 		return Task{}, fmt.Errorf("tasks: update %s: %w", sid, err)
 	}
-	if err := s.folders.Notify(ctx, q, userID, folderID); err != nil {
+	if err := s.items.Notify(ctx, q, userID, folderID); err != nil {
 		return Task{}, err
 	}
 	return Task{ServerID: sid, UID: uid, Href: href, Version: version, Cal: cal, Updated: updated.UTC()}, nil
@@ -332,7 +338,7 @@ func (s *Store) Delete(ctx context.Context, q Querier, userID int64, folderID, s
 	if err != nil {
 		return fmt.Errorf("tasks: delete %s: %w", sid, err)
 	}
-	return s.folders.Notify(ctx, q, userID, folderID)
+	return s.items.Notify(ctx, q, userID, folderID)
 }
 
 // Move moves the task named by sid from list src to dst and returns it
@@ -345,7 +351,7 @@ func (s *Store) Move(ctx context.Context, q Querier, userID int64, src, dst, sid
 	if src == dst {
 		return Task{}, ErrSameFolder
 	}
-	if err := s.folders.LockPair(ctx, q, userID, src, dst); err != nil {
+	if err := s.items.LockPair(ctx, q, userID, src, dst); err != nil {
 		return Task{}, fmt.Errorf("tasks: move %s: %w", sid, err)
 	}
 	var newID, version int64
@@ -389,7 +395,7 @@ func (s *Store) Move(ctx context.Context, q Querier, userID int64, src, dst, sid
 	if err != nil {
 		return Task{}, fmt.Errorf("tasks: moved task %d: %w", newID, err)
 	}
-	if err := s.folders.Notify(ctx, q, userID, src, dst); err != nil {
+	if err := s.items.Notify(ctx, q, userID, src, dst); err != nil {
 		return Task{}, err
 	}
 	return Task{ServerID: itemstore.ServerID(dst, newID), UID: uid, Href: href, Version: version, Cal: cal, Updated: updated.UTC()}, nil
@@ -397,7 +403,7 @@ func (s *Store) Move(ctx context.Context, q Querier, userID int64, src, dst, sid
 
 // DeleteFolder removes the list's tasks and counter (FolderDelete).
 func (s *Store) DeleteFolder(ctx context.Context, q Querier, userID int64, folderID string) error {
-	return s.folders.Delete(ctx, q, userID, folderID)
+	return s.items.Delete(ctx, q, userID, folderID)
 }
 
 func newUUID() string {

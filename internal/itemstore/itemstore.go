@@ -2,7 +2,8 @@
 // (contacts, calendar, notes, tasks) shares and that are not about the
 // items themselves: the "<folder>:<id>" ServerId, the per-folder row with
 // its change counter (ctag), locking two folders for a move, and
-// announcing a changed folder.
+// announcing a changed folder; and for the stores served over DAV, whose
+// items have resource names and leave tombstones, the DAV reads (dav.go).
 //
 // Each store owns its schema: it names its own folder table (address_books,
 // calendars, note_folders, task_lists) and keeps the SQL of its items table
