@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/emersion/go-ical"
-	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/easd/easd/internal/itemstore"
 )
@@ -201,18 +200,4 @@ func Overlaps(cal *ical.Calendar, from, to time.Time) bool {
 		return to.After(created)
 	}
 	return true
-}
-
-// tombstoneSQL records the tasks of CTE "gone" (their href) as removed at
-// the version of CTE "l" (the list's bumped ctag). A name removed before
-// and reused since gets the newer version.
-const tombstoneSQL = `INSERT INTO task_tombstones (user_id, folder_id, href, version)
-	SELECT $1, $2, gone.href, l.ctag FROM gone, l
-	ON CONFLICT (user_id, folder_id, href) DO UPDATE SET version = EXCLUDED.version, deleted = now()`
-
-// isUniqueViolation reports whether err is a violation of the named
-// unique constraint.
-func isUniqueViolation(err error, constraint string) bool {
-	var pe *pgconn.PgError
-	return errors.As(err, &pe) && pe.Code == "23505" && pe.ConstraintName == constraint
 }

@@ -10,8 +10,9 @@
 // next to its code. Only statements that touch the folder table alone, and
 // so read the same for every store, live here. A store's write statements
 // bump the counter themselves, in the statement that writes the item, so
-// the bump and the write can never be split; see the stores' Create,
-// Update, Delete and Move.
+// the bump and the write can never be split; see the stores' Create and
+// Items' UpdateItem, DeleteItem and MoveItem (write.go), which take the
+// store's own columns as SQL fragments.
 package itemstore
 
 import (
