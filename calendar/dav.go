@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/emersion/go-ical"
-	"github.com/jackc/pgx/v5"
 
 	"github.com/easd/easd/internal/itemstore"
 )
@@ -28,87 +27,38 @@ const TombstoneRetention = 90 * 24 * time.Hour
 var ErrTokenTooOld = errors.New("calendar: sync token too old")
 
 // Resource is an event as a DAV listing shows it.
-type Resource struct {
-	ServerID string
-	Href     string
-	Version  int64
-}
+type Resource = itemstore.Resource
 
 // Resources lists the calendar's events by name and version without
 // reading an object.
 func (s *Store) Resources(ctx context.Context, q Querier, userID int64, folderID string) ([]Resource, error) {
-	return s.resources(ctx, q, `SELECT id, href, version FROM events WHERE user_id = $1 AND folder_id = $2
-		ORDER BY href`, userID, folderID)
-}
-
-func (s *Store) resources(ctx context.Context, q Querier, sql string, userID int64, folderID string, args ...any) ([]Resource, error) {
-	rows, err := q.Query(ctx, sql, append([]any{userID, folderID}, args...)...)
-	if err != nil {
-		return nil, fmt.Errorf("calendar: resources of %q: %w", folderID, err)
-	}
-	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Resource, error) {
-		var res Resource
-		var id int64
-		err := r.Scan(&id, &res.Href, &res.Version)
-		res.ServerID = itemstore.ServerID(folderID, id)
-		return res, err
-	})
-	if err != nil {
-		return nil, fmt.Errorf("calendar: resources of %q: %w", folderID, err)
-	}
-	return out, nil
+	return s.items.Resources(ctx, q, userID, folderID)
 }
 
 // ByHref returns the calendar's events named by hrefs, in the order of
 // hrefs; names of no event are left out.
 func (s *Store) ByHref(ctx context.Context, q Querier, userID int64, folderID string, hrefs []string) ([]Event, error) {
-	res, err := s.resources(ctx, q, `SELECT id, href, version FROM events
-		WHERE user_id = $1 AND folder_id = $2 AND href = ANY($3)`, userID, folderID, hrefs)
+	got, err := s.query(ctx, q, userID, folderID, `href = ANY($3)`, hrefs)
 	if err != nil {
 		return nil, err
 	}
-	byHref := make(map[string]string, len(res))
-	for _, r := range res {
-		byHref[r.Href] = r.ServerID
+	byHref := make(map[string]Event, len(got))
+	for _, e := range got {
+		byHref[e.Href] = e
 	}
-	sids := make([]string, 0, len(res))
-	for _, h := range hrefs {
-		if sid, ok := byHref[h]; ok {
-			sids = append(sids, sid)
-		}
-	}
-	return s.Get(ctx, q, userID, folderID, sids)
+	return itemstore.InOrder(hrefs, byHref), nil
 }
 
 // LockHref returns the event named href with its row locked until q's
 // transaction ends, so that a conditional write compares the version it
 // then overwrites. ErrNotFound when there is none.
 func (s *Store) LockHref(ctx context.Context, q Querier, userID int64, folderID, href string) (Resource, error) {
-	var r Resource
-	var id int64
-	err := q.QueryRow(ctx, `SELECT id, href, version FROM events
-		WHERE user_id = $1 AND folder_id = $2 AND href = $3 FOR UPDATE`, userID, folderID, href).Scan(&id, &r.Href, &r.Version)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return Resource{}, ErrNotFound
-	}
-	if err != nil {
-		return Resource{}, fmt.Errorf("calendar: lock %q: %w", href, err)
-	}
-	r.ServerID = itemstore.ServerID(folderID, id)
-	return r, nil
+	return s.items.LockHref(ctx, q, userID, folderID, href)
 }
 
-// AllEvents returns every event of the calendar.
+// AllEvents returns every event of the calendar, ordered by name.
 func (s *Store) AllEvents(ctx context.Context, q Querier, userID int64, folderID string) ([]Event, error) {
-	res, err := s.Resources(ctx, q, userID, folderID)
-	if err != nil {
-		return nil, err
-	}
-	sids := make([]string, len(res))
-	for i, r := range res {
-		sids[i] = r.ServerID
-	}
-	return s.Get(ctx, q, userID, folderID, sids)
+	return s.query(ctx, q, userID, folderID, `TRUE ORDER BY href`)
 }
 
 // InRange returns the calendar's events with an occurrence overlapping
@@ -128,9 +78,8 @@ func (s *Store) InRange(ctx context.Context, q Querier, userID int64, folderID s
 	if hi.IsZero() {
 		hi = time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC)
 	}
-	cands, err := s.resources(ctx, q, `SELECT id, href, version FROM events
-		WHERE user_id = $1 AND folder_id = $2 AND first_start < $3 AND (last_end IS NULL OR last_end >= $4)
-		ORDER BY href`, userID, folderID, hi, lo)
+	cands, err := s.items.ResourcesWhere(ctx, q, userID, folderID,
+		`first_start < $3 AND (last_end IS NULL OR last_end >= $4) ORDER BY href`, hi, lo)
 	if err != nil {
 		return nil, err
 	}
@@ -208,98 +157,32 @@ func (s *fbSeries) overlaps(from, to time.Time) bool {
 }
 
 // Changes are what happened to a calendar since a sync token.
-type Changes struct {
-	CTag    int64      // the calendar's ctag now: the next token
-	Changed []Resource // events written since
-	Removed []Resource // names removed since (Version: of the removal)
-}
+type Changes = itemstore.Changes
 
 // ChangesSince returns the calendar's changes after version since; since
 // 0 lists every event. Run it in one snapshot (REPEATABLE READ) so CTag
 // and the lists agree. listedAt has the meaning of
 // contacts.Store.ChangesSince: the resume point of a cut full listing.
 func (s *Store) ChangesSince(ctx context.Context, q Querier, userID int64, folderID string, since, listedAt int64) (Changes, error) {
-	var ch Changes
-	var floor int64
-	err := q.QueryRow(ctx, `SELECT ctag, tomb_floor FROM calendars WHERE user_id = $1 AND folder_id = $2`,
-		userID, folderID).Scan(&ch.CTag, &floor)
-	if err != nil && !errors.Is(err, pgx.ErrNoRows) {
-		return Changes{}, fmt.Errorf("calendar: changes of %q: %w", folderID, err)
-	}
-	if since < 0 || since > ch.CTag || listedAt > ch.CTag || (since > 0 && max(since, listedAt) < floor) {
-		return Changes{}, ErrTokenTooOld
-	}
-	if since == ch.CTag {
-		return ch, nil
-	}
-	if ch.Changed, err = s.resources(ctx, q, `SELECT id, href, version FROM events
-		WHERE user_id = $1 AND folder_id = $2 AND version > $3 ORDER BY version`, userID, folderID, since); err != nil {
-		return Changes{}, err
-	}
-	if since == 0 {
-		return ch, nil
-	}
-	rows, err := q.Query(ctx, `SELECT t.href, t.version FROM event_tombstones t
-		WHERE t.user_id = $1 AND t.folder_id = $2 AND t.version > $3
-			AND NOT EXISTS (SELECT 1 FROM events e
-				WHERE e.user_id = $1 AND e.folder_id = $2 AND e.href = t.href)
-		ORDER BY t.version`, userID, folderID, since)
-	if err != nil {
-		return Changes{}, fmt.Errorf("calendar: removals from %q: %w", folderID, err)
-	}
-	ch.Removed, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (Resource, error) {
-		var res Resource
-		err := r.Scan(&res.Href, &res.Version)
-		return res, err
-	})
-	if err != nil {
-		return Changes{}, fmt.Errorf("calendar: removals from %q: %w", folderID, err)
-	}
-	return ch, nil
+	return s.items.ChangesSince(ctx, q, userID, folderID, since, listedAt)
 }
 
 // PruneTombstones forgets the names removed from the calendar before
 // `before`, raising its floor of answerable tokens.
 func (s *Store) PruneTombstones(ctx context.Context, q Querier, userID int64, folderID string, before time.Time) error {
-	_, err := q.Exec(ctx, `WITH pruned AS (
-			DELETE FROM event_tombstones WHERE user_id = $1 AND folder_id = $2 AND deleted < $3
-			RETURNING version)
-		UPDATE calendars SET tomb_floor = greatest(tomb_floor, (SELECT max(version) FROM pruned))
-		WHERE user_id = $1 AND folder_id = $2 AND EXISTS (SELECT 1 FROM pruned)`, userID, folderID, before)
-	if err != nil {
-		return fmt.Errorf("calendar: prune tombstones of %q: %w", folderID, err)
-	}
-	return nil
+	return s.items.PruneTombstones(ctx, q, userID, folderID, before)
 }
 
 // CalendarNames returns the DAV collection names given to the user's
 // calendars by MKCALENDAR, by folder id.
 func (s *Store) CalendarNames(ctx context.Context, q Querier, userID int64) (map[string]string, error) {
-	rows, err := q.Query(ctx, `SELECT folder_id, dav_name FROM calendars
-		WHERE user_id = $1 AND dav_name IS NOT NULL`, userID)
-	if err != nil {
-		return nil, fmt.Errorf("calendar: calendar names: %w", err)
-	}
-	out := map[string]string{}
-	var f, n string
-	_, err = pgx.ForEachRow(rows, []any{&f, &n}, func() error {
-		out[f] = n
-		return nil
-	})
-	if err != nil {
-		return nil, fmt.Errorf("calendar: calendar names: %w", err)
-	}
-	return out, nil
+	return s.items.DAVNames(ctx, q, userID)
 }
 
 // NameCalendar creates the (empty) calendar of folderID under the DAV
 // collection name name, in q's transaction with the folder's creation.
 func (s *Store) NameCalendar(ctx context.Context, q Querier, userID int64, folderID, name string) error {
-	if _, err := q.Exec(ctx, `INSERT INTO calendars (user_id, folder_id, dav_name) VALUES ($1, $2, $3)
-		ON CONFLICT (user_id, folder_id) DO UPDATE SET dav_name = EXCLUDED.dav_name`, userID, folderID, name); err != nil {
-		return fmt.Errorf("calendar: name calendar %q: %w", folderID, err)
-	}
-	return nil
+	return s.items.SetDAVName(ctx, q, userID, folderID, name)
 }
 
 // ObjectUID returns the UID of a CalDAV calendar object resource, after

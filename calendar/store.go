@@ -20,7 +20,6 @@ import (
 
 	"github.com/emersion/go-ical"
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/easd/easd/internal/itemstore"
@@ -55,15 +54,19 @@ type NotifyFunc = itemstore.NotifyFunc
 
 // Store keeps calendars and events.
 type Store struct {
-	pool    *pgxpool.Pool
-	folders itemstore.Folders
+	pool *pgxpool.Pool
+	// items is the events table with its tombstones and the calendars
+	// table (items.Folders).
+	items itemstore.Items
 	// shapes caches series' shapes for CalDAV time-range queries.
 	shapes *freeBusyCache
 }
 
 // NewStore returns a Store on pool; notify may be nil (nothing waits).
 func NewStore(pool *pgxpool.Pool, notify NotifyFunc) *Store {
-	return &Store{pool: pool, folders: itemstore.NewFolders("calendar", "calendars", "calendar", notify),
+	return &Store{pool: pool, items: itemstore.Items{
+		Folders: itemstore.NewFolders("calendar", "calendars", "calendar", notify),
+		Table:   "events", Tombstones: "event_tombstones", NotFound: ErrNotFound, TokenTooOld: ErrTokenTooOld},
 		shapes: &freeBusyCache{m: map[fbKey]*fbSeries{}}}
 }
 
@@ -91,7 +94,7 @@ type Calendar = itemstore.Folder
 
 // CTag returns the calendar's change counter, 0 when it was never written.
 func (s *Store) CTag(ctx context.Context, q Querier, userID int64, folderID string) (int64, error) {
-	return s.folders.CTag(ctx, q, userID, folderID)
+	return s.items.CTag(ctx, q, userID, folderID)
 }
 
 // Versions returns ServerId -> version of the calendar's events that have
@@ -122,13 +125,28 @@ func (s *Store) Get(ctx context.Context, q Querier, userID int64, folderID strin
 	if len(ids) == 0 {
 		return nil, nil
 	}
+	got, err := s.query(ctx, q, userID, folderID, `id = ANY($3)`, ids)
+	if err != nil {
+		return nil, err
+	}
+	byID := make(map[string]Event, len(got))
+	for _, e := range got {
+		byID[e.ServerID] = e
+	}
+	return itemstore.InOrder(serverIDs, byID), nil
+}
+
+// query returns the calendar's events that cond (SQL after WHERE user_id
+// = $1 AND folder_id = $2 AND, may end in ORDER BY) selects, in the order
+// SQL gives; args are $3 on.
+func (s *Store) query(ctx context.Context, q Querier, userID int64, folderID, cond string, args ...any) ([]Event, error) {
 	rows, err := q.Query(ctx, `SELECT id, uid, version, ical, updated, href FROM events
-		WHERE user_id = $1 AND folder_id = $2 AND id = ANY($3)`, userID, folderID, ids)
+		WHERE user_id = $1 AND folder_id = $2 AND `+cond, append([]any{userID, folderID}, args...)...)
 	if err != nil {
 		return nil, fmt.Errorf("calendar: get: %w", err)
 	}
 	defer rows.Close()
-	byID := make(map[int64]Event, len(ids))
+	var out []Event
 	for rows.Next() {
 		var id int64
 		var text string
@@ -140,12 +158,12 @@ func (s *Store) Get(ctx context.Context, q Querier, userID int64, folderID strin
 			return nil, fmt.Errorf("calendar: stored event %d: %w", id, err)
 		}
 		e.ServerID = itemstore.ServerID(folderID, id)
-		byID[id] = e
+		out = append(out, e)
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("calendar: get: %w", err)
 	}
-	return itemstore.InOrder(ids, byID), nil
+	return out, nil
 }
 
 // ByUID returns the user's event with uid, in whichever calendar it is.
@@ -180,7 +198,7 @@ func (s *Store) Count(ctx context.Context, q Querier, userID int64, folderID str
 
 // Calendars lists the user's calendars that were ever written.
 func (s *Store) Calendars(ctx context.Context, q Querier, userID int64) ([]Calendar, error) {
-	return s.folders.List(ctx, q, userID)
+	return s.items.List(ctx, q, userID)
 }
 
 // prepared is a series made ready for storing.
@@ -250,7 +268,7 @@ func (s *Store) CreateNamed(ctx context.Context, q Querier, userID int64, folder
 		RETURNING id, version, updated`,
 		userID, folderID, p.uid, p.text, p.first, p.last, name,
 	).Scan(&id, &version, &updated)
-	if isUniqueViolation(err, "events_calendar_href") {
+	if itemstore.IsUniqueViolation(err, "events_calendar_href") {
 		return Event{}, ErrHrefExists
 	}
 	if errors.Is(err, pgx.ErrNoRows) {
@@ -263,7 +281,7 @@ func (s *Store) CreateNamed(ctx context.Context, q Querier, userID int64, folder
 	if err != nil {
 		return Event{}, fmt.Errorf("calendar: create in %q: %w", folderID, err)
 	}
-	if err := s.folders.Notify(ctx, q, userID, folderID); err != nil {
+	if err := s.items.Notify(ctx, q, userID, folderID); err != nil {
 		return Event{}, err
 	}
 	return Event{ServerID: itemstore.ServerID(folderID, id), FolderID: folderID, UID: p.uid, Version: version, Cal: p.cal, Updated: updated}, nil
@@ -272,42 +290,17 @@ func (s *Store) CreateNamed(ctx context.Context, q Querier, userID int64, folder
 // Update replaces the series named by sid with cal, keeping its UID
 // whatever cal says.
 func (s *Store) Update(ctx context.Context, q Querier, userID int64, folderID, sid string, cal *ical.Calendar) (Event, error) {
-	id, ok := itemstore.ParseServerID(folderID, sid)
-	if !ok {
-		return Event{}, ErrNotFound
-	}
-	var uid string
-	err := q.QueryRow(ctx, `SELECT uid FROM events WHERE user_id = $1 AND folder_id = $2 AND id = $3`,
-		userID, folderID, id).Scan(&uid)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return Event{}, ErrNotFound
-	}
+	id, uid, err := s.items.Lookup(ctx, q, userID, folderID, sid)
 	if err != nil {
-		return Event{}, fmt.Errorf("calendar: update %s: %w", sid, err)
+		return Event{}, err
 	}
 	p, err := prepare(cal, uid)
 	if err != nil {
 		return Event{}, err
 	}
-	var version int64
-	var updated time.Time
-	err = q.QueryRow(ctx, `WITH cal AS (
-			UPDATE calendars SET ctag = ctag + 1
-			WHERE user_id = $1 AND folder_id = $2
-				AND EXISTS (SELECT 1 FROM events WHERE user_id = $1 AND folder_id = $2 AND id = $3)
-			RETURNING ctag)
-		UPDATE events e SET version = cal.ctag, ical = $4, first_start = $5, last_end = $6, updated = now()
-		FROM cal WHERE e.user_id = $1 AND e.folder_id = $2 AND e.id = $3
-		RETURNING e.version, e.updated`,
-		userID, folderID, id, p.text, p.first, p.last,
-	).Scan(&version, &updated)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return Event{}, ErrNotFound
-	}
+	version, updated, _, err := s.items.UpdateItem(ctx, q, userID, folderID, id,
+		`ical = $4, first_start = $5, last_end = $6`, p.text, p.first, p.last)
 	if err != nil {
-		return Event{}, fmt.Errorf("calendar: update %s: %w", sid, err)
-	}
-	if err := s.folders.Notify(ctx, q, userID, folderID); err != nil {
 		return Event{}, err
 	}
 	return Event{ServerID: sid, FolderID: folderID, UID: p.uid, Version: version, Cal: p.cal, Updated: updated}, nil
@@ -316,98 +309,38 @@ func (s *Store) Update(ctx context.Context, q Querier, userID int64, folderID, s
 // Delete removes the series named by sid, leaving its tombstone (its
 // name and the version of the removal) for CalDAV sync reports.
 func (s *Store) Delete(ctx context.Context, q Querier, userID int64, folderID, sid string) error {
-	id, ok := itemstore.ParseServerID(folderID, sid)
-	if !ok {
-		return ErrNotFound
-	}
-	var ctag int64
-	// The tombstone is written by the same statement, so no path can
-	// remove an event without CalDAV clients learning of it.
-	err := q.QueryRow(ctx, `WITH gone AS (
-			DELETE FROM events WHERE user_id = $1 AND folder_id = $2 AND id = $3 RETURNING href),
-		cal AS (
-			UPDATE calendars SET ctag = ctag + 1
-			WHERE user_id = $1 AND folder_id = $2 AND EXISTS (SELECT 1 FROM gone)
-			RETURNING ctag),
-		tomb AS (`+tombstoneSQL+`)
-		SELECT ctag FROM cal`, userID, folderID, id).Scan(&ctag)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return ErrNotFound
-	}
-	if err != nil {
-		return fmt.Errorf("calendar: delete %s: %w", sid, err)
-	}
-	return s.folders.Notify(ctx, q, userID, folderID)
+	return s.items.DeleteItem(ctx, q, userID, folderID, sid)
 }
 
 // Move moves the series named by sid from calendar src to dst of the same
 // user and returns it under its new ServerId (a new id, so the old
 // ServerId names nothing). Both ctags are bumped and both announced.
 func (s *Store) Move(ctx context.Context, q Querier, userID int64, src, dst, sid string) (Event, error) {
-	id, ok := itemstore.ParseServerID(src, sid)
-	if !ok {
-		return Event{}, ErrNotFound
-	}
-	if src == dst {
-		return Event{}, ErrSameCalendar
-	}
-	if err := s.folders.LockPair(ctx, q, userID, src, dst); err != nil {
-		return Event{}, fmt.Errorf("calendar: move %s: %w", sid, err)
-	}
 	// The UID is unique per user, not per calendar, so the row itself can
-	// move: an UPDATE to the new folder and a fresh id.
+	// move: an UPDATE to the new folder and a fresh id. The event keeps
+	// its name in the destination unless one there holds it already.
 	var newID, version int64
 	var uid, text string
 	var updated time.Time
-	// The source keeps a tombstone of the event's name; the event keeps
-	// its name in the destination unless one there holds it already.
-	err := q.QueryRow(ctx, `WITH gone AS (
-			SELECT href FROM events WHERE user_id = $1 AND folder_id = $2 AND id = $4),
-		cal AS (
-			UPDATE calendars SET ctag = ctag + 1
-			WHERE user_id = $1 AND folder_id = $2 AND EXISTS (SELECT 1 FROM gone)
-			RETURNING ctag),
-		tomb AS (`+tombstoneSQL+`),
-		dst_cal AS (
-			UPDATE calendars SET ctag = ctag + 1
-			WHERE user_id = $1 AND folder_id = $3 AND EXISTS (SELECT 1 FROM gone)
-			RETURNING ctag)
-		UPDATE events e SET folder_id = $3, id = nextval('events_id_seq'), version = d.ctag, updated = now(),
+	err := s.items.MoveItem(ctx, q, userID, src, dst, sid, ErrSameCalendar, nil,
+		`SELECT href FROM events WHERE user_id = $1 AND folder_id = $2 AND id = $4`,
+		`UPDATE events e SET folder_id = $3, id = nextval('events_id_seq'), version = dst.ctag, updated = now(),
 			href = CASE WHEN EXISTS (SELECT 1 FROM events x WHERE x.user_id = $1 AND x.folder_id = $3 AND x.href = e.href)
 				THEN gen_random_uuid()::text || '.ics' ELSE e.href END
-		FROM dst_cal d WHERE e.user_id = $1 AND e.folder_id = $2 AND e.id = $4
-		RETURNING e.id, e.uid, e.version, e.ical, e.updated`, userID, src, dst, id).Scan(&newID, &uid, &version, &text, &updated)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return Event{}, ErrNotFound
-	}
+		FROM dst WHERE e.user_id = $1 AND e.folder_id = $2 AND e.id = $4
+		RETURNING e.id, e.uid, e.version, e.ical, e.updated`,
+		func(r pgx.Row) error { return r.Scan(&newID, &uid, &version, &text, &updated) })
 	if err != nil {
-		return Event{}, fmt.Errorf("calendar: move %s: %w", sid, err)
+		return Event{}, err
 	}
 	cal, err := decodeObject(text)
 	if err != nil {
 		return Event{}, fmt.Errorf("calendar: moved event %d: %w", newID, err)
-	}
-	if err := s.folders.Notify(ctx, q, userID, src, dst); err != nil {
-		return Event{}, err
 	}
 	return Event{ServerID: itemstore.ServerID(dst, newID), FolderID: dst, UID: uid, Version: version, Cal: cal, Updated: updated}, nil
 }
 
 // DeleteCalendar removes the calendar and all its events.
 func (s *Store) DeleteCalendar(ctx context.Context, q Querier, userID int64, folderID string) error {
-	return s.folders.Delete(ctx, q, userID, folderID)
-}
-
-// tombstoneSQL records the events of CTE "gone" (their href) as removed
-// at the version of CTE "cal" (the bumped ctag). A name removed before
-// and reused since gets the newer version.
-const tombstoneSQL = `INSERT INTO event_tombstones (user_id, folder_id, href, version)
-	SELECT $1, $2, gone.href, cal.ctag FROM gone, cal
-	ON CONFLICT (user_id, folder_id, href) DO UPDATE SET version = EXCLUDED.version, deleted = now()`
-
-// isUniqueViolation reports whether err is a violation of the named
-// unique constraint.
-func isUniqueViolation(err error, constraint string) bool {
-	var pe *pgconn.PgError
-	return errors.As(err, &pe) && pe.Code == "23505" && pe.ConstraintName == constraint
+	return s.items.Delete(ctx, q, userID, folderID)
 }

@@ -23,7 +23,6 @@ import (
 
 	"github.com/emersion/go-vcard"
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/easd/easd/internal/itemstore"
@@ -56,13 +55,17 @@ type NotifyFunc = itemstore.NotifyFunc
 
 // Store keeps address books and cards.
 type Store struct {
-	pool    *pgxpool.Pool
-	folders itemstore.Folders
+	pool *pgxpool.Pool
+	// items is the contacts table with its tombstones and the
+	// address_books table (items.Folders).
+	items itemstore.Items
 }
 
 // NewStore returns a Store on pool; notify may be nil (nothing waits).
 func NewStore(pool *pgxpool.Pool, notify NotifyFunc) *Store {
-	return &Store{pool: pool, folders: itemstore.NewFolders("contacts", "address_books", "book", notify)}
+	return &Store{pool: pool, items: itemstore.Items{
+		Folders: itemstore.NewFolders("contacts", "address_books", "book", notify),
+		Table:   "contacts", Tombstones: "contact_tombstones", NotFound: ErrNotFound, TokenTooOld: ErrTokenTooOld}}
 }
 
 // Card is one stored contact.
@@ -89,7 +92,7 @@ type Book = itemstore.Folder
 // CTag returns the change counter of the book, 0 when it was never
 // written.
 func (s *Store) CTag(ctx context.Context, q Querier, userID int64, folderID string) (int64, error) {
-	return s.folders.CTag(ctx, q, userID, folderID)
+	return s.items.CTag(ctx, q, userID, folderID)
 }
 
 // Versions returns the ServerId and version of every card in the book,
@@ -111,13 +114,28 @@ func (s *Store) Get(ctx context.Context, q Querier, userID int64, folderID strin
 	if len(ids) == 0 {
 		return nil, nil
 	}
+	got, err := s.query(ctx, q, userID, folderID, `id = ANY($3)`, ids)
+	if err != nil {
+		return nil, err
+	}
+	byID := make(map[string]Card, len(got))
+	for _, c := range got {
+		byID[c.ServerID] = c
+	}
+	return itemstore.InOrder(serverIDs, byID), nil
+}
+
+// query returns the book's cards that cond (SQL after WHERE user_id = $1
+// AND folder_id = $2 AND, may end in ORDER BY) selects, in the order SQL
+// gives; args are $3 on.
+func (s *Store) query(ctx context.Context, q Querier, userID int64, folderID, cond string, args ...any) ([]Card, error) {
 	rows, err := q.Query(ctx, `SELECT id, uid, href, version, vcard, updated FROM contacts
-		WHERE user_id = $1 AND folder_id = $2 AND id = ANY($3)`, userID, folderID, ids)
+		WHERE user_id = $1 AND folder_id = $2 AND `+cond, append([]any{userID, folderID}, args...)...)
 	if err != nil {
 		return nil, fmt.Errorf("contacts: get: %w", err)
 	}
 	defer rows.Close()
-	byID := make(map[int64]Card, len(ids))
+	var out []Card
 	for rows.Next() {
 		var id int64
 		var text string
@@ -129,12 +147,12 @@ func (s *Store) Get(ctx context.Context, q Querier, userID int64, folderID strin
 			return nil, fmt.Errorf("contacts: stored card %d: %w", id, err)
 		}
 		c.ServerID = itemstore.ServerID(folderID, id)
-		byID[id] = c
+		out = append(out, c)
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("contacts: get: %w", err)
 	}
-	return itemstore.InOrder(ids, byID), nil
+	return out, nil
 }
 
 // Count returns the number of cards in the book.
@@ -149,7 +167,7 @@ func (s *Store) Count(ctx context.Context, q Querier, userID int64, folderID str
 
 // Books lists the user's address books that were ever written.
 func (s *Store) Books(ctx context.Context, q Querier, userID int64) ([]Book, error) {
-	return s.folders.List(ctx, q, userID)
+	return s.items.List(ctx, q, userID)
 }
 
 // prepared is a card made ready for storing.
@@ -238,13 +256,13 @@ func (s *Store) CreateNamed(ctx context.Context, q Querier, userID int64, folder
 	if errors.Is(err, pgx.ErrNoRows) {
 		return Card{}, ErrUIDExists
 	}
-	if isUniqueViolation(err, "contacts_book_href") {
+	if itemstore.IsUniqueViolation(err, "contacts_book_href") {
 		return Card{}, ErrHrefExists
 	}
 	if err != nil {
 		return Card{}, fmt.Errorf("contacts: create in %q: %w", folderID, err)
 	}
-	if err := s.folders.Notify(ctx, q, userID, folderID); err != nil {
+	if err := s.items.Notify(ctx, q, userID, folderID); err != nil {
 		return Card{}, err
 	}
 	return Card{ServerID: itemstore.ServerID(folderID, id), UID: p.uid, Href: href, Version: version, Card: p.card, Updated: updated}, nil
@@ -253,86 +271,28 @@ func (s *Store) CreateNamed(ctx context.Context, q Querier, userID int64, folder
 // Update replaces the card named by sid with card, keeping its UID
 // whatever card says.
 func (s *Store) Update(ctx context.Context, q Querier, userID int64, folderID, sid string, card vcard.Card) (Card, error) {
-	id, ok := itemstore.ParseServerID(folderID, sid)
-	if !ok {
-		return Card{}, ErrNotFound
-	}
-	var uid string
-	err := q.QueryRow(ctx, `SELECT uid FROM contacts WHERE user_id = $1 AND folder_id = $2 AND id = $3`,
-		userID, folderID, id).Scan(&uid)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return Card{}, ErrNotFound
-	}
+	id, uid, err := s.items.Lookup(ctx, q, userID, folderID, sid)
 	if err != nil {
-		return Card{}, fmt.Errorf("contacts: update %s: %w", sid, err)
+		return Card{}, err
 	}
-	// The UID of a stored card never changes, so reading it outside the
-	// book's lock is safe.
 	p, err := prepare(card, uid)
 	if err != nil {
 		return Card{}, err
 	}
-	c, err := s.update(ctx, q, userID, folderID, id, p)
-	if err != nil {
-		return Card{}, err
-	}
-	if err := s.folders.Notify(ctx, q, userID, folderID); err != nil {
-		return Card{}, err
-	}
-	return c, nil
-}
-
-// update writes p over card id, bumping the book's ctag.
-func (s *Store) update(ctx context.Context, q Querier, userID int64, folderID string, id int64, p prepared) (Card, error) {
 	emails, phones := columnsOf(p)
-	// The book's row lock orders this write among the book's others. Only
-	// a delete racing with it can make the bump land without the update.
-	var version int64
-	var updated time.Time
-	var href string
-	err := q.QueryRow(ctx, `WITH book AS (
-			UPDATE address_books SET ctag = ctag + 1
-			WHERE user_id = $1 AND folder_id = $2
-				AND EXISTS (SELECT 1 FROM contacts WHERE user_id = $1 AND folder_id = $2 AND id = $3)
-			RETURNING ctag)
-		UPDATE contacts c SET version = book.ctag, vcard = $4, file_as = $5, given_name = $6,
-			family_name = $7, emails = $8, phones = $9, updated = now()
-		FROM book WHERE c.user_id = $1 AND c.folder_id = $2 AND c.id = $3
-		RETURNING c.version, c.updated, c.href`,
-		userID, folderID, id, p.text, p.cols.FileAs, p.cols.GivenName, p.cols.FamilyName, emails, phones,
-	).Scan(&version, &updated, &href)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return Card{}, ErrNotFound
-	}
+	version, updated, href, err := s.items.UpdateItem(ctx, q, userID, folderID, id,
+		`vcard = $4, file_as = $5, given_name = $6, family_name = $7, emails = $8, phones = $9`,
+		p.text, p.cols.FileAs, p.cols.GivenName, p.cols.FamilyName, emails, phones)
 	if err != nil {
-		return Card{}, fmt.Errorf("contacts: update %s: %w", itemstore.ServerID(folderID, id), err)
+		return Card{}, err
 	}
-	return Card{ServerID: itemstore.ServerID(folderID, id), UID: p.uid, Href: href, Version: version, Card: p.card, Updated: updated}, nil
+	return Card{ServerID: sid, UID: p.uid, Href: href, Version: version, Card: p.card, Updated: updated}, nil
 }
 
 // Delete removes the card named by sid, leaving its tombstone (the name
 // and the version of the removal) for CardDAV sync reports.
 func (s *Store) Delete(ctx context.Context, q Querier, userID int64, folderID, sid string) error {
-	id, ok := itemstore.ParseServerID(folderID, sid)
-	if !ok {
-		return ErrNotFound
-	}
-	var ctag int64
-	err := q.QueryRow(ctx, `WITH gone AS (
-			DELETE FROM contacts WHERE user_id = $1 AND folder_id = $2 AND id = $3 RETURNING href),
-		book AS (
-			UPDATE address_books SET ctag = ctag + 1
-			WHERE user_id = $1 AND folder_id = $2 AND EXISTS (SELECT 1 FROM gone)
-			RETURNING ctag),
-		tomb AS (`+tombstoneSQL+`)
-		SELECT ctag FROM book`, userID, folderID, id).Scan(&ctag)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return ErrNotFound
-	}
-	if err != nil {
-		return fmt.Errorf("contacts: delete %s: %w", sid, err)
-	}
-	return s.folders.Notify(ctx, q, userID, folderID)
+	return s.items.DeleteItem(ctx, q, userID, folderID, sid)
 }
 
 // Move moves the card named by sid from book src to book dst of the same
@@ -340,64 +300,29 @@ func (s *Store) Delete(ctx context.Context, q Querier, userID int64, folderID, s
 // both books announced. A card whose UID dst already holds is
 // ErrUIDExists and stays where it is.
 func (s *Store) Move(ctx context.Context, q Querier, userID int64, src, dst, sid string) (Card, error) {
-	id, ok := itemstore.ParseServerID(src, sid)
-	if !ok {
-		return Card{}, ErrNotFound
-	}
-	if src == dst {
-		return Card{}, ErrSameBook
-	}
-	if err := s.folders.LockPair(ctx, q, userID, src, dst); err != nil {
-		return Card{}, fmt.Errorf("contacts: move %s: %w", sid, err)
-	}
 	var newID, version int64
 	var uid, href, text string
 	var updated time.Time
-	err := q.QueryRow(ctx, `WITH moved AS (
-			DELETE FROM contacts s WHERE s.user_id = $1 AND s.folder_id = $2 AND s.id = $4
+	err := s.items.MoveItem(ctx, q, userID, src, dst, sid, ErrSameBook, ErrUIDExists,
+		`DELETE FROM contacts s WHERE s.user_id = $1 AND s.folder_id = $2 AND s.id = $4
 				AND NOT EXISTS (SELECT 1 FROM contacts d
 					WHERE d.user_id = $1 AND d.folder_id = $3 AND d.uid = s.uid)
-			RETURNING s.uid, s.href, s.vcard, s.file_as, s.given_name, s.family_name, s.emails, s.phones),
-		src_book AS (
-			UPDATE address_books SET ctag = ctag + 1
-			WHERE user_id = $1 AND folder_id = $2 AND EXISTS (SELECT 1 FROM moved)
-			RETURNING ctag),
-		src_tomb AS (
-			INSERT INTO contact_tombstones (user_id, folder_id, href, version)
-			SELECT $1, $2, m.href, b.ctag FROM moved m, src_book b
-			ON CONFLICT (user_id, folder_id, href) DO UPDATE SET version = EXCLUDED.version, deleted = now()),
-		dst_book AS (
-			UPDATE address_books SET ctag = ctag + 1
-			WHERE user_id = $1 AND folder_id = $3 AND EXISTS (SELECT 1 FROM moved)
-			RETURNING ctag)
-		-- The card keeps its name unless the destination holds it already;
+			RETURNING s.uid, s.href, s.vcard, s.file_as, s.given_name, s.family_name, s.emails, s.phones`,
+		`-- The card keeps its name unless the destination holds it already;
 		-- NULL lets the schema name it (migration 00031).
 		INSERT INTO contacts (user_id, folder_id, uid, version, vcard, file_as, given_name, family_name, emails, phones, href)
-		SELECT $1, $3, m.uid, b.ctag, m.vcard, m.file_as, m.given_name, m.family_name, m.emails, m.phones,
-			CASE WHEN EXISTS (SELECT 1 FROM contacts d WHERE d.user_id = $1 AND d.folder_id = $3 AND d.href = m.href)
+		SELECT $1, $3, m.uid, d.ctag, m.vcard, m.file_as, m.given_name, m.family_name, m.emails, m.phones,
+			CASE WHEN EXISTS (SELECT 1 FROM contacts x WHERE x.user_id = $1 AND x.folder_id = $3 AND x.href = m.href)
 				THEN NULL ELSE m.href END
-		FROM moved m, dst_book b
-		RETURNING id, uid, href, version, vcard, updated`, userID, src, dst, id).Scan(&newID, &uid, &href, &version, &text, &updated)
-	if errors.Is(err, pgx.ErrNoRows) {
-		var exists bool
-		if err := q.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM contacts WHERE user_id = $1 AND folder_id = $2 AND id = $3)`,
-			userID, src, id).Scan(&exists); err != nil {
-			return Card{}, fmt.Errorf("contacts: move %s: %w", sid, err)
-		}
-		if exists {
-			return Card{}, ErrUIDExists
-		}
-		return Card{}, ErrNotFound
-	}
+		FROM gone m, dst d
+		RETURNING id, uid, href, version, vcard, updated`,
+		func(r pgx.Row) error { return r.Scan(&newID, &uid, &href, &version, &text, &updated) })
 	if err != nil {
-		return Card{}, fmt.Errorf("contacts: move %s: %w", sid, err)
+		return Card{}, err
 	}
 	card, err := decodeCard(text)
 	if err != nil {
 		return Card{}, fmt.Errorf("contacts: moved card %d: %w", newID, err)
-	}
-	if err := s.folders.Notify(ctx, q, userID, src, dst); err != nil {
-		return Card{}, err
 	}
 	return Card{ServerID: itemstore.ServerID(dst, newID), UID: uid, Href: href, Version: version, Card: card, Updated: updated}, nil
 }
@@ -409,23 +334,7 @@ func (s *Store) Move(ctx context.Context, q Querier, userID int64, src, dst, sid
 // ctag stay: a counter that started again from 1 would make sync tokens
 // handed out before look valid.
 func (s *Store) DeleteBook(ctx context.Context, q Querier, userID int64, folderID string) error {
-	tag, err := q.Exec(ctx, `WITH gone AS (
-			DELETE FROM contacts WHERE user_id = $1 AND folder_id = $2 RETURNING href),
-		book AS (
-			UPDATE address_books SET ctag = ctag + 1
-			WHERE user_id = $1 AND folder_id = $2 AND EXISTS (SELECT 1 FROM gone)
-			RETURNING ctag)
-		`+tombstoneSQL, userID, folderID)
-	if err != nil {
-		return fmt.Errorf("contacts: delete book %q: %w", folderID, err)
-	}
-	if tag.RowsAffected() == 0 {
-		return nil // empty or never written: nothing changed, nobody to wake
-	}
-	if err := s.folders.Notify(ctx, q, userID, folderID); err != nil {
-		return fmt.Errorf("contacts: notify: %w", err)
-	}
-	return nil
+	return s.items.DeleteItems(ctx, q, userID, folderID)
 }
 
 // canonical returns c with property names and parameter names in upper
@@ -449,20 +358,6 @@ func canonical(c vcard.Card) vcard.Card {
 		}
 	}
 	return out
-}
-
-// tombstoneSQL records the cards of CTE "gone" (their href) as removed at
-// the version of CTE "book" (the bumped ctag). A name removed before and
-// reused since gets the newer version.
-const tombstoneSQL = `INSERT INTO contact_tombstones (user_id, folder_id, href, version)
-	SELECT $1, $2, gone.href, book.ctag FROM gone, book
-	ON CONFLICT (user_id, folder_id, href) DO UPDATE SET version = EXCLUDED.version, deleted = now()`
-
-// isUniqueViolation reports whether err is a violation of the named
-// unique constraint.
-func isUniqueViolation(err error, constraint string) bool {
-	var pe *pgconn.PgError
-	return errors.As(err, &pe) && pe.Code == "23505" && pe.ConstraintName == constraint
 }
 
 func decodeCard(text string) (vcard.Card, error) {

@@ -162,7 +162,7 @@ func (s *Store) importCards(ctx context.Context, tx pgx.Tx, userID int64, folder
 		userID, folderID, version); err != nil {
 		return fmt.Errorf("contacts: import: %w", err)
 	}
-	return s.folders.Notify(ctx, tx, userID, folderID)
+	return s.items.Notify(ctx, tx, userID, folderID)
 }
 
 // Export writes every card of the book as vCard 4.0, ordered by name and

@@ -8,8 +8,6 @@ import (
 	"time"
 
 	"github.com/emersion/go-ical"
-	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/easd/easd/internal/itemstore"
 )
@@ -31,62 +29,36 @@ var ErrTokenTooOld = errors.New("tasks: sync token too old")
 var ErrUnsupportedComponent = errors.New("tasks: unsupported component")
 
 // Resource is a task as a DAV listing shows it.
-type Resource struct {
-	ServerID string
-	Href     string
-	Version  int64
-}
+type Resource = itemstore.Resource
 
 // Resources lists the list's tasks by name and version without reading
 // an object.
 func (s *Store) Resources(ctx context.Context, q Querier, userID int64, folderID string) ([]Resource, error) {
-	return s.resources(ctx, q, `SELECT id, href, version FROM tasks WHERE user_id = $1 AND folder_id = $2
-		ORDER BY href`, userID, folderID)
-}
-
-func (s *Store) resources(ctx context.Context, q Querier, sql string, userID int64, folderID string, args ...any) ([]Resource, error) {
-	rows, err := q.Query(ctx, sql, append([]any{userID, folderID}, args...)...)
-	if err != nil {
-		return nil, fmt.Errorf("tasks: resources of %q: %w", folderID, err)
-	}
-	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Resource, error) {
-		var res Resource
-		var id int64
-		err := r.Scan(&id, &res.Href, &res.Version)
-		res.ServerID = itemstore.ServerID(folderID, id)
-		return res, err
-	})
-	if err != nil {
-		return nil, fmt.Errorf("tasks: resources of %q: %w", folderID, err)
-	}
-	return out, nil
+	return s.items.Resources(ctx, q, userID, folderID)
 }
 
 // ByHref returns the list's tasks named by hrefs, in the order of hrefs;
 // names of no task are left out.
 func (s *Store) ByHref(ctx context.Context, q Querier, userID int64, folderID string, hrefs []string) ([]Task, error) {
-	res, err := s.resources(ctx, q, `SELECT id, href, version FROM tasks
+	rows, err := q.Query(ctx, `SELECT id, uid, href, version, ical, updated FROM tasks
 		WHERE user_id = $1 AND folder_id = $2 AND href = ANY($3)`, userID, folderID, hrefs)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("tasks: get: %w", err)
 	}
-	byHref := make(map[string]string, len(res))
-	for _, r := range res {
-		byHref[r.Href] = r.ServerID
+	got, err := scanTasks(folderID, rows)
+	if err != nil {
+		return nil, fmt.Errorf("tasks: get: %w", err)
 	}
-	sids := make([]string, 0, len(res))
-	for _, h := range hrefs {
-		if sid, ok := byHref[h]; ok {
-			sids = append(sids, sid)
-		}
+	byHref := make(map[string]Task, len(got))
+	for _, t := range got {
+		byHref[t.Href] = t
 	}
-	return s.Get(ctx, q, userID, folderID, sids)
+	return itemstore.InOrder(hrefs, byHref), nil
 }
 
 // ByUID returns the list's task of UID uid, ErrNotFound when none.
 func (s *Store) ByUID(ctx context.Context, q Querier, userID int64, folderID, uid string) (Resource, error) {
-	res, err := s.resources(ctx, q, `SELECT id, href, version FROM tasks
-		WHERE user_id = $1 AND folder_id = $2 AND uid = $3`, userID, folderID, uid)
+	res, err := s.items.ResourcesWhere(ctx, q, userID, folderID, `uid = $3`, uid)
 	if err != nil {
 		return Resource{}, err
 	}
@@ -100,113 +72,36 @@ func (s *Store) ByUID(ctx context.Context, q Querier, userID int64, folderID, ui
 // transaction ends, so that a conditional write compares the version it
 // then overwrites. ErrNotFound when there is none.
 func (s *Store) LockHref(ctx context.Context, q Querier, userID int64, folderID, href string) (Resource, error) {
-	var r Resource
-	var id int64
-	err := q.QueryRow(ctx, `SELECT id, href, version FROM tasks
-		WHERE user_id = $1 AND folder_id = $2 AND href = $3 FOR UPDATE`, userID, folderID, href).Scan(&id, &r.Href, &r.Version)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return Resource{}, ErrNotFound
-	}
-	if err != nil {
-		return Resource{}, fmt.Errorf("tasks: lock %q: %w", href, err)
-	}
-	r.ServerID = itemstore.ServerID(folderID, id)
-	return r, nil
+	return s.items.LockHref(ctx, q, userID, folderID, href)
 }
 
 // Changes are what happened to a list since a sync token.
-type Changes struct {
-	CTag    int64      // the list's ctag now: the next token
-	Changed []Resource // tasks written since
-	Removed []Resource // names removed since (Version: of the removal)
-}
+type Changes = itemstore.Changes
 
 // ChangesSince returns the list's changes after version since; since 0
 // lists every task. Run it in one snapshot (REPEATABLE READ) so CTag and
 // the lists agree. listedAt has the meaning of
 // contacts.Store.ChangesSince: the resume point of a cut full listing.
 func (s *Store) ChangesSince(ctx context.Context, q Querier, userID int64, folderID string, since, listedAt int64) (Changes, error) {
-	var ch Changes
-	var floor int64
-	err := q.QueryRow(ctx, `SELECT ctag, tomb_floor FROM task_lists WHERE user_id = $1 AND folder_id = $2`,
-		userID, folderID).Scan(&ch.CTag, &floor)
-	if err != nil && !errors.Is(err, pgx.ErrNoRows) {
-		return Changes{}, fmt.Errorf("tasks: changes of %q: %w", folderID, err)
-	}
-	if since < 0 || since > ch.CTag || listedAt > ch.CTag || (since > 0 && max(since, listedAt) < floor) {
-		return Changes{}, ErrTokenTooOld
-	}
-	if since == ch.CTag {
-		return ch, nil
-	}
-	if ch.Changed, err = s.resources(ctx, q, `SELECT id, href, version FROM tasks
-		WHERE user_id = $1 AND folder_id = $2 AND version > $3 ORDER BY version`, userID, folderID, since); err != nil {
-		return Changes{}, err
-	}
-	if since == 0 {
-		return ch, nil
-	}
-	rows, err := q.Query(ctx, `SELECT t.href, t.version FROM task_tombstones t
-		WHERE t.user_id = $1 AND t.folder_id = $2 AND t.version > $3
-			AND NOT EXISTS (SELECT 1 FROM tasks x
-				WHERE x.user_id = $1 AND x.folder_id = $2 AND x.href = t.href)
-		ORDER BY t.version`, userID, folderID, since)
-	if err != nil {
-		return Changes{}, fmt.Errorf("tasks: removals from %q: %w", folderID, err)
-	}
-	ch.Removed, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (Resource, error) {
-		var res Resource
-		err := r.Scan(&res.Href, &res.Version)
-		return res, err
-	})
-	if err != nil {
-		return Changes{}, fmt.Errorf("tasks: removals from %q: %w", folderID, err)
-	}
-	return ch, nil
+	return s.items.ChangesSince(ctx, q, userID, folderID, since, listedAt)
 }
 
 // PruneTombstones forgets the names removed from the list before
 // `before`, raising its floor of answerable tokens.
 func (s *Store) PruneTombstones(ctx context.Context, q Querier, userID int64, folderID string, before time.Time) error {
-	_, err := q.Exec(ctx, `WITH pruned AS (
-			DELETE FROM task_tombstones WHERE user_id = $1 AND folder_id = $2 AND deleted < $3
-			RETURNING version)
-		UPDATE task_lists SET tomb_floor = greatest(tomb_floor, (SELECT max(version) FROM pruned))
-		WHERE user_id = $1 AND folder_id = $2 AND EXISTS (SELECT 1 FROM pruned)`, userID, folderID, before)
-	if err != nil {
-		return fmt.Errorf("tasks: prune tombstones of %q: %w", folderID, err)
-	}
-	return nil
+	return s.items.PruneTombstones(ctx, q, userID, folderID, before)
 }
 
 // ListNames returns the DAV collection names given to the user's task
 // lists by MKCALENDAR, by folder id.
 func (s *Store) ListNames(ctx context.Context, q Querier, userID int64) (map[string]string, error) {
-	rows, err := q.Query(ctx, `SELECT folder_id, dav_name FROM task_lists
-		WHERE user_id = $1 AND dav_name IS NOT NULL`, userID)
-	if err != nil {
-		return nil, fmt.Errorf("tasks: list names: %w", err)
-	}
-	out := map[string]string{}
-	var f, n string
-	_, err = pgx.ForEachRow(rows, []any{&f, &n}, func() error {
-		out[f] = n
-		return nil
-	})
-	if err != nil {
-		return nil, fmt.Errorf("tasks: list names: %w", err)
-	}
-	return out, nil
+	return s.items.DAVNames(ctx, q, userID)
 }
 
 // NameList creates the (empty) list of folderID under the DAV collection
 // name name, in q's transaction with the folder's creation.
 func (s *Store) NameList(ctx context.Context, q Querier, userID int64, folderID, name string) error {
-	if _, err := q.Exec(ctx, `INSERT INTO task_lists (user_id, folder_id, dav_name) VALUES ($1, $2, $3)
-		ON CONFLICT (user_id, folder_id) DO UPDATE SET dav_name = EXCLUDED.dav_name`, userID, folderID, name); err != nil {
-		return fmt.Errorf("tasks: name list %q: %w", folderID, err)
-	}
-	return nil
+	return s.items.SetDAVName(ctx, q, userID, folderID, name)
 }
 
 // ObjectUID returns the UID of a CalDAV calendar object resource meant
@@ -305,18 +200,4 @@ func Overlaps(cal *ical.Calendar, from, to time.Time) bool {
 		return to.After(created)
 	}
 	return true
-}
-
-// tombstoneSQL records the tasks of CTE "gone" (their href) as removed at
-// the version of CTE "l" (the list's bumped ctag). A name removed before
-// and reused since gets the newer version.
-const tombstoneSQL = `INSERT INTO task_tombstones (user_id, folder_id, href, version)
-	SELECT $1, $2, gone.href, l.ctag FROM gone, l
-	ON CONFLICT (user_id, folder_id, href) DO UPDATE SET version = EXCLUDED.version, deleted = now()`
-
-// isUniqueViolation reports whether err is a violation of the named
-// unique constraint.
-func isUniqueViolation(err error, constraint string) bool {
-	var pe *pgconn.PgError
-	return errors.As(err, &pe) && pe.Code == "23505" && pe.ConstraintName == constraint
 }

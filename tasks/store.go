@@ -46,11 +46,17 @@ type Querier = itemstore.Querier
 type NotifyFunc = itemstore.NotifyFunc
 
 // Store keeps task lists and tasks.
-type Store struct{ folders itemstore.Folders }
+type Store struct {
+	// items is the tasks table with its tombstones and the task_lists
+	// table (items.Folders).
+	items itemstore.Items
+}
 
 // NewStore returns a Store; notify may be nil.
 func NewStore(notify NotifyFunc) *Store {
-	return &Store{folders: itemstore.NewFolders("tasks", "task_lists", "list", notify)}
+	return &Store{items: itemstore.Items{
+		Folders: itemstore.NewFolders("tasks", "task_lists", "list", notify),
+		Table:   "tasks", Tombstones: "task_tombstones", NotFound: ErrNotFound, TokenTooOld: ErrTokenTooOld}}
 }
 
 // Task is one stored task.
@@ -144,7 +150,7 @@ func decodeCal(s string) (*ical.Calendar, error) {
 
 // CTag returns the list's change counter, 0 when never written.
 func (s *Store) CTag(ctx context.Context, q Querier, userID int64, folderID string) (int64, error) {
-	return s.folders.CTag(ctx, q, userID, folderID)
+	return s.items.CTag(ctx, q, userID, folderID)
 }
 
 // Versions returns ServerId -> version of the list's tasks, only the
@@ -248,7 +254,7 @@ func (s *Store) CreateNamed(ctx context.Context, q Querier, userID int64, folder
 		ON CONFLICT (user_id, folder_id, uid) DO NOTHING
 		RETURNING id, href, version, updated`,
 		userID, folderID, p.uid, p.text, p.summary, p.complete, p.due, name).Scan(&id, &href, &version, &updated)
-	if isUniqueViolation(err, "tasks_list_href") {
+	if itemstore.IsUniqueViolation(err, "tasks_list_href") {
 		return Task{}, ErrHrefExists
 	}
 	if errors.Is(err, pgx.ErrNoRows) {
@@ -257,7 +263,7 @@ func (s *Store) CreateNamed(ctx context.Context, q Querier, userID int64, folder
 	if err != nil {
 		return Task{}, fmt.Errorf("tasks: create in %q: %w", folderID, err)
 	}
-	if err := s.folders.Notify(ctx, q, userID, folderID); err != nil {
+	if err := s.items.Notify(ctx, q, userID, folderID); err != nil {
 		return Task{}, err
 	}
 	return Task{ServerID: itemstore.ServerID(folderID, id), UID: p.uid, Href: href, Version: version, Cal: cal, Updated: updated.UTC()}, nil
@@ -266,17 +272,9 @@ func (s *Store) CreateNamed(ctx context.Context, q Querier, userID int64, folder
 // Update replaces the task named by sid with cal; the stored UID is
 // kept whatever cal says.
 func (s *Store) Update(ctx context.Context, q Querier, userID int64, folderID, sid string, cal *ical.Calendar) (Task, error) {
-	id, ok := itemstore.ParseServerID(folderID, sid)
-	if !ok {
-		return Task{}, ErrNotFound
-	}
-	var uid, href string
-	err := q.QueryRow(ctx, `SELECT uid, href FROM tasks WHERE user_id = $1 AND folder_id = $2 AND id = $3`, userID, folderID, id).Scan(&uid, &href)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return Task{}, ErrNotFound
-	}
+	id, uid, err := s.items.Lookup(ctx, q, userID, folderID, sid)
 	if err != nil {
-		return Task{}, fmt.Errorf("tasks: update %s: %w", sid, err)
+		return Task{}, err
 	}
 	if todo := todoOf(cal); todo != nil {
 		todo.Props.SetText(ical.PropUID, uid)
@@ -285,24 +283,9 @@ func (s *Store) Update(ctx context.Context, q Querier, userID int64, folderID, s
 	if err != nil {
 		return Task{}, err
 	}
-	var version int64
-	var updated time.Time
-	err = q.QueryRow(ctx, `WITH l AS (
-			UPDATE task_lists SET ctag = ctag + 1
-			WHERE user_id = $1 AND folder_id = $2
-				AND EXISTS (SELECT 1 FROM tasks WHERE user_id = $1 AND folder_id = $2 AND id = $3)
-			RETURNING ctag)
-		UPDATE tasks t SET version = l.ctag, ical = $4, summary = $5, complete = $6, due = $7, updated = now()
-		FROM l WHERE t.user_id = $1 AND t.folder_id = $2 AND t.id = $3
-		RETURNING t.version, t.updated`,
-		userID, folderID, id, p.text, p.summary, p.complete, p.due).Scan(&version, &updated)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return Task{}, ErrNotFound
-	}
+	version, updated, href, err := s.items.UpdateItem(ctx, q, userID, folderID, id,
+		`ical = $4, summary = $5, complete = $6, due = $7`, p.text, p.summary, p.complete, p.due)
 	if err != nil {
-		return Task{}, fmt.Errorf("tasks: update %s: %w", sid, err)
-	}
-	if err := s.folders.Notify(ctx, q, userID, folderID); err != nil {
 		return Task{}, err
 	}
 	return Task{ServerID: sid, UID: uid, Href: href, Version: version, Cal: cal, Updated: updated.UTC()}, nil
@@ -311,93 +294,41 @@ func (s *Store) Update(ctx context.Context, q Querier, userID int64, folderID, s
 // Delete removes the task named by sid, leaving its tombstone (its name
 // and the version of the removal) for CalDAV sync reports.
 func (s *Store) Delete(ctx context.Context, q Querier, userID int64, folderID, sid string) error {
-	id, ok := itemstore.ParseServerID(folderID, sid)
-	if !ok {
-		return ErrNotFound
-	}
-	var ctag int64
-	// The tombstone is written by the same statement, so no path can
-	// remove a task without CalDAV clients learning of it.
-	err := q.QueryRow(ctx, `WITH gone AS (
-			DELETE FROM tasks WHERE user_id = $1 AND folder_id = $2 AND id = $3 RETURNING href),
-		l AS (
-			UPDATE task_lists SET ctag = ctag + 1
-			WHERE user_id = $1 AND folder_id = $2 AND EXISTS (SELECT 1 FROM gone)
-			RETURNING ctag),
-		tomb AS (`+tombstoneSQL+`)
-		SELECT ctag FROM l`, userID, folderID, id).Scan(&ctag)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return ErrNotFound
-	}
-	if err != nil {
-		return fmt.Errorf("tasks: delete %s: %w", sid, err)
-	}
-	return s.folders.Notify(ctx, q, userID, folderID)
+	return s.items.DeleteItem(ctx, q, userID, folderID, sid)
 }
 
 // Move moves the task named by sid from list src to dst and returns it
 // under its new ServerId. A UID dst holds already is ErrUIDExists.
 func (s *Store) Move(ctx context.Context, q Querier, userID int64, src, dst, sid string) (Task, error) {
-	id, ok := itemstore.ParseServerID(src, sid)
-	if !ok {
-		return Task{}, ErrNotFound
-	}
-	if src == dst {
-		return Task{}, ErrSameFolder
-	}
-	if err := s.folders.LockPair(ctx, q, userID, src, dst); err != nil {
-		return Task{}, fmt.Errorf("tasks: move %s: %w", sid, err)
-	}
 	var newID, version int64
 	var uid, href, txt string
 	var updated time.Time
-	// The source keeps a tombstone of the task's name (gone and l are the
-	// names tombstoneSQL reads); the task keeps its name in the
-	// destination unless one there holds it already.
-	err := q.QueryRow(ctx, `WITH gone AS (
-			DELETE FROM tasks s WHERE s.user_id = $1 AND s.folder_id = $2 AND s.id = $4
+	// The task keeps its name in the destination unless one there holds
+	// it already.
+	err := s.items.MoveItem(ctx, q, userID, src, dst, sid, ErrSameFolder, ErrUIDExists,
+		`DELETE FROM tasks s WHERE s.user_id = $1 AND s.folder_id = $2 AND s.id = $4
 				AND NOT EXISTS (SELECT 1 FROM tasks d WHERE d.user_id = $1 AND d.folder_id = $3 AND d.uid = s.uid)
-			RETURNING s.uid, s.href, s.ical, s.summary, s.complete, s.due),
-		l AS (
-			UPDATE task_lists SET ctag = ctag + 1 WHERE user_id = $1 AND folder_id = $2 AND EXISTS (SELECT 1 FROM gone)
-			RETURNING ctag),
-		tomb AS (`+tombstoneSQL+`),
-		dst_l AS (
-			UPDATE task_lists SET ctag = ctag + 1 WHERE user_id = $1 AND folder_id = $3 AND EXISTS (SELECT 1 FROM gone)
-			RETURNING ctag)
-		INSERT INTO tasks (user_id, folder_id, uid, version, ical, summary, complete, due, href)
+			RETURNING s.uid, s.href, s.ical, s.summary, s.complete, s.due`,
+		`INSERT INTO tasks (user_id, folder_id, uid, version, ical, summary, complete, due, href)
 		SELECT $1, $3, m.uid, d.ctag, m.ical, m.summary, m.complete, m.due,
 			CASE WHEN EXISTS (SELECT 1 FROM tasks x WHERE x.user_id = $1 AND x.folder_id = $3 AND x.href = m.href)
 				THEN gen_random_uuid()::text || '.ics' ELSE m.href END
-		FROM gone m, dst_l d
-		RETURNING id, uid, href, version, ical, updated`, userID, src, dst, id).Scan(&newID, &uid, &href, &version, &txt, &updated)
-	if errors.Is(err, pgx.ErrNoRows) {
-		var exists bool
-		if err := q.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM tasks WHERE user_id = $1 AND folder_id = $2 AND id = $3)`,
-			userID, src, id).Scan(&exists); err != nil {
-			return Task{}, fmt.Errorf("tasks: move %s: %w", sid, err)
-		}
-		if exists {
-			return Task{}, ErrUIDExists
-		}
-		return Task{}, ErrNotFound
-	}
+		FROM gone m, dst d
+		RETURNING id, uid, href, version, ical, updated`,
+		func(r pgx.Row) error { return r.Scan(&newID, &uid, &href, &version, &txt, &updated) })
 	if err != nil {
-		return Task{}, fmt.Errorf("tasks: move %s: %w", sid, err)
+		return Task{}, err
 	}
 	cal, err := decodeCal(txt)
 	if err != nil {
 		return Task{}, fmt.Errorf("tasks: moved task %d: %w", newID, err)
-	}
-	if err := s.folders.Notify(ctx, q, userID, src, dst); err != nil {
-		return Task{}, err
 	}
 	return Task{ServerID: itemstore.ServerID(dst, newID), UID: uid, Href: href, Version: version, Cal: cal, Updated: updated.UTC()}, nil
 }
 
 // DeleteFolder removes the list's tasks and counter (FolderDelete).
 func (s *Store) DeleteFolder(ctx context.Context, q Querier, userID int64, folderID string) error {
-	return s.folders.Delete(ctx, q, userID, folderID)
+	return s.items.Delete(ctx, q, userID, folderID)
 }
 
 func newUUID() string {

@@ -2,15 +2,17 @@
 // (contacts, calendar, notes, tasks) shares and that are not about the
 // items themselves: the "<folder>:<id>" ServerId, the per-folder row with
 // its change counter (ctag), locking two folders for a move, and
-// announcing a changed folder.
+// announcing a changed folder; and for the stores served over DAV, whose
+// items have resource names and leave tombstones, the DAV reads (dav.go).
 //
 // Each store owns its schema: it names its own folder table (address_books,
 // calendars, note_folders, task_lists) and keeps the SQL of its items table
 // next to its code. Only statements that touch the folder table alone, and
 // so read the same for every store, live here. A store's write statements
 // bump the counter themselves, in the statement that writes the item, so
-// the bump and the write can never be split; see the stores' Create,
-// Update, Delete and Move.
+// the bump and the write can never be split; see the stores' Create and
+// Items' UpdateItem, DeleteItem and MoveItem (write.go), which take the
+// store's own columns as SQL fragments.
 package itemstore
 
 import (
