@@ -2,7 +2,6 @@ package calendar
 
 import (
 	"bytes"
-	"crypto/rand"
 	"fmt"
 	"slices"
 	"strings"
@@ -11,6 +10,7 @@ import (
 	"github.com/easd/easd/calendar/recur"
 	"github.com/easd/easd/calendar/tz"
 	"github.com/emersion/go-ical"
+	"github.com/google/uuid"
 )
 
 // The iCalendar side: reading and writing one series' object, and the
@@ -83,7 +83,7 @@ func setUID(cal *ical.Calendar, uid string) error {
 		uid = have
 	}
 	if uid == "" {
-		uid = newUUID()
+		uid = uuid.NewString()
 	}
 	for _, c := range cal.Children {
 		if c.Name == ical.CompEvent {
@@ -393,12 +393,4 @@ func categoriesOf(c *ical.Component) []string {
 		}
 	}
 	return out
-}
-
-func newUUID() string {
-	var b [16]byte
-	rand.Read(b[:]) // never fails (crypto/rand)
-	b[6] = b[6]&0x0f | 0x40
-	b[8] = b[8]&0x3f | 0x80
-	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
 }

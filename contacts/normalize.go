@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/emersion/go-vcard"
+	"github.com/google/uuid"
 	"golang.org/x/text/encoding/htmlindex"
 )
 
@@ -41,7 +42,7 @@ func Normalize(card vcard.Card) (vcard.Card, error) {
 	}
 	out.SetValue(vcard.FieldVersion, "4.0")
 	if out.Value(vcard.FieldUID) == "" {
-		out.SetValue(vcard.FieldUID, newUID())
+		out.SetValue(vcard.FieldUID, "urn:uuid:"+uuid.NewString())
 	}
 	if out.Value(vcard.FieldFormattedName) == "" {
 		fn := displayName(out)

@@ -13,7 +13,6 @@ package contacts
 
 import (
 	"context"
-	"crypto/rand"
 	"errors"
 	"fmt"
 	"maps"
@@ -22,6 +21,7 @@ import (
 	"time"
 
 	"github.com/emersion/go-vcard"
+	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
@@ -190,7 +190,7 @@ func prepare(card vcard.Card, uid string) (prepared, error) {
 	if uid != "" {
 		c.SetValue(vcard.FieldUID, uid)
 	} else if c.Value(vcard.FieldUID) == "" {
-		c.SetValue(vcard.FieldUID, "urn:uuid:"+newUUID())
+		c.SetValue(vcard.FieldUID, "urn:uuid:"+uuid.NewString())
 	}
 	text, err := EncodeCard(c)
 	if err != nil {
@@ -385,19 +385,13 @@ func copyCard(c vcard.Card) vcard.Card {
 	return out
 }
 
-// newUUID returns a random (version 4) UUID.
-func newUUID() string {
-	var b [16]byte
-	rand.Read(b[:]) // never fails (crypto/rand)
-	return formatUUID(b[:], 0x40)
-}
-
-// formatUUID formats 16 bytes as a UUID of the given version (0x40 random,
-// 0x80 derived by other means, RFC 9562).
-func formatUUID(b []byte, version byte) string {
-	b[6] = b[6]&0x0f | version
-	b[8] = b[8]&0x3f | 0x80
-	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
+// derivedUUID makes a UUID of version 8 (derived by other means, RFC
+// 9562) from the first 16 bytes of sum.
+func derivedUUID(sum []byte) string {
+	u := uuid.UUID(sum[:16])
+	u[6] = u[6]&0x0f | 0x80
+	u[8] = u[8]&0x3f | 0x80
+	return u.String()
 }
 
 // MoveBook gives the cards of address book fromFolder of user from to

@@ -65,7 +65,6 @@
 package contacts
 
 import (
-	"crypto/rand"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -79,6 +78,7 @@ import (
 	"github.com/easd/easd/eas/model"
 	"github.com/easd/easd/wbxml"
 	"github.com/emersion/go-vcard"
+	"github.com/google/uuid"
 )
 
 // Errors of Apply. The caller answers the item with Sync Status 6
@@ -1006,7 +1006,7 @@ func Apply(base vcard.Card, e Edit, zone *time.Location) (vcard.Card, error) {
 	// vCard 4.0 needs VERSION, FN and (for a store) UID.
 	card.SetValue(vcard.FieldVersion, "4.0")
 	if card.Value(vcard.FieldUID) == "" {
-		card.SetValue(vcard.FieldUID, newUID())
+		card.SetValue(vcard.FieldUID, "urn:uuid:"+uuid.NewString())
 	}
 	nameAfter := card.Value(vcard.FieldName) + "\x00" + card.Value(vcard.FieldOrganization)
 	if card.Get(vcard.FieldFormattedName) == nil || nameAfter != nameBefore || !hadFN {
@@ -1218,16 +1218,6 @@ func displayName(card vcard.Card) string {
 		}
 	}
 	return card.Value(vcard.FieldEmail)
-}
-
-// newUID returns a random (version 4) UUID URN, the UID form RFC 6350
-// recommends.
-func newUID() string {
-	var b [16]byte
-	rand.Read(b[:])
-	b[6] = b[6]&0x0f | 0x40
-	b[8] = b[8]&0x3f | 0x80
-	return fmt.Sprintf("urn:uuid:%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
 }
 
 // ---------------------------------------------------------------------------

@@ -333,7 +333,7 @@ func (rc rawCard) prepare() (prepared, *BadCard) {
 		// Derived from the card's text, so that importing the same file
 		// twice updates instead of duplicating.
 		sum := sha256.Sum256([]byte(doc.String()))
-		card.SetValue(vcard.FieldUID, "urn:uuid:"+formatUUID(sum[:16], 0x80))
+		card.SetValue(vcard.FieldUID, "urn:uuid:"+derivedUUID(sum[:]))
 	}
 	p, err := prepare(card, "")
 	if err != nil {

@@ -12,12 +12,12 @@ package notes
 
 import (
 	"context"
-	"crypto/rand"
 	"errors"
 	"fmt"
 	"strings"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 
 	"github.com/easd/easd/internal/itemstore"
@@ -214,7 +214,7 @@ func (s *Store) Create(ctx context.Context, q Querier, userID int64, folderID st
 		return Note{}, err
 	}
 	if n.UID == "" {
-		n.UID = newUUID()
+		n.UID = uuid.NewString()
 	}
 	// One statement: the upsert bumps the ctag and locks the folder's
 	// row, which serialises the folder's writers, so versions strictly
@@ -347,13 +347,4 @@ func (s *Store) Move(ctx context.Context, q Querier, userID int64, src, dst, sid
 // which runs it in the folder's own transaction.
 func (s *Store) DeleteFolder(ctx context.Context, q Querier, userID int64, folderID string) error {
 	return s.folders.Delete(ctx, q, userID, folderID)
-}
-
-// newUUID returns a random (version 4) UUID.
-func newUUID() string {
-	var b [16]byte
-	rand.Read(b[:]) // never fails (crypto/rand)
-	b[6] = b[6]&0x0f | 0x40
-	b[8] = b[8]&0x3f | 0x80
-	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
 }

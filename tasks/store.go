@@ -13,13 +13,13 @@ package tasks
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
 	"errors"
 	"fmt"
 	"strings"
 	"time"
 
 	"github.com/emersion/go-ical"
+	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 
 	"github.com/easd/easd/internal/itemstore"
@@ -91,7 +91,7 @@ func NewCalendar(now time.Time) *ical.Calendar {
 	cal.Props.SetText(ical.PropVersion, "2.0")
 	cal.Props.SetText(ical.PropProductID, prodID)
 	todo := ical.NewComponent(ical.CompToDo)
-	todo.Props.SetText(ical.PropUID, newUUID())
+	todo.Props.SetText(ical.PropUID, uuid.NewString())
 	todo.Props.SetDateTime(ical.PropDateTimeStamp, now.UTC().Truncate(time.Second))
 	todo.Props.SetDateTime(ical.PropCreated, now.UTC().Truncate(time.Second))
 	cal.Children = append(cal.Children, todo)
@@ -329,12 +329,4 @@ func (s *Store) Move(ctx context.Context, q Querier, userID int64, src, dst, sid
 // DeleteFolder removes the list's tasks and counter (FolderDelete).
 func (s *Store) DeleteFolder(ctx context.Context, q Querier, userID int64, folderID string) error {
 	return s.items.Delete(ctx, q, userID, folderID)
-}
-
-func newUUID() string {
-	var b [16]byte
-	rand.Read(b[:]) // never fails (crypto/rand)
-	b[6] = b[6]&0x0f | 0x40
-	b[8] = b[8]&0x3f | 0x80
-	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
 }
