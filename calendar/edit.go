@@ -4,7 +4,6 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
-	"html"
 	"slices"
 	"strconv"
 	"strings"
@@ -15,6 +14,7 @@ import (
 	"github.com/easd/easd/calendar/recur"
 	"github.com/easd/easd/calendar/tz"
 	"github.com/easd/easd/eas/message"
+	"github.com/easd/easd/eas/model"
 )
 
 // ErrBadValue: a client's element cannot be stored as sent (a malformed
@@ -334,7 +334,7 @@ func applyCommon(ev *ical.Component, c common, take func(string) bool, v int) er
 		case c.Body != nil && c.Body.Truncated, c.Body == nil && c.BodyTruncated:
 			// A truncated body is not the body: keep the stored one.
 		case c.Body != nil && c.Body.Type == message.BodyHTML:
-			setText(ev, ical.PropDescription, textOfHTML(c.Body.Data))
+			setText(ev, ical.PropDescription, model.TextOfHTML(c.Body.Data))
 		case c.Body != nil:
 			setText(ev, ical.PropDescription, c.Body.Data)
 		default:
@@ -872,30 +872,6 @@ func vtimezone(loc *time.Location, year int) *ical.Component {
 	tzc.Children = append(tzc.Children, obs(ical.CompTimezoneStandard, dst, std, b.StandardDate),
 		obs(ical.CompTimezoneDaylight, std, dst, b.DaylightDate))
 	return tzc
-}
-
-// textOfHTML turns a client's HTML body into text: tags dropped, line
-// breaks kept, entities decoded.
-func textOfHTML(s string) string {
-	var b strings.Builder
-	for s != "" {
-		i := strings.IndexByte(s, '<')
-		if i < 0 {
-			b.WriteString(s)
-			break
-		}
-		b.WriteString(s[:i])
-		j := strings.IndexByte(s[i:], '>')
-		if j < 0 {
-			break
-		}
-		tag := strings.ToLower(strings.Trim(s[i+1:i+j], "/ "))
-		if name, _, _ := strings.Cut(tag, " "); name == "br" || ((name == "p" || name == "div") && strings.HasPrefix(s[i+1:], "/")) {
-			b.WriteByte('\n')
-		}
-		s = s[i+j+1:]
-	}
-	return strings.TrimRight(html.UnescapeString(b.String()), "\n")
 }
 
 func cloneCalendar(c *ical.Calendar) *ical.Calendar {
