@@ -48,8 +48,9 @@ type cachedSync struct {
 // Status 13 when the request needs a cache and none is stored.
 //
 // announce says that the request is still to end the device's waiting
-// requests (announceDone): a full request does it in the statement that
-// caches it, any other with a statement of its own.
+// requests (announceDone), in the statement that caches it. Only a full
+// request is announced so: firstSync gives any other (an empty or
+// Partial Sync, which may take a wait from the cache) announceRequest.
 func (k *call) resolveSync(req message.SyncRequest, emptyBody, announce bool) (syncRequest, Status, error) {
 	ctx := k.ctx()
 	full := syncRequest{window: req.WindowSize, wait: requestedWait(req)}
@@ -60,13 +61,6 @@ func (k *call) resolveSync(req message.SyncRequest, emptyBody, announce bool) (s
 	if !empty && !req.Partial {
 		k.beside(func() { k.writeSyncRequest(ctx, full, announce) })
 		return full, 0, nil
-	}
-	if announce {
-		k.beside(func() {
-			if err := k.s.announceDone(ctx, k.dev.ID); err != nil {
-				k.log.Warn("sync: could not end a waiting Ping", "err", err)
-			}
-		})
 	}
 	cached, ok, err := k.s.loadSyncRequest(ctx, k.dev.ID)
 	if err != nil {
