@@ -447,14 +447,11 @@ func (is *itemSync) clientInstance(serverID, instanceID string, appData any, cha
 	return nil
 }
 
-// maxClientIDLen is the longest ClientId MS-ASCMD 2.2.3.28.2 allows.
-const maxClientIDLen = 64
-
 // clientAdd creates one item, or finds the one a re-sent Add created.
 func (is *itemSync) clientAdd(a message.SyncClientAdd) error {
 	ctx, k := is.sc.k.ctx(), is.sc.k
 	resp := message.SyncResponseAdd{ClientID: a.ClientID}
-	if a.ClientID == "" || len(a.ClientID) > maxClientIDLen {
+	if a.ClientID == "" || len(a.ClientID) > clientIDMax {
 		// Refused before any write: a ClientId that cannot be recorded
 		// would make every retry create the item again.
 		resp.Status = int(syncProtocolError)
