@@ -1,6 +1,7 @@
 package eas
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"strings"
@@ -207,11 +208,17 @@ func (k *call) answeredRequest(id string, list []folders.Folder) ([]byte, *reque
 // its moves, so that a re-sent MeetingResponse (or a later change of
 // mind) still finds the request. The answer stands whatever happens
 // here: a failure leaves the mail where it was, and is logged.
+//
+// The move and its record run on a context detached from the request's:
+// a phone hanging up between the IMAP MOVE and the record would leave
+// the mail moved but unrecorded, and the phone's re-sent request would
+// find it nowhere and be refused, though its answer was kept.
 func (k *call) trashRequest(conn *mailConn, req *requestMail, trash folders.Folder) {
 	if req.moved || trash.IMAPName == "" || req.folder.ServerID == trash.ServerID {
 		return
 	}
-	ctx := k.ctx()
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(k.ctx()), moveFinishTimeout)
+	defer cancel()
 	sess, err := conn.session()
 	if err == nil {
 		var moved model.MailMoved

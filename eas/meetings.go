@@ -34,12 +34,19 @@ type Meetings interface {
 // queued: the data they announce is committed, the client's request
 // succeeded, and the next calendar write or MeetingResponse of the user
 // sends them.
+//
+// It runs on a context detached from the request's, as a send does
+// (sendFinishTimeout): a phone that hangs up once the data is committed
+// must not cut a submission off between the mail server's 250 and the
+// calendar noting the message sent, which would send it again next time.
 func (k *call) flushMeetings() {
 	m, sub := k.s.opts.Meetings, k.s.opts.Submitter
 	if m == nil || sub == nil {
 		return
 	}
-	n, err := m.Flush(k.ctx(), k.dev.UserID, func(ctx context.Context, from string, to []string, msg []byte) error {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(k.ctx()), sendFinishTimeout)
+	defer cancel()
+	n, err := m.Flush(ctx, k.dev.UserID, func(ctx context.Context, from string, to []string, msg []byte) error {
 		return sub.Submit(ctx, k.creds.Login, k.creds.Password, from, to, msg)
 	})
 	if err != nil {

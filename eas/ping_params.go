@@ -134,19 +134,25 @@ func (s *Server) announceDone(ctx context.Context, deviceID int64) error {
 	if err != nil {
 		return err
 	}
-	_, err = s.opts.Pool.Exec(ctx, `UPDATE ping_params SET `+endWaiting+`
-		WHERE device_id = $1 AND waiting
-		RETURNING pg_notify($2, $3 || generation::text)`,
-		deviceID, pgnotify.Channel, prefix)
+	_, err = s.opts.Pool.Exec(ctx, announceDoneSQL, deviceID, pgnotify.Channel, prefix)
 	if err != nil {
 		return fmt.Errorf("ping: record request: %w", err)
 	}
 	return nil
 }
 
-// endWaiting is announceDone's change of a ping_params row that has its
-// waiting mark; writeSyncRequest makes it in its own statement.
-const endWaiting = `generation = generation + 1, waiting = false`
+var announceDoneSQL = endWaitingSQL("$1", "true", "$2", "$3")
+
+// endWaitingSQL is announceDone's statement, which writeSyncRequest also
+// runs inside its own: for device dev, when the condition when holds and
+// a request of the device may be waiting, bump the generation, clear the
+// mark and notify channel with prefix. The arguments are parameter
+// references ("$1") or SQL literals, never data.
+func endWaitingSQL(dev, when, channel, prefix string) string {
+	return `UPDATE ping_params SET generation = generation + 1, waiting = false
+		WHERE device_id = ` + dev + ` AND waiting AND ` + when + `
+		RETURNING pg_notify(` + channel + `, ` + prefix + ` || generation::text)`
+}
 
 // storedPing is the device's stored Ping parameters as read.
 type storedPing struct {

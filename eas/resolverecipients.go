@@ -126,8 +126,8 @@ func rrOptionsOf(req *message.ResolveRecipientsRequest) (*rrOptions, error) {
 		return nil, errors.New("CertificateRetrieval, MaxCertificates or MaxAmbiguousRecipients out of range")
 	}
 	if a := opt.Availability; a != nil {
-		start, err1 := parseEASTime(a.StartTime)
-		end, err2 := parseEASTime(a.EndTime)
+		start, err1 := model.ParseDateTime(a.StartTime)
+		end, err2 := model.ParseDateTime(a.EndTime)
 		if err1 != nil || err2 != nil || !end.After(start) || end.Sub(start) > rrMaxSpan {
 			return nil, errors.New("availability needs StartTime before EndTime, at most six weeks apart")
 		}
@@ -141,18 +141,6 @@ func rrOptionsOf(req *message.ResolveRecipientsRequest) (*rrOptions, error) {
 		o.pics = newPictureBudget(p)
 	}
 	return o, nil
-}
-
-// parseEASTime reads an instant as EAS writes it (2006-01-02T15:04:05.000Z),
-// with or without the fraction, or in the compact form of 2.5.
-func parseEASTime(s string) (time.Time, error) {
-	s = strings.TrimSpace(s)
-	for _, layout := range []string{"2006-01-02T15:04:05.000Z", time.RFC3339, "20060102T150405Z"} {
-		if t, err := time.Parse(layout, s); err == nil {
-			return t.UTC(), nil
-		}
-	}
-	return time.Time{}, errors.New("bad time " + s)
 }
 
 // resolveOne answers one To.

@@ -48,8 +48,9 @@ type cachedSync struct {
 // Status 13 when the request needs a cache and none is stored.
 //
 // announce says that the request is still to end the device's waiting
-// requests (announceDone): a full request does it in the statement that
-// caches it, any other with a statement of its own.
+// requests (announceDone), in the statement that caches it. Only a full
+// request is announced so: firstSync gives any other (an empty or
+// Partial Sync, which may take a wait from the cache) announceRequest.
 func (k *call) resolveSync(req message.SyncRequest, emptyBody, announce bool) (syncRequest, Status, error) {
 	ctx := k.ctx()
 	full := syncRequest{window: req.WindowSize, wait: requestedWait(req)}
@@ -60,13 +61,6 @@ func (k *call) resolveSync(req message.SyncRequest, emptyBody, announce bool) (s
 	if !empty && !req.Partial {
 		k.beside(func() { k.writeSyncRequest(ctx, full, announce) })
 		return full, 0, nil
-	}
-	if announce {
-		k.beside(func() {
-			if err := k.s.announceDone(ctx, k.dev.ID); err != nil {
-				k.log.Warn("sync: could not end a waiting Ping", "err", err)
-			}
-		})
 	}
 	cached, ok, err := k.s.loadSyncRequest(ctx, k.dev.ID)
 	if err != nil {
@@ -172,20 +166,7 @@ func (k *call) writeSyncRequest(ctx context.Context, r syncRequest, announce boo
 		// first request of a device racing another one.
 		// A data-modifying WITH runs to completion, RETURNING included,
 		// whether or not the statement reads it.
-		_, err = k.s.opts.Pool.Exec(ctx, `WITH ended AS (
-				UPDATE ping_params SET `+endWaiting+`
-				WHERE device_id = $1 AND waiting AND $5
-				RETURNING pg_notify($6, $7 || generation::text)),
-			u AS (
-				UPDATE sync_requests SET collections = $2, window_size = $3, heartbeat_seconds = $4, updated_at = now()
-				WHERE device_id = $1 AND (collections, window_size, heartbeat_seconds)
-					IS DISTINCT FROM ($2::jsonb, $3::integer, $4::integer))
-			INSERT INTO sync_requests (device_id, collections, window_size, heartbeat_seconds)
-			SELECT $1, $2, $3, $4 WHERE NOT EXISTS (SELECT FROM sync_requests WHERE device_id = $1)
-			ON CONFLICT (device_id) DO UPDATE SET collections = $2, window_size = $3,
-				heartbeat_seconds = $4, updated_at = now()
-			WHERE (sync_requests.collections, sync_requests.window_size, sync_requests.heartbeat_seconds)
-				IS DISTINCT FROM ($2::jsonb, $3::integer, $4::integer)`,
+		_, err = k.s.opts.Pool.Exec(ctx, cacheSyncRequestSQL,
 			k.dev.ID, b, r.window, seconds(r.wait), announce, pgnotify.Channel, prefix)
 	}
 	if err != nil {
@@ -212,3 +193,16 @@ func (s *Server) loadSyncRequest(ctx context.Context, deviceID int64) (c cachedS
 	c.heartbeat = time.Duration(hb) * time.Second
 	return c, len(c.cols) > 0, nil
 }
+
+// cacheSyncRequestSQL is writeSyncRequest's statement, built once.
+var cacheSyncRequestSQL = `WITH ended AS (` + endWaitingSQL("$1", "$5", "$6", "$7") + `),
+	u AS (
+		UPDATE sync_requests SET collections = $2, window_size = $3, heartbeat_seconds = $4, updated_at = now()
+		WHERE device_id = $1 AND (collections, window_size, heartbeat_seconds)
+			IS DISTINCT FROM ($2::jsonb, $3::integer, $4::integer))
+	INSERT INTO sync_requests (device_id, collections, window_size, heartbeat_seconds)
+	SELECT $1, $2, $3, $4 WHERE NOT EXISTS (SELECT FROM sync_requests WHERE device_id = $1)
+	ON CONFLICT (device_id) DO UPDATE SET collections = $2, window_size = $3,
+		heartbeat_seconds = $4, updated_at = now()
+	WHERE (sync_requests.collections, sync_requests.window_size, sync_requests.heartbeat_seconds)
+		IS DISTINCT FROM ($2::jsonb, $3::integer, $4::integer)`

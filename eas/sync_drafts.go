@@ -70,7 +70,7 @@ func (m *mailSync) clientAdds() error {
 		}
 		// A re-sent Add whose first attempt stored the draft finds it by
 		// its mark instead of storing it twice (sync_drafts_retry.go).
-		uid, flags, err := m.storeDraft(ctx, a.ClientID, func() ([]byte, error) { return msg, nil })
+		uid, flags, err := m.storeDraft(ctx, a.ClientID, msg)
 		if err != nil {
 			return err
 		}

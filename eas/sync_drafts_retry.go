@@ -31,8 +31,8 @@ func (m *mailSync) draftMark(clientID string) string {
 
 // storeDraft stores the draft of a client Add once: a draft already in
 // the folder with the Add's mark (stored by an abandoned earlier attempt)
-// is answered instead of appending another. msg builds the message.
-func (m *mailSync) storeDraft(ctx context.Context, clientID string, msg func() ([]byte, error)) (uint32, model.MailFlags, error) {
+// is answered instead of appending another. msg is the message.
+func (m *mailSync) storeDraft(ctx context.Context, clientID string, msg []byte) (uint32, model.MailFlags, error) {
 	mark := m.draftMark(clientID)
 	uid, flags, found, err := m.sess.FindByHeader(ctx, m.f.IMAPName, draftHeader, mark)
 	if err != nil {
@@ -42,10 +42,6 @@ func (m *mailSync) storeDraft(ctx context.Context, clientID string, msg func() (
 		m.sc.k.log.Info("draft of a re-sent Add found in the folder; not stored again", "client_id", clientID, "uid", uid)
 		return uid, flags, nil
 	}
-	b, err := msg()
-	if err != nil {
-		return 0, model.MailFlags{}, err
-	}
-	b = append([]byte(draftHeader+": "+mark+"\r\n"), b...)
+	b := append([]byte(draftHeader+": "+mark+"\r\n"), msg...)
 	return m.sess.AppendDraft(ctx, m.f.IMAPName, b)
 }

@@ -42,7 +42,8 @@ import (
 func (sc *syncRun) items(store model.ItemStore, col message.SyncCollection, f folders.Folder, rc *message.SyncResponseCollection) error {
 	k := sc.k
 	ctx := k.ctx()
-	if quiet, err := sc.itemsQuiet(store, col, f); err != nil || quiet {
+	peeked, quiet, err := sc.itemsQuiet(store, col, f)
+	if err != nil || quiet {
 		if quiet {
 			rc.Status = int(syncOK)
 		}
@@ -76,7 +77,7 @@ func (sc *syncRun) items(store model.ItemStore, col message.SyncCollection, f fo
 		// the declared list, as the client apparently changed its mind.
 		st.supported = supportedNames(col.Supported)
 	}
-	is := &itemSync{sc: sc, store: store, col: col, f: f, rc: rc, tx: tx, db: tx.PGTx(), st: st}
+	is := &itemSync{sc: sc, store: store, col: col, f: f, rc: rc, tx: tx, db: tx.PGTx(), st: st, peeked: peeked}
 	is.reads = &queryCounter{DB: is.db}
 	is.opts = sc.itemOptions(col, f, st.supported)
 	return is.run()
@@ -87,30 +88,38 @@ func (sc *syncRun) items(store model.ItemStore, col message.SyncCollection, f fo
 // window, pending) and the folder's CTag: two statements, no transaction,
 // no item and no whole state read. Whatever it cannot decide this way
 // goes the full way, which checks the same under the collection's lock.
-func (sc *syncRun) itemsQuiet(store model.ItemStore, col message.SyncCollection, f folders.Folder) (bool, error) {
+//
+// A CTag it read and found changed is returned (peeked): the full way,
+// which then carries no client command either, takes it as the CTag of
+// its listing instead of reading it again. It was read before the
+// listing, which is the order the listing needs (itemSync.run).
+func (sc *syncRun) itemsQuiet(store model.ItemStore, col message.SyncCollection, f folders.Folder) (peeked *int64, quiet bool, err error) {
 	k := sc.k
 	c := col.Commands
 	if col.SyncKey == syncstate.InitialKey || col.Supported != nil ||
 		(c != nil && len(c.Add)+len(c.Change)+len(c.Delete)+len(c.Fetch) > 0) {
-		return false, nil
+		return nil, false, nil
 	}
 	ctx := k.ctx()
 	key, head, ok, err := k.s.sync.PeekHead(ctx, k.dev.ID, col.CollectionID, itemStateHeadLen)
 	if err != nil || !ok || key != col.SyncKey {
-		return false, err
+		return nil, false, err
 	}
 	st, err := decodeItemHead(head)
 	if err != nil || st.pending || st.window != windowKey(sc.itemOptions(col, f, nil)) {
-		return false, nil
+		return nil, false, nil
 	}
 	reads := &queryCounter{DB: k.s.opts.Pool}
 	ctag, err := store.CTag(ctx, reads, k.dev.UserID, f.ServerID)
-	if err != nil || ctag != st.ctag {
-		return false, err
+	if err != nil {
+		return nil, false, err
+	}
+	if ctag != st.ctag {
+		return &ctag, false, nil
 	}
 	k.log.Debug("sync items collection", "collection", f.ServerID, "class", string(f.Type.Class()),
 		"path", "unchanged", "queries", reads.n, "adds", 0, "changes", 0, "deletes", 0)
-	return true, nil
+	return nil, true, nil
 }
 
 // itemSync is the work on one store collection within a Sync.
@@ -127,6 +136,10 @@ type itemSync struct {
 	opts  model.ItemOptions
 	ops   []syncstate.ClientOp
 	resps message.SyncResponses
+	// peeked is the folder's CTag as itemsQuiet read it, before this
+	// transaction, for a request without client commands; nil when it
+	// read none.
+	peeked *int64
 }
 
 // itemOptions are the rendering and ghosting options of a collection.
@@ -186,10 +199,21 @@ func (is *itemSync) run() error {
 		is.rc.Status = int(syncOK)
 		return nil
 	}
+	// Without client commands nothing is written before the listing, so
+	// one CTag read serves both the quiet check and the listing: the one
+	// itemsQuiet made, or else the one made here.
+	var ctag int64
+	haveCTag := false
+	if !hasCommands && is.peeked != nil {
+		ctag, haveCTag = *is.peeked, true
+	}
 	if quiet {
-		ctag, err := is.store.CTag(ctx, is.reads, uid, fid)
-		if err != nil {
-			return err
+		if !haveCTag {
+			var err error
+			if ctag, err = is.store.CTag(ctx, is.reads, uid, fid); err != nil {
+				return err
+			}
+			haveCTag = true
 		}
 		if ctag == is.st.ctag {
 			is.rc.Status = int(syncOK)
@@ -213,10 +237,13 @@ func (is *itemSync) run() error {
 	}
 	// The CTag before the listing: a write committed between the two is
 	// in the listing but not the CTag, so the next Sync looks again,
-	// rather than the reverse, which would miss it.
-	ctag, err := is.store.CTag(ctx, is.reads, uid, fid)
-	if err != nil {
-		return err
+	// rather than the reverse, which would miss it. After client writes
+	// (which change it) it is always read here.
+	if !haveCTag {
+		var err error
+		if ctag, err = is.store.CTag(ctx, is.reads, uid, fid); err != nil {
+			return err
+		}
 	}
 	versions, err := is.store.Versions(ctx, is.reads, uid, fid, is.opts)
 	if err != nil {
@@ -420,14 +447,11 @@ func (is *itemSync) clientInstance(serverID, instanceID string, appData any, cha
 	return nil
 }
 
-// maxClientIDLen is the longest ClientId MS-ASCMD 2.2.3.28.2 allows.
-const maxClientIDLen = 64
-
 // clientAdd creates one item, or finds the one a re-sent Add created.
 func (is *itemSync) clientAdd(a message.SyncClientAdd) error {
 	ctx, k := is.sc.k.ctx(), is.sc.k
 	resp := message.SyncResponseAdd{ClientID: a.ClientID}
-	if a.ClientID == "" || len(a.ClientID) > maxClientIDLen {
+	if a.ClientID == "" || len(a.ClientID) > clientIDMax {
 		// Refused before any write: a ClientId that cannot be recorded
 		// would make every retry create the item again.
 		resp.Status = int(syncProtocolError)
