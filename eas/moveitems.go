@@ -98,7 +98,7 @@ func (mv *mover) move(m message.MoveItem) message.MoveItemsResult {
 	switch {
 	case !okSrc:
 		r.Status = int(moveBadSource)
-	case !okDst || dst.Type.Class() != src.Type.Class() || mv.k.s.classOf(dst) != mv.k.s.classOf(src):
+	case !okDst || !mv.sameClass(src, dst):
 		r.Status = int(moveBadDest)
 	case src.ServerID == dst.ServerID:
 		r.Status = int(moveSameDir)
@@ -106,6 +106,18 @@ func (mv *mover) move(m message.MoveItem) message.MoveItemsResult {
 		return cls.moveItem(mv, m, src, dst)
 	}
 	return r
+}
+
+// sameClass reports whether dst holds items of src's class in the same
+// backend: mail to mail (not to the Outbox), contacts to contacts. It
+// compares kinds, never the classes' values, which hold interfaces a
+// store may implement with an incomparable type.
+func (mv *mover) sameClass(src, dst folders.Folder) bool {
+	if src.Type.Class() != dst.Type.Class() {
+		return false
+	}
+	_, moves := mv.k.s.classOf(dst).(itemMoverClass)
+	return moves
 }
 
 // moveMail moves one message between mail folders.
