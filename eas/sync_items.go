@@ -502,7 +502,6 @@ func (is *itemSync) clientAdd(a message.SyncClientAdd) error {
 // add) or sent as a Delete (a change), so the state says what the client
 // will hold.
 func (is *itemSync) serverChanges(res *syncstate.Result) (*message.SyncCommands, error) {
-	ctx, k := is.sc.k.ctx(), is.sc.k
 	out := &message.SyncCommands{}
 	for _, id := range res.Deletes {
 		out.Delete = append(out.Delete, message.SyncItem{ServerID: id})
@@ -511,13 +510,9 @@ func (is *itemSync) serverChanges(res *syncstate.Result) (*message.SyncCommands,
 	if len(ids) == 0 {
 		return out, nil
 	}
-	items, err := is.store.Render(ctx, is.reads, k.dev.UserID, is.f.ServerID, ids, is.opts)
+	byID, err := is.render(ids)
 	if err != nil {
 		return nil, err
-	}
-	byID := make(map[string]any, len(items))
-	for _, it := range items {
-		byID[it.ServerID] = it.Data
 	}
 	for _, id := range res.Changes {
 		if data, ok := byID[id]; ok {
@@ -537,21 +532,30 @@ func (is *itemSync) serverChanges(res *syncstate.Result) (*message.SyncCommands,
 	return out, nil
 }
 
-// clientFetches answers the client's Fetch commands with the items in
-// full.
-func (is *itemSync) clientFetches() error {
-	ctx, k := is.sc.k.ctx(), is.sc.k
-	var ids []string
-	for _, f := range is.col.Commands.Fetch {
-		ids = append(ids, f.ServerID)
-	}
-	items, err := is.store.Render(ctx, is.db, k.dev.UserID, is.f.ServerID, ids, is.opts)
+// render renders the items named by ids that still exist, by ServerId;
+// the store's statements are counted for the log.
+func (is *itemSync) render(ids []string) (map[string]any, error) {
+	items, err := is.store.Render(is.sc.k.ctx(), is.reads, is.sc.k.dev.UserID, is.f.ServerID, ids, is.opts)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	byID := make(map[string]any, len(items))
 	for _, it := range items {
 		byID[it.ServerID] = it.Data
+	}
+	return byID, nil
+}
+
+// clientFetches answers the client's Fetch commands with the items in
+// full.
+func (is *itemSync) clientFetches() error {
+	var ids []string
+	for _, f := range is.col.Commands.Fetch {
+		ids = append(ids, f.ServerID)
+	}
+	byID, err := is.render(ids)
+	if err != nil {
+		return err
 	}
 	for _, id := range ids {
 		r := message.SyncResponseFetch{ServerID: id, Status: int(syncObjectNotFound)}
