@@ -14,6 +14,8 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/easd/easd/dav"
+	"github.com/easd/easd/internal/config"
 	"github.com/easd/easd/internal/easdtest"
 	"github.com/easd/easd/internal/testenv"
 )
@@ -320,5 +322,80 @@ func TestDashboardAndAlertsWellFormed(t *testing.T) {
 	}
 	if out, err := exec.Command(promtool, "check", "rules", path).CombinedOutput(); err != nil {
 		t.Errorf("promtool check rules on the dashboard's queries: %v\n%s", err, out)
+	}
+}
+
+// easCommands are MS-ASHTTP's command names: the only EAS commands that
+// may name a series.
+var easCommands = []string{"Sync", "SendMail", "SmartForward", "SmartReply", "GetAttachment",
+	"GetHierarchy", "CreateCollection", "DeleteCollection", "MoveCollection",
+	"FolderSync", "FolderCreate", "FolderDelete", "FolderUpdate", "MoveItems",
+	"GetItemEstimate", "MeetingResponse", "Search", "Settings", "Ping",
+	"ItemOperations", "Provision", "ResolveRecipients", "ValidateCert", "Find"}
+
+// Nothing a caller sends names a metric series: made-up commands, device
+// types, user agents, protocol versions, paths, methods and users, signed
+// in or not, end under a command name from MS-ASHTTP, "unknown", a route
+// pattern of easd's own or a fixed name; no label holds a value that was
+// sent.
+func TestMetricSeriesBoundedByCode(t *testing.T) {
+	env := easdtest.Start(t, func(c *config.Config) { c.EnforcePolicy = false })
+	for i := 0; i < 2; i++ {
+		tok := fmt.Sprintf("zq%d", i)
+		eas := "/Microsoft-Server-ActiveSync?User=" + tok + "&DeviceId=" + tok + "&DeviceType=" + tok + "&Cmd="
+		hdr := map[string]string{"MS-ASProtocolVersion": "14.1", "User-Agent": tok}
+		// A made-up user: a wrong password, asked of the mail server.
+		env.Raw(t, "POST", eas+"FolderSync", tok, hdr, "")
+		for _, user := range []string{"", "alice"} {
+			env.Raw(t, "POST", eas+tok, user, hdr, "")
+			env.Raw(t, "POST", eas+"FolderSync", user, hdr, "")
+			env.Raw(t, "POST", eas+"Sync", user, map[string]string{"MS-ASProtocolVersion": tok}, "")
+			env.Raw(t, "POST", "/Microsoft-Server-ActiveSync?"+tok, user, hdr, "")
+			env.Raw(t, tok, eas+"Ping", user, hdr, "")
+			env.Raw(t, "GET", "/"+tok, user, nil, "")
+			env.Raw(t, "GET", "/Microsoft-Server-ActiveSync/"+tok, user, nil, "")
+			env.Raw(t, "POST", "/autodiscover/"+tok+".xml", user, nil, "<"+tok+"/>")
+			env.Raw(t, "PROPFIND", "/dav/"+tok+"/", user, nil, "")
+			env.Raw(t, tok, "/dav/"+tok, user, nil, "")
+			env.Raw(t, "GET", "/.well-known/"+tok, user, nil, "")
+			env.Raw(t, "GET", "/easd/certificate?"+tok, user, nil, "")
+		}
+	}
+
+	allowed := map[string]bool{"unknown": true, "unmatched": true, "Autodiscover": true, "PublishCertificate": true}
+	for _, c := range easCommands {
+		allowed[c] = true
+	}
+	for _, m := range dav.Methods {
+		allowed["DAV "+m] = true
+	}
+	for _, r := range env.App.HTTP.Echo.Routes() {
+		allowed[r.Path] = true
+	}
+	gathered, err := env.App.HTTP.Metrics.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmds := map[string]bool{}
+	for _, f := range gathered {
+		for _, m := range f.GetMetric() {
+			for _, l := range m.GetLabel() {
+				if strings.Contains(l.GetValue(), "zq") {
+					t.Errorf("a value sent by a client became a label: %s{%s=%q}", f.GetName(), l.GetName(), l.GetValue())
+				}
+				if strings.HasPrefix(f.GetName(), "easd_http_") && l.GetName() == "cmd" {
+					cmds[l.GetValue()] = true
+				}
+			}
+		}
+	}
+	for c := range cmds {
+		if !allowed[c] {
+			t.Errorf("cmd label %q is neither an EAS command, a route nor a fixed name", c)
+		}
+	}
+	t.Logf("cmd labels: %v", cmds)
+	if !cmds["unknown"] || !cmds["FolderSync"] {
+		t.Errorf("cmd labels %v: want the made-up commands under unknown, and FolderSync", cmds)
 	}
 }
