@@ -200,12 +200,22 @@ func TestDashboardAndAlertsUseRealMetrics(t *testing.T) {
 	}
 	// Every easd_ metric appears on the dashboard: a new metric is
 	// worth a panel.
+	// README's table of metrics names each of easd's own, and no other.
+	readme := readFile(t, "../README.md")
 	for n := range families {
 		if !strings.HasPrefix(n, "easd_") {
 			continue
 		}
 		if used[n] == nil && used[n+"_bucket"] == nil && used[n+"_count"] == nil && used[n+"_sum"] == nil {
 			t.Errorf("easd registers %s, which neither the dashboard nor an alert shows", n)
+		}
+		if !strings.Contains(readme, "`"+n+"`") && !strings.Contains(readme, "`"+n+"{") {
+			t.Errorf("README.md's table of metrics lacks %s", n)
+		}
+	}
+	for _, m := range regexp.MustCompile("`(easd_[a-z_]+)[`{]").FindAllStringSubmatch(readme, -1) {
+		if !families[m[1]] {
+			t.Errorf("README.md names metric %s, which easd does not register", m[1])
 		}
 	}
 }
