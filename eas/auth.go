@@ -60,6 +60,7 @@ type Authenticator struct {
 	won       map[string]string // first login tried -> the form the mail server took
 	flights   map[[32]byte]*flight
 	maxCached int
+	throttled func() // nil: not counted
 }
 
 // cached is a verified login: the canonical name, valid until exp.
@@ -85,6 +86,9 @@ type AuthOptions struct {
 	// Pool holds the failed-login throttle, shared by every instance;
 	// nil switches the throttle off (tests of pure logic only).
 	Pool *pgxpool.Pool
+	// Throttled, when set, is called for each login the throttle refuses
+	// (a metric).
+	Throttled func()
 }
 
 // NewAuthenticator returns an Authenticator checking credentials with v.
@@ -92,7 +96,7 @@ func NewAuthenticator(v Verifier, o AuthOptions) *Authenticator {
 	a := &Authenticator{
 		verifier: v, form: o.Form, lower: o.Case != config.CaseAsGiven, domain: strings.ToLower(o.Domain),
 		ttl: o.TTL, now: time.Now, cache: map[[32]byte]cached{}, won: map[string]string{},
-		flights: map[[32]byte]*flight{}, maxCached: 100000,
+		flights: map[[32]byte]*flight{}, maxCached: 100000, throttled: o.Throttled,
 	}
 	if o.Pool != nil {
 		a.throttle = &loginThrottle{pool: o.Pool, now: func() time.Time { return a.now() }}
@@ -189,6 +193,9 @@ func (a *Authenticator) verify(ctx context.Context, h [32]byte, tries []string, 
 			return Credentials{Login: first}, fmt.Errorf("%w: %w", ErrStateUnavailable, err)
 		}
 		if wait > 0 {
+			if a.throttled != nil {
+				a.throttled()
+			}
 			return Credentials{Login: first}, &ThrottledError{Wait: wait}
 		}
 	}

@@ -69,8 +69,10 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, version strin
 		imapDialer.TLSConfig = &tls.Config{InsecureSkipVerify: true} //nolint:gosec // the operator's explicit choice
 	}
 
-	auth := eas.NewAuthenticator(verifier{imapDialer}, eas.AuthOptions{
+	om := newOpsMetrics()
+	auth := eas.NewAuthenticator(verifier{imapDialer, om}, eas.AuthOptions{
 		Form: cfg.LoginForm, Case: cfg.LoginCase, Domain: cfg.MailDomain, TTL: cfg.AuthCacheTTL, Pool: pool,
+		Throttled: om.throttled.Inc,
 	})
 	// State of logins spelled otherwise by an earlier easd joins its
 	// canonical user before any request keys state by the canonical name.
@@ -110,6 +112,9 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, version strin
 			{Name: "imap", Check: imapDialer.Ping},
 		},
 	})
+	om.register(srv.Metrics, pool, []httpserver.Check{
+		{Name: "postgres", Check: pool.Ping}, {Name: "imap", Check: imapDialer.Ping},
+	})
 	// One contacts store for EAS and CardDAV: every write, from either,
 	// announces its folder to waiting Pings on all instances.
 	contactStore := contacts.NewStore(pool, eas.NotifyFolderChanged)
@@ -131,8 +136,8 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, version strin
 		DBConnsPerUser: max(1, cfg.DBMaxConns/4),
 		Auth:           auth,
 		Mail:           mailStore,
-		Submitter:      imapbridge.Outbound{Store: mailStore, Submitter: submitter},
-		MailSync:       mailSync{mailStore},
+		Submitter:      outbound{imapbridge.Outbound{Store: mailStore, Submitter: submitter}, om},
+		MailSync:       mailSync{mailStore, om},
 		Push:           newPush(ctx, cfg, log, imapDialer, srv.Metrics),
 		Limits: eas.Limits{
 			MaxWBXMLDepth: cfg.MaxWBXMLDepth, MaxWindowSize: cfg.MaxWindowSize,
@@ -230,10 +235,15 @@ func migrateWithRetry(ctx context.Context, dsn string, log *slog.Logger) (migrat
 }
 
 // verifier adapts the IMAP login check to the protocol's Verifier.
-type verifier struct{ d *imapbridge.Dialer }
+type verifier struct {
+	d *imapbridge.Dialer
+	m *opsMetrics
+}
 
 func (v verifier) Verify(ctx context.Context, login, password string) error {
+	start := time.Now()
 	err := v.d.Verify(ctx, login, password)
+	v.m.observe(ctx, "imap", "login", start, err, errors.Is(err, imapbridge.ErrAuthFailed))
 	if errors.Is(err, imapbridge.ErrAuthFailed) {
 		return fmt.Errorf("%w: %v", eas.ErrBadCredentials, err)
 	}
@@ -253,10 +263,15 @@ func specialNames(setting string) map[string]model.FolderType {
 }
 
 // mailSync adapts the IMAP store's sessions to the protocol's MailSync.
-type mailSync struct{ s *imapbridge.Store }
+type mailSync struct {
+	s *imapbridge.Store
+	m *opsMetrics
+}
 
 func (m mailSync) OpenMail(ctx context.Context, login, password string) (eas.MailSession, error) {
+	start := time.Now()
 	sess, err := m.s.OpenMail(ctx, login, password)
+	m.m.observe(ctx, "imap", "session", start, err, errors.Is(err, imapbridge.ErrAuthFailed))
 	if err != nil {
 		return nil, err // never a typed nil inside the interface
 	}
