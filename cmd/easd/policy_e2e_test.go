@@ -9,7 +9,9 @@ import (
 
 	"github.com/easd/easd/eas/client"
 	"github.com/easd/easd/eas/message"
+	"github.com/easd/easd/eas/policy"
 	"github.com/easd/easd/internal/easdtest"
+	"github.com/easd/easd/wbxml"
 )
 
 // syncStatus runs a Sync of folder with key and returns the status the
@@ -137,6 +139,101 @@ func TestPolicyEditReprovisionsPhone(t *testing.T) {
 		}
 		if st, _ := syncStatus(t, c, inbox, key); st != 1 {
 			t.Fatalf("%s Sync with the default policy again: %d", version, st)
+		}
+	}
+}
+
+// Every element of a policy reaches the phone, with its value, in each
+// protocol version that has it, and no other: 12.0 gets only the password,
+// encryption and attachment elements.
+func TestProvisionRendersEveryElement(t *testing.T) {
+	env := easdtest.Start(t)
+	pol := policyCmdFor(env.DB)
+	ctx := context.Background()
+
+	// A policy in which every element differs from the built-in default.
+	def := policy.Defaults()
+	args := []string{"create", "all"}
+	want := map[string]string{}
+	for _, e := range policy.Elements() {
+		var v string
+		switch e.Kind {
+		case policy.Bool:
+			v = strconv.FormatBool(!e.Value(def).(bool))
+			want[e.Name] = map[string]string{"true": "1", "false": "0"}[v]
+		case policy.Int:
+			n := e.Value(def).(int)
+			switch {
+			case e.Values != nil:
+				v = strconv.Itoa(e.Values[len(e.Values)-1])
+			case n != e.Max:
+				v = strconv.Itoa(e.Max)
+			default:
+				v = strconv.Itoa(e.Min)
+			}
+			want[e.Name] = v
+		case policy.List:
+			v = "0123456789abcdef0123456789abcdef01234567,89abcdef0123456789abcdef0123456789abcdef"
+			if e.Name == "UnapprovedInROMApplicationList" {
+				v = "Solitaire,Browser"
+			}
+			want[e.Name] = v
+		}
+		args = append(args, "--set", e.Name+"="+v)
+	}
+	if code, _, errOut := pol(args...); code != 0 {
+		t.Fatalf("create: %d %q", code, errOut)
+	}
+	if code, _, errOut := pol("assign", "all", "--user", "alice"); code != 0 {
+		t.Fatalf("assign: %d %q", code, errOut)
+	}
+
+	for _, version := range []string{"12.0", "12.1", "14.1", "16.1"} {
+		c := env.Client("alice", "v"+strings.ReplaceAll(version, ".", ""))
+		c.Version = version
+		var resp struct {
+			WBXMLName wbxml.Tag `wbxml:"Provision:Provision"`
+			Policies  struct {
+				Policy struct {
+					Data struct {
+						EASProvisionDoc struct {
+							All []*wbxml.Element `wbxml:",any"`
+						}
+					}
+				}
+			}
+		}
+		req := &message.ProvisionRequest{Policies: &message.PoliciesRequest{Policy: message.PolicyRequest{PolicyType: message.PolicyTypeWBXML}}}
+		if err := c.Do(ctx, "Provision", req, &resp); err != nil {
+			t.Fatal(err)
+		}
+		got := map[string]string{}
+		var order []string
+		for _, el := range resp.Policies.Policy.Data.EASProvisionDoc.All {
+			name, text := el.Tag.Name(), el.Text
+			if len(el.Children) > 0 {
+				var items []string
+				for _, ch := range el.Children {
+					items = append(items, ch.Text)
+				}
+				text = strings.Join(items, ",")
+			}
+			got[name] = text
+			order = append(order, name)
+		}
+		v, _ := strconv.ParseFloat(version, 64)
+		var wantOrder []string
+		for _, e := range policy.Elements() {
+			if float64(e.Since)/10 > v {
+				continue
+			}
+			wantOrder = append(wantOrder, e.Name)
+			if got[e.Name] != want[e.Name] {
+				t.Errorf("%s: %s=%q, want %q", version, e.Name, got[e.Name], want[e.Name])
+			}
+		}
+		if strings.Join(order, " ") != strings.Join(wantOrder, " ") {
+			t.Errorf("%s elements:\n got %v\nwant %v", version, order, wantOrder)
 		}
 	}
 }
