@@ -55,7 +55,7 @@ func policyUsage(w io.Writer) {
 	fmt.Fprintln(w, "usage: easd policy <action> [args] [--json] [--database-url URL]")
 	fmt.Fprintln(w)
 	for _, a := range policyActions {
-		fmt.Fprintf(w, "  %-9s %-55s %s\n", a.name, a.args, a.help)
+		fmt.Fprintf(w, "  %-9s %s\n  %-9s   %s\n", a.name, a.args, "", a.help)
 	}
 	fmt.Fprintln(w, `
 A device gets its own assignment, else its user's, else its device type's
@@ -220,14 +220,15 @@ func (c *policyCmd) list(ctx context.Context, _ []string) error {
 		return c.printJSON(out)
 	}
 	tw := tabwriter.NewWriter(c.out, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "NAME\tDEFAULT\tGENERATION\tUSERS\tDEVICE TYPES\tDEVICES\tIN EFFECT ON\tUPDATED")
+	// USERS, DEVICE TYPES, DEVICES: assigned; EFFECTIVE: devices it applies to.
+	fmt.Fprintln(tw, "NAME\tDEFAULT\tGENERATION\tUSERS\tDEVICE TYPES\tDEVICES\tEFFECTIVE\tUPDATED")
 	for _, p := range list {
 		u := usage[p.ID]
 		def := ""
 		if p.Default {
 			def = "yes"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%d\t%d\t%d devices\t%s\n", p.Name, orDash(def), p.Generation,
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%d\t%d\t%d\t%s\n", p.Name, orDash(def), p.Generation,
 			u.Users, u.DeviceTypes, u.Devices, u.InEffect, ago(p.UpdatedAt))
 	}
 	return tw.Flush()
@@ -260,7 +261,7 @@ func (c *policyCmd) show(ctx context.Context, args []string) error {
 	fmt.Fprintf(tw, "Default:\t%t\n", p.Default)
 	fmt.Fprintf(tw, "Generation:\t%d\n", p.Generation)
 	fmt.Fprintf(tw, "Updated:\t%s (%s)\n", stamp(&p.UpdatedAt), ago(p.UpdatedAt))
-	fmt.Fprintf(tw, "In effect on:\t%d devices\n", u.InEffect)
+	fmt.Fprintf(tw, "In effect on:\t%s\n", plural(u.InEffect, "device"))
 	fmt.Fprintf(tw, "%s:\t%t\n", policy.AllowNonProvisionableElement, p.AllowNonProvisionable)
 	fmt.Fprintln(tw)
 	fmt.Fprintln(tw, "ELEMENT\tVALUE\tMEANING")
@@ -371,7 +372,7 @@ func (c *policyCmd) create(ctx context.Context, args []string) error {
 		return c.printJSON(toJSON(p))
 	}
 	changed := policy.Diff(policy.Defaults(), p.Settings)
-	fmt.Fprintf(c.out, "policy %s created; %d settings differ from the built-in defaults\n", p.Name, len(changed))
+	fmt.Fprintf(c.out, "policy %s created with %s different from the built-in defaults\n", p.Name, plural(len(changed), "setting"))
 	return c.printChanges(changed)
 }
 
@@ -404,8 +405,8 @@ func (c *policyCmd) edit(ctx context.Context, args []string) error {
 		fmt.Fprintf(c.out, "policy %s unchanged\n", p.Name)
 		return nil
 	}
-	fmt.Fprintf(c.out, "policy %s: %d changed (generation %d); its devices provision again on their next request\n",
-		p.Name, len(changes), p.Generation)
+	fmt.Fprintf(c.out, "policy %s: %s changed (generation %d); its devices provision again on their next request\n",
+		p.Name, plural(len(changes), "setting"), p.Generation)
 	return c.printChanges(changes)
 }
 
@@ -484,6 +485,14 @@ func (c *policyCmd) elements(_ context.Context, _ []string) error {
 	}
 	fmt.Fprintf(tw, "%s\t-\ttrue or false\ttrue\tdevices that apply the policy only partly may sync (server side)\n", policy.AllowNonProvisionableElement)
 	return tw.Flush()
+}
+
+// plural is "1 device", "2 devices".
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
 }
 
 func protoVersion(v int) string { return fmt.Sprintf("%d.%d", v/10, v%10) }

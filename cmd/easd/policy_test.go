@@ -59,7 +59,7 @@ func TestPolicyCommand(t *testing.T) {
 		t.Fatal(err)
 	}
 	code, out, errOut := pol("create", "sales", "--from", file, "--set", "DevicePasswordEnabled=true", "--set", "MinDevicePasswordLength=6")
-	if code != 0 || !strings.Contains(out, "policy sales created") || !strings.Contains(out, "MinDevicePasswordLength") || errOut != "" {
+	if code != 0 || !strings.Contains(out, "policy sales created with 3 settings different") || !strings.Contains(out, "MinDevicePasswordLength") || errOut != "" {
 		t.Fatalf("create: %d %q %q", code, out, errOut)
 	}
 	p, err := store.Get(ctx, "sales")
@@ -70,7 +70,7 @@ func TestPolicyCommand(t *testing.T) {
 
 	// edit shows what changed; the same edit again changes nothing.
 	code, out, _ = pol("edit", "sales", "--set", "MaxCalendarAgeFilter=5", "--set", "AllowBrowser=no")
-	if code != 0 || !strings.Contains(out, "2 changed") || !strings.Contains(out, "MaxCalendarAgeFilter  0     5") {
+	if code != 0 || !strings.Contains(out, "2 settings changed") || !strings.Contains(out, "MaxCalendarAgeFilter  0     5") {
 		t.Fatalf("edit: %d\n%s", code, out)
 	}
 	if code, out, _ = pol("edit", "sales", "--set", "MaxCalendarAgeFilter=5"); code != 0 || !strings.Contains(out, "unchanged") {

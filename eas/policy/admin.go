@@ -62,7 +62,7 @@ func (s *Store) inTx(ctx context.Context, fn func(tx pgx.Tx) error) error {
 	if err != nil {
 		return fmt.Errorf("policy: %w", err)
 	}
-	defer tx.Rollback(ctx) //nolint:errcheck // after Commit a no-op
+	defer tx.Rollback(ctx)
 	if err := fn(tx); err != nil {
 		return err
 	}
