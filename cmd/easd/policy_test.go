@@ -59,7 +59,7 @@ func TestPolicyCommand(t *testing.T) {
 		t.Fatal(err)
 	}
 	code, out, errOut := pol("create", "sales", "--from", file, "--set", "DevicePasswordEnabled=true", "--set", "MinDevicePasswordLength=6")
-	if code != 0 || !strings.Contains(out, "policy sales created with 3 settings different") || !strings.Contains(out, "MinDevicePasswordLength") || errOut != "" {
+	if code != 0 || !strings.Contains(out, "policy sales created with 4 settings different") || !strings.Contains(out, "MinDevicePasswordLength") || errOut != "" {
 		t.Fatalf("create: %d %q %q", code, out, errOut)
 	}
 	p, err := store.Get(ctx, "sales")
