@@ -109,8 +109,8 @@ const columns = `d.id, d.user_id, u.login, d.device_id, d.device_type, d.user_ag
 // schema's device_policy_id resolves it (own assignment, user, device type,
 // default; tables of package policy). Reading it with the device costs no
 // extra round trip on every request.
-const currentGeneration = `COALESCE((SELECT p.generation FROM policies p
-	WHERE p.id = device_policy_id(d.policy_id, d.user_id, d.device_type)), 0)`
+const currentGeneration = `COALESCE((SELECT p.generation FROM device_policy_id(d.policy_id, d.user_id, d.device_type) e
+	JOIN policies p ON p.id = e.policy_id), 0)`
 
 func scan(row pgx.Row) (*Device, error) {
 	var d Device

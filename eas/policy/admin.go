@@ -347,7 +347,8 @@ func (s *Store) Usages(ctx context.Context) (map[int64]Usage, error) {
 		(SELECT count(*) FROM policy_user_assignments a WHERE a.policy_id = p.id),
 		(SELECT count(*) FROM policy_device_type_assignments a WHERE a.policy_id = p.id),
 		(SELECT count(*) FROM devices d WHERE d.policy_id = p.id),
-		(SELECT count(*) FROM devices d WHERE device_policy_id(d.policy_id, d.user_id, d.device_type) = p.id)
+		(SELECT count(*) FROM devices d CROSS JOIN device_policy_id(d.policy_id, d.user_id, d.device_type) e
+			WHERE e.policy_id = p.id)
 		FROM policies p`)
 	if err != nil {
 		return nil, fmt.Errorf("policy: usage: %w", err)

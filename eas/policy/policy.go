@@ -102,7 +102,8 @@ func (s *Store) List(ctx context.Context) ([]*Policy, error) {
 // its device type's, else the default (schema function device_policy_id).
 func (s *Store) ForDevice(ctx context.Context, deviceRowID int64) (*Policy, error) {
 	return scan(s.pool.QueryRow(ctx, `SELECT `+columns+` FROM devices d
-		JOIN policies p ON p.id = device_policy_id(d.policy_id, d.user_id, d.device_type)
+		CROSS JOIN device_policy_id(d.policy_id, d.user_id, d.device_type) e
+		JOIN policies p ON p.id = e.policy_id
 		WHERE d.id = $1`, deviceRowID))
 }
 
