@@ -170,7 +170,9 @@ func runPolicy(args []string, stdout, stderr io.Writer) int {
 		switch {
 		case errors.Is(err, policy.ErrInvalid) || errors.As(err, &ve):
 			return fail(exitUsage, err)
-		case errors.Is(err, policy.ErrNotFound) && action.nargs == 1 && !strings.Contains(err.Error(), "device"):
+		case errors.Is(err, policy.ErrDeviceNotFound):
+			return fail(1, fmt.Errorf("no device %q of user %q", c.target.DeviceID, c.target.Login))
+		case errors.Is(err, policy.ErrNotFound) && len(pos) == 1:
 			return fail(1, fmt.Errorf("no policy %q", pos[0]))
 		}
 		return fail(1, err)

@@ -195,7 +195,8 @@ func TestPolicyCommand(t *testing.T) {
 		{[]string{"edit", "nope", "--set", "AllowCamera=0"}, `no policy "nope"`},
 		{[]string{"remove", "default"}, "cannot be removed"},
 		{[]string{"create", "types"}, "exists"},
-		{[]string{"assign", "types", "--device", "alice/tablet"}, `device "tablet" of "alice"`},
+		{[]string{"assign", "types", "--device", "alice/tablet"}, `no device "tablet" of user "alice"`},
+		{[]string{"unassign", "--device", "alice/tablet"}, `no device "tablet" of user "alice"`},
 		{[]string{"assign", "nope", "--user", "alice"}, `no policy "nope"`},
 	} {
 		code, _, errOut := pol(c.args...)

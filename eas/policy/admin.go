@@ -16,10 +16,18 @@ import (
 
 // Errors of the administrative changes.
 var (
-	ErrExists  = errors.New("policy exists")
-	ErrDefault = errors.New("the default policy cannot be removed")
-	ErrInvalid = errors.New("invalid policy")
+	// ErrDeviceNotFound is an assignment to an unknown device; it also
+	// matches ErrNotFound, which Assign returned for it before.
+	ErrDeviceNotFound error = deviceNotFound{}
+	ErrExists               = errors.New("policy exists")
+	ErrDefault              = errors.New("the default policy cannot be removed")
+	ErrInvalid              = errors.New("invalid policy")
 )
+
+type deviceNotFound struct{}
+
+func (deviceNotFound) Error() string        { return "device not found" }
+func (deviceNotFound) Is(target error) bool { return target == ErrNotFound }
 
 // AllowNonProvisionableElement is the name the command line and the change
 // lists use for Policy.AllowNonProvisionable, Exchange's name for it. It
@@ -252,7 +260,7 @@ func (s *Store) assign(ctx context.Context, tx pgx.Tx, t Target, policyID *int64
 			LEFT JOIN policies p ON p.id = d.policy_id
 			WHERE u.login = $1 AND d.device_id = $2 FOR UPDATE OF d`, t.Login, t.DeviceID).Scan(&id, &prev)
 		if errors.Is(err, pgx.ErrNoRows) {
-			return "", fmt.Errorf("policy: assign: device %q of %q: %w", t.DeviceID, t.Login, ErrNotFound)
+			return "", fmt.Errorf("policy: assign: device %q of %q: %w", t.DeviceID, t.Login, ErrDeviceNotFound)
 		} else if err != nil {
 			return fail(err)
 		}

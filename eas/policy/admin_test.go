@@ -236,7 +236,8 @@ func TestInvalidChanges(t *testing.T) {
 			t.Errorf("target %+v: %v", tg, err)
 		}
 	}
-	if _, err := s.AssignBy(ctx, who, Target{Login: "alice", DeviceID: "nope"}, "sales"); !errors.Is(err, ErrNotFound) {
+	if _, err := s.AssignBy(ctx, who, Target{Login: "alice", DeviceID: "nope"}, "sales"); !errors.Is(err, ErrNotFound) ||
+		!errors.Is(err, ErrDeviceNotFound) || !strings.Contains(err.Error(), "device not found") {
 		t.Errorf("unknown device: %v", err)
 	}
 	if _, err := s.AssignBy(ctx, who, Target{Login: "alice"}, "nope"); !errors.Is(err, ErrNotFound) {
