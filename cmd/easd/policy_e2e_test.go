@@ -1,12 +1,15 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"strconv"
 	"strings"
 	"testing"
 
+	"github.com/easd/easd/audit"
 	"github.com/easd/easd/eas/client"
 	"github.com/easd/easd/eas/message"
 	"github.com/easd/easd/eas/policy"
@@ -57,8 +60,9 @@ func provisionDoc(t *testing.T, c *client.Client) message.EASProvisionDoc {
 // A phone provisions and syncs on two instances; `easd policy edit`
 // changes a setting; the phone's next Sync, on either instance, is told to
 // provision again (Status 143 from 14.0 on, HTTP 449 before), and
-// provisioning gets the new value. Assigning a policy to the phone's
-// device type and taking it away again does the same.
+// provisioning gets the new value. Assignments to the phone's device
+// type, user and the phone itself do the same, in that order of precedence,
+// and back; one that does not change the phone's policy changes nothing.
 func TestPolicyEditReprovisionsPhone(t *testing.T) {
 	env := easdtest.Start(t)
 	second := easdtest.StartSecond(t, env)
@@ -70,7 +74,7 @@ func TestPolicyEditReprovisionsPhone(t *testing.T) {
 		if version == "12.1" {
 			refresh = 449
 		}
-		c := env.Client("alice", "phone"+strings.ReplaceAll(version, ".", ""))
+		c := env.Client(easdtest.Users[i], "phone"+strings.ReplaceAll(version, ".", ""))
 		c.Version = version
 		c.DeviceType = "SAMSUNGSMG991B" + strconv.Itoa(i) // a type of its own per round
 		on := func(e *easdtest.Env) *client.Client { cc := *c; cc.BaseURL = e.URL; return &cc }
@@ -114,32 +118,62 @@ func TestPolicyEditReprovisionsPhone(t *testing.T) {
 			t.Fatalf("%s Sync after re-provisioning: %d", version, st)
 		}
 
-		// A policy for the phone's device type (any case), then back.
-		name := "type" + strconv.Itoa(i)
-		if code, _, errOut := pol("create", name, "--set", "AllowBrowser=false"); code != 0 {
-			t.Fatalf("create: %d %q", code, errOut)
+		// Assignments, up the rules and back down: device type (any case),
+		// user, the device itself. Each policy has its own MaxAttachmentSize.
+		for _, name := range []string{"type", "user", "own"} {
+			size := map[string]string{"type": "111", "user": "222", "own": "333"}[name]
+			if code, _, errOut := pol("create", name+strconv.Itoa(i), "--set", "MaxAttachmentSize="+size); code != 0 {
+				t.Fatalf("create: %d %q", code, errOut)
+			}
 		}
-		if code, _, errOut := pol("assign", name, "--device-type", strings.ToLower(c.DeviceType)); code != 0 {
-			t.Fatalf("assign: %d %q", code, errOut)
+		n := strconv.Itoa(i)
+		device := c.User + "/" + c.DeviceID
+		for _, step := range []struct {
+			args     []string
+			size     string // the phone's MaxAttachmentSize after the step
+			reprov   bool   // whether the step changes the phone's policy
+			describe string
+		}{
+			{[]string{"assign", "type" + n, "--device-type", strings.ToLower(c.DeviceType)}, "111", true, "type"},
+			{[]string{"assign", "user" + n, "--user", c.User}, "222", true, "user over type"},
+			{[]string{"assign", "own" + n, "--device", device}, "333", true, "device over user"},
+			{[]string{"assign", "type" + n, "--user", c.User}, "333", false, "user change under the device's own"},
+			{[]string{"assign", "user" + n, "--user", c.User}, "333", false, "user back"},
+			{[]string{"unassign", "--device", device}, "222", true, "back to the user's"},
+			{[]string{"remove", "user" + n}, "111", true, "user's policy removed: the type's"},
+			{[]string{"unassign", "--device-type", c.DeviceType}, size, true, "back to the default"},
+		} {
+			if code, _, errOut := pol(step.args...); code != 0 {
+				t.Fatalf("%s %v: %d %q", version, step.args, code, errOut)
+			}
+			st, _ := syncStatus(t, c, inbox, key)
+			if !step.reprov {
+				if st != 1 {
+					t.Fatalf("%s Sync after %s: %d, want 1", version, step.describe, st)
+				}
+				continue
+			}
+			if st != refresh {
+				t.Fatalf("%s Sync after %s: %d, want %d", version, step.describe, st, refresh)
+			}
+			if doc := provisionDoc(t, c); doc.MaxAttachmentSize != step.size {
+				t.Fatalf("%s after %s: MaxAttachmentSize %q, want %q", version, step.describe, doc.MaxAttachmentSize, step.size)
+			}
+			if st, _ := syncStatus(t, c, inbox, key); st != 1 {
+				t.Fatalf("%s Sync after re-provisioning (%s): %d", version, step.describe, st)
+			}
 		}
-		if st, _ := syncStatus(t, c, inbox, key); st != refresh {
-			t.Fatalf("%s Sync after assigning: %d, want %d", version, st, refresh)
-		}
-		if doc := provisionDoc(t, c); doc.AllowBrowser || !doc.AllowCamera {
-			t.Fatalf("%s type policy not sent: %+v", version, doc)
-		}
-		if code, _, errOut := pol("unassign", "--device-type", c.DeviceType); code != 0 {
-			t.Fatalf("unassign: %d %q", code, errOut)
-		}
-		if st, _ := syncStatus(t, c, inbox, key); st != refresh {
-			t.Fatalf("%s Sync after unassigning: %d, want %d", version, st, refresh)
-		}
-		if doc := provisionDoc(t, c); !doc.AllowBrowser || doc.AllowCamera {
-			t.Fatalf("%s default policy not sent again: %+v", version, doc)
-		}
-		if st, _ := syncStatus(t, c, inbox, key); st != 1 {
-			t.Fatalf("%s Sync with the default policy again: %d", version, st)
-		}
+	}
+
+	// Each change is in the audit log, which easd audit --json lists:
+	// per round 1 edit, 3 creates, 7 assignment changes, 1 removal.
+	var out, errb bytes.Buffer
+	if code := runAudit([]string{"--action", "policy.", "--json", "--database-url", env.DB.DSN}, &out, &errb); code != 0 {
+		t.Fatalf("easd audit: %d %q", code, errb.String())
+	}
+	var entries []audit.Entry
+	if err := json.Unmarshal(out.Bytes(), &entries); err != nil || len(entries) != 2*(1+3+7+1) {
+		t.Fatalf("audit: %d entries, %v\n%s", len(entries), err, out.String())
 	}
 }
 
