@@ -258,6 +258,9 @@ func (k *call) sendProvision(a provisionAnswer) error {
 		}
 		return k.respond(resp)
 	}
+	if k.version == 120 && a.policy != nil {
+		return k.respond(provisionResponse120For(a))
+	}
 	resp := &message.ProvisionResponse{Status: a.status, RemoteWipe: a.remoteWipe, AccountOnlyRemoteWipe: a.accountWipe}
 	if k.version >= 141 {
 		resp.DeviceInformation = a.devInfo
@@ -272,7 +275,64 @@ func (k *call) sendProvision(a provisionAnswer) error {
 	return k.respond(resp)
 }
 
-// provisionDoc is the EASProvisionDoc of a policy.
+// provisionResponse120 is the phase 1 answer of protocol 12.0, whose
+// EASProvisionDoc has only the password, storage card encryption and
+// attachment elements: the others came with 12.1 (MS-ASPROV 2.2.2, the
+// Protocol Versions of each element; policy.Element.Since), and a 12.0
+// device need not know their tokens.
+type provisionResponse120 struct {
+	WBXMLName message.Tag `wbxml:"Provision:Provision"`
+	Status    int         `wbxml:"Provision:Status"`
+	Policies  struct {
+		Policy struct {
+			PolicyType string `wbxml:"PolicyType"`
+			Status     int    `wbxml:"Status"`
+			PolicyKey  uint32 `wbxml:"PolicyKey,omitempty"`
+			Data       struct {
+				EASProvisionDoc provisionDoc120 `wbxml:"EASProvisionDoc"`
+			} `wbxml:"Data"`
+		} `wbxml:"Policy"`
+	} `wbxml:"Policies"`
+}
+
+type provisionDoc120 struct {
+	DevicePasswordEnabled              bool   `wbxml:"DevicePasswordEnabled"`
+	AlphanumericDevicePasswordRequired bool   `wbxml:"AlphanumericDevicePasswordRequired"`
+	RequireStorageCardEncryption       bool   `wbxml:"RequireStorageCardEncryption"`
+	PasswordRecoveryEnabled            bool   `wbxml:"PasswordRecoveryEnabled"`
+	AttachmentsEnabled                 bool   `wbxml:"AttachmentsEnabled"`
+	MinDevicePasswordLength            int    `wbxml:"MinDevicePasswordLength"`
+	MaxInactivityTimeDeviceLock        int    `wbxml:"MaxInactivityTimeDeviceLock"`
+	MaxDevicePasswordFailedAttempts    int    `wbxml:"MaxDevicePasswordFailedAttempts"`
+	MaxAttachmentSize                  string `wbxml:"MaxAttachmentSize"`
+	AllowSimpleDevicePassword          bool   `wbxml:"AllowSimpleDevicePassword"`
+	DevicePasswordExpiration           int    `wbxml:"DevicePasswordExpiration"`
+	DevicePasswordHistory              int    `wbxml:"DevicePasswordHistory"`
+}
+
+func provisionResponse120For(a provisionAnswer) *provisionResponse120 {
+	d := provisionDoc(a.policy.Settings)
+	r := &provisionResponse120{Status: a.status}
+	p := &r.Policies.Policy
+	p.PolicyType, p.Status, p.PolicyKey = message.PolicyTypeWBXML, a.policyStatus, a.key
+	p.Data.EASProvisionDoc = provisionDoc120{
+		DevicePasswordEnabled:              d.DevicePasswordEnabled,
+		AlphanumericDevicePasswordRequired: d.AlphanumericDevicePasswordRequired,
+		RequireStorageCardEncryption:       d.RequireStorageCardEncryption,
+		PasswordRecoveryEnabled:            d.PasswordRecoveryEnabled,
+		AttachmentsEnabled:                 d.AttachmentsEnabled,
+		MinDevicePasswordLength:            d.MinDevicePasswordLength,
+		MaxInactivityTimeDeviceLock:        d.MaxInactivityTimeDeviceLock,
+		MaxDevicePasswordFailedAttempts:    d.MaxDevicePasswordFailedAttempts,
+		MaxAttachmentSize:                  d.MaxAttachmentSize,
+		AllowSimpleDevicePassword:          d.AllowSimpleDevicePassword,
+		DevicePasswordExpiration:           d.DevicePasswordExpiration,
+		DevicePasswordHistory:              d.DevicePasswordHistory,
+	}
+	return r
+}
+
+// provisionDoc is the EASProvisionDoc of a policy (12.1 and later).
 func provisionDoc(s policy.Settings) message.EASProvisionDoc {
 	d := message.EASProvisionDoc{
 		DevicePasswordEnabled:                    s.DevicePasswordEnabled,

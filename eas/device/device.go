@@ -105,11 +105,12 @@ const columns = `d.id, d.user_id, u.login, d.device_id, d.device_type, d.user_ag
 	` + currentGeneration + `, d.access_state, d.wipe_state, d.wipe_requested_at, d.wipe_acked_at,
 	d.trace_until, d.first_seen, d.last_seen`
 
-// currentGeneration is the generation of the device's policy: the assigned
-// one, else the default (table policies, package policy). Reading it with
-// the device costs no extra round trip on every request.
-const currentGeneration = `COALESCE((SELECT p.generation FROM policies p
-	WHERE p.id = d.policy_id OR (d.policy_id IS NULL AND p.is_default) LIMIT 1), 0)`
+// currentGeneration is the generation of the device's policy, as the
+// schema's device_policy_id resolves it (own assignment, user, device type,
+// default; tables of package policy). Reading it with the device costs no
+// extra round trip on every request.
+const currentGeneration = `COALESCE((SELECT p.generation FROM device_policy_id(d.policy_id, d.user_id, d.device_type) e
+	JOIN policies p ON p.id = e.policy_id), 0)`
 
 func scan(row pgx.Row) (*Device, error) {
 	var d Device

@@ -1,8 +1,12 @@
 // Package policy keeps the device policies that Provision hands to phones
 // (MS-ASPROV): one default policy, created by the schema migration, and
-// any number of named ones that can be assigned to single devices. The EAS
-// handlers read them; the `easd` command line edits them through the same
-// functions.
+// any number of named ones that can be assigned to single devices, to all
+// devices of a user or to all devices of a type. A device gets its own
+// assignment, else its user's, else its type's, else the default (the
+// schema function device_policy_id). The EAS handlers read them; the
+// `easd policy` command line and the admin API edit them through the *By
+// methods, which check the settings against MS-ASPROV and record each
+// change in the audit log in the change's transaction.
 //
 // Every change of a policy gives it a new generation (unique across all
 // policies). Devices remember the generation their policy key was issued
@@ -19,6 +23,8 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/easd/easd/audit"
 )
 
 // Policy is one stored policy.
@@ -92,64 +98,41 @@ func (s *Store) List(ctx context.Context) ([]*Policy, error) {
 }
 
 // ForDevice returns the policy that applies to the device with row id
-// deviceRowID (device.Device.ID): the assigned one, else the default.
+// deviceRowID (device.Device.ID): its own assignment, else its user's, else
+// its device type's, else the default (schema function device_policy_id).
 func (s *Store) ForDevice(ctx context.Context, deviceRowID int64) (*Policy, error) {
 	return scan(s.pool.QueryRow(ctx, `SELECT `+columns+` FROM devices d
-		JOIN policies p ON p.id = d.policy_id OR (d.policy_id IS NULL AND p.is_default)
+		CROSS JOIN device_policy_id(d.policy_id, d.user_id, d.device_type) e
+		JOIN policies p ON p.id = e.policy_id
 		WHERE d.id = $1`, deviceRowID))
 }
 
-// Create adds a named, non-default policy.
+// Create adds a named, non-default policy, without an audit entry; see
+// CreateBy.
 func (s *Store) Create(ctx context.Context, name string, allowNonProvisionable bool, set Settings) (*Policy, error) {
-	raw, err := json.Marshal(set)
-	if err != nil {
-		return nil, fmt.Errorf("policy: %w", err)
-	}
-	return scan(s.pool.QueryRow(ctx, `INSERT INTO policies AS p (name, allow_non_provisionable, settings)
-		VALUES ($1, $2, $3) RETURNING `+columns, name, allowNonProvisionable, raw))
+	return s.CreateBy(ctx, audit.Who{}, name, allowNonProvisionable, set)
 }
 
-// Update replaces the settings of the policy called name and gives it a
-// new generation, so that its devices provision again.
+// Update replaces the settings of the policy called name, without an
+// audit entry; see UpdateBy.
 func (s *Store) Update(ctx context.Context, name string, allowNonProvisionable bool, set Settings) (*Policy, error) {
-	return s.update(ctx, allowNonProvisionable, set, `p.name = $3`, name)
+	p, _, err := s.UpdateBy(ctx, audit.Who{}, name, allowNonProvisionable, set)
+	return p, err
 }
 
 // UpdateDefault replaces the settings of the default policy.
 func (s *Store) UpdateDefault(ctx context.Context, allowNonProvisionable bool, set Settings) (*Policy, error) {
-	return s.update(ctx, allowNonProvisionable, set, `p.is_default`)
-}
-
-// update rewrites the policies matching where, whose parameters start at $3.
-func (s *Store) update(ctx context.Context, allowNonProvisionable bool, set Settings, where string, args ...any) (*Policy, error) {
-	raw, err := json.Marshal(set)
+	def, err := s.Default(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("policy: %w", err)
+		return nil, err
 	}
-	return scan(s.pool.QueryRow(ctx, `UPDATE policies p SET settings = $1, allow_non_provisionable = $2,
-		generation = nextval('policy_generation_seq'), updated_at = now()
-		WHERE `+where+` RETURNING `+columns, append([]any{raw, allowNonProvisionable}, args...)...))
+	return s.Update(ctx, def.Name, allowNonProvisionable, set)
 }
 
-// Assign gives the device deviceID of login the policy called name, or the
-// default policy when name is "". The device provisions again on its next
-// request unless the policy is the one it already has.
+// Assign gives the device deviceID of login the policy called name, or
+// takes its own assignment away when name is "", without an audit entry;
+// see AssignBy.
 func (s *Store) Assign(ctx context.Context, login, deviceID, name string) error {
-	var policyID *int64
-	if name != "" {
-		p, err := s.Get(ctx, name)
-		if err != nil {
-			return err
-		}
-		policyID = &p.ID
-	}
-	tag, err := s.pool.Exec(ctx, `UPDATE devices d SET policy_id = $3 FROM users u
-		WHERE u.id = d.user_id AND u.login = $1 AND d.device_id = $2`, login, deviceID, policyID)
-	if err != nil {
-		return fmt.Errorf("policy: assign: %w", err)
-	}
-	if tag.RowsAffected() == 0 {
-		return fmt.Errorf("policy: assign: device %q of %q: %w", deviceID, login, ErrNotFound)
-	}
-	return nil
+	_, err := s.AssignBy(ctx, audit.Who{}, Target{Login: login, DeviceID: deviceID}, name)
+	return err
 }
