@@ -7,6 +7,7 @@
 //	easd ready     ask a running easd whether it is ready (healthchecks)
 //	easd wbxml     convert WBXML to XML and back (support, logs)
 //	easd device    list, block, allow, wipe, trace or remove devices
+//	easd admin     create, list and revoke admin API tokens
 //	easd contacts  import and export address books as vCard files
 //	easd calendar  import and export calendars as iCalendar files
 //	easd tasks     import and export task lists as iCalendar (VTODO) files
@@ -44,6 +45,7 @@ func commands() []command {
 		{"wbxml", "convert WBXML to XML (decode) or back (encode) on stdin/stdout", runWBXML},
 		{"ready", "ask a running easd whether it is ready (for healthchecks)", runReady},
 		{"device", "list and administer devices: wipe, block, allow, remove, trace", runDevice},
+		{"admin", "create, list and revoke tokens of the admin API and web page", runAdmin},
 		{"contacts", "import and export address books as vCard files", runContacts},
 		{"calendar", "import and export calendars as iCalendar files", runCalendar},
 		{"notes", "export notes as iCalendar (VJOURNAL) or text files", runNotes},
