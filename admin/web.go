@@ -92,18 +92,21 @@ func (s *Server) webRoutes(e *echo.Echo) {
 	e.GET("/", func(c echo.Context) error { return c.Redirect(http.StatusSeeOther, "/devices") })
 	e.GET("/login", s.loginPage)
 	e.POST("/login", s.login)
-	w := e.Group("", s.requireSession)
-	w.POST("/logout", s.logout)
-	w.GET("/devices", s.devicesPage)
-	w.GET("/devices/:user/:device", s.devicePage)
-	w.GET("/devices/:user/:device/confirm/:action", s.confirmPage)
-	w.POST("/devices/:user/:device/:action", s.deviceAction)
-	w.GET("/policies", s.policiesPage)
-	w.POST("/policies", s.createPolicy)
-	w.GET("/policies/:name", s.policyPage)
-	w.POST("/policies/:name", s.savePolicy)
-	w.GET("/audit", s.auditPage)
-	w.GET("/live", s.livePage)
+	// Each page carries the session check itself: a group with
+	// middleware would also catch unknown paths, the API's included.
+	get := func(p string, h echo.HandlerFunc) { e.GET(p, h, s.requireSession) }
+	post := func(p string, h echo.HandlerFunc) { e.POST(p, h, s.requireSession) }
+	post("/logout", s.logout)
+	get("/devices", s.devicesPage)
+	get("/devices/:user/:device", s.devicePage)
+	get("/devices/:user/:device/confirm/:action", s.confirmPage)
+	post("/devices/:user/:device/:action", s.deviceAction)
+	get("/policies", s.policiesPage)
+	post("/policies", s.createPolicy)
+	get("/policies/:name", s.policyPage)
+	post("/policies/:name", s.savePolicy)
+	get("/audit", s.auditPage)
+	get("/live", s.livePage)
 }
 
 // requireSession lets only logged-in browsers through, and every POST
