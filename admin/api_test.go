@@ -207,13 +207,13 @@ func TestAPI(t *testing.T) {
 	t.Run("policies", func(t *testing.T) {
 		big := `{"settings":{"ApprovedApplicationList":["` + strings.Repeat("a", 2<<20) + `"]}}`
 		for body, status := range map[string]int{
-			`{"settings":`:                                       400,
-			`{"settings":{"MinDevicePasswordLenght":6}}`:        400,
-			`{"settings":{"MinDevicePasswordLength":99}}`:       400,
-			`{"colour":"red"}`:                                  400,
-			`{"settings":{}} {}`:                                400,
-			`{"name":"other","settings":{}}`:                    400,
-			big:                                                 413,
+			`{"settings":`: 400,
+			`{"settings":{"MinDevicePasswordLenght":6}}`:  400,
+			`{"settings":{"MinDevicePasswordLength":99}}`: 400,
+			`{"colour":"red"}`:                            400,
+			`{"settings":{}} {}`:                          400,
+			`{"name":"other","settings":{}}`:              400,
+			big:                                           413,
 		} {
 			env.want(t, status, "PATCH", "/api/v1/policies/default", body, nil)
 		}
