@@ -257,7 +257,7 @@ func decode(c echo.Context, v any) error {
 	return nil
 }
 
-// secureSecrets compares without leaking the position of a difference.
+// secureEqual compares without leaking the position of a difference.
 func secureEqual(a, b string) bool {
 	return subtle.ConstantTimeCompare([]byte(a), []byte(b)) == 1
 }

@@ -17,9 +17,13 @@ import (
 // binds its listener now, so that a busy port is a start-up error and
 // tests learn the address (AdminAddr) before Run.
 func (a *App) newAdmin(ctx context.Context, proxies []*net.IPNet) error {
-	opts := admin.Options{Pool: a.Pool, Log: a.log.With("listener", "admin"),
-		Live: admin.NewLive(ctx, a.HTTP.Metrics), TrustedProxies: proxies,
+	opts := admin.Options{Pool: a.Pool, Log: a.log.With("listener", "admin"), TrustedProxies: proxies,
 		IPExtractor: httpserver.IPExtractor(proxies)}
+	if a.cfg.AdminListen != "" {
+		// Sampling the metrics for rates costs a little every few
+		// seconds: only when someone can look.
+		opts.Live = admin.NewLive(ctx, a.HTTP.Metrics)
+	}
 	if a.cfg.MetricsOnAdmin {
 		opts.Ready, opts.Metrics = a.HTTP.CheckReady, a.HTTP.MetricsHandler()
 	}
