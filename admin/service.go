@@ -302,7 +302,7 @@ func (s *Service) recorded(ctx context.Context, who audit.Who, action, target st
 
 // deviceErr turns the registry's not-found into ErrNotFound.
 func deviceErr(err error, login, deviceID string) error {
-	if errors.Is(err, device.ErrNotFound) || errors.Is(err, policy.ErrNotFound) && strings.Contains(err.Error(), "device") {
+	if errors.Is(err, device.ErrNotFound) {
 		return fmt.Errorf("%w: no device %q of user %q", ErrNotFound, deviceID, login)
 	}
 	return err
@@ -348,8 +348,14 @@ func (s *Service) AssignPolicy(ctx context.Context, who audit.Who, login, device
 			return err
 		}
 	}
-	if err := s.policies.Assign(ctx, login, deviceID, name); err != nil {
-		return deviceErr(err, login, deviceID)
+	err := s.policies.Assign(ctx, login, deviceID, name)
+	if errors.Is(err, policy.ErrNotFound) {
+		// The policy was there a moment ago: it is the device that is
+		// missing.
+		return deviceErr(device.ErrNotFound, login, deviceID)
+	}
+	if err != nil {
+		return err
 	}
 	return s.recorded(ctx, who, "policy.assign", deviceTarget(login, deviceID), map[string]any{"policy": name})
 }
