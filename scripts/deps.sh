@@ -10,7 +10,7 @@
 #   scripts/deps.sh dev    what `easd dev` needs
 #   scripts/deps.sh test   what the tests need (adds libwbxml2-utils, python3-vobject,
 #                          python3-icalendar, python3-recurring-ical-events, vdirsyncer,
-#                          python3-caldav, litmus, slapd, ldap-utils, staticcheck)
+#                          python3-caldav, litmus, slapd, ldap-utils, chromium, staticcheck)
 set -euo pipefail
 mode=${1:-dev}
 
@@ -41,6 +41,8 @@ if [ "$mode" = test ]; then
 	# A private OpenLDAP server and its loader, for the directory's LDAP mode.
 	have slapd || missing+=(slapd)
 	have ldapadd || missing+=(ldap-utils)
+	# Headless Chromium, the browser the admin web page's tests drive.
+	have chromium || missing+=(chromium)
 fi
 
 if [ ${#missing[@]} -gt 0 ]; then

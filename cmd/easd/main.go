@@ -9,6 +9,7 @@
 //	easd device    list, block, allow, wipe, trace or remove devices
 //	easd policy    list, show, create, edit, assign and remove device policies
 //	easd audit     list the log of administrative actions
+//	easd admin     create, list and revoke admin API tokens
 //	easd contacts  import and export address books as vCard files
 //	easd calendar  import and export calendars as iCalendar files
 //	easd tasks     import and export task lists as iCalendar (VTODO) files
@@ -48,6 +49,7 @@ func commands() []command {
 		{"device", "list and administer devices: wipe, block, allow, remove, trace", runDevice},
 		{"policy", "list, show, create, edit, assign and remove device policies", runPolicy},
 		{"audit", "list the log of administrative actions", runAudit},
+		{"admin", "create, list and revoke tokens of the admin API and web page", runAdmin},
 		{"contacts", "import and export address books as vCard files", runContacts},
 		{"calendar", "import and export calendars as iCalendar files", runCalendar},
 		{"notes", "export notes as iCalendar (VJOURNAL) or text files", runNotes},

@@ -16,7 +16,8 @@ import (
 // code says so. Container healthchecks use it: the image has no curl.
 //
 // Without --url it asks the easd that the same environment configures:
-// EASD_LISTEN's port on loopback, over HTTPS when EASD_TLS_CERT is set, so
+// EASD_LISTEN's port (EASD_ADMIN_LISTEN's with EASD_METRICS_ON_ADMIN) on
+// loopback, over HTTPS when EASD_TLS_CERT is set, so
 // a healthcheck keeps working when the port changes.
 func runReady(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("easd ready", flag.ContinueOnError)
@@ -63,6 +64,12 @@ func readyURL(env func(string) (string, bool)) (url string, tlsOn bool) {
 	listen := ":8080"
 	if v, ok := env("EASD_LISTEN"); ok && v != "" {
 		listen = v
+	}
+	// With --metrics-on-admin, /readyz is on the admin listener.
+	if v, _ := env("EASD_METRICS_ON_ADMIN"); v == "true" || v == "1" {
+		if a, ok := env("EASD_ADMIN_LISTEN"); ok && a != "" {
+			listen = a
+		}
 	}
 	host, port, err := net.SplitHostPort(listen)
 	if err != nil {

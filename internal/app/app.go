@@ -18,6 +18,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/labstack/echo/v4"
 
+	"github.com/easd/easd/admin"
 	"github.com/easd/easd/calendar"
 	"github.com/easd/easd/contacts"
 	"github.com/easd/easd/dav"
@@ -42,6 +43,10 @@ type App struct {
 	Pool *pgxpool.Pool
 	HTTP *httpserver.Server
 	EAS  *eas.Server
+	// Admin is the admin API and web page; served on AdminAddr when
+	// --admin-listen is set (admin.go).
+	Admin   *admin.Server
+	adminLn net.Listener
 }
 
 // New connects to the database (migrating it unless told not to) and
@@ -107,6 +112,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, version strin
 		BodyMinRate:     cfg.BodyMinRate,
 		MaxConnsPerAddr: cfg.MaxConnsPerAddress,
 		MaxBodyBytes:    cfg.MaxBodyBytes,
+		OpsElsewhere:    cfg.MetricsOnAdmin,
 		Ready: []httpserver.Check{
 			{Name: "postgres", Check: pool.Ping},
 			{Name: "imap", Check: imapDialer.Ping},
@@ -172,7 +178,12 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, version strin
 	registerDAV(srv.Echo, easServer, dav.New(dav.Options{
 		Pool: pool, Contacts: contactStore, Calendar: calStore, Tasks: taskStore, Folders: folders.NewStore(pool), Log: log,
 	}))
-	return &App{cfg: cfg, log: log, Pool: pool, HTTP: srv, EAS: easServer}, nil
+	a := &App{cfg: cfg, log: log, Pool: pool, HTTP: srv, EAS: easServer}
+	if err := a.newAdmin(ctx, proxies); err != nil {
+		pool.Close()
+		return nil, err
+	}
+	return a, nil
 }
 
 // Run serves on ln until ctx is cancelled, then shuts down gracefully and
@@ -180,8 +191,9 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, version strin
 func (a *App) Run(ctx context.Context, ln net.Listener) error {
 	defer a.Pool.Close()
 	a.log.Info("easd serving", "addr", ln.Addr().String(), "tls", a.cfg.TLSCert != "")
-	errc := make(chan error, 1)
+	errc := make(chan error, 2)
 	go func() { errc <- a.HTTP.Serve(ln, a.cfg.TLSCert, a.cfg.TLSKey) }()
+	stopAdmin := a.serveAdmin(errc)
 	select {
 	case err := <-errc:
 		return err
@@ -190,6 +202,7 @@ func (a *App) Run(ctx context.Context, ln net.Listener) error {
 	a.log.Info("shutting down", "timeout", a.cfg.ShutdownTimeout.String())
 	sctx, cancel := context.WithTimeout(context.Background(), a.cfg.ShutdownTimeout)
 	defer cancel()
+	stopAdmin(sctx)
 	if err := a.HTTP.Shutdown(sctx); err != nil {
 		a.log.Warn("shutdown did not finish in time", "err", err)
 	}

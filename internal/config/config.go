@@ -123,6 +123,12 @@ type Config struct {
 	LogFormat string // json | text
 	LogLevel  string // debug | info | warn | error
 
+	// AdminListen is the admin API and web page's own listener (package
+	// admin); empty: off. MetricsOnAdmin moves /metrics and /readyz there
+	// from the phones' port.
+	AdminListen    string
+	MetricsOnAdmin bool
+
 	Directory Directory // the GAL (directory.go)
 }
 
@@ -205,6 +211,8 @@ func (c *Config) Register(fs *flag.FlagSet) {
 	fs.DurationVar(&c.BodyReadGrace, "body-read-grace", c.BodyReadGrace, "time a client has to send a request body, plus a second per --body-min-rate bytes sent")
 	fs.Int64Var(&c.BodyMinRate, "body-min-rate", c.BodyMinRate, "slowest rate (bytes/s) at which a request body earns more time after --body-read-grace")
 	fs.IntVar(&c.MaxConnsPerAddress, "max-conns-per-address", c.MaxConnsPerAddress, "most connections open at once from one client address, trusted proxies exempt (0: no cap)")
+	fs.StringVar(&c.AdminListen, "admin-listen", c.AdminListen, "listen address (host:port) of the admin API and web page, never the phones' one; empty: off")
+	fs.BoolVar(&c.MetricsOnAdmin, "metrics-on-admin", c.MetricsOnAdmin, "serve /metrics and /readyz on --admin-listen instead of the phones' port")
 	fs.BoolVar(&c.EnforcePolicy, "enforce-provisioning", c.EnforcePolicy, "require devices to accept the device policy (Provision) before syncing")
 	fs.StringVar(&c.VersionCaps, "version-caps", c.VersionCaps, "cap the EAS version offered to device types, e.g. SAMSUNG=14.1,Android=16.0")
 	fs.StringVar(&c.SpecialFolders, "special-folders", c.SpecialFolders, "mailbox names of the special folders where the IMAP server has no SPECIAL-USE, e.g. drafts=Entwürfe,sent=Gesendet,trash=Papierkorb,outbox=Outbox")
@@ -255,6 +263,12 @@ func (c *Config) Validate() error {
 	}
 	if err := checkHostPort(c.Listen); err != nil {
 		return bad("listen", "%v", err)
+	}
+	if err := checkAdminListen(c.Listen, c.AdminListen); err != nil {
+		return bad("admin-listen", "%v", err)
+	}
+	if c.MetricsOnAdmin && c.AdminListen == "" {
+		return bad("metrics-on-admin", "needs --admin-listen")
 	}
 	if (c.TLSCert == "") != (c.TLSKey == "") {
 		return bad("tls-cert", "--tls-cert and --tls-key go together")
@@ -372,6 +386,28 @@ func checkHostPort(addr string) error {
 	}
 	if port == "" {
 		return errors.New("missing port")
+	}
+	return nil
+}
+
+// checkAdminListen refuses an admin address that could take the phones'
+// port: the same port on the same or a wildcard host. Port 0 (any free
+// one, in tests) never clashes.
+func checkAdminListen(listen, admin string) error {
+	if admin == "" {
+		return nil
+	}
+	ah, ap, err := net.SplitHostPort(admin)
+	if err != nil {
+		return err
+	}
+	if ap == "" {
+		return errors.New("missing port")
+	}
+	lh, lp, _ := net.SplitHostPort(listen)
+	wild := func(h string) bool { return h == "" || h == "0.0.0.0" || h == "::" }
+	if ap == lp && ap != "0" && (ah == lh || wild(ah) || wild(lh)) {
+		return fmt.Errorf("%s shares the phones' address %s: the admin API needs its own", admin, listen)
 	}
 	return nil
 }

@@ -48,6 +48,9 @@ type Options struct {
 	// MaxConnsPerAddr caps the connections open at once from one address
 	// (trusted proxies exempt); 0: no cap.
 	MaxConnsPerAddr int
+	// OpsElsewhere leaves /readyz and /metrics off this server: they are
+	// served on the admin listener (CheckReady, MetricsHandler).
+	OpsElsewhere bool
 }
 
 // Server is the HTTP server of one easd process.
@@ -93,25 +96,40 @@ func New(opts Options) *Server {
 	e.Use(front(opts.Logger, m, opts))
 
 	e.GET("/healthz", func(c echo.Context) error { return c.String(http.StatusOK, "ok\n") })
-	e.GET("/readyz", s.ready)
-	e.GET("/metrics", echo.WrapHandler(promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg})))
+	if !opts.OpsElsewhere {
+		e.GET("/readyz", s.ready)
+		e.GET("/metrics", echo.WrapHandler(s.MetricsHandler()))
+	}
 	return s
+}
+
+// MetricsHandler serves the instance's metrics in the Prometheus format.
+func (s *Server) MetricsHandler() http.Handler {
+	return promhttp.HandlerFor(s.Metrics, promhttp.HandlerOpts{Registry: s.Metrics})
+}
+
+// CheckReady runs the readiness checks and returns the name and error of
+// the first dependency that does not answer.
+func (s *Server) CheckReady(ctx context.Context) (string, error) {
+	for _, chk := range s.opts.Ready {
+		cctx, cancel := context.WithTimeout(ctx, s.opts.ReadyTimeout)
+		err := chk.Check(cctx)
+		cancel()
+		if err != nil {
+			// The check's error often names its package already
+			// ("imap: connect ..."): say the name once.
+			return chk.Name, errors.New(strings.TrimPrefix(err.Error(), chk.Name+": "))
+		}
+	}
+	return "", nil
 }
 
 // ready answers 200 when every dependency answers, else 503 naming the first
 // one that did not.
 func (s *Server) ready(c echo.Context) error {
-	for _, chk := range s.opts.Ready {
-		ctx, cancel := context.WithTimeout(c.Request().Context(), s.opts.ReadyTimeout)
-		err := chk.Check(ctx)
-		cancel()
-		if err != nil {
-			// The check's error often names its package already
-			// ("imap: connect ..."): say the name once.
-			msg := strings.TrimPrefix(err.Error(), chk.Name+": ")
-			Info(c).Note = chk.Name + ": " + msg
-			return c.String(http.StatusServiceUnavailable, fmt.Sprintf("%s: not ready: %s\n", chk.Name, msg))
-		}
+	if name, err := s.CheckReady(c.Request().Context()); err != nil {
+		Info(c).Note = name + ": " + err.Error()
+		return c.String(http.StatusServiceUnavailable, fmt.Sprintf("%s: not ready: %s\n", name, err))
 	}
 	return c.String(http.StatusOK, "ready\n")
 }
@@ -158,6 +176,10 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	})
 	return err
 }
+
+// IPExtractor is the client address of the phones' port, for other
+// listeners that must agree on it (the admin API's audit log).
+func IPExtractor(trusted []*net.IPNet) echo.IPExtractor { return ipExtractor(trusted) }
 
 // ipExtractor believes X-Forwarded-For only from trusted proxies. echo's
 // own default believes it from anyone, and its XFF extractor trusts

@@ -1,6 +1,7 @@
 // Package testenv gives tests real servers: a PostgreSQL cluster shared by
 // the test binary (each test gets its own database, copied from a migrated
-// template), throwaway Dovecot IMAP servers and an in-process SMTP sink.
+// template), throwaway Dovecot IMAP servers, an in-process SMTP sink, a
+// private slapd and a headless Chromium.
 //
 // Every package that uses it declares
 //

@@ -1,0 +1,378 @@
+package admin_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/easd/easd/admin"
+	"github.com/easd/easd/audit"
+	"github.com/easd/easd/eas/client"
+	"github.com/easd/easd/eas/message"
+	"github.com/easd/easd/internal/config"
+	"github.com/easd/easd/internal/easdtest"
+	"github.com/easd/easd/internal/testenv"
+)
+
+func TestMain(m *testing.M) { testenv.Main(m) }
+
+// adminEnv is easd with its admin listener (and /metrics, /readyz moved
+// there) and one admin token.
+type adminEnv struct {
+	*easdtest.Env
+	Admin string // http://127.0.0.1:port of the admin listener
+	Token string
+}
+
+func startAdmin(t *testing.T) *adminEnv {
+	t.Helper()
+	env := easdtest.Start(t, func(c *config.Config) {
+		c.AdminListen = "127.0.0.1:0"
+		c.MetricsOnAdmin = true
+	})
+	tok, err := admin.NewTokens(env.App.Pool).Create(context.Background(),
+		audit.Who{Actor: "cli:test", Source: "local:test"}, "ops", time.Time{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &adminEnv{Env: env, Admin: "http://" + env.App.AdminAddr().String(), Token: tok}
+}
+
+// call sends a request to the admin listener with token (none when
+// empty) and returns the status and body.
+func (e *adminEnv) call(t *testing.T, method, path, token, body string) (int, string) {
+	t.Helper()
+	req, err := http.NewRequest(method, e.Admin+path, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+// want calls and checks the status; on success it decodes the JSON body
+// into v (when not nil).
+func (e *adminEnv) want(t *testing.T, status int, method, path, body string, v any) string {
+	t.Helper()
+	code, got := e.call(t, method, path, e.Token, body)
+	if code != status {
+		t.Fatalf("%s %s: %d %s, want %d", method, path, code, got, status)
+	}
+	if v != nil {
+		if err := json.Unmarshal([]byte(got), v); err != nil {
+			t.Fatalf("%s %s: %v in %s", method, path, err, got)
+		}
+	}
+	return got
+}
+
+func folderSyncStatus(t *testing.T, c *client.Client) int {
+	t.Helper()
+	r, err := c.FolderSync(context.Background(), "0")
+	var he *client.HTTPError
+	if errors.As(err, &he) {
+		return he.Code
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r.Status
+}
+
+func TestAPI(t *testing.T) {
+	env := startAdmin(t)
+	ctx := context.Background()
+	phone := env.Client("alice", "phone1")
+	if err := phone.Provision(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if st := folderSyncStatus(t, phone); st != 1 {
+		t.Fatalf("FolderSync: %d", st)
+	}
+	other := env.Client("bob", "tablet")
+	other.DeviceType, other.Version = "Outlook", "14.1"
+	if err := other.Provision(ctx); err != nil {
+		t.Fatal(err)
+	}
+
+	t.Run("authentication", func(t *testing.T) {
+		for _, tok := range []string{"", "easd_wrong", "not-a-token"} {
+			code, body := env.call(t, "GET", "/api/v1/devices", tok, "")
+			if code != 401 || !strings.Contains(body, `"error"`) {
+				t.Errorf("token %q: %d %s", tok, code, body)
+			}
+		}
+		// The admin API is not on the phones' port, nor are /metrics and
+		// /readyz any more.
+		for _, p := range []string{"/api/v1/devices", "/metrics", "/readyz"} {
+			if code, _, _ := env.Raw(t, "GET", p, "", nil, ""); code != 404 {
+				t.Errorf("phones' port %s: %d, want 404", p, code)
+			}
+		}
+	})
+
+	t.Run("ops", func(t *testing.T) {
+		if code, body := env.call(t, "GET", "/readyz", "", ""); code != 200 || body != "ready\n" {
+			t.Errorf("anonymous readyz: %d %q", code, body)
+		}
+		var r map[string]any
+		env.want(t, 200, "GET", "/readyz", "", &r)
+		if r["ready"] != true {
+			t.Errorf("readyz with token: %v", r)
+		}
+		if code, _ := env.call(t, "GET", "/metrics", "", ""); code != 401 {
+			t.Errorf("anonymous metrics: %d", code)
+		}
+		if body := env.want(t, 200, "GET", "/metrics", "", nil); !strings.Contains(body, "easd_http_requests_total") {
+			t.Errorf("metrics: %.300s", body)
+		}
+		if code, body := env.call(t, "GET", "/api/v1/openapi.yaml", "", ""); code != 200 || !strings.HasPrefix(body, "openapi:") {
+			t.Errorf("openapi: %d %.50s", code, body)
+		}
+	})
+
+	t.Run("lists", func(t *testing.T) {
+		var users []admin.User
+		env.want(t, 200, "GET", "/api/v1/users", "", &users)
+		if len(users) != 2 || users[0].Login != "alice" || users[0].Devices != 1 {
+			t.Errorf("users: %+v", users)
+		}
+		for q, n := range map[string]int{
+			"": 2, "?user=alice": 1, "?type=outlook": 1, "?protocol=14.1": 1, "?state=allowed": 2,
+			"?state=blocked": 0, "?synced_after=2000-01-01": 2, "?synced_before=2000-01-01T00:00:00Z": 0,
+		} {
+			var ds []admin.Device
+			env.want(t, 200, "GET", "/api/v1/devices"+q, "", &ds)
+			if len(ds) != n {
+				t.Errorf("devices%s: %d, want %d", q, len(ds), n)
+			}
+		}
+		for _, q := range []string{"?state=lost", "?synced_before=yesterday", "?synced_after=2030-01-01&synced_before=2020-01-01"} {
+			env.want(t, 400, "GET", "/api/v1/devices"+q, "", nil)
+		}
+	})
+
+	t.Run("detail", func(t *testing.T) {
+		var d admin.DeviceDetail
+		env.want(t, 200, "GET", "/api/v1/devices/alice/phone1", "", &d)
+		if d.DeviceType != "TestPhone" || d.ProtocolVersion != "16.1" || !d.Policy.UpToDate || d.Policy.Name != "default" ||
+			d.Policy.Assigned || d.RecentErrors == "" {
+			t.Errorf("detail: %+v", d)
+		}
+		if len(d.Collections) != 1 || d.Collections[0].Type != "hierarchy" || d.Collections[0].SyncKey == "" {
+			t.Errorf("collections: %+v", d.Collections)
+		}
+		env.want(t, 404, "GET", "/api/v1/devices/alice/nope", "", nil)
+		env.want(t, 404, "GET", "/api/v1/devices/nobody/phone1", "", nil)
+		env.want(t, 404, "POST", "/api/v1/devices/alice/nope/wipe", "", nil)
+		env.want(t, 404, "DELETE", "/api/v1/devices/alice/nope", "", nil)
+	})
+
+	t.Run("block and allow", func(t *testing.T) {
+		var d admin.DeviceDetail
+		env.want(t, 200, "POST", "/api/v1/devices/bob/tablet/block", "", &d)
+		if d.Access != "blocked" {
+			t.Fatalf("after block: %s", d.Access)
+		}
+		if st := folderSyncStatus(t, other); st == 1 {
+			t.Errorf("blocked device synced")
+		}
+		// Safe to retry.
+		env.want(t, 200, "POST", "/api/v1/devices/bob/tablet/block", "", nil)
+		env.want(t, 200, "POST", "/api/v1/devices/bob/tablet/allow", "", &d)
+		if d.Access != "allowed" {
+			t.Fatalf("after allow: %s", d.Access)
+		}
+		if st := folderSyncStatus(t, other); st != 1 {
+			t.Errorf("allowed device: FolderSync %d", st)
+		}
+	})
+
+	t.Run("policies", func(t *testing.T) {
+		big := `{"settings":{"ApprovedApplicationList":["` + strings.Repeat("a", 2<<20) + `"]}}`
+		for body, status := range map[string]int{
+			`{"settings":`: 400,
+			`{"settings":{"MinDevicePasswordLenght":6}}`:  400,
+			`{"settings":{"MinDevicePasswordLength":99}}`: 400,
+			`{"colour":"red"}`:                            400,
+			`{"settings":{}} {}`:                          400,
+			`{"name":"other","settings":{}}`:              400,
+			big:                                           413,
+		} {
+			env.want(t, status, "PATCH", "/api/v1/policies/default", body, nil)
+		}
+		env.want(t, 404, "PATCH", "/api/v1/policies/nope", `{"settings":{}}`, nil)
+		env.want(t, 404, "GET", "/api/v1/policies/nope", "", nil)
+
+		var before, after admin.Policy
+		env.want(t, 200, "GET", "/api/v1/policies/default", "", &before)
+		env.want(t, 200, "PATCH", "/api/v1/policies/default",
+			`{"settings":{"DevicePasswordEnabled":true,"MinDevicePasswordLength":6}}`, &after)
+		if after.Generation == before.Generation || !after.Settings.DevicePasswordEnabled ||
+			after.Settings.MinDevicePasswordLength != 6 || after.Settings.AllowCamera != before.Settings.AllowCamera {
+			t.Fatalf("edit: %+v", after)
+		}
+		// The phone provisions again and gets the new value.
+		if st := folderSyncStatus(t, phone); st != 143 {
+			t.Fatalf("after the edit: FolderSync %d, want 143", st)
+		}
+		re, err := phone.RequestPolicy(ctx, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if doc := re.Policies.Policy.Data.EASProvisionDoc; doc.MinDevicePasswordLength != 6 || !doc.DevicePasswordEnabled {
+			t.Fatalf("policy sent: %+v", doc)
+		}
+		if err := phone.Provision(ctx); err != nil {
+			t.Fatal(err)
+		}
+
+		var p admin.Policy
+		env.want(t, 201, "POST", "/api/v1/policies", `{"name":"strict","allow_non_provisionable":false,"settings":{"AllowCamera":false}}`, &p)
+		if p.Name != "strict" || p.AllowNonProvisionable || p.Settings.AllowCamera || !p.Settings.AllowWiFi {
+			t.Errorf("created: %+v", p)
+		}
+		env.want(t, 409, "POST", "/api/v1/policies", `{"name":"strict"}`, nil)
+		env.want(t, 400, "POST", "/api/v1/policies", `{"name":"no spaces"}`, nil)
+		var ps []admin.Policy
+		env.want(t, 200, "GET", "/api/v1/policies", "", &ps)
+		if len(ps) != 2 || !ps[0].Default {
+			t.Errorf("policies: %+v", ps)
+		}
+
+		var d admin.DeviceDetail
+		env.want(t, 200, "PUT", "/api/v1/devices/bob/tablet/policy", `{"policy":"strict"}`, &d)
+		if d.Policy.Name != "strict" || !d.Policy.Assigned || d.Policy.UpToDate {
+			t.Errorf("assigned: %+v", d.Policy)
+		}
+		env.want(t, 404, "PUT", "/api/v1/devices/bob/tablet/policy", `{"policy":"nope"}`, nil)
+		env.want(t, 404, "PUT", "/api/v1/devices/bob/nope/policy", `{"policy":"strict"}`, nil)
+		env.want(t, 400, "PUT", "/api/v1/devices/bob/tablet/policy", `{}`, nil)
+		env.want(t, 200, "PUT", "/api/v1/devices/bob/tablet/policy", `{"policy":""}`, &d)
+		if d.Policy.Name != "default" || d.Policy.Assigned {
+			t.Errorf("back to default: %+v", d.Policy)
+		}
+	})
+
+	t.Run("wipe", func(t *testing.T) {
+		var d admin.DeviceDetail
+		env.want(t, 200, "POST", "/api/v1/devices/alice/phone1/wipe", "", &d)
+		if d.Wipe != "requested" {
+			t.Fatalf("after wipe: %s", d.Wipe)
+		}
+		if st := folderSyncStatus(t, phone); st != 140 {
+			t.Fatalf("FolderSync with a wipe pending: %d, want 140", st)
+		}
+		env.want(t, 200, "POST", "/api/v1/devices/bob/tablet/account-wipe", "", &d)
+		if d.Wipe != "account_requested" {
+			t.Fatalf("after account wipe: %s", d.Wipe)
+		}
+	})
+
+	t.Run("audit", func(t *testing.T) {
+		var es []audit.Entry
+		env.want(t, 200, "GET", "/api/v1/audit?action=device.&limit=50", "", &es)
+		seen := map[string]bool{}
+		for _, e := range es {
+			if e.Actor != "token:ops" || e.Source != "127.0.0.1" {
+				t.Errorf("entry %+v", e)
+			}
+			seen[e.Action+" "+e.Target] = true
+		}
+		for _, want := range []string{"device.block bob/tablet", "device.allow bob/tablet", "device.wipe alice/phone1",
+			"device.account_wipe bob/tablet"} {
+			if !seen[want] {
+				t.Errorf("not audited: %s (have %v)", want, seen)
+			}
+		}
+		env.want(t, 200, "GET", "/api/v1/audit?target=policy:default", "", &es)
+		if len(es) != 1 || es[0].Action != "policy.edit" {
+			t.Errorf("policy audit: %+v", es)
+		}
+		for _, q := range []string{"?limit=0", "?limit=x", "?before=-1", "?since=soon"} {
+			env.want(t, 400, "GET", "/api/v1/audit"+q, "", nil)
+		}
+	})
+
+	t.Run("live", func(t *testing.T) {
+		var l admin.LiveView
+		env.want(t, 200, "GET", "/api/v1/live", "", &l)
+		if l.RequestsTotal == 0 || l.At.IsZero() {
+			t.Errorf("live: %+v", l)
+		}
+	})
+
+	t.Run("remove and revoke", func(t *testing.T) {
+		env.want(t, 204, "DELETE", "/api/v1/devices/bob/tablet", "", nil)
+		env.want(t, 404, "DELETE", "/api/v1/devices/bob/tablet", "", nil)
+		tokens := admin.NewTokens(env.App.Pool)
+		if err := tokens.Revoke(ctx, audit.Who{Actor: "cli:test"}, "ops"); err != nil {
+			t.Fatal(err)
+		}
+		if code, _ := env.call(t, "GET", "/api/v1/users", env.Token, ""); code != 401 {
+			t.Errorf("revoked token: %d", code)
+		}
+	})
+}
+
+// Live view: a Ping waiting on this instance shows.
+func TestLiveShowsWaitingPing(t *testing.T) {
+	env := startAdmin(t)
+	ctx := context.Background()
+	phone := env.Client("alice", "pinger")
+	if err := phone.Provision(ctx); err != nil {
+		t.Fatal(err)
+	}
+	fs, err := phone.FolderSync(ctx, "0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// An empty, fully synced contacts folder: a Ping on it waits.
+	var contacts string
+	for _, f := range fs.Changes.Add {
+		if f.Type == 9 {
+			contacts = f.ServerID
+		}
+	}
+	key := "0"
+	for range 2 {
+		r, err := phone.SyncFolder(ctx, contacts, key, 100)
+		if err != nil || len(r.Collections.Collection) != 1 || r.Collections.Collection[0].Status != 1 {
+			t.Fatalf("sync contacts: %+v, %v", r, err)
+		}
+		key = r.Collections.Collection[0].SyncKey
+	}
+	pctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	go func() {
+		_, _ = phone.Ping(pctx, time.Minute, message.PingFolder{ID: contacts, Class: "Contacts"})
+	}()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		var l admin.LiveView
+		env.want(t, 200, "GET", "/api/v1/live", "", &l)
+		if l.PingWaiting == 1 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("live view never showed the waiting Ping: %+v", l)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}

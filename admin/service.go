@@ -1,0 +1,516 @@
+// Package admin is easd's fleet administration over HTTP: the operations
+// an administrator has on the command line (devices, policies, the audit
+// log) plus a live view, offered as a JSON API and as a server-rendered
+// web page on their own listener (--admin-listen), never on the phones'
+// port. Both front ends call the one Service, so each operation is one
+// method here, one route in api.go (and a form in web.go where it has
+// one), and one entry in openapi.yaml.
+//
+// Callers authenticate with admin tokens (`easd admin token create`),
+// kept as SHA-256 hashes; the web page trades a token for a session
+// cookie. Every change is recorded in the audit log as "token:NAME" (API)
+// or "web:NAME" (web page), with the client's address.
+package admin
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/easd/easd/audit"
+	"github.com/easd/easd/eas/device"
+	"github.com/easd/easd/eas/folders"
+	"github.com/easd/easd/eas/model"
+	"github.com/easd/easd/eas/policy"
+	"github.com/easd/easd/eas/syncstate"
+)
+
+// Errors the front ends map to HTTP statuses.
+var (
+	ErrNotFound = errors.New("not found")
+	ErrInvalid  = errors.New("invalid request")
+	ErrConflict = errors.New("conflict")
+)
+
+// invalid is a bad-input error that says what is wrong.
+func invalid(format string, a ...any) error {
+	return fmt.Errorf("%w: %s", ErrInvalid, fmt.Sprintf(format, a...))
+}
+
+// Service holds the administrative operations.
+type Service struct {
+	devices  *device.Store
+	policies *policy.Store
+	folders  *folders.Store
+	audit    *audit.Store
+	pool     *pgxpool.Pool
+	live     *Live
+}
+
+// NewService returns the operations on pool; live may be nil (no live
+// view, as for the command line).
+func NewService(pool *pgxpool.Pool, live *Live) *Service {
+	return &Service{devices: device.NewStore(pool, 0), policies: policy.NewStore(pool),
+		folders: folders.NewStore(pool), audit: audit.NewStore(pool), pool: pool, live: live}
+}
+
+// User is one login with partnerships.
+type User struct {
+	Login    string    `json:"login"`
+	Devices  int       `json:"devices"`
+	LastSeen time.Time `json:"last_seen"`
+}
+
+// Device is a partnership as the API shows it.
+type Device struct {
+	User             string     `json:"user"`
+	DeviceID         string     `json:"device_id"`
+	DeviceType       string     `json:"device_type"`
+	UserAgent        string     `json:"user_agent"`
+	ProtocolVersion  string     `json:"protocol_version"`
+	Model            string     `json:"model,omitempty"`
+	FriendlyName     string     `json:"friendly_name,omitempty"`
+	OS               string     `json:"os,omitempty"`
+	PhoneNumber      string     `json:"phone_number,omitempty"`
+	MobileOperator   string     `json:"mobile_operator,omitempty"`
+	IMEI             string     `json:"imei,omitempty"`
+	Access           string     `json:"access"`
+	Wipe             string     `json:"wipe"`
+	WipeRequestedAt  *time.Time `json:"wipe_requested_at,omitempty"`
+	WipeAckedAt      *time.Time `json:"wipe_acked_at,omitempty"`
+	Provisioned      bool       `json:"provisioned"`
+	PolicyUpToDate   bool       `json:"policy_up_to_date"`
+	TraceUntil       *time.Time `json:"trace_until,omitempty"`
+	FirstSeen        time.Time  `json:"first_seen"`
+	LastSeen         time.Time  `json:"last_seen"`
+	policyID         int64
+	policyGeneration int64
+	currentGen       int64
+	rowID, userID    int64
+}
+
+func view(d *device.Device) Device {
+	return Device{User: d.Login, DeviceID: d.DeviceID, DeviceType: d.DeviceType, UserAgent: d.UserAgent,
+		ProtocolVersion: d.ProtocolVersion, Model: d.Model, FriendlyName: d.FriendlyName, OS: d.OS,
+		PhoneNumber: d.PhoneNumber, MobileOperator: d.MobileOperator, IMEI: d.IMEI,
+		Access: d.Access, Wipe: d.Wipe, WipeRequestedAt: d.WipeRequestedAt, WipeAckedAt: d.WipeAckedAt,
+		Provisioned: d.PolicyKey != 0, PolicyUpToDate: d.PolicyKey != 0 && d.PolicyGeneration == d.CurrentPolicyGeneration,
+		TraceUntil: d.TraceUntil, FirstSeen: d.FirstSeen, LastSeen: d.LastSeen,
+		policyID: d.PolicyID, policyGeneration: d.PolicyGeneration, currentGen: d.CurrentPolicyGeneration,
+		rowID: d.ID, userID: d.UserID}
+}
+
+// DeviceFilter narrows Devices; zero fields match everything.
+type DeviceFilter struct {
+	User     string    // login, exact
+	Type     string    // DeviceType, case-insensitive
+	State    string    // access state (allowed, blocked, quarantined) or wipe state (requested, wiped, ...)
+	Before   time.Time // last request before
+	After    time.Time // last request at or after
+	Protocol string    // EAS protocol version, exact ("16.1")
+}
+
+// States a DeviceFilter may name.
+var filterStates = []string{device.Allowed, device.Blocked, device.Quarantined,
+	device.WipeRequested, device.WipeAccountRequested, device.Wiped, device.AccountWiped}
+
+// Check refuses a filter naming an unknown state.
+func (f DeviceFilter) Check() error {
+	if f.State != "" && !contains(filterStates, f.State) {
+		return invalid("state %q is none of %s", f.State, strings.Join(filterStates, ", "))
+	}
+	if !f.Before.IsZero() && !f.After.IsZero() && !f.After.Before(f.Before) {
+		return invalid("synced_after must be before synced_before")
+	}
+	return nil
+}
+
+func (f DeviceFilter) match(d *device.Device) bool {
+	switch {
+	case f.Type != "" && !strings.EqualFold(f.Type, d.DeviceType),
+		f.State != "" && f.State != d.Access && f.State != d.Wipe,
+		!f.Before.IsZero() && !d.LastSeen.Before(f.Before),
+		!f.After.IsZero() && d.LastSeen.Before(f.After),
+		f.Protocol != "" && f.Protocol != d.ProtocolVersion:
+		return false
+	}
+	return true
+}
+
+func contains(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}
+
+// Devices lists the partnerships matching f, by user and last request.
+// The registry is filtered here rather than in SQL: device.Store offers a
+// list per user, and a fleet's registry is read in milliseconds.
+func (s *Service) Devices(ctx context.Context, f DeviceFilter) ([]Device, error) {
+	if err := f.Check(); err != nil {
+		return nil, err
+	}
+	all, err := s.devices.List(ctx, f.User)
+	if err != nil {
+		return nil, err
+	}
+	out := []Device{}
+	for _, d := range all {
+		if f.match(d) {
+			out = append(out, view(d))
+		}
+	}
+	return out, nil
+}
+
+// Users lists the logins that have partnerships, with how many and when
+// the newest was last seen.
+func (s *Service) Users(ctx context.Context) ([]User, error) {
+	all, err := s.devices.List(ctx, "")
+	if err != nil {
+		return nil, err
+	}
+	by := map[string]*User{}
+	for _, d := range all {
+		u := by[d.Login]
+		if u == nil {
+			u = &User{Login: d.Login}
+			by[d.Login] = u
+		}
+		u.Devices++
+		if d.LastSeen.After(u.LastSeen) {
+			u.LastSeen = d.LastSeen
+		}
+	}
+	out := make([]User, 0, len(by))
+	for _, u := range by {
+		out = append(out, *u)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Login < out[j].Login })
+	return out, nil
+}
+
+// Collection is one collection a device syncs and its state.
+type Collection struct {
+	ID      string    `json:"id"`
+	Name    string    `json:"name"`
+	Type    string    `json:"type"`
+	SyncKey string    `json:"sync_key"`
+	Updated time.Time `json:"updated"`
+}
+
+// PolicyStatus tells which policy applies to a device and whether the
+// device has provisioned with its current generation.
+type PolicyStatus struct {
+	Name              string `json:"name"`
+	Assigned          bool   `json:"assigned"` // false: the default policy applies
+	IssuedGeneration  int64  `json:"issued_generation"`
+	CurrentGeneration int64  `json:"current_generation"`
+	UpToDate          bool   `json:"up_to_date"`
+}
+
+// DeviceDetail is everything known about one device.
+type DeviceDetail struct {
+	Device
+	Collections []Collection `json:"collections"`
+	Policy      PolicyStatus `json:"policy"`
+	// RecentErrors says why it is empty: easd keeps no per-device error
+	// history (errors are in the log and the metrics).
+	RecentErrors string `json:"recent_errors"`
+}
+
+// errorsNotKept is DeviceDetail.RecentErrors.
+const errorsNotKept = "not kept per device: see the server log (device_id field) and easd_http_requests_total"
+
+// Device returns one device with its collections and policy status.
+func (s *Service) Device(ctx context.Context, login, deviceID string) (*DeviceDetail, error) {
+	d, err := s.devices.Get(ctx, login, deviceID)
+	if errors.Is(err, device.ErrNotFound) {
+		return nil, fmt.Errorf("%w: no device %q of user %q", ErrNotFound, deviceID, login)
+	}
+	if err != nil {
+		return nil, err
+	}
+	det := &DeviceDetail{Device: view(d), Collections: []Collection{}, RecentErrors: errorsNotKept}
+	cs, err := syncstate.Collections(ctx, s.pool, d.ID)
+	if err != nil {
+		return nil, err
+	}
+	fs, err := s.folders.List(ctx, d.UserID)
+	if err != nil {
+		return nil, err
+	}
+	names := map[string]folders.Folder{}
+	for _, f := range fs {
+		names[f.ServerID] = f
+	}
+	for _, c := range cs {
+		col := Collection{ID: c.ID, SyncKey: c.Key, Updated: c.Updated}
+		if f, ok := names[c.ID]; ok {
+			col.Name, col.Type = f.DisplayName, folderType(f)
+		} else if c.ID == syncstate.HierarchyID {
+			col.Name, col.Type = "(folder hierarchy)", "hierarchy"
+		}
+		det.Collections = append(det.Collections, col)
+	}
+	p, err := s.policies.ForDevice(ctx, d.ID)
+	if err != nil {
+		return nil, err
+	}
+	det.Policy = PolicyStatus{Name: p.Name, Assigned: d.PolicyID != 0, IssuedGeneration: d.PolicyGeneration,
+		CurrentGeneration: p.Generation, UpToDate: d.PolicyKey != 0 && d.PolicyGeneration == p.Generation}
+	return det, nil
+}
+
+// folderTypes names the folder types (MS-ASCMD 2.2.3.186.3) for people.
+var folderTypes = map[model.FolderType]string{
+	model.FolderGeneric: "mail", model.FolderInbox: "inbox", model.FolderDrafts: "drafts",
+	model.FolderDeletedItems: "deleted items", model.FolderSentItems: "sent items", model.FolderOutbox: "outbox",
+	model.FolderTasks: "tasks", model.FolderCalendar: "calendar", model.FolderContacts: "contacts",
+	model.FolderNotes: "notes", model.FolderUserMail: "mail", model.FolderUserCalendar: "calendar",
+	model.FolderUserContacts: "contacts", model.FolderUserTasks: "tasks", model.FolderUserNotes: "notes",
+}
+
+func folderType(f folders.Folder) string {
+	if n, ok := folderTypes[f.Type]; ok {
+		return n
+	}
+	return fmt.Sprintf("type %d", f.Type)
+}
+
+// deviceTarget is the audit target of a device.
+func deviceTarget(login, deviceID string) string { return login + "/" + deviceID }
+
+// recorded notes a change that was kept; should the note fail, the
+// caller hears it, with the change named as done.
+func (s *Service) recorded(ctx context.Context, who audit.Who, action, target string, detail map[string]any) error {
+	if err := s.audit.Record(ctx, who, action, target, detail); err != nil {
+		return fmt.Errorf("%s of %s was done, but not recorded in the audit log: %w", action, target, err)
+	}
+	return nil
+}
+
+// deviceErr turns the registry's not-found into ErrNotFound.
+func deviceErr(err error, login, deviceID string) error {
+	if errors.Is(err, device.ErrNotFound) {
+		return fmt.Errorf("%w: no device %q of user %q", ErrNotFound, deviceID, login)
+	}
+	return err
+}
+
+// Wipe asks the device to erase itself (accountOnly: only this account's
+// data, EAS 16.1) on its next request. Asking again is harmless.
+func (s *Service) Wipe(ctx context.Context, who audit.Who, login, deviceID string, accountOnly bool) error {
+	if err := s.devices.RequestWipe(ctx, login, deviceID, accountOnly); err != nil {
+		return deviceErr(err, login, deviceID)
+	}
+	action := "device.wipe"
+	if accountOnly {
+		action = "device.account_wipe"
+	}
+	return s.recorded(ctx, who, action, deviceTarget(login, deviceID), nil)
+}
+
+// SetAccess blocks or allows a device.
+func (s *Service) SetAccess(ctx context.Context, who audit.Who, login, deviceID, state string) error {
+	action := map[string]string{device.Blocked: "device.block", device.Allowed: "device.allow"}[state]
+	if action == "" {
+		return invalid("access %q is neither %s nor %s", state, device.Blocked, device.Allowed)
+	}
+	if err := s.devices.SetAccess(ctx, login, deviceID, state); err != nil {
+		return deviceErr(err, login, deviceID)
+	}
+	return s.recorded(ctx, who, action, deviceTarget(login, deviceID), nil)
+}
+
+// Remove deletes the partnership and its sync state.
+func (s *Service) Remove(ctx context.Context, who audit.Who, login, deviceID string) error {
+	if err := s.devices.Remove(ctx, login, deviceID); err != nil {
+		return deviceErr(err, login, deviceID)
+	}
+	return s.recorded(ctx, who, "device.remove", deviceTarget(login, deviceID), nil)
+}
+
+// AssignPolicy gives the device the named policy, or the default with "".
+func (s *Service) AssignPolicy(ctx context.Context, who audit.Who, login, deviceID, name string) error {
+	if name != "" {
+		if _, err := s.Policy(ctx, name); err != nil {
+			return err
+		}
+	}
+	err := s.policies.Assign(ctx, login, deviceID, name)
+	if errors.Is(err, policy.ErrNotFound) {
+		// The policy was there a moment ago: it is the device that is
+		// missing.
+		return deviceErr(device.ErrNotFound, login, deviceID)
+	}
+	if err != nil {
+		return err
+	}
+	return s.recorded(ctx, who, "policy.assign", deviceTarget(login, deviceID), map[string]any{"policy": name})
+}
+
+// Policy is a policy as the API shows it.
+type Policy struct {
+	Name                  string          `json:"name"`
+	Default               bool            `json:"default"`
+	Generation            int64           `json:"generation"`
+	AllowNonProvisionable bool            `json:"allow_non_provisionable"`
+	Settings              policy.Settings `json:"settings"`
+	UpdatedAt             time.Time       `json:"updated_at"`
+}
+
+func policyView(p *policy.Policy) Policy {
+	return Policy{Name: p.Name, Default: p.Default, Generation: p.Generation,
+		AllowNonProvisionable: p.AllowNonProvisionable, Settings: p.Settings, UpdatedAt: p.UpdatedAt}
+}
+
+// Policies lists the policies, the default first.
+func (s *Service) Policies(ctx context.Context) ([]Policy, error) {
+	ps, err := s.policies.List(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Policy, 0, len(ps))
+	for _, p := range ps {
+		out = append(out, policyView(p))
+	}
+	return out, nil
+}
+
+// Policy returns one policy.
+func (s *Service) Policy(ctx context.Context, name string) (*Policy, error) {
+	p, err := s.policies.Get(ctx, name)
+	if errors.Is(err, policy.ErrNotFound) {
+		return nil, fmt.Errorf("%w: no policy %q", ErrNotFound, name)
+	}
+	if err != nil {
+		return nil, err
+	}
+	v := policyView(p)
+	return &v, nil
+}
+
+// PolicyChange is a new policy or an edit. Settings is JSON over the
+// defaults (create) or the current settings (edit): fields left out keep
+// their value; an unknown field is refused.
+type PolicyChange struct {
+	Name                  string          `json:"name,omitempty"` // create only
+	AllowNonProvisionable *bool           `json:"allow_non_provisionable,omitempty"`
+	Settings              json.RawMessage `json:"settings,omitempty"`
+}
+
+func (c PolicyChange) apply(allow bool, set policy.Settings) (bool, policy.Settings, error) {
+	if c.AllowNonProvisionable != nil {
+		allow = *c.AllowNonProvisionable
+	}
+	if len(c.Settings) > 0 {
+		dec := json.NewDecoder(strings.NewReader(string(c.Settings)))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&set); err != nil {
+			return allow, set, invalid("settings: %v", err)
+		}
+	}
+	if err := checkSettings(set); err != nil {
+		return allow, set, err
+	}
+	return allow, set, nil
+}
+
+// checkSettings refuses values MS-ASPROV does not allow.
+func checkSettings(s policy.Settings) error {
+	switch {
+	case s.MinDevicePasswordLength < 1 || s.MinDevicePasswordLength > 16:
+		return invalid("MinDevicePasswordLength must be 1-16")
+	case s.MinDevicePasswordComplexCharacters < 1 || s.MinDevicePasswordComplexCharacters > 4:
+		return invalid("MinDevicePasswordComplexCharacters must be 1-4")
+	case s.MaxDevicePasswordFailedAttempts < 4 || s.MaxDevicePasswordFailedAttempts > 16:
+		return invalid("MaxDevicePasswordFailedAttempts must be 4-16")
+	case s.MaxInactivityTimeDeviceLock < 0, s.DevicePasswordExpiration < 0, s.DevicePasswordHistory < 0,
+		s.MaxAttachmentSize < 0:
+		return invalid("durations, counts and sizes cannot be negative")
+	case s.AllowBluetooth < 0 || s.AllowBluetooth > 2:
+		return invalid("AllowBluetooth must be 0, 1 or 2")
+	case s.MaxCalendarAgeFilter != 0 && (s.MaxCalendarAgeFilter < 4 || s.MaxCalendarAgeFilter > 7):
+		return invalid("MaxCalendarAgeFilter must be 0 or 4-7")
+	case s.MaxEmailAgeFilter < 0 || s.MaxEmailAgeFilter > 5:
+		return invalid("MaxEmailAgeFilter must be 0-5")
+	case s.MaxEmailBodyTruncationSize < -1, s.MaxEmailHTMLBodyTruncationSize < -1:
+		return invalid("truncation sizes are -1 (none) or more")
+	}
+	return nil
+}
+
+// CreatePolicy adds a named policy.
+func (s *Service) CreatePolicy(ctx context.Context, who audit.Who, c PolicyChange) (*Policy, error) {
+	if !validName(c.Name) {
+		return nil, invalid("policy name must be 1-64 letters, digits, '.', '_' or '-'")
+	}
+	allow, set, err := c.apply(true, policy.Defaults())
+	if err != nil {
+		return nil, err
+	}
+	p, err := s.policies.Create(ctx, c.Name, allow, set)
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) && pgErr.Code == "23505" {
+		return nil, fmt.Errorf("%w: policy %q exists", ErrConflict, c.Name)
+	}
+	if err != nil {
+		return nil, err
+	}
+	v := policyView(p)
+	return &v, s.recorded(ctx, who, "policy.create", "policy:"+p.Name, map[string]any{"settings": p.Settings,
+		"allow_non_provisionable": allow})
+}
+
+// UpdatePolicy edits a policy: its devices provision again.
+func (s *Service) UpdatePolicy(ctx context.Context, who audit.Who, name string, c PolicyChange) (*Policy, error) {
+	if c.Name != "" && c.Name != name {
+		return nil, invalid("a policy cannot be renamed")
+	}
+	cur, err := s.Policy(ctx, name)
+	if err != nil {
+		return nil, err
+	}
+	allow, set, err := c.apply(cur.AllowNonProvisionable, cur.Settings)
+	if err != nil {
+		return nil, err
+	}
+	p, err := s.policies.Update(ctx, name, allow, set)
+	if errors.Is(err, policy.ErrNotFound) {
+		return nil, fmt.Errorf("%w: no policy %q", ErrNotFound, name)
+	}
+	if err != nil {
+		return nil, err
+	}
+	v := policyView(p)
+	return &v, s.recorded(ctx, who, "policy.edit", "policy:"+p.Name, map[string]any{"settings": p.Settings,
+		"allow_non_provisionable": allow, "generation": p.Generation})
+}
+
+// Audit returns audit log entries, newest first.
+func (s *Service) Audit(ctx context.Context, f audit.Filter) ([]audit.Entry, error) {
+	es, err := s.audit.List(ctx, f)
+	if es == nil {
+		es = []audit.Entry{}
+	}
+	return es, err
+}
+
+// Live returns the live view of this instance.
+func (s *Service) Live() LiveView {
+	if s.live == nil {
+		return LiveView{}
+	}
+	return s.live.View()
+}

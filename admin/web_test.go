@@ -1,0 +1,290 @@
+package admin_test
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/remote"
+
+	"github.com/easd/easd/audit"
+	"github.com/easd/easd/eas/device"
+	"github.com/easd/easd/internal/testenv"
+)
+
+// TestWebPageInBrowser drives the web page in headless Chromium as an
+// administrator would: log in, filter the devices, open one, wipe it
+// after the confirmation page (the phone is told on its next request),
+// edit a policy (a phone provisions again and gets the new value), read
+// the audit log, log out.
+func TestWebPageInBrowser(t *testing.T) {
+	env := startAdmin(t)
+	ctx := context.Background()
+	lost := env.Client("alice", "lostphone")
+	if err := lost.Provision(ctx); err != nil {
+		t.Fatal(err)
+	}
+	tablet := env.Client("bob", "tablet")
+	tablet.DeviceType = "Outlook"
+	if err := tablet.Provision(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if st := folderSyncStatus(t, tablet); st != 1 {
+		t.Fatalf("tablet FolderSync: %d", st)
+	}
+
+	chromium := testenv.ChromiumBrowser(t)
+	allocCtx, cancelAlloc := remote.NewAllocator(ctx, chromium.WebSocketURL, remote.NoModifyURL)
+	defer cancelAlloc()
+	bctx, cancelBrowser := chromedp.NewContext(allocCtx)
+	defer cancelBrowser()
+	bctx, cancel := context.WithTimeout(bctx, 2*time.Minute)
+	defer cancel()
+	step := func(name string, steps ...chromedp.Action[chromedp.Void]) {
+		t.Helper()
+		if err := chromedp.Do(bctx, steps...); err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+	}
+	text := func(sel chromedp.CSS) string {
+		t.Helper()
+		s, err := chromedp.Run(bctx, chromedp.Text(sel))
+		if err != nil {
+			t.Fatalf("text of %s: %v", sel, err)
+		}
+		return s
+	}
+
+	step("log in",
+		chromedp.Navigate(env.Admin+"/devices"), // not logged in: the login page
+		chromedp.WaitVisible(chromedp.ID("token")),
+		chromedp.SendKeys(chromedp.ID("token"), env.Token),
+		chromedp.Click(chromedp.ID("login")),
+		chromedp.WaitVisible(chromedp.CSS(`a[href="/devices/bob/tablet"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`a[href="/devices/alice/lostphone"]`)),
+	)
+	step("filter",
+		chromedp.SendKeys(chromedp.CSS(`#filter input[name="user"]`), "alice"),
+		chromedp.Click(chromedp.ID("apply")),
+		chromedp.WaitNotPresent(chromedp.CSS(`a[href="/devices/bob/tablet"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`a[href="/devices/alice/lostphone"]`)),
+	)
+	step("open the device",
+		chromedp.Click(chromedp.CSS(`a[href="/devices/alice/lostphone"]`)),
+		chromedp.WaitVisible(chromedp.ID("wipe-link")),
+	)
+	if s := text(chromedp.CSS("#wipe")); !strings.Contains(s, "none") {
+		t.Fatalf("wipe state before: %q", s)
+	}
+	step("wipe, confirmed",
+		chromedp.Click(chromedp.ID("wipe-link")),
+		chromedp.WaitVisible(chromedp.ID("confirm")),
+	)
+	// The confirmation page alone changes nothing.
+	if d, err := device.NewStore(env.App.Pool, 0).Get(ctx, "alice", "lostphone"); err != nil || d.Wipe != device.WipeNone {
+		t.Fatalf("before confirming: %+v, %v", d, err)
+	}
+	step("confirm",
+		chromedp.Click(chromedp.ID("confirm")),
+		chromedp.WaitVisible(chromedp.ID("done")),
+	)
+	if s := text(chromedp.CSS("#wipe")); !strings.Contains(s, "requested") {
+		t.Fatalf("wipe state after: %q", s)
+	}
+	if st := folderSyncStatus(t, lost); st != 140 {
+		t.Fatalf("phone's next request: FolderSync %d, want 140 (wipe)", st)
+	}
+	if r, err := lost.EmptyProvision(ctx); err != nil || !r.RemoteWipe {
+		t.Fatalf("phone's Provision: %+v, %v", r, err)
+	}
+
+	step("edit the default policy",
+		chromedp.Click(chromedp.CSS(`nav a[href="/policies"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`a[href="/policies/default"]`)),
+		chromedp.Click(chromedp.CSS(`a[href="/policies/default"]`)),
+		chromedp.WaitVisible(chromedp.ID("f-MinDevicePasswordLength")),
+		chromedp.SetValue(chromedp.ID("f-MinDevicePasswordLength"), "7"),
+		chromedp.Click(chromedp.ID("f-DevicePasswordEnabled")),
+		chromedp.Click(chromedp.ID("save")),
+		chromedp.WaitVisible(chromedp.ID("saved")),
+	)
+	if st := folderSyncStatus(t, tablet); st != 143 {
+		t.Fatalf("tablet after the policy edit: FolderSync %d, want 143", st)
+	}
+	re, err := tablet.RequestPolicy(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if doc := re.Policies.Policy.Data.EASProvisionDoc; doc.MinDevicePasswordLength != 7 || !doc.DevicePasswordEnabled || !doc.AllowCamera {
+		t.Fatalf("policy the tablet got: %+v", doc)
+	}
+	if err := tablet.Provision(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if st := folderSyncStatus(t, tablet); st != 1 {
+		t.Fatalf("tablet after provisioning again: FolderSync %d", st)
+	}
+
+	step("audit log", chromedp.Click(chromedp.CSS(`nav a[href="/audit"]`)), chromedp.WaitVisible(chromedp.ID("audit")))
+	log := text(chromedp.CSS("#audit"))
+	for _, want := range []string{"web:ops", "device.wipe", "alice/lostphone", "policy.edit", "admin.login"} {
+		if !strings.Contains(log, want) {
+			t.Errorf("audit page lacks %q:\n%s", want, log)
+		}
+	}
+	step("live view", chromedp.Click(chromedp.CSS(`nav a[href="/live"]`)), chromedp.WaitVisible(chromedp.ID("ping-waiting")))
+
+	step("log out",
+		chromedp.Click(chromedp.ID("logout")),
+		chromedp.WaitVisible(chromedp.ID("token")),
+		chromedp.Navigate(env.Admin+"/devices"),
+		chromedp.WaitVisible(chromedp.ID("token")),
+	)
+}
+
+// webClient is a browser without a browser: a cookie jar that does not
+// follow redirects.
+func webClient(t *testing.T) *http.Client {
+	t.Helper()
+	jar, err := cookiejar.New(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+}
+
+func post(t *testing.T, c *http.Client, u string, form url.Values, header map[string]string) (*http.Response, string) {
+	t.Helper()
+	req, err := http.NewRequest("POST", u, strings.NewReader(form.Encode()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	for k, v := range header {
+		req.Header.Set(k, v)
+	}
+	resp, err := c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp, string(b)
+}
+
+func get(t *testing.T, c *http.Client, u string) (*http.Response, string) {
+	t.Helper()
+	resp, err := c.Get(u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp, string(b)
+}
+
+// The web page's protections, checked without a browser: the session
+// cookie's attributes, CSRF tokens, the confirmation step, logout.
+func TestWebSessionAndCSRF(t *testing.T) {
+	env := startAdmin(t)
+	ctx := context.Background()
+	phone := env.Client("alice", "phone1")
+	if err := phone.Provision(ctx); err != nil {
+		t.Fatal(err)
+	}
+	c := webClient(t)
+	devices := device.NewStore(env.App.Pool, 0)
+
+	if resp, _ := get(t, c, env.Admin+"/devices"); resp.StatusCode != 303 || resp.Header.Get("Location") != "/login" {
+		t.Fatalf("not logged in: %d %s", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	if resp, body := post(t, c, env.Admin+"/login", url.Values{"token": {"easd_wrong"}}, nil); resp.StatusCode != 401 ||
+		!strings.Contains(body, "Unknown, revoked or expired token") {
+		t.Fatalf("bad token: %d", resp.StatusCode)
+	}
+	resp, _ := post(t, c, env.Admin+"/login", url.Values{"token": {env.Token}}, nil)
+	if resp.StatusCode != 303 || resp.Header.Get("Location") != "/devices" {
+		t.Fatalf("login: %d", resp.StatusCode)
+	}
+	ck := resp.Cookies()
+	if len(ck) != 1 || !ck[0].HttpOnly || ck[0].SameSite != http.SameSiteStrictMode || ck[0].Secure {
+		// Not Secure here: this test speaks plain HTTP without a proxy.
+		t.Fatalf("session cookie: %+v", ck)
+	}
+	// Behind a proxy that is not trusted, X-Forwarded-Proto is ignored;
+	// the cookie becomes Secure only over TLS or a trusted proxy.
+	if resp, _ := post(t, webClient(t), env.Admin+"/login", url.Values{"token": {env.Token}},
+		map[string]string{"X-Forwarded-Proto": "https"}); resp.Cookies()[0].Secure {
+		t.Errorf("an untrusted X-Forwarded-Proto made the cookie Secure")
+	}
+
+	_, page := get(t, c, env.Admin+"/devices/alice/phone1")
+	m := regexp.MustCompile(`name="csrf" value="([^"]+)"`).FindStringSubmatch(page)
+	if m == nil {
+		t.Fatalf("no CSRF token in the device page:\n%s", page)
+	}
+	csrf := m[1]
+	block := env.Admin + "/devices/alice/phone1/block"
+	for name, tc := range map[string]struct {
+		form   url.Values
+		header map[string]string
+	}{
+		"no token":     {url.Values{}, nil},
+		"wrong token":  {url.Values{"csrf": {"x" + csrf}}, nil},
+		"foreign site": {url.Values{"csrf": {csrf}}, map[string]string{"Origin": "https://evil.example"}},
+	} {
+		if resp, _ := post(t, c, block, tc.form, tc.header); resp.StatusCode != 403 {
+			t.Errorf("%s: %d, want 403", name, resp.StatusCode)
+		}
+	}
+	if d, _ := devices.Get(ctx, "alice", "phone1"); d.Access != device.Allowed {
+		t.Fatalf("refused forms changed the device: %s", d.Access)
+	}
+	if resp, _ := post(t, c, block, url.Values{"csrf": {csrf}}, map[string]string{"Origin": env.Admin}); resp.StatusCode != 303 {
+		t.Fatalf("block: %d", resp.StatusCode)
+	}
+	if d, _ := devices.Get(ctx, "alice", "phone1"); d.Access != device.Blocked {
+		t.Fatalf("after block: %s", d.Access)
+	}
+	// A wipe without the confirmation page's field only leads there.
+	resp, _ = post(t, c, env.Admin+"/devices/alice/phone1/wipe", url.Values{"csrf": {csrf}}, nil)
+	if resp.StatusCode != 303 || !strings.HasSuffix(resp.Header.Get("Location"), "/confirm/wipe") {
+		t.Fatalf("unconfirmed wipe: %d %s", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	if d, _ := devices.Get(ctx, "alice", "phone1"); d.Wipe != device.WipeNone {
+		t.Fatalf("unconfirmed wipe was done: %s", d.Wipe)
+	}
+	// Unknown devices and bad policy values are answered, not crashed on.
+	if resp, _ := get(t, c, env.Admin+"/devices/alice/nope"); resp.StatusCode != 404 {
+		t.Errorf("unknown device page: %d", resp.StatusCode)
+	}
+	if resp, _ := get(t, c, env.Admin+"/devices?state=lost"); resp.StatusCode != 400 {
+		t.Errorf("bad filter: %d", resp.StatusCode)
+	}
+	if resp, body := post(t, c, env.Admin+"/policies/default", url.Values{"csrf": {csrf}, "MinDevicePasswordLength": {"many"}}, nil); resp.StatusCode != 400 || !strings.Contains(body, "MinDevicePasswordLength") {
+		t.Errorf("bad policy value: %d", resp.StatusCode)
+	}
+
+	es, err := audit.NewStore(env.App.Pool).List(ctx, audit.Filter{Actor: "web:ops"})
+	if err != nil || len(es) == 0 || es[0].Action != "device.block" || es[0].Source != "127.0.0.1" {
+		t.Errorf("audit of the web change: %+v, %v", es, err)
+	}
+
+	if resp, _ := post(t, c, env.Admin+"/logout", url.Values{"csrf": {csrf}}, nil); resp.StatusCode != 303 {
+		t.Fatalf("logout: %d", resp.StatusCode)
+	}
+	// The old cookie is dead even if a copy was kept.
+	old := webClient(t)
+	u, _ := url.Parse(env.Admin)
+	old.Jar.SetCookies(u, ck)
+	if resp, _ := get(t, old, env.Admin+"/devices"); resp.StatusCode != 303 {
+		t.Errorf("session after logout: %d", resp.StatusCode)
+	}
+}
