@@ -105,6 +105,8 @@ func (s *Server) webRoutes(e *echo.Echo) {
 	post("/policies", s.createPolicy)
 	get("/policies/:name", s.policyPage)
 	post("/policies/:name", s.savePolicy)
+	get("/policies/:name/confirm/remove", s.confirmRemovePolicy)
+	post("/policies/:name/:action", s.policyAction)
 	get("/audit", s.auditPage)
 	get("/live", s.livePage)
 }
@@ -244,7 +246,16 @@ func (s *Server) confirmPage(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return s.render(c, http.StatusOK, "confirm", map[string]any{"D": det, "Action": action, "What": what})
+	p := devicePath(u, d)
+	return s.render(c, http.StatusOK, "confirm", map[string]any{"Action": action, "What": what,
+		"Subject": det.DeviceID + " of " + det.User,
+		"About":   fmt.Sprintf("Device: %s %s %s, last sync %s.", det.DeviceType, det.Model, det.FriendlyName, det.LastSeen.UTC().Format("2006-01-02 15:04:05Z")),
+		"Post":    p + "/" + action, "Back": p})
+}
+
+// devicePath is the device page's path.
+func devicePath(user, dev string) string {
+	return "/devices/" + url.PathEscape(user) + "/" + url.PathEscape(dev)
 }
 
 // deviceAction runs a device form: wipe, account-wipe and remove only
@@ -257,7 +268,7 @@ func (s *Server) deviceAction(c echo.Context) error {
 	ctx, w := c.Request().Context(), who(c)
 	action := c.Param("action")
 	if _, ask := confirmations[action]; ask && c.FormValue("confirm") != "yes" {
-		return c.Redirect(http.StatusSeeOther, "/devices/"+url.PathEscape(u)+"/"+url.PathEscape(d)+"/confirm/"+action)
+		return c.Redirect(http.StatusSeeOther, devicePath(u, d)+"/confirm/"+action)
 	}
 	switch action {
 	case "wipe", "account-wipe":
@@ -267,7 +278,7 @@ func (s *Server) deviceAction(c echo.Context) error {
 	case "allow":
 		err = s.Service.SetAccess(ctx, w, u, d, device.Allowed)
 	case "policy":
-		err = s.Service.AssignPolicy(ctx, w, u, d, c.FormValue("policy"))
+		_, err = s.Service.AssignPolicy(ctx, w, policy.Target{Login: u, DeviceID: d}, c.FormValue("policy"))
 	case "remove":
 		if err = s.Service.Remove(ctx, w, u, d); err == nil {
 			return c.Redirect(http.StatusSeeOther, "/devices")
@@ -278,7 +289,7 @@ func (s *Server) deviceAction(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.Redirect(http.StatusSeeOther, "/devices/"+url.PathEscape(u)+"/"+url.PathEscape(d)+"?done="+url.QueryEscape(action))
+	return c.Redirect(http.StatusSeeOther, devicePath(u, d)+"?done="+url.QueryEscape(action))
 }
 
 func (s *Server) policiesPage(c echo.Context) error {
@@ -286,7 +297,7 @@ func (s *Server) policiesPage(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return s.render(c, http.StatusOK, "policies", map[string]any{"Policies": ps})
+	return s.render(c, http.StatusOK, "policies", map[string]any{"Policies": ps, "Removed": c.QueryParam("removed")})
 }
 
 func (s *Server) createPolicy(c echo.Context) error {
@@ -373,7 +384,93 @@ func (s *Server) policyPage(c echo.Context) error {
 		return err
 	}
 	return s.render(c, http.StatusOK, "policy", map[string]any{"P": p, "Fields": settingsFields(p.Settings),
-		"Saved": c.QueryParam("saved") != ""})
+		"Saved": c.QueryParam("saved") != "", "Done": c.QueryParam("done")})
+}
+
+func (s *Server) confirmRemovePolicy(c echo.Context) error {
+	name, err := param(c, "name")
+	if err != nil {
+		return err
+	}
+	p, err := s.Service.Policy(c.Request().Context(), name)
+	if err != nil {
+		return err
+	}
+	if p.Default {
+		return policyErr(policy.ErrDefault, name)
+	}
+	back := "/policies/" + url.PathEscape(name)
+	return s.render(c, http.StatusOK, "confirm", map[string]any{"Action": "remove", "Subject": "policy " + name,
+		"What": "delete this policy; its device types, users and devices fall back to the next rule and provision again",
+		"About": fmt.Sprintf("Assigned to %d device types, %d users and %d devices; in effect on %d devices.",
+			p.Usage.DeviceTypes, p.Usage.Users, p.Usage.Devices, p.Usage.InEffect),
+		"Post": back + "/remove", "Back": back})
+}
+
+// policyTarget reads an assignment target from a policy page form:
+// kind user, device-type or device, with the fields user, device_id,
+// device_type.
+func policyTarget(c echo.Context) (policy.Target, error) {
+	user, typ := strings.TrimSpace(c.FormValue("user")), strings.TrimSpace(c.FormValue("device_type"))
+	switch c.FormValue("kind") {
+	case "user":
+		if user == "" {
+			return policy.Target{}, invalid("name the user to assign the policy to")
+		}
+		return policy.Target{Login: user}, nil
+	case "device-type":
+		if typ == "" {
+			return policy.Target{}, invalid("name the device type to assign the policy to")
+		}
+		return policy.Target{DeviceType: typ}, nil
+	case "device":
+		return policy.Target{Login: user, DeviceID: c.FormValue("device_id")}, nil
+	}
+	return policy.Target{}, invalid("assign to a user or a device type")
+}
+
+// policyAction runs a policy page form: assign (to a user or device
+// type), unassign (any assignment listed) and remove, the last only with
+// the confirmation page's field.
+func (s *Server) policyAction(c echo.Context) error {
+	name, err := param(c, "name")
+	if err != nil {
+		return err
+	}
+	ctx, w, back := c.Request().Context(), who(c), "/policies/"+url.PathEscape(name)
+	action := c.Param("action")
+	switch action {
+	case "assign", "unassign":
+		t, terr := policyTarget(c)
+		if terr == nil {
+			to := name
+			if action == "unassign" {
+				to = ""
+			}
+			_, terr = s.Service.AssignPolicy(ctx, w, t, to)
+		}
+		if errors.Is(terr, ErrInvalid) {
+			p, gerr := s.Service.Policy(ctx, name)
+			if gerr != nil {
+				return gerr
+			}
+			return s.render(c, http.StatusBadRequest, "policy", map[string]any{"P": p, "Fields": settingsFields(p.Settings), "Error": terr.Error()})
+		}
+		if terr != nil {
+			return terr
+		}
+	case "remove":
+		if c.FormValue("confirm") != "yes" {
+			return c.Redirect(http.StatusSeeOther, back+"/confirm/remove")
+		}
+		if err := s.Service.RemovePolicy(ctx, w, name); err != nil {
+			return err
+		}
+		return c.Redirect(http.StatusSeeOther, "/policies?removed="+url.QueryEscape(name))
+	default:
+		return echo.NewHTTPError(http.StatusNotFound, "no such action")
+	}
+	return c.Redirect(http.StatusSeeOther, back+"?done="+url.QueryEscape(action))
 }
 
 func (s *Server) savePolicy(c echo.Context) error {
