@@ -228,6 +228,13 @@ func TestAPI(t *testing.T) {
 			after.Settings.MinDevicePasswordLength != 6 || after.Settings.AllowCamera != before.Settings.AllowCamera {
 			t.Fatalf("edit: %+v", after)
 		}
+		// A retry changes nothing: no new generation, no changes.
+		var again admin.PolicyEdit
+		env.want(t, 200, "PATCH", "/api/v1/policies/default",
+			`{"settings":{"DevicePasswordEnabled":true,"MinDevicePasswordLength":6}}`, &again)
+		if again.Generation != after.Generation || len(again.Changes) != 0 {
+			t.Fatalf("retried edit: %+v", again)
+		}
 		// The phone provisions again and gets the new value.
 		if st := folderSyncStatus(t, phone); st != 143 {
 			t.Fatalf("after the edit: FolderSync %d, want 143", st)
@@ -258,14 +265,14 @@ func TestAPI(t *testing.T) {
 
 		var d admin.DeviceDetail
 		env.want(t, 200, "PUT", "/api/v1/devices/bob/tablet/policy", `{"policy":"strict"}`, &d)
-		if d.Policy.Name != "strict" || !d.Policy.Assigned || d.Policy.UpToDate {
+		if d.Policy.Name != "strict" || !d.Policy.Assigned || d.Policy.Source != admin.SourceDevice || d.Policy.UpToDate {
 			t.Errorf("assigned: %+v", d.Policy)
 		}
 		env.want(t, 404, "PUT", "/api/v1/devices/bob/tablet/policy", `{"policy":"nope"}`, nil)
 		env.want(t, 404, "PUT", "/api/v1/devices/bob/nope/policy", `{"policy":"strict"}`, nil)
 		env.want(t, 400, "PUT", "/api/v1/devices/bob/tablet/policy", `{}`, nil)
 		env.want(t, 200, "PUT", "/api/v1/devices/bob/tablet/policy", `{"policy":""}`, &d)
-		if d.Policy.Name != "default" || d.Policy.Assigned {
+		if d.Policy.Name != "default" || d.Policy.Assigned || d.Policy.Source != admin.SourceDefault {
 			t.Errorf("back to default: %+v", d.Policy)
 		}
 	})
@@ -315,6 +322,87 @@ func TestAPI(t *testing.T) {
 		env.want(t, 200, "GET", "/api/v1/live", "", &l)
 		if l.RequestsTotal == 0 || l.At.IsZero() {
 			t.Errorf("live: %+v", l)
+		}
+	})
+
+	t.Run("policy assignments", func(t *testing.T) {
+		var r admin.AssignmentResult
+		env.want(t, 200, "PUT", "/api/v1/users/bob/policy", `{"policy":"strict"}`, &r)
+		if !r.Changed || r.Target.Login != "bob" || r.Policy != "strict" {
+			t.Errorf("assign to user: %+v", r)
+		}
+		// Safe to retry: nothing changes, nothing is recorded.
+		env.want(t, 200, "PUT", "/api/v1/users/bob/policy", `{"policy":"strict"}`, &r)
+		if r.Changed {
+			t.Errorf("retried assignment changed something: %+v", r)
+		}
+		var d admin.DeviceDetail
+		env.want(t, 200, "GET", "/api/v1/devices/bob/tablet", "", &d)
+		if d.Policy.Name != "strict" || d.Policy.Source != admin.SourceUser || d.Policy.Assigned {
+			t.Errorf("policy from the user: %+v", d.Policy)
+		}
+		env.want(t, 200, "PUT", "/api/v1/device-types/TESTPHONE/policy", `{"policy":"strict"}`, &r)
+		env.want(t, 200, "GET", "/api/v1/devices/alice/phone1", "", &d)
+		if d.Policy.Name != "strict" || d.Policy.Source != admin.SourceDeviceType {
+			t.Errorf("policy from the device type: %+v", d.Policy)
+		}
+		// A user who has never synced can be given a policy.
+		env.want(t, 200, "PUT", "/api/v1/users/carol/policy", `{"policy":"strict"}`, nil)
+		var p admin.Policy
+		env.want(t, 200, "GET", "/api/v1/policies/strict", "", &p)
+		if p.Usage == nil || p.Usage.Users != 2 || p.Usage.DeviceTypes != 1 || p.Usage.InEffect != 2 || len(p.Assignments) != 3 ||
+			p.Assignments[0].Target.DeviceType != "testphone" || p.Assignments[1].Target.Login != "bob" {
+			t.Errorf("policy view: usage %+v, assignments %+v", p.Usage, p.Assignments)
+		}
+
+		// Bad input.
+		env.want(t, 404, "PUT", "/api/v1/users/bob/policy", `{"policy":"nope"}`, nil)
+		env.want(t, 404, "PUT", "/api/v1/device-types/iPad/policy", `{"policy":"nope"}`, nil)
+		env.want(t, 400, "PUT", "/api/v1/device-types/%20iPad/policy", `{"policy":"strict"}`, nil)
+		env.want(t, 400, "PUT", "/api/v1/users/bob/policy", `{}`, nil)
+		env.want(t, 400, "PUT", "/api/v1/users/bob/policy", `{"policy":"strict","device":"x"}`, nil)
+		env.want(t, 404, "DELETE", "/api/v1/devices/bob/nope/policy", "", nil)
+		env.want(t, 409, "DELETE", "/api/v1/policies/default", "", nil)
+		env.want(t, 404, "DELETE", "/api/v1/policies/nope", "", nil)
+
+		env.want(t, 200, "DELETE", "/api/v1/users/bob/policy", "", &r)
+		if !r.Changed || r.Policy != "" {
+			t.Errorf("unassign: %+v", r)
+		}
+		env.want(t, 200, "DELETE", "/api/v1/users/bob/policy", "", &r)
+		if r.Changed {
+			t.Errorf("retried unassign: %+v", r)
+		}
+		env.want(t, 200, "DELETE", "/api/v1/devices/bob/tablet/policy", "", &d)
+		if d.Policy.Source != admin.SourceDefault {
+			t.Errorf("after unassign: %+v", d.Policy)
+		}
+
+		// Removing the policy takes its assignments with it.
+		env.want(t, 204, "DELETE", "/api/v1/policies/strict", "", nil)
+		env.want(t, 404, "DELETE", "/api/v1/policies/strict", "", nil)
+		env.want(t, 404, "GET", "/api/v1/policies/strict", "", nil)
+		env.want(t, 200, "GET", "/api/v1/devices/alice/phone1", "", &d)
+		if d.Policy.Name != "default" || d.Policy.Source != admin.SourceDefault {
+			t.Errorf("after removing the policy: %+v", d.Policy)
+		}
+
+		// Each change was recorded once, in its transaction, as the token.
+		var es []audit.Entry
+		env.want(t, 200, "GET", "/api/v1/audit?action=policy.&limit=100", "", &es)
+		count := map[string]int{}
+		for _, e := range es {
+			if e.Actor != "token:ops" {
+				t.Errorf("entry %+v", e)
+			}
+			count[e.Action+" "+e.Target]++
+		}
+		for k, n := range map[string]int{"policy.create policy:strict": 1, "policy.assign user:bob": 1, "policy.unassign user:bob": 1,
+			"policy.assign device-type:testphone": 1, "policy.assign user:carol": 1, "policy.remove policy:strict": 1,
+			"policy.assign bob/tablet": 1, "policy.unassign bob/tablet": 1} {
+			if count[k] != n {
+				t.Errorf("audit %s: %d entries, want %d (all: %v)", k, count[k], n, count)
+			}
 		}
 	})
 

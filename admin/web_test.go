@@ -22,8 +22,8 @@ import (
 // TestWebPageInBrowser drives the web page in headless Chromium as an
 // administrator would: log in, filter the devices, open one, wipe it
 // after the confirmation page (the phone is told on its next request),
-// edit a policy (a phone provisions again and gets the new value), read
-// the audit log, log out.
+// edit a policy (a phone provisions again and gets the new value), create
+// one, assign it to a user and remove it, read the audit log, log out.
 func TestWebPageInBrowser(t *testing.T) {
 	env := startAdmin(t)
 	ctx := context.Background()
@@ -132,9 +132,34 @@ func TestWebPageInBrowser(t *testing.T) {
 		t.Fatalf("tablet after provisioning again: FolderSync %d", st)
 	}
 
+	step("create a policy and assign it to a user",
+		chromedp.Click(chromedp.CSS(`nav a[href="/policies"]`)),
+		chromedp.WaitVisible(chromedp.ID("create")),
+		chromedp.SendKeys(chromedp.CSS(`input[name="name"]`), "travel"),
+		chromedp.Click(chromedp.ID("create")),
+		chromedp.WaitVisible(chromedp.ID("assign-user-name")),
+		chromedp.SendKeys(chromedp.ID("assign-user-name"), "bob"),
+		chromedp.Click(chromedp.ID("assign-user-button")),
+		chromedp.WaitVisible(chromedp.ID("done")),
+	)
+	if s := text(chromedp.CSS("#assignments")); !strings.Contains(s, "user bob") {
+		t.Fatalf("assignments after assigning: %q", s)
+	}
+	if st := folderSyncStatus(t, tablet); st != 143 {
+		t.Fatalf("tablet after its user got a policy: FolderSync %d, want 143", st)
+	}
+	step("remove the policy, confirmed",
+		chromedp.Click(chromedp.ID("remove-link")),
+		chromedp.WaitVisible(chromedp.ID("confirm")),
+		chromedp.Click(chromedp.ID("confirm")),
+		chromedp.WaitVisible(chromedp.ID("removed")),
+		chromedp.WaitNotPresent(chromedp.CSS(`a[href="/policies/travel"]`)),
+	)
+
 	step("audit log", chromedp.Click(chromedp.CSS(`nav a[href="/audit"]`)), chromedp.WaitVisible(chromedp.ID("audit")))
 	log := text(chromedp.CSS("#audit"))
-	for _, want := range []string{"web:ops", "device.wipe", "alice/lostphone", "policy.edit", "admin.login"} {
+	for _, want := range []string{"web:ops", "device.wipe", "alice/lostphone", "policy.edit", "admin.login",
+		"policy.assign", "user:bob", "policy.remove", "policy:travel"} {
 		if !strings.Contains(log, want) {
 			t.Errorf("audit page lacks %q:\n%s", want, log)
 		}
@@ -272,7 +297,35 @@ func TestWebSessionAndCSRF(t *testing.T) {
 		t.Errorf("bad policy value: %d", resp.StatusCode)
 	}
 
-	es, err := audit.NewStore(env.App.Pool).List(ctx, audit.Filter{Actor: "web:ops"})
+	// Removing a policy also asks first; the default cannot be removed.
+	if resp, _ := post(t, c, env.Admin+"/policies", url.Values{"csrf": {csrf}, "name": {"spare"}}, nil); resp.StatusCode != 303 {
+		t.Fatalf("create policy: %d", resp.StatusCode)
+	}
+	resp, _ = post(t, c, env.Admin+"/policies/spare/remove", url.Values{"csrf": {csrf}}, nil)
+	if resp.StatusCode != 303 || resp.Header.Get("Location") != "/policies/spare/confirm/remove" {
+		t.Fatalf("unconfirmed policy removal: %d %s", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	if resp, _ := get(t, c, env.Admin+"/policies/spare"); resp.StatusCode != 200 {
+		t.Fatalf("unconfirmed removal removed the policy: %d", resp.StatusCode)
+	}
+	if resp, _ := get(t, c, env.Admin+"/policies/default/confirm/remove"); resp.StatusCode != 409 {
+		t.Errorf("confirm removing the default: %d, want 409", resp.StatusCode)
+	}
+	if resp, _ := post(t, c, env.Admin+"/policies/default/remove", url.Values{"csrf": {csrf}, "confirm": {"yes"}}, nil); resp.StatusCode != 409 {
+		t.Errorf("removing the default: %d, want 409", resp.StatusCode)
+	}
+	if resp, body := post(t, c, env.Admin+"/policies/spare/assign", url.Values{"csrf": {csrf}, "kind": {"user"}}, nil); resp.StatusCode != 400 ||
+		!strings.Contains(body, "name the user") {
+		t.Errorf("assignment without a user: %d", resp.StatusCode)
+	}
+	if resp, _ := post(t, c, env.Admin+"/policies/spare/assign", url.Values{"csrf": {csrf}, "kind": {"device-type"}, "device_type": {"iPad"}}, nil); resp.StatusCode != 303 {
+		t.Errorf("assignment to a device type: %d", resp.StatusCode)
+	}
+	if resp, _ := post(t, c, env.Admin+"/policies/spare/remove", url.Values{"csrf": {csrf}, "confirm": {"yes"}}, nil); resp.StatusCode != 303 {
+		t.Errorf("confirmed policy removal: %d", resp.StatusCode)
+	}
+
+	es, err := audit.NewStore(env.App.Pool).List(ctx, audit.Filter{Actor: "web:ops", Action: "device."})
 	if err != nil || len(es) == 0 || es[0].Action != "device.block" || es[0].Source != "127.0.0.1" {
 		t.Errorf("audit of the web change: %+v, %v", es, err)
 	}
