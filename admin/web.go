@@ -2,6 +2,7 @@ package admin
 
 import (
 	"bytes"
+	"context"
 	"embed"
 	"encoding/json"
 	"errors"
@@ -429,6 +430,23 @@ func policyTarget(c echo.Context) (policy.Target, error) {
 	return policy.Target{}, invalid("assign to a user or a device type")
 }
 
+// unassign takes t's assignment away if it is still to the policy called
+// name: the page may be old, and its button must not undo a newer
+// assignment to another policy.
+func (s *Server) unassign(ctx context.Context, w audit.Who, t policy.Target, name string) error {
+	p, err := s.Service.Policy(ctx, name)
+	if err != nil {
+		return err
+	}
+	for _, a := range p.Assignments {
+		if a.Target == t || t.DeviceType != "" && strings.EqualFold(a.Target.DeviceType, t.DeviceType) {
+			_, err := s.Service.AssignPolicy(ctx, w, t, "")
+			return err
+		}
+	}
+	return nil
+}
+
 // policyAction runs a policy page form: assign (to a user or device
 // type), unassign (any assignment listed) and remove, the last only with
 // the confirmation page's field.
@@ -442,12 +460,10 @@ func (s *Server) policyAction(c echo.Context) error {
 	switch action {
 	case "assign", "unassign":
 		t, terr := policyTarget(c)
-		if terr == nil {
-			to := name
-			if action == "unassign" {
-				to = ""
-			}
-			_, terr = s.Service.AssignPolicy(ctx, w, t, to)
+		if terr == nil && action == "assign" {
+			_, terr = s.Service.AssignPolicy(ctx, w, t, name)
+		} else if terr == nil {
+			terr = s.unassign(ctx, w, t, name)
 		}
 		if errors.Is(terr, ErrInvalid) {
 			p, gerr := s.Service.Policy(ctx, name)

@@ -16,6 +16,7 @@ import (
 
 	"github.com/easd/easd/audit"
 	"github.com/easd/easd/eas/device"
+	"github.com/easd/easd/eas/policy"
 	"github.com/easd/easd/internal/testenv"
 )
 
@@ -320,6 +321,15 @@ func TestWebSessionAndCSRF(t *testing.T) {
 	}
 	if resp, _ := post(t, c, env.Admin+"/policies/spare/assign", url.Values{"csrf": {csrf}, "kind": {"device-type"}, "device_type": {"iPad"}}, nil); resp.StatusCode != 303 {
 		t.Errorf("assignment to a device type: %d", resp.StatusCode)
+	}
+	if _, page := get(t, c, env.Admin+"/policies/spare"); !strings.Contains(page, "device type ipad") {
+		t.Errorf("policy page lacks the assignment:\n%s", page)
+	}
+	if resp, _ := post(t, c, env.Admin+"/policies/spare/unassign", url.Values{"csrf": {csrf}, "kind": {"device-type"}, "device_type": {"ipad"}}, nil); resp.StatusCode != 303 {
+		t.Errorf("unassign: %d", resp.StatusCode)
+	}
+	if as, err := policy.NewStore(env.App.Pool).Assignments(ctx, "spare"); err != nil || len(as) != 0 {
+		t.Errorf("after unassign: %+v, %v", as, err)
 	}
 	if resp, _ := post(t, c, env.Admin+"/policies/spare/remove", url.Values{"csrf": {csrf}, "confirm": {"yes"}}, nil); resp.StatusCode != 303 {
 		t.Errorf("confirmed policy removal: %d", resp.StatusCode)
