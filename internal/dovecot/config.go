@@ -18,6 +18,12 @@ type confData struct {
 	Master                       bool
 	LogPath                      string
 	PasswdFile, MasterPasswdFile string
+
+	// Sieve: out-of-office replies (sieve.go).
+	Sieve                           bool
+	ManageSieveHost, ManageSievePort string
+	LMTPHost, LMTPPort               string
+	SubmissionHost                   string
 }
 
 // confTemplate is a complete dovecot.conf (no includes from /etc/dovecot,
@@ -33,7 +39,7 @@ instance_name = easd-{{.Port}}
 base_dir = {{.Dir}}/run
 state_dir = {{.Dir}}/state
 log_path = {{.LogPath}}
-protocols = imap
+protocols = imap{{if .Sieve}} lmtp sieve{{end}}
 listen = {{.Host}}
 ssl = no
 disable_plaintext_auth = no
@@ -134,6 +140,44 @@ service anvil {
   chroot =
 {{- end}}
 }
+{{- if .Sieve}}
+
+# --- Sieve (Pigeonhole): out-of-office replies -------------------------
+# Mail delivered through LMTP runs the user's active Sieve script; easd
+# writes that script through ManageSieve, and the vacation replies leave
+# through submission_host.
+submission_host = {{.SubmissionHost}}
+postmaster_address = postmaster@localhost
+
+protocol lmtp {
+  mail_plugins = $mail_plugins sieve
+  # Recipients arrive as addresses (alice@example.test); the passwd-file
+  # knows the bare login.
+  auth_username_format = %Ln
+}
+
+service lmtp {
+  inet_listener lmtp {
+    address = {{.LMTPHost}}
+    port = {{.LMTPPort}}
+  }
+}
+
+service managesieve-login {
+  inet_listener sieve {
+    address = {{.ManageSieveHost}}
+    port = {{.ManageSievePort}}
+  }
+{{- if not .Root}}
+  chroot =
+{{- end}}
+}
+
+plugin {
+  sieve = file:~/sieve;active=~/.dovecot.sieve
+}
+# --- end of Sieve --------------------------------------------------------
+{{- end}}
 `))
 
 // writeConfig writes Dir/dovecot.conf and returns its path.
@@ -152,6 +196,9 @@ func (s *Server) writeConfig() (string, error) {
 		Master:       s.cfg.MasterUser != "",
 		LogPath:      filepath.Join(s.cfg.Dir, "dovecot.log"),
 		PasswdFile:   s.passwdPath(), MasterPasswdFile: s.masterPasswdPath(),
+	}
+	if err := s.sieveConfig(&d); err != nil {
+		return "", err
 	}
 	if s.cfg.LogWriter != nil {
 		// The log service inherits the master's stderr, which is
