@@ -20,7 +20,7 @@ type confData struct {
 	PasswdFile, MasterPasswdFile string
 
 	// Sieve: out-of-office replies (sieve.go).
-	Sieve                           bool
+	Sieve                            bool
 	ManageSieveHost, ManageSievePort string
 	LMTPHost, LMTPPort               string
 	SubmissionHost                   string
