@@ -280,10 +280,17 @@ func foreignVacation(script string) (found bool, reason string) {
 		if t.kind != tokIdent || !strings.EqualFold(t.v, "vacation") {
 			continue
 		}
-		// The reason is the last string argument before the ';', unless
-		// a tagged argument (":subject x") took it.
+		// The reason is the string that is no tag's argument.
 		for j := i + 1; j < len(toks) && toks[j].v != ";"; j++ {
-			if toks[j].kind == tokString && (j == i+1 || toks[j-1].kind != tokTag) {
+			switch {
+			case toks[j].kind == tokTag && vacationArgTags[strings.ToLower(toks[j].v)]:
+				j++ // skip the tag's argument, a string, number or list
+				if j < len(toks) && toks[j].v == "[" {
+					for j < len(toks) && toks[j].v != "]" {
+						j++
+					}
+				}
+			case toks[j].kind == tokString:
 				reason = toks[j].v
 			}
 		}
@@ -291,6 +298,10 @@ func foreignVacation(script string) (found bool, reason string) {
 	}
 	return false, ""
 }
+
+// vacationArgTags are the vacation tags that take an argument (RFC 5230,
+// RFC 6131).
+var vacationArgTags = map[string]bool{":days": true, ":seconds": true, ":subject": true, ":from": true, ":addresses": true, ":handle": true}
 
 type tokKind int
 

@@ -180,7 +180,12 @@ func (s *Store) apply(c *managesieve.Client, a model.OofAccount, set *message.Oo
 			if err := c.SetActive(user); err != nil {
 				return err
 			}
-			return c.DeleteScript(WrapperName)
+			// Out-of-office is off already; a wrapper left behind is
+			// inactive and rewritten next time.
+			if err := c.DeleteScript(WrapperName); err != nil {
+				s.log().Warn("out-of-office: could not delete the inactive wrapper script", "user", a.Login, "err", err)
+			}
+			return nil
 		}
 		return nil
 	}

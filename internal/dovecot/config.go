@@ -156,7 +156,10 @@ protocol lmtp {
   auth_username_format = %Ln
 }
 
+# Few processes: default_process_limit above is sized for IMAP, and the
+# auth and anvil client limits must cover every service's processes.
 service lmtp {
+  process_limit = 64
   inet_listener lmtp {
     address = {{.LMTPHost}}
     port = {{.LMTPPort}}
@@ -164,6 +167,7 @@ service lmtp {
 }
 
 service managesieve-login {
+  process_limit = 64
   inet_listener sieve {
     address = {{.ManageSieveHost}}
     port = {{.ManageSievePort}}
