@@ -65,6 +65,9 @@ func TestScriptsCompile(t *testing.T) {
 		if !ok || back.State != s.State || back.Start != s.Start || back.End != s.End || len(back.Messages) != len(s.Messages) {
 			t.Errorf("%s: settings read back %+v, want %+v", tc.name, back, s)
 		}
+		if back.script() != script {
+			t.Errorf("%s: the settings read back write another script", tc.name)
+		}
 		for aud, r := range s.Messages {
 			if back.Messages[aud] != r {
 				t.Errorf("%s: %s read back %+v, want %+v", tc.name, aud, back.Messages[aud], r)

@@ -51,7 +51,7 @@ type state struct {
 	active  string          // the active script, "" for none
 	scripts map[string]bool // the user's scripts by name
 	own     settings        // from ScriptName; zero when there is none
-	hasOwn  bool
+	ownText string          // ScriptName as stored
 }
 
 func (s *Store) read(c *managesieve.Client) (state, error) {
@@ -71,7 +71,8 @@ func (s *Store) read(c *managesieve.Client) (state, error) {
 		if err != nil {
 			return state{}, err
 		}
-		st.own, st.hasOwn = parseSettings(text)
+		st.own, _ = parseSettings(text)
+		st.ownText = text
 	}
 	return st, nil
 }
@@ -92,6 +93,12 @@ func (s *Store) GetOof(ctx context.Context, a model.OofAccount) (model.OofReport
 	own := st.own
 	switch st.active {
 	case ScriptName, WrapperName:
+		if st.ownText != own.script() {
+			// Someone changed easd's script by hand: its rules may say
+			// otherwise than its first line, which is what is reported.
+			s.log().Warn("out-of-office: easd's Sieve script was changed elsewhere; the next Oof Set replaces it",
+				"user", a.Login, "script", ScriptName)
+		}
 		return model.OofReport{Oof: own.oof()}, nil
 	case "":
 	default:
