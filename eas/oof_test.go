@@ -184,6 +184,19 @@ func TestOofReplies(t *testing.T) {
 		}
 	}
 
+	// A Set naming one message changes only that one, while on.
+	if r, err = c.SetOof(ctx, message.Oof{OofMessage: []message.OofMessage{
+		{AppliesToExternalUnknown: true, Enabled: true, ReplyMessage: "Changed plans."}}}); err != nil || r.Oof.Status != 1 {
+		t.Fatalf("Oof Set of one message: %+v, %v", r, err)
+	}
+	env.Deliver(t, "george@outside.test", "alice@example.test", mailFrom("george@outside.test", "hi"))
+	if got := replies(env.SMTP, "george@outside.test"); len(got) != 1 {
+		t.Errorf("replies to george: %d", len(got))
+	} else if _, body := replyBody(t, got[0]); strings.TrimSpace(body) != "Changed plans." {
+		t.Errorf("reply after the change: %q", body)
+	}
+	external = "Changed plans."
+
 	// Off: no more replies, and alice's own script is the active one again.
 	if r, err = c.SetOof(ctx, message.Oof{OofState: new(0)}); err != nil || r.Oof.Status != 1 {
 		t.Fatalf("Oof off: %+v, %v", r, err)
