@@ -24,6 +24,7 @@ type confData struct {
 	ManageSieveHost, ManageSievePort string
 	LMTPHost, LMTPPort               string
 	SubmissionHost                   string
+	SieveTLSCert, SieveTLSKey        string // PEM files: ManageSieve offers STARTTLS
 }
 
 // confTemplate is a complete dovecot.conf (no includes from /etc/dovecot,
@@ -165,6 +166,16 @@ service lmtp {
     port = {{.LMTPPort}}
   }
 }
+
+{{- if .SieveTLSCert}}
+
+# ManageSieve offers STARTTLS (IMAP stays without TLS).
+protocol sieve {
+  ssl = yes
+  ssl_cert = <{{.SieveTLSCert}}
+  ssl_key = <{{.SieveTLSKey}}
+}
+{{- end}}
 
 service managesieve-login {
   process_limit = 64

@@ -23,6 +23,9 @@ type SieveConfig struct {
 	// SubmissionHost (host:port) receives the replies, without TLS or
 	// authentication: the SMTP sink in tests and `easd dev`.
 	SubmissionHost string
+	// TLSCert and TLSKey, when set, are PEM files with which ManageSieve
+	// offers STARTTLS.
+	TLSCert, TLSKey string
 }
 
 // sieveAddrs are the resolved listen addresses (empty without Sieve).
@@ -71,6 +74,7 @@ func (s *Server) sieveConfig(d *confData) error {
 	}
 	d.Sieve = true
 	d.SubmissionHost = s.cfg.Sieve.SubmissionHost
+	d.SieveTLSCert, d.SieveTLSKey = s.cfg.Sieve.TLSCert, s.cfg.Sieve.TLSKey
 	var err error
 	if d.ManageSieveHost, d.ManageSievePort, err = net.SplitHostPort(s.sieve.manageSieve); err != nil {
 		return fmt.Errorf("dovecot: ManageSieve address: %w", err)

@@ -2,7 +2,17 @@ package managesieve_test
 
 import (
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
+	"math/big"
 	"net"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -93,6 +103,73 @@ func TestManageSieveStartTLSRequired(t *testing.T) {
 		c.Close()
 		t.Fatal("STARTTLS mode accepted a server without STARTTLS")
 	}
+}
+
+// TestManageSieveStartTLS: with STARTTLS offered, the client upgrades,
+// verifies the certificate, reads the capabilities again and signs in
+// over TLS; a certificate it cannot verify is refused.
+func TestManageSieveStartTLS(t *testing.T) {
+	dir := t.TempDir()
+	pool := writeCert(t, dir)
+	sink := testenv.SMTP(t)
+	srv := testenv.DovecotWith(t, dovecot.Config{Users: map[string]string{"alice": "alice"},
+		Sieve: &dovecot.SieveConfig{SubmissionHost: sink.Addr(),
+			TLSCert: filepath.Join(dir, "cert.pem"), TLSKey: filepath.Join(dir, "key.pem")}})
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	c, err := managesieve.Dial(ctx, srv.ManageSieveAddr(), managesieve.Options{TLS: managesieve.TLSStartTLS,
+		TLSConfig: &tls.Config{RootCAs: pool}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if _, ok := c.Capability("STARTTLS"); ok {
+		t.Error("STARTTLS still offered after the upgrade: the capabilities were not read again")
+	}
+	if err := c.AuthenticatePlain("", "alice", "alice"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.ListScripts(); err != nil {
+		t.Fatal(err)
+	}
+	if c, err := managesieve.Dial(ctx, srv.ManageSieveAddr(), managesieve.Options{TLS: managesieve.TLSStartTLS}); err == nil {
+		c.Close()
+		t.Error("an unverifiable certificate was accepted")
+	}
+}
+
+// writeCert writes a self-signed certificate for 127.0.0.1 to dir
+// (cert.pem, key.pem) and returns a pool that trusts it.
+func writeCert(t *testing.T, dir string) *x509.CertPool {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "127.0.0.1"},
+		IPAddresses: []net.IP{net.ParseIP("127.0.0.1")}, NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
+		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kder, err := x509.MarshalECPrivateKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "cert.pem"), pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "key.pem"), pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kder}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cert, err := x509.ParseCertificate(der)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pool := x509.NewCertPool()
+	pool.AddCert(cert)
+	return pool
 }
 
 // TestManageSieveDeadline: a server that never answers does not hang the
