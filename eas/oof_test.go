@@ -93,9 +93,14 @@ func mailboxCount(t *testing.T, env *easdtest.Env, mailbox string) uint32 {
 // sender, with the text for the sender's audience; a user's own script
 // keeps working with out-of-office on and after it is off.
 func TestOofReplies(t *testing.T) {
-	env := easdtest.Start(t)
+	s := startSync(t)
+	env := s.env
 	ctx := context.Background()
 	c := env.Client("alice", "phone")
+
+	// Kim is one of alice's contacts.
+	startContacts(t, s).send(t, &message.SyncClientCommands{Add: []message.SyncClientAdd{
+		addOf("kim", &message.Contact{FileAs: "Kim", FirstName: "Kim", Email1Address: "\"Kim\" <Kim@Partner.test>"})}})
 
 	// Alice's own filter, made elsewhere and active.
 	ms := sieveSession(t, env, "alice")
@@ -113,7 +118,7 @@ func TestOofReplies(t *testing.T) {
 		EndTime:   now.Add(time.Hour).Format("2006-01-02T15:04:05.000Z"),
 		OofMessage: []message.OofMessage{
 			{AppliesToInternal: true, Enabled: true, ReplyMessage: "<p>Colleagues: call me &amp; Bob.</p>", BodyType: "HTML"},
-			{AppliesToExternalKnown: true, Enabled: false},
+			{AppliesToExternalKnown: true, Enabled: true, ReplyMessage: "Hi Kim, back Monday.", BodyType: "Text"},
 			{AppliesToExternalUnknown: true, Enabled: true, ReplyMessage: external, BodyType: "Text"},
 		}}
 	r, err := c.SetOof(ctx, set)
@@ -155,6 +160,16 @@ func TestOofReplies(t *testing.T) {
 		t.Errorf("internal reply: %q", body)
 	}
 
+	// A contact gets the text for known senders.
+	env.Deliver(t, "kim@partner.test", "alice@example.test", mailFrom("kim@partner.test", "project"))
+	got = replies(env.SMTP, "kim@partner.test")
+	if len(got) != 1 {
+		t.Fatalf("replies to kim: %d", len(got))
+	}
+	if _, body := replyBody(t, got[0]); strings.TrimSpace(body) != "Hi Kim, back Monday." {
+		t.Errorf("reply to a contact: %q", body)
+	}
+
 	// Alice's own filter still files list mail.
 	env.Deliver(t, "list@lists.test", "alice@example.test", mailFrom("list@lists.test", "[list] news"))
 	if n := mailboxCount(t, env, "Lists"); n != 1 {
@@ -177,7 +192,7 @@ func TestOofReplies(t *testing.T) {
 		switch {
 		case m.AppliesToInternal && (!m.Enabled || m.ReplyMessage != "Colleagues: call me & Bob."):
 			t.Errorf("internal: %+v", m)
-		case m.AppliesToExternalKnown && m.Enabled:
+		case m.AppliesToExternalKnown && (!m.Enabled || m.ReplyMessage != "Hi Kim, back Monday."):
 			t.Errorf("external known: %+v", m)
 		case m.AppliesToExternalUnknown && (!m.Enabled || m.ReplyMessage != external):
 			t.Errorf("external unknown: %+v", m)

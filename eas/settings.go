@@ -208,6 +208,9 @@ func (k *call) oof(req *message.OofRequest) (*message.OofResponse, error) {
 		if err != nil {
 			return nil, err
 		}
+		if acct.Known, err = k.oofKnown(); err != nil {
+			return nil, err
+		}
 		set := *req.Set
 		if set.OofState != nil && *set.OofState == 2 {
 			// The store reads times in one form: RFC 3339 in UTC.
@@ -276,6 +279,22 @@ func (k *call) oofAccount() (model.OofAccount, error) {
 		}
 	}
 	return model.OofAccount{Login: k.creds.Login, Password: k.creds.Password, Addresses: addrs, Domains: domains}, nil
+}
+
+// maxOofKnown bounds the contacts' addresses written into the Sieve
+// script (about 30 bytes each, twice: Pigeonhole's default script limit
+// is 1 MB). Contacts beyond it are answered as strangers.
+const maxOofKnown = 5000
+
+// oofKnown lists the addresses of the user's contacts, nil when the
+// contacts store cannot list them. They are taken at each Set: a contact
+// added later counts as a stranger until the next Set.
+func (k *call) oofKnown() ([]string, error) {
+	ca, ok := k.s.opts.Contacts.(model.ContactAddresser)
+	if !ok {
+		return nil, nil
+	}
+	return ca.ContactAddresses(k.ctx(), k.dev.UserID, maxOofKnown)
 }
 
 // settingsOff is the Get answer when nothing is in force.

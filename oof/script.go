@@ -46,10 +46,11 @@ type reply struct {
 }
 
 // recipient is what the rules were written for: the user's addresses
-// (primary first) and domains.
+// (primary first), domains and contacts' addresses.
 type recipient struct {
 	Addresses []string `json:"addresses"`
 	Domains   []string `json:"domains"`
+	Known     []string `json:"known,omitempty"`
 }
 
 // The first line of easd's scripts.
@@ -85,7 +86,7 @@ func (s *settings) merge(set *message.Oof, a model.OofAccount) {
 		}
 		s.Messages[aud] = reply{Enabled: m.Enabled, BodyType: bodyType, Text: m.ReplyMessage}
 	}
-	s.For = recipient{Addresses: a.Addresses, Domains: a.Domains}
+	s.For = recipient{Addresses: a.Addresses, Domains: a.Domains, Known: a.Known}
 }
 
 func audienceOf(m message.OofMessage) string {
@@ -143,13 +144,13 @@ func (s *settings) text(aud string) string {
 
 // script writes the Sieve script for s.
 //
-// Internal senders are those whose envelope sender is in one of the
-// user's domains; the vacation reply goes to that envelope sender. The
-// script cannot look into the user's contacts, so "external known" is
-// not told apart from other external senders: they all get the external
-// unknown message, and a message for known senders alone sends nothing.
-// Each sender is answered at most once a day (:days 1; Pigeonhole keeps
-// the record), and never for lists, bounces or automatic mail (RFC 5230).
+// A sender is told apart by the envelope sender, to whom the vacation
+// reply goes: internal when it is in one of the user's domains, external
+// known when it is one of the user's contacts' addresses (as listed at the
+// Set), external unknown otherwise. Without a contact list, contacts are
+// answered as strangers. Each sender is answered at most once a day
+// (:days 1; Pigeonhole keeps the record), and never for lists, bounces or
+// automatic mail (RFC 5230).
 func (s *settings) script() string {
 	meta, _ := json.Marshal(s)
 	var b strings.Builder
@@ -160,8 +161,8 @@ func (s *settings) script() string {
 	line("%s%s", settingsPrefix, meta)
 	line("# Written by easd from the out-of-office settings of an Exchange")
 	line("# ActiveSync device; the next change from a device replaces it.")
-	internal, external := s.text(Internal), s.text(ExternalUnknown)
-	if s.State == 0 || (internal == "" && external == "") {
+	internal, known, unknown := s.text(Internal), s.text(ExternalKnown), s.text(ExternalUnknown)
+	if s.State == 0 || (internal == "" && known == "" && unknown == "") {
 		line("# No reply is sent.")
 		return b.String()
 	}
@@ -181,32 +182,29 @@ func (s *settings) script() string {
 		cond = fmt.Sprintf(`allof(currentdate :zone "+0000" :value "ge" "iso8601" %s,`+"\r\n"+
 			`      currentdate :zone "+0000" :value "lt" "iso8601" %s)`, quote(s.Start), quote(s.End))
 	}
-	vacation := func(text string) string {
-		return fmt.Sprintf("vacation :days 1 :from %s :addresses [%s] :subject %s\r\n    %s;",
-			quote(s.For.Addresses[0]), strings.Join(quoteAll(s.For.Addresses), ", "),
-			`"Automatic reply: ${subject}"`, quoteVar(text))
+	reply := func(text string) {
+		if text == "" {
+			line("    # No reply.")
+			return
+		}
+		line("    vacation :days 1 :from %s :addresses [%s] :subject %s",
+			quote(s.For.Addresses[0]), strings.Join(quoteAll(s.For.Addresses), ", "), `"Automatic reply: ${subject}"`)
+		line("      %s;", quoteVar(text))
 	}
-	line("if %s {", cond)
 	isInternal := "false"
 	if len(s.For.Domains) > 0 {
 		isInternal = fmt.Sprintf(`envelope :domain :is "from" [%s]`, strings.Join(quoteAll(s.For.Domains), ", "))
 	}
-	switch {
-	case internal != "" && external != "":
-		line("  if %s {", isInternal)
-		line("    %s", vacation(internal))
-		line("  } else {")
-		line("    %s", vacation(external))
-		line("  }")
-	case internal != "":
-		line("  if %s {", isInternal)
-		line("    %s", vacation(internal))
-		line("  }")
-	default:
-		line("  if not %s {", isInternal)
-		line("    %s", vacation(external))
-		line("  }")
+	line("if %s {", cond)
+	line("  if %s {", isInternal)
+	reply(internal)
+	if len(s.For.Known) > 0 {
+		line("  } elsif envelope :is \"from\" [%s] {", strings.Join(quoteAll(s.For.Known), ", "))
+		reply(known)
 	}
+	line("  } else {")
+	reply(unknown)
+	line("  }")
 	line("}")
 	return b.String()
 }

@@ -50,6 +50,8 @@ func TestScriptsCompile(t *testing.T) {
 		{"on, external only", message.Oof{OofState: new(1), OofMessage: []message.OofMessage{msg(ExternalUnknown, true, nasty, "Text")}}, alice},
 		{"on, no domains", message.Oof{OofState: new(1), OofMessage: []message.OofMessage{msg(Internal, true, "In.", ""), msg(ExternalUnknown, true, "Out.", "")}},
 			model.OofAccount{Addresses: []string{"bob@x.test"}}},
+		{"on, contacts", message.Oof{OofState: new(1), OofMessage: []message.OofMessage{msg(ExternalKnown, true, "Known.", ""), msg(ExternalUnknown, true, "Stranger.", "")}},
+			model.OofAccount{Addresses: alice.Addresses, Domains: alice.Domains, Known: []string{"kim@partner.test", "o'neil@x.test"}}},
 		{"on, known only", message.Oof{OofState: new(1), OofMessage: []message.OofMessage{msg(ExternalKnown, true, "Known.", "")}}, alice},
 		{"off", message.Oof{OofState: new(0), OofMessage: []message.OofMessage{msg(Internal, true, nasty, "")}}, alice},
 	}

@@ -26,6 +26,16 @@ type OofAccount struct {
 	Addresses []string
 	// Domains are the user's mail domains: a sender in one is internal.
 	Domains []string
+	// Known are the addresses of the user's contacts ("external known"
+	// senders), for SetOof; nil when they cannot be listed.
+	Known []string
+}
+
+// ContactAddresser lists the addresses of a user's contacts; a
+// ContactSearcher that is one lets out-of-office tell contacts from
+// strangers.
+type ContactAddresser interface {
+	ContactAddresses(ctx context.Context, userID int64, limit int) ([]string, error)
 }
 
 // OofReport is what GetOof found.
