@@ -121,10 +121,12 @@ func TestOofReplies(t *testing.T) {
 			{AppliesToExternalKnown: true, Enabled: true, ReplyMessage: "Hi Kim, back Monday.", BodyType: "Text"},
 			{AppliesToExternalUnknown: true, Enabled: true, ReplyMessage: external, BodyType: "Text"},
 		}}
+	t0 := time.Now()
 	r, err := c.SetOof(ctx, set)
 	if err != nil || r.Oof == nil || r.Oof.Status != 1 {
 		t.Fatalf("Oof Set: %+v, %v", r, err)
 	}
+	t.Logf("Oof Set (wrapping the user's script) took %v", time.Since(t0).Round(time.Millisecond))
 
 	// An external sender gets the external text, once.
 	env.Deliver(t, "carol@outside.test", "alice@example.test", mailFrom("carol@outside.test", "hello"))
@@ -180,7 +182,9 @@ func TestOofReplies(t *testing.T) {
 	}
 
 	// Get reads back what is in force, in the body type asked for.
+	t0 = time.Now()
 	r, err = c.GetOof(ctx, "Text")
+	t.Logf("Oof Get took %v", time.Since(t0).Round(time.Millisecond))
 	if err != nil || r.Oof.Status != 1 {
 		t.Fatalf("Oof Get: %+v, %v", r, err)
 	}
