@@ -89,6 +89,10 @@ type Options struct {
 	// plain mail and MeetingResponse answers 137.
 	Meetings Meetings
 
+	// Oof applies out-of-office settings on the mail server (Settings
+	// Oof); nil: Oof Set answers Status 4 and Get reports off.
+	Oof model.OutOfOffice
+
 	// Push lets Ping wait for changes without polling (mail watchers and
 	// the LISTEN/NOTIFY hub); its zero value makes Ping wait out the
 	// heartbeat unless a folder had changed when it arrived.

@@ -173,6 +173,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, version strin
 		Meetings:  meetings,
 		FreeBusy:  meetings,
 		Zone:      cfg.Zone(),
+		Oof:       newOof(cfg, log),
 	}, cfg.MaxDevices)
 	easServer.Register(srv.Echo)
 	registerDAV(srv.Echo, easServer, dav.New(dav.Options{

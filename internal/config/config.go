@@ -130,6 +130,8 @@ type Config struct {
 	MetricsOnAdmin bool
 
 	Directory Directory // the GAL (directory.go)
+
+	ManageSieve string // out-of-office (managesieve.go)
 }
 
 // Defaults returns the configuration used when nothing is set.
@@ -224,6 +226,7 @@ func (c *Config) Register(fs *flag.FlagSet) {
 	fs.StringVar(&c.LogFormat, "log-format", c.LogFormat, "log format: json or text")
 	fs.StringVar(&c.LogLevel, "log-level", c.LogLevel, "log level: debug, info, warn or error")
 	c.Directory.RegisterDirectory(fs)
+	c.RegisterManageSieve(fs)
 }
 
 // Parse reads env (a lookup such as os.LookupEnv) and then args into c.
@@ -375,6 +378,9 @@ func (c *Config) Validate() error {
 	case "debug", "info", "warn", "error":
 	default:
 		return bad("log-level", "%q is not debug, info, warn or error", c.LogLevel)
+	}
+	if err := c.validateManageSieve(); err != nil {
+		return err
 	}
 	return c.Directory.validate()
 }
