@@ -162,6 +162,8 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, version strin
 		Meetings:  meetings,
 		FreeBusy:  meetings,
 		Zone:      cfg.Zone(),
+
+		HoldNewDevices: cfg.NewDevices == "approve",
 	}, cfg.MaxDevices)
 	easServer.Register(srv.Echo)
 	registerDAV(srv.Echo, easServer, dav.New(dav.Options{
