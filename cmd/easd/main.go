@@ -43,7 +43,7 @@ func commands() []command {
 		{"migrate", "apply database migrations and report the schema version", runMigrate},
 		{"wbxml", "convert WBXML to XML (decode) or back (encode) on stdin/stdout", runWBXML},
 		{"ready", "ask a running easd whether it is ready (for healthchecks)", runReady},
-		{"device", "list and administer devices: wipe, block, allow, remove, trace", runDevice},
+		{"device", "list and administer devices: wipe, block, allow, quarantine, resync, rules, remove, trace", runDevice},
 		{"contacts", "import and export address books as vCard files", runContacts},
 		{"calendar", "import and export calendars as iCalendar files", runCalendar},
 		{"notes", "export notes as iCalendar (VJOURNAL) or text files", runNotes},
