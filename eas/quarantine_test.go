@@ -101,6 +101,20 @@ func TestQuarantinedDevice(t *testing.T) {
 				t.Fatalf("Contacts: %+v", rc)
 			}
 
+			// An empty Sync has nothing cached; a hanging Sync with
+			// nothing to send is held like a Ping.
+			if r, err := c.SyncEmpty(ctx); err != nil || r.Status != 13 {
+				t.Fatalf("empty Sync: %+v %v", r, err)
+			}
+			if v != "12.1" {
+				start := time.Now()
+				r, err := c.Sync(ctx, &message.SyncRequest{HeartbeatInterval: 2, Collections: &message.SyncCollections{
+					Collection: []message.SyncCollection{{SyncKey: quarantineKey, CollectionID: inbox, GetChanges: new(true)}}}})
+				if err != nil || r.Collections == nil || r.Collections.Collection[0].Commands != nil || time.Since(start) < 1900*time.Millisecond {
+					t.Fatalf("hanging Sync: %+v %v after %v", r, err, time.Since(start))
+				}
+			}
+
 			// Nothing the device sends is kept, and it is not told so.
 			refused := func(what string, status int, err error) {
 				t.Helper()
