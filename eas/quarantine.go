@@ -28,7 +28,9 @@ import (
 //     sync-state engine's: once approved, the next Sync of each
 //     collection answers Status 3 and the phone starts that collection
 //     over, dropping the notice. A Sync carrying the phone's own changes
-//     is refused whole (Status 129), since none of them would be kept.
+//     is refused whole (Status 129), since none of them would be kept;
+//     marking the notice read or deleting it succeeds (it exists only on
+//     the phone).
 //   - Ping and a hanging Sync are held for their whole heartbeat, and end
 //     early when the device is approved (the Ping then names its folders,
 //     so the phone syncs at once).
@@ -69,16 +71,16 @@ func quarantineSync(k *call) error {
 		// full request, which is answered below.
 		return k.respond(&message.SyncResponse{Status: int(syncEmptyNotCached)})
 	}
-	for _, col := range req.Collections.Collection {
-		if c := col.Commands; c != nil && len(c.Add)+len(c.Change)+len(c.Delete)+len(c.Fetch) > 0 {
-			return &StatusError{Status: StatusDeviceBlocked, Err: fmt.Errorf("device quarantined: changes in collection %q refused", col.CollectionID)}
-		}
-	}
 	list, err := k.s.folders.List(k.ctx(), k.dev.UserID)
 	if err != nil {
 		return err
 	}
 	byID := folders.ByID(list)
+	for _, col := range req.Collections.Collection {
+		if !onlyNoticeCommands(col, byID) {
+			return &StatusError{Status: StatusDeviceBlocked, Err: fmt.Errorf("device quarantined: changes in collection %q refused", col.CollectionID)}
+		}
+	}
 	resp := &message.SyncResponse{Collections: &message.SyncResponseCollections{}}
 	sent := false
 	for _, col := range req.Collections.Collection {
@@ -137,6 +139,36 @@ func quarantineSync(k *call) error {
 	return k.respond(resp)
 }
 
+// onlyNoticeCommands reports whether the collection's commands, if any,
+// only mark the notice read or delete it. The notice exists only on the
+// phone, so that is all there is to keep, and the phone is answered with
+// success; anything else would not be kept and is refused.
+func onlyNoticeCommands(col message.SyncCollection, byID map[string]folders.Folder) bool {
+	c := col.Commands
+	if c == nil {
+		return true
+	}
+	f, ok := byID[col.CollectionID]
+	if !ok || f.Type != model.FolderInbox || len(c.Add)+len(c.Fetch) > 0 {
+		return false
+	}
+	notice := noticeID(f)
+	for _, ch := range c.Change {
+		if ch.ServerID != notice {
+			return false
+		}
+	}
+	for _, d := range c.Delete {
+		if d.ServerID != notice {
+			return false
+		}
+	}
+	return true
+}
+
+// noticeID is the ServerId of the notice: UID 0 names no IMAP message.
+func noticeID(inbox folders.Folder) string { return inbox.ServerID + ":0" }
+
 // quarantineNotice is the message a quarantined device shows in its
 // Inbox: why it does not sync, and that it will by itself once approved.
 func (k *call) quarantineNotice(col message.SyncCollection, inbox folders.Folder) (message.SyncItem, error) {
@@ -170,7 +202,7 @@ func (k *call) quarantineNotice(col message.SyncCollection, inbox folders.Folder
 		mail.NativeBodyType = message.BodyPlain
 		mail.Flag = &message.Flag{}
 	}
-	return message.SyncItem{ServerID: inbox.ServerID + ":0", ApplicationData: mail}, nil
+	return message.SyncItem{ServerID: noticeID(inbox), ApplicationData: mail}, nil
 }
 
 // noticeBody renders the notice in the first body type the collection's

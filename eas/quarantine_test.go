@@ -15,6 +15,7 @@ import (
 	"github.com/easd/easd/eas/message"
 	"github.com/easd/easd/internal/config"
 	"github.com/easd/easd/internal/easdtest"
+	"github.com/easd/easd/wbxml"
 )
 
 var testAdmin = audit.Who{Actor: "test:admin", Source: "local:test"}
@@ -131,13 +132,20 @@ func TestQuarantinedDevice(t *testing.T) {
 			}
 			r, err := c.Sync(ctx, &message.SyncRequest{Collections: &message.SyncCollections{Collection: []message.SyncCollection{{
 				SyncKey: quarantineKey, CollectionID: inbox,
-				Commands: &message.SyncClientCommands{Delete: []message.SyncClientDelete{{ServerID: inbox + ":0"}}},
+				Commands: &message.SyncClientCommands{Delete: []message.SyncClientDelete{{ServerID: inbox + ":0"}, {ServerID: inbox + ":1"}}},
 			}}}})
 			status := 0
 			if r != nil {
 				status = r.Status
 			}
 			refused("Sync with a Delete", status, err)
+			// The notice itself lives only on the phone: reading it is fine.
+			read := wbxml.NewElement(wbxml.MustTag("AirSync:ApplicationData"), wbxml.TextElement(wbxml.MustTag("Email:Read"), "1"))
+			rc = oneCol(t, syncCol(t, c, message.SyncCollection{SyncKey: quarantineKey, CollectionID: inbox,
+				Commands: &message.SyncClientCommands{Change: []message.SyncClientChange{{ServerID: inbox + ":0", ApplicationData: read}}}}))
+			if rc.Status != 1 || rc.Responses != nil || rc.SyncKey != quarantineKey {
+				t.Fatalf("notice marked read: %+v", rc)
+			}
 			if v == "12.1" {
 				refused("SendMail", 0, c.SendMailRaw(ctx, "SendMail", url.Values{"SaveInSent": {"T"}}, testMail(9)))
 			} else {
