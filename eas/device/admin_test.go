@@ -199,3 +199,38 @@ func TestWipeCancelAndResync(t *testing.T) {
 		t.Fatalf("audit of refused and done actions: %v", got)
 	}
 }
+
+// A device whose user agent changes (an OS update) is judged by the rules
+// again unless an administrator decided it.
+func TestRulesFollowUserAgent(t *testing.T) {
+	db := testenv.PG(t)
+	s := NewStore(db.Pool, 0)
+	ctx := context.Background()
+	if _, _, err := s.AddRule(ctx, admin, Rule{UserAgent: "Apple-iPhone*/1002.*", Action: RuleQuarantine}, false); err != nil {
+		t.Fatal(err)
+	}
+	touch := func(id, ua string) *Device {
+		t.Helper()
+		d, err := s.Touch(ctx, Seen{Login: "carol", DeviceID: id, DeviceType: "iPhone", UserAgent: ua, ProtocolVersion: "14.1"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return d
+	}
+	if d := touch("p1", "Apple-iPhone4C1/1002.142"); d.Access != Quarantined {
+		t.Fatalf("old iOS: %s", d.Access)
+	}
+	if d := touch("p1", "Apple-iPhone4C1/1002.146"); d.Access != Quarantined || d.AccessSource != SourceRule {
+		t.Fatalf("still old iOS: %+v", d)
+	}
+	if d := touch("p1", "Apple-iPhone4C1/1100.1"); d.Access != Allowed || d.AccessSource != SourceDefault {
+		t.Fatalf("updated iOS: %s %s", d.Access, d.AccessSource)
+	}
+	// Back to a quarantined agent, but the administrator allowed it.
+	if _, err := s.Decide(ctx, admin, "carol", "p1", Allowed); err != nil {
+		t.Fatal(err)
+	}
+	if d := touch("p1", "Apple-iPhone4C1/1002.1"); d.Access != Allowed || d.AccessSource != SourceAdmin {
+		t.Fatalf("administrator's decision overridden: %+v", d)
+	}
+}

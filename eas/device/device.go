@@ -212,12 +212,45 @@ func (s *Store) Touch(ctx context.Context, seen Seen) (*Device, error) {
 		if err != nil {
 			return nil, fmt.Errorf("device: touch: %w", err)
 		}
+		if d.DeviceType != seen.DeviceType || d.UserAgent != seen.UserAgent {
+			if err := s.reconsider(ctx, tx, d, seen); err != nil {
+				return nil, err
+			}
+		}
 	}
 	d, err = scan(tx.QueryRow(ctx, byUserDevice, userID, seen.DeviceID))
 	if err != nil {
 		return nil, err
 	}
 	return d, tx.Commit(ctx)
+}
+
+// reconsider applies the access rules again to a device whose type or
+// user agent changed (a phone updated its OS), as Exchange does: a
+// matching rule decides; when none matches any more, a device a rule had
+// decided gets the --new-devices default. A device on the default keeps
+// its state, and an administrator's decision always stands (also one
+// made while this request ran: the statement checks the row it updates).
+func (s *Store) reconsider(ctx context.Context, tx pgx.Tx, d *Device, seen Seen) error {
+	if d.AccessSource == SourceAdmin {
+		return nil
+	}
+	rules, err := listRules(ctx, tx)
+	if err != nil {
+		return err
+	}
+	access, source, ruleID := decide(rules, seen.DeviceType, seen.UserAgent, s.newAccess)
+	if source == SourceDefault && d.AccessSource == SourceDefault ||
+		access == d.Access && source == d.AccessSource && ruleID == d.AccessRuleID {
+		return nil
+	}
+	_, err = tx.Exec(ctx, `UPDATE devices SET access_state = $2, access_source = $3,
+		access_rule_id = NULLIF($4, 0), access_changed_at = now() WHERE id = $1 AND access_source <> 'admin'`,
+		d.ID, access, source, ruleID)
+	if err != nil {
+		return fmt.Errorf("device: access rules: %w", err)
+	}
+	return nil
 }
 
 // Get returns one device of login.
