@@ -177,17 +177,20 @@ func (k *call) quarantineNotice(col message.SyncCollection, inbox folders.Folder
 		return message.SyncItem{}, err
 	}
 	d := k.dev
-	what := d.DeviceType
-	if d.Model != "" {
-		what = d.Model + " (" + d.DeviceType + ")"
-	}
 	subject := "Your device is waiting for approval"
-	text := fmt.Sprintf("This device, %s with the id %s, connected to your mailbox on %s.\r\n\r\n"+
-		"Before it can sync your mail, calendar and contacts, an administrator has to approve it. "+
-		"Until then it shows only this message.\r\n\r\n"+
+	var b strings.Builder
+	fmt.Fprintf(&b, "This device connected to your mailbox on %s. Before it can sync your mail, "+
+		"calendar and contacts, an administrator has to approve it. Until then it shows only this message.\r\n\r\n"+
 		"You need not do anything on the device: once it is approved, it starts syncing by itself. "+
-		"If you did not set up this device, tell your administrator.\r\n",
-		what, d.DeviceID, d.FirstSeen.UTC().Format("2006-01-02 15:04 MST"))
+		"If you did not set up this device, tell your administrator.\r\n\r\n",
+		d.FirstSeen.UTC().Format("2006-01-02 15:04 MST"))
+	for _, row := range [][2]string{{"Device id", d.DeviceID}, {"Device type", d.DeviceType}, {"Model", d.Model},
+		{"Operating system", d.OS}, {"User agent", d.UserAgent}, {"Protocol", "EAS " + d.ProtocolVersion}} {
+		if row[1] != "" {
+			fmt.Fprintf(&b, "%s: %s\r\n", row[0], row[1])
+		}
+	}
+	text := b.String()
 	from := "Mail administrator <postmaster@" + domainOf(to) + ">"
 	date := d.FirstSeen.UTC()
 	mail := &message.Email{
@@ -220,7 +223,8 @@ func noticeBody(col message.SyncCollection, to, from, subject, text string, date
 	var data string
 	switch typ {
 	case message.BodyHTML:
-		data = "<html><body><p>" + strings.ReplaceAll(html.EscapeString(text), "\r\n\r\n", "</p><p>") + "</p></body></html>"
+		paras := strings.ReplaceAll(html.EscapeString(strings.TrimSpace(text)), "\r\n\r\n", "</p><p>")
+		data = "<html><body><p>" + strings.ReplaceAll(paras, "\r\n", "<br>") + "</p></body></html>"
 	case message.BodyMIME:
 		data = "From: " + from + "\r\nTo: " + to + "\r\nSubject: " + subject + "\r\nDate: " +
 			date.Format(time.RFC1123Z) + "\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n" +

@@ -1,6 +1,6 @@
 -- +goose Up
--- Device access rules: what a device that registers gets, by its
--- DeviceType and HTTP User-Agent (patterns with * and ?, case-insensitive;
+-- Device access rules: what a device gets when it registers (or reports
+-- another type or user agent), by its DeviceType and HTTP User-Agent (patterns with * and ?, case-insensitive;
 -- an empty pattern matches anything). Package eas/device evaluates them:
 -- a rule naming both fields beats one naming one; among equally specific
 -- rules the stricter action wins (block, then quarantine, then allow).
