@@ -31,7 +31,6 @@ type deviceAction struct {
 // deviceCmd is one run of `easd device`: the registry and where to report.
 type deviceCmd struct {
 	store  *device.Store
-	audit  *audit.Store
 	who    audit.Who
 	out    io.Writer
 	json   bool          // --json
@@ -42,7 +41,6 @@ type deviceCmd struct {
 	folder string        // resync --folder
 	rule   device.Rule   // rule add --type --agent --action --note
 	apply  bool          // rule add --existing
-	limit  int           // history --limit
 }
 
 var deviceActions = []deviceAction{
@@ -59,7 +57,6 @@ var deviceActions = []deviceAction{
 	{"remove", "USER DEVICE", "delete the partnership and its sync state; the device starts over", 2, (*deviceCmd).remove},
 	{"trace", "USER DEVICE", "log the device's requests and responses as XML (--for 1h, --off)", 2, (*deviceCmd).trace},
 	{"rule", "add|list|remove [ID]", "access rules for new devices by --type and --agent pattern (* and ?): --action allow|block|quarantine", -1, (*deviceCmd).rules},
-	{"history", "[USER [DEVICE]]", "administrative actions on devices and rules, newest first (--limit N)", -1, (*deviceCmd).history},
 }
 
 func deviceUsage(w io.Writer) {
@@ -69,7 +66,7 @@ func deviceUsage(w io.Writer) {
 		fmt.Fprintf(w, "  %-13s %-21s %s\n", a.name, a.args, a.help)
 	}
 	fmt.Fprintln(w, "\nUSER DEVICE may also be written USER/DEVICE. The database is --database-url or EASD_DATABASE_URL.")
-	fmt.Fprintln(w, "Changes take effect on the device's next request and are recorded in the audit log.")
+	fmt.Fprintln(w, "Changes take effect on the device's next request and are recorded in the audit log (easd audit).")
 }
 
 // runDevice administers the device registry. Usage errors exit 2 with one
@@ -109,8 +106,6 @@ func runDevice(args []string, stdout, stderr io.Writer) int {
 		fs.StringVar(&d.rule.Action, "action", "", "allow, block or quarantine")
 		fs.StringVar(&d.rule.Note, "note", "", "why the rule exists")
 		fs.BoolVar(&d.apply, "existing", false, "also apply the rules again to registered devices no administrator decided")
-	case "history":
-		fs.IntVar(&d.limit, "limit", 50, "at most this many entries (up to 1000)")
 	}
 	usage := func(w io.Writer) {
 		fmt.Fprintf(w, "usage: easd device %s %s\n  %s\n", action.name, action.args, action.help)
@@ -122,8 +117,6 @@ func runDevice(args []string, stdout, stderr io.Writer) int {
 			return fmt.Errorf("%s takes %d arguments (%s), got %d", action.name, action.nargs, action.args, len(pos))
 		case action.name == "rule" && !validRuleArgs(pos):
 			return errors.New("rule takes add, list, or remove ID")
-		case action.name == "history" && len(pos) > 2:
-			return errors.New("history takes at most USER and DEVICE")
 		case *dsn == "":
 			return &config.Error{Flag: "database-url", Msg: "required"}
 		case action.name == "trace" && !d.off && d.traceD <= 0:
@@ -145,7 +138,6 @@ func runDevice(args []string, stdout, stderr io.Writer) int {
 	}
 	defer pool.Close()
 	d.store = device.NewStore(pool, 0)
-	d.audit = audit.NewStore(pool)
 	if err := action.run(d, ctx, append([]string{action.name}, pos...)); err != nil {
 		if errors.Is(err, device.ErrNotFound) && len(pos) == 2 {
 			err = fmt.Errorf("no device %q of user %q", pos[1], pos[0])
@@ -440,38 +432,6 @@ func ruleText(r device.Rule) string {
 		on = append(on, "user agent "+strconv.Quote(r.UserAgent))
 	}
 	return r.Action + " devices with " + strings.Join(on, " and ")
-}
-
-func (d *deviceCmd) history(ctx context.Context, args []string) error {
-	f := audit.Filter{Action: "device.", Limit: d.limit}
-	switch len(args) {
-	case 2:
-		f.Target = args[1] + "/"
-	case 3:
-		f.Target = device.Target(args[1], args[2])
-	}
-	list, err := d.audit.List(ctx, f)
-	if err != nil {
-		return err
-	}
-	if d.json {
-		if list == nil {
-			list = []audit.Entry{}
-		}
-		return d.report(list, "")
-	}
-	if len(list) == 0 {
-		fmt.Fprintln(d.out, "no recorded actions")
-		return nil
-	}
-	tw := tabwriter.NewWriter(d.out, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "WHEN\tWHO\tFROM\tACTION\tTARGET\tDETAIL")
-	for _, e := range list {
-		detail, _ := json.Marshal(e.Detail)
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", e.At.Local().Format(timeLayout), e.Actor, orDash(e.Source),
-			e.Action, e.Target, detail)
-	}
-	return tw.Flush()
 }
 
 const timeLayout = "2006-01-02 15:04:05 MST"

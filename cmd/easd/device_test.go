@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/easd/easd/audit"
 	"github.com/easd/easd/eas/device"
 	"github.com/easd/easd/internal/testenv"
 )
@@ -228,18 +229,21 @@ func TestDeviceCommandAdmin(t *testing.T) {
 		}
 	}
 
-	// Every change, and who made it, is in the history.
-	out = ok("history", "alice", "phone2")
-	for _, want := range []string{"device.resync", "device.wipe-cancel", "device.wipe", "cli:"} {
-		if !strings.Contains(out, want) {
-			t.Fatalf("history lacks %q:\n%s", want, out)
+	// Every change, and who made it, is in the audit log.
+	entries, err := audit.NewStore(db.Pool).List(ctx, audit.Filter{Action: "device."})
+	if err != nil || len(entries) != 7 {
+		t.Fatalf("audit: %d %v", len(entries), err)
+	}
+	var got []string
+	for _, e := range entries {
+		got = append(got, e.Action+" "+e.Target)
+		if !strings.HasPrefix(e.Actor, "cli:") || !strings.HasPrefix(e.Source, "local:") {
+			t.Errorf("entry without who: %+v", e)
 		}
 	}
-	var entries []map[string]any
-	if err := json.Unmarshal([]byte(ok("history", "--json")), &entries); err != nil || len(entries) != 7 {
-		t.Fatalf("history --json: %d %v\n%v", len(entries), err, entries)
-	}
-	if entries[0]["action"] != "device.rule-remove" || !strings.HasPrefix(entries[0]["actor"].(string), "cli:") {
-		t.Fatalf("newest entry: %v", entries[0])
+	want := "device.rule_remove device-rule:1|device.rule_add device-rule:1|device.resync alice/phone2|" +
+		"device.wipe_cancel alice/phone2|device.wipe alice/phone2|device.quarantine alice/phone1|device.allow alice/phone1"
+	if strings.Join(got, "|") != want {
+		t.Fatalf("audit:\n got %s\nwant %s", strings.Join(got, "|"), want)
 	}
 }

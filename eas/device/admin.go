@@ -109,7 +109,11 @@ func (s *Store) Approve(ctx context.Context, who audit.Who, login, deviceID stri
 // it is refused with ErrAccountWipeProto (easd would refuse the device
 // rather than wipe more than asked).
 func (s *Store) Wipe(ctx context.Context, who audit.Who, login, deviceID string, account bool) (*Device, error) {
-	return s.admin(ctx, who, login, deviceID, "device.wipe", func(tx pgx.Tx, d *Device) (map[string]any, error) {
+	action := "device.wipe"
+	if account {
+		action = "device.account_wipe"
+	}
+	return s.admin(ctx, who, login, deviceID, action, func(tx pgx.Tx, d *Device) (map[string]any, error) {
 		state := WipeRequested
 		if account {
 			if VersionBelow(d.ProtocolVersion, 16, 1) {
@@ -121,7 +125,7 @@ func (s *Store) Wipe(ctx context.Context, who audit.Who, login, deviceID string,
 			wipe_acked_at = NULL WHERE id = $1`, d.ID, state); err != nil {
 			return nil, fmt.Errorf("device: wipe: %w", err)
 		}
-		return map[string]any{"account_only": account, "previous": d.Wipe}, nil
+		return map[string]any{"previous": d.Wipe}, nil
 	})
 }
 
@@ -130,7 +134,7 @@ func (s *Store) Wipe(ctx context.Context, who audit.Who, login, deviceID string,
 // to let the device start over. A device that fetched the directive but
 // has not confirmed it may still have wiped itself.
 func (s *Store) CancelWipe(ctx context.Context, who audit.Who, login, deviceID string) (*Device, error) {
-	return s.admin(ctx, who, login, deviceID, "device.wipe-cancel", func(tx pgx.Tx, d *Device) (map[string]any, error) {
+	return s.admin(ctx, who, login, deviceID, "device.wipe_cancel", func(tx pgx.Tx, d *Device) (map[string]any, error) {
 		switch d.Wipe {
 		case WipeRequested, WipeAccountRequested:
 		case Wiped, AccountWiped:

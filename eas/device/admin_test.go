@@ -117,7 +117,7 @@ func TestAccessRulesAndDecisions(t *testing.T) {
 			t.Errorf("entry %+v lacks who", e)
 		}
 	}
-	want := "device.rule-remove device-rule:1|device.rule-add device-rule:2|device.block alice/new2|device.rule-add device-rule:1"
+	want := "device.rule_remove device-rule:1|device.rule_add device-rule:2|device.block alice/new2|device.rule_add device-rule:1"
 	if strings.Join(got, "|") != want {
 		t.Fatalf("audit:\n got %s\nwant %s", strings.Join(got, "|"), want)
 	}
@@ -195,7 +195,7 @@ func TestWipeCancelAndResync(t *testing.T) {
 	for _, e := range entries {
 		got = append(got, e.Action)
 	}
-	if strings.Join(got, " ") != "device.resync device.resync device.wipe device.wipe-cancel device.wipe" {
+	if strings.Join(got, " ") != "device.resync device.resync device.wipe device.wipe_cancel device.wipe" {
 		t.Fatalf("audit of refused and done actions: %v", got)
 	}
 }

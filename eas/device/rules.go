@@ -210,7 +210,7 @@ func (s *Store) AddRule(ctx context.Context, who audit.Who, r Rule, applyExistin
 	if r.Note != "" {
 		detail["note"] = r.Note
 	}
-	if err := audit.Record(ctx, tx, who, "device.rule-add", ruleTarget(r.ID), detail); err != nil {
+	if err := audit.Record(ctx, tx, who, "device.rule_add", ruleTarget(r.ID), detail); err != nil {
 		return r, 0, err
 	}
 	if err := tx.Commit(ctx); err != nil {
@@ -279,7 +279,7 @@ func (s *Store) RemoveRule(ctx context.Context, who audit.Who, id int64) error {
 	if err != nil {
 		return fmt.Errorf("device: remove rule: %w", err)
 	}
-	if err := audit.Record(ctx, tx, who, "device.rule-remove", ruleTarget(id),
+	if err := audit.Record(ctx, tx, who, "device.rule_remove", ruleTarget(id),
 		map[string]any{"device_type": r.DeviceType, "user_agent": r.UserAgent, "action": r.Action}); err != nil {
 		return err
 	}
