@@ -359,3 +359,31 @@ func TestResync(t *testing.T) {
 		t.Fatalf("resyncs recorded: %d", len(entries))
 	}
 }
+
+// With policies enforced, a quarantined device provisions as any other
+// (MS-ASPROV), so that an approval needs no new handshake.
+func TestQuarantinedDeviceProvisions(t *testing.T) {
+	env := easdtest.Start(t, func(c *config.Config) { c.NewDevices = "approve" })
+	ctx := context.Background()
+	c := env.Client("alice", "prov")
+	if r, err := c.FolderSync(ctx, "0"); err != nil || r.Status != 142 {
+		t.Fatalf("before Provision: %+v %v", r, err)
+	}
+	if err := c.Provision(ctx); err != nil || c.PolicyKey == 0 {
+		t.Fatalf("Provision: %v", err)
+	}
+	fs, err := c.FolderSync(ctx, "0")
+	if err != nil || fs.Status != 1 {
+		t.Fatalf("FolderSync: %+v %v", fs, err)
+	}
+	if r, err := c.GetItemEstimate(ctx, fs.Changes.Add[0].ServerID, "0", nil); err != nil || r.Status != 129 {
+		t.Fatalf("GetItemEstimate: %+v %v", r, err)
+	}
+	store := device.NewStore(env.App.Pool, 0)
+	if _, err := store.Approve(ctx, testAdmin, "alice", "prov"); err != nil {
+		t.Fatal(err)
+	}
+	if r, err := c.FolderSync(ctx, fs.SyncKey); err != nil || r.Status != 1 {
+		t.Fatalf("FolderSync after approval: %+v %v", r, err)
+	}
+}
