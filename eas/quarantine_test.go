@@ -241,6 +241,21 @@ func TestAccessRules(t *testing.T) {
 		strings.HasPrefix(rc.SyncKey, "Q") {
 		t.Fatalf("allowed by type: %+v %+v", d, rc)
 	}
+	// Quarantined later by an administrator: its keys restart, and it gets
+	// the notice.
+	if _, err := store.Decide(ctx, testAdmin, "alice", "typed", device.Quarantined); err != nil {
+		t.Fatal(err)
+	}
+	rc = oneCol(t, syncCol(t, c, message.SyncCollection{SyncKey: rc.SyncKey, CollectionID: ids["Inbox"], GetChanges: new(true)}))
+	if rc.Status != 3 {
+		t.Fatalf("old key of a device quarantined later: %+v", rc)
+	}
+	rc = oneCol(t, syncCol(t, c, message.SyncCollection{SyncKey: "0", CollectionID: ids["Inbox"]}))
+	rc = oneCol(t, syncCol(t, c, message.SyncCollection{SyncKey: rc.SyncKey, CollectionID: ids["Inbox"], GetChanges: new(true)}))
+	if rc.Commands == nil || len(rc.Commands.Add) != 1 || rc.Commands.Add[0].ServerID != ids["Inbox"]+":0" {
+		t.Fatalf("notice for a device quarantined later: %+v", rc)
+	}
+
 	bad := env.Client("alice", "agent")
 	bad.UserAgent = "BadMail/3.0"
 	if r, err := bad.FolderSync(ctx, "0"); err != nil || r.Status != 129 {
