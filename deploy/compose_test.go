@@ -167,6 +167,19 @@ func TestComposeFile(t *testing.T) {
 	if !regexp.MustCompile(`(?m)^protocols = .*\blmtp\b`).MatchString(dovecotConf) {
 		t.Error("Dovecot does not serve LMTP")
 	}
+	// Out-of-office: easd writes Sieve scripts where Dovecot serves
+	// ManageSieve, and the replies leave through the Postfix port that
+	// takes them.
+	if !regexp.MustCompile(`(?m)^protocols = .*\bsieve\b`).MatchString(dovecotConf) {
+		t.Error("Dovecot does not serve ManageSieve")
+	}
+	if want := "dovecot:" + listenerPort("sieve"); easd.Environment["EASD_MANAGESIEVE"] != want {
+		t.Errorf("EASD_MANAGESIEVE %q, want %s", easd.Environment["EASD_MANAGESIEVE"], want)
+	}
+	if m := regexp.MustCompile(`(?m)^submission_host = postfix:(\d+)$`).FindStringSubmatch(dovecotConf); m == nil ||
+		!strings.Contains(postfixSetup, `"`+m[1]+"/inet="+m[1]+" inet") {
+		t.Errorf("Dovecot's submission_host is not a port the Postfix image serves: %v", m)
+	}
 	// Container logs go to stdout, where `docker compose logs` finds them.
 	if !regexp.MustCompile(`(?m)^log_path = /dev/stdout$`).MatchString(dovecotConf) {
 		t.Error("dovecot.conf does not log to stdout")

@@ -87,7 +87,11 @@ func (s *Server) post(c echo.Context) error {
 	if se := s.gate(k); se != nil {
 		return k.fail(se)
 	}
-	err = spec.run(k)
+	run := spec.run
+	if dev.Access == device.Quarantined {
+		run = quarantineRun(req.Cmd, run)
+	}
+	err = run(k)
 	var se *StatusError
 	// A command status (below 100) already tells the phone what to do; a
 	// global one that would be a bare 500 is a 503 when the database is
@@ -110,7 +114,8 @@ func (s *Server) unavailableOr(c echo.Context, err error) error {
 	return c.NoContent(http.StatusServiceUnavailable)
 }
 
-// gate applies, in order: blocked devices, remote wipes, and the
+// gate applies, in order: blocked devices, quarantined devices (which may
+// send only what quarantine.go serves), remote wipes, and the
 // provisioning requirement (MS-ASPROV 3.2.5.1).
 //
 // A device due a wipe learns of it from every command but Provision, which
@@ -123,9 +128,11 @@ func (s *Server) unavailableOr(c echo.Context, err error) error {
 // of the device's policy 143; before 14.0 all three are HTTP 449.
 func (s *Server) gate(k *call) *StatusError {
 	d := k.dev
-	switch d.Access {
-	case device.Blocked, device.Quarantined:
-		return &StatusError{Status: StatusDeviceBlocked, Err: errors.New("device " + d.Access)}
+	switch {
+	case d.Access == device.Blocked:
+		return &StatusError{Status: StatusDeviceBlocked, Err: errors.New("device blocked")}
+	case d.Access == device.Quarantined && !quarantineAllowed[k.req.Cmd]:
+		return &StatusError{Status: StatusDeviceBlocked, Err: errors.New("device quarantined until an administrator approves it")}
 	}
 	full, account := wipeDue(d)
 	if account && k.version < 161 {

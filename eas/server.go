@@ -89,6 +89,15 @@ type Options struct {
 	// plain mail and MeetingResponse answers 137.
 	Meetings Meetings
 
+	// Oof applies out-of-office settings on the mail server (Settings
+	// Oof); nil: Oof Set answers Status 4 and Get reports off.
+	Oof model.OutOfOffice
+
+	// HoldNewDevices quarantines devices that register until an
+	// administrator approves them, unless an access rule decides
+	// (`--new-devices=approve`; quarantine.go).
+	HoldNewDevices bool
+
 	// Push lets Ping wait for changes without polling (mail watchers and
 	// the LISTEN/NOTIFY hub); its zero value makes Ping wait out the
 	// heartbeat unless a folder had changed when it arrived.
@@ -113,6 +122,13 @@ type Server struct {
 	prefetch *mailPrefetch
 }
 
+// newDeviceStore is the device registry with the new-device setting.
+func newDeviceStore(opts Options, maxDevices int) *device.Store {
+	s := device.NewStore(opts.Pool, maxDevices)
+	s.HoldNewDevices(opts.HoldNewDevices)
+	return s
+}
+
 // NewServer builds a Server from opts.
 func NewServer(opts Options, maxDevices int) *Server {
 	if opts.Log == nil {
@@ -124,7 +140,7 @@ func NewServer(opts Options, maxDevices int) *Server {
 	return &Server{
 		opts:    opts,
 		log:     opts.Log,
-		devices: device.NewStore(opts.Pool, maxDevices),
+		devices: newDeviceStore(opts, maxDevices),
 		folders: folders.NewStore(opts.Pool),
 		sync:    syncstate.New(opts.Pool, syncstate.Options{}),
 		slots:   newUserSlots(opts.DBConnsPerUser),

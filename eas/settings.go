@@ -1,18 +1,17 @@
 package eas
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"html"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
 
-	"github.com/jackc/pgx/v5"
-
 	"github.com/easd/easd/eas/message"
+	"github.com/easd/easd/eas/model"
 	"github.com/easd/easd/eas/policy"
 )
 
@@ -150,19 +149,11 @@ func (k *call) devicePassword(req *message.DevicePasswordRequest) (int, error) {
 // mailbox. Before 14.1 the list is EmailAddresses; from 14.1 on it is the
 // one Account, with the display name and the primary address named.
 func (k *call) userInformation() (*message.UserInformation, error) {
-	email, err := k.userAddress()
+	addrs, err := k.userAddresses()
 	if err != nil {
 		return nil, err
 	}
-	login := k.creds.Login
-	addrs := []string{email}
-	loginAddr := login
-	if !strings.Contains(loginAddr, "@") && k.s.opts.Domain != "" {
-		loginAddr += "@" + k.s.opts.Domain
-	}
-	if strings.Contains(loginAddr, "@") && !strings.EqualFold(loginAddr, email) {
-		addrs = append(addrs, loginAddr)
-	}
+	email, login := addrs[0], k.creds.Login
 	if k.version < 141 {
 		return &message.UserInformation{EmailAddresses: &message.EmailAddresses{SmtpAddress: addrs}}, nil
 	}
@@ -175,9 +166,33 @@ func (k *call) userInformation() (*message.UserInformation, error) {
 	}}}}, nil
 }
 
-// oof gets or sets the user's out-of-office settings.
+// settingsServerUnavailable: the service a part needs did not answer
+// (MS-ASCMD 2.2.3.177.15).
+const settingsServerUnavailable = 4
+
+// userAddresses lists the user's addresses, the primary one first (see
+// userInformation).
+func (k *call) userAddresses() ([]string, error) {
+	email, err := k.userAddress()
+	if err != nil {
+		return nil, err
+	}
+	addrs := []string{email}
+	loginAddr := k.creds.Login
+	if !strings.Contains(loginAddr, "@") && k.s.opts.Domain != "" {
+		loginAddr += "@" + k.s.opts.Domain
+	}
+	if strings.Contains(loginAddr, "@") && !strings.EqualFold(loginAddr, email) {
+		addrs = append(addrs, loginAddr)
+	}
+	return addrs, nil
+}
+
+// oof gets or sets the user's out-of-office settings, which live on the
+// mail server as a Sieve vacation script (package oof): the replies go
+// out while no phone is connected. A Set that could not be applied there
+// is answered with a failure status, never Status 1.
 func (k *call) oof(req *message.OofRequest) (*message.OofResponse, error) {
-	store := oofStore{k}
 	switch {
 	case req.Set != nil:
 		st, why := validateOof(req.Set)
@@ -185,19 +200,116 @@ func (k *call) oof(req *message.OofRequest) (*message.OofResponse, error) {
 			k.note(st, "Oof Set: "+why)
 			return &message.OofResponse{Status: st}, nil
 		}
-		if err := store.set(k.ctx(), req.Set); err != nil {
-			return nil, err
+		if k.s.opts.Oof == nil {
+			k.note(settingsServerUnavailable, "Oof Set: out-of-office is off (--managesieve=off)")
+			return &message.OofResponse{Status: settingsServerUnavailable}, nil
 		}
-		return &message.OofResponse{Status: int(StatusOK)}, nil
-	case req.Get != nil:
-		o, err := store.get(k.ctx(), req.Get.BodyType)
+		acct, err := k.oofAccount()
 		if err != nil {
 			return nil, err
 		}
-		return &message.OofResponse{Status: int(StatusOK), Get: o}, nil
+		if acct.Known, err = k.oofKnown(); err != nil {
+			return nil, err
+		}
+		set := *req.Set
+		if set.OofState != nil && *set.OofState == 2 {
+			// The store reads times in one form: RFC 3339 in UTC.
+			start, _ := parseOofTime(set.StartTime)
+			end, _ := parseOofTime(set.EndTime)
+			set.StartTime, set.EndTime = formatOofTime(start), formatOofTime(end)
+		}
+		if st := k.oofStatus("Oof Set", k.s.opts.Oof.SetOof(k.ctx(), acct, &set)); st != int(StatusOK) {
+			return &message.OofResponse{Status: st}, nil
+		}
+		return &message.OofResponse{Status: int(StatusOK)}, nil
+	case req.Get != nil:
+		if k.s.opts.Oof == nil {
+			// Nothing is in force: off.
+			off := settingsOff()
+			return &message.OofResponse{Status: int(StatusOK), Get: convertOof(off, req.Get.BodyType)}, nil
+		}
+		acct, err := k.oofAccount()
+		if err != nil {
+			return nil, err
+		}
+		rep, err := k.s.opts.Oof.GetOof(k.ctx(), acct)
+		if st := k.oofStatus("Oof Get", err); st != int(StatusOK) {
+			return &message.OofResponse{Status: st}, nil
+		}
+		if rep.Foreign != "" {
+			k.log.Info("Oof Get: the active Sieve script is the user's own, not easd's; its vacation rule is reported as on for everyone",
+				"script", rep.Foreign)
+		}
+		return &message.OofResponse{Status: int(StatusOK), Get: convertOof(rep.Oof, req.Get.BodyType)}, nil
 	}
 	k.note(settingsProtocolError, "Oof without Get or Set")
 	return &message.OofResponse{Status: settingsProtocolError}, nil
+}
+
+// oofStatus turns the out-of-office store's error into the part's status
+// (with a log line); errors it does not know are the server's own.
+func (k *call) oofStatus(op string, err error) int {
+	switch {
+	case err == nil:
+		return int(StatusOK)
+	case errors.Is(err, model.ErrOofConflict):
+		k.note(settingsConflictingArgumts, op+": "+err.Error())
+		return settingsConflictingArgumts
+	default:
+		k.note(settingsServerUnavailable, op+": "+err.Error())
+		return settingsServerUnavailable
+	}
+}
+
+// oofAccount is what the out-of-office store needs of the user: the
+// request's mail server credentials, the addresses UserInformation lists
+// and their domains (a sender in one is internal).
+func (k *call) oofAccount() (model.OofAccount, error) {
+	addrs, err := k.userAddresses()
+	if err != nil {
+		return model.OofAccount{}, err
+	}
+	var domains []string
+	if k.s.opts.Domain != "" {
+		domains = append(domains, strings.ToLower(k.s.opts.Domain))
+	}
+	for _, a := range addrs {
+		if _, d, ok := strings.Cut(a, "@"); ok && !slices.Contains(domains, strings.ToLower(d)) {
+			domains = append(domains, strings.ToLower(d))
+		}
+	}
+	return model.OofAccount{Login: k.creds.Login, Password: k.creds.Password, Addresses: addrs, Domains: domains}, nil
+}
+
+// maxOofKnown bounds the contacts' addresses written into the Sieve
+// script (about 30 bytes each, twice: Pigeonhole's default script limit
+// is 1 MB). Contacts beyond it are answered as strangers.
+const maxOofKnown = 5000
+
+// oofKnown lists the addresses of the user's contacts, nil when the
+// contacts store cannot list them. They are taken at each Set: a contact
+// added later counts as a stranger until the next Set.
+func (k *call) oofKnown() ([]string, error) {
+	ca, ok := k.s.opts.Contacts.(model.ContactAddresser)
+	if !ok {
+		return nil, nil
+	}
+	return ca.ContactAddresses(k.ctx(), k.dev.UserID, maxOofKnown)
+}
+
+// settingsOff is the Get answer when nothing is in force.
+func settingsOff() *message.Oof {
+	o := &message.Oof{OofState: new(0)}
+	o.OofMessage = []message.OofMessage{{AppliesToInternal: true}, {AppliesToExternalKnown: true}, {AppliesToExternalUnknown: true}}
+	return o
+}
+
+// convertOof turns every reply into the body type the client asked for.
+func convertOof(o *message.Oof, bodyType string) *message.Oof {
+	for i, m := range o.OofMessage {
+		o.OofMessage[i].ReplyMessage, o.OofMessage[i].BodyType = convertBody(m.ReplyMessage, m.BodyType, bodyType)
+	}
+	return o
 }
 
 // validateOof checks an Oof Set: a known state, both times for the
@@ -221,7 +333,7 @@ func validateOof(o *message.Oof) (int, string) {
 		}
 	}
 	for _, m := range o.OofMessage {
-		if _, err := audience(m); err != nil {
+		if err := audience(m); err != nil {
 			return settingsInvalidArguments, err.Error()
 		}
 		if m.BodyType != "" && !strings.EqualFold(m.BodyType, "Text") && !strings.EqualFold(m.BodyType, "HTML") {
@@ -245,116 +357,18 @@ func parseOofTime(s string) (time.Time, error) {
 
 func formatOofTime(t time.Time) string { return t.UTC().Format(oofTimeLayouts[0]) }
 
-// Audiences of out-of-office replies, as stored.
-var audiences = []string{"internal", "external_known", "external_unknown"}
-
-func audience(m message.OofMessage) (string, error) {
-	var out []string
-	if m.AppliesToInternal {
-		out = append(out, audiences[0])
-	}
-	if m.AppliesToExternalKnown {
-		out = append(out, audiences[1])
-	}
-	if m.AppliesToExternalUnknown {
-		out = append(out, audiences[2])
-	}
-	if len(out) != 1 {
-		return "", errors.New("OofMessage must name exactly one audience")
-	}
-	return out[0], nil
-}
-
-// oofStore keeps out-of-office settings in PostgreSQL (tables oof_settings
-// and oof_messages) for the call's user.
-type oofStore struct{ k *call }
-
-// set applies an Oof Set: the state and times when given, and each
-// message given; messages not named keep their values.
-func (s oofStore) set(ctx context.Context, o *message.Oof) error {
-	tx, err := s.k.s.opts.Pool.Begin(ctx)
-	if err != nil {
-		return fmt.Errorf("oof: %w", err)
-	}
-	defer tx.Rollback(ctx)
-	userID := s.k.dev.UserID
-	if _, err := tx.Exec(ctx, `INSERT INTO oof_settings (user_id) VALUES ($1) ON CONFLICT DO NOTHING`, userID); err != nil {
-		return fmt.Errorf("oof: %w", err)
-	}
-	if o.OofState != nil {
-		var start, end *time.Time
-		if *o.OofState == 2 {
-			st, _ := parseOofTime(o.StartTime)
-			en, _ := parseOofTime(o.EndTime)
-			start, end = &st, &en
-		}
-		_, err := tx.Exec(ctx, `UPDATE oof_settings SET state = $2, start_time = $3, end_time = $4, updated_at = now()
-			WHERE user_id = $1`, userID, *o.OofState, start, end)
-		if err != nil {
-			return fmt.Errorf("oof: %w", err)
+// audience checks that an Oof message names exactly one audience.
+func audience(m message.OofMessage) error {
+	n := 0
+	for _, b := range []bool{m.AppliesToInternal, m.AppliesToExternalKnown, m.AppliesToExternalUnknown} {
+		if b {
+			n++
 		}
 	}
-	for _, m := range o.OofMessage {
-		aud, _ := audience(m)
-		bodyType := "Text"
-		if strings.EqualFold(m.BodyType, "HTML") {
-			bodyType = "HTML"
-		}
-		_, err := tx.Exec(ctx, `INSERT INTO oof_messages (user_id, audience, enabled, body_type, reply)
-			VALUES ($1, $2, $3, $4, $5) ON CONFLICT (user_id, audience) DO UPDATE
-			SET enabled = EXCLUDED.enabled, body_type = EXCLUDED.body_type, reply = EXCLUDED.reply`,
-			userID, aud, m.Enabled, bodyType, m.ReplyMessage)
-		if err != nil {
-			return fmt.Errorf("oof: %w", err)
-		}
-	}
-	if err := tx.Commit(ctx); err != nil {
-		return fmt.Errorf("oof: %w", err)
+	if n != 1 {
+		return errors.New("OofMessage must name exactly one audience")
 	}
 	return nil
-}
-
-// get returns the settings with each reply in bodyType (Text or HTML; ""
-// leaves them as stored). A user who never set any is "off".
-func (s oofStore) get(ctx context.Context, bodyType string) (*message.Oof, error) {
-	userID := s.k.dev.UserID
-	var state int
-	var start, end *time.Time
-	err := s.k.s.opts.Pool.QueryRow(ctx, `SELECT state, start_time, end_time FROM oof_settings WHERE user_id = $1`,
-		userID).Scan(&state, &start, &end)
-	if err != nil && !errors.Is(err, pgx.ErrNoRows) {
-		return nil, fmt.Errorf("oof: %w", err)
-	}
-	o := &message.Oof{OofState: &state}
-	if state == 2 && start != nil && end != nil {
-		o.StartTime, o.EndTime = formatOofTime(*start), formatOofTime(*end)
-	}
-	stored := map[string]message.OofMessage{}
-	rows, err := s.k.s.opts.Pool.Query(ctx, `SELECT audience, enabled, body_type, reply FROM oof_messages WHERE user_id = $1`, userID)
-	if err != nil {
-		return nil, fmt.Errorf("oof: %w", err)
-	}
-	for rows.Next() {
-		var aud string
-		var m message.OofMessage
-		if err := rows.Scan(&aud, &m.Enabled, &m.BodyType, &m.ReplyMessage); err != nil {
-			rows.Close()
-			return nil, fmt.Errorf("oof: %w", err)
-		}
-		stored[aud] = m
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("oof: %w", err)
-	}
-	// Every audience is answered, so a client shows all three.
-	for i, aud := range audiences {
-		m := stored[aud]
-		m.AppliesToInternal, m.AppliesToExternalKnown, m.AppliesToExternalUnknown = i == 0, i == 1, i == 2
-		m.ReplyMessage, m.BodyType = convertBody(m.ReplyMessage, m.BodyType, bodyType)
-		o.OofMessage = append(o.OofMessage, m)
-	}
-	return o, nil
 }
 
 var htmlTag = regexp.MustCompile(`(?s)<[^>]*>`)

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Makes sure the programs easd's dev mode and tests start are installed:
-# PostgreSQL, Dovecot (IMAP) and, for the tests, libwbxml's command-line tools
+# PostgreSQL, Dovecot (IMAP, LMTP, Sieve and ManageSieve) and, for the tests, libwbxml's command-line tools
 # (the independent WBXML implementation the codec is checked against),
 # python3-vobject (an independent vCard parser) and python3-icalendar with
 # python3-recurring-ical-events (an independent recurrence expander).
@@ -23,6 +23,12 @@ have() { command -v "$1" >/dev/null 2>&1 || [ -x "/usr/sbin/$1" ]; }
 missing=()
 have_pg || missing+=(postgresql)
 have dovecot || missing+=(dovecot-imapd)
+# Out-of-office: Dovecot delivers through LMTP with Sieve (Pigeonhole) and
+# serves ManageSieve, where easd writes the vacation scripts.
+have_dovecot() { [ -x "/usr/lib/dovecot/$1" ] || [ -x "/usr/libexec/dovecot/$1" ]; }
+have_dovecot lmtp || missing+=(dovecot-lmtpd)
+have_dovecot managesieve-login || missing+=(dovecot-managesieved)
+have sievec || missing+=(dovecot-sieve)
 if [ "$mode" = test ]; then
 	have xml2wbxml || missing+=(libwbxml2-utils)
 	# Debian installs Python modules for /usr/bin/python3, which need not

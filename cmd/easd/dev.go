@@ -120,6 +120,10 @@ func dev(ctx context.Context, o devOptions, stdout io.Writer, log *slog.Logger) 
 	if o.smtpListen, err = ports.pick("smtp", o.smtpListen); err != nil {
 		return err
 	}
+	sieve, err := devSievePorts(ports, o.smtpListen)
+	if err != nil {
+		return err
+	}
 	if err := ports.save(); err != nil {
 		return err
 	}
@@ -163,7 +167,7 @@ func dev(ctx context.Context, o devOptions, stdout io.Writer, log *slog.Logger) 
 	if err != nil {
 		return err
 	}
-	imap, err := dovecot.Start(ctx, dovecot.Config{Dir: dovecotDir, Addr: o.imapListen, Users: users})
+	imap, err := dovecot.Start(ctx, dovecot.Config{Dir: dovecotDir, Addr: o.imapListen, Users: users, Sieve: sieve})
 	if err != nil {
 		return fmt.Errorf("dovecot: %w", err)
 	}
@@ -174,7 +178,7 @@ func dev(ctx context.Context, o devOptions, stdout io.Writer, log *slog.Logger) 
 	}
 
 	outbound := filepath.Join(data, "outbound.log")
-	sink, err := smtpsink.Start(o.smtpListen, smtpsink.OnMessage(devDelivery(imap.Addr(), outbound, users, log)))
+	sink, err := smtpsink.Start(o.smtpListen, smtpsink.OnMessage(devDelivery(imap.LMTPAddr(), outbound, users, log)))
 	if err != nil {
 		return fmt.Errorf("smtp: %w", err)
 	}
@@ -189,11 +193,12 @@ func dev(ctx context.Context, o devOptions, stdout io.Writer, log *slog.Logger) 
 	cfg.SMTPAddr, cfg.SMTPTLS = sink.Addr(), config.TLSNone
 	cfg.MailDomain = devDomain
 	cfg.ShutdownTimeout = 5 * time.Second
+	cfg.ManageSieve = imap.ManageSieveAddr()
 	if err := cfg.Validate(); err != nil {
 		return err
 	}
 	return serveOn(ctx, cfg, log, ln, func(addr net.Addr) {
-		printDevBanner(stdout, devBanner{http: addr.String(), imap: imap.Addr(), smtp: sink.Addr(),
+		printDevBanner(stdout, devBanner{http: addr.String(), imap: imap.Addr(), smtp: sink.Addr(), sieve: imap.ManageSieveAddr(),
 			db: cfg.DatabaseURL, data: data, outbound: outbound})
 	})
 }
@@ -219,7 +224,7 @@ func checkPortFree(addr string) error {
 	return l.Close()
 }
 
-type devBanner struct{ http, imap, smtp, db, data, outbound string }
+type devBanner struct{ http, imap, smtp, sieve, db, data, outbound string }
 
 func printDevBanner(w io.Writer, b devBanner) {
 	fmt.Fprintf(w, `
@@ -229,11 +234,12 @@ easd dev is ready.
   Users        %s  (password = user name)
   IMAP         %s  (plain, no TLS)
   SMTP         %s  (sink: mail to dev users is delivered, the rest kept in %s)
+  ManageSieve  %s  (out-of-office replies; Sieve runs on delivered mail)
   PostgreSQL   %s
   Data         %s
   Stop         Ctrl-C
 
-`, b.http, strings.Join(devUsers, ", "), b.imap, b.smtp, b.outbound, b.db, b.data)
+`, b.http, strings.Join(devUsers, ", "), b.imap, b.smtp, b.outbound, b.sieve, b.db, b.data)
 }
 
 // ensureDatabase creates the database name once; later runs find it.

@@ -62,7 +62,7 @@ func (p *devPorts) pick(name, given string) (string, error) {
 func (p *devPorts) save() error {
 	var b strings.Builder
 	b.WriteString("# Ports easd dev picked for its servers; kept so they stay the same across runs.\n")
-	for _, name := range []string{"postgres", "smtp"} {
+	for _, name := range []string{"postgres", "smtp", "managesieve", "lmtp"} {
 		if a := p.addrs[name]; a != "" {
 			fmt.Fprintf(&b, "%s %s\n", name, a)
 		}

@@ -2,16 +2,19 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/easd/easd/audit"
 	"github.com/easd/easd/eas/device"
 	"github.com/easd/easd/internal/config"
 )
@@ -21,41 +24,53 @@ type deviceAction struct {
 	name  string
 	args  string // positional arguments, for usage lines
 	help  string
-	nargs int
+	nargs int // -1: checked by the action
 	run   func(d *deviceCmd, ctx context.Context, args []string) error
 }
 
 // deviceCmd is one run of `easd device`: the registry and where to report.
 type deviceCmd struct {
 	store  *device.Store
+	who    audit.Who
 	out    io.Writer
+	json   bool          // --json
 	user   string        // list --user
 	traceD time.Duration // trace --for
 	off    bool          // trace --off
+	cancel bool          // wipe --cancel
+	folder string        // resync --folder
+	rule   device.Rule   // rule add --type --agent --action --note
+	apply  bool          // rule add --existing
 }
 
 var deviceActions = []deviceAction{
 	{"list", "", "list devices (of one user with --user)", 0, (*deviceCmd).list},
 	{"show", "USER DEVICE", "show everything known about a device", 2, (*deviceCmd).show},
-	{"wipe", "USER DEVICE", "make the device erase itself on its next request", 2, (*deviceCmd).wipe},
+	{"wipe", "USER DEVICE", "make the device erase itself on its next request (--cancel: withdraw a wipe not yet confirmed)", 2, (*deviceCmd).wipe},
 	{"account-wipe", "USER DEVICE", "make the device remove only this account's data (EAS 16.1 clients)", 2, (*deviceCmd).wipe},
+	{"cancel-wipe", "USER DEVICE", "withdraw a wipe the device has not confirmed yet", 2, (*deviceCmd).wipe},
 	{"block", "USER DEVICE", "refuse the device's requests", 2, (*deviceCmd).access},
-	{"allow", "USER DEVICE", "let a blocked or quarantined device sync again", 2, (*deviceCmd).access},
+	{"allow", "USER DEVICE", "let a blocked or quarantined device sync (approve it)", 2, (*deviceCmd).access},
+	{"approve", "USER DEVICE", "same as allow", 2, (*deviceCmd).access},
+	{"quarantine", "USER DEVICE", "hold the device until it is allowed; it sees a notice in its Inbox", 2, (*deviceCmd).access},
+	{"resync", "USER DEVICE", "make the device download everything again, or one folder with --folder NAME-or-id, keeping the partnership", 2, (*deviceCmd).resync},
 	{"remove", "USER DEVICE", "delete the partnership and its sync state; the device starts over", 2, (*deviceCmd).remove},
 	{"trace", "USER DEVICE", "log the device's requests and responses as XML (--for 1h, --off)", 2, (*deviceCmd).trace},
+	{"rule", "add|list|remove [ID]", "access rules for new devices by --type and --agent pattern (* and ?): --action allow|block|quarantine", -1, (*deviceCmd).rules},
 }
 
 func deviceUsage(w io.Writer) {
-	fmt.Fprintln(w, "usage: easd device <action> [args] [--database-url URL]")
+	fmt.Fprintln(w, "usage: easd device <action> [args] [--json] [--database-url URL]")
 	fmt.Fprintln(w)
 	for _, a := range deviceActions {
-		fmt.Fprintf(w, "  %-13s %-12s %s\n", a.name, a.args, a.help)
+		fmt.Fprintf(w, "  %-13s %-21s %s\n", a.name, a.args, a.help)
 	}
-	fmt.Fprintln(w, "\nThe database is --database-url or EASD_DATABASE_URL. Changes take effect on the device's next request.")
+	fmt.Fprintln(w, "\nUSER DEVICE may also be written USER/DEVICE. The database is --database-url or EASD_DATABASE_URL.")
+	fmt.Fprintln(w, "Changes take effect on the device's next request and are recorded in the audit log (easd audit).")
 }
 
 // runDevice administers the device registry. Usage errors exit 2 with one
-// line, an unknown device 1.
+// line, an unknown device or a refused change 1.
 func runDevice(args []string, stdout, stderr io.Writer) int {
 	if code, done := subcommandHelp(args, deviceUsage, stderr); done {
 		return code
@@ -70,24 +85,38 @@ func runDevice(args []string, stdout, stderr io.Writer) int {
 		return unknownAction("device", args[0], stderr)
 	}
 
-	d := &deviceCmd{out: stdout}
+	d := &deviceCmd{out: stdout, who: audit.CLI()}
 	fs := flag.NewFlagSet("easd device "+action.name, flag.ContinueOnError)
 	fs.SetOutput(io.Discard) // errors are reported as one line below
 	dsn := fs.String("database-url", "", "PostgreSQL connection URL (required)")
+	fs.BoolVar(&d.json, "json", false, "print the result as JSON")
 	switch action.name {
 	case "list":
 		fs.StringVar(&d.user, "user", "", "only this user's devices")
 	case "trace":
 		fs.DurationVar(&d.traceD, "for", time.Hour, "how long to trace")
 		fs.BoolVar(&d.off, "off", false, "switch the trace off")
+	case "wipe":
+		fs.BoolVar(&d.cancel, "cancel", false, "withdraw a pending wipe instead")
+	case "resync":
+		fs.StringVar(&d.folder, "folder", "", "only this folder (id or name)")
+	case "rule":
+		fs.StringVar(&d.rule.DeviceType, "type", "", "DeviceType pattern, e.g. iPhone or SAMSUNG*")
+		fs.StringVar(&d.rule.UserAgent, "agent", "", "User-Agent pattern, e.g. Apple-iPhone*")
+		fs.StringVar(&d.rule.Action, "action", "", "allow, block or quarantine")
+		fs.StringVar(&d.rule.Note, "note", "", "why the rule exists")
+		fs.BoolVar(&d.apply, "existing", false, "also apply the rules again to registered devices no administrator decided")
 	}
 	usage := func(w io.Writer) {
 		fmt.Fprintf(w, "usage: easd device %s %s\n  %s\n", action.name, action.args, action.help)
 	}
 	pos, code, done := parseFlags("device", fs, args[1:], usage, func(pos []string) error {
+		pos = splitUserDevice(pos, action.nargs)
 		switch {
-		case len(pos) != action.nargs:
+		case action.nargs >= 0 && len(pos) != action.nargs:
 			return fmt.Errorf("%s takes %d arguments (%s), got %d", action.name, action.nargs, action.args, len(pos))
+		case action.name == "rule" && !validRuleArgs(pos):
+			return errors.New("rule takes add, list, or remove ID")
 		case *dsn == "":
 			return &config.Error{Flag: "database-url", Msg: "required"}
 		case action.name == "trace" && !d.off && d.traceD <= 0:
@@ -98,6 +127,7 @@ func runDevice(args []string, stdout, stderr io.Writer) int {
 	if done {
 		return code
 	}
+	pos = splitUserDevice(pos, action.nargs)
 
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
@@ -118,10 +148,109 @@ func runDevice(args []string, stdout, stderr io.Writer) int {
 	return 0
 }
 
+// splitUserDevice turns one USER/DEVICE argument into two where the action
+// takes USER DEVICE.
+func splitUserDevice(pos []string, nargs int) []string {
+	if nargs == 2 && len(pos) == 1 {
+		if u, dev, ok := strings.Cut(pos[0], "/"); ok && u != "" && dev != "" {
+			return []string{u, dev}
+		}
+	}
+	return pos
+}
+
+func validRuleArgs(pos []string) bool {
+	switch {
+	case len(pos) == 1 && (pos[0] == "add" || pos[0] == "list"):
+		return true
+	case len(pos) == 2 && pos[0] == "remove":
+		_, err := strconv.ParseInt(pos[1], 10, 64)
+		return err == nil
+	}
+	return false
+}
+
+// report prints v as one JSON document with --json, else the text line.
+func (d *deviceCmd) report(v any, format string, args ...any) error {
+	if d.json {
+		enc := json.NewEncoder(d.out)
+		enc.SetIndent("", "  ")
+		return enc.Encode(v)
+	}
+	_, err := fmt.Fprintf(d.out, format+"\n", args...)
+	return err
+}
+
+// deviceJSON is a device as --json prints it.
+type deviceJSON struct {
+	User             string     `json:"user"`
+	Device           string     `json:"device"`
+	Type             string     `json:"type"`
+	UserAgent        string     `json:"user_agent"`
+	Protocol         string     `json:"protocol"`
+	Model            string     `json:"model,omitempty"`
+	FriendlyName     string     `json:"friendly_name,omitempty"`
+	OS               string     `json:"os,omitempty"`
+	OSLanguage       string     `json:"os_language,omitempty"`
+	IMEI             string     `json:"imei,omitempty"`
+	PhoneNumber      string     `json:"phone_number,omitempty"`
+	Operator         string     `json:"operator,omitempty"`
+	Access           string     `json:"access"`
+	AccessSource     string     `json:"access_source"`
+	AccessRule       int64      `json:"access_rule,omitempty"`
+	AccessChanged    *time.Time `json:"access_changed,omitempty"`
+	PolicyKey        uint32     `json:"policy_key"`
+	PendingPolicyKey uint32     `json:"pending_policy_key"`
+	Wipe             string     `json:"wipe"`
+	WipeRequested    *time.Time `json:"wipe_requested,omitempty"`
+	WipeConfirmed    *time.Time `json:"wipe_confirmed,omitempty"`
+	TraceUntil       *time.Time `json:"trace_until,omitempty"`
+	FirstSeen        time.Time  `json:"first_seen"`
+	LastSeen         time.Time  `json:"last_seen"`
+}
+
+func deviceToJSON(v *device.Device) deviceJSON {
+	j := deviceJSON{User: v.Login, Device: v.DeviceID, Type: v.DeviceType, UserAgent: v.UserAgent,
+		Protocol: v.ProtocolVersion, Model: v.Model, FriendlyName: v.FriendlyName, OS: v.OS, OSLanguage: v.OSLanguage,
+		IMEI: v.IMEI, PhoneNumber: v.PhoneNumber, Operator: v.MobileOperator,
+		Access: v.Access, AccessSource: v.AccessSource, AccessRule: v.AccessRuleID, AccessChanged: v.AccessChangedAt,
+		PolicyKey: v.PolicyKey, PendingPolicyKey: v.PendingPolicyKey,
+		Wipe: v.Wipe, WipeRequested: v.WipeRequestedAt, WipeConfirmed: v.WipeAckedAt,
+		FirstSeen: v.FirstSeen, LastSeen: v.LastSeen}
+	if v.Tracing() {
+		j.TraceUntil = v.TraceUntil
+	}
+	return j
+}
+
+// actionJSON is what --json prints for a change to one device.
+type actionJSON struct {
+	Action string      `json:"action"`
+	Target string      `json:"target"`
+	Folder string      `json:"folder,omitempty"`
+	Device *deviceJSON `json:"device,omitempty"`
+}
+
+func (d *deviceCmd) done(action, login, id string, v *device.Device, format string, args ...any) error {
+	r := actionJSON{Action: action, Target: device.Target(login, id)}
+	if v != nil {
+		j := deviceToJSON(v)
+		r.Device = &j
+	}
+	return d.report(r, format, args...)
+}
+
 func (d *deviceCmd) list(ctx context.Context, _ []string) error {
 	list, err := d.store.List(ctx, d.user)
 	if err != nil {
 		return err
+	}
+	if d.json {
+		out := make([]deviceJSON, 0, len(list))
+		for _, v := range list {
+			out = append(out, deviceToJSON(v))
+		}
+		return d.report(out, "")
 	}
 	if len(list) == 0 {
 		fmt.Fprintln(d.out, "no devices")
@@ -141,6 +270,9 @@ func (d *deviceCmd) show(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
+	if d.json {
+		return d.report(deviceToJSON(v), "")
+	}
 	tw := tabwriter.NewWriter(d.out, 0, 0, 2, ' ', 0)
 	row := func(k, v string) { fmt.Fprintf(tw, "%s:\t%s\n", k, orDash(v)) }
 	row("User", v.Login)
@@ -155,7 +287,7 @@ func (d *deviceCmd) show(ctx context.Context, args []string) error {
 	row("IMEI", v.IMEI)
 	row("Phone number", v.PhoneNumber)
 	row("Operator", v.MobileOperator)
-	row("Access", v.Access)
+	row("Access", v.Access+" ("+accessSource(v)+")")
 	row("Policy key", policyKey(v.PolicyKey))
 	row("Pending key", policyKey(v.PendingPolicyKey))
 	row("Wipe", v.Wipe)
@@ -167,37 +299,68 @@ func (d *deviceCmd) show(ctx context.Context, args []string) error {
 	return tw.Flush()
 }
 
+func accessSource(v *device.Device) string {
+	switch v.AccessSource {
+	case device.SourceRule:
+		if v.AccessRuleID == 0 {
+			return "by a rule since removed"
+		}
+		return fmt.Sprintf("by rule %d", v.AccessRuleID)
+	case device.SourceAdmin:
+		return "by an administrator"
+	}
+	return "by default"
+}
+
 func (d *deviceCmd) wipe(ctx context.Context, args []string) error {
+	login, id := args[1], args[2]
+	if args[0] == "cancel-wipe" || d.cancel {
+		v, err := d.store.CancelWipe(ctx, d.who, login, id)
+		if err != nil {
+			return err
+		}
+		return d.done("wipe-cancel", login, id, v, "%s/%s: wipe withdrawn", login, id)
+	}
 	account := args[0] == "account-wipe"
-	if err := d.store.RequestWipe(ctx, args[1], args[2], account); err != nil {
+	v, err := d.store.Wipe(ctx, d.who, login, id, account)
+	if err != nil {
 		return err
 	}
 	what := "erase itself"
 	if account {
 		what = "remove this account's data"
 	}
-	fmt.Fprintf(d.out, "%s/%s will %s on its next request\n", args[1], args[2], what)
-	return nil
+	return d.done(args[0], login, id, v, "%s/%s will %s on its next request", login, id, what)
 }
 
 func (d *deviceCmd) access(ctx context.Context, args []string) error {
-	state := device.Blocked
-	if args[0] == "allow" {
-		state = device.Allowed
-	}
-	if err := d.store.SetAccess(ctx, args[1], args[2], state); err != nil {
+	state := map[string]string{"block": device.Blocked, "allow": device.Allowed, "approve": device.Allowed,
+		"quarantine": device.Quarantined}[args[0]]
+	v, err := d.store.Decide(ctx, d.who, args[1], args[2], state)
+	if err != nil {
 		return err
 	}
-	fmt.Fprintf(d.out, "%s/%s is now %s\n", args[1], args[2], state)
-	return nil
+	return d.done(args[0], args[1], args[2], v, "%s/%s is now %s", args[1], args[2], state)
+}
+
+func (d *deviceCmd) resync(ctx context.Context, args []string) error {
+	login, id := args[1], args[2]
+	folder, err := d.store.Resync(ctx, d.who, login, id, d.folder)
+	if err != nil {
+		return err
+	}
+	r := actionJSON{Action: "resync", Target: device.Target(login, id), Folder: folder}
+	if folder == "" {
+		return d.report(r, "%s/%s will download its folders and items again on its next request", login, id)
+	}
+	return d.report(r, "%s/%s will download folder %s again on its next sync of it", login, id, folder)
 }
 
 func (d *deviceCmd) remove(ctx context.Context, args []string) error {
-	if err := d.store.Remove(ctx, args[1], args[2]); err != nil {
+	if err := d.store.Delete(ctx, d.who, args[1], args[2]); err != nil {
 		return err
 	}
-	fmt.Fprintf(d.out, "%s/%s removed; it will sync from scratch on its next request\n", args[1], args[2])
-	return nil
+	return d.done("remove", args[1], args[2], nil, "%s/%s removed; it will sync from scratch on its next request", args[1], args[2])
 }
 
 func (d *deviceCmd) trace(ctx context.Context, args []string) error {
@@ -205,15 +368,70 @@ func (d *deviceCmd) trace(ctx context.Context, args []string) error {
 	if !d.off {
 		until = time.Now().Add(d.traceD)
 	}
-	if err := d.store.SetTrace(ctx, args[1], args[2], until); err != nil {
+	v, err := d.store.Trace(ctx, d.who, args[1], args[2], until)
+	if err != nil {
 		return err
 	}
 	if d.off {
-		fmt.Fprintf(d.out, "trace of %s/%s off\n", args[1], args[2])
+		return d.done("trace", args[1], args[2], v, "trace of %s/%s off", args[1], args[2])
+	}
+	return d.done("trace", args[1], args[2], v, "tracing %s/%s until %s (passwords are redacted)", args[1], args[2], until.Format(timeLayout))
+}
+
+func (d *deviceCmd) rules(ctx context.Context, args []string) error {
+	switch args[1] {
+	case "add":
+		r, n, err := d.store.AddRule(ctx, d.who, d.rule, d.apply)
+		if err != nil {
+			return err
+		}
+		type added struct {
+			Rule           device.Rule `json:"rule"`
+			DevicesChanged int         `json:"devices_changed"`
+		}
+		return d.report(added{r, n}, "rule %d added: %s; %d registered devices changed", r.ID, ruleText(r), n)
+	case "remove":
+		id, _ := strconv.ParseInt(args[2], 10, 64)
+		if err := d.store.RemoveRule(ctx, d.who, id); err != nil {
+			if errors.Is(err, device.ErrNoRule) {
+				return fmt.Errorf("no access rule %d", id)
+			}
+			return err
+		}
+		return d.report(map[string]any{"removed": id}, "rule %d removed; the devices it decided keep their access", id)
+	}
+	list, err := d.store.Rules(ctx)
+	if err != nil {
+		return err
+	}
+	if d.json {
+		if list == nil {
+			list = []device.Rule{}
+		}
+		return d.report(list, "")
+	}
+	if len(list) == 0 {
+		fmt.Fprintln(d.out, "no access rules: new devices get the --new-devices setting")
 		return nil
 	}
-	fmt.Fprintf(d.out, "tracing %s/%s until %s (passwords are redacted)\n", args[1], args[2], until.Format(timeLayout))
-	return nil
+	tw := tabwriter.NewWriter(d.out, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "ID\tTYPE\tUSER AGENT\tACTION\tCREATED\tBY\tNOTE")
+	for _, r := range list {
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\n", r.ID, orDash(r.DeviceType), orDash(r.UserAgent), r.Action,
+			r.CreatedAt.Local().Format("2006-01-02 15:04"), orDash(r.CreatedBy), orDash(r.Note))
+	}
+	return tw.Flush()
+}
+
+func ruleText(r device.Rule) string {
+	var on []string
+	if r.DeviceType != "" {
+		on = append(on, "type "+strconv.Quote(r.DeviceType))
+	}
+	if r.UserAgent != "" {
+		on = append(on, "user agent "+strconv.Quote(r.UserAgent))
+	}
+	return r.Action + " devices with " + strings.Join(on, " and ")
 }
 
 const timeLayout = "2006-01-02 15:04:05 MST"

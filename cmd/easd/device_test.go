@@ -3,11 +3,13 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/easd/easd/audit"
 	"github.com/easd/easd/eas/device"
 	"github.com/easd/easd/internal/testenv"
 )
@@ -125,5 +127,123 @@ func TestDeviceCommand(t *testing.T) {
 	t.Setenv("EASD_DATABASE_URL", "")
 	if code := runDevice([]string{"list"}, &out2, &err2); code != exitUsage || !strings.Contains(err2.String(), "EASD_DATABASE_URL") {
 		t.Fatalf("no database: %d %s", code, err2.String())
+	}
+}
+
+// The administration added for fleets: access decisions, rules, wipe
+// cancel, resync, --json on every action, and the audit history.
+func TestDeviceCommandAdmin(t *testing.T) {
+	db := testenv.PG(t)
+	store := device.NewStore(db.Pool, 0)
+	store.HoldNewDevices(true)
+	ctx := context.Background()
+	for _, s := range []device.Seen{
+		{Login: "alice", DeviceID: "phone1", DeviceType: "iPhone", UserAgent: "Apple-iPhone/2101", ProtocolVersion: "16.1"},
+		{Login: "alice", DeviceID: "phone2", DeviceType: "SAMSUNG", ProtocolVersion: "14.1"},
+	} {
+		if _, err := store.Touch(ctx, s); err != nil {
+			t.Fatal(err)
+		}
+	}
+	dev := deviceCmdFor(db)
+	ok := func(args ...string) string {
+		t.Helper()
+		code, out, errOut := dev(args...)
+		if code != 0 || errOut != "" {
+			t.Fatalf("%v: %d %q %q", args, code, out, errOut)
+		}
+		return out
+	}
+
+	var show map[string]any
+	if err := json.Unmarshal([]byte(ok("show", "alice/phone1", "--json")), &show); err != nil ||
+		show["access"] != "quarantined" || show["access_source"] != "default" || show["protocol"] != "16.1" {
+		t.Fatalf("show --json: %v %v", show, err)
+	}
+	var list []map[string]any
+	if err := json.Unmarshal([]byte(ok("list", "--json")), &list); err != nil || len(list) != 2 {
+		t.Fatalf("list --json: %v %v", list, err)
+	}
+
+	out := ok("approve", "alice", "phone1")
+	if out != "alice/phone1 is now allowed\n" {
+		t.Fatalf("approve: %q", out)
+	}
+	var act struct {
+		Action, Target string
+		Device         struct{ Access, AccessSource string }
+	}
+	if err := json.Unmarshal([]byte(ok("quarantine", "alice/phone1", "--json")), &act); err != nil ||
+		act.Action != "quarantine" || act.Target != "alice/phone1" || act.Device.Access != "quarantined" {
+		t.Fatalf("quarantine --json: %+v %v", act, err)
+	}
+
+	// An account-only wipe a 14.1 device cannot carry: refused, naming it.
+	code, _, errOut := dev("account-wipe", "alice", "phone2")
+	if code != 1 || !strings.Contains(errOut, "16.1") || !strings.Contains(errOut, "14.1") {
+		t.Fatalf("account-wipe of 14.1: %d %q", code, errOut)
+	}
+	code, _, errOut = dev("wipe", "--cancel", "alice", "phone2")
+	if code != 1 || !strings.Contains(errOut, "no wipe is pending") {
+		t.Fatalf("cancel without wipe: %d %q", code, errOut)
+	}
+	ok("wipe", "alice", "phone2")
+	if out := ok("cancel-wipe", "alice", "phone2"); !strings.Contains(out, "withdrawn") {
+		t.Fatalf("cancel-wipe: %q", out)
+	}
+	if d, _ := store.Get(ctx, "alice", "phone2"); d.Wipe != device.WipeNone {
+		t.Fatalf("wipe after cancel: %s", d.Wipe)
+	}
+	ok("resync", "alice", "phone2")
+	code, _, errOut = dev("resync", "alice", "phone2", "--folder", "Nope")
+	if code != 1 || !strings.Contains(errOut, "no such folder") {
+		t.Fatalf("resync of an unknown folder: %d %q", code, errOut)
+	}
+
+	// Rules.
+	if out := ok("rule", "list"); !strings.Contains(out, "no access rules") {
+		t.Fatalf("empty rule list: %q", out)
+	}
+	out = ok("rule", "add", "--type", "SAMSUNG*", "--action", "block", "--note", "not supported", "--existing")
+	if !strings.HasPrefix(out, "rule 1 added") || !strings.Contains(out, "1 registered devices changed") {
+		t.Fatalf("rule add: %q", out)
+	}
+	if d, _ := store.Get(ctx, "alice", "phone2"); d.Access != device.Blocked || d.AccessRuleID != 1 {
+		t.Fatalf("phone2 after a block rule: %+v", d)
+	}
+	var rules []device.Rule
+	if err := json.Unmarshal([]byte(ok("rule", "list", "--json")), &rules); err != nil || len(rules) != 1 || rules[0].Action != "block" {
+		t.Fatalf("rule list --json: %+v %v", rules, err)
+	}
+	ok("rule", "remove", "1")
+	for _, args := range [][]string{
+		{"rule", "add", "--action", "block"}, {"rule", "add", "--type", "x", "--action", "maybe"}, {"rule", "remove", "1"},
+	} {
+		if code, _, errOut := dev(args...); code != 1 || strings.Count(errOut, "\n") != 1 {
+			t.Errorf("%v: %d %q", args, code, errOut)
+		}
+	}
+	for _, args := range [][]string{{"rule"}, {"rule", "remove"}, {"rule", "remove", "x"}, {"rule", "frob"}, {"resync", "alice"}} {
+		if code, _, errOut := dev(args...); code != exitUsage || strings.Count(errOut, "\n") != 1 {
+			t.Errorf("%v: %d %q", args, code, errOut)
+		}
+	}
+
+	// Every change, and who made it, is in the audit log.
+	entries, err := audit.NewStore(db.Pool).List(ctx, audit.Filter{Action: "device."})
+	if err != nil || len(entries) != 7 {
+		t.Fatalf("audit: %d %v", len(entries), err)
+	}
+	var got []string
+	for _, e := range entries {
+		got = append(got, e.Action+" "+e.Target)
+		if !strings.HasPrefix(e.Actor, "cli:") || !strings.HasPrefix(e.Source, "local:") {
+			t.Errorf("entry without who: %+v", e)
+		}
+	}
+	want := "device.rule_remove device-rule:1|device.rule_add device-rule:1|device.resync alice/phone2|" +
+		"device.wipe_cancel alice/phone2|device.wipe alice/phone2|device.quarantine alice/phone1|device.allow alice/phone1"
+	if strings.Join(got, "|") != want {
+		t.Fatalf("audit:\n got %s\nwant %s", strings.Join(got, "|"), want)
 	}
 }

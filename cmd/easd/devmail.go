@@ -44,7 +44,7 @@ var sampleMessages = []struct{ from, subject, body string }{
 // users get it in their INBOX (so demo can write to alice and read the
 // reply); anything else is appended to a log file instead of leaving the
 // machine.
-func devDelivery(imapAddr, logPath string, users map[string]string, log *slog.Logger) func(smtpsink.Message) error {
+func devDelivery(lmtpAddr, logPath string, users map[string]string, log *slog.Logger) func(smtpsink.Message) error {
 	// Every user of the dev Dovecot (the load users too) gets its mail.
 	local := map[string]bool{}
 	for u := range users {
@@ -56,7 +56,9 @@ func devDelivery(imapAddr, logPath string, users map[string]string, log *slog.Lo
 		for _, rcpt := range m.To {
 			user, domain, _ := strings.Cut(strings.ToLower(rcpt), "@")
 			if local[user] && (domain == "" || domain == devDomain) {
-				if _, err := dovecot.Append(ctx, imapAddr, user, user, "INBOX", m.Data); err != nil {
+				// Through LMTP, as a mail server delivers: the user's
+				// Sieve script (out-of-office) runs.
+				if err := dovecot.Deliver(ctx, lmtpAddr, m.From, user+"@"+devDomain, m.Data); err != nil {
 					return fmt.Errorf("deliver to %s: %w", user, err)
 				}
 				log.Info("dev mail delivered", "from", m.From, "to", rcpt)
@@ -75,4 +77,26 @@ func devDelivery(imapAddr, logPath string, users map[string]string, log *slog.Lo
 		}
 		return nil
 	}
+}
+
+// devSievePorts picks the ManageSieve and LMTP ports of the dev Dovecot,
+// kept in the data directory like the others; a kept port that is now
+// taken is replaced by a free one (no flag names them).
+func devSievePorts(ports *devPorts, smtpAddr string) (*dovecot.SieveConfig, error) {
+	sc := &dovecot.SieveConfig{SubmissionHost: smtpAddr}
+	for _, p := range []struct {
+		name string
+		addr *string
+	}{{"managesieve", &sc.ManageSieveAddr}, {"lmtp", &sc.LMTPAddr}} {
+		addr, err := ports.pick(p.name, "")
+		if err == nil && checkPortFree(addr) != nil {
+			delete(ports.addrs, p.name)
+			addr, err = ports.pick(p.name, "")
+		}
+		if err != nil {
+			return nil, err
+		}
+		*p.addr = addr
+	}
+	return sc, ports.save()
 }

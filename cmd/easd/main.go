@@ -46,7 +46,7 @@ func commands() []command {
 		{"migrate", "apply database migrations and report the schema version", runMigrate},
 		{"wbxml", "convert WBXML to XML (decode) or back (encode) on stdin/stdout", runWBXML},
 		{"ready", "ask a running easd whether it is ready (for healthchecks)", runReady},
-		{"device", "list and administer devices: wipe, block, allow, remove, trace", runDevice},
+		{"device", "list and administer devices: wipe, block, allow, quarantine, resync, rules, remove, trace", runDevice},
 		{"policy", "list, show, create, edit, assign and remove device policies", runPolicy},
 		{"audit", "list the log of administrative actions", runAudit},
 		{"admin", "create, list and revoke tokens of the admin API and web page", runAdmin},

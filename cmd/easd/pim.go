@@ -49,7 +49,7 @@ func unknownAction(name, action string, stderr io.Writer) int {
 // may be nil). On -h it writes usage and the flags; on an error one line.
 // done is true when the command is to exit with code.
 func parseFlags(name string, fs *flag.FlagSet, args []string, usage func(io.Writer), check func(pos []string) error, stderr io.Writer) (pos []string, code int, done bool) {
-	err := config.ApplyEnv(fs, os.LookupEnv)
+	err := config.ApplySettingsEnv(fs, os.LookupEnv)
 	if err == nil {
 		pos, err = parseInterleaved(fs, args)
 	}

@@ -192,7 +192,7 @@ type policyJSON struct {
 	Assignments           []policy.Assignment `json:"assignments,omitempty"`
 }
 
-func toJSON(p *policy.Policy) policyJSON {
+func policyToJSON(p *policy.Policy) policyJSON {
 	return policyJSON{Name: p.Name, Default: p.Default, Generation: p.Generation, UpdatedAt: p.UpdatedAt,
 		AllowNonProvisionable: p.AllowNonProvisionable, Settings: p.Settings}
 }
@@ -215,7 +215,7 @@ func (c *policyCmd) list(ctx context.Context, _ []string) error {
 	if c.json {
 		out := make([]policyJSON, 0, len(list))
 		for _, p := range list {
-			j, u := toJSON(p), usage[p.ID]
+			j, u := policyToJSON(p), usage[p.ID]
 			j.Usage = &u
 			out = append(out, j)
 		}
@@ -251,7 +251,7 @@ func (c *policyCmd) show(ctx context.Context, args []string) error {
 	}
 	u := usage[p.ID]
 	if c.json {
-		j := toJSON(p)
+		j := policyToJSON(p)
 		j.Usage, j.Assignments = &u, assigned
 		if j.Assignments == nil {
 			j.Assignments = []policy.Assignment{}
@@ -371,7 +371,7 @@ func (c *policyCmd) create(ctx context.Context, args []string) error {
 		return err
 	}
 	if c.json {
-		return c.printJSON(toJSON(p))
+		return c.printJSON(policyToJSON(p))
 	}
 	changed := policy.Diff(policy.Defaults(), p.Settings)
 	fmt.Fprintf(c.out, "policy %s created with %s different from the built-in defaults\n", p.Name, plural(len(changed), "setting"))
@@ -401,7 +401,7 @@ func (c *policyCmd) edit(ctx context.Context, args []string) error {
 		return c.printJSON(struct {
 			Policy  policyJSON      `json:"policy"`
 			Changes []policy.Change `json:"changes"`
-		}{toJSON(p), changes})
+		}{policyToJSON(p), changes})
 	}
 	if len(changes) == 0 {
 		fmt.Fprintf(c.out, "policy %s unchanged\n", p.Name)

@@ -37,6 +37,7 @@ func TestServeBadConfig(t *testing.T) {
 		{[]string{"--database-url=postgres://x/y"}, nil, "--imap-addr (EASD_IMAP_ADDR): required"},
 		{[]string{"--database-url=postgres://x/y", "--imap-addr=imap:143"}, map[string]string{"EASD_SMTP_ADDR": "smtp:587", "EASD_IMAP_TLS": "sometimes"}, "--imap-tls (EASD_IMAP_TLS)"},
 		{[]string{"--database-url=postgres://x/y", "--imap-addr=imap:143", "--smtp-addr=smtp:587", "--listen=nonsense"}, nil, "--listen (EASD_LISTEN)"},
+		{[]string{"--database-url=postgres://x/y", "--imap-addr=imap:143", "--smtp-addr=smtp:587"}, map[string]string{"EASD_NEW_DEVICES": "maybe"}, "--new-devices (EASD_NEW_DEVICES)"},
 	} {
 		for k, v := range tc.env {
 			t.Setenv(k, v)

@@ -32,6 +32,16 @@ postconf -P \
 	"submission/inet/smtpd_relay_restrictions=permit_sasl_authenticated,reject" \
 	"submission/inet/smtpd_recipient_restrictions="
 
+# Replies of Dovecot's Sieve (out-of-office) on 10025, which is not
+# published: only mail with the null sender, as vacation replies are sent,
+# to anyone.
+postconf -M "10025/inet=10025 inet n - n - - smtpd"
+postconf -P \
+	"10025/inet/syslog_name=postfix/sieve-replies" \
+	"10025/inet/smtpd_sender_restrictions=check_sender_access inline:{<>=OK}, reject" \
+	"10025/inet/smtpd_relay_restrictions=permit" \
+	"10025/inet/smtpd_recipient_restrictions="
+
 # maillog_file needs the postlog service.
 postconf -M "postlog/unix-dgram=postlog unix-dgram n - n - 1 postlogd"
 newaliases

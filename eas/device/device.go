@@ -53,12 +53,18 @@ type Device struct {
 	PendingPolicyGeneration int64
 	CurrentPolicyGeneration int64
 	Access                  string
-	Wipe                    string
-	WipeRequestedAt         *time.Time
-	WipeAckedAt             *time.Time
-	TraceUntil              *time.Time
-	FirstSeen               time.Time
-	LastSeen                time.Time
+	// AccessSource says where Access came from: SourceDefault (the
+	// --new-devices setting), SourceRule (AccessRuleID, 0 once the rule
+	// is removed) or SourceAdmin (a decision on this device).
+	AccessSource    string
+	AccessRuleID    int64
+	AccessChangedAt *time.Time
+	Wipe            string
+	WipeRequestedAt *time.Time
+	WipeAckedAt     *time.Time
+	TraceUntil      *time.Time
+	FirstSeen       time.Time
+	LastSeen        time.Time
 }
 
 // Info is what Settings DeviceInformation reports (MS-ASCMD 2.2.3.45).
@@ -83,11 +89,24 @@ var (
 type Store struct {
 	pool       *pgxpool.Pool
 	maxPerUser int // 0: unlimited
+	// newAccess is what a new device gets when no access rule matches:
+	// Allowed, or Quarantined until an administrator approves it.
+	newAccess string
 }
 
 // NewStore returns a Store; maxPerUser limits partnerships per user (0: none).
 func NewStore(pool *pgxpool.Pool, maxPerUser int) *Store {
-	return &Store{pool: pool, maxPerUser: maxPerUser}
+	return &Store{pool: pool, maxPerUser: maxPerUser, newAccess: Allowed}
+}
+
+// HoldNewDevices makes devices that register from now on quarantined until
+// an administrator approves them, unless an access rule decides otherwise
+// (`easd serve --new-devices=approve`).
+func (s *Store) HoldNewDevices(hold bool) {
+	s.newAccess = Allowed
+	if hold {
+		s.newAccess = Quarantined
+	}
 }
 
 // Seen is what a request says about the device sending it.
@@ -102,7 +121,8 @@ type Seen struct {
 const columns = `d.id, d.user_id, u.login, d.device_id, d.device_type, d.user_agent, d.protocol_version,
 	d.model, d.imei, d.friendly_name, d.os, d.os_language, d.phone_number, d.mobile_operator, d.reported_user_agent,
 	d.policy_key, d.pending_policy_key, COALESCE(d.policy_id, 0), d.policy_generation, d.pending_policy_generation,
-	` + currentGeneration + `, d.access_state, d.wipe_state, d.wipe_requested_at, d.wipe_acked_at,
+	` + currentGeneration + `, d.access_state, d.access_source, COALESCE(d.access_rule_id, 0), d.access_changed_at,
+	d.wipe_state, d.wipe_requested_at, d.wipe_acked_at,
 	d.trace_until, d.first_seen, d.last_seen`
 
 // currentGeneration is the generation of the device's policy, as the
@@ -117,7 +137,7 @@ func scan(row pgx.Row) (*Device, error) {
 	var pk, ppk int64
 	err := row.Scan(&d.ID, &d.UserID, &d.Login, &d.DeviceID, &d.DeviceType, &d.UserAgent, &d.ProtocolVersion,
 		&d.Model, &d.IMEI, &d.FriendlyName, &d.OS, &d.OSLanguage, &d.PhoneNumber, &d.MobileOperator, &d.Info.UserAgent,
-		&pk, &ppk, &d.PolicyID, &d.PolicyGeneration, &d.PendingPolicyGeneration, &d.CurrentPolicyGeneration, &d.Access, &d.Wipe, &d.WipeRequestedAt, &d.WipeAckedAt, &d.TraceUntil, &d.FirstSeen, &d.LastSeen)
+		&pk, &ppk, &d.PolicyID, &d.PolicyGeneration, &d.PendingPolicyGeneration, &d.CurrentPolicyGeneration, &d.Access, &d.AccessSource, &d.AccessRuleID, &d.AccessChangedAt, &d.Wipe, &d.WipeRequestedAt, &d.WipeAckedAt, &d.TraceUntil, &d.FirstSeen, &d.LastSeen)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, ErrNotFound
 	}
@@ -167,9 +187,18 @@ func (s *Store) Touch(ctx context.Context, seen Seen) (*Device, error) {
 				return nil, ErrTooManyDevices
 			}
 		}
-		_, err = tx.Exec(ctx, `INSERT INTO devices (user_id, device_id, device_type, user_agent, protocol_version)
-			VALUES ($1, $2, $3, $4, $5) ON CONFLICT (user_id, device_id) DO NOTHING`,
-			userID, seen.DeviceID, seen.DeviceType, seen.UserAgent, seen.ProtocolVersion)
+		// The access rules and the default decide once, at registration:
+		// a later rule applies to existing devices only when asked to
+		// (AddRule), and an administrator's decision always stands.
+		rules, err := listRules(ctx, tx)
+		if err != nil {
+			return nil, err
+		}
+		access, source, ruleID := decide(rules, seen.DeviceType, seen.UserAgent, s.newAccess)
+		_, err = tx.Exec(ctx, `INSERT INTO devices (user_id, device_id, device_type, user_agent, protocol_version,
+			access_state, access_source, access_rule_id)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, NULLIF($8, 0)) ON CONFLICT (user_id, device_id) DO NOTHING`,
+			userID, seen.DeviceID, seen.DeviceType, seen.UserAgent, seen.ProtocolVersion, access, source, ruleID)
 		if err != nil {
 			return nil, fmt.Errorf("device: register: %w", err)
 		}
@@ -184,12 +213,45 @@ func (s *Store) Touch(ctx context.Context, seen Seen) (*Device, error) {
 		if err != nil {
 			return nil, fmt.Errorf("device: touch: %w", err)
 		}
+		if d.DeviceType != seen.DeviceType || d.UserAgent != seen.UserAgent {
+			if err := s.reconsider(ctx, tx, d, seen); err != nil {
+				return nil, err
+			}
+		}
 	}
 	d, err = scan(tx.QueryRow(ctx, byUserDevice, userID, seen.DeviceID))
 	if err != nil {
 		return nil, err
 	}
 	return d, tx.Commit(ctx)
+}
+
+// reconsider applies the access rules again to a device whose type or
+// user agent changed (a phone updated its OS), as Exchange does: a
+// matching rule decides; when none matches any more, a device a rule had
+// decided gets the --new-devices default. A device on the default keeps
+// its state, and an administrator's decision always stands (also one
+// made while this request ran: the statement checks the row it updates).
+func (s *Store) reconsider(ctx context.Context, tx pgx.Tx, d *Device, seen Seen) error {
+	if d.AccessSource == SourceAdmin {
+		return nil
+	}
+	rules, err := listRules(ctx, tx)
+	if err != nil {
+		return err
+	}
+	access, source, ruleID := decide(rules, seen.DeviceType, seen.UserAgent, s.newAccess)
+	if source == SourceDefault && d.AccessSource == SourceDefault ||
+		access == d.Access && source == d.AccessSource && ruleID == d.AccessRuleID {
+		return nil
+	}
+	_, err = tx.Exec(ctx, `UPDATE devices SET access_state = $2, access_source = $3,
+		access_rule_id = NULLIF($4, 0), access_changed_at = now() WHERE id = $1 AND access_source <> 'admin'`,
+		d.ID, access, source, ruleID)
+	if err != nil {
+		return fmt.Errorf("device: access rules: %w", err)
+	}
+	return nil
 }
 
 // Get returns one device of login.
@@ -232,14 +294,14 @@ func (s *Store) update(ctx context.Context, login, deviceID, set string, args ..
 	return nil
 }
 
-// SetAccess allows, blocks or quarantines a device.
+// SetAccess allows, blocks or quarantines a device, as an administrator's
+// decision, without an audit entry; administrative tools use Decide.
 func (s *Store) SetAccess(ctx context.Context, login, deviceID, state string) error {
-	switch state {
-	case Allowed, Blocked, Quarantined:
-	default:
-		return fmt.Errorf("device: unknown access state %q", state)
+	if err := checkAccess(state); err != nil {
+		return err
 	}
-	return s.update(ctx, login, deviceID, `access_state = $3`, state)
+	return s.update(ctx, login, deviceID, `access_state = $3, access_source = 'admin', access_rule_id = NULL,
+		access_changed_at = now()`, state)
 }
 
 // RequestWipe asks the device to wipe itself on its next request: the whole

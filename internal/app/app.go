@@ -168,11 +168,13 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, version strin
 			model.ClassNotes:    notes.NewBackend(notes.NewStore(eas.NotifyFolderChanged)),
 			model.ClassTasks:    tasks.NewBackend(taskStore),
 		},
-		Directory: gal,
-		Contacts:  contactStore,
-		Meetings:  meetings,
-		FreeBusy:  meetings,
-		Zone:      cfg.Zone(),
+		Directory:      gal,
+		Contacts:       contactStore,
+		Meetings:       meetings,
+		FreeBusy:       meetings,
+		Zone:           cfg.Zone(),
+		Oof:            newOof(cfg, log),
+		HoldNewDevices: cfg.NewDevices == "approve",
 	}, cfg.MaxDevices)
 	easServer.Register(srv.Echo)
 	registerDAV(srv.Echo, easServer, dav.New(dav.Options{

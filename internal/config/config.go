@@ -16,6 +16,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -91,6 +92,7 @@ type Config struct {
 	MaxPingFolders int
 	MailRecheck    time.Duration // how long an unchanged STATUS stands for an initial sync's next windows (0: none)
 	MaxDevices     int           // partnerships per user; 0 = unlimited
+	NewDevices     string        // "allow", or "approve": new devices wait quarantined for an administrator
 	DBMaxConns     int           // PostgreSQL connections in the pool; a user's requests get at most a quarter
 	AuthCacheTTL   time.Duration // how long a verified login is trusted without asking IMAP
 	// TrustedProxies are the CIDRs of reverse proxies whose
@@ -130,6 +132,8 @@ type Config struct {
 	MetricsOnAdmin bool
 
 	Directory Directory // the GAL (directory.go)
+
+	ManageSieve string // out-of-office (managesieve.go)
 }
 
 // Defaults returns the configuration used when nothing is set.
@@ -148,6 +152,7 @@ func Defaults() Config {
 		MaxPingFolders:     300,
 		MailRecheck:        time.Second,
 		MaxDevices:         0,
+		NewDevices:         "allow",
 		DBMaxConns:         20,
 		AuthCacheTTL:       5 * time.Minute,
 		BodyReadGrace:      30 * time.Second,
@@ -205,6 +210,7 @@ func (c *Config) Register(fs *flag.FlagSet) {
 	fs.StringVar(&c.TimeZone, "time-zone", c.TimeZone, "the users' IANA time zone (Europe/Berlin), for dates phones send as instants")
 	fs.DurationVar(&c.MailRecheck, "mail-recheck", c.MailRecheck, "how long an initial mail sync trusts a STATUS that found the folder unchanged (0: one per window)")
 	fs.IntVar(&c.MaxDevices, "max-devices", c.MaxDevices, "most devices per user (0: unlimited)")
+	fs.StringVar(&c.NewDevices, "new-devices", c.NewDevices, "allow: new devices sync at once; approve: they wait quarantined until an administrator allows them (easd device allow); access rules decide first")
 	fs.IntVar(&c.DBMaxConns, "db-max-conns", c.DBMaxConns, "PostgreSQL connections easd keeps at most; one user's requests may hold a quarter of them (at least 1)")
 	fs.DurationVar(&c.AuthCacheTTL, "auth-cache-ttl", c.AuthCacheTTL, "how long a verified login is trusted before IMAP is asked again (0: always ask)")
 	fs.StringVar(&c.TrustedProxies, "trusted-proxies", c.TrustedProxies, "comma-separated CIDRs of reverse proxies whose X-Forwarded-For is believed, e.g. 10.0.0.0/8,2001:db8::/32; empty: the peer address is the client's")
@@ -224,6 +230,7 @@ func (c *Config) Register(fs *flag.FlagSet) {
 	fs.StringVar(&c.LogFormat, "log-format", c.LogFormat, "log format: json or text")
 	fs.StringVar(&c.LogLevel, "log-level", c.LogLevel, "log level: debug, info, warn or error")
 	c.Directory.RegisterDirectory(fs)
+	c.RegisterManageSieve(fs)
 }
 
 // Parse reads env (a lookup such as os.LookupEnv) and then args into c.
@@ -243,8 +250,17 @@ func (c *Config) Parse(fs *flag.FlagSet, args []string, env func(string) (string
 
 // ApplyEnv sets every flag of fs whose EASD_* variable is present.
 func ApplyEnv(fs *flag.FlagSet, env func(string) (string, bool)) error {
+	return applyEnv(fs, env, func(string) bool { return true })
+}
+
+// applyEnv sets the flags of fs whose names pass want from their EASD_*
+// variables.
+func applyEnv(fs *flag.FlagSet, env func(string) (string, bool), want func(name string) bool) error {
 	var firstErr error
 	fs.VisitAll(func(f *flag.Flag) {
+		if !want(f.Name) {
+			return
+		}
 		v, ok := env(EnvName(f.Name))
 		if !ok || firstErr != nil {
 			return
@@ -254,6 +270,32 @@ func ApplyEnv(fs *flag.FlagSet, env func(string) (string, bool)) error {
 		}
 	})
 	return firstErr
+}
+
+// IsSetting tells whether name is a flag of `easd serve`. The other
+// commands read only these from the environment: a variable named after an
+// action's own flag (EASD_CANCEL, EASD_OFF) must not change what a command
+// does to a device.
+func IsSetting(name string) bool {
+	settingsOnce.Do(func() {
+		fs := flag.NewFlagSet("settings", flag.ContinueOnError)
+		var c Config
+		c.Register(fs)
+		settingNames = map[string]bool{}
+		fs.VisitAll(func(f *flag.Flag) { settingNames[f.Name] = true })
+	})
+	return settingNames[name]
+}
+
+var (
+	settingsOnce sync.Once
+	settingNames map[string]bool
+)
+
+// ApplySettingsEnv is ApplyEnv for the flags of fs that are settings
+// (IsSetting).
+func ApplySettingsEnv(fs *flag.FlagSet, env func(string) (string, bool)) error {
+	return applyEnv(fs, env, IsSetting)
 }
 
 // Validate checks the whole configuration and names the first bad setting.
@@ -340,6 +382,8 @@ func (c *Config) Validate() error {
 		return bad("max-ping-folders", "must be at least 1")
 	case c.MaxDevices < 0:
 		return bad("max-devices", "must not be negative")
+	case c.NewDevices != "allow" && c.NewDevices != "approve":
+		return bad("new-devices", "%q is not allow or approve", c.NewDevices)
 	case c.DBMaxConns < 2 || c.DBMaxConns > 1000:
 		return bad("db-max-conns", "%d is outside 2-1000", c.DBMaxConns)
 	case c.AuthCacheTTL < 0 || c.AuthCacheTTL > time.Hour:
@@ -375,6 +419,9 @@ func (c *Config) Validate() error {
 	case "debug", "info", "warn", "error":
 	default:
 		return bad("log-level", "%q is not debug, info, warn or error", c.LogLevel)
+	}
+	if err := c.validateManageSieve(); err != nil {
+		return err
 	}
 	return c.Directory.validate()
 }

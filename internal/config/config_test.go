@@ -150,3 +150,16 @@ func TestParseEndpoint(t *testing.T) {
 		}
 	}
 }
+
+func TestApplySettingsEnvOnlySettings(t *testing.T) {
+	fs := flag.NewFlagSet("device", flag.ContinueOnError)
+	dsn := fs.String("database-url", "", "")
+	cancel := fs.Bool("cancel", false, "")
+	env := map[string]string{"EASD_DATABASE_URL": "postgres://x/y", "EASD_CANCEL": "true"}
+	if err := ApplySettingsEnv(fs, func(k string) (string, bool) { v, ok := env[k]; return v, ok }); err != nil {
+		t.Fatal(err)
+	}
+	if *dsn != "postgres://x/y" || *cancel {
+		t.Fatalf("database-url %q, cancel %v: an action's flag was read from the environment", *dsn, *cancel)
+	}
+}

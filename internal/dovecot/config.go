@@ -18,6 +18,13 @@ type confData struct {
 	Master                       bool
 	LogPath                      string
 	PasswdFile, MasterPasswdFile string
+
+	// Sieve: out-of-office replies (sieve.go).
+	Sieve                            bool
+	ManageSieveHost, ManageSievePort string
+	LMTPHost, LMTPPort               string
+	SubmissionHost                   string
+	SieveTLSCert, SieveTLSKey        string // PEM files: ManageSieve offers STARTTLS
 }
 
 // confTemplate is a complete dovecot.conf (no includes from /etc/dovecot,
@@ -33,7 +40,7 @@ instance_name = easd-{{.Port}}
 base_dir = {{.Dir}}/run
 state_dir = {{.Dir}}/state
 log_path = {{.LogPath}}
-protocols = imap
+protocols = imap{{if .Sieve}} lmtp sieve{{end}}
 listen = {{.Host}}
 ssl = no
 disable_plaintext_auth = no
@@ -134,6 +141,58 @@ service anvil {
   chroot =
 {{- end}}
 }
+{{- if .Sieve}}
+
+# --- Sieve (Pigeonhole): out-of-office replies -------------------------
+# Mail delivered through LMTP runs the user's active Sieve script; easd
+# writes that script through ManageSieve, and the vacation replies leave
+# through submission_host.
+submission_host = {{.SubmissionHost}}
+postmaster_address = postmaster@localhost
+
+protocol lmtp {
+  mail_plugins = $mail_plugins sieve
+  # Recipients arrive as addresses (alice@example.test); the passwd-file
+  # knows the bare login.
+  auth_username_format = %Ln
+}
+
+# Few processes: default_process_limit above is sized for IMAP, and the
+# auth and anvil client limits must cover every service's processes.
+service lmtp {
+  process_limit = 64
+  inet_listener lmtp {
+    address = {{.LMTPHost}}
+    port = {{.LMTPPort}}
+  }
+}
+
+{{- if .SieveTLSCert}}
+
+# ManageSieve offers STARTTLS (IMAP stays without TLS).
+protocol sieve {
+  ssl = yes
+  ssl_cert = <{{.SieveTLSCert}}
+  ssl_key = <{{.SieveTLSKey}}
+}
+{{- end}}
+
+service managesieve-login {
+  process_limit = 64
+  inet_listener sieve {
+    address = {{.ManageSieveHost}}
+    port = {{.ManageSievePort}}
+  }
+{{- if not .Root}}
+  chroot =
+{{- end}}
+}
+
+plugin {
+  sieve = file:~/sieve;active=~/.dovecot.sieve
+}
+# --- end of Sieve --------------------------------------------------------
+{{- end}}
 `))
 
 // writeConfig writes Dir/dovecot.conf and returns its path.
@@ -152,6 +211,9 @@ func (s *Server) writeConfig() (string, error) {
 		Master:       s.cfg.MasterUser != "",
 		LogPath:      filepath.Join(s.cfg.Dir, "dovecot.log"),
 		PasswdFile:   s.passwdPath(), MasterPasswdFile: s.masterPasswdPath(),
+	}
+	if err := s.sieveConfig(&d); err != nil {
+		return "", err
 	}
 	if s.cfg.LogWriter != nil {
 		// The log service inherits the master's stderr, which is

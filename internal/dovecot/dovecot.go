@@ -33,6 +33,9 @@ type Config struct {
 	MasterUser, MasterPassword string
 	// LogWriter receives Dovecot's log; nil writes Dir/dovecot.log.
 	LogWriter io.Writer
+	// Sieve, when set, adds LMTP delivery with Sieve and ManageSieve
+	// (sieve.go).
+	Sieve *SieveConfig
 }
 
 // Server is a running Dovecot instance.
@@ -46,6 +49,7 @@ type Server struct {
 	users map[string]string
 	proc  *procgroup.Process
 	log   *os.File // stderr capture when LogWriter is nil
+	sieve sieveAddrs
 }
 
 // Start writes the configuration and starts Dovecot, returning once the
@@ -77,6 +81,9 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	}
 	if s.addr, err = procgroup.ResolveAddr(cfg.Addr); err != nil {
 		return nil, fmt.Errorf("dovecot: %w", err)
+	}
+	if err := s.resolveSieve(); err != nil {
+		return nil, err
 	}
 	if err := s.prepareDir(); err != nil {
 		return nil, err

@@ -45,8 +45,14 @@ var Users = []string{"alice", "bob"}
 func Start(t testing.TB, configure ...func(*config.Config)) *Env {
 	t.Helper()
 	db := testenv.PG(t)
-	imap := testenv.Dovecot(t, Users...)
 	sink := testenv.SMTP(t)
+	// Dovecot delivers through LMTP with Sieve, and its out-of-office
+	// replies go to the sink, as a mail server's would.
+	users := make(map[string]string, len(Users))
+	for _, u := range Users {
+		users[u] = u
+	}
+	imap := testenv.DovecotWith(t, dovecot.Config{Users: users, Sieve: &dovecot.SieveConfig{SubmissionHost: sink.Addr()}})
 
 	cfg := config.Defaults()
 	cfg.Listen = "127.0.0.1:0"
@@ -54,6 +60,7 @@ func Start(t testing.TB, configure ...func(*config.Config)) *Env {
 	cfg.SkipMigrations = true // the test database is a copy of the migrated template
 	cfg.IMAPAddr, cfg.IMAPTLS = imap.Addr(), config.TLSNone
 	cfg.SMTPAddr, cfg.SMTPTLS = sink.Addr(), config.TLSNone
+	cfg.ManageSieve = imap.ManageSieveAddr()
 	cfg.MailDomain = "example.test"
 	cfg.ShutdownTimeout = 5 * time.Second
 	for _, f := range configure {
@@ -126,6 +133,18 @@ func (e *Env) Append(t testing.TB, user, mailbox string, msg []byte, flags ...st
 		t.Fatalf("append: %v", err)
 	}
 	return uid
+}
+
+// Deliver hands msg to the mail server for rcpt (an address) through
+// LMTP, from envelope sender from, so the user's Sieve script runs on it
+// as on mail from outside.
+func (e *Env) Deliver(t testing.TB, from, rcpt string, msg []byte) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := dovecot.Deliver(ctx, e.IMAP.LMTPAddr(), from, rcpt, msg); err != nil {
+		t.Fatalf("deliver: %v", err)
+	}
 }
 
 // syncBuffer is a bytes.Buffer safe for the logger's concurrent writes.
