@@ -24,6 +24,15 @@ func (s *Server) apiRoutes(g *echo.Group) {
 	g.POST("/devices/:user/:device/account-wipe", s.apiWipe(true))
 	g.POST("/devices/:user/:device/block", s.apiAccess(device.Blocked))
 	g.POST("/devices/:user/:device/allow", s.apiAccess(device.Allowed))
+	g.POST("/devices/:user/:device/quarantine", s.apiAccess(device.Quarantined))
+	g.POST("/devices/:user/:device/approve", s.apiApprove)
+	g.POST("/devices/:user/:device/cancel-wipe", s.apiCancelWipe)
+	g.POST("/devices/:user/:device/resync", s.apiResync)
+	g.PUT("/devices/:user/:device/trace", s.apiTrace(true))
+	g.DELETE("/devices/:user/:device/trace", s.apiTrace(false))
+	g.GET("/device-rules", s.apiRules)
+	g.POST("/device-rules", s.apiAddRule)
+	g.DELETE("/device-rules/:id", s.apiRemoveRule)
 	g.PUT("/devices/:user/:device/policy", s.apiAssignDevice(true))
 	g.DELETE("/devices/:user/:device/policy", s.apiAssignDevice(false))
 	g.PUT("/users/:user/policy", s.apiAssign("user", true))
@@ -144,6 +153,134 @@ func (s *Server) apiAccess(state string) echo.HandlerFunc {
 		}
 		return s.deviceAfter(c, u, d)
 	}
+}
+
+func (s *Server) apiApprove(c echo.Context) error {
+	u, d, err := userDevice(c)
+	if err != nil {
+		return err
+	}
+	if err := s.Service.Approve(c.Request().Context(), who(c), u, d); err != nil {
+		return err
+	}
+	return s.deviceAfter(c, u, d)
+}
+
+func (s *Server) apiCancelWipe(c echo.Context) error {
+	u, d, err := userDevice(c)
+	if err != nil {
+		return err
+	}
+	if err := s.Service.CancelWipe(c.Request().Context(), who(c), u, d); err != nil {
+		return err
+	}
+	return s.deviceAfter(c, u, d)
+}
+
+// resync is the optional body of POST .../resync.
+type resync struct {
+	Collection string `json:"collection"` // a folder id or display name; "": all
+}
+
+// hasBody reports whether the request carries a body to decode.
+func hasBody(c echo.Context) bool {
+	r := c.Request()
+	return r.ContentLength > 0 || r.ContentLength < 0 && len(r.TransferEncoding) > 0
+}
+
+func (s *Server) apiResync(c echo.Context) error {
+	u, d, err := userDevice(c)
+	if err != nil {
+		return err
+	}
+	var r resync
+	if hasBody(c) {
+		if err := decode(c, &r); err != nil {
+			return err
+		}
+	}
+	if _, err := s.Service.Resync(c.Request().Context(), who(c), u, d, r.Collection); err != nil {
+		return err
+	}
+	return s.deviceAfter(c, u, d)
+}
+
+// trace is the body of PUT .../trace.
+type trace struct {
+	For string `json:"for"` // a Go duration: "30m", "2h"
+}
+
+func (s *Server) apiTrace(on bool) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		u, d, err := userDevice(c)
+		if err != nil {
+			return err
+		}
+		var length time.Duration
+		if on {
+			var t trace
+			if err := decode(c, &t); err != nil {
+				return err
+			}
+			if length, err = time.ParseDuration(t.For); err != nil || length <= 0 {
+				return invalid(`body needs "for": how long to trace, like "30m" or "2h"`)
+			}
+		}
+		if err := s.Service.Trace(c.Request().Context(), who(c), u, d, length); err != nil {
+			return err
+		}
+		return s.deviceAfter(c, u, d)
+	}
+}
+
+func (s *Server) apiRules(c echo.Context) error {
+	rs, err := s.Service.Rules(c.Request().Context())
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, rs)
+}
+
+// newRule is the body of POST /device-rules.
+type newRule struct {
+	DeviceType    string `json:"device_type"`
+	UserAgent     string `json:"user_agent"`
+	Action        string `json:"action"`
+	Note          string `json:"note"`
+	ApplyExisting bool   `json:"apply_existing"`
+}
+
+func (s *Server) apiAddRule(c echo.Context) error {
+	var r newRule
+	if err := decode(c, &r); err != nil {
+		return err
+	}
+	added, err := s.Service.AddRule(c.Request().Context(), who(c),
+		device.Rule{DeviceType: r.DeviceType, UserAgent: r.UserAgent, Action: r.Action, Note: r.Note}, r.ApplyExisting)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusCreated, added)
+}
+
+// ruleID reads the :id path parameter.
+func ruleID(c echo.Context) (int64, error) {
+	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
+	if err != nil || id < 1 {
+		return 0, invalid("rule id %q is not a positive number", c.Param("id"))
+	}
+	return id, nil
+}
+
+func (s *Server) apiRemoveRule(c echo.Context) error {
+	id, err := ruleID(c)
+	if err != nil {
+		return err
+	}
+	if err := s.Service.RemoveRule(c.Request().Context(), who(c), id); err != nil {
+		return err
+	}
+	return c.NoContent(http.StatusNoContent)
 }
 
 func (s *Server) apiRemove(c echo.Context) error {

@@ -81,6 +81,9 @@ type Device struct {
 	MobileOperator   string     `json:"mobile_operator,omitempty"`
 	IMEI             string     `json:"imei,omitempty"`
 	Access           string     `json:"access"`
+	AccessSource     string     `json:"access_source"` // default, rule or admin
+	AccessRuleID     int64      `json:"access_rule_id,omitempty"`
+	AccessChangedAt  *time.Time `json:"access_changed_at,omitempty"`
 	Wipe             string     `json:"wipe"`
 	WipeRequestedAt  *time.Time `json:"wipe_requested_at,omitempty"`
 	WipeAckedAt      *time.Time `json:"wipe_acked_at,omitempty"`
@@ -99,7 +102,7 @@ func view(d *device.Device) Device {
 	return Device{User: d.Login, DeviceID: d.DeviceID, DeviceType: d.DeviceType, UserAgent: d.UserAgent,
 		ProtocolVersion: d.ProtocolVersion, Model: d.Model, FriendlyName: d.FriendlyName, OS: d.OS,
 		PhoneNumber: d.PhoneNumber, MobileOperator: d.MobileOperator, IMEI: d.IMEI,
-		Access: d.Access, Wipe: d.Wipe, WipeRequestedAt: d.WipeRequestedAt, WipeAckedAt: d.WipeAckedAt,
+		Access: d.Access, AccessSource: d.AccessSource, AccessRuleID: d.AccessRuleID, AccessChangedAt: d.AccessChangedAt, Wipe: d.Wipe, WipeRequestedAt: d.WipeRequestedAt, WipeAckedAt: d.WipeAckedAt,
 		Provisioned: d.PolicyKey != 0, PolicyUpToDate: d.PolicyKey != 0 && d.PolicyGeneration == d.CurrentPolicyGeneration,
 		TraceUntil: d.TraceUntil, FirstSeen: d.FirstSeen, LastSeen: d.LastSeen,
 		policyID: d.PolicyID, policyGeneration: d.PolicyGeneration, currentGen: d.CurrentPolicyGeneration,
@@ -326,57 +329,127 @@ func folderType(f folders.Folder) string {
 	return fmt.Sprintf("type %d", f.Type)
 }
 
-// deviceTarget is the audit target of a device.
-func deviceTarget(login, deviceID string) string { return login + "/" + deviceID }
-
-// recorded notes a change that was kept; should the note fail, the
-// caller hears it, with the change named as done.
-func (s *Service) recorded(ctx context.Context, who audit.Who, action, target string, detail map[string]any) error {
-	if err := s.audit.Record(ctx, who, action, target, detail); err != nil {
-		return fmt.Errorf("%s of %s was done, but not recorded in the audit log: %w", action, target, err)
-	}
-	return nil
-}
-
-// deviceErr turns the registry's not-found into ErrNotFound.
+// deviceErr turns the registry's errors into the front ends'.
 func deviceErr(err error, login, deviceID string) error {
-	if errors.Is(err, device.ErrNotFound) {
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, device.ErrNotFound):
 		return fmt.Errorf("%w: no device %q of user %q", ErrNotFound, deviceID, login)
+	case errors.Is(err, device.ErrNoFolder):
+		return fmt.Errorf("%w: %v", ErrNotFound, err)
+	case errors.Is(err, device.ErrAmbiguousFolder):
+		return fmt.Errorf("%w: %v", ErrInvalid, err)
+	case errors.Is(err, device.ErrNoWipe), errors.Is(err, device.ErrWipeDone), errors.Is(err, device.ErrAccountWipeProto):
+		// The request is well formed; the device's state refuses it.
+		return fmt.Errorf("%w: %s/%s: %v", ErrConflict, login, deviceID, err)
 	}
 	return err
 }
 
+// The device operations below change the device and write its audit
+// entry in one transaction (eas/device's administrative methods).
+
 // Wipe asks the device to erase itself (accountOnly: only this account's
-// data, EAS 16.1) on its next request. Asking again is harmless.
+// data, which needs EAS 16.1: ErrConflict for an older device) on its
+// next request. Asking again is harmless.
 func (s *Service) Wipe(ctx context.Context, who audit.Who, login, deviceID string, accountOnly bool) error {
-	if err := s.devices.RequestWipe(ctx, login, deviceID, accountOnly); err != nil {
-		return deviceErr(err, login, deviceID)
-	}
-	action := "device.wipe"
-	if accountOnly {
-		action = "device.account_wipe"
-	}
-	return s.recorded(ctx, who, action, deviceTarget(login, deviceID), nil)
+	_, err := s.devices.Wipe(ctx, who, login, deviceID, accountOnly)
+	return deviceErr(err, login, deviceID)
 }
 
-// SetAccess blocks or allows a device.
+// CancelWipe withdraws a wipe the device has not confirmed yet; with none
+// pending, or one confirmed, it is ErrConflict.
+func (s *Service) CancelWipe(ctx context.Context, who audit.Who, login, deviceID string) error {
+	_, err := s.devices.CancelWipe(ctx, who, login, deviceID)
+	return deviceErr(err, login, deviceID)
+}
+
+// SetAccess allows, blocks or quarantines a device, as an administrator's
+// decision that access rules never override.
 func (s *Service) SetAccess(ctx context.Context, who audit.Who, login, deviceID, state string) error {
-	action := map[string]string{device.Blocked: "device.block", device.Allowed: "device.allow"}[state]
-	if action == "" {
-		return invalid("access %q is neither %s nor %s", state, device.Blocked, device.Allowed)
+	if state != device.Blocked && state != device.Allowed && state != device.Quarantined {
+		return invalid("access %q is none of %s, %s, %s", state, device.Allowed, device.Blocked, device.Quarantined)
 	}
-	if err := s.devices.SetAccess(ctx, login, deviceID, state); err != nil {
-		return deviceErr(err, login, deviceID)
-	}
-	return s.recorded(ctx, who, action, deviceTarget(login, deviceID), nil)
+	_, err := s.devices.Decide(ctx, who, login, deviceID, state)
+	return deviceErr(err, login, deviceID)
+}
+
+// Approve lets a quarantined (or blocked) device sync; a Ping it has
+// waiting ends at once.
+func (s *Service) Approve(ctx context.Context, who audit.Who, login, deviceID string) error {
+	_, err := s.devices.Approve(ctx, who, login, deviceID)
+	return deviceErr(err, login, deviceID)
+}
+
+// Resync makes the device download everything again, keeping the
+// partnership; with collection (a folder id or display name) only that
+// collection. It returns the collection id reset ("" for all).
+func (s *Service) Resync(ctx context.Context, who audit.Who, login, deviceID, collection string) (string, error) {
+	id, err := s.devices.Resync(ctx, who, login, deviceID, collection)
+	return id, deviceErr(err, login, deviceID)
 }
 
 // Remove deletes the partnership and its sync state.
 func (s *Service) Remove(ctx context.Context, who audit.Who, login, deviceID string) error {
-	if err := s.devices.Remove(ctx, login, deviceID); err != nil {
-		return deviceErr(err, login, deviceID)
+	return deviceErr(s.devices.Delete(ctx, who, login, deviceID), login, deviceID)
+}
+
+// maxTrace bounds a protocol trace: it logs every request and response.
+const maxTrace = 7 * 24 * time.Hour
+
+// Trace logs the device's requests and responses for d (at most a week),
+// or stops with d = 0.
+func (s *Service) Trace(ctx context.Context, who audit.Who, login, deviceID string, d time.Duration) error {
+	if d < 0 || d > maxTrace {
+		return invalid("a trace lasts from 1s to %s", maxTrace)
 	}
-	return s.recorded(ctx, who, "device.remove", deviceTarget(login, deviceID), nil)
+	var until time.Time
+	if d > 0 {
+		until = time.Now().Add(d)
+	}
+	_, err := s.devices.Trace(ctx, who, login, deviceID, until)
+	return deviceErr(err, login, deviceID)
+}
+
+// Rules lists the device access rules, oldest first.
+func (s *Service) Rules(ctx context.Context) ([]device.Rule, error) {
+	rs, err := s.devices.Rules(ctx)
+	if rs == nil {
+		rs = []device.Rule{}
+	}
+	return rs, err
+}
+
+// AddedRule is a new access rule and how many registered devices it
+// changed (with ApplyExisting).
+type AddedRule struct {
+	Rule           device.Rule `json:"rule"`
+	DevicesChanged int         `json:"devices_changed"`
+}
+
+// AddRule stores an access rule for devices that register from now on;
+// with applyExisting it also decides again the devices whose access no
+// administrator set.
+func (s *Service) AddRule(ctx context.Context, who audit.Who, r device.Rule, applyExisting bool) (*AddedRule, error) {
+	if err := device.CheckRule(r); err != nil {
+		return nil, invalid("%v", err)
+	}
+	r, n, err := s.devices.AddRule(ctx, who, r, applyExisting)
+	if err != nil {
+		return nil, err
+	}
+	return &AddedRule{Rule: r, DevicesChanged: n}, nil
+}
+
+// RemoveRule deletes an access rule; the devices it decided keep their
+// state.
+func (s *Service) RemoveRule(ctx context.Context, who audit.Who, id int64) error {
+	err := s.devices.RemoveRule(ctx, who, id)
+	if errors.Is(err, device.ErrNoRule) {
+		return fmt.Errorf("%w: no access rule %d", ErrNotFound, id)
+	}
+	return err
 }
 
 // AssignPolicy gives target (a device, a user or a device type) the

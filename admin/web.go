@@ -31,7 +31,7 @@ var templateFS embed.FS
 // pages are the parsed templates, one set per page (layout + page).
 type pages map[string]*template.Template
 
-var pageNames = []string{"login", "devices", "device", "confirm", "policies", "policy", "audit", "live", "error"}
+var pageNames = []string{"login", "devices", "device", "confirm", "policies", "policy", "rules", "audit", "live", "error"}
 
 func parsePages() (pages, error) {
 	funcs := template.FuncMap{
@@ -108,6 +108,9 @@ func (s *Server) webRoutes(e *echo.Echo) {
 	post("/policies/:name", s.savePolicy)
 	get("/policies/:name/confirm/remove", s.confirmRemovePolicy)
 	post("/policies/:name/:action", s.policyAction)
+	get("/device-rules", s.rulesPage)
+	post("/device-rules", s.addRule)
+	post("/device-rules/:id/remove", s.removeRule)
 	get("/audit", s.auditPage)
 	get("/live", s.livePage)
 }
@@ -231,7 +234,11 @@ var confirmations = map[string]string{
 	"wipe":         "erase the whole device (all its data, not only this account's) on its next request",
 	"account-wipe": "remove this account and its data from the device on its next request (EAS 16.1 devices; older ones ignore it)",
 	"remove":       "delete the partnership and all its sync state; the device starts over on its next request",
+	"resync":       "make the device download all its folders and items again on its next request (the partnership stays)",
 }
+
+// resyncOne is what the confirmation page says for one collection.
+const resyncOne = "make the device download collection %s again on its next sync of it"
 
 func (s *Server) confirmPage(c echo.Context) error {
 	u, d, err := userDevice(c)
@@ -248,7 +255,11 @@ func (s *Server) confirmPage(c echo.Context) error {
 		return err
 	}
 	p := devicePath(u, d)
-	return s.render(c, http.StatusOK, "confirm", map[string]any{"Action": action, "What": what,
+	hidden := map[string]string{}
+	if col := c.QueryParam("collection"); action == "resync" && col != "" {
+		what, hidden["collection"] = fmt.Sprintf(resyncOne, col), col
+	}
+	return s.render(c, http.StatusOK, "confirm", map[string]any{"Action": action, "What": what, "Hidden": hidden,
 		"Subject": det.DeviceID + " of " + det.User,
 		"About":   fmt.Sprintf("Device: %s %s %s, last sync %s.", det.DeviceType, det.Model, det.FriendlyName, det.LastSeen.UTC().Format("2006-01-02 15:04:05Z")),
 		"Post":    p + "/" + action, "Back": p})
@@ -269,7 +280,11 @@ func (s *Server) deviceAction(c echo.Context) error {
 	ctx, w := c.Request().Context(), who(c)
 	action := c.Param("action")
 	if _, ask := confirmations[action]; ask && c.FormValue("confirm") != "yes" {
-		return c.Redirect(http.StatusSeeOther, devicePath(u, d)+"/confirm/"+action)
+		q := ""
+		if col := c.FormValue("collection"); col != "" {
+			q = "?collection=" + url.QueryEscape(col)
+		}
+		return c.Redirect(http.StatusSeeOther, devicePath(u, d)+"/confirm/"+action+q)
 	}
 	switch action {
 	case "wipe", "account-wipe":
@@ -278,6 +293,22 @@ func (s *Server) deviceAction(c echo.Context) error {
 		err = s.Service.SetAccess(ctx, w, u, d, device.Blocked)
 	case "allow":
 		err = s.Service.SetAccess(ctx, w, u, d, device.Allowed)
+	case "quarantine":
+		err = s.Service.SetAccess(ctx, w, u, d, device.Quarantined)
+	case "approve":
+		err = s.Service.Approve(ctx, w, u, d)
+	case "cancel-wipe":
+		err = s.Service.CancelWipe(ctx, w, u, d)
+	case "resync":
+		_, err = s.Service.Resync(ctx, w, u, d, c.FormValue("collection"))
+	case "trace":
+		var length time.Duration
+		if v := c.FormValue("for"); v != "off" {
+			if length, err = time.ParseDuration(v); err != nil || length <= 0 {
+				return invalid("trace for %q: want a duration like 1h, or off", v)
+			}
+		}
+		err = s.Service.Trace(ctx, w, u, d, length)
 	case "policy":
 		_, err = s.Service.AssignPolicy(ctx, w, policy.Target{Login: u, DeviceID: d}, c.FormValue("policy"))
 	case "remove":
@@ -528,6 +559,53 @@ func jsonOf(set policy.Settings) (json.RawMessage, error) {
 		return nil, fmt.Errorf("admin: %w", err)
 	}
 	return raw, nil
+}
+
+func (s *Server) rulesPage(c echo.Context) error {
+	return s.renderRules(c, http.StatusOK, nil)
+}
+
+// renderRules shows the access rules page, with err (bad input) if any.
+func (s *Server) renderRules(c echo.Context, code int, err error) error {
+	rs, lerr := s.Service.Rules(c.Request().Context())
+	if lerr != nil {
+		return lerr
+	}
+	data := map[string]any{"Rules": rs, "Done": c.QueryParam("done"), "Actions": []string{device.RuleAllow, device.RuleBlock, device.RuleQuarantine}}
+	if err != nil {
+		data["Error"] = err.Error()
+	}
+	return s.render(c, code, "rules", data)
+}
+
+// addRule adds an access rule from the rules page or a device page; back
+// (a path of ours) is where to return.
+func (s *Server) addRule(c echo.Context) error {
+	r := device.Rule{DeviceType: strings.TrimSpace(c.FormValue("device_type")), UserAgent: strings.TrimSpace(c.FormValue("user_agent")),
+		Action: c.FormValue("action"), Note: strings.TrimSpace(c.FormValue("note"))}
+	added, err := s.Service.AddRule(c.Request().Context(), who(c), r, c.FormValue("apply_existing") == "on")
+	if errors.Is(err, ErrInvalid) {
+		return s.renderRules(c, http.StatusBadRequest, err)
+	}
+	if err != nil {
+		return err
+	}
+	back := "/device-rules"
+	if b := c.FormValue("back"); strings.HasPrefix(b, "/devices/") {
+		back = b
+	}
+	return c.Redirect(http.StatusSeeOther, back+"?done="+url.QueryEscape(fmt.Sprintf("rule %d added, %d devices changed", added.Rule.ID, added.DevicesChanged)))
+}
+
+func (s *Server) removeRule(c echo.Context) error {
+	id, err := ruleID(c)
+	if err != nil {
+		return err
+	}
+	if err := s.Service.RemoveRule(c.Request().Context(), who(c), id); err != nil {
+		return err
+	}
+	return c.Redirect(http.StatusSeeOther, "/device-rules?done="+url.QueryEscape(fmt.Sprintf("rule %d removed", id)))
 }
 
 func (s *Server) auditPage(c echo.Context) error {
