@@ -260,6 +260,9 @@ func (s *Server) apiAddRule(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	if added.Existed {
+		return c.JSON(http.StatusOK, added)
+	}
 	return c.JSON(http.StatusCreated, added)
 }
 

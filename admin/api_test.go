@@ -211,6 +211,12 @@ func TestAPI(t *testing.T) {
 		if added.Rule.ID == 0 || added.Rule.CreatedBy != "token:ops" || added.DevicesChanged != 0 {
 			t.Errorf("added: %+v", added)
 		}
+		// A retry leaves one rule.
+		var again admin.AddedRule
+		env.want(t, 200, "POST", "/api/v1/device-rules", `{"device_type":"sailfish*","action":"quarantine","note":"pilot"}`, &again)
+		if !again.Existed || again.Rule.ID != added.Rule.ID {
+			t.Errorf("retried rule: %+v", again)
+		}
 		for body, status := range map[string]int{
 			`{}`: 400, `{"device_type":"x","action":"maybe"}`: 400, `{"action":"block"}`: 400,
 			`{"device_type":"x","action":"block","colour":"red"}`: 400, `{"device_type":"x",`: 400,

@@ -426,14 +426,27 @@ func (s *Service) Rules(ctx context.Context) ([]device.Rule, error) {
 type AddedRule struct {
 	Rule           device.Rule `json:"rule"`
 	DevicesChanged int         `json:"devices_changed"`
+	// Existed is true when the same rule was there already (a retry):
+	// nothing was written.
+	Existed bool `json:"existed"`
 }
 
 // AddRule stores an access rule for devices that register from now on;
 // with applyExisting it also decides again the devices whose access no
-// administrator set.
+// administrator set. A rule with the same patterns and action is not
+// added twice, so that a retried request leaves one rule.
 func (s *Service) AddRule(ctx context.Context, who audit.Who, r device.Rule, applyExisting bool) (*AddedRule, error) {
 	if err := device.CheckRule(r); err != nil {
 		return nil, invalid("%v", err)
+	}
+	rules, err := s.devices.Rules(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for _, x := range rules {
+		if strings.EqualFold(x.DeviceType, r.DeviceType) && strings.EqualFold(x.UserAgent, r.UserAgent) && x.Action == r.Action {
+			return &AddedRule{Rule: x, Existed: true}, nil
+		}
 	}
 	r, n, err := s.devices.AddRule(ctx, who, r, applyExisting)
 	if err != nil {

@@ -594,7 +594,11 @@ func (s *Server) addRule(c echo.Context) error {
 	if b := c.FormValue("back"); strings.HasPrefix(b, "/devices/") {
 		back = b
 	}
-	return c.Redirect(http.StatusSeeOther, back+"?done="+url.QueryEscape(fmt.Sprintf("rule %d added, %d devices changed", added.Rule.ID, added.DevicesChanged)))
+	done := fmt.Sprintf("rule %d added, %d devices changed", added.Rule.ID, added.DevicesChanged)
+	if added.Existed {
+		done = fmt.Sprintf("rule %d exists already", added.Rule.ID)
+	}
+	return c.Redirect(http.StatusSeeOther, back+"?done="+url.QueryEscape(done))
 }
 
 func (s *Server) removeRule(c echo.Context) error {
