@@ -10,6 +10,7 @@ import (
 
 	"github.com/easd/easd/audit"
 	"github.com/easd/easd/eas/device"
+	"github.com/easd/easd/eas/policy"
 )
 
 // apiRoutes registers the JSON API under /api/v1. Each route is one
@@ -23,11 +24,26 @@ func (s *Server) apiRoutes(g *echo.Group) {
 	g.POST("/devices/:user/:device/account-wipe", s.apiWipe(true))
 	g.POST("/devices/:user/:device/block", s.apiAccess(device.Blocked))
 	g.POST("/devices/:user/:device/allow", s.apiAccess(device.Allowed))
-	g.PUT("/devices/:user/:device/policy", s.apiAssign)
+	g.POST("/devices/:user/:device/quarantine", s.apiAccess(device.Quarantined))
+	g.POST("/devices/:user/:device/approve", s.apiApprove)
+	g.POST("/devices/:user/:device/cancel-wipe", s.apiCancelWipe)
+	g.POST("/devices/:user/:device/resync", s.apiResync)
+	g.PUT("/devices/:user/:device/trace", s.apiTrace(true))
+	g.DELETE("/devices/:user/:device/trace", s.apiTrace(false))
+	g.GET("/device-rules", s.apiRules)
+	g.POST("/device-rules", s.apiAddRule)
+	g.DELETE("/device-rules/:id", s.apiRemoveRule)
+	g.PUT("/devices/:user/:device/policy", s.apiAssignDevice(true))
+	g.DELETE("/devices/:user/:device/policy", s.apiAssignDevice(false))
+	g.PUT("/users/:user/policy", s.apiAssign("user", true))
+	g.DELETE("/users/:user/policy", s.apiAssign("user", false))
+	g.PUT("/device-types/:type/policy", s.apiAssign("type", true))
+	g.DELETE("/device-types/:type/policy", s.apiAssign("type", false))
 	g.GET("/policies", s.apiPolicies)
 	g.POST("/policies", s.apiCreatePolicy)
 	g.GET("/policies/:name", s.apiPolicy)
 	g.PATCH("/policies/:name", s.apiUpdatePolicy)
+	g.DELETE("/policies/:name", s.apiRemovePolicy)
 	g.GET("/audit", s.apiAudit)
 	g.GET("/live", s.apiLive)
 }
@@ -139,6 +155,137 @@ func (s *Server) apiAccess(state string) echo.HandlerFunc {
 	}
 }
 
+func (s *Server) apiApprove(c echo.Context) error {
+	u, d, err := userDevice(c)
+	if err != nil {
+		return err
+	}
+	if err := s.Service.Approve(c.Request().Context(), who(c), u, d); err != nil {
+		return err
+	}
+	return s.deviceAfter(c, u, d)
+}
+
+func (s *Server) apiCancelWipe(c echo.Context) error {
+	u, d, err := userDevice(c)
+	if err != nil {
+		return err
+	}
+	if err := s.Service.CancelWipe(c.Request().Context(), who(c), u, d); err != nil {
+		return err
+	}
+	return s.deviceAfter(c, u, d)
+}
+
+// resync is the optional body of POST .../resync.
+type resync struct {
+	Collection string `json:"collection"` // a folder id or display name; "": all
+}
+
+// hasBody reports whether the request carries a body to decode.
+func hasBody(c echo.Context) bool {
+	r := c.Request()
+	return r.ContentLength > 0 || r.ContentLength < 0 && len(r.TransferEncoding) > 0
+}
+
+func (s *Server) apiResync(c echo.Context) error {
+	u, d, err := userDevice(c)
+	if err != nil {
+		return err
+	}
+	var r resync
+	if hasBody(c) {
+		if err := decode(c, &r); err != nil {
+			return err
+		}
+	}
+	if _, err := s.Service.Resync(c.Request().Context(), who(c), u, d, r.Collection); err != nil {
+		return err
+	}
+	return s.deviceAfter(c, u, d)
+}
+
+// trace is the body of PUT .../trace.
+type trace struct {
+	For string `json:"for"` // a Go duration: "30m", "2h"
+}
+
+func (s *Server) apiTrace(on bool) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		u, d, err := userDevice(c)
+		if err != nil {
+			return err
+		}
+		var length time.Duration
+		if on {
+			var t trace
+			if err := decode(c, &t); err != nil {
+				return err
+			}
+			if length, err = time.ParseDuration(t.For); err != nil || length <= 0 {
+				return invalid(`body needs "for": how long to trace, like "30m" or "2h"`)
+			}
+		}
+		if err := s.Service.Trace(c.Request().Context(), who(c), u, d, length); err != nil {
+			return err
+		}
+		return s.deviceAfter(c, u, d)
+	}
+}
+
+func (s *Server) apiRules(c echo.Context) error {
+	rs, err := s.Service.Rules(c.Request().Context())
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, rs)
+}
+
+// newRule is the body of POST /device-rules.
+type newRule struct {
+	DeviceType    string `json:"device_type"`
+	UserAgent     string `json:"user_agent"`
+	Action        string `json:"action"`
+	Note          string `json:"note"`
+	ApplyExisting bool   `json:"apply_existing"`
+}
+
+func (s *Server) apiAddRule(c echo.Context) error {
+	var r newRule
+	if err := decode(c, &r); err != nil {
+		return err
+	}
+	added, err := s.Service.AddRule(c.Request().Context(), who(c),
+		device.Rule{DeviceType: r.DeviceType, UserAgent: r.UserAgent, Action: r.Action, Note: r.Note}, r.ApplyExisting)
+	if err != nil {
+		return err
+	}
+	if added.Existed {
+		return c.JSON(http.StatusOK, added)
+	}
+	return c.JSON(http.StatusCreated, added)
+}
+
+// ruleID reads the :id path parameter.
+func ruleID(c echo.Context) (int64, error) {
+	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
+	if err != nil || id < 1 {
+		return 0, invalid("rule id %q is not a positive number", c.Param("id"))
+	}
+	return id, nil
+}
+
+func (s *Server) apiRemoveRule(c echo.Context) error {
+	id, err := ruleID(c)
+	if err != nil {
+		return err
+	}
+	if err := s.Service.RemoveRule(c.Request().Context(), who(c), id); err != nil {
+		return err
+	}
+	return c.NoContent(http.StatusNoContent)
+}
+
 func (s *Server) apiRemove(c echo.Context) error {
 	u, d, err := userDevice(c)
 	if err != nil {
@@ -152,25 +299,84 @@ func (s *Server) apiRemove(c echo.Context) error {
 
 // assignment is the body of PUT .../policy.
 type assignment struct {
-	Policy *string `json:"policy"` // "" for the default policy
+	Policy *string `json:"policy"` // "" takes the assignment away
 }
 
-func (s *Server) apiAssign(c echo.Context) error {
-	u, d, err := userDevice(c)
-	if err != nil {
-		return err
+// assignedPolicy reads the policy name of a PUT (the body) or a DELETE
+// ("": no assignment).
+func assignedPolicy(c echo.Context, put bool) (string, error) {
+	if !put {
+		return "", nil
 	}
 	var a assignment
 	if err := decode(c, &a); err != nil {
-		return err
+		return "", err
 	}
 	if a.Policy == nil {
-		return invalid(`body needs "policy": a policy name, or "" for the default`)
+		return "", invalid(`body needs "policy": a policy name, or "" to take the assignment away`)
 	}
-	if err := s.Service.AssignPolicy(c.Request().Context(), who(c), u, d, *a.Policy); err != nil {
+	return *a.Policy, nil
+}
+
+// apiAssignDevice sets (PUT) or takes away (DELETE) a device's own
+// assignment and answers with the device as it is now.
+func (s *Server) apiAssignDevice(put bool) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		u, d, err := userDevice(c)
+		if err != nil {
+			return err
+		}
+		name, err := assignedPolicy(c, put)
+		if err != nil {
+			return err
+		}
+		if _, err := s.Service.AssignPolicy(c.Request().Context(), who(c), policy.Target{Login: u, DeviceID: d}, name); err != nil {
+			return err
+		}
+		return s.deviceAfter(c, u, d)
+	}
+}
+
+// AssignmentResult answers an assignment to a user or a device type.
+type AssignmentResult struct {
+	Target  policy.Target `json:"target"`
+	Policy  string        `json:"policy"`  // "": none, the next rule applies
+	Changed bool          `json:"changed"` // false: it was so already
+}
+
+// apiAssign sets (PUT) or takes away (DELETE) the assignment of the user
+// (param "user") or device type (param "type") in the path.
+func (s *Server) apiAssign(key string, put bool) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		v, err := param(c, key)
+		if err != nil {
+			return err
+		}
+		t := policy.Target{Login: v}
+		if key == "type" {
+			t = policy.Target{DeviceType: v}
+		}
+		name, err := assignedPolicy(c, put)
+		if err != nil {
+			return err
+		}
+		changed, err := s.Service.AssignPolicy(c.Request().Context(), who(c), t, name)
+		if err != nil {
+			return err
+		}
+		return c.JSON(http.StatusOK, AssignmentResult{Target: t, Policy: name, Changed: changed})
+	}
+}
+
+func (s *Server) apiRemovePolicy(c echo.Context) error {
+	name, err := param(c, "name")
+	if err != nil {
 		return err
 	}
-	return s.deviceAfter(c, u, d)
+	if err := s.Service.RemovePolicy(c.Request().Context(), who(c), name); err != nil {
+		return err
+	}
+	return c.NoContent(http.StatusNoContent)
 }
 
 func (s *Server) apiPolicies(c echo.Context) error {

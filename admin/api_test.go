@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"strings"
@@ -204,6 +205,111 @@ func TestAPI(t *testing.T) {
 		}
 	})
 
+	t.Run("quarantine and access rules", func(t *testing.T) {
+		var added admin.AddedRule
+		env.want(t, 201, "POST", "/api/v1/device-rules", `{"device_type":"Sailfish*","action":"quarantine","note":"pilot"}`, &added)
+		if added.Rule.ID == 0 || added.Rule.CreatedBy != "token:ops" || added.DevicesChanged != 0 {
+			t.Errorf("added: %+v", added)
+		}
+		// A retry leaves one rule.
+		var again admin.AddedRule
+		env.want(t, 200, "POST", "/api/v1/device-rules", `{"device_type":"sailfish*","action":"quarantine","note":"pilot"}`, &again)
+		if !again.Existed || again.Rule.ID != added.Rule.ID {
+			t.Errorf("retried rule: %+v", again)
+		}
+		for body, status := range map[string]int{
+			`{}`: 400, `{"device_type":"x","action":"maybe"}`: 400, `{"action":"block"}`: 400,
+			`{"device_type":"x","action":"block","colour":"red"}`: 400, `{"device_type":"x",`: 400,
+		} {
+			env.want(t, status, "POST", "/api/v1/device-rules", body, nil)
+		}
+		var rules []map[string]any
+		env.want(t, 200, "GET", "/api/v1/device-rules", "", &rules)
+		if len(rules) != 1 || rules[0]["device_type"] != "Sailfish*" {
+			t.Errorf("rules: %v", rules)
+		}
+
+		jolla := env.Client("alice", "jolla")
+		jolla.DeviceType = "SailfishPhone"
+		if err := jolla.Provision(ctx); err != nil {
+			t.Fatal(err)
+		}
+		var ds []admin.Device
+		env.want(t, 200, "GET", "/api/v1/devices?state=quarantined", "", &ds)
+		if len(ds) != 1 || ds[0].DeviceID != "jolla" || ds[0].AccessSource != "rule" || ds[0].AccessRuleID != added.Rule.ID {
+			t.Fatalf("quarantined devices: %+v", ds)
+		}
+		var d admin.DeviceDetail
+		env.want(t, 200, "POST", "/api/v1/devices/alice/jolla/approve", "", &d)
+		if d.Access != "allowed" || d.AccessSource != "admin" {
+			t.Fatalf("after approve: %+v", d.Device)
+		}
+		env.want(t, 200, "POST", "/api/v1/devices/alice/jolla/approve", "", nil) // a retry
+		env.want(t, 404, "POST", "/api/v1/devices/alice/nope/approve", "", nil)
+		if st := folderSyncStatus(t, jolla); st != 1 {
+			t.Errorf("approved device: FolderSync %d", st)
+		}
+
+		env.want(t, 200, "POST", "/api/v1/devices/bob/tablet/quarantine", "", &d)
+		env.want(t, 200, "GET", "/api/v1/devices?state=quarantined", "", &ds)
+		if d.Access != "quarantined" || len(ds) != 1 || ds[0].DeviceID != "tablet" {
+			t.Errorf("after quarantine: %s, list %+v", d.Access, ds)
+		}
+		env.want(t, 200, "POST", "/api/v1/devices/bob/tablet/allow", "", nil)
+
+		env.want(t, 400, "DELETE", "/api/v1/device-rules/abc", "", nil)
+		env.want(t, 404, "DELETE", "/api/v1/device-rules/999999", "", nil)
+		env.want(t, 204, "DELETE", fmt.Sprintf("/api/v1/device-rules/%d", added.Rule.ID), "", nil)
+		env.want(t, 404, "DELETE", fmt.Sprintf("/api/v1/device-rules/%d", added.Rule.ID), "", nil)
+		// Removing the rule leaves the devices it decided alone.
+		env.want(t, 200, "GET", "/api/v1/devices/alice/jolla", "", &d)
+		if d.Access != "allowed" {
+			t.Errorf("after removing the rule: %s", d.Access)
+		}
+	})
+
+	t.Run("resync", func(t *testing.T) {
+		contacts, key := syncContacts(t, phone)
+		var d admin.DeviceDetail
+		env.want(t, 200, "GET", "/api/v1/devices/alice/phone1", "", &d)
+		if len(d.Collections) != 2 {
+			t.Fatalf("collections before: %+v", d.Collections)
+		}
+		env.want(t, 404, "POST", "/api/v1/devices/alice/phone1/resync", `{"collection":"Nope"}`, nil)
+		env.want(t, 400, "POST", "/api/v1/devices/alice/phone1/resync", `{"folder":"Contacts"}`, nil)
+		env.want(t, 404, "POST", "/api/v1/devices/alice/nope/resync", "", nil)
+		// One collection, by its name in any case: its next Sync starts over.
+		env.want(t, 200, "POST", "/api/v1/devices/alice/phone1/resync", `{"collection":"contacts"}`, &d)
+		if len(d.Collections) != 1 || d.Collections[0].Type != "hierarchy" {
+			t.Errorf("collections after resyncing contacts: %+v", d.Collections)
+		}
+		r, err := phone.SyncFolder(ctx, contacts, key, 100)
+		if err != nil || len(r.Collections.Collection) != 1 || r.Collections.Collection[0].Status != 3 {
+			t.Fatalf("Sync with the old key after the resync: %+v, %v", r, err)
+		}
+		// The whole device, without a body.
+		env.want(t, 200, "POST", "/api/v1/devices/alice/phone1/resync", "", &d)
+		if len(d.Collections) != 0 {
+			t.Errorf("collections after a full resync: %+v", d.Collections)
+		}
+	})
+
+	t.Run("trace", func(t *testing.T) {
+		var d admin.DeviceDetail
+		env.want(t, 200, "PUT", "/api/v1/devices/alice/phone1/trace", `{"for":"1h"}`, &d)
+		if d.TraceUntil == nil || time.Until(*d.TraceUntil) < 50*time.Minute {
+			t.Errorf("trace: %v", d.TraceUntil)
+		}
+		for _, body := range []string{`{"for":"soon"}`, `{"for":"-1h"}`, `{"for":"200h"}`, `{}`} {
+			env.want(t, 400, "PUT", "/api/v1/devices/alice/phone1/trace", body, nil)
+		}
+		var off admin.DeviceDetail
+		env.want(t, 200, "DELETE", "/api/v1/devices/alice/phone1/trace", "", &off)
+		if off.TraceUntil != nil {
+			t.Errorf("trace off: %v", off.TraceUntil)
+		}
+	})
+
 	t.Run("policies", func(t *testing.T) {
 		big := `{"settings":{"ApprovedApplicationList":["` + strings.Repeat("a", 2<<20) + `"]}}`
 		for body, status := range map[string]int{
@@ -227,6 +333,13 @@ func TestAPI(t *testing.T) {
 		if after.Generation == before.Generation || !after.Settings.DevicePasswordEnabled ||
 			after.Settings.MinDevicePasswordLength != 6 || after.Settings.AllowCamera != before.Settings.AllowCamera {
 			t.Fatalf("edit: %+v", after)
+		}
+		// A retry changes nothing: no new generation, no changes.
+		var again admin.PolicyEdit
+		env.want(t, 200, "PATCH", "/api/v1/policies/default",
+			`{"settings":{"DevicePasswordEnabled":true,"MinDevicePasswordLength":6}}`, &again)
+		if again.Generation != after.Generation || len(again.Changes) != 0 {
+			t.Fatalf("retried edit: %+v", again)
 		}
 		// The phone provisions again and gets the new value.
 		if st := folderSyncStatus(t, phone); st != 143 {
@@ -258,14 +371,14 @@ func TestAPI(t *testing.T) {
 
 		var d admin.DeviceDetail
 		env.want(t, 200, "PUT", "/api/v1/devices/bob/tablet/policy", `{"policy":"strict"}`, &d)
-		if d.Policy.Name != "strict" || !d.Policy.Assigned || d.Policy.UpToDate {
+		if d.Policy.Name != "strict" || !d.Policy.Assigned || d.Policy.Source != admin.SourceDevice || d.Policy.UpToDate {
 			t.Errorf("assigned: %+v", d.Policy)
 		}
 		env.want(t, 404, "PUT", "/api/v1/devices/bob/tablet/policy", `{"policy":"nope"}`, nil)
 		env.want(t, 404, "PUT", "/api/v1/devices/bob/nope/policy", `{"policy":"strict"}`, nil)
 		env.want(t, 400, "PUT", "/api/v1/devices/bob/tablet/policy", `{}`, nil)
 		env.want(t, 200, "PUT", "/api/v1/devices/bob/tablet/policy", `{"policy":""}`, &d)
-		if d.Policy.Name != "default" || d.Policy.Assigned {
+		if d.Policy.Name != "default" || d.Policy.Assigned || d.Policy.Source != admin.SourceDefault {
 			t.Errorf("back to default: %+v", d.Policy)
 		}
 	})
@@ -279,10 +392,24 @@ func TestAPI(t *testing.T) {
 		if st := folderSyncStatus(t, phone); st != 140 {
 			t.Fatalf("FolderSync with a wipe pending: %d, want 140", st)
 		}
-		env.want(t, 200, "POST", "/api/v1/devices/bob/tablet/account-wipe", "", &d)
+		// An account-only wipe needs EAS 16.1: refused for the 14.1
+		// tablet rather than wiping more than asked.
+		env.want(t, 409, "POST", "/api/v1/devices/bob/tablet/account-wipe", "", nil)
+		env.want(t, 200, "POST", "/api/v1/devices/alice/phone1/account-wipe", "", &d)
 		if d.Wipe != "account_requested" {
 			t.Fatalf("after account wipe: %s", d.Wipe)
 		}
+		var c admin.DeviceDetail
+		env.want(t, 200, "POST", "/api/v1/devices/alice/phone1/cancel-wipe", "", &c)
+		if c.Wipe != "none" || c.WipeRequestedAt != nil {
+			t.Fatalf("after cancelling the wipe: %+v", c.Device)
+		}
+		if st := folderSyncStatus(t, phone); st != 1 {
+			t.Fatalf("FolderSync after the wipe was cancelled: %d", st)
+		}
+		// Nothing to cancel any more.
+		env.want(t, 409, "POST", "/api/v1/devices/alice/phone1/cancel-wipe", "", nil)
+		env.want(t, 404, "POST", "/api/v1/devices/alice/nope/cancel-wipe", "", nil)
 	})
 
 	t.Run("audit", func(t *testing.T) {
@@ -296,7 +423,8 @@ func TestAPI(t *testing.T) {
 			seen[e.Action+" "+e.Target] = true
 		}
 		for _, want := range []string{"device.block bob/tablet", "device.allow bob/tablet", "device.wipe alice/phone1",
-			"device.account_wipe bob/tablet"} {
+			"device.account_wipe alice/phone1", "device.wipe_cancel alice/phone1", "device.resync alice/phone1",
+			"device.quarantine bob/tablet", "device.allow alice/jolla", "device.trace alice/phone1"} {
 			if !seen[want] {
 				t.Errorf("not audited: %s (have %v)", want, seen)
 			}
@@ -318,6 +446,87 @@ func TestAPI(t *testing.T) {
 		}
 	})
 
+	t.Run("policy assignments", func(t *testing.T) {
+		var r admin.AssignmentResult
+		env.want(t, 200, "PUT", "/api/v1/users/bob/policy", `{"policy":"strict"}`, &r)
+		if !r.Changed || r.Target.Login != "bob" || r.Policy != "strict" {
+			t.Errorf("assign to user: %+v", r)
+		}
+		// Safe to retry: nothing changes, nothing is recorded.
+		env.want(t, 200, "PUT", "/api/v1/users/bob/policy", `{"policy":"strict"}`, &r)
+		if r.Changed {
+			t.Errorf("retried assignment changed something: %+v", r)
+		}
+		var d admin.DeviceDetail
+		env.want(t, 200, "GET", "/api/v1/devices/bob/tablet", "", &d)
+		if d.Policy.Name != "strict" || d.Policy.Source != admin.SourceUser || d.Policy.Assigned {
+			t.Errorf("policy from the user: %+v", d.Policy)
+		}
+		env.want(t, 200, "PUT", "/api/v1/device-types/TESTPHONE/policy", `{"policy":"strict"}`, &r)
+		env.want(t, 200, "GET", "/api/v1/devices/alice/phone1", "", &d)
+		if d.Policy.Name != "strict" || d.Policy.Source != admin.SourceDeviceType {
+			t.Errorf("policy from the device type: %+v", d.Policy)
+		}
+		// A user who has never synced can be given a policy.
+		env.want(t, 200, "PUT", "/api/v1/users/dave/policy", `{"policy":"strict"}`, nil)
+		var p admin.Policy
+		env.want(t, 200, "GET", "/api/v1/policies/strict", "", &p)
+		if p.Usage == nil || p.Usage.Users != 2 || p.Usage.DeviceTypes != 1 || p.Usage.InEffect != 2 || len(p.Assignments) != 3 ||
+			p.Assignments[0].Target.DeviceType != "testphone" || p.Assignments[1].Target.Login != "bob" {
+			t.Errorf("policy view: usage %+v, assignments %+v", p.Usage, p.Assignments)
+		}
+
+		// Bad input.
+		env.want(t, 404, "PUT", "/api/v1/users/bob/policy", `{"policy":"nope"}`, nil)
+		env.want(t, 404, "PUT", "/api/v1/device-types/iPad/policy", `{"policy":"nope"}`, nil)
+		env.want(t, 400, "PUT", "/api/v1/device-types/%20iPad/policy", `{"policy":"strict"}`, nil)
+		env.want(t, 400, "PUT", "/api/v1/users/bob/policy", `{}`, nil)
+		env.want(t, 400, "PUT", "/api/v1/users/bob/policy", `{"policy":"strict","device":"x"}`, nil)
+		env.want(t, 404, "DELETE", "/api/v1/devices/bob/nope/policy", "", nil)
+		env.want(t, 409, "DELETE", "/api/v1/policies/default", "", nil)
+		env.want(t, 404, "DELETE", "/api/v1/policies/nope", "", nil)
+
+		env.want(t, 200, "DELETE", "/api/v1/users/bob/policy", "", &r)
+		if !r.Changed || r.Policy != "" {
+			t.Errorf("unassign: %+v", r)
+		}
+		env.want(t, 200, "DELETE", "/api/v1/users/bob/policy", "", &r)
+		if r.Changed {
+			t.Errorf("retried unassign: %+v", r)
+		}
+		env.want(t, 200, "DELETE", "/api/v1/devices/bob/tablet/policy", "", &d)
+		if d.Policy.Source != admin.SourceDefault {
+			t.Errorf("after unassign: %+v", d.Policy)
+		}
+
+		// Removing the policy takes its assignments with it.
+		env.want(t, 204, "DELETE", "/api/v1/policies/strict", "", nil)
+		env.want(t, 404, "DELETE", "/api/v1/policies/strict", "", nil)
+		env.want(t, 404, "GET", "/api/v1/policies/strict", "", nil)
+		env.want(t, 200, "GET", "/api/v1/devices/alice/phone1", "", &d)
+		if d.Policy.Name != "default" || d.Policy.Source != admin.SourceDefault {
+			t.Errorf("after removing the policy: %+v", d.Policy)
+		}
+
+		// Each change was recorded once, in its transaction, as the token.
+		var es []audit.Entry
+		env.want(t, 200, "GET", "/api/v1/audit?action=policy.&limit=100", "", &es)
+		count := map[string]int{}
+		for _, e := range es {
+			if e.Actor != "token:ops" {
+				t.Errorf("entry %+v", e)
+			}
+			count[e.Action+" "+e.Target]++
+		}
+		for k, n := range map[string]int{"policy.create policy:strict": 1, "policy.assign user:bob": 1, "policy.unassign user:bob": 1,
+			"policy.assign device-type:testphone": 1, "policy.assign user:dave": 1, "policy.remove policy:strict": 1,
+			"policy.assign bob/tablet": 1, "policy.unassign bob/tablet": 1} {
+			if count[k] != n {
+				t.Errorf("audit %s: %d entries, want %d (all: %v)", k, count[k], n, count)
+			}
+		}
+	})
+
 	t.Run("remove and revoke", func(t *testing.T) {
 		env.want(t, 204, "DELETE", "/api/v1/devices/bob/tablet", "", nil)
 		env.want(t, 404, "DELETE", "/api/v1/devices/bob/tablet", "", nil)
@@ -329,6 +538,32 @@ func TestAPI(t *testing.T) {
 			t.Errorf("revoked token: %d", code)
 		}
 	})
+}
+
+// syncContacts syncs the phone's contacts folder to its end and returns
+// its id and sync key.
+func syncContacts(t *testing.T, phone *client.Client) (string, string) {
+	t.Helper()
+	ctx := context.Background()
+	fs, err := phone.FolderSync(ctx, "0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var contacts string
+	for _, f := range fs.Changes.Add {
+		if f.Type == 9 {
+			contacts = f.ServerID
+		}
+	}
+	key := "0"
+	for range 2 {
+		r, err := phone.SyncFolder(ctx, contacts, key, 100)
+		if err != nil || len(r.Collections.Collection) != 1 || r.Collections.Collection[0].Status != 1 {
+			t.Fatalf("sync contacts: %+v, %v", r, err)
+		}
+		key = r.Collections.Collection[0].SyncKey
+	}
+	return contacts, key
 }
 
 // Live view: a Ping waiting on this instance shows.

@@ -146,10 +146,6 @@ func (s *Server) status(c echo.Context, err error) (int, string) {
 		return http.StatusUnauthorized, err.Error()
 	}
 	s.log.Error("admin request failed", "method", c.Request().Method, "path", c.Path(), "err", err)
-	// A change that was kept but not audited says so (service.recorded).
-	if strings.Contains(err.Error(), "was done, but not recorded") {
-		return http.StatusInternalServerError, err.Error()
-	}
 	return http.StatusInternalServerError, "internal error: see the server log"
 }
 

@@ -21,7 +21,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/easd/easd/audit"
@@ -82,6 +81,9 @@ type Device struct {
 	MobileOperator   string     `json:"mobile_operator,omitempty"`
 	IMEI             string     `json:"imei,omitempty"`
 	Access           string     `json:"access"`
+	AccessSource     string     `json:"access_source"` // default, rule or admin
+	AccessRuleID     int64      `json:"access_rule_id,omitempty"`
+	AccessChangedAt  *time.Time `json:"access_changed_at,omitempty"`
 	Wipe             string     `json:"wipe"`
 	WipeRequestedAt  *time.Time `json:"wipe_requested_at,omitempty"`
 	WipeAckedAt      *time.Time `json:"wipe_acked_at,omitempty"`
@@ -100,7 +102,7 @@ func view(d *device.Device) Device {
 	return Device{User: d.Login, DeviceID: d.DeviceID, DeviceType: d.DeviceType, UserAgent: d.UserAgent,
 		ProtocolVersion: d.ProtocolVersion, Model: d.Model, FriendlyName: d.FriendlyName, OS: d.OS,
 		PhoneNumber: d.PhoneNumber, MobileOperator: d.MobileOperator, IMEI: d.IMEI,
-		Access: d.Access, Wipe: d.Wipe, WipeRequestedAt: d.WipeRequestedAt, WipeAckedAt: d.WipeAckedAt,
+		Access: d.Access, AccessSource: d.AccessSource, AccessRuleID: d.AccessRuleID, AccessChangedAt: d.AccessChangedAt, Wipe: d.Wipe, WipeRequestedAt: d.WipeRequestedAt, WipeAckedAt: d.WipeAckedAt,
 		Provisioned: d.PolicyKey != 0, PolicyUpToDate: d.PolicyKey != 0 && d.PolicyGeneration == d.CurrentPolicyGeneration,
 		TraceUntil: d.TraceUntil, FirstSeen: d.FirstSeen, LastSeen: d.LastSeen,
 		policyID: d.PolicyID, policyGeneration: d.PolicyGeneration, currentGen: d.CurrentPolicyGeneration,
@@ -212,8 +214,12 @@ type Collection struct {
 // PolicyStatus tells which policy applies to a device and whether the
 // device has provisioned with its current generation.
 type PolicyStatus struct {
-	Name              string `json:"name"`
-	Assigned          bool   `json:"assigned"` // false: the default policy applies
+	Name string `json:"name"`
+	// Assigned is true when the device has its own assignment.
+	Assigned bool `json:"assigned"`
+	// Source says which rule gives the device its policy: its own
+	// assignment, its user's, its device type's, or none (the default).
+	Source            string `json:"source"`
 	IssuedGeneration  int64  `json:"issued_generation"`
 	CurrentGeneration int64  `json:"current_generation"`
 	UpToDate          bool   `json:"up_to_date"`
@@ -267,9 +273,44 @@ func (s *Service) Device(ctx context.Context, login, deviceID string) (*DeviceDe
 	if err != nil {
 		return nil, err
 	}
-	det.Policy = PolicyStatus{Name: p.Name, Assigned: d.PolicyID != 0, IssuedGeneration: d.PolicyGeneration,
+	src, err := s.policySource(ctx, d, p.Name)
+	if err != nil {
+		return nil, err
+	}
+	det.Policy = PolicyStatus{Name: p.Name, Assigned: d.PolicyID != 0, Source: src, IssuedGeneration: d.PolicyGeneration,
 		CurrentGeneration: p.Generation, UpToDate: d.PolicyKey != 0 && d.PolicyGeneration == p.Generation}
 	return det, nil
+}
+
+// Where a device's policy comes from (PolicyStatus.Source), in the order
+// the rules are tried (schema function device_policy_id).
+const (
+	SourceDevice     = "device"
+	SourceUser       = "user"
+	SourceDeviceType = "device_type"
+	SourceDefault    = "default"
+)
+
+// policySource finds the rule that gives d the policy called name, in
+// that policy's assignments.
+func (s *Service) policySource(ctx context.Context, d *device.Device, name string) (string, error) {
+	if d.PolicyID != 0 {
+		return SourceDevice, nil
+	}
+	as, err := s.policies.Assignments(ctx, name)
+	if err != nil {
+		return "", err
+	}
+	src := SourceDefault
+	for _, a := range as {
+		switch {
+		case a.Target.DeviceType == "" && a.Target.DeviceID == "" && a.Target.Login == d.Login:
+			return SourceUser, nil
+		case a.Target.DeviceType != "" && strings.EqualFold(a.Target.DeviceType, d.DeviceType):
+			src = SourceDeviceType
+		}
+	}
+	return src, nil
 }
 
 // folderTypes names the folder types (MS-ASCMD 2.2.3.186.3) for people.
@@ -288,86 +329,183 @@ func folderType(f folders.Folder) string {
 	return fmt.Sprintf("type %d", f.Type)
 }
 
-// deviceTarget is the audit target of a device.
-func deviceTarget(login, deviceID string) string { return login + "/" + deviceID }
-
-// recorded notes a change that was kept; should the note fail, the
-// caller hears it, with the change named as done.
-func (s *Service) recorded(ctx context.Context, who audit.Who, action, target string, detail map[string]any) error {
-	if err := s.audit.Record(ctx, who, action, target, detail); err != nil {
-		return fmt.Errorf("%s of %s was done, but not recorded in the audit log: %w", action, target, err)
-	}
-	return nil
-}
-
-// deviceErr turns the registry's not-found into ErrNotFound.
+// deviceErr turns the registry's errors into the front ends'.
 func deviceErr(err error, login, deviceID string) error {
-	if errors.Is(err, device.ErrNotFound) {
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, device.ErrNotFound):
 		return fmt.Errorf("%w: no device %q of user %q", ErrNotFound, deviceID, login)
+	case errors.Is(err, device.ErrNoFolder):
+		return fmt.Errorf("%w: %v", ErrNotFound, err)
+	case errors.Is(err, device.ErrAmbiguousFolder):
+		return fmt.Errorf("%w: %v", ErrInvalid, err)
+	case errors.Is(err, device.ErrNoWipe), errors.Is(err, device.ErrWipeDone), errors.Is(err, device.ErrAccountWipeProto):
+		// The request is well formed; the device's state refuses it.
+		return fmt.Errorf("%w: %s/%s: %v", ErrConflict, login, deviceID, err)
 	}
 	return err
 }
 
+// The device operations below change the device and write its audit
+// entry in one transaction (eas/device's administrative methods).
+
 // Wipe asks the device to erase itself (accountOnly: only this account's
-// data, EAS 16.1) on its next request. Asking again is harmless.
+// data, which needs EAS 16.1: ErrConflict for an older device) on its
+// next request. Asking again is harmless.
 func (s *Service) Wipe(ctx context.Context, who audit.Who, login, deviceID string, accountOnly bool) error {
-	if err := s.devices.RequestWipe(ctx, login, deviceID, accountOnly); err != nil {
-		return deviceErr(err, login, deviceID)
-	}
-	action := "device.wipe"
-	if accountOnly {
-		action = "device.account_wipe"
-	}
-	return s.recorded(ctx, who, action, deviceTarget(login, deviceID), nil)
+	_, err := s.devices.Wipe(ctx, who, login, deviceID, accountOnly)
+	return deviceErr(err, login, deviceID)
 }
 
-// SetAccess blocks or allows a device.
+// CancelWipe withdraws a wipe the device has not confirmed yet; with none
+// pending, or one confirmed, it is ErrConflict.
+func (s *Service) CancelWipe(ctx context.Context, who audit.Who, login, deviceID string) error {
+	_, err := s.devices.CancelWipe(ctx, who, login, deviceID)
+	return deviceErr(err, login, deviceID)
+}
+
+// SetAccess allows, blocks or quarantines a device, as an administrator's
+// decision that access rules never override.
 func (s *Service) SetAccess(ctx context.Context, who audit.Who, login, deviceID, state string) error {
-	action := map[string]string{device.Blocked: "device.block", device.Allowed: "device.allow"}[state]
-	if action == "" {
-		return invalid("access %q is neither %s nor %s", state, device.Blocked, device.Allowed)
+	if state != device.Blocked && state != device.Allowed && state != device.Quarantined {
+		return invalid("access %q is none of %s, %s, %s", state, device.Allowed, device.Blocked, device.Quarantined)
 	}
-	if err := s.devices.SetAccess(ctx, login, deviceID, state); err != nil {
-		return deviceErr(err, login, deviceID)
-	}
-	return s.recorded(ctx, who, action, deviceTarget(login, deviceID), nil)
+	_, err := s.devices.Decide(ctx, who, login, deviceID, state)
+	return deviceErr(err, login, deviceID)
+}
+
+// Approve lets a quarantined (or blocked) device sync; a Ping it has
+// waiting ends at once.
+func (s *Service) Approve(ctx context.Context, who audit.Who, login, deviceID string) error {
+	_, err := s.devices.Approve(ctx, who, login, deviceID)
+	return deviceErr(err, login, deviceID)
+}
+
+// Resync makes the device download everything again, keeping the
+// partnership; with collection (a folder id or display name) only that
+// collection. It returns the collection id reset ("" for all).
+func (s *Service) Resync(ctx context.Context, who audit.Who, login, deviceID, collection string) (string, error) {
+	id, err := s.devices.Resync(ctx, who, login, deviceID, collection)
+	return id, deviceErr(err, login, deviceID)
 }
 
 // Remove deletes the partnership and its sync state.
 func (s *Service) Remove(ctx context.Context, who audit.Who, login, deviceID string) error {
-	if err := s.devices.Remove(ctx, login, deviceID); err != nil {
-		return deviceErr(err, login, deviceID)
-	}
-	return s.recorded(ctx, who, "device.remove", deviceTarget(login, deviceID), nil)
+	return deviceErr(s.devices.Delete(ctx, who, login, deviceID), login, deviceID)
 }
 
-// AssignPolicy gives the device the named policy, or the default with "".
-func (s *Service) AssignPolicy(ctx context.Context, who audit.Who, login, deviceID, name string) error {
-	if name != "" {
-		if _, err := s.Policy(ctx, name); err != nil {
-			return err
+// maxTrace bounds a protocol trace: it logs every request and response.
+const maxTrace = 7 * 24 * time.Hour
+
+// Trace logs the device's requests and responses for d (at most a week),
+// or stops with d = 0.
+func (s *Service) Trace(ctx context.Context, who audit.Who, login, deviceID string, d time.Duration) error {
+	if d < 0 || d > maxTrace {
+		return invalid("a trace lasts from 1s to %s", maxTrace)
+	}
+	var until time.Time
+	if d > 0 {
+		until = time.Now().Add(d)
+	}
+	_, err := s.devices.Trace(ctx, who, login, deviceID, until)
+	return deviceErr(err, login, deviceID)
+}
+
+// Rules lists the device access rules, oldest first.
+func (s *Service) Rules(ctx context.Context) ([]device.Rule, error) {
+	rs, err := s.devices.Rules(ctx)
+	if rs == nil {
+		rs = []device.Rule{}
+	}
+	return rs, err
+}
+
+// AddedRule is a new access rule and how many registered devices it
+// changed (with ApplyExisting).
+type AddedRule struct {
+	Rule           device.Rule `json:"rule"`
+	DevicesChanged int         `json:"devices_changed"`
+	// Existed is true when the same rule was there already (a retry):
+	// nothing was written.
+	Existed bool `json:"existed"`
+}
+
+// AddRule stores an access rule for devices that register from now on;
+// with applyExisting it also decides again the devices whose access no
+// administrator set. A rule with the same patterns and action is not
+// added twice, so that a retried request leaves one rule.
+func (s *Service) AddRule(ctx context.Context, who audit.Who, r device.Rule, applyExisting bool) (*AddedRule, error) {
+	if err := device.CheckRule(r); err != nil {
+		return nil, invalid("%v", err)
+	}
+	rules, err := s.devices.Rules(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for _, x := range rules {
+		if strings.EqualFold(x.DeviceType, r.DeviceType) && strings.EqualFold(x.UserAgent, r.UserAgent) && x.Action == r.Action {
+			return &AddedRule{Rule: x, Existed: true}, nil
 		}
 	}
-	err := s.policies.Assign(ctx, login, deviceID, name)
-	if errors.Is(err, policy.ErrNotFound) {
-		// The policy was there a moment ago: it is the device that is
-		// missing.
-		return deviceErr(device.ErrNotFound, login, deviceID)
-	}
+	r, n, err := s.devices.AddRule(ctx, who, r, applyExisting)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	return s.recorded(ctx, who, "policy.assign", deviceTarget(login, deviceID), map[string]any{"policy": name})
+	return &AddedRule{Rule: r, DevicesChanged: n}, nil
 }
 
-// Policy is a policy as the API shows it.
+// RemoveRule deletes an access rule; the devices it decided keep their
+// state.
+func (s *Service) RemoveRule(ctx context.Context, who audit.Who, id int64) error {
+	err := s.devices.RemoveRule(ctx, who, id)
+	if errors.Is(err, device.ErrNoRule) {
+		return fmt.Errorf("%w: no access rule %d", ErrNotFound, id)
+	}
+	return err
+}
+
+// AssignPolicy gives target (a device, a user or a device type) the
+// named policy, or takes its assignment away with "" (the next rule
+// applies then). changed is false when target had that assignment
+// already: a retry changes nothing and records nothing.
+func (s *Service) AssignPolicy(ctx context.Context, who audit.Who, target policy.Target, name string) (changed bool, err error) {
+	changed, err = s.policies.AssignBy(ctx, who, target, name)
+	return changed, policyErr(err, name)
+}
+
+// policyErr turns the policy store's errors into the front ends'.
+func policyErr(err error, name string) error {
+	var ve *policy.ValueError
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, policy.ErrDeviceNotFound):
+		// Before ErrNotFound, which it matches too.
+		return fmt.Errorf("%w: %v", ErrNotFound, err)
+	case errors.Is(err, policy.ErrNotFound):
+		return fmt.Errorf("%w: no policy %q", ErrNotFound, name)
+	case errors.Is(err, policy.ErrExists):
+		return fmt.Errorf("%w: policy %q exists", ErrConflict, name)
+	case errors.Is(err, policy.ErrDefault):
+		return fmt.Errorf("%w: %v", ErrConflict, err)
+	case errors.Is(err, policy.ErrInvalid), errors.As(err, &ve):
+		return fmt.Errorf("%w: %v", ErrInvalid, err)
+	}
+	return err
+}
+
+// Policy is a policy as the API shows it. Usage is in lists and the
+// single view; Assignments only in the single view.
 type Policy struct {
-	Name                  string          `json:"name"`
-	Default               bool            `json:"default"`
-	Generation            int64           `json:"generation"`
-	AllowNonProvisionable bool            `json:"allow_non_provisionable"`
-	Settings              policy.Settings `json:"settings"`
-	UpdatedAt             time.Time       `json:"updated_at"`
+	Name                  string              `json:"name"`
+	Default               bool                `json:"default"`
+	Generation            int64               `json:"generation"`
+	AllowNonProvisionable bool                `json:"allow_non_provisionable"`
+	Settings              policy.Settings     `json:"settings"`
+	UpdatedAt             time.Time           `json:"updated_at"`
+	Usage                 *policy.Usage       `json:"usage,omitempty"`
+	Assignments           []policy.Assignment `json:"assignments,omitempty"`
 }
 
 func policyView(p *policy.Policy) Policy {
@@ -375,29 +513,45 @@ func policyView(p *policy.Policy) Policy {
 		AllowNonProvisionable: p.AllowNonProvisionable, Settings: p.Settings, UpdatedAt: p.UpdatedAt}
 }
 
-// Policies lists the policies, the default first.
+// Policies lists the policies, the default first, with their usage.
 func (s *Service) Policies(ctx context.Context) ([]Policy, error) {
 	ps, err := s.policies.List(ctx)
 	if err != nil {
 		return nil, err
 	}
+	usage, err := s.policies.Usages(ctx)
+	if err != nil {
+		return nil, err
+	}
 	out := make([]Policy, 0, len(ps))
 	for _, p := range ps {
-		out = append(out, policyView(p))
+		v, u := policyView(p), usage[p.ID]
+		v.Usage = &u
+		out = append(out, v)
 	}
 	return out, nil
 }
 
-// Policy returns one policy.
+// Policy returns one policy with its usage and its assignments (device
+// types, users, devices).
 func (s *Service) Policy(ctx context.Context, name string) (*Policy, error) {
 	p, err := s.policies.Get(ctx, name)
-	if errors.Is(err, policy.ErrNotFound) {
-		return nil, fmt.Errorf("%w: no policy %q", ErrNotFound, name)
+	if err != nil {
+		return nil, policyErr(err, name)
 	}
+	v := policyView(p)
+	usage, err := s.policies.Usages(ctx)
 	if err != nil {
 		return nil, err
 	}
-	v := policyView(p)
+	u := usage[p.ID]
+	v.Usage = &u
+	if v.Assignments, err = s.policies.Assignments(ctx, name); err != nil {
+		return nil, err
+	}
+	if v.Assignments == nil {
+		v.Assignments = []policy.Assignment{}
+	}
 	return &v, nil
 }
 
@@ -410,6 +564,8 @@ type PolicyChange struct {
 	Settings              json.RawMessage `json:"settings,omitempty"`
 }
 
+// apply lays c over allow and set. The values are checked against
+// MS-ASPROV by the policy store, in the change.
 func (c PolicyChange) apply(allow bool, set policy.Settings) (bool, policy.Settings, error) {
 	if c.AllowNonProvisionable != nil {
 		allow = *c.AllowNonProvisionable
@@ -421,81 +577,64 @@ func (c PolicyChange) apply(allow bool, set policy.Settings) (bool, policy.Setti
 			return allow, set, invalid("settings: %v", err)
 		}
 	}
-	if err := checkSettings(set); err != nil {
-		return allow, set, err
-	}
 	return allow, set, nil
 }
 
-// checkSettings refuses values MS-ASPROV does not allow.
-func checkSettings(s policy.Settings) error {
-	switch {
-	case s.MinDevicePasswordLength < 1 || s.MinDevicePasswordLength > 16:
-		return invalid("MinDevicePasswordLength must be 1-16")
-	case s.MinDevicePasswordComplexCharacters < 1 || s.MinDevicePasswordComplexCharacters > 4:
-		return invalid("MinDevicePasswordComplexCharacters must be 1-4")
-	case s.MaxDevicePasswordFailedAttempts < 4 || s.MaxDevicePasswordFailedAttempts > 16:
-		return invalid("MaxDevicePasswordFailedAttempts must be 4-16")
-	case s.MaxInactivityTimeDeviceLock < 0, s.DevicePasswordExpiration < 0, s.DevicePasswordHistory < 0,
-		s.MaxAttachmentSize < 0:
-		return invalid("durations, counts and sizes cannot be negative")
-	case s.AllowBluetooth < 0 || s.AllowBluetooth > 2:
-		return invalid("AllowBluetooth must be 0, 1 or 2")
-	case s.MaxCalendarAgeFilter != 0 && (s.MaxCalendarAgeFilter < 4 || s.MaxCalendarAgeFilter > 7):
-		return invalid("MaxCalendarAgeFilter must be 0 or 4-7")
-	case s.MaxEmailAgeFilter < 0 || s.MaxEmailAgeFilter > 5:
-		return invalid("MaxEmailAgeFilter must be 0-5")
-	case s.MaxEmailBodyTruncationSize < -1, s.MaxEmailHTMLBodyTruncationSize < -1:
-		return invalid("truncation sizes are -1 (none) or more")
-	}
-	return nil
-}
-
-// CreatePolicy adds a named policy.
+// CreatePolicy adds a named policy; the audit entry is written with it.
 func (s *Service) CreatePolicy(ctx context.Context, who audit.Who, c PolicyChange) (*Policy, error) {
-	if !validName(c.Name) {
-		return nil, invalid("policy name must be 1-64 letters, digits, '.', '_' or '-'")
-	}
 	allow, set, err := c.apply(true, policy.Defaults())
 	if err != nil {
 		return nil, err
 	}
-	p, err := s.policies.Create(ctx, c.Name, allow, set)
-	var pgErr *pgconn.PgError
-	if errors.As(err, &pgErr) && pgErr.Code == "23505" {
-		return nil, fmt.Errorf("%w: policy %q exists", ErrConflict, c.Name)
-	}
+	p, err := s.policies.CreateBy(ctx, who, c.Name, allow, set)
 	if err != nil {
-		return nil, err
+		return nil, policyErr(err, c.Name)
 	}
 	v := policyView(p)
-	return &v, s.recorded(ctx, who, "policy.create", "policy:"+p.Name, map[string]any{"settings": p.Settings,
-		"allow_non_provisionable": allow})
+	v.Usage, v.Assignments = &policy.Usage{}, []policy.Assignment{}
+	return &v, nil
 }
 
-// UpdatePolicy edits a policy: its devices provision again.
-func (s *Service) UpdatePolicy(ctx context.Context, who audit.Who, name string, c PolicyChange) (*Policy, error) {
+// PolicyEdit is a policy after an edit, with what the edit changed
+// (none: nothing was written, the generation stays).
+type PolicyEdit struct {
+	Policy
+	Changes []policy.Change `json:"changes"`
+}
+
+// UpdatePolicy edits a policy. When anything changed, it gets a new
+// generation and its devices provision again; the audit entry is written
+// with the change.
+func (s *Service) UpdatePolicy(ctx context.Context, who audit.Who, name string, c PolicyChange) (*PolicyEdit, error) {
 	if c.Name != "" && c.Name != name {
 		return nil, invalid("a policy cannot be renamed")
 	}
-	cur, err := s.Policy(ctx, name)
+	cur, err := s.policies.Get(ctx, name)
 	if err != nil {
-		return nil, err
+		return nil, policyErr(err, name)
 	}
 	allow, set, err := c.apply(cur.AllowNonProvisionable, cur.Settings)
 	if err != nil {
 		return nil, err
 	}
-	p, err := s.policies.Update(ctx, name, allow, set)
-	if errors.Is(err, policy.ErrNotFound) {
-		return nil, fmt.Errorf("%w: no policy %q", ErrNotFound, name)
+	_, changes, err := s.policies.UpdateBy(ctx, who, name, allow, set)
+	if err != nil {
+		return nil, policyErr(err, name)
 	}
+	v, err := s.Policy(ctx, name)
 	if err != nil {
 		return nil, err
 	}
-	v := policyView(p)
-	return &v, s.recorded(ctx, who, "policy.edit", "policy:"+p.Name, map[string]any{"settings": p.Settings,
-		"allow_non_provisionable": allow, "generation": p.Generation})
+	if changes == nil {
+		changes = []policy.Change{}
+	}
+	return &PolicyEdit{Policy: *v, Changes: changes}, nil
+}
+
+// RemovePolicy deletes a policy; what used it falls back to the next
+// rule. The default policy cannot be removed (ErrConflict).
+func (s *Service) RemovePolicy(ctx context.Context, who audit.Who, name string) error {
+	return policyErr(s.policies.RemoveBy(ctx, who, name), name)
 }
 
 // Audit returns audit log entries, newest first.

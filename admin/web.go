@@ -2,6 +2,7 @@ package admin
 
 import (
 	"bytes"
+	"context"
 	"embed"
 	"encoding/json"
 	"errors"
@@ -30,7 +31,7 @@ var templateFS embed.FS
 // pages are the parsed templates, one set per page (layout + page).
 type pages map[string]*template.Template
 
-var pageNames = []string{"login", "devices", "device", "confirm", "policies", "policy", "audit", "live", "error"}
+var pageNames = []string{"login", "devices", "device", "confirm", "policies", "policy", "rules", "audit", "live", "error"}
 
 func parsePages() (pages, error) {
 	funcs := template.FuncMap{
@@ -105,6 +106,11 @@ func (s *Server) webRoutes(e *echo.Echo) {
 	post("/policies", s.createPolicy)
 	get("/policies/:name", s.policyPage)
 	post("/policies/:name", s.savePolicy)
+	get("/policies/:name/confirm/remove", s.confirmRemovePolicy)
+	post("/policies/:name/:action", s.policyAction)
+	get("/device-rules", s.rulesPage)
+	post("/device-rules", s.addRule)
+	post("/device-rules/:id/remove", s.removeRule)
 	get("/audit", s.auditPage)
 	get("/live", s.livePage)
 }
@@ -228,7 +234,11 @@ var confirmations = map[string]string{
 	"wipe":         "erase the whole device (all its data, not only this account's) on its next request",
 	"account-wipe": "remove this account and its data from the device on its next request (EAS 16.1 devices; older ones ignore it)",
 	"remove":       "delete the partnership and all its sync state; the device starts over on its next request",
+	"resync":       "make the device download all its folders and items again on its next request (the partnership stays)",
 }
+
+// resyncOne is what the confirmation page says for one collection.
+const resyncOne = "make the device download collection %s again on its next sync of it"
 
 func (s *Server) confirmPage(c echo.Context) error {
 	u, d, err := userDevice(c)
@@ -244,7 +254,20 @@ func (s *Server) confirmPage(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return s.render(c, http.StatusOK, "confirm", map[string]any{"D": det, "Action": action, "What": what})
+	p := devicePath(u, d)
+	hidden := map[string]string{}
+	if col := c.QueryParam("collection"); action == "resync" && col != "" {
+		what, hidden["collection"] = fmt.Sprintf(resyncOne, col), col
+	}
+	return s.render(c, http.StatusOK, "confirm", map[string]any{"Action": action, "What": what, "Hidden": hidden,
+		"Subject": det.DeviceID + " of " + det.User,
+		"About":   fmt.Sprintf("Device: %s %s %s, last sync %s.", det.DeviceType, det.Model, det.FriendlyName, det.LastSeen.UTC().Format("2006-01-02 15:04:05Z")),
+		"Post":    p + "/" + action, "Back": p})
+}
+
+// devicePath is the device page's path.
+func devicePath(user, dev string) string {
+	return "/devices/" + url.PathEscape(user) + "/" + url.PathEscape(dev)
 }
 
 // deviceAction runs a device form: wipe, account-wipe and remove only
@@ -257,7 +280,11 @@ func (s *Server) deviceAction(c echo.Context) error {
 	ctx, w := c.Request().Context(), who(c)
 	action := c.Param("action")
 	if _, ask := confirmations[action]; ask && c.FormValue("confirm") != "yes" {
-		return c.Redirect(http.StatusSeeOther, "/devices/"+url.PathEscape(u)+"/"+url.PathEscape(d)+"/confirm/"+action)
+		q := ""
+		if col := c.FormValue("collection"); col != "" {
+			q = "?collection=" + url.QueryEscape(col)
+		}
+		return c.Redirect(http.StatusSeeOther, devicePath(u, d)+"/confirm/"+action+q)
 	}
 	switch action {
 	case "wipe", "account-wipe":
@@ -266,8 +293,24 @@ func (s *Server) deviceAction(c echo.Context) error {
 		err = s.Service.SetAccess(ctx, w, u, d, device.Blocked)
 	case "allow":
 		err = s.Service.SetAccess(ctx, w, u, d, device.Allowed)
+	case "quarantine":
+		err = s.Service.SetAccess(ctx, w, u, d, device.Quarantined)
+	case "approve":
+		err = s.Service.Approve(ctx, w, u, d)
+	case "cancel-wipe":
+		err = s.Service.CancelWipe(ctx, w, u, d)
+	case "resync":
+		_, err = s.Service.Resync(ctx, w, u, d, c.FormValue("collection"))
+	case "trace":
+		var length time.Duration
+		if v := c.FormValue("for"); v != "off" {
+			if length, err = time.ParseDuration(v); err != nil || length <= 0 {
+				return invalid("trace for %q: want a duration like 1h, or off", v)
+			}
+		}
+		err = s.Service.Trace(ctx, w, u, d, length)
 	case "policy":
-		err = s.Service.AssignPolicy(ctx, w, u, d, c.FormValue("policy"))
+		_, err = s.Service.AssignPolicy(ctx, w, policy.Target{Login: u, DeviceID: d}, c.FormValue("policy"))
 	case "remove":
 		if err = s.Service.Remove(ctx, w, u, d); err == nil {
 			return c.Redirect(http.StatusSeeOther, "/devices")
@@ -278,7 +321,7 @@ func (s *Server) deviceAction(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.Redirect(http.StatusSeeOther, "/devices/"+url.PathEscape(u)+"/"+url.PathEscape(d)+"?done="+url.QueryEscape(action))
+	return c.Redirect(http.StatusSeeOther, devicePath(u, d)+"?done="+url.QueryEscape(action))
 }
 
 func (s *Server) policiesPage(c echo.Context) error {
@@ -286,7 +329,7 @@ func (s *Server) policiesPage(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return s.render(c, http.StatusOK, "policies", map[string]any{"Policies": ps})
+	return s.render(c, http.StatusOK, "policies", map[string]any{"Policies": ps, "Removed": c.QueryParam("removed")})
 }
 
 func (s *Server) createPolicy(c echo.Context) error {
@@ -373,7 +416,108 @@ func (s *Server) policyPage(c echo.Context) error {
 		return err
 	}
 	return s.render(c, http.StatusOK, "policy", map[string]any{"P": p, "Fields": settingsFields(p.Settings),
-		"Saved": c.QueryParam("saved") != ""})
+		"Saved": c.QueryParam("saved") != "", "Done": c.QueryParam("done")})
+}
+
+func (s *Server) confirmRemovePolicy(c echo.Context) error {
+	name, err := param(c, "name")
+	if err != nil {
+		return err
+	}
+	p, err := s.Service.Policy(c.Request().Context(), name)
+	if err != nil {
+		return err
+	}
+	if p.Default {
+		return policyErr(policy.ErrDefault, name)
+	}
+	back := "/policies/" + url.PathEscape(name)
+	return s.render(c, http.StatusOK, "confirm", map[string]any{"Action": "remove", "Subject": "policy " + name,
+		"What": "delete this policy; its device types, users and devices fall back to the next rule and provision again",
+		"About": fmt.Sprintf("Assigned to %d device types, %d users and %d devices; in effect on %d devices.",
+			p.Usage.DeviceTypes, p.Usage.Users, p.Usage.Devices, p.Usage.InEffect),
+		"Post": back + "/remove", "Back": back})
+}
+
+// policyTarget reads an assignment target from a policy page form:
+// kind user, device-type or device, with the fields user, device_id,
+// device_type.
+func policyTarget(c echo.Context) (policy.Target, error) {
+	user, typ := strings.TrimSpace(c.FormValue("user")), strings.TrimSpace(c.FormValue("device_type"))
+	switch c.FormValue("kind") {
+	case "user":
+		if user == "" {
+			return policy.Target{}, invalid("name the user to assign the policy to")
+		}
+		return policy.Target{Login: user}, nil
+	case "device-type":
+		if typ == "" {
+			return policy.Target{}, invalid("name the device type to assign the policy to")
+		}
+		return policy.Target{DeviceType: typ}, nil
+	case "device":
+		return policy.Target{Login: user, DeviceID: c.FormValue("device_id")}, nil
+	}
+	return policy.Target{}, invalid("assign to a user or a device type")
+}
+
+// unassign takes t's assignment away if it is still to the policy called
+// name: the page may be old, and its button must not undo a newer
+// assignment to another policy.
+func (s *Server) unassign(ctx context.Context, w audit.Who, t policy.Target, name string) error {
+	p, err := s.Service.Policy(ctx, name)
+	if err != nil {
+		return err
+	}
+	for _, a := range p.Assignments {
+		if a.Target == t || t.DeviceType != "" && strings.EqualFold(a.Target.DeviceType, t.DeviceType) {
+			_, err := s.Service.AssignPolicy(ctx, w, t, "")
+			return err
+		}
+	}
+	return nil
+}
+
+// policyAction runs a policy page form: assign (to a user or device
+// type), unassign (any assignment listed) and remove, the last only with
+// the confirmation page's field.
+func (s *Server) policyAction(c echo.Context) error {
+	name, err := param(c, "name")
+	if err != nil {
+		return err
+	}
+	ctx, w, back := c.Request().Context(), who(c), "/policies/"+url.PathEscape(name)
+	action := c.Param("action")
+	switch action {
+	case "assign", "unassign":
+		t, terr := policyTarget(c)
+		if terr == nil && action == "assign" {
+			_, terr = s.Service.AssignPolicy(ctx, w, t, name)
+		} else if terr == nil {
+			terr = s.unassign(ctx, w, t, name)
+		}
+		if errors.Is(terr, ErrInvalid) {
+			p, gerr := s.Service.Policy(ctx, name)
+			if gerr != nil {
+				return gerr
+			}
+			return s.render(c, http.StatusBadRequest, "policy", map[string]any{"P": p, "Fields": settingsFields(p.Settings), "Error": terr.Error()})
+		}
+		if terr != nil {
+			return terr
+		}
+	case "remove":
+		if c.FormValue("confirm") != "yes" {
+			return c.Redirect(http.StatusSeeOther, back+"/confirm/remove")
+		}
+		if err := s.Service.RemovePolicy(ctx, w, name); err != nil {
+			return err
+		}
+		return c.Redirect(http.StatusSeeOther, "/policies?removed="+url.QueryEscape(name))
+	default:
+		return echo.NewHTTPError(http.StatusNotFound, "no such action")
+	}
+	return c.Redirect(http.StatusSeeOther, back+"?done="+url.QueryEscape(action))
 }
 
 func (s *Server) savePolicy(c echo.Context) error {
@@ -415,6 +559,57 @@ func jsonOf(set policy.Settings) (json.RawMessage, error) {
 		return nil, fmt.Errorf("admin: %w", err)
 	}
 	return raw, nil
+}
+
+func (s *Server) rulesPage(c echo.Context) error {
+	return s.renderRules(c, http.StatusOK, nil)
+}
+
+// renderRules shows the access rules page, with err (bad input) if any.
+func (s *Server) renderRules(c echo.Context, code int, err error) error {
+	rs, lerr := s.Service.Rules(c.Request().Context())
+	if lerr != nil {
+		return lerr
+	}
+	data := map[string]any{"Rules": rs, "Done": c.QueryParam("done"), "Actions": []string{device.RuleAllow, device.RuleBlock, device.RuleQuarantine}}
+	if err != nil {
+		data["Error"] = err.Error()
+	}
+	return s.render(c, code, "rules", data)
+}
+
+// addRule adds an access rule from the rules page or a device page; back
+// (a path of ours) is where to return.
+func (s *Server) addRule(c echo.Context) error {
+	r := device.Rule{DeviceType: strings.TrimSpace(c.FormValue("device_type")), UserAgent: strings.TrimSpace(c.FormValue("user_agent")),
+		Action: c.FormValue("action"), Note: strings.TrimSpace(c.FormValue("note"))}
+	added, err := s.Service.AddRule(c.Request().Context(), who(c), r, c.FormValue("apply_existing") == "on")
+	if errors.Is(err, ErrInvalid) {
+		return s.renderRules(c, http.StatusBadRequest, err)
+	}
+	if err != nil {
+		return err
+	}
+	back := "/device-rules"
+	if b := c.FormValue("back"); strings.HasPrefix(b, "/devices/") {
+		back = b
+	}
+	done := fmt.Sprintf("rule %d added, %d devices changed", added.Rule.ID, added.DevicesChanged)
+	if added.Existed {
+		done = fmt.Sprintf("rule %d exists already", added.Rule.ID)
+	}
+	return c.Redirect(http.StatusSeeOther, back+"?done="+url.QueryEscape(done))
+}
+
+func (s *Server) removeRule(c echo.Context) error {
+	id, err := ruleID(c)
+	if err != nil {
+		return err
+	}
+	if err := s.Service.RemoveRule(c.Request().Context(), who(c), id); err != nil {
+		return err
+	}
+	return c.Redirect(http.StatusSeeOther, "/device-rules?done="+url.QueryEscape(fmt.Sprintf("rule %d removed", id)))
 }
 
 func (s *Server) auditPage(c echo.Context) error {

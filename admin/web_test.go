@@ -2,6 +2,7 @@ package admin_test
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
@@ -16,14 +17,16 @@ import (
 
 	"github.com/easd/easd/audit"
 	"github.com/easd/easd/eas/device"
+	"github.com/easd/easd/eas/policy"
 	"github.com/easd/easd/internal/testenv"
 )
 
 // TestWebPageInBrowser drives the web page in headless Chromium as an
 // administrator would: log in, filter the devices, open one, wipe it
 // after the confirmation page (the phone is told on its next request),
-// edit a policy (a phone provisions again and gets the new value), read
-// the audit log, log out.
+// edit a policy (a phone provisions again and gets the new value), create
+// one, assign it to a user and remove it, approve a quarantined device,
+// read the audit log, log out.
 func TestWebPageInBrowser(t *testing.T) {
 	env := startAdmin(t)
 	ctx := context.Background()
@@ -38,6 +41,16 @@ func TestWebPageInBrowser(t *testing.T) {
 	}
 	if st := folderSyncStatus(t, tablet); st != 1 {
 		t.Fatalf("tablet FolderSync: %d", st)
+	}
+	// New devices of type Pilot wait for an administrator.
+	devices := device.NewStore(env.App.Pool, 0)
+	if _, _, err := devices.AddRule(ctx, audit.Who{Actor: "cli:test"}, device.Rule{DeviceType: "Pilot", Action: device.RuleQuarantine}, false); err != nil {
+		t.Fatal(err)
+	}
+	pilot := env.Client("alice", "newphone")
+	pilot.DeviceType = "Pilot"
+	if err := pilot.Provision(ctx); err != nil {
+		t.Fatal(err)
 	}
 
 	chromium := testenv.ChromiumBrowser(t)
@@ -132,9 +145,53 @@ func TestWebPageInBrowser(t *testing.T) {
 		t.Fatalf("tablet after provisioning again: FolderSync %d", st)
 	}
 
+	step("create a policy and assign it to a user",
+		chromedp.Click(chromedp.CSS(`nav a[href="/policies"]`)),
+		chromedp.WaitVisible(chromedp.ID("create")),
+		chromedp.SendKeys(chromedp.CSS(`input[name="name"]`), "travel"),
+		chromedp.Click(chromedp.ID("create")),
+		chromedp.WaitVisible(chromedp.ID("assign-user-name")),
+		chromedp.SendKeys(chromedp.ID("assign-user-name"), "bob"),
+		chromedp.Click(chromedp.ID("assign-user-button")),
+		chromedp.WaitVisible(chromedp.ID("done")),
+	)
+	if s := text(chromedp.CSS("#assignments")); !strings.Contains(s, "user bob") {
+		t.Fatalf("assignments after assigning: %q", s)
+	}
+	if st := folderSyncStatus(t, tablet); st != 143 {
+		t.Fatalf("tablet after its user got a policy: FolderSync %d, want 143", st)
+	}
+	step("remove the policy, confirmed",
+		chromedp.Click(chromedp.ID("remove-link")),
+		chromedp.WaitVisible(chromedp.ID("confirm")),
+		chromedp.Click(chromedp.ID("confirm")),
+		chromedp.WaitVisible(chromedp.ID("removed")),
+		chromedp.WaitNotPresent(chromedp.CSS(`a[href="/policies/travel"]`)),
+	)
+
+	step("approve the quarantined device",
+		chromedp.Click(chromedp.CSS(`nav a[href="/devices"]`)),
+		chromedp.WaitVisible(chromedp.ID("apply")),
+		chromedp.SetValue(chromedp.CSS(`#filter select[name="state"]`), "quarantined"),
+		chromedp.Click(chromedp.ID("apply")),
+		chromedp.WaitNotPresent(chromedp.CSS(`a[href="/devices/alice/lostphone"]`)),
+		chromedp.Click(chromedp.CSS(`a[href="/devices/alice/newphone"]`)),
+		chromedp.WaitVisible(chromedp.ID("approve")),
+		chromedp.Click(chromedp.ID("approve")),
+		chromedp.WaitVisible(chromedp.ID("done")),
+	)
+	if s := text(chromedp.CSS("#access")); s != "allowed" {
+		t.Fatalf("access after approving: %q", s)
+	}
+	if d, err := devices.Get(ctx, "alice", "newphone"); err != nil || d.Access != device.Allowed || d.AccessSource != device.SourceAdmin {
+		t.Fatalf("approved device: %+v, %v", d, err)
+	}
+
 	step("audit log", chromedp.Click(chromedp.CSS(`nav a[href="/audit"]`)), chromedp.WaitVisible(chromedp.ID("audit")))
 	log := text(chromedp.CSS("#audit"))
-	for _, want := range []string{"web:ops", "device.wipe", "alice/lostphone", "policy.edit", "admin.login"} {
+	for _, want := range []string{"web:ops", "device.wipe", "alice/lostphone", "policy.edit", "admin.login",
+		"policy.assign", "user:bob", "policy.remove", "policy:travel",
+		"device.allow", "alice/newphone"} {
 		if !strings.Contains(log, want) {
 			t.Errorf("audit page lacks %q:\n%s", want, log)
 		}
@@ -272,7 +329,91 @@ func TestWebSessionAndCSRF(t *testing.T) {
 		t.Errorf("bad policy value: %d", resp.StatusCode)
 	}
 
-	es, err := audit.NewStore(env.App.Pool).List(ctx, audit.Filter{Actor: "web:ops"})
+	// A resync asks first, of one collection too; then it is done.
+	resp, _ = post(t, c, env.Admin+"/devices/alice/phone1/resync", url.Values{"csrf": {csrf}, "collection": {"x 1"}}, nil)
+	if resp.StatusCode != 303 || resp.Header.Get("Location") != "/devices/alice/phone1/confirm/resync?collection=x+1" {
+		t.Fatalf("unconfirmed resync: %d %s", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	if _, page := get(t, c, env.Admin+"/devices/alice/phone1/confirm/resync?collection=x+1"); !strings.Contains(page, `name="collection" value="x 1"`) {
+		t.Errorf("resync confirmation lacks the collection:\n%s", page)
+	}
+	if resp, _ := post(t, c, env.Admin+"/devices/alice/phone1/resync", url.Values{"csrf": {csrf}, "confirm": {"yes"}, "collection": {"x 1"}}, nil); resp.StatusCode != 404 {
+		t.Errorf("resync of an unknown collection: %d, want 404", resp.StatusCode)
+	}
+	if resp, _ := post(t, c, env.Admin+"/devices/alice/phone1/resync", url.Values{"csrf": {csrf}, "confirm": {"yes"}}, nil); resp.StatusCode != 303 {
+		t.Errorf("confirmed resync: %d", resp.StatusCode)
+	}
+	for v, status := range map[string]int{"1h": 303, "off": 303, "soon": 400} {
+		if resp, _ := post(t, c, env.Admin+"/devices/alice/phone1/trace", url.Values{"csrf": {csrf}, "for": {v}}, nil); resp.StatusCode != status {
+			t.Errorf("trace %s: %d, want %d", v, resp.StatusCode, status)
+		}
+	}
+	// Access rules: from a device page back to it, from the rules page.
+	resp, _ = post(t, c, env.Admin+"/device-rules", url.Values{"csrf": {csrf}, "device_type": {"TestPhone"}, "action": {"block"},
+		"back": {"/devices/alice/phone1"}}, nil)
+	if resp.StatusCode != 303 || !strings.HasPrefix(resp.Header.Get("Location"), "/devices/alice/phone1?done=") {
+		t.Fatalf("rule from the device page: %d %s", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	if resp, body := post(t, c, env.Admin+"/device-rules", url.Values{"csrf": {csrf}, "device_type": {"x"}, "action": {"maybe"}}, nil); resp.StatusCode != 400 ||
+		!strings.Contains(body, "maybe") {
+		t.Errorf("bad rule: %d", resp.StatusCode)
+	}
+	rules, err := devices.Rules(ctx)
+	if err != nil || len(rules) != 1 || rules[0].Action != device.RuleBlock {
+		t.Fatalf("rules: %+v, %v", rules, err)
+	}
+	if _, page := get(t, c, env.Admin+"/device-rules"); !strings.Contains(page, "TestPhone") {
+		t.Errorf("rules page lacks the rule")
+	}
+	if resp, _ := post(t, c, env.Admin+fmt.Sprintf("/device-rules/%d/remove", rules[0].ID), url.Values{"csrf": {csrf}}, nil); resp.StatusCode != 303 {
+		t.Errorf("remove rule: %d", resp.StatusCode)
+	}
+	if resp, _ := post(t, c, env.Admin+"/device-rules/999999/remove", url.Values{"csrf": {csrf}}, nil); resp.StatusCode != 404 {
+		t.Errorf("remove unknown rule: %d", resp.StatusCode)
+	}
+	// The rule was added after phone1 registered: it stays as it was.
+	if d, _ := devices.Get(ctx, "alice", "phone1"); d.Access != device.Blocked {
+		t.Errorf("phone1 after the rule: %s", d.Access)
+	}
+
+	// Removing a policy also asks first; the default cannot be removed.
+	if resp, _ := post(t, c, env.Admin+"/policies", url.Values{"csrf": {csrf}, "name": {"spare"}}, nil); resp.StatusCode != 303 {
+		t.Fatalf("create policy: %d", resp.StatusCode)
+	}
+	resp, _ = post(t, c, env.Admin+"/policies/spare/remove", url.Values{"csrf": {csrf}}, nil)
+	if resp.StatusCode != 303 || resp.Header.Get("Location") != "/policies/spare/confirm/remove" {
+		t.Fatalf("unconfirmed policy removal: %d %s", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	if resp, _ := get(t, c, env.Admin+"/policies/spare"); resp.StatusCode != 200 {
+		t.Fatalf("unconfirmed removal removed the policy: %d", resp.StatusCode)
+	}
+	if resp, _ := get(t, c, env.Admin+"/policies/default/confirm/remove"); resp.StatusCode != 409 {
+		t.Errorf("confirm removing the default: %d, want 409", resp.StatusCode)
+	}
+	if resp, _ := post(t, c, env.Admin+"/policies/default/remove", url.Values{"csrf": {csrf}, "confirm": {"yes"}}, nil); resp.StatusCode != 409 {
+		t.Errorf("removing the default: %d, want 409", resp.StatusCode)
+	}
+	if resp, body := post(t, c, env.Admin+"/policies/spare/assign", url.Values{"csrf": {csrf}, "kind": {"user"}}, nil); resp.StatusCode != 400 ||
+		!strings.Contains(body, "name the user") {
+		t.Errorf("assignment without a user: %d", resp.StatusCode)
+	}
+	if resp, _ := post(t, c, env.Admin+"/policies/spare/assign", url.Values{"csrf": {csrf}, "kind": {"device-type"}, "device_type": {"iPad"}}, nil); resp.StatusCode != 303 {
+		t.Errorf("assignment to a device type: %d", resp.StatusCode)
+	}
+	if _, page := get(t, c, env.Admin+"/policies/spare"); !strings.Contains(page, "device type ipad") {
+		t.Errorf("policy page lacks the assignment:\n%s", page)
+	}
+	if resp, _ := post(t, c, env.Admin+"/policies/spare/unassign", url.Values{"csrf": {csrf}, "kind": {"device-type"}, "device_type": {"ipad"}}, nil); resp.StatusCode != 303 {
+		t.Errorf("unassign: %d", resp.StatusCode)
+	}
+	if as, err := policy.NewStore(env.App.Pool).Assignments(ctx, "spare"); err != nil || len(as) != 0 {
+		t.Errorf("after unassign: %+v, %v", as, err)
+	}
+	if resp, _ := post(t, c, env.Admin+"/policies/spare/remove", url.Values{"csrf": {csrf}, "confirm": {"yes"}}, nil); resp.StatusCode != 303 {
+		t.Errorf("confirmed policy removal: %d", resp.StatusCode)
+	}
+
+	es, err := audit.NewStore(env.App.Pool).List(ctx, audit.Filter{Actor: "web:ops", Action: "device.block"})
 	if err != nil || len(es) == 0 || es[0].Action != "device.block" || es[0].Source != "127.0.0.1" {
 		t.Errorf("audit of the web change: %+v, %v", es, err)
 	}
