@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -566,7 +567,8 @@ func syncContacts(t *testing.T, phone *client.Client) (string, string) {
 	return contacts, key
 }
 
-// Live view: a Ping waiting on this instance shows.
+// Live view: a Ping waiting on this instance shows, counted and listed
+// with its user and device; once it ends it is gone.
 func TestLiveShowsWaitingPing(t *testing.T) {
 	env := startAdmin(t)
 	ctx := context.Background()
@@ -595,14 +597,18 @@ func TestLiveShowsWaitingPing(t *testing.T) {
 	}
 	pctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	started := time.Now()
+	pinged := make(chan struct{})
 	go func() {
+		defer close(pinged)
 		_, _ = phone.Ping(pctx, time.Minute, message.PingFolder{ID: contacts, Class: "Contacts"})
 	}()
+	var l admin.LiveView
 	deadline := time.Now().Add(10 * time.Second)
 	for {
-		var l admin.LiveView
+		l = admin.LiveView{}
 		env.want(t, 200, "GET", "/api/v1/live", "", &l)
-		if l.PingWaiting == 1 {
+		if l.PingWaiting == 1 && len(l.Waiting) == 1 {
 			break
 		}
 		if time.Now().After(deadline) {
@@ -610,4 +616,45 @@ func TestLiveShowsWaitingPing(t *testing.T) {
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
+	w := l.Waiting[0]
+	if w.Kind != "ping" || w.User != "alice" || w.DeviceID != "pinger" || w.DeviceType != phone.DeviceType ||
+		w.Heartbeat != 60 || w.Folders != 1 || w.Since.Before(started.Add(-time.Second)) || l.WaitingMore != 0 || l.Instance == "" {
+		t.Fatalf("waiting Ping listed as %+v in %+v", w, l)
+	}
+	code, page := env.webGet(t, "/live")
+	if code != 200 || !strings.Contains(page, `<td>alice</td>`) || !strings.Contains(page, ">pinger</a>") {
+		t.Fatalf("live page: %d %s", code, page)
+	}
+
+	// A Sync of the device ends the Ping: the list empties.
+	if _, err := phone.FolderSync(ctx, fs.SyncKey); err != nil {
+		t.Fatal(err)
+	}
+	if r, err := phone.SyncFolder(ctx, contacts, key, 100); err != nil || r.Collections.Collection[0].Status != 1 {
+		t.Fatalf("sync: %+v %v", r, err)
+	}
+	<-pinged
+	deadline = time.Now().Add(10 * time.Second)
+	for {
+		l = admin.LiveView{}
+		env.want(t, 200, "GET", "/api/v1/live", "", &l)
+		if l.PingWaiting == 0 && len(l.Waiting) == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the ended Ping stays in the live view: %+v", l)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// webGet logs in to the web page with the token and fetches path.
+func (e *adminEnv) webGet(t *testing.T, path string) (int, string) {
+	t.Helper()
+	c := webClient(t)
+	if resp, _ := post(t, c, e.Admin+"/login", url.Values{"token": {e.Token}}, nil); resp.StatusCode != 303 {
+		t.Fatalf("web login: %d", resp.StatusCode)
+	}
+	resp, body := get(t, c, e.Admin+path)
+	return resp.StatusCode, body
 }

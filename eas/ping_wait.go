@@ -209,7 +209,7 @@ func (w *pingWait) hasSyncedMail() bool {
 func (w *pingWait) wait() Status {
 	k := w.k
 	if obs := k.s.opts.Push.Waits; obs != nil {
-		obs.WaitStarted(w.kind)
+		obs.WaitStarted(w.kind, w)
 	}
 	timer := time.NewTimer(w.heartbeat)
 	defer timer.Stop()
@@ -276,7 +276,7 @@ loop:
 		}
 	}
 	if obs := k.s.opts.Push.Waits; obs != nil {
-		obs.WaitEnded(w.kind, end)
+		obs.WaitEnded(w.kind, w, end)
 	}
 	return st
 }
