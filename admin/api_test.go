@@ -174,7 +174,7 @@ func TestAPI(t *testing.T) {
 		var d admin.DeviceDetail
 		env.want(t, 200, "GET", "/api/v1/devices/alice/phone1", "", &d)
 		if d.DeviceType != "TestPhone" || d.ProtocolVersion != "16.1" || !d.Policy.UpToDate || d.Policy.Name != "default" ||
-			d.Policy.Assigned || d.RecentErrors == "" {
+			d.Policy.Assigned || d.RecentErrors == nil {
 			t.Errorf("detail: %+v", d)
 		}
 		if len(d.Collections) != 1 || d.Collections[0].Type != "hierarchy" || d.Collections[0].SyncKey == "" {
@@ -657,4 +657,109 @@ func (e *adminEnv) webGet(t *testing.T, path string) (int, string) {
 	}
 	resp, body := get(t, c, e.Admin+path)
 	return resp.StatusCode, body
+}
+
+// Recent errors: a Sync with a bad key or of an unknown folder is kept
+// with the device and shown in its detail (API and page); a successful
+// Sync writes nothing.
+func TestDeviceRecentErrors(t *testing.T) {
+	env := startAdmin(t)
+	ctx := context.Background()
+	phone := env.Client("alice", "flaky")
+	if err := phone.Provision(ctx); err != nil {
+		t.Fatal(err)
+	}
+	contacts, key := syncedContacts(t, phone)
+	kept := func() int {
+		t.Helper()
+		var n int
+		if err := env.App.Pool.QueryRow(ctx, `SELECT count(*) FROM device_errors e JOIN devices d ON d.id = e.device_id
+			WHERE d.device_id = 'flaky'`).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	for range 3 {
+		if r, err := phone.SyncFolder(ctx, contacts, key, 100); err != nil || r.Collections.Collection[0].Status != 1 {
+			t.Fatalf("quiet sync: %+v %v", r, err)
+		}
+	}
+	if n := kept(); n != 0 {
+		t.Fatalf("successful requests kept %d errors", n)
+	}
+	var d admin.DeviceDetail
+	env.want(t, 200, "GET", "/api/v1/devices/alice/flaky", "", &d)
+	if d.RecentErrors == nil || len(d.RecentErrors) != 0 {
+		t.Fatalf("recent errors of a quiet device: %+v", d.RecentErrors)
+	}
+
+	if r, err := phone.SyncFolder(ctx, contacts, "999999", 100); err != nil || r.Collections.Collection[0].Status != 3 {
+		t.Fatalf("sync with a bad key: %+v %v", r, err)
+	}
+	if r, err := phone.SyncFolder(ctx, "no-such-folder", key, 100); err != nil || r.Collections.Collection[0].Status != 8 {
+		t.Fatalf("sync of an unknown folder: %+v %v", r, err)
+	}
+	env.want(t, 200, "GET", "/api/v1/devices/alice/flaky", "", &d)
+	if len(d.RecentErrors) != 2 {
+		t.Fatalf("recent errors: %+v", d.RecentErrors)
+	}
+	unknown, bad := d.RecentErrors[0], d.RecentErrors[1]
+	if unknown.Command != "Sync" || unknown.EASStatus != 8 || unknown.HTTPStatus != 200 ||
+		!strings.Contains(unknown.Reason, "no-such-folder") || time.Since(unknown.At) > time.Minute {
+		t.Errorf("unknown folder kept as %+v", unknown)
+	}
+	if bad.Command != "Sync" || bad.EASStatus != 3 || !strings.Contains(bad.Reason, contacts) {
+		t.Errorf("bad key kept as %+v", bad)
+	}
+	code, page := env.webGet(t, "/devices/alice/flaky")
+	if code != 200 || !strings.Contains(page, `id="errors"`) || !strings.Contains(page, "no such folder") {
+		t.Fatalf("device page: %d %s", code, page)
+	}
+
+	// An HTTP error of a known device is kept too: a body that is not
+	// WBXML, from EAS 12.1 (from 14.0 on it is a Status 102).
+	phone.Version = "12.1"
+	resp, _, err := phone.DoRaw(ctx, "Sync", nil, "application/vnd.ms-sync.wbxml", []byte("not wbxml"))
+	if err != nil || resp.StatusCode != 400 {
+		t.Fatalf("Sync with a bad body: %v %v", resp, err)
+	}
+	env.want(t, 200, "GET", "/api/v1/devices/alice/flaky", "", &d)
+	if len(d.RecentErrors) != 3 || d.RecentErrors[0].HTTPStatus != 400 || d.RecentErrors[0].Reason == "" {
+		t.Fatalf("bad body kept as %+v", d.RecentErrors)
+	}
+	// One refused before the device is known (an unknown protocol
+	// version) is not.
+	phone.Version = "99.0"
+	if _, err := phone.FolderSync(ctx, "0"); err == nil {
+		t.Fatal("FolderSync in an unknown protocol version answered")
+	}
+	if n := kept(); n != 3 {
+		t.Fatalf("a request refused before the device is known was kept: %d", n)
+	}
+}
+
+// syncedContacts syncs the phone's contacts folder to its end and returns
+// its id and sync key.
+func syncedContacts(t *testing.T, phone *client.Client) (string, string) {
+	t.Helper()
+	ctx := context.Background()
+	fs, err := phone.FolderSync(ctx, "0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var contacts string
+	for _, f := range fs.Changes.Add {
+		if f.Type == 9 {
+			contacts = f.ServerID
+		}
+	}
+	key := "0"
+	for range 2 {
+		r, err := phone.SyncFolder(ctx, contacts, key, 100)
+		if err != nil || len(r.Collections.Collection) != 1 || r.Collections.Collection[0].Status != 1 {
+			t.Fatalf("sync contacts: %+v, %v", r, err)
+		}
+		key = r.Collections.Collection[0].SyncKey
+	}
+	return contacts, key
 }
