@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -173,7 +174,7 @@ func TestAPI(t *testing.T) {
 		var d admin.DeviceDetail
 		env.want(t, 200, "GET", "/api/v1/devices/alice/phone1", "", &d)
 		if d.DeviceType != "TestPhone" || d.ProtocolVersion != "16.1" || !d.Policy.UpToDate || d.Policy.Name != "default" ||
-			d.Policy.Assigned || d.RecentErrors == "" {
+			d.Policy.Assigned || d.RecentErrors == nil {
 			t.Errorf("detail: %+v", d)
 		}
 		if len(d.Collections) != 1 || d.Collections[0].Type != "hierarchy" || d.Collections[0].SyncKey == "" {
@@ -566,7 +567,8 @@ func syncContacts(t *testing.T, phone *client.Client) (string, string) {
 	return contacts, key
 }
 
-// Live view: a Ping waiting on this instance shows.
+// Live view: a Ping waiting on this instance shows, counted and listed
+// with its user and device; once it ends it is gone.
 func TestLiveShowsWaitingPing(t *testing.T) {
 	env := startAdmin(t)
 	ctx := context.Background()
@@ -595,14 +597,18 @@ func TestLiveShowsWaitingPing(t *testing.T) {
 	}
 	pctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	started := time.Now()
+	pinged := make(chan struct{})
 	go func() {
+		defer close(pinged)
 		_, _ = phone.Ping(pctx, time.Minute, message.PingFolder{ID: contacts, Class: "Contacts"})
 	}()
+	var l admin.LiveView
 	deadline := time.Now().Add(10 * time.Second)
 	for {
-		var l admin.LiveView
+		l = admin.LiveView{}
 		env.want(t, 200, "GET", "/api/v1/live", "", &l)
-		if l.PingWaiting == 1 {
+		if l.PingWaiting == 1 && len(l.Waiting) == 1 {
 			break
 		}
 		if time.Now().After(deadline) {
@@ -610,4 +616,150 @@ func TestLiveShowsWaitingPing(t *testing.T) {
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
+	w := l.Waiting[0]
+	if w.Kind != "ping" || w.User != "alice" || w.DeviceID != "pinger" || w.DeviceType != phone.DeviceType ||
+		w.Heartbeat != 60 || w.Folders != 1 || w.Since.Before(started.Add(-time.Second)) || l.WaitingMore != 0 || l.Instance == "" {
+		t.Fatalf("waiting Ping listed as %+v in %+v", w, l)
+	}
+	code, page := env.webGet(t, "/live")
+	if code != 200 || !strings.Contains(page, `<td>alice</td>`) || !strings.Contains(page, ">pinger</a>") {
+		t.Fatalf("live page: %d %s", code, page)
+	}
+
+	// A Sync of the device ends the Ping: the list empties.
+	if _, err := phone.FolderSync(ctx, fs.SyncKey); err != nil {
+		t.Fatal(err)
+	}
+	if r, err := phone.SyncFolder(ctx, contacts, key, 100); err != nil || r.Collections.Collection[0].Status != 1 {
+		t.Fatalf("sync: %+v %v", r, err)
+	}
+	<-pinged
+	deadline = time.Now().Add(10 * time.Second)
+	for {
+		l = admin.LiveView{}
+		env.want(t, 200, "GET", "/api/v1/live", "", &l)
+		if l.PingWaiting == 0 && len(l.Waiting) == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the ended Ping stays in the live view: %+v", l)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// webGet logs in to the web page with the token and fetches path.
+func (e *adminEnv) webGet(t *testing.T, path string) (int, string) {
+	t.Helper()
+	c := webClient(t)
+	if resp, _ := post(t, c, e.Admin+"/login", url.Values{"token": {e.Token}}, nil); resp.StatusCode != 303 {
+		t.Fatalf("web login: %d", resp.StatusCode)
+	}
+	resp, body := get(t, c, e.Admin+path)
+	return resp.StatusCode, body
+}
+
+// Recent errors: a Sync with a bad key or of an unknown folder is kept
+// with the device and shown in its detail (API and page); a successful
+// Sync writes nothing.
+func TestDeviceRecentErrors(t *testing.T) {
+	env := startAdmin(t)
+	ctx := context.Background()
+	phone := env.Client("alice", "flaky")
+	if err := phone.Provision(ctx); err != nil {
+		t.Fatal(err)
+	}
+	contacts, key := syncedContacts(t, phone)
+	kept := func() int {
+		t.Helper()
+		var n int
+		if err := env.App.Pool.QueryRow(ctx, `SELECT count(*) FROM device_errors e JOIN devices d ON d.id = e.device_id
+			WHERE d.device_id = 'flaky'`).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	for range 3 {
+		if r, err := phone.SyncFolder(ctx, contacts, key, 100); err != nil || r.Collections.Collection[0].Status != 1 {
+			t.Fatalf("quiet sync: %+v %v", r, err)
+		}
+	}
+	if n := kept(); n != 0 {
+		t.Fatalf("successful requests kept %d errors", n)
+	}
+	var d admin.DeviceDetail
+	env.want(t, 200, "GET", "/api/v1/devices/alice/flaky", "", &d)
+	if d.RecentErrors == nil || len(d.RecentErrors) != 0 {
+		t.Fatalf("recent errors of a quiet device: %+v", d.RecentErrors)
+	}
+
+	if r, err := phone.SyncFolder(ctx, contacts, "999999", 100); err != nil || r.Collections.Collection[0].Status != 3 {
+		t.Fatalf("sync with a bad key: %+v %v", r, err)
+	}
+	if r, err := phone.SyncFolder(ctx, "no-such-folder", key, 100); err != nil || r.Collections.Collection[0].Status != 8 {
+		t.Fatalf("sync of an unknown folder: %+v %v", r, err)
+	}
+	env.want(t, 200, "GET", "/api/v1/devices/alice/flaky", "", &d)
+	if len(d.RecentErrors) != 2 {
+		t.Fatalf("recent errors: %+v", d.RecentErrors)
+	}
+	unknown, bad := d.RecentErrors[0], d.RecentErrors[1]
+	if unknown.Command != "Sync" || unknown.EASStatus != 8 || unknown.HTTPStatus != 200 ||
+		!strings.Contains(unknown.Reason, "no-such-folder") || time.Since(unknown.At) > time.Minute {
+		t.Errorf("unknown folder kept as %+v", unknown)
+	}
+	if bad.Command != "Sync" || bad.EASStatus != 3 || !strings.Contains(bad.Reason, contacts) {
+		t.Errorf("bad key kept as %+v", bad)
+	}
+	code, page := env.webGet(t, "/devices/alice/flaky")
+	if code != 200 || !strings.Contains(page, `id="errors"`) || !strings.Contains(page, "no such folder") {
+		t.Fatalf("device page: %d %s", code, page)
+	}
+
+	// An HTTP error of a known device is kept too: a body that is not
+	// WBXML, from EAS 12.1 (from 14.0 on it is a Status 102).
+	phone.Version = "12.1"
+	resp, _, err := phone.DoRaw(ctx, "Sync", nil, "application/vnd.ms-sync.wbxml", []byte("not wbxml"))
+	if err != nil || resp.StatusCode != 400 {
+		t.Fatalf("Sync with a bad body: %v %v", resp, err)
+	}
+	env.want(t, 200, "GET", "/api/v1/devices/alice/flaky", "", &d)
+	if len(d.RecentErrors) != 3 || d.RecentErrors[0].HTTPStatus != 400 || d.RecentErrors[0].Reason == "" {
+		t.Fatalf("bad body kept as %+v", d.RecentErrors)
+	}
+	// One refused before the device is known (an unknown protocol
+	// version) is not.
+	phone.Version = "99.0"
+	if _, err := phone.FolderSync(ctx, "0"); err == nil {
+		t.Fatal("FolderSync in an unknown protocol version answered")
+	}
+	if n := kept(); n != 3 {
+		t.Fatalf("a request refused before the device is known was kept: %d", n)
+	}
+}
+
+// syncedContacts syncs the phone's contacts folder to its end and returns
+// its id and sync key.
+func syncedContacts(t *testing.T, phone *client.Client) (string, string) {
+	t.Helper()
+	ctx := context.Background()
+	fs, err := phone.FolderSync(ctx, "0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var contacts string
+	for _, f := range fs.Changes.Add {
+		if f.Type == 9 {
+			contacts = f.ServerID
+		}
+	}
+	key := "0"
+	for range 2 {
+		r, err := phone.SyncFolder(ctx, contacts, key, 100)
+		if err != nil || len(r.Collections.Collection) != 1 || r.Collections.Collection[0].Status != 1 {
+			t.Fatalf("sync contacts: %+v, %v", r, err)
+		}
+		key = r.Collections.Collection[0].SyncKey
+	}
+	return contacts, key
 }

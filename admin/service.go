@@ -230,13 +230,19 @@ type DeviceDetail struct {
 	Device
 	Collections []Collection `json:"collections"`
 	Policy      PolicyStatus `json:"policy"`
-	// RecentErrors says why it is empty: easd keeps no per-device error
-	// history (errors are in the log and the metrics).
-	RecentErrors string `json:"recent_errors"`
+	// RecentErrors are the device's last requests that ended in an error,
+	// newest first (at most device.KeptErrors).
+	RecentErrors []RecentError `json:"recent_errors"`
 }
 
-// errorsNotKept is DeviceDetail.RecentErrors.
-const errorsNotKept = "not kept per device: see the server log (device_id field) and easd_http_requests_total"
+// RecentError is a request of the device that ended in an error.
+type RecentError struct {
+	At         time.Time `json:"at"`
+	Command    string    `json:"command"`
+	HTTPStatus int       `json:"http_status"`
+	EASStatus  int       `json:"eas_status,omitempty"` // absent: none in the answer
+	Reason     string    `json:"reason"`
+}
 
 // Device returns one device with its collections and policy status.
 func (s *Service) Device(ctx context.Context, login, deviceID string) (*DeviceDetail, error) {
@@ -247,7 +253,14 @@ func (s *Service) Device(ctx context.Context, login, deviceID string) (*DeviceDe
 	if err != nil {
 		return nil, err
 	}
-	det := &DeviceDetail{Device: view(d), Collections: []Collection{}, RecentErrors: errorsNotKept}
+	det := &DeviceDetail{Device: view(d), Collections: []Collection{}, RecentErrors: []RecentError{}}
+	errs, err := s.devices.Errors(ctx, d.ID)
+	if err != nil {
+		return nil, err
+	}
+	for _, e := range errs {
+		det.RecentErrors = append(det.RecentErrors, RecentError(e))
+	}
 	cs, err := syncstate.Collections(ctx, s.pool, d.ID)
 	if err != nil {
 		return nil, err

@@ -14,8 +14,9 @@ import (
 
 // post runs one EAS command: parse, authenticate, load the device, apply
 // the access and provisioning gates, then the command handler. Every way
-// out is logged with user, device and command by the access log.
-func (s *Server) post(c echo.Context) error {
+// out is logged with user, device and command by the access log; once the
+// device is known, a way out in error is also kept with it (keepError).
+func (s *Server) post(c echo.Context) (err error) {
 	ri := httpserver.Info(c)
 	req, err := ParseRequest(c.Request())
 	if err != nil {
@@ -79,6 +80,7 @@ func (s *Server) post(c echo.Context) error {
 		return s.unavailableOr(c, err)
 	}
 	k.dev = dev
+	defer k.keepError(&err)
 	if dev.Tracing() {
 		k.trace = &traceCapture{}
 		defer k.trace.log(k)

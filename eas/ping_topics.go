@@ -4,6 +4,7 @@ import (
 	"context"
 	"strconv"
 
+	"github.com/easd/easd/eas/device"
 	"github.com/easd/easd/internal/pgnotify"
 )
 
@@ -21,7 +22,9 @@ import (
 // a waiting Ping holds one subscription whatever the number of folders it
 // watches; it ignores the folder ids it does not watch.
 
-func deviceTopic(deviceID int64) string { return "device:" + strconv.FormatInt(deviceID, 10) }
+// deviceTopic is device.WaitTopic, on which the device store also wakes
+// the waiting requests after an administrative change (device.WakeAdmin).
+func deviceTopic(deviceID int64) string { return device.WaitTopic(deviceID) }
 
 // FolderChangedTopic is the topic announcing changed PIM folders of userID.
 func FolderChangedTopic(userID int64) string { return "folders:" + strconv.FormatInt(userID, 10) }

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/easd/easd/eas/device"
 	"github.com/easd/easd/eas/folders"
 	"github.com/easd/easd/eas/model"
 	"github.com/easd/easd/internal/pgnotify"
@@ -208,7 +209,7 @@ func (w *pingWait) hasSyncedMail() bool {
 func (w *pingWait) wait() Status {
 	k := w.k
 	if obs := k.s.opts.Push.Waits; obs != nil {
-		obs.WaitStarted(w.kind)
+		obs.WaitStarted(w.kind, w)
 	}
 	timer := time.NewTimer(w.heartbeat)
 	defer timer.Stop()
@@ -275,7 +276,7 @@ loop:
 		}
 	}
 	if obs := k.s.opts.Push.Waits; obs != nil {
-		obs.WaitEnded(w.kind, end)
+		obs.WaitEnded(w.kind, w, end)
 	}
 	return st
 }
@@ -351,6 +352,10 @@ func (w *pingWait) folderChanged(p pgnotify.Payload) bool {
 // announcement may be lost: read the generation instead.
 func (w *pingWait) superseded(p pgnotify.Payload) bool {
 	k := w.k
+	if p.Data == device.WakeAdmin { // blocked, wiped, resynced, removed
+		k.log.Info("waiting request ended by an administrative change of the device")
+		return true
+	}
 	var gen int64
 	var err error
 	if p.Resync {

@@ -2,6 +2,7 @@ package eas
 
 import (
 	"context"
+	"time"
 
 	"github.com/easd/easd/eas/model"
 	"github.com/easd/easd/internal/pgnotify"
@@ -21,10 +22,28 @@ type Push struct {
 }
 
 // WaitObserver follows waiting requests. Its methods are called from the
-// waiting requests' goroutines, concurrently, and must be quick.
+// waiting requests' goroutines, concurrently, and must be quick. w is the
+// same value from start to end, comparable (a map key), and its Info may
+// be read, by any goroutine, between the two calls only.
 type WaitObserver interface {
-	WaitStarted(kind WaitKind)
-	WaitEnded(kind WaitKind, end WaitEnd)
+	WaitStarted(kind WaitKind, w Waiting)
+	WaitEnded(kind WaitKind, w Waiting, end WaitEnd)
+}
+
+// Waiting is a waiting request as an observer sees it: the wait itself,
+// described on demand, so that following it costs no copy.
+type Waiting interface {
+	Info() WaitInfo
+}
+
+// WaitInfo describes a waiting request (the live view of the admin page).
+type WaitInfo struct {
+	Kind       WaitKind
+	Login      string
+	DeviceID   string
+	DeviceType string
+	Heartbeat  time.Duration
+	Folders    int // folders watched
 }
 
 // WaitKind is what waits: a Ping or a hanging Sync.

@@ -287,6 +287,7 @@ func (sc *syncRun) collection(col message.SyncCollection) message.SyncResponseCo
 	f, ok := sc.byID[col.CollectionID]
 	if !ok {
 		rc.Status = int(syncObjectNotFound)
+		k.collectionFailed(col.CollectionID, syncObjectNotFound, errNoCollection)
 		return rc
 	}
 	if k.version < 140 && rc.Class == "" {
@@ -297,6 +298,7 @@ func (sc *syncRun) collection(col message.SyncCollection) message.SyncResponseCo
 		rc.SyncKey = col.SyncKey
 		rc.MoreAvailable, rc.Commands, rc.Responses = false, nil, nil
 		k.log.Warn("sync collection failed", "collection", col.CollectionID, "status", rc.Status, "err", err)
+		k.collectionFailed(col.CollectionID, Status(rc.Status), err)
 	}
 	return rc
 }

@@ -207,6 +207,17 @@ type deviceJSON struct {
 	TraceUntil       *time.Time `json:"trace_until,omitempty"`
 	FirstSeen        time.Time  `json:"first_seen"`
 	LastSeen         time.Time  `json:"last_seen"`
+	// RecentErrors is shown by `show` only (nil elsewhere).
+	RecentErrors []errorJSON `json:"recent_errors,omitempty"`
+}
+
+// errorJSON is a request of the device that ended in an error.
+type errorJSON struct {
+	At         time.Time `json:"at"`
+	Command    string    `json:"command"`
+	HTTPStatus int       `json:"http_status"`
+	EASStatus  int       `json:"eas_status,omitempty"`
+	Reason     string    `json:"reason"`
 }
 
 func deviceToJSON(v *device.Device) deviceJSON {
@@ -270,8 +281,17 @@ func (d *deviceCmd) show(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
+	errs, err := d.store.Errors(ctx, v.ID)
+	if err != nil {
+		return err
+	}
 	if d.json {
-		return d.report(deviceToJSON(v), "")
+		j := deviceToJSON(v)
+		j.RecentErrors = make([]errorJSON, 0, len(errs))
+		for _, e := range errs {
+			j.RecentErrors = append(j.RecentErrors, errorJSON(e))
+		}
+		return d.report(j, "")
 	}
 	tw := tabwriter.NewWriter(d.out, 0, 0, 2, ' ', 0)
 	row := func(k, v string) { fmt.Fprintf(tw, "%s:\t%s\n", k, orDash(v)) }
@@ -296,6 +316,23 @@ func (d *deviceCmd) show(ctx context.Context, args []string) error {
 	row("Trace", traceState(v))
 	row("First seen", stamp(&v.FirstSeen))
 	row("Last seen", stamp(&v.LastSeen)+" ("+ago(v.LastSeen)+")")
+	if len(errs) == 0 {
+		row("Recent errors", "none")
+		return tw.Flush()
+	}
+	row("Recent errors", fmt.Sprintf("%d, newest first", len(errs)))
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	tw = tabwriter.NewWriter(d.out, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "  WHEN\tCOMMAND\tHTTP\tEAS\tREASON")
+	for _, e := range errs {
+		eas := "-"
+		if e.EASStatus != 0 {
+			eas = strconv.Itoa(e.EASStatus)
+		}
+		fmt.Fprintf(tw, "  %s\t%s\t%d\t%s\t%s\n", stamp(&e.At), e.Command, e.HTTPStatus, eas, orDash(e.Reason))
+	}
 	return tw.Flush()
 }
 

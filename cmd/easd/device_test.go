@@ -59,10 +59,34 @@ func TestDeviceCommand(t *testing.T) {
 		t.Fatalf("list --user bob: %d\n%s", code, out)
 	}
 	code, out, _ = dev("show", "alice", "phone1")
-	for _, want := range []string{"Device:", "phone1", "iPhone", "16.1", "Access:", "allowed", "Trace:", "off"} {
+	for _, want := range []string{"Device:", "phone1", "iPhone", "16.1", "Access:", "allowed", "Trace:", "off", "Recent errors:", "none"} {
 		if code != 0 || !strings.Contains(out, want) {
 			t.Fatalf("show lacks %q: %d\n%s", want, code, out)
 		}
+	}
+	// The device's failed requests show, newest first.
+	for _, e := range []device.RequestError{
+		{Command: "FolderSync", HTTPStatus: 200, EASStatus: 9, Reason: "stale hierarchy key"},
+		{Command: "Sync", HTTPStatus: 200, EASStatus: 3, Reason: `collection 5: unknown key "7"`},
+	} {
+		if err := store.RecordError(ctx, get("alice", "phone1").ID, e); err != nil {
+			t.Fatal(err)
+		}
+	}
+	code, out, _ = dev("show", "alice", "phone1")
+	if i, j := strings.Index(out, "unknown key"), strings.Index(out, "stale hierarchy key"); code != 0 ||
+		!strings.Contains(out, "2, newest first") || i < 0 || j < i {
+		t.Fatalf("show with errors: %d\n%s", code, out)
+	}
+	var shown struct {
+		RecentErrors []struct {
+			Command   string `json:"command"`
+			EASStatus int    `json:"eas_status"`
+		} `json:"recent_errors"`
+	}
+	if _, out, _ = dev("show", "alice", "phone1", "--json"); json.Unmarshal([]byte(out), &shown) != nil ||
+		len(shown.RecentErrors) != 2 || shown.RecentErrors[0].Command != "Sync" || shown.RecentErrors[0].EASStatus != 3 {
+		t.Fatalf("show --json with errors: %s", out)
 	}
 
 	// Each change reaches the registry and is confirmed in one line.

@@ -37,6 +37,23 @@ func Target(login, deviceID string) string { return login + "/" + deviceID }
 // when an administrator approves it, on whichever instance it waits.
 func AccessTopic(id int64) string { return "access:" + strconv.FormatInt(id, 10) }
 
+// WaitTopic is the pgnotify topic the device's waiting requests (Ping,
+// hanging Sync) listen on: package eas announces on it each newer request
+// of the device, by its generation, which ends the older waiting ones.
+func WaitTopic(id int64) string { return "device:" + strconv.FormatInt(id, 10) }
+
+// WakeAdmin is the data of a WaitTopic notification that announces an
+// administrative change (block, wipe, resync, remove): every waiting
+// request of the device ends on whichever instance it waits, so the
+// phone's next request meets the change at once instead of up to a
+// heartbeat (an hour) later.
+const WakeAdmin = "admin"
+
+// wake ends the device's waiting requests when tx commits.
+func wake(ctx context.Context, tx pgx.Tx, id int64) error {
+	return pgnotify.Publish(ctx, tx, WaitTopic(id), WakeAdmin)
+}
+
 // admin runs change on the device (login, deviceID), locked, in one
 // transaction, and records action with the detail change returns.
 func (s *Store) admin(ctx context.Context, who audit.Who, login, deviceID, action string,
@@ -79,8 +96,9 @@ func checkAccess(state string) error {
 
 // Decide sets the device's access as an administrator's decision, which
 // access rules never override: Allowed (also approves a quarantined
-// device), Blocked or Quarantined. The device's next request sees it; a
-// quarantined device's waiting Ping ends at once.
+// device), Blocked or Quarantined. The device's next request sees it, and
+// its waiting requests end at once: for an approval, those a quarantined
+// device has held.
 func (s *Store) Decide(ctx context.Context, who audit.Who, login, deviceID, state string) (*Device, error) {
 	if err := checkAccess(state); err != nil {
 		return nil, err
@@ -94,6 +112,14 @@ func (s *Store) Decide(ctx context.Context, who audit.Who, login, deviceID, stat
 		if err := pgnotify.Publish(ctx, tx, AccessTopic(d.ID), state); err != nil {
 			return nil, fmt.Errorf("device: access: %w", err)
 		}
+		// Blocked or quarantined: a waiting request ends and the next one
+		// is refused. An approval needs no wake: a held request of a
+		// quarantined device listens on AccessTopic and answers it.
+		if state != Allowed {
+			if err := wake(ctx, tx, d.ID); err != nil {
+				return nil, fmt.Errorf("device: access: %w", err)
+			}
+		}
 		return map[string]any{"from": d.Access, "to": state}, nil
 	})
 }
@@ -103,7 +129,8 @@ func (s *Store) Approve(ctx context.Context, who audit.Who, login, deviceID stri
 	return s.Decide(ctx, who, login, deviceID, Allowed)
 }
 
-// Wipe asks the device to wipe itself on its next request: the whole
+// Wipe asks the device to wipe itself on its next request, which a
+// waiting request of the device ends to make at once: the whole
 // device, or with account only this account's data. An account-only wipe
 // exists from EAS 16.1 on; for a device that last spoke an older version
 // it is refused with ErrAccountWipeProto (easd would refuse the device
@@ -123,6 +150,9 @@ func (s *Store) Wipe(ctx context.Context, who audit.Who, login, deviceID string,
 		}
 		if _, err := tx.Exec(ctx, `UPDATE devices SET wipe_state = $2, wipe_requested_at = now(),
 			wipe_acked_at = NULL WHERE id = $1`, d.ID, state); err != nil {
+			return nil, fmt.Errorf("device: wipe: %w", err)
+		}
+		if err := wake(ctx, tx, d.ID); err != nil {
 			return nil, fmt.Errorf("device: wipe: %w", err)
 		}
 		return map[string]any{"previous": d.Wipe}, nil
@@ -160,10 +190,14 @@ func (s *Store) CancelWipe(ctx context.Context, who audit.Who, login, deviceID s
 // 3, and it downloads everything again (folder ids stay, they belong to
 // the user). Else folder, a folder id or display name (case-insensitive),
 // names the one collection whose next Sync answers Status 3. It returns
-// the folder id reset ("" for the whole device).
+// the folder id reset ("" for the whole device). The device's waiting
+// requests end, so that it learns at once.
 func (s *Store) Resync(ctx context.Context, who audit.Who, login, deviceID, folder string) (string, error) {
 	var id string
 	_, err := s.admin(ctx, who, login, deviceID, "device.resync", func(tx pgx.Tx, d *Device) (map[string]any, error) {
+		if err := wake(ctx, tx, d.ID); err != nil {
+			return nil, fmt.Errorf("device: resync: %w", err)
+		}
 		if folder == "" {
 			return map[string]any{"scope": "device"}, syncstate.Reset(ctx, tx, d.ID)
 		}
@@ -207,10 +241,14 @@ func findFolder(ctx context.Context, s *Store, userID int64, name string) (folde
 	return folders.Folder{}, fmt.Errorf("%w %q: use one of the ids %s", ErrAmbiguousFolder, name, strings.Join(ids, ", "))
 }
 
-// Delete removes the partnership and all its sync state, recorded.
+// Delete removes the partnership and all its sync state, recorded. The
+// device's waiting requests end; its next request starts over.
 func (s *Store) Delete(ctx context.Context, who audit.Who, login, deviceID string) error {
 	_, err := s.admin(ctx, who, login, deviceID, "device.remove", func(tx pgx.Tx, d *Device) (map[string]any, error) {
 		if _, err := tx.Exec(ctx, `DELETE FROM devices WHERE id = $1`, d.ID); err != nil {
+			return nil, fmt.Errorf("device: remove: %w", err)
+		}
+		if err := wake(ctx, tx, d.ID); err != nil {
 			return nil, fmt.Errorf("device: remove: %w", err)
 		}
 		return map[string]any{"type": d.DeviceType, "protocol": d.ProtocolVersion}, nil

@@ -22,7 +22,7 @@ func (a *App) newAdmin(ctx context.Context, proxies []*net.IPNet) error {
 	if a.cfg.AdminListen != "" {
 		// Sampling the metrics for rates costs a little every few
 		// seconds: only when someone can look.
-		opts.Live = admin.NewLive(ctx, a.HTTP.Metrics)
+		opts.Live = admin.NewLive(ctx, a.HTTP.Metrics, a.waits)
 	}
 	if a.cfg.MetricsOnAdmin {
 		opts.Ready, opts.Metrics = a.HTTP.CheckReady, a.HTTP.MetricsHandler()

@@ -47,6 +47,7 @@ type App struct {
 	// --admin-listen is set (admin.go).
 	Admin   *admin.Server
 	adminLn net.Listener
+	waits   *admin.Waits // the live view's waiting requests
 }
 
 // New connects to the database (migrating it unless told not to) and
@@ -134,6 +135,12 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, version strin
 	// wakes the phones' Pings the same way.
 	taskStore := tasks.NewStore(eas.NotifyFolderChanged)
 	meetings := calendar.NewMeetings(calStore)
+	// The admin live view lists the waiting requests: only when it can
+	// be looked at.
+	var waits *admin.Waits
+	if cfg.AdminListen != "" {
+		waits = admin.NewWaits()
+	}
 	easServer := eas.NewServer(eas.Options{
 		Log:  log,
 		Pool: pool,
@@ -144,7 +151,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, version strin
 		Mail:           mailStore,
 		Submitter:      outbound{imapbridge.Outbound{Store: mailStore, Submitter: submitter}, om},
 		MailSync:       mailSync{mailStore, om},
-		Push:           newPush(ctx, cfg, log, imapDialer, srv.Metrics),
+		Push:           newPush(ctx, cfg, log, imapDialer, srv.Metrics, waits),
 		Limits: eas.Limits{
 			MaxWBXMLDepth: cfg.MaxWBXMLDepth, MaxWindowSize: cfg.MaxWindowSize,
 			HeartbeatMin: cfg.HeartbeatMin, HeartbeatMax: cfg.HeartbeatMax, MaxPingFolders: cfg.MaxPingFolders,
@@ -180,7 +187,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, version strin
 	registerDAV(srv.Echo, easServer, dav.New(dav.Options{
 		Pool: pool, Contacts: contactStore, Calendar: calStore, Tasks: taskStore, Folders: folders.NewStore(pool), Log: log,
 	}))
-	a := &App{cfg: cfg, log: log, Pool: pool, HTTP: srv, EAS: easServer}
+	a := &App{cfg: cfg, log: log, Pool: pool, HTTP: srv, EAS: easServer, waits: waits}
 	if err := a.newAdmin(ctx, proxies); err != nil {
 		pool.Close()
 		return nil, err

@@ -6,6 +6,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/easd/easd/admin"
 	"github.com/easd/easd/eas"
 	"github.com/easd/easd/eas/model"
 	"github.com/easd/easd/imapbridge"
@@ -18,12 +19,15 @@ import (
 // subscriptions close, so waiting Pings answer at once. Should the hub not
 // connect, easd still serves, with Pings that are not ended by a newer
 // request on another instance and not woken by PIM changes; the error is
-// logged. The waits and watchers are reported as metrics to reg.
+// logged. The waits and watchers are reported as metrics to reg, and the
+// waits listed in waits (the admin live view) unless it is nil.
 func newPush(ctx context.Context, cfg config.Config, log *slog.Logger, dialer *imapbridge.Dialer,
-	reg prometheus.Registerer) eas.Push {
+	reg prometheus.Registerer, waits *admin.Waits) eas.Push {
 	ws := &imapbridge.Watchers{Dialer: dialer, PollInterval: cfg.PushPollInterval, Grace: cfg.PushGrace,
 		MasterUser: cfg.IMAPMasterUser, MasterPassword: cfg.IMAPMasterPassword, Log: log}
-	push := eas.Push{Mail: mailWatchers{ws}, Waits: newWaitMetrics(reg, ws)}
+	wm := newWaitMetrics(reg, ws)
+	wm.list = waits
+	push := eas.Push{Mail: mailWatchers{ws}, Waits: wm}
 	hub, err := pgnotify.New(ctx, cfg.DatabaseURL, log)
 	if err != nil {
 		log.Error("push: LISTEN/NOTIFY unavailable; Pings are not ended across instances nor woken by PIM changes", "err", err)

@@ -3,6 +3,7 @@ package app
 import (
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/easd/easd/admin"
 	"github.com/easd/easd/eas"
 	"github.com/easd/easd/imapbridge"
 )
@@ -10,10 +11,12 @@ import (
 // waitMetrics reports waiting requests (Ping, hanging Sync) and the push
 // watchers to Prometheus. It is the eas.WaitObserver of the instance.
 // Every series exists from the start, at zero, so that dashboards and
-// alerts see a value before the first wait ends.
+// alerts see a value before the first wait ends. It also keeps the list
+// of waits for the admin live view, when there is one.
 type waitMetrics struct {
 	waiting [2]prometheus.Gauge // by eas.WaitKind
 	ended   [2][]prometheus.Counter
+	list    *admin.Waits // nil without an admin listener
 }
 
 func newWaitMetrics(reg prometheus.Registerer, ws *imapbridge.Watchers) *waitMetrics {
@@ -45,10 +48,18 @@ func newWaitMetrics(reg prometheus.Registerer, ws *imapbridge.Watchers) *waitMet
 	return m
 }
 
-func (m *waitMetrics) WaitStarted(kind eas.WaitKind) { m.waiting[kind].Inc() }
+func (m *waitMetrics) WaitStarted(kind eas.WaitKind, w eas.Waiting) {
+	m.waiting[kind].Inc()
+	if m.list != nil {
+		m.list.Started(w)
+	}
+}
 
-func (m *waitMetrics) WaitEnded(kind eas.WaitKind, end eas.WaitEnd) {
+func (m *waitMetrics) WaitEnded(kind eas.WaitKind, w eas.Waiting, end eas.WaitEnd) {
 	m.waiting[kind].Dec()
+	if m.list != nil {
+		m.list.Ended(w)
+	}
 	if int(end) < len(m.ended[kind]) {
 		m.ended[kind][end].Inc()
 	}
