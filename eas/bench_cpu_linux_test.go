@@ -42,6 +42,40 @@ func benchCPU(b *testing.B, env *easdtest.Env) (proc, pg time.Duration) {
 	return proc, pg
 }
 
+// benchIMAPCPU returns a function that tells the CPU time env's Dovecot
+// (its master and every process of its process group: the imap and login
+// processes) used since the call. A process that ended meanwhile is left
+// out (its time is gone with it), so the figure is a lower bound.
+func benchIMAPCPU(env *easdtest.Env) func() time.Duration {
+	snapshot := func() map[int]time.Duration {
+		out := map[int]time.Duration{}
+		pgid := env.IMAP.Pid()
+		if pgid == 0 {
+			return out
+		}
+		dirs, _ := filepath.Glob("/proc/[0-9]*")
+		for _, d := range dirs {
+			pid, err := strconv.Atoi(filepath.Base(d))
+			if err != nil {
+				continue
+			}
+			if g, err := syscall.Getpgid(pid); err == nil && g == pgid {
+				if _, ticks, ok := procStat(filepath.Base(d)); ok {
+					out[pid] = ticks
+				}
+			}
+		}
+		return out
+	}
+	before := snapshot()
+	return func() (used time.Duration) {
+		for pid, t := range snapshot() {
+			used += t - before[pid]
+		}
+		return used
+	}
+}
+
 // procStat reads a process's parent and its user+system time from
 // /proc/<pid>/stat (in clock ticks of 10 ms, the Linux USER_HZ).
 func procStat(pid string) (ppid int, cpu time.Duration, ok bool) {

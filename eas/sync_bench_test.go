@@ -245,10 +245,18 @@ func BenchmarkSyncMailQuiet(b *testing.B) {
 	clients, key := quietFleet(b, env, first, ids, inbox, devices)
 	before := strings.Count(env.Logs(), `"path":"unchanged","imap_cmds":1,`)
 	b.ResetTimer()
+	proc0, pg0 := benchCPU(b, env)
+	imapCPU := benchIMAPCPU(env)
 	done, elapsed := quietSyncs(b, clients, key, inbox)
+	proc1, pg1 := benchCPU(b, env)
+	imap := imapCPU()
 	quiet := strings.Count(env.Logs(), `"path":"unchanged","imap_cmds":1,`) - before
 	b.ReportMetric(float64(done)/elapsed.Seconds(), "req/s")
 	b.ReportMetric(float64(quiet)/float64(done), "share-with-1-IMAP-cmd")
+	// What a request costs, whatever else the machine runs.
+	b.ReportMetric(float64((proc1-proc0).Microseconds())/float64(done), "go-CPU-µs/req")
+	b.ReportMetric(float64((pg1-pg0).Microseconds())/float64(done), "pg-CPU-µs/req")
+	b.ReportMetric(float64(imap.Microseconds())/float64(done), "imap-CPU-µs/req")
 }
 
 // quietFleet syncs folder in full on first (a device of alice's whose
