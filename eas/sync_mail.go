@@ -133,19 +133,30 @@ func (sc *syncRun) mailQuiet(col message.SyncCollection, f folders.Folder) (quie
 	if st.status.HighestModSeq == 0 {
 		return false, false, nil
 	}
-	if m.sess, err = sc.conn.session(); err != nil {
-		return false, false, mailErr(err)
-	}
-	m.before = m.sess.Commands()
-	now, err := m.sess.Status(ctx, f.IMAPName)
+	// The STATUS may be another quiet Sync's of the same mailbox, sent
+	// after this request began (statusRounds): as current as our own.
+	cmds := 0
+	now, _, err := k.s.statusRounds.status(ctx, k.creds.Login, f.IMAPName, func() (model.MailboxStatus, error) {
+		sess, err := sc.conn.session()
+		if err != nil {
+			return model.MailboxStatus{}, err
+		}
+		before := sess.Commands()
+		st, err := sess.Status(ctx, f.IMAPName)
+		cmds = sess.Commands() - before
+		if err != nil {
+			sc.conn.drop()
+		}
+		return st, err
+	})
 	if err != nil {
-		sc.conn.drop()
-		return false, false, nil
+		return false, false, nil // the full way asks again, and answers the failure
 	}
 	if now != st.status {
 		return false, true, nil
 	}
-	m.log("unchanged", 0, 0, 0)
+	k.log.Debug("sync mail collection", "collection", f.ServerID, "path", "unchanged",
+		"imap_cmds", cmds, "adds", 0, "changes", 0, "deletes", 0)
 	return true, false, nil
 }
 
