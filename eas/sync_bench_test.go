@@ -13,7 +13,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -259,7 +258,8 @@ func BenchmarkSyncMailQuiet(b *testing.B) {
 	proc0, pg0 := benchCPU(b, env)
 	imapCPU := benchIMAPCPU(env)
 	stopProfile := profileQuiet(b)
-	done, elapsed := quietSyncs(b, clients, key, inbox)
+	run := quietSyncsFor(b, clients, key, inbox, 5*time.Second)
+	done, elapsed := run.done, run.elapsed
 	stopProfile()
 	proc1, pg1 := benchCPU(b, env)
 	imap := imapCPU()
@@ -269,6 +269,8 @@ func BenchmarkSyncMailQuiet(b *testing.B) {
 	b.ReportMetric(float64(done)/elapsed.Seconds(), "req/s")
 	b.ReportMetric(float64(quiet)/float64(done), "share-unchanged")
 	b.ReportMetric(float64(statuses)/float64(done), "STATUS/req")
+	b.ReportMetric(float64(run.percentile(50).Microseconds())/1000, "ms-p50")
+	b.ReportMetric(float64(run.percentile(99).Microseconds())/1000, "ms-p99")
 	// What a request costs, whatever else the machine runs.
 	b.ReportMetric(float64((proc1-proc0).Microseconds())/float64(done), "go-CPU-µs/req")
 	b.ReportMetric(float64((pg1-pg0).Microseconds())/float64(done), "pg-CPU-µs/req")
@@ -333,31 +335,59 @@ func quietFleet(b *testing.B, env *easdtest.Env, first *client.Client, ids map[s
 // quietSyncs has every client send the no-change Sync of folder with key
 // for 5 s, all at once; it returns the Syncs answered and the time taken.
 func quietSyncs(b *testing.B, clients []*easdtestClient, key, folder string) (int64, time.Duration) {
-	return quietSyncsFor(b, clients, key, folder, 5*time.Second)
+	r := quietSyncsFor(b, clients, key, folder, 5*time.Second)
+	return r.done, r.elapsed
+}
+
+// quietRun is what quietSyncsFor measured: the Syncs answered, the time
+// taken, and each Sync's time at the client, sorted.
+type quietRun struct {
+	done      int64
+	elapsed   time.Duration
+	latencies []time.Duration
+}
+
+// percentile returns the p-th percentile (0-100) of the Syncs' times.
+func (r quietRun) percentile(p float64) time.Duration {
+	if len(r.latencies) == 0 {
+		return 0
+	}
+	return r.latencies[min(len(r.latencies)-1, int(float64(len(r.latencies))*p/100))]
 }
 
 // quietSyncsFor is quietSyncs for the time given.
-func quietSyncsFor(b *testing.B, clients []*easdtestClient, key, folder string, d time.Duration) (int64, time.Duration) {
+func quietSyncsFor(b *testing.B, clients []*easdtestClient, key, folder string, d time.Duration) quietRun {
 	ctx := context.Background()
-	var done atomic.Int64
 	var wg sync.WaitGroup
+	var mu sync.Mutex
+	var run quietRun
 	start := time.Now()
 	deadline := start.Add(d)
 	for _, cl := range clients {
 		wg.Go(func() {
+			var mine []time.Duration
+			defer func() {
+				mu.Lock()
+				run.latencies = append(run.latencies, mine...)
+				mu.Unlock()
+			}()
 			for time.Now().Before(deadline) {
+				t0 := time.Now()
 				r, err := cl.c.Sync(ctx, &message.SyncRequest{Collections: &message.SyncCollections{Collection: []message.SyncCollection{
 					{SyncKey: key, CollectionID: folder}}}})
 				if err != nil || r.Collections.Collection[0].Status != 1 || r.Collections.Collection[0].Commands != nil {
 					b.Errorf("quiet Sync: %+v %v", r, err)
 					return
 				}
-				done.Add(1)
+				mine = append(mine, time.Since(t0))
 			}
 		})
 	}
 	wg.Wait()
-	return done.Load(), time.Since(start)
+	run.elapsed = time.Since(start)
+	run.done = int64(len(run.latencies))
+	slices.Sort(run.latencies)
+	return run
 }
 
 type easdtestClient struct {
