@@ -50,8 +50,11 @@ const (
 //     MESSAGES and HIGHESTMODSEQ at the last listing, the FilterType
 //     window, whether MoreAvailable is pending, and UID -> flags version
 //     of every message the client holds (sync_mailstate.go). A Sync that
-//     sends nothing, carries no commands and has nothing pending costs one
-//     STATUS and keeps its key; no state is decoded or written.
+//     sends nothing, carries no commands and has nothing pending costs the
+//     head of its state (no transaction, no items read) and one STATUS,
+//     which quiet Syncs of the same mailbox asking at once share when it
+//     was sent after they began (sync_mailstatus.go); it keeps its key and
+//     writes nothing.
 //   - Adds go newest first (UID descending); only the messages of the
 //     window are fetched and converted. Deletes and flag changes go before
 //     adds. A message that left the FilterType window is a SoftDelete.

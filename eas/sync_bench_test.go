@@ -7,11 +7,12 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
+	"runtime/pprof"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -233,8 +234,9 @@ func syncInitial(b *testing.B, env *easdtest.Env, devID string, n, window int) (
 
 // BenchmarkSyncMailQuiet measures Syncs that find nothing changed in a
 // 10,000-message INBOX, from 100 devices at once: each Sync is one STATUS
-// on the mail server. The 100 devices share one synced state (copied in
-// the database; a full initial sync per device would dominate the run).
+// on the mail server, or shares that of another one sent after it began.
+// The 100 devices share one synced state (copied in the database; a full
+// initial sync per device would dominate the run).
 func BenchmarkSyncMailQuiet(b *testing.B) {
 	const n, devices = 10000, 100
 	env := easdtest.Start(b, noPolicy)
@@ -243,12 +245,72 @@ func BenchmarkSyncMailQuiet(b *testing.B) {
 	ids := syncFolderIDs(b, first)
 	inbox := ids["Inbox"]
 	clients, key := quietFleet(b, env, first, ids, inbox, devices)
-	before := strings.Count(env.Logs(), `"path":"unchanged","imap_cmds":1,`)
+	// A quiet Sync sends its STATUS (imap_cmds 1) or takes that of
+	// another one of the same mailbox sent after it began (0).
+	asked, shared := `"path":"unchanged","imap_cmds":1,`, `"path":"unchanged","imap_cmds":0,`
+	// Dovecot answers the first few hundred STATUS after the mailbox was
+	// filled and synced in 2-3 ms each, later ones faster (0.2-0.3 ms
+	// when nothing else uses the mailbox): 2 s of the same Syncs first,
+	// so that the figures are nearer the steady state.
+	quietSyncsFor(b, clients, key, inbox, 2*time.Second)
+	logs := env.Logs()
+	asked0, shared0 := strings.Count(logs, asked), strings.Count(logs, shared)
 	b.ResetTimer()
-	done, elapsed := quietSyncs(b, clients, key, inbox)
-	quiet := strings.Count(env.Logs(), `"path":"unchanged","imap_cmds":1,`) - before
+	proc0, pg0 := benchCPU(b, env)
+	imapCPU := benchIMAPCPU(env)
+	stopProfile := profileQuiet(b)
+	run := quietSyncsFor(b, clients, key, inbox, 5*time.Second)
+	done, elapsed := run.done, run.elapsed
+	stopProfile()
+	proc1, pg1 := benchCPU(b, env)
+	imap := imapCPU()
+	logs = env.Logs()
+	statuses := strings.Count(logs, asked) - asked0
+	quiet := statuses + strings.Count(logs, shared) - shared0
 	b.ReportMetric(float64(done)/elapsed.Seconds(), "req/s")
-	b.ReportMetric(float64(quiet)/float64(done), "share-with-1-IMAP-cmd")
+	b.ReportMetric(float64(quiet)/float64(done), "share-unchanged")
+	b.ReportMetric(float64(statuses)/float64(done), "STATUS/req")
+	b.ReportMetric(float64(run.percentile(50).Microseconds())/1000, "ms-p50")
+	b.ReportMetric(float64(run.percentile(99).Microseconds())/1000, "ms-p99")
+	// What a request costs, whatever else the machine runs.
+	b.ReportMetric(float64((proc1-proc0).Microseconds())/float64(done), "go-CPU-µs/req")
+	b.ReportMetric(float64((pg1-pg0).Microseconds())/float64(done), "pg-CPU-µs/req")
+	b.ReportMetric(float64(imap.Microseconds())/float64(done), "imap-CPU-µs/req")
+}
+
+// profileQuiet writes CPU and heap profiles of the quiet Syncs alone
+// (not of the initial sync that prepares them) when EASD_QUIET_PROFILE
+// names a directory: cpu.out, and heap-before.out and heap-after.out,
+// whose difference (go tool pprof -base) is what the quiet Syncs
+// allocated.
+func profileQuiet(b *testing.B) (stop func()) {
+	dir := os.Getenv("EASD_QUIET_PROFILE")
+	if dir == "" {
+		return func() {}
+	}
+	heap := func(name string) {
+		f, err := os.Create(filepath.Join(dir, name))
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer f.Close()
+		if err := pprof.Lookup("allocs").WriteTo(f, 0); err != nil {
+			b.Fatal(err)
+		}
+	}
+	heap("heap-before.out")
+	cpu, err := os.Create(filepath.Join(dir, "cpu.out"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := pprof.StartCPUProfile(cpu); err != nil {
+		b.Fatal(err)
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		cpu.Close()
+		heap("heap-after.out")
+	}
 }
 
 // quietFleet syncs folder in full on first (a device of alice's whose
@@ -274,26 +336,59 @@ func quietFleet(b *testing.B, env *easdtest.Env, first *client.Client, ids map[s
 // quietSyncs has every client send the no-change Sync of folder with key
 // for 5 s, all at once; it returns the Syncs answered and the time taken.
 func quietSyncs(b *testing.B, clients []*easdtestClient, key, folder string) (int64, time.Duration) {
+	r := quietSyncsFor(b, clients, key, folder, 5*time.Second)
+	return r.done, r.elapsed
+}
+
+// quietRun is what quietSyncsFor measured: the Syncs answered, the time
+// taken, and each Sync's time at the client, sorted.
+type quietRun struct {
+	done      int64
+	elapsed   time.Duration
+	latencies []time.Duration
+}
+
+// percentile returns the p-th percentile (0-100) of the Syncs' times.
+func (r quietRun) percentile(p float64) time.Duration {
+	if len(r.latencies) == 0 {
+		return 0
+	}
+	return r.latencies[min(len(r.latencies)-1, int(float64(len(r.latencies))*p/100))]
+}
+
+// quietSyncsFor is quietSyncs for the time given.
+func quietSyncsFor(b *testing.B, clients []*easdtestClient, key, folder string, d time.Duration) quietRun {
 	ctx := context.Background()
-	var done atomic.Int64
 	var wg sync.WaitGroup
+	var mu sync.Mutex
+	var run quietRun
 	start := time.Now()
-	deadline := start.Add(5 * time.Second)
+	deadline := start.Add(d)
 	for _, cl := range clients {
 		wg.Go(func() {
+			var mine []time.Duration
+			defer func() {
+				mu.Lock()
+				run.latencies = append(run.latencies, mine...)
+				mu.Unlock()
+			}()
 			for time.Now().Before(deadline) {
+				t0 := time.Now()
 				r, err := cl.c.Sync(ctx, &message.SyncRequest{Collections: &message.SyncCollections{Collection: []message.SyncCollection{
 					{SyncKey: key, CollectionID: folder}}}})
 				if err != nil || r.Collections.Collection[0].Status != 1 || r.Collections.Collection[0].Commands != nil {
 					b.Errorf("quiet Sync: %+v %v", r, err)
 					return
 				}
-				done.Add(1)
+				mine = append(mine, time.Since(t0))
 			}
 		})
 	}
 	wg.Wait()
-	return done.Load(), time.Since(start)
+	run.elapsed = time.Since(start)
+	run.done = int64(len(run.latencies))
+	slices.Sort(run.latencies)
+	return run
 }
 
 type easdtestClient struct {

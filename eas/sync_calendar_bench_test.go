@@ -84,6 +84,10 @@ func BenchmarkSyncCalendarQuiet(b *testing.B) {
 	fillCalendar(b, env, folder, n)
 	clients, key := quietFleet(b, env, first, ids, folder, devices)
 	b.ResetTimer()
+	proc0, pg0 := benchCPU(b, env)
 	done, elapsed := quietSyncs(b, clients, key, folder)
+	proc1, pg1 := benchCPU(b, env)
 	b.ReportMetric(float64(done)/elapsed.Seconds(), "req/s")
+	b.ReportMetric(float64((proc1-proc0).Microseconds())/float64(done), "go-CPU-µs/req")
+	b.ReportMetric(float64((pg1-pg0).Microseconds())/float64(done), "pg-CPU-µs/req")
 }

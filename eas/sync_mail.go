@@ -28,6 +28,9 @@ type mailSync struct {
 	ops    []syncstate.ClientOp
 	resps  message.SyncResponses
 	before int // IMAP commands of the session before this collection
+	// changed: mailQuiet's STATUS, just before this collection's
+	// transaction, found the mailbox changed; no second STATUS then.
+	changed bool
 
 	prefetched map[uint32]model.MailItem // this window's messages, fetched ahead
 	flagEdited []uint32                  // messages whose flag details the client changed
@@ -38,6 +41,13 @@ type mailSync struct {
 // commands, a listing, the exchange, and the items of this window.
 func (sc *syncRun) mail(col message.SyncCollection, f folders.Folder, rc *message.SyncResponseCollection) error {
 	ctx := sc.k.ctx()
+	quiet, changed, err := sc.mailQuiet(col, f)
+	if err != nil || quiet {
+		if quiet {
+			rc.Status = int(syncOK)
+		}
+		return err
+	}
 	release, err := sc.k.dbSlot(ctx)
 	if err != nil {
 		return err
@@ -48,7 +58,7 @@ func (sc *syncRun) mail(col message.SyncCollection, f folders.Folder, rc *messag
 		return err
 	}
 	defer tx.Rollback(ctx)
-	m := &mailSync{sc: sc, col: col, f: f, rc: rc, tx: tx}
+	m := &mailSync{sc: sc, col: col, f: f, rc: rc, tx: tx, changed: changed}
 	switch tx.KeyStatus() {
 	case syncstate.KeyUnknown:
 		return &StatusError{Status: syncBadKey, Err: fmt.Errorf("unknown key %q", col.SyncKey)}
@@ -84,6 +94,70 @@ func (sc *syncRun) mail(col message.SyncCollection, f folders.Folder, rc *messag
 		sc.conn.drop()
 	}
 	return mailErr(err)
+}
+
+// mailQuiet answers a mail collection that carries nothing, has nothing
+// pending and finds the mailbox as its state left it, from the head of
+// the device's state (key, mailbox status, FilterType window, pending)
+// and one STATUS: no transaction, no lock, no DB slot held across the
+// IMAP round trip, and the state's items (most of its size) are never
+// read. Whatever it cannot decide this way goes the full way, which
+// checks the same under the collection's lock; so does a STATUS that
+// failed, on a new session. changed says that the STATUS showed the
+// mailbox changed since the state: the full way then lists without
+// asking again.
+func (sc *syncRun) mailQuiet(col message.SyncCollection, f folders.Folder) (quiet, changed bool, err error) {
+	k := sc.k
+	c := col.Commands
+	if col.SyncKey == syncstate.InitialKey || (c != nil && len(c.Add)+len(c.Change)+len(c.Delete)+len(c.Fetch) > 0) {
+		return false, false, nil
+	}
+	ctx := k.ctx()
+	key, head, ok, err := k.s.sync.PeekHead(ctx, k.dev.ID, col.CollectionID, mailStateHeadLen)
+	if err != nil || !ok || key != col.SyncKey {
+		return false, false, err
+	}
+	st, err := decodeMailHead(head)
+	if err != nil || st.pending {
+		return false, false, nil
+	}
+	m := &mailSync{sc: sc, col: col, f: f}
+	if err := m.options(); err != nil || st.filterDay != m.filterDay() {
+		return false, false, nil // a bad FilterType is answered by the full way
+	}
+	if !m.getChanges() {
+		return true, false, nil
+	}
+	// Without CONDSTORE (HighestModSeq 0) a flag change is invisible to
+	// STATUS: such servers always list.
+	if st.status.HighestModSeq == 0 {
+		return false, false, nil
+	}
+	// The STATUS may be another quiet Sync's of the same mailbox, sent
+	// after this request began (statusRounds): as current as our own.
+	cmds := 0
+	now, _, err := k.s.statusRounds.status(ctx, k.creds.Login, f.IMAPName, func() (model.MailboxStatus, error) {
+		sess, err := sc.conn.session()
+		if err != nil {
+			return model.MailboxStatus{}, err
+		}
+		before := sess.Commands()
+		st, err := sess.Status(ctx, f.IMAPName)
+		cmds = sess.Commands() - before
+		if err != nil {
+			sc.conn.drop()
+		}
+		return st, err
+	})
+	if err != nil {
+		return false, false, nil // the full way asks again, and answers the failure
+	}
+	if now != st.status {
+		return false, true, nil
+	}
+	k.log.Debug("sync mail collection", "collection", f.ServerID, "path", "unchanged",
+		"imap_cmds", cmds, "adds", 0, "changes", 0, "deletes", 0)
+	return true, false, nil
 }
 
 func isStatusError(err error) bool {
@@ -168,7 +242,7 @@ func (m *mailSync) run() error {
 	// The O(1) test: one STATUS against the state. Without CONDSTORE
 	// (HighestModSeq 0) a flag change is invisible to STATUS, so such
 	// servers always take the listing path.
-	if quiet && m.st.status.HighestModSeq != 0 {
+	if quiet && m.st.status.HighestModSeq != 0 && !m.changed {
 		st, err := m.sess.Status(ctx, mailbox)
 		if err != nil {
 			return err

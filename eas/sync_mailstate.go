@@ -114,7 +114,23 @@ func decodeMailState(b []byte) (mailState, error) {
 	if format != mailStateFormat && format != mailStateFormatV1 {
 		return mailState{}, fmt.Errorf("%w: format %d", errMailState, b[0])
 	}
-	b = b[1:]
+	st, b, err := decodeMailFields(b[1:])
+	if err != nil {
+		return mailState{}, err
+	}
+	if format == mailStateFormat {
+		if st.queue, b, err = readQueue(b); err != nil {
+			return mailState{}, err
+		}
+	}
+	st.raw = b
+	return st, nil
+}
+
+// decodeMailFields reads the fields after the format byte up to the
+// queue: the mailbox status, the FilterType window and pending; it
+// returns the rest.
+func decodeMailFields(b []byte) (mailState, []byte, error) {
 	var vals [6]uint64
 	for i := range vals {
 		var n int
@@ -126,22 +142,34 @@ func decodeMailState(b []byte) (mailState, error) {
 			vals[i], n = binary.Uvarint(b)
 		}
 		if n <= 0 {
-			return mailState{}, errMailState
+			return mailState{}, nil, errMailState
 		}
 		b = b[n:]
-	}
-	var queue []uint32
-	if format == mailStateFormat {
-		var err error
-		if queue, b, err = readQueue(b); err != nil {
-			return mailState{}, err
-		}
 	}
 	return mailState{
 		status: model.MailboxStatus{UIDValidity: uint32(vals[0]), UIDNext: uint32(vals[1]),
 			Messages: uint32(vals[2]), HighestModSeq: vals[3]},
-		filterDay: int64(vals[4]), pending: vals[5] == 1, queue: queue, raw: b,
-	}, nil
+		filterDay: int64(vals[4]), pending: vals[5] == 1,
+	}, b, nil
+}
+
+// mailStateHeadLen covers the fields decodeMailHead reads: the format
+// byte and six varints of at most ten bytes.
+const mailStateHeadLen = 1 + 6*binary.MaxVarintLen64
+
+// decodeMailHead reads the start of an encoded state (at least its first
+// mailStateHeadLen bytes, or all of it): the mailbox status, the
+// FilterType window and whether MoreAvailable is pending; not the queue
+// nor the items.
+func decodeMailHead(b []byte) (mailState, error) {
+	if len(b) == 0 {
+		return mailState{}, errMailState // key 0's: never current past key 0
+	}
+	if b[0] != mailStateFormat && b[0] != mailStateFormatV1 {
+		return mailState{}, fmt.Errorf("%w: format %d", errMailState, b[0])
+	}
+	st, _, err := decodeMailFields(b[1:])
+	return st, err
 }
 
 // decodeItems decodes the items of a state read by decodeMailState. The
