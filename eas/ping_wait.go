@@ -3,6 +3,7 @@ package eas
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"strconv"
 	"strings"
 	"time"
@@ -18,7 +19,7 @@ import (
 // besides its HTTP connection, so it is kept small: one slice of folders,
 // searched linearly (a Ping watches a few folders; events are rare).
 type pingWait struct {
-	k         *call
+	k         *call // nil once the request is detached
 	kind      WaitKind
 	gen       int64 // this request's generation (ping_params)
 	heartbeat time.Duration
@@ -28,6 +29,13 @@ type pingWait struct {
 	device    NotifySub // newer requests of the device
 	folderSub NotifySub // folder changes of the user: PIM writes, flag details
 	mailSub   MailWatch
+
+	// What the wait needs of the call, which a detached request no longer
+	// holds (its echo context serves other requests then); set by start.
+	s     *Server
+	log   *slog.Logger
+	devID int64
+	gone  <-chan struct{} // the client left (or, not detached, the request ended)
 }
 
 // watchedFolder is a folder a waiting request watches. A mail folder
@@ -49,6 +57,7 @@ type watchedFolder struct {
 // folders when the caller has them (a hanging Sync), else nil.
 func (w *pingWait) start(ctx context.Context, want []pingFolder, byID map[string]folders.Folder) (Status, error) {
 	k := w.k
+	w.s, w.log, w.devID, w.gone = k.s, k.log, k.dev.ID, k.ctx().Done()
 	var err error
 	if byID == nil {
 		list, err := k.s.folders.List(ctx, k.dev.UserID)
@@ -184,8 +193,8 @@ func (w *pingWait) compareMail(ctx context.Context) Status {
 
 // anyChanged reports whether a watched folder is marked changed.
 func (w *pingWait) anyChanged() bool {
-	for _, f := range w.watched {
-		if f.changed {
+	for i := range w.watched {
+		if w.watched[i].changed {
 			return true
 		}
 	}
@@ -193,8 +202,8 @@ func (w *pingWait) anyChanged() bool {
 }
 
 func (w *pingWait) hasSyncedMail() bool {
-	for _, f := range w.watched {
-		if f.mailbox != "" && f.synced {
+	for i := range w.watched {
+		if f := &w.watched[i]; f.mailbox != "" && f.synced {
 			return true
 		}
 	}
@@ -206,8 +215,8 @@ func (w *pingWait) hasSyncedMail() bool {
 // goroutine: the select is kept in this one shallow frame, and each case
 // hands its work to a method that returns before the next wait.
 func (w *pingWait) wait() Status {
-	k := w.k
-	if obs := k.s.opts.Push.Waits; obs != nil {
+	s := w.s
+	if obs := s.opts.Push.Waits; obs != nil {
 		obs.WaitStarted(w.kind)
 	}
 	timer := time.NewTimer(w.heartbeat)
@@ -238,11 +247,11 @@ loop:
 		case <-timer.C:
 			st, end = pingExpired, WaitExpired
 			break loop
-		case <-k.s.opts.Drain:
+		case <-s.opts.Drain:
 			// Shutting down: the client pings again, maybe elsewhere.
 			st, end = pingExpired, WaitShutdown
 			break loop
-		case <-k.ctx().Done():
+		case <-w.gone:
 			st, end = w.ctxDone()
 			break loop
 		case ev, ok = <-mailC:
@@ -274,7 +283,7 @@ loop:
 			}
 		}
 	}
-	if obs := k.s.opts.Push.Waits; obs != nil {
+	if obs := s.opts.Push.Waits; obs != nil {
 		obs.WaitEnded(w.kind, end)
 	}
 	return st
@@ -283,6 +292,8 @@ loop:
 // ctxDone tells how the request's context ended: shutdown (it derives
 // from the server's base context) or the client closing the connection,
 // which leaves nobody to answer (0).
+//
+//go:noinline // keeps its locals out of wait's frame
 func (w *pingWait) ctxDone() (Status, WaitEnd) {
 	if w.draining() {
 		return pingExpired, WaitShutdown
@@ -292,6 +303,8 @@ func (w *pingWait) ctxDone() (Status, WaitEnd) {
 
 // mailClosed tells why the mail watch ended: the watchers closed at
 // shutdown, or the watcher ended for good (a refused login).
+//
+//go:noinline // keeps its locals out of wait's frame
 func (w *pingWait) mailClosed() (Status, WaitEnd) {
 	if w.draining() {
 		return pingExpired, WaitShutdown
@@ -301,7 +314,7 @@ func (w *pingWait) mailClosed() (Status, WaitEnd) {
 
 func (w *pingWait) draining() bool {
 	select {
-	case <-w.k.s.opts.Drain:
+	case <-w.s.opts.Drain:
 		return true
 	default:
 		return false
@@ -336,6 +349,8 @@ func (w *pingWait) mailChanged(ev []MailboxChange) Status {
 // have no cheaper test yet: they all count as changed. Mail folders have
 // their watcher, and a lost flag-details notice is found by the next Ping
 // from the state.
+//
+//go:noinline // keeps its locals out of wait's frame
 func (w *pingWait) folderChanged(p pgnotify.Payload) bool {
 	for i := range w.watched {
 		f := &w.watched[i]
@@ -350,12 +365,11 @@ func (w *pingWait) folderChanged(p pgnotify.Payload) bool {
 // request of the device than this one. After a LISTEN reconnect the
 // announcement may be lost: read the generation instead.
 func (w *pingWait) superseded(p pgnotify.Payload) bool {
-	k := w.k
 	var gen int64
 	var err error
 	if p.Resync {
-		ctx, cancel := context.WithTimeout(k.ctx(), 5*time.Second)
-		gen, err = k.s.requestGeneration(ctx, k.dev.ID)
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		gen, err = w.s.requestGeneration(ctx, w.devID)
 		cancel()
 	} else {
 		gen, err = strconv.ParseInt(p.Data, 10, 64)
@@ -363,15 +377,15 @@ func (w *pingWait) superseded(p pgnotify.Payload) bool {
 	if err != nil || gen <= w.gen {
 		return false
 	}
-	k.log.Info("waiting request ended by a newer request of the device", "generation", w.gen, "newer", gen)
+	w.log.Info("waiting request ended by a newer request of the device", "generation", w.gen, "newer", gen)
 	return true
 }
 
 // changedIDs lists the changed folders in the order the client asked.
 func (w *pingWait) changedIDs() []string {
 	var out []string
-	for _, f := range w.watched {
-		if f.changed {
+	for i := range w.watched {
+		if f := &w.watched[i]; f.changed {
 			out = append(out, f.id)
 		}
 	}

@@ -61,6 +61,7 @@ type Server struct {
 	baseCtx  context.Context
 	drain    context.CancelFunc
 	stopOnce sync.Once
+	front    *frontState
 }
 
 // New builds the server and its middleware chain.
@@ -90,7 +91,8 @@ func New(opts Options) *Server {
 	baseCtx, drain := context.WithCancel(context.Background())
 	s := &Server{Echo: e, Metrics: reg, log: opts.Logger, opts: opts, baseCtx: baseCtx, drain: drain}
 
-	e.Use(front(opts.Logger, m, opts))
+	s.front = &frontState{log: opts.Logger, m: m}
+	e.Use(front(s.front, opts))
 
 	e.GET("/healthz", func(c echo.Context) error { return c.String(http.StatusOK, "ok\n") })
 	e.GET("/readyz", s.ready)
@@ -154,6 +156,17 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		s.drain()
 		if s.http != nil {
 			err = s.http.Shutdown(ctx)
+		}
+		// Detached requests answer on drain; net/http no longer counts
+		// their connections.
+		done := make(chan struct{})
+		go func() { s.front.waiting.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-ctx.Done():
+			if err == nil {
+				err = ctx.Err()
+			}
 		}
 	})
 	return err
