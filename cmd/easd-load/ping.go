@@ -399,6 +399,9 @@ func prepare(ctx context.Context, c *client.Client) (string, error) {
 	if err != nil {
 		return "", err
 	}
+	if fs.Status != 1 || fs.Changes == nil {
+		return "", fmt.Errorf("FolderSync status %d", fs.Status)
+	}
 	inbox := ""
 	for _, f := range fs.Changes.Add {
 		if f.Type == 2 {
