@@ -91,7 +91,7 @@ func New(opts Options) *Server {
 	baseCtx, drain := context.WithCancel(context.Background())
 	s := &Server{Echo: e, Metrics: reg, log: opts.Logger, opts: opts, baseCtx: baseCtx, drain: drain}
 
-	s.front = &frontState{log: opts.Logger, m: m}
+	s.front = &frontState{log: opts.Logger, m: m, back: newReturnListener()}
 	e.Use(front(s.front, opts))
 
 	e.GET("/healthz", func(c echo.Context) error { return c.String(http.StatusOK, "ok\n") })
@@ -136,6 +136,9 @@ func (s *Server) Serve(ln net.Listener, certFile, keyFile string) error {
 		BaseContext: func(net.Listener) context.Context { return s.baseCtx },
 	}
 	ln = newLimitListener(ln, s.opts.MaxConnsPerAddr, s.opts.TrustedProxies, s.log)
+	// Connections of detached requests come back for their next request.
+	s.front.back.addr = ln.Addr()
+	go func() { _ = s.http.Serve(s.front.back) }()
 	var err error
 	if certFile != "" {
 		err = s.http.ServeTLS(ln, certFile, keyFile)
@@ -157,6 +160,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		if s.http != nil {
 			err = s.http.Shutdown(ctx)
 		}
+		s.front.back.Close()
 		// Detached requests answer on drain; net/http no longer counts
 		// their connections.
 		done := make(chan struct{})
