@@ -8,6 +8,7 @@ import (
 
 	"github.com/easd/easd/eas/message"
 	"github.com/easd/easd/internal/httpserver"
+	"github.com/easd/easd/wbxml"
 )
 
 func init() {
@@ -50,8 +51,11 @@ const pingStartTimeout = 20 * time.Second
 // a quarter of it is in use.
 func pingCmd(k *call) error {
 	w := &pingWait{k: k, kind: WaitPing}
-	defer w.close()
 	status, err := w.begin()
+	if err == nil && status == 0 && w.detach() {
+		return nil
+	}
+	defer w.close()
 	if err != nil || status == pingAnswered {
 		return err
 	}
@@ -62,6 +66,49 @@ func pingCmd(k *call) error {
 		return nil
 	}
 	return w.answer(status)
+}
+
+// detach hands the wait to a goroutine of its own that holds the
+// connection without net/http (httpserver.Detach): a waiting Ping then
+// costs a small stack, its subscriptions and the connection, instead of
+// net/http's 16 KiB goroutine and 10 KiB of buffers. A traced device
+// waits as before: its trace is written when the handler returns. It
+// reports false when the request stays with net/http.
+func (w *pingWait) detach() bool {
+	k := w.k
+	if k.trace != nil {
+		return false
+	}
+	ri := httpserver.Info(k.c)
+	k.c.Response().Header().Set("MS-Server-ActiveSync", "16.1")
+	d, err := httpserver.Detach(k.c)
+	if err != nil {
+		return false
+	}
+	w.k = nil // its echo context serves other requests from now on
+	go w.waitDetached(d, ri)
+	return true
+}
+
+// waitDetached is a detached Ping from its wait to its answer.
+func (w *pingWait) waitDetached(d *httpserver.Detached, ri *httpserver.RequestInfo) {
+	defer w.close()
+	w.gone = d.Gone()
+	status := w.wait()
+	if status == 0 { // the client went away: nobody to answer
+		d.Close()
+		return
+	}
+	body, err := wbxml.Marshal(w.response(status))
+	if err != nil {
+		w.log.Error("ping: encode answer", "err", err)
+		d.Close()
+		return
+	}
+	ri.EASStatus, ri.Routine = int(status), routinePing(int(status))
+	if err := d.Respond("application/vnd.ms-sync.wbxml", body); err != nil {
+		w.log.Info("ping: answer not delivered", "err", err)
+	}
 }
 
 // pingAnswered is begin's way of saying that it has answered already.
@@ -118,11 +165,15 @@ func (w *pingWait) begin() (Status, error) {
 
 // answer sends the Ping's final status, with the changed folders for 2.
 func (w *pingWait) answer(status Status) error {
+	return w.k.answerPing(w.response(status))
+}
+
+func (w *pingWait) response(status Status) *message.PingResponse {
 	resp := &message.PingResponse{Status: int(status)}
 	if status == pingChanged {
 		resp.Folders = &message.PingChangedFolders{Folder: w.changedIDs()}
 	}
-	return w.k.answerPing(resp)
+	return resp
 }
 
 // capHeartbeat applies the device profile's cap to how long a Ping or a
@@ -137,8 +188,10 @@ func (k *call) capHeartbeat(d time.Duration) time.Duration {
 // answerPing sends the response and notes its status for the access log.
 func (k *call) answerPing(resp *message.PingResponse) error {
 	ri := httpserver.Info(k.c)
-	ri.EASStatus = resp.Status
-	// 1 (heartbeat expired) and 2 (changes) are how every Ping ends.
-	ri.Routine = resp.Status == 1 || resp.Status == 2
+	ri.EASStatus, ri.Routine = resp.Status, routinePing(resp.Status)
 	return k.respond(resp)
 }
+
+// routinePing: 1 (heartbeat expired) and 2 (changes) are how every Ping
+// ends.
+func routinePing(status int) bool { return status == 1 || status == 2 }

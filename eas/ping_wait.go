@@ -3,6 +3,7 @@ package eas
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"strconv"
 	"strings"
 	"time"
@@ -19,7 +20,7 @@ import (
 // besides its HTTP connection, so it is kept small: one slice of folders,
 // searched linearly (a Ping watches a few folders; events are rare).
 type pingWait struct {
-	k         *call
+	k         *call // nil once the request is detached
 	kind      WaitKind
 	gen       int64 // this request's generation (ping_params)
 	heartbeat time.Duration
@@ -29,6 +30,15 @@ type pingWait struct {
 	device    NotifySub // newer requests of the device
 	folderSub NotifySub // folder changes of the user: PIM writes, flag details
 	mailSub   MailWatch
+
+	// What the wait needs of the call, which a detached request no longer
+	// holds (its echo context serves other requests then); set by start.
+	s     *Server
+	log   *slog.Logger
+	devID int64
+	// who waits, for observers (Info)
+	login, deviceID, deviceType string
+	gone                        <-chan struct{} // the client left (or, not detached, the request ended)
 }
 
 // watchedFolder is a folder a waiting request watches. A mail folder
@@ -50,6 +60,8 @@ type watchedFolder struct {
 // folders when the caller has them (a hanging Sync), else nil.
 func (w *pingWait) start(ctx context.Context, want []pingFolder, byID map[string]folders.Folder) (Status, error) {
 	k := w.k
+	w.s, w.log, w.devID, w.gone = k.s, k.log, k.dev.ID, k.ctx().Done()
+	w.login, w.deviceID, w.deviceType = k.dev.Login, k.dev.DeviceID, k.dev.DeviceType
 	var err error
 	if byID == nil {
 		list, err := k.s.folders.List(ctx, k.dev.UserID)
@@ -185,8 +197,8 @@ func (w *pingWait) compareMail(ctx context.Context) Status {
 
 // anyChanged reports whether a watched folder is marked changed.
 func (w *pingWait) anyChanged() bool {
-	for _, f := range w.watched {
-		if f.changed {
+	for i := range w.watched {
+		if w.watched[i].changed {
 			return true
 		}
 	}
@@ -194,8 +206,8 @@ func (w *pingWait) anyChanged() bool {
 }
 
 func (w *pingWait) hasSyncedMail() bool {
-	for _, f := range w.watched {
-		if f.mailbox != "" && f.synced {
+	for i := range w.watched {
+		if f := &w.watched[i]; f.mailbox != "" && f.synced {
 			return true
 		}
 	}
@@ -207,8 +219,8 @@ func (w *pingWait) hasSyncedMail() bool {
 // goroutine: the select is kept in this one shallow frame, and each case
 // hands its work to a method that returns before the next wait.
 func (w *pingWait) wait() Status {
-	k := w.k
-	if obs := k.s.opts.Push.Waits; obs != nil {
+	s := w.s
+	if obs := s.opts.Push.Waits; obs != nil {
 		obs.WaitStarted(w.kind, w)
 	}
 	timer := time.NewTimer(w.heartbeat)
@@ -239,11 +251,11 @@ loop:
 		case <-timer.C:
 			st, end = pingExpired, WaitExpired
 			break loop
-		case <-k.s.opts.Drain:
+		case <-s.opts.Drain:
 			// Shutting down: the client pings again, maybe elsewhere.
 			st, end = pingExpired, WaitShutdown
 			break loop
-		case <-k.ctx().Done():
+		case <-w.gone:
 			st, end = w.ctxDone()
 			break loop
 		case ev, ok = <-mailC:
@@ -275,7 +287,7 @@ loop:
 			}
 		}
 	}
-	if obs := k.s.opts.Push.Waits; obs != nil {
+	if obs := s.opts.Push.Waits; obs != nil {
 		obs.WaitEnded(w.kind, w, end)
 	}
 	return st
@@ -284,6 +296,8 @@ loop:
 // ctxDone tells how the request's context ended: shutdown (it derives
 // from the server's base context) or the client closing the connection,
 // which leaves nobody to answer (0).
+//
+//go:noinline // keeps its locals out of wait's frame
 func (w *pingWait) ctxDone() (Status, WaitEnd) {
 	if w.draining() {
 		return pingExpired, WaitShutdown
@@ -293,6 +307,8 @@ func (w *pingWait) ctxDone() (Status, WaitEnd) {
 
 // mailClosed tells why the mail watch ended: the watchers closed at
 // shutdown, or the watcher ended for good (a refused login).
+//
+//go:noinline // keeps its locals out of wait's frame
 func (w *pingWait) mailClosed() (Status, WaitEnd) {
 	if w.draining() {
 		return pingExpired, WaitShutdown
@@ -302,7 +318,7 @@ func (w *pingWait) mailClosed() (Status, WaitEnd) {
 
 func (w *pingWait) draining() bool {
 	select {
-	case <-w.k.s.opts.Drain:
+	case <-w.s.opts.Drain:
 		return true
 	default:
 		return false
@@ -337,6 +353,8 @@ func (w *pingWait) mailChanged(ev []MailboxChange) Status {
 // have no cheaper test yet: they all count as changed. Mail folders have
 // their watcher, and a lost flag-details notice is found by the next Ping
 // from the state.
+//
+//go:noinline // keeps its locals out of wait's frame
 func (w *pingWait) folderChanged(p pgnotify.Payload) bool {
 	for i := range w.watched {
 		f := &w.watched[i]
@@ -351,16 +369,15 @@ func (w *pingWait) folderChanged(p pgnotify.Payload) bool {
 // request of the device than this one. After a LISTEN reconnect the
 // announcement may be lost: read the generation instead.
 func (w *pingWait) superseded(p pgnotify.Payload) bool {
-	k := w.k
 	if p.Data == device.WakeAdmin { // blocked, wiped, resynced, removed
-		k.log.Info("waiting request ended by an administrative change of the device")
+		w.log.Info("waiting request ended by an administrative change of the device")
 		return true
 	}
 	var gen int64
 	var err error
 	if p.Resync {
-		ctx, cancel := context.WithTimeout(k.ctx(), 5*time.Second)
-		gen, err = k.s.requestGeneration(ctx, k.dev.ID)
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		gen, err = w.s.requestGeneration(ctx, w.devID)
 		cancel()
 	} else {
 		gen, err = strconv.ParseInt(p.Data, 10, 64)
@@ -368,15 +385,15 @@ func (w *pingWait) superseded(p pgnotify.Payload) bool {
 	if err != nil || gen <= w.gen {
 		return false
 	}
-	k.log.Info("waiting request ended by a newer request of the device", "generation", w.gen, "newer", gen)
+	w.log.Info("waiting request ended by a newer request of the device", "generation", w.gen, "newer", gen)
 	return true
 }
 
 // changedIDs lists the changed folders in the order the client asked.
 func (w *pingWait) changedIDs() []string {
 	var out []string
-	for _, f := range w.watched {
-		if f.changed {
+	for i := range w.watched {
+		if f := &w.watched[i]; f.changed {
 			out = append(out, f.id)
 		}
 	}

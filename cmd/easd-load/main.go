@@ -42,6 +42,13 @@ type options struct {
 	heartbeat time.Duration
 	settle    time.Duration
 	hold      time.Duration
+	idleFor   time.Duration
+	ramp      float64 // devices set up per second
+	// what is woken, and how the processes are found
+	wakeFraction float64
+	wakeInterval time.Duration
+	serverPID    int
+	dovecotPID   int
 	// soak mode
 	duration time.Duration
 	pingers  int
@@ -70,13 +77,19 @@ func run(args []string, stdout, stderr io.Writer) int {
 	users := fs.String("users", "demo,alice", "comma-separated users; devices are spread over them")
 	userPrefix := fs.String("user-prefix", "", "with -user-count: use users PREFIX1..PREFIXn instead of -users (easd dev --extra-users makes load1..loadN)")
 	userCount := fs.Int("user-count", 0, "number of users PREFIX1..PREFIXn")
-	mode := fs.String("mode", "folders", "folders: Provision + FolderSync rounds; ping: every device holds a Ping on its INBOX while mail is delivered; soak: mixed Syncs, sends, moves, Pings and bad logins for -duration, then a check that no mail was lost or duplicated")
+	mode := fs.String("mode", "folders", "folders: Provision + FolderSync rounds; ping: every device holds a Ping on its INBOX while mail is delivered to -wake-fraction of the users; soak: mixed Syncs, sends, moves, Pings and bad logins for -duration, then a check that no mail was lost or duplicated")
 	duration := fs.Duration("duration", 10*time.Minute, "soak mode: how long the load runs")
 	pingers := fs.Int("pingers", 10, "soak mode: devices holding Pings besides the one mail device per user")
 	badFrom := fs.String("bad-from", "127.0.0.2", "soak mode: local address the bad logins come from (another address than the phones'; empty: the same)")
 	db := fs.String("db", "", "soak mode: PostgreSQL URL of the server's database, for the final check of the send records (optional)")
 	imapAddr := fs.String("imap", "127.0.0.1:10143", "ping mode: IMAP server to deliver test mail to (plain, password = user name unless EASD_LOAD_PASSWORD)")
-	heartbeat := fs.Duration("heartbeat", 10*time.Minute, "ping mode: heartbeat the devices ask for")
+	heartbeat := fs.Duration("heartbeat", 30*time.Minute, "ping mode: heartbeat the devices ask for (a device pings again when it passes)")
+	idleFor := fs.Duration("idle", 10*time.Second, "ping mode: how long the server's CPU is measured while every device waits")
+	ramp := fs.Float64("ramp", 200, "ping mode: devices starting their set-up per second")
+	wakeFraction := fs.Float64("wake-fraction", 0.01, "ping mode: share of the users that get new mail while the others' devices wait")
+	wakeInterval := fs.Duration("wake-interval", 50*time.Millisecond, "ping mode: pause between two deliveries")
+	serverPID := fs.Int("server-pid", 0, "ping mode: process id of the server, for its memory and CPU from /proc (default: the process listening on -url's port)")
+	dovecotPID := fs.Int("dovecot-pid", 0, "ping mode: process id of Dovecot's master, whose processes' memory is summed (default: found by -imap's port)")
 	settle := fs.Duration("settle", 5*time.Second, "ping mode: wait after the last device started its Ping before measuring")
 	hold := fs.Duration("hold", 0, "ping mode: after measuring, keep every device waiting this long and measure memory again (try 150s: past the IMAP pool's idle timeout and the runtime's periodic collection)")
 	devices := fs.Int("devices", 100, "number of simulated devices, all running at once")
@@ -89,6 +102,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 	o := options{url: *url, users: strings.Split(*users, ","), devices: *devices, rounds: *rounds,
 		version: *version, timeout: *timeout, password: os.Getenv("EASD_LOAD_PASSWORD"),
 		imap: *imapAddr, heartbeat: *heartbeat, settle: *settle, hold: *hold,
+		idleFor: *idleFor, ramp: *ramp, wakeFraction: *wakeFraction, wakeInterval: *wakeInterval,
+		serverPID: *serverPID, dovecotPID: *dovecotPID,
 		duration: *duration, pingers: *pingers, db: *db, badFrom: *badFrom}
 	if *userPrefix != "" && *userCount > 0 {
 		o.users = o.users[:0]

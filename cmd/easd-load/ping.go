@@ -5,7 +5,10 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"math"
+	"net"
 	"net/http"
+	"net/url"
 	"sort"
 	"strconv"
 	"strings"
@@ -21,14 +24,28 @@ import (
 // pingResult is what ping mode measures.
 type pingResult struct {
 	devices, users   int
+	sources          int
 	setup            time.Duration
-	baseline, during serverStats
-	held             serverStats   // after o.hold more, when it is set
+	baseline, during sample
+	held             sample        // after o.hold more, when it is set
 	heldFor          time.Duration // time from the first sample to held
-	idleCPU          float64       // CPU seconds per second while every device waits
+	idleCPU          float64       // server CPU seconds per second while every device waits
+	idleFor          time.Duration
+	wakeUsers        int
 	wake             []time.Duration
 	missed           int
+	spurious         int64 // answers 2 to devices of users that got no mail
 	errors           int64
+	waiting          int64
+}
+
+// sample is the server's /metrics and, when found, its process and the
+// mail server's processes read from /proc.
+type sample struct {
+	serverStats
+	proc    procMem // the server process (0 when not found)
+	cpu     float64 // the server process's CPU seconds, from /proc
+	dovecot procMem
 }
 
 // serverStats are read from the server's /metrics.
@@ -40,27 +57,80 @@ type serverStats struct {
 	stackInuse float64 // bytes of goroutine stacks
 }
 
+// phonesPerSource is how many waiting phones share one source address:
+// easd accepts 256 connections from one address by default
+// (--max-conns-per-address), and 127.0.0.1 carries the set-up requests.
+const phonesPerSource = 200
+
+// sourceAddr is the local address of phone i's waiting connection:
+// 127.1.0.1, 127.1.0.2, ... each shared by phonesPerSource phones. Every
+// address has its own ephemeral ports, so 100,000 connections to one
+// server port do not run out of them.
+func sourceAddr(i int) net.IP {
+	n := i/phonesPerSource + 1
+	return net.IPv4(127, byte(1+n/(256*254)), byte(n/254%256), byte(1+n%254))
+}
+
 // pingFleet brings every device to a waiting Ping on its INBOX, measures
 // the server's memory and goroutines per waiting device and its CPU while
-// idle, then delivers one message to each user and measures, per device,
-// the time from the APPEND to the Ping's answer.
+// idle, then delivers one message to each of o.wakeFraction of the users
+// and measures, per device of theirs, the time from the APPEND to the
+// Ping's answer, while the other devices wait on.
+//
+// Set-up requests go through HTTP clients from the addresses of
+// setupClients, at most 50 at a time and o.ramp devices a second. The waiting Pings are held on
+// connections of their own from the addresses of sourceAddr, written and
+// then read by one goroutine per device with a small buffer: the load
+// tool keeps no HTTP transport goroutines per phone.
 func pingFleet(ctx context.Context, o options, log io.Writer) (*pingResult, error) {
-	res := &pingResult{devices: o.devices, users: len(o.users)}
-	var err error
-	if res.baseline, err = scrape(ctx, o.url); err != nil {
+	res := &pingResult{devices: o.devices, users: len(o.users), sources: sourceAddrCount(o.devices)}
+	if !strings.HasPrefix(o.url, "http://") {
+		return res, fmt.Errorf("ping mode holds its Pings over plain HTTP: -url must be http://")
+	}
+	if o.ramp <= 0 {
+		return res, fmt.Errorf("-ramp must be above 0")
+	}
+	ctx, stop := context.WithCancel(ctx)
+	defer stop()
+	limit, err := raiseFileLimit()
+	if err != nil {
+		return res, fmt.Errorf("file limit: %w", err)
+	}
+	if need := uint64(o.devices) + 200; limit < need {
+		fmt.Fprintf(log, "easd-load: %d open files allowed, %d needed: raise the hard limit (ulimit -n %d as root; above fs.nr_open raise that sysctl first)\n",
+			limit, need, need)
+	}
+	probe := newProber(o, log)
+	if res.baseline, err = probe.sample(ctx); err != nil {
 		return res, err
+	}
+	wakeUsers := int(math.Ceil(o.wakeFraction * float64(len(o.users))))
+	res.wakeUsers = wakeUsers
+	woken := map[string]bool{}
+	for _, u := range o.users[:wakeUsers] {
+		woken[u] = true
 	}
 	type wakeUp struct {
 		user string
 		at   time.Time
 	}
 	wakes := make(chan wakeUp, o.devices)
-	var started, failed atomic.Int64
+	var started, failed, waiting, spurious, wakeable atomic.Int64
+	setup := newSetupClients()
+	sem := make(chan struct{}, 50) // set-up requests in flight; waiting Pings are not limited
+	pace := time.NewTicker(time.Duration(float64(time.Second) / o.ramp))
+	defer pace.Stop()
 	var wg sync.WaitGroup
 	t0 := time.Now()
-	sem := make(chan struct{}, 50) // set-up requests in flight; waiting Pings are not limited
+	conns := &openConns{m: map[int]net.Conn{}}
 	for i := 0; i < o.devices; i++ {
+		select {
+		case <-pace.C:
+		case <-ctx.Done():
+			return res, ctx.Err()
+		}
 		c := o.newClient(i)
+		c.HTTP = setup.client(i)
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -72,9 +142,13 @@ func pingFleet(ctx context.Context, o options, log io.Writer) (*pingResult, erro
 				fmt.Fprintf(log, "device %s: %v\n", c.DeviceID, err)
 				return
 			}
+			if woken[c.User] {
+				wakeable.Add(1)
+			}
 			started.Add(1)
+			d := net.Dialer{LocalAddr: &net.TCPAddr{IP: sourceAddr(i)}}
 			for ctx.Err() == nil {
-				r, err := c.Ping(ctx, o.heartbeat, message.PingFolder{ID: inbox, Class: "Email"})
+				status, err := holdPing(ctx, d, o, c, inbox, func(conn net.Conn) { conns.set(i, conn) }, &waiting)
 				if err != nil {
 					if ctx.Err() == nil {
 						failed.Add(1)
@@ -82,9 +156,17 @@ func pingFleet(ctx context.Context, o options, log io.Writer) (*pingResult, erro
 					}
 					return
 				}
-				if r.Status == 2 {
+				switch {
+				case status == 1: // heartbeat passed: ping again
+				case status == 2 && !woken[c.User]:
+					spurious.Add(1)
+				case status == 2:
 					wakes <- wakeUp{user: c.User, at: time.Now()}
 					return // one wake-up per device is what we measure
+				default:
+					failed.Add(1)
+					fmt.Fprintf(log, "device %s: ping status %d\n", c.DeviceID, status)
+					return
 				}
 			}
 		}()
@@ -93,18 +175,21 @@ func pingFleet(ctx context.Context, o options, log io.Writer) (*pingResult, erro
 		time.Sleep(100 * time.Millisecond)
 	}
 	res.setup = time.Since(t0)
+	setup.closeIdle()
+	fmt.Fprintf(log, "easd-load: %d devices set up in %v, %d failed; settling\n", started.Load(), res.setup.Round(time.Second), failed.Load())
 	time.Sleep(o.settle)
-	a, err := scrape(ctx, o.url)
+	a, err := probe.sample(ctx)
 	if err != nil {
 		return res, err
 	}
-	time.Sleep(10 * time.Second)
-	b, err := scrape(ctx, o.url)
+	time.Sleep(o.idleFor)
+	b, err := probe.sample(ctx)
 	if err != nil {
 		return res, err
 	}
-	res.during = b
-	res.idleCPU = (b.cpu - a.cpu) / 10
+	res.during, res.idleFor = b, o.idleFor
+	res.idleCPU = (b.cpu - a.cpu) / o.idleFor.Seconds()
+	res.waiting = waiting.Load()
 	if o.hold > 0 {
 		// The set-up burst leaves memory behind that goes on its own:
 		// pooled IMAP sessions close after a minute idle, and the runtime
@@ -112,24 +197,26 @@ func pingFleet(ctx context.Context, o options, log io.Writer) (*pingResult, erro
 		// returning freed pages. Sampling again later shows what the
 		// waiting fleet itself costs.
 		time.Sleep(o.hold)
-		if res.held, err = scrape(ctx, o.url); err != nil {
+		if res.held, err = probe.sample(ctx); err != nil {
 			return res, err
 		}
-		res.heldFor = o.hold + 10*time.Second
+		res.heldFor = o.hold + o.idleFor
 	}
 
-	// Deliver one message per user, spaced so wake-ups do not overlap.
+	// New mail for the first wakeUsers users, one APPEND every
+	// o.wakeInterval, while everyone else waits.
 	sent := map[string]time.Time{}
-	for _, u := range o.users {
+	fmt.Fprintf(log, "easd-load: delivering to %d users\n", wakeUsers)
+	for _, u := range o.users[:wakeUsers] {
 		msg := fmt.Sprintf("From: load@example.test\r\nTo: %s@example.test\r\nSubject: wake %s\r\n\r\nhello\r\n", u, u)
 		sent[u] = time.Now()
 		if _, err := dovecot.Append(ctx, o.imap, u, o.passwordOf(u), "INBOX", []byte(msg)); err != nil {
 			return res, fmt.Errorf("deliver to %s: %w", u, err)
 		}
-		time.Sleep(200 * time.Millisecond)
+		time.Sleep(o.wakeInterval)
 	}
-	deadline := time.After(30 * time.Second)
-	want := int(started.Load())
+	want := int(wakeable.Load())
+	deadline := time.After(60 * time.Second)
 	for len(res.wake) < want {
 		select {
 		case w := <-wakes:
@@ -140,8 +227,166 @@ func pingFleet(ctx context.Context, o options, log io.Writer) (*pingResult, erro
 		}
 	}
 	res.errors = failed.Load()
+	res.spurious = spurious.Load()
 	sort.Slice(res.wake, func(i, j int) bool { return res.wake[i] < res.wake[j] })
+	stop() // the devices still waiting end without complaint
+	conns.closeAll()
+	wg.Wait()
 	return res, nil
+}
+
+// setupSources is how many addresses the set-up requests come from:
+// easd throttles first logins per client address (20 at a time before it
+// delays them), and a fleet of new devices is nothing but first logins.
+const setupSources = 64
+
+// setupClients are the HTTP clients of the set-up requests, one per
+// source address 127.2.0.1, 127.2.0.2, ...
+type setupClients []*http.Client
+
+func newSetupClients() setupClients {
+	cs := make(setupClients, setupSources)
+	for i := range cs {
+		d := &net.Dialer{LocalAddr: &net.TCPAddr{IP: net.IPv4(127, 2, 0, byte(1+i))}}
+		cs[i] = &http.Client{Transport: &http.Transport{DialContext: d.DialContext,
+			MaxIdleConnsPerHost: 2, IdleConnTimeout: 30 * time.Second}}
+	}
+	return cs
+}
+
+func (cs setupClients) client(i int) *http.Client { return cs[i%len(cs)] }
+
+func (cs setupClients) closeIdle() {
+	for _, c := range cs {
+		c.CloseIdleConnections()
+	}
+}
+
+// openConns are the devices' waiting connections, closed at the end.
+type openConns struct {
+	mu     sync.Mutex
+	m      map[int]net.Conn
+	closed bool
+}
+
+func (o *openConns) set(i int, c net.Conn) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.closed {
+		c.Close()
+	}
+	o.m[i] = c
+}
+
+func (o *openConns) closeAll() {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.closed = true
+	for _, c := range o.m {
+		c.Close()
+	}
+}
+
+// holdPing sends one Ping on a connection of its own and waits for its
+// answer; it returns the Ping's status. The connection is handed to keep
+// so that the run can close every waiting one at its end.
+func holdPing(ctx context.Context, d net.Dialer, o options, c *client.Client, inbox string,
+	keep func(net.Conn), waiting *atomic.Int64) (int, error) {
+	req, err := c.NewPingRequest(ctx, o.heartbeat, message.PingFolder{ID: inbox, Class: "Email"})
+	if err != nil {
+		return 0, err
+	}
+	conn, err := d.DialContext(ctx, "tcp", req.URL.Host)
+	if err != nil {
+		return 0, err
+	}
+	keep(conn)
+	defer conn.Close()
+	if err := req.Write(conn); err != nil {
+		return 0, err
+	}
+	waiting.Add(1)
+	defer waiting.Add(-1)
+	resp, err := http.ReadResponse(bufio.NewReaderSize(conn, 512), req)
+	if err != nil {
+		return 0, err
+	}
+	r, err := client.DecodePing(resp)
+	if err != nil {
+		return 0, err
+	}
+	return r.Status, nil
+}
+
+func sourceAddrCount(devices int) int { return (devices + phonesPerSource - 1) / phonesPerSource }
+
+// prober samples the server's /metrics and, from /proc, the server's and
+// the mail server's processes, found by their listening ports unless
+// given.
+type prober struct {
+	url        string
+	serverPID  int
+	dovecotPID int
+}
+
+func newProber(o options, log io.Writer) *prober {
+	p := &prober{url: o.url, serverPID: o.serverPID, dovecotPID: o.dovecotPID}
+	if p.serverPID == 0 {
+		if u, err := url.Parse(o.url); err == nil {
+			if pids, err := listeners(portOf(u.Host, 80)); err == nil {
+				p.serverPID = pids[0]
+			} else {
+				fmt.Fprintf(log, "easd-load: server process not found (%v); memory from /metrics only\n", err)
+			}
+		}
+	}
+	if p.dovecotPID == 0 {
+		if pids, err := listeners(portOf(o.imap, 143)); err == nil {
+			// The master opens the listening socket and hands it to its
+			// login processes: the master is the one no other holder
+			// descends from.
+			p.dovecotPID = pids[0]
+			for _, pid := range pids {
+				if st, err := readStat(pid); err == nil && st.comm == "dovecot" {
+					p.dovecotPID = pid
+				}
+			}
+		} else {
+			fmt.Fprintf(log, "easd-load: mail server process not found (%v)\n", err)
+		}
+	}
+	return p
+}
+
+func portOf(hostport string, def int) int {
+	_, p, err := net.SplitHostPort(hostport)
+	if err != nil {
+		return def
+	}
+	n, err := strconv.Atoi(p)
+	if err != nil {
+		return def
+	}
+	return n
+}
+
+func (p *prober) sample(ctx context.Context) (sample, error) {
+	var s sample
+	var err error
+	if s.serverStats, err = scrape(ctx, p.url); err != nil {
+		return s, err
+	}
+	s.cpu = s.serverStats.cpu
+	if p.serverPID != 0 {
+		if st, err := readStat(p.serverPID); err == nil {
+			s.proc = procMem{rss: st.rss, pss: pss(p.serverPID), procs: 1}
+			s.cpu = st.cpu
+		}
+	}
+	if p.dovecotPID != 0 {
+		s.dovecot = treeMem(p.dovecotPID)
+	}
+	return s, nil
 }
 
 // prepare provisions the device, finds its INBOX and syncs it fully, as a
@@ -153,6 +398,9 @@ func prepare(ctx context.Context, c *client.Client) (string, error) {
 	fs, err := c.FolderSync(ctx, "0")
 	if err != nil {
 		return "", err
+	}
+	if fs.Status != 1 || fs.Changes == nil {
+		return "", fmt.Errorf("FolderSync status %d", fs.Status)
 	}
 	inbox := ""
 	for _, f := range fs.Changes.Add {
@@ -226,24 +474,40 @@ func scrape(ctx context.Context, base string) (serverStats, error) {
 }
 
 func (r *pingResult) print(w io.Writer, o options) {
-	fmt.Fprintf(w, "easd-load ping: %d devices over %d users, heartbeat %v, %s\n", r.devices, r.users, o.heartbeat, o.url)
-	fmt.Fprintf(w, "set-up (provision, folder sync, inbox sync, first ping) %v; %d device errors\n", r.setup.Round(time.Millisecond), r.errors)
-	waiting := float64(r.devices) - float64(r.errors)
-	if waiting > 0 {
-		fmt.Fprintf(w, "server RSS %.1f MiB -> %.1f MiB: %.1f KiB per waiting device\n",
-			r.baseline.rss/(1<<20), r.during.rss/(1<<20), (r.during.rss-r.baseline.rss)/1024/waiting)
-		fmt.Fprintf(w, "of which Go heap in use %.1f KiB and goroutine stacks %.1f KiB per waiting device\n",
-			(r.during.heapInuse-r.baseline.heapInuse)/1024/waiting, (r.during.stackInuse-r.baseline.stackInuse)/1024/waiting)
-		fmt.Fprintf(w, "goroutines %.0f -> %.0f: %.1f per waiting device\n",
-			r.baseline.goroutines, r.during.goroutines, (r.during.goroutines-r.baseline.goroutines)/waiting)
+	kib := func(v float64) float64 { return v / 1024 }
+	mib := func(v float64) float64 { return v / (1 << 20) }
+	fmt.Fprintf(w, "easd-load ping: %d devices over %d users from %d source addresses, heartbeat %v, %s\n",
+		r.devices, r.users, r.sources, o.heartbeat, o.url)
+	fmt.Fprintf(w, "set-up (provision, folder sync, inbox sync, first ping) %v; %d device errors; %d Pings waiting when measured\n",
+		r.setup.Round(time.Millisecond), r.errors, r.waiting)
+	n := float64(r.waiting)
+	if n > 0 {
+		b, d := r.baseline, r.during
+		rss0, rss1 := b.rss, d.rss
+		if b.proc.rss > 0 && d.proc.rss > 0 {
+			rss0, rss1 = b.proc.rss, d.proc.rss
+		}
+		fmt.Fprintf(w, "server RSS %.1f MiB -> %.1f MiB: %.1f KiB per waiting phone\n", mib(rss0), mib(rss1), kib(rss1-rss0)/n)
+		fmt.Fprintf(w, "of which Go heap in use %.1f KiB and goroutine stacks %.1f KiB per waiting phone\n",
+			kib(d.heapInuse-b.heapInuse)/n, kib(d.stackInuse-b.stackInuse)/n)
+		fmt.Fprintf(w, "goroutines %.0f -> %.0f: %.2f per waiting phone\n", b.goroutines, d.goroutines, (d.goroutines-b.goroutines)/n)
+		if d.dovecot.procs > 0 {
+			fmt.Fprintf(w, "mail server: %d -> %d processes, RSS %.1f -> %.1f MiB, PSS %.1f -> %.1f MiB: PSS %.1f KiB per user\n",
+				b.dovecot.procs, d.dovecot.procs, mib(b.dovecot.rss), mib(d.dovecot.rss), mib(b.dovecot.pss), mib(d.dovecot.pss),
+				kib(d.dovecot.pss-b.dovecot.pss)/float64(r.users))
+		}
 		if r.heldFor > 0 {
 			h := r.held
-			fmt.Fprintf(w, "%v later: RSS %.1f MiB: %.1f KiB per waiting device (Go heap in use %.1f KiB, stacks %.1f KiB); goroutines %.1f per waiting device\n",
-				r.heldFor, h.rss/(1<<20), (h.rss-r.baseline.rss)/1024/waiting, (h.heapInuse-r.baseline.heapInuse)/1024/waiting,
-				(h.stackInuse-r.baseline.stackInuse)/1024/waiting, (h.goroutines-r.baseline.goroutines)/waiting)
+			rssH := h.rss
+			if h.proc.rss > 0 {
+				rssH = h.proc.rss
+			}
+			fmt.Fprintf(w, "%v later: RSS %.1f MiB: %.1f KiB per waiting phone (Go heap in use %.1f KiB, stacks %.1f KiB); goroutines %.2f per waiting phone\n",
+				r.heldFor, mib(rssH), kib(rssH-rss0)/n, kib(h.heapInuse-b.heapInuse)/n,
+				kib(h.stackInuse-b.stackInuse)/n, (h.goroutines-b.goroutines)/n)
 		}
 	}
-	fmt.Fprintf(w, "CPU while all wait: %.3f cores\n", r.idleCPU)
-	fmt.Fprintf(w, "wake-up APPEND -> Ping answer: %d measured, %d missed; p50 %s, p99 %s, max %s\n",
-		len(r.wake), r.missed, pct(r.wake, 0.5), pct(r.wake, 0.99), pct(r.wake, 1))
+	fmt.Fprintf(w, "server CPU while all wait: %.3f cores (over %v)\n", r.idleCPU, r.idleFor)
+	fmt.Fprintf(w, "wake-up of the %d devices of %d users with new mail, APPEND -> Ping answer: %d measured, %d missed; p50 %s, p99 %s, max %s; %d answers to devices without new mail\n",
+		len(r.wake)+r.missed, r.wakeUsers, len(r.wake), r.missed, pct(r.wake, 0.5), pct(r.wake, 0.99), pct(r.wake, 1), r.spurious)
 }

@@ -1,6 +1,7 @@
 package httpserver
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
@@ -47,17 +48,18 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 //
 // A panic becomes a 500 and a log line marked as a bug: no panic reaches
 // the client as a dropped connection.
-func front(log *slog.Logger, m *metrics, opts Options) echo.MiddlewareFunc {
+func front(f *frontState, opts Options) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) (err error) {
 			start := time.Now()
+			c.Set(infoKey, &RequestInfo{front: f, start: start})
 			setRequestID(c)
 			defer func() {
 				if r := recover(); r != nil {
-					err = panicked(log, c, r)
+					err = panicked(f.log, c, r)
 				}
 				afterHandler(c)
-				logRequest(log, m, c, start, err)
+				f.logRequest(c, start, err)
 				err = nil
 			}()
 			timeBody(c, opts.BodyGrace, opts.BodyMinRate)
@@ -131,15 +133,28 @@ func panicked(log *slog.Logger, c echo.Context, r any) error {
 }
 
 // logRequest writes one line per request with user, device, cmd, status
-// and duration, and records the metrics.
-func logRequest(log *slog.Logger, m *metrics, c echo.Context, start time.Time, err error) {
-	ri := Info(c)
+// and duration, and records the metrics. A detached request is logged
+// when it ends (Detached).
+func (f *frontState) logRequest(c echo.Context, start time.Time, err error) {
+	if Info(c).detached {
+		return
+	}
 	if err != nil {
 		// Let echo write the error response now so the status is known.
 		c.Error(err)
 	}
-	status := c.Response().Status
-	elapsed := time.Since(start)
+	f.logAccess(newAccessLine(c), c.Response().Status, time.Since(start))
+}
+
+// accessLine is what the access log says of a request besides its
+// outcome, taken from the echo context while the handler runs.
+type accessLine struct {
+	id, method, path, remote, label string
+	ri                              *RequestInfo
+}
+
+func newAccessLine(c echo.Context) accessLine {
+	ri := Info(c)
 	label := ri.Cmd
 	if label == "" {
 		label = c.Path() // route pattern, bounded cardinality
@@ -147,16 +162,22 @@ func logRequest(log *slog.Logger, m *metrics, c echo.Context, start time.Time, e
 			label = "unmatched"
 		}
 	}
-	m.requests.WithLabelValues(label, strconv.Itoa(status)).Inc()
-	m.duration.WithLabelValues(label).Observe(elapsed.Seconds())
+	return accessLine{id: RequestID(c), method: c.Request().Method, path: c.Request().URL.Path,
+		remote: c.RealIP(), label: label, ri: ri}
+}
+
+func (f *frontState) logAccess(l accessLine, status int, elapsed time.Duration) {
+	ri := l.ri
+	f.m.requests.WithLabelValues(l.label, strconv.Itoa(status)).Inc()
+	f.m.duration.WithLabelValues(l.label).Observe(elapsed.Seconds())
 
 	attrs := []slog.Attr{
-		slog.String("id", RequestID(c)),
-		slog.String("method", c.Request().Method),
-		slog.String("path", c.Request().URL.Path),
+		slog.String("id", l.id),
+		slog.String("method", l.method),
+		slog.String("path", l.path),
 		slog.Int("status", status),
 		slog.Int64("ms", elapsed.Milliseconds()),
-		slog.String("remote", c.RealIP()),
+		slog.String("remote", l.remote),
 	}
 	if ri.User != "" {
 		attrs = append(attrs, slog.String("user", ri.User))
@@ -183,10 +204,10 @@ func logRequest(log *slog.Logger, m *metrics, c echo.Context, start time.Time, e
 		level = slog.LevelError
 	case status >= 400 || (ri.EASStatus != 0 && !ri.Routine):
 		level = slog.LevelWarn
-	case c.Request().URL.Path == "/healthz" || c.Request().URL.Path == "/readyz" || c.Request().URL.Path == "/metrics":
+	case l.path == "/healthz" || l.path == "/readyz" || l.path == "/metrics":
 		level = slog.LevelDebug
 	}
-	log.LogAttrs(c.Request().Context(), level, "request", attrs...)
+	f.log.LogAttrs(context.Background(), level, "request", attrs...)
 }
 
 // IsBodyTooLarge reports whether err came from reading past the body limit.

@@ -1,6 +1,10 @@
 package httpserver
 
-import "github.com/labstack/echo/v4"
+import (
+	"time"
+
+	"github.com/labstack/echo/v4"
+)
 
 const (
 	requestIDKey = "easd.request_id"
@@ -18,6 +22,10 @@ type RequestInfo struct {
 	// at INFO: WARN is for what an operator must look at.
 	Routine bool
 	Note    string // short reason for an error answer, logged once
+
+	front    *frontState // set by the middleware; nil in handlers tested alone
+	start    time.Time
+	detached bool // logged when the detached request ends, not by the middleware
 }
 
 // Info returns the request's RequestInfo, creating it on first use.

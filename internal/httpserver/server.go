@@ -64,6 +64,7 @@ type Server struct {
 	baseCtx  context.Context
 	drain    context.CancelFunc
 	stopOnce sync.Once
+	front    *frontState
 }
 
 // New builds the server and its middleware chain.
@@ -93,7 +94,8 @@ func New(opts Options) *Server {
 	baseCtx, drain := context.WithCancel(context.Background())
 	s := &Server{Echo: e, Metrics: reg, log: opts.Logger, opts: opts, baseCtx: baseCtx, drain: drain}
 
-	e.Use(front(opts.Logger, m, opts))
+	s.front = &frontState{log: opts.Logger, m: m, back: newReturnListener()}
+	e.Use(front(s.front, opts))
 
 	e.GET("/healthz", func(c echo.Context) error { return c.String(http.StatusOK, "ok\n") })
 	if !opts.OpsElsewhere {
@@ -152,6 +154,9 @@ func (s *Server) Serve(ln net.Listener, certFile, keyFile string) error {
 		BaseContext: func(net.Listener) context.Context { return s.baseCtx },
 	}
 	ln = newLimitListener(ln, s.opts.MaxConnsPerAddr, s.opts.TrustedProxies, s.log)
+	// Connections of detached requests come back for their next request.
+	s.front.back.addr = ln.Addr()
+	go func() { _ = s.http.Serve(s.front.back) }()
 	var err error
 	if certFile != "" {
 		err = s.http.ServeTLS(ln, certFile, keyFile)
@@ -172,6 +177,18 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		s.drain()
 		if s.http != nil {
 			err = s.http.Shutdown(ctx)
+		}
+		s.front.back.Close()
+		// Detached requests answer on drain; net/http no longer counts
+		// their connections.
+		done := make(chan struct{})
+		go func() { s.front.waiting.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-ctx.Done():
+			if err == nil {
+				err = ctx.Err()
+			}
 		}
 	})
 	return err

@@ -201,6 +201,10 @@ type countedConn struct {
 	once sync.Once
 }
 
+// NetConn is the counted connection, for what needs the socket itself
+// (a detached request watching it).
+func (c *countedConn) NetConn() net.Conn { return c.Conn }
+
 func (c *countedConn) Close() error {
 	c.once.Do(func() { c.l.release(c.host) })
 	return c.Conn.Close()
