@@ -4,6 +4,8 @@ import (
 	"cmp"
 	"errors"
 	"fmt"
+	"net"
+	"os"
 	"slices"
 	"time"
 
@@ -136,6 +138,7 @@ func (sc *syncRun) mailQuiet(col message.SyncCollection, f folders.Folder) (quie
 	// The STATUS may be another quiet Sync's of the same mailbox, sent
 	// after this request began (statusRounds): as current as our own.
 	cmds := 0
+	asked := time.Now()
 	now, _, err := k.s.statusRounds.status(ctx, k.creds.Login, f.IMAPName, func() (model.MailboxStatus, error) {
 		sess, err := sc.conn.session()
 		if err != nil {
@@ -149,8 +152,16 @@ func (sc *syncRun) mailQuiet(col message.SyncCollection, f folders.Folder) (quie
 		}
 		return st, err
 	})
+	if err != nil && (timedOut(err) || time.Since(asked) >= slowStatus) {
+		// The mail server did not answer in time: it will not answer the
+		// full way either, which would wait as long again behind the DB
+		// slot. Answer the failure now. A quick failure is most likely a
+		// pooled connection the server had closed: the full way retries
+		// on a new session.
+		return false, false, mailErr(err)
+	}
 	if err != nil {
-		return false, false, nil // the full way asks again, and answers the failure
+		return false, false, nil // the full way asks again on a new session, and answers the failure
 	}
 	if now != st.status {
 		return false, true, nil
@@ -158,6 +169,18 @@ func (sc *syncRun) mailQuiet(col message.SyncCollection, f folders.Folder) (quie
 	k.log.Debug("sync mail collection", "collection", f.ServerID, "path", "unchanged",
 		"imap_cmds", cmds, "adds", 0, "changes", 0, "deletes", 0)
 	return true, false, nil
+}
+
+// slowStatus is how long a failed STATUS of a quiet Sync must have taken
+// for its failure to be answered at once: a hung server, not a dead pooled
+// connection.
+const slowStatus = 5 * time.Second
+
+// timedOut tells whether err is a mail server that did not answer within
+// its deadline.
+func timedOut(err error) bool {
+	var ne net.Error
+	return errors.Is(err, os.ErrDeadlineExceeded) || (errors.As(err, &ne) && ne.Timeout())
 }
 
 func isStatusError(err error) bool {

@@ -3,6 +3,7 @@ package eas
 import (
 	"context"
 	"sync"
+	"time"
 
 	"github.com/easd/easd/eas/model"
 )
@@ -76,15 +77,40 @@ func (r *statusRounds) status(ctx context.Context, login, mailbox string, ask fu
 		}
 	}
 	// The leader waits for the round in flight whatever its context says:
-	// the joiners count on it to send this round. The wait is bounded by
-	// that STATUS, which the IMAP command timeout bounds; a cancelled
-	// context makes its own STATUS fail at once.
-	<-round.start
+	// the joiners count on it to send this round. But not longer than
+	// roundPatience: a STATUS in flight that long means a slow or hung mail
+	// server, and queueing every round behind it would add the command
+	// timeouts of all rounds up. The leader then sends at once, on its own
+	// session, and takes its round out of the queue; its joiners all came
+	// after it, so its answer is still new enough for each of them.
+	timer := time.NewTimer(roundPatience)
+	defer timer.Stop()
+	select {
+	case <-round.start:
+	case <-timer.C:
+		r.mu.Lock()
+		queued := f.next == round
+		if queued {
+			f.next = nil
+		}
+		r.mu.Unlock()
+		if !queued { // started meanwhile: it is the round in flight now
+			<-round.start
+			break
+		}
+		round.st, round.err = ask()
+		close(round.done)
+		return round.st, true, round.err
+	}
 	round.st, round.err = ask()
 	close(round.done)
 	r.next(key, f)
 	return round.st, true, round.err
 }
+
+// roundPatience is how long a round waits for the one in flight before it
+// sends its STATUS beside it. Quiet STATUS rounds take a few milliseconds.
+var roundPatience = 500 * time.Millisecond
 
 // next ends the round in flight of f: the waiting round, if any, starts;
 // otherwise the mailbox has nothing in flight any more.

@@ -146,6 +146,64 @@ func TestStatusRoundsFailureAndCancel(t *testing.T) {
 	}
 }
 
+// A STATUS hung on a slow mail server does not hold the next round past
+// roundPatience: that round sends its own, and its joiners take it.
+func TestStatusRoundsDoNotQueueBehindAHungStatus(t *testing.T) {
+	defer func(p time.Duration) { roundPatience = p }(roundPatience)
+	roundPatience = 50 * time.Millisecond
+	var r statusRounds
+	ctx := context.Background()
+	release := make(chan struct{})
+	sent := make(chan struct{})
+	go r.status(ctx, "alice", "INBOX", func() (model.MailboxStatus, error) {
+		close(sent)
+		<-release
+		return model.MailboxStatus{}, nil
+	})
+	<-sent
+	type answer struct {
+		st    model.MailboxStatus
+		asked bool
+		err   error
+	}
+	lead, joined := make(chan answer, 1), make(chan answer, 1)
+	go func() {
+		st, asked, err := r.status(ctx, "alice", "INBOX", func() (model.MailboxStatus, error) {
+			return model.MailboxStatus{UIDNext: 42}, nil
+		})
+		lead <- answer{st, asked, err}
+	}()
+	waitFor(t, "the next round", func() bool {
+		r.mu.Lock()
+		defer r.mu.Unlock()
+		return r.flights[statusKey{"alice", "INBOX"}].next != nil
+	})
+	go func() {
+		// It joins the waiting round; should the machine be so slow that
+		// the round left the queue first, it leads one of its own.
+		st, asked, err := r.status(ctx, "alice", "INBOX", func() (model.MailboxStatus, error) {
+			return model.MailboxStatus{UIDNext: 42}, nil
+		})
+		joined <- answer{st, asked, err}
+	}()
+	for _, c := range []chan answer{lead, joined} {
+		select {
+		case a := <-c:
+			if a.err != nil || a.st.UIDNext != 42 {
+				t.Errorf("answer %+v, want the second round's STATUS", a)
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatal("the next round waited for the hung STATUS")
+		}
+	}
+	close(release)
+	waitFor(t, "the hung round to end", func() bool {
+		r.mu.Lock()
+		defer r.mu.Unlock()
+		return len(r.flights) == 0
+	})
+}
+
 func waitFor(t *testing.T, what string, cond func() bool) {
 	t.Helper()
 	for deadline := time.Now().Add(5 * time.Second); !cond(); time.Sleep(time.Millisecond) {
