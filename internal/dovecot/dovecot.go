@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"time"
 
 	"github.com/easd/easd/internal/binpath"
 	"github.com/easd/easd/internal/procgroup"
@@ -33,6 +34,12 @@ type Config struct {
 	MasterUser, MasterPassword string
 	// LogWriter receives Dovecot's log; nil writes Dir/dovecot.log.
 	LogWriter io.Writer
+	// PushEvents, when set, has Dovecot post mailbox events to easd
+	// (push.go); SetPushEvents changes it later.
+	PushEvents *PushEvents
+	// Hibernate is imap_hibernate_timeout: an IDLE connection quiet this
+	// long leaves its imap process. 0: DefaultHibernate; negative: never.
+	Hibernate time.Duration
 }
 
 // Server is a running Dovecot instance.
@@ -45,6 +52,7 @@ type Server struct {
 	addr  string
 	users map[string]string
 	proc  *procgroup.Process
+	push  *PushEvents
 	log   *os.File // stderr capture when LogWriter is nil
 }
 
@@ -62,7 +70,7 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	if cfg.Addr == "" {
 		cfg.Addr = "127.0.0.1:0"
 	}
-	s := &Server{cfg: cfg, users: maps.Clone(cfg.Users)}
+	s := &Server{cfg: cfg, users: maps.Clone(cfg.Users), push: cfg.PushEvents}
 	if s.users == nil {
 		s.users = map[string]string{}
 	}
