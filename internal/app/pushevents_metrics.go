@@ -1,0 +1,42 @@
+package app
+
+import (
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/easd/easd/imapbridge"
+	"github.com/easd/easd/internal/pushevents"
+)
+
+// newPushEventMetrics counts the mail server's event posts by outcome;
+// every series exists from the start.
+func newPushEventMetrics(reg prometheus.Registerer) func(pushevents.Outcome) {
+	vec := prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "easd_push_events_total",
+		Help: "Event posts of the mail server (--push-events), by outcome: woken, no_folder, " +
+			"unknown_user, refused, malformed, failed.",
+	}, []string{"outcome"})
+	byOutcome := map[pushevents.Outcome]prometheus.Counter{}
+	for _, o := range pushevents.Outcomes {
+		byOutcome[o] = vec.WithLabelValues(string(o))
+	}
+	reg.MustRegister(vec)
+	return func(o pushevents.Outcome) {
+		if c := byOutcome[o]; c != nil {
+			c.Inc()
+		}
+	}
+}
+
+// registerSweepMetrics reports the STATUS sweep that backs the events.
+func registerSweepMetrics(reg prometheus.Registerer, sw *imapbridge.Sweeper) {
+	reg.MustRegister(
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "easd_push_sweep_users",
+			Help: "Users with a waiting request whose mailboxes the STATUS sweep checks (--push-events).",
+		}, func() float64 { return float64(sw.Stats().Users) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "easd_push_sweeps_total",
+			Help: "Users swept with STATUS (--push-events), each a short IMAP session.",
+		}, func() float64 { return float64(sw.Stats().Sweeps) }),
+	)
+}
