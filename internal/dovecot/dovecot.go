@@ -48,12 +48,13 @@ type Server struct {
 	binary string
 	owner  mailOwner
 
-	mu    sync.Mutex
-	addr  string
-	users map[string]string
-	proc  *procgroup.Process
-	push  *PushEvents
-	log   *os.File // stderr capture when LogWriter is nil
+	mu        sync.Mutex
+	addr      string
+	users     map[string]string
+	proc      *procgroup.Process
+	push      *PushEvents
+	hibernate time.Duration
+	log       *os.File // stderr capture when LogWriter is nil
 }
 
 // Start writes the configuration and starts Dovecot, returning once the
@@ -70,7 +71,7 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	if cfg.Addr == "" {
 		cfg.Addr = "127.0.0.1:0"
 	}
-	s := &Server{cfg: cfg, users: maps.Clone(cfg.Users), push: cfg.PushEvents}
+	s := &Server{cfg: cfg, users: maps.Clone(cfg.Users), push: cfg.PushEvents, hibernate: cfg.Hibernate}
 	if s.users == nil {
 		s.users = map[string]string{}
 	}

@@ -25,15 +25,15 @@ const DefaultHibernate = 5 * time.Second
 // pushConfig fills the push and hibernation part of the configuration and
 // writes the Lua script next to it.
 func (s *Server) pushConfig(d *confData) error {
-	switch h := s.cfg.Hibernate; {
+	s.mu.Lock()
+	push, h := s.push, s.hibernate
+	s.mu.Unlock()
+	switch {
 	case h == 0:
 		d.HibernateSecs = int(DefaultHibernate / time.Second)
 	case h > 0:
 		d.HibernateSecs = max(1, int(h/time.Second))
 	}
-	s.mu.Lock()
-	push := s.push
-	s.mu.Unlock()
 	if push == nil {
 		return nil
 	}
@@ -60,6 +60,15 @@ func (s *Server) SetPushEvents(ctx context.Context, p *PushEvents) error {
 		p = &c
 	}
 	s.push = p
+	s.mu.Unlock()
+	return s.Restart(ctx)
+}
+
+// SetHibernate changes imap_hibernate_timeout (as Config.Hibernate) and
+// restarts the server to apply it.
+func (s *Server) SetHibernate(ctx context.Context, d time.Duration) error {
+	s.mu.Lock()
+	s.hibernate = d
 	s.mu.Unlock()
 	return s.Restart(ctx)
 }

@@ -77,9 +77,12 @@ func newPhone(t *testing.T, env *easdtest.Env, id string) *phone {
 }
 
 // catchUp syncs folder from key 0 until the phone holds everything.
-func (p *phone) catchUp(t *testing.T, folder string) {
+func (p *phone) catchUp(t *testing.T, folder string) { p.syncFrom(t, folder, "0") }
+
+// syncFrom syncs folder from key until the phone holds everything and
+// returns the last key.
+func (p *phone) syncFrom(t *testing.T, folder, key string) string {
 	t.Helper()
-	key := "0"
 	for range 10 {
 		r, err := p.c.Sync(context.Background(), &message.SyncRequest{Collections: &message.SyncCollections{
 			Collection: []message.SyncCollection{{SyncKey: key, CollectionID: folder, WindowSize: 512}}}})
@@ -90,12 +93,14 @@ func (p *phone) catchUp(t *testing.T, folder string) {
 		if rc.Status != 1 {
 			t.Fatalf("Sync %s: %+v", folder, rc)
 		}
-		if key != "0" && !rc.MoreAvailable {
-			return
-		}
+		first := key == "0"
 		key = rc.SyncKey
+		if !first && !rc.MoreAvailable {
+			return key
+		}
 	}
 	t.Fatal("sync never caught up")
+	return ""
 }
 
 type pingResult struct {
