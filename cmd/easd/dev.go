@@ -163,6 +163,10 @@ func dev(ctx context.Context, o devOptions, stdout io.Writer, log *slog.Logger) 
 	if err != nil {
 		return err
 	}
+	push, err := devPushEvents(ln.Addr())
+	if err != nil {
+		return err
+	}
 	imap, err := dovecot.Start(ctx, dovecot.Config{Dir: dovecotDir, Addr: o.imapListen, Users: users})
 	if err != nil {
 		return fmt.Errorf("dovecot: %w", err)
@@ -171,6 +175,11 @@ func dev(ctx context.Context, o devOptions, stdout io.Writer, log *slog.Logger) 
 
 	if err := seedOnce(ctx, filepath.Join(data, "seeded"), imap.Addr()); err != nil {
 		return err
+	}
+	// Events only once seeded: easd does not answer them before it serves,
+	// and each would hold the seeding for Dovecot's post timeout.
+	if err := imap.SetPushEvents(ctx, push); err != nil {
+		return fmt.Errorf("dovecot: %w", err)
 	}
 
 	outbound := filepath.Join(data, "outbound.log")
@@ -189,6 +198,7 @@ func dev(ctx context.Context, o devOptions, stdout io.Writer, log *slog.Logger) 
 	cfg.SMTPAddr, cfg.SMTPTLS = sink.Addr(), config.TLSNone
 	cfg.MailDomain = devDomain
 	cfg.ShutdownTimeout = 5 * time.Second
+	cfg.PushEvents, cfg.PushSecret = "dovecot", push.Secret
 	if err := cfg.Validate(); err != nil {
 		return err
 	}
