@@ -347,3 +347,42 @@ func TestEventsAcrossInstances(t *testing.T) {
 	wantWoken(t, ping, wakeWithin, inbox)
 	t.Logf("an event posted to the first instance woke the second's Ping after %v", time.Since(start).Round(time.Millisecond))
 }
+
+// TestEventsWakeHangingSync: a hanging Sync (HeartbeatInterval) waits on
+// the same notifications as a Ping.
+func TestEventsWakeHangingSync(t *testing.T) {
+	env := startEvents(t)
+	p := newPhone(t, env, "phone-hanging")
+	inbox := p.ids["Inbox"]
+	key := p.syncFrom(t, inbox, "0")
+
+	type syncResult struct {
+		r   *message.SyncResponse
+		err error
+	}
+	done := make(chan syncResult, 1)
+	go func() {
+		r, err := p.c.Sync(context.Background(), &message.SyncRequest{HeartbeatInterval: 60,
+			Collections: &message.SyncCollections{Collection: []message.SyncCollection{{SyncKey: key, CollectionID: inbox}}}})
+		done <- syncResult{r, err}
+	}()
+	deadline := time.Now().Add(5 * time.Second)
+	for metric(t, env, "easd_sync_waiting") < 1 {
+		if time.Now().After(deadline) {
+			t.Fatal("the Sync never waited")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	start := time.Now()
+	env.Append(t, "alice", "INBOX", testMail(1))
+	select {
+	case res := <-done:
+		if res.err != nil || res.r.Collections == nil || len(res.r.Collections.Collection) != 1 ||
+			res.r.Collections.Collection[0].Commands == nil {
+			t.Fatalf("hanging Sync: %+v %v, want the new message", res.r, res.err)
+		}
+		t.Logf("new mail answered the hanging Sync %v after the APPEND", time.Since(start).Round(time.Millisecond))
+	case <-time.After(wakeWithin):
+		t.Fatalf("hanging Sync not answered within %v", wakeWithin)
+	}
+}
