@@ -25,6 +25,10 @@ function script_init()
     request_absolute_timeout_msecs = 1500,
     max_attempts = 1,
     max_connect_attempts = 1,
+    -- Each Dovecot process has its own client: an idle connection is kept
+    -- only briefly, so easd sees about as many connections as processes
+    -- changing mail at the moment, not one per process ever started.
+    max_idle_time_msecs = 2000,
     user_agent = "dovecot-easd-push/1",
   })
   return 0
