@@ -156,6 +156,7 @@ func TestPushCostMemory(t *testing.T) {
 				mode, users, early.imap, early.hibernate, per(before.pss, early.pss), per(before.rss, early.rss))
 			t.Logf("%s, %d waiting users: 95 s after the Pings: %d imap, %d imap-hibernate; PSS %.1f KiB/user, RSS %.0f KiB/user",
 				mode, users, during.imap, during.hibernate, per(before.pss, during.pss), per(before.rss, during.rss))
+			t.Logf("%s, %d waiting users: PSS growth by process: %s", mode, users, growth(before, during))
 			_ = pings
 			if mode == "idle-hibernated" && during.hibernate == 0 {
 				log, _ := os.ReadFile(env.IMAP.Dir() + "/dovecot.log")
@@ -174,7 +175,20 @@ const poolGone = 95 * time.Second
 
 type memory struct {
 	imap, hibernate int
-	rss, pss        int // KiB
+	rss, pss        int            // KiB
+	pssBy           map[string]int // KiB by process name
+}
+
+// growth lists the process names whose PSS grew by more than 100 KiB.
+func growth(before, after memory) string {
+	var out []string
+	for name, kib := range after.pssBy {
+		if d := kib - before.pssBy[name]; d > 100 {
+			out = append(out, fmt.Sprintf("%s +%d KiB", name, d))
+		}
+	}
+	slices.Sort(out)
+	return strings.Join(out, ", ")
 }
 
 // dovecotMemory sums smaps_rollup over Dovecot's process group.
@@ -185,7 +199,7 @@ func dovecotMemory(t *testing.T, env *easdtest.Env) memory {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var m memory
+	m := memory{pssBy: map[string]int{}}
 	for _, e := range entries {
 		if _, err := strconv.Atoi(e.Name()); err != nil {
 			continue
@@ -225,6 +239,7 @@ func dovecotMemory(t *testing.T, env *easdtest.Env) memory {
 				m.rss += v
 			case "Pss:":
 				m.pss += v
+				m.pssBy[comm] += v
 			}
 		}
 	}
