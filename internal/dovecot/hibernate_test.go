@@ -7,7 +7,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
 )
 
 // TestHibernateIdle: an IDLE connection quiet for imap_hibernate_timeout
@@ -70,4 +69,3 @@ func processNames(pgid int) map[string]int {
 	}
 	return out
 }
-
