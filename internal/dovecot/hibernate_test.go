@@ -39,8 +39,7 @@ func TestHibernateIdle(t *testing.T) {
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
-	// Woken by new mail: the connection gets an imap process again and
-	// sees the message.
+	// Mail is still delivered while the connection is hibernated.
 	if _, err := Append(ctx, s.Addr(), "bob", "bobpw", "INBOX", []byte(sampleMessage)); err != nil {
 		t.Fatal(err)
 	}
