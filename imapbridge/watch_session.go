@@ -238,6 +238,17 @@ func (w *watcher) poll(s session, boxes []string, force string) error {
 	if len(boxes) == 0 {
 		return nil
 	}
+	results, err := statusAll(s, boxes)
+	if err != nil {
+		return err
+	}
+	w.update(results, force)
+	return nil
+}
+
+// statusAll sends STATUS for every mailbox at once (pipelined). A mailbox
+// the server refuses is reported as Missing; any other failure is returned.
+func statusAll(s session, boxes []string) ([]MailboxStatus, error) {
 	opts := &imap.StatusOptions{NumMessages: true, UIDNext: true, UIDValidity: true,
 		NumUnseen: true, HighestModSeq: s.condstore}
 	cmds := make([]*imapclient.StatusCommand, len(boxes))
@@ -258,11 +269,7 @@ func (w *watcher) poll(s session, boxes []string, force string) error {
 			results = append(results, statusOf(boxes[i], d))
 		}
 	}
-	if failed != nil {
-		return failed
-	}
-	w.update(results, force)
-	return nil
+	return results, failed
 }
 
 func statusOf(name string, d *imap.StatusData) MailboxStatus {

@@ -167,14 +167,32 @@ func dev(ctx context.Context, o devOptions, stdout io.Writer, log *slog.Logger) 
 	if err != nil {
 		return err
 	}
-	imap, err := dovecot.Start(ctx, dovecot.Config{Dir: dovecotDir, Addr: o.imapListen, Users: users, Sieve: sieve})
+	push, err := devPushEvents(ln.Addr())
+	if err != nil {
+		return err
+	}
+	// Events only once seeded: easd does not answer them before it serves,
+	// and each would hold the seeding for Dovecot's post timeout.
+	seedMark := filepath.Join(data, "seeded")
+	_, err = os.Stat(seedMark)
+	seeded := err == nil
+	dcfg := dovecot.Config{Dir: dovecotDir, Addr: o.imapListen, Users: users, Sieve: sieve}
+	if seeded {
+		dcfg.PushEvents = push
+	}
+	imap, err := dovecot.Start(ctx, dcfg)
 	if err != nil {
 		return fmt.Errorf("dovecot: %w", err)
 	}
 	defer stopLogged(log, "dovecot", imap.Stop)
 
-	if err := seedOnce(ctx, filepath.Join(data, "seeded"), imap.Addr()); err != nil {
-		return err
+	if !seeded {
+		if err := seedOnce(ctx, seedMark, imap.Addr()); err != nil {
+			return err
+		}
+		if err := imap.SetPushEvents(ctx, push); err != nil {
+			return fmt.Errorf("dovecot: %w", err)
+		}
 	}
 
 	outbound := filepath.Join(data, "outbound.log")
@@ -194,6 +212,7 @@ func dev(ctx context.Context, o devOptions, stdout io.Writer, log *slog.Logger) 
 	cfg.MailDomain = devDomain
 	cfg.ShutdownTimeout = 5 * time.Second
 	cfg.ManageSieve = imap.ManageSieveAddr()
+	cfg.PushEvents, cfg.PushSecret = "dovecot", push.Secret
 	if err := cfg.Validate(); err != nil {
 		return err
 	}

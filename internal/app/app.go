@@ -184,6 +184,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, version strin
 		HoldNewDevices: cfg.NewDevices == "approve",
 	}, cfg.MaxDevices)
 	easServer.Register(srv.Echo)
+	registerPushEvents(srv.Echo, cfg, pool, auth, log, srv.Metrics)
 	registerDAV(srv.Echo, easServer, dav.New(dav.Options{
 		Pool: pool, Contacts: contactStore, Calendar: calStore, Tasks: taskStore, Folders: folders.NewStore(pool), Log: log,
 	}))

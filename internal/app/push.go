@@ -4,30 +4,62 @@ import (
 	"context"
 	"log/slog"
 
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/labstack/echo/v4"
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/easd/easd/admin"
 	"github.com/easd/easd/eas"
+	"github.com/easd/easd/eas/folders"
 	"github.com/easd/easd/eas/model"
 	"github.com/easd/easd/imapbridge"
 	"github.com/easd/easd/internal/config"
 	"github.com/easd/easd/internal/pgnotify"
+	"github.com/easd/easd/internal/pushevents"
 )
 
-// newPush builds what Ping waits on: the IMAP push watchers and the
-// instance's LISTEN/NOTIFY hub. Both stop when ctx ends (shutdown): their
+// newPush builds what Ping waits on: the mail watchers and the instance's
+// LISTEN/NOTIFY hub. Both stop when ctx ends (shutdown): their
 // subscriptions close, so waiting Pings answer at once. Should the hub not
 // connect, easd still serves, with Pings that are not ended by a newer
-// request on another instance and not woken by PIM changes; the error is
-// logged. The waits and watchers are reported as metrics to reg, and the
-// waits listed in waits (the admin live view) unless it is nil.
+// request on another instance and not woken by PIM changes (nor by the
+// mail server's events); the error is logged. The waits and watchers are
+// reported as metrics to reg, and the waits listed in waits (the admin
+// live view) unless it is nil.
+//
+// The mail watchers are an IMAP IDLE connection per user, or, when the
+// mail server posts its events (--push-events), only a periodic STATUS
+// sweep for events that got lost: the events themselves arrive as
+// folders:<user> notifications (registerPushEvents).
 func newPush(ctx context.Context, cfg config.Config, log *slog.Logger, dialer *imapbridge.Dialer,
 	reg prometheus.Registerer, waits *admin.Waits) eas.Push {
-	ws := &imapbridge.Watchers{Dialer: dialer, PollInterval: cfg.PushPollInterval, Grace: cfg.PushGrace,
-		MasterUser: cfg.IMAPMasterUser, MasterPassword: cfg.IMAPMasterPassword, Log: log}
-	wm := newWaitMetrics(reg, ws)
+	var (
+		mail        mailWatchers
+		connections func() int
+		stop        func()
+	)
+	if cfg.PushEvents != "" {
+		sw := &imapbridge.Sweeper{Dialer: dialer, Interval: cfg.PushSweepInterval,
+			MasterUser: cfg.IMAPMasterUser, MasterPassword: cfg.IMAPMasterPassword, Log: log}
+		mail.subscribe = func(ctx context.Context, login, password string, boxes []string,
+			fn func(imapbridge.Event, bool)) (closer, error) {
+			return sw.SubscribeFunc(ctx, login, password, boxes, fn)
+		}
+		connections, stop = func() int { return 0 }, sw.Close
+		registerSweepMetrics(reg, sw)
+	} else {
+		ws := &imapbridge.Watchers{Dialer: dialer, PollInterval: cfg.PushPollInterval, Grace: cfg.PushGrace,
+			MasterUser: cfg.IMAPMasterUser, MasterPassword: cfg.IMAPMasterPassword, Log: log}
+		mail.subscribe = func(ctx context.Context, login, password string, boxes []string,
+			fn func(imapbridge.Event, bool)) (closer, error) {
+			return ws.SubscribeFunc(ctx, login, password, boxes, fn)
+		}
+		connections, stop = func() int { return ws.Stats().Connected }, ws.Close
+		registerSweepMetrics(reg, nil)
+	}
+	wm := newWaitMetrics(reg, connections)
 	wm.list = waits
-	push := eas.Push{Mail: mailWatchers{ws}, Waits: wm}
+	push := eas.Push{Mail: mail, Waits: wm}
 	hub, err := pgnotify.New(ctx, cfg.DatabaseURL, log)
 	if err != nil {
 		log.Error("push: LISTEN/NOTIFY unavailable; Pings are not ended across instances nor woken by PIM changes", "err", err)
@@ -35,7 +67,7 @@ func newPush(ctx context.Context, cfg config.Config, log *slog.Logger, dialer *i
 		push.Hub = notifier{hub}
 	}
 	context.AfterFunc(ctx, func() {
-		ws.Close()
+		stop()
 		if hub != nil {
 			hub.Close()
 		}
@@ -43,17 +75,48 @@ func newPush(ctx context.Context, cfg config.Config, log *slog.Logger, dialer *i
 	return push
 }
 
+// registerPushEvents serves the mail server's events on the phones'
+// listener when --push-events is set. Without the secret the path answers
+// 401, so it need not be hidden; a reverse proxy may still keep it inside.
+func registerPushEvents(e *echo.Echo, cfg config.Config, pool *pgxpool.Pool, auth *eas.Authenticator,
+	log *slog.Logger, reg prometheus.Registerer) {
+	observe := newPushEventMetrics(reg) // registered either way, for dashboards
+	if cfg.PushEvents == "" {
+		return
+	}
+	h := &pushevents.Handler{
+		Secret:  cfg.PushSecret,
+		Folders: folders.NewStore(pool),
+		Notify: func(ctx context.Context, userID int64, folderID string) error {
+			return eas.NotifyFolderChanged(ctx, pool, userID, folderID)
+		},
+		Logins:  auth.Logins,
+		Log:     log,
+		Observe: observe,
+	}
+	e.Any(pushevents.Path, echo.WrapHandler(h))
+	log.Info("push: taking the mail server's events", "source", cfg.PushEvents, "path", pushevents.Path,
+		"sweep_interval", cfg.PushSweepInterval.String())
+}
+
 // notifier adapts the hub to eas.Notifier.
 type notifier struct{ h *pgnotify.Hub }
 
 func (n notifier) Subscribe(topic string) eas.NotifySub { return n.h.Subscribe(topic) }
 
-// mailWatchers adapts the IMAP watchers to eas.MailWatcher.
-type mailWatchers struct{ ws *imapbridge.Watchers }
+// mailWatchers adapts the IMAP watchers (IDLE or sweep) to
+// eas.MailWatcher.
+type mailWatchers struct {
+	subscribe func(ctx context.Context, login, password string, mailboxes []string,
+		fn func(imapbridge.Event, bool)) (closer, error)
+}
+
+// closer is a watcher subscription.
+type closer interface{ Close() }
 
 func (m mailWatchers) WatchMail(ctx context.Context, login, password string, mailboxes []string) (eas.MailWatch, error) {
 	w := &mailWatch{c: make(chan []eas.MailboxChange, 1)}
-	sub, err := m.ws.SubscribeFunc(ctx, login, password, mailboxes, w.deliver)
+	sub, err := m.subscribe(ctx, login, password, mailboxes, w.deliver)
 	if err != nil {
 		return nil, err
 	}
@@ -65,7 +128,7 @@ func (m mailWatchers) WatchMail(ctx context.Context, login, password string, mai
 // type as the watcher hands them over, so that eas stays free of
 // imapbridge types without a converting goroutine per waiting request.
 type mailWatch struct {
-	sub *imapbridge.Subscription
+	sub closer
 	c   chan []eas.MailboxChange
 }
 

@@ -5,7 +5,6 @@ import (
 
 	"github.com/easd/easd/admin"
 	"github.com/easd/easd/eas"
-	"github.com/easd/easd/imapbridge"
 )
 
 // waitMetrics reports waiting requests (Ping, hanging Sync) and the push
@@ -19,7 +18,7 @@ type waitMetrics struct {
 	list    *admin.Waits // nil without an admin listener
 }
 
-func newWaitMetrics(reg prometheus.Registerer, ws *imapbridge.Watchers) *waitMetrics {
+func newWaitMetrics(reg prometheus.Registerer, connections func() int) *waitMetrics {
 	m := &waitMetrics{}
 	m.waiting[eas.WaitPing] = prometheus.NewGauge(prometheus.GaugeOpts{
 		Name: "easd_ping_waiting",
@@ -43,7 +42,7 @@ func newWaitMetrics(reg prometheus.Registerer, ws *imapbridge.Watchers) *waitMet
 	watchers := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "easd_imap_watcher_connections",
 		Help: "IMAP connections of push watchers that are up (one per user with a waiting request or in its grace period).",
-	}, func() float64 { return float64(ws.Stats().Connected) })
+	}, func() float64 { return float64(connections()) })
 	reg.MustRegister(m.waiting[eas.WaitPing], m.waiting[eas.WaitSync], ended, watchers)
 	return m
 }

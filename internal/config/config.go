@@ -121,6 +121,13 @@ type Config struct {
 	PushGrace          time.Duration
 	IMAPMasterUser     string
 	IMAPMasterPassword string
+	// Push events: "dovecot" takes the mail server's own events (posted
+	// with PushSecret) instead of an IMAP IDLE connection per waiting
+	// user, and sweeps the watched users' STATUS once per
+	// PushSweepInterval for events that got lost.
+	PushEvents        string
+	PushSecret        string
+	PushSweepInterval time.Duration
 
 	LogFormat string // json | text
 	LogLevel  string // debug | info | warn | error
@@ -162,6 +169,7 @@ func Defaults() Config {
 		ShutdownTimeout:    15 * time.Second,
 		PushPollInterval:   30 * time.Second,
 		PushGrace:          60 * time.Second,
+		PushSweepInterval:  10 * time.Minute,
 		TimeZone:           "UTC",
 		LogFormat:          "json",
 		LogLevel:           "info",
@@ -227,6 +235,9 @@ func (c *Config) Register(fs *flag.FlagSet) {
 	fs.DurationVar(&c.PushGrace, "push-grace", c.PushGrace, "how long a user's push watcher stays after the last waiting Ping")
 	fs.StringVar(&c.IMAPMasterUser, "imap-master-user", c.IMAPMasterUser, "IMAP master user for push watchers (Dovecot user*master); empty: the users' own passwords")
 	fs.StringVar(&c.IMAPMasterPassword, "imap-master-password", c.IMAPMasterPassword, "password of --imap-master-user (prefer the environment variable)")
+	fs.StringVar(&c.PushEvents, "push-events", c.PushEvents, "where waiting Pings learn of new mail: empty for an IMAP IDLE watcher per user, or dovecot for the events Dovecot posts to /push-events/dovecot (deploy/dovecot/easd-push.lua)")
+	fs.StringVar(&c.PushSecret, "push-secret", c.PushSecret, "shared secret Dovecot sends with its push events, at least 16 characters (prefer the environment variable)")
+	fs.DurationVar(&c.PushSweepInterval, "push-sweep-interval", c.PushSweepInterval, "with --push-events, how often each watched user's mailboxes are checked with STATUS, for events that got lost")
 	fs.StringVar(&c.LogFormat, "log-format", c.LogFormat, "log format: json or text")
 	fs.StringVar(&c.LogLevel, "log-level", c.LogLevel, "log level: debug, info, warn or error")
 	c.Directory.RegisterDirectory(fs)
@@ -402,6 +413,12 @@ func (c *Config) Validate() error {
 		return bad("push-grace", "must not be negative")
 	case (c.IMAPMasterUser == "") != (c.IMAPMasterPassword == ""):
 		return bad("imap-master-user", "--imap-master-user and --imap-master-password go together")
+	case c.PushEvents != "" && c.PushEvents != "dovecot":
+		return bad("push-events", "%q is not empty or dovecot", c.PushEvents)
+	case c.PushEvents != "" && len(c.PushSecret) < 16:
+		return bad("push-secret", "--push-events needs a secret of at least 16 characters")
+	case c.PushSweepInterval < time.Second:
+		return bad("push-sweep-interval", "%v is below 1s", c.PushSweepInterval)
 	}
 	if _, err := ParseSpecialFolders(c.SpecialFolders); err != nil {
 		return bad("special-folders", "%v", err)

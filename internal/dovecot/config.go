@@ -25,6 +25,11 @@ type confData struct {
 	LMTPHost, LMTPPort               string
 	SubmissionHost                   string
 	SieveTLSCert, SieveTLSKey        string // PEM files: ManageSieve offers STARTTLS
+
+	// Push events and IMAP hibernation (push.go).
+	Push          *PushEvents
+	PushScript    string
+	HibernateSecs int
 }
 
 // confTemplate is a complete dovecot.conf (no includes from /etc/dovecot,
@@ -55,6 +60,25 @@ mail_fsync = never
 # SELECT and STATUS: on a 10,000-message folder SELECT drops from 16 to
 # 4 ms (docs/benchmarks.md).
 maildir_very_dirty_syncs = yes
+{{- /* Push events and hibernation: see push.go. The plugins are set
+before any protocol block, whose $mail_plugins must include them. */}}
+{{- if .Push}}
+
+# Push events: every mailbox change is posted to easd by easd-push.lua,
+# so waiting phones need no IDLE connection (docs/decisions.md).
+mail_plugins = $mail_plugins notify push_notification mail_lua push_notification_lua
+plugin {
+  push_notification_driver = lua:file={{.PushScript}}
+  easd_push_url = {{.Push.URL}}
+  easd_push_secret = {{.Push.Secret}}
+}
+{{- end}}
+{{- if .HibernateSecs}}
+
+# An IDLE connection quiet for this long moves from its imap process into
+# the shared imap-hibernate process (docs/benchmarks.md).
+imap_hibernate_timeout = {{.HibernateSecs}}s
+{{- end}}
 first_valid_uid = {{.FirstUID}}
 {{- if not .Root}}
 default_login_user = {{.InternalUser}}
@@ -131,6 +155,13 @@ service imap-login {
 
 service imap {
   process_limit = 4096
+{{- if .HibernateSecs}}
+  # imap-hibernate runs as the internal user and hands a woken
+  # connection back to a new imap process through this socket.
+  unix_listener imap-master {
+    user = $default_internal_user
+  }
+{{- end}}
 }
 
 service anvil {
@@ -213,6 +244,9 @@ func (s *Server) writeConfig() (string, error) {
 		PasswdFile:   s.passwdPath(), MasterPasswdFile: s.masterPasswdPath(),
 	}
 	if err := s.sieveConfig(&d); err != nil {
+		return "", err
+	}
+	if err := s.pushConfig(&d); err != nil {
 		return "", err
 	}
 	if s.cfg.LogWriter != nil {

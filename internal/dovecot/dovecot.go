@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"time"
 
 	"github.com/easd/easd/internal/binpath"
 	"github.com/easd/easd/internal/procgroup"
@@ -36,6 +37,12 @@ type Config struct {
 	// Sieve, when set, adds LMTP delivery with Sieve and ManageSieve
 	// (sieve.go).
 	Sieve *SieveConfig
+	// PushEvents, when set, has Dovecot post mailbox events to easd
+	// (push.go); SetPushEvents changes it later.
+	PushEvents *PushEvents
+	// Hibernate is imap_hibernate_timeout: an IDLE connection quiet this
+	// long leaves its imap process. 0: DefaultHibernate; negative: never.
+	Hibernate time.Duration
 }
 
 // Server is a running Dovecot instance.
@@ -44,12 +51,14 @@ type Server struct {
 	binary string
 	owner  mailOwner
 
-	mu    sync.Mutex
-	addr  string
-	users map[string]string
-	proc  *procgroup.Process
-	log   *os.File // stderr capture when LogWriter is nil
-	sieve sieveAddrs
+	mu        sync.Mutex
+	addr      string
+	users     map[string]string
+	proc      *procgroup.Process
+	push      *PushEvents
+	hibernate time.Duration
+	log       *os.File // stderr capture when LogWriter is nil
+	sieve     sieveAddrs
 }
 
 // Start writes the configuration and starts Dovecot, returning once the
@@ -66,7 +75,7 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	if cfg.Addr == "" {
 		cfg.Addr = "127.0.0.1:0"
 	}
-	s := &Server{cfg: cfg, users: maps.Clone(cfg.Users)}
+	s := &Server{cfg: cfg, users: maps.Clone(cfg.Users), push: cfg.PushEvents, hibernate: cfg.Hibernate}
 	if s.users == nil {
 		s.users = map[string]string{}
 	}
