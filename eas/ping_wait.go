@@ -139,7 +139,28 @@ func (w *pingWait) start(ctx context.Context, want []pingFolder, byID map[string
 	if w.anyChanged() {
 		return pingChanged, nil
 	}
-	return w.compareMail(ctx), nil
+	st := w.compareMail(ctx)
+	if st == 0 {
+		w.closeIdleMail()
+	}
+	return st, nil
+}
+
+// mailIdleCloser is implemented by mail stores that keep idle IMAP
+// connections for reuse.
+type mailIdleCloser interface {
+	CloseIdle(login string)
+}
+
+// closeIdleMail closes the user's idle mail connections as the request
+// starts to wait: the wait needs none (the watcher or the mail server's
+// events tell of changes), and each one is a process on the mail server
+// (Dovecot) for up to the pool's idle time-out. The Sync after the wait
+// opens a new one.
+func (w *pingWait) closeIdleMail() {
+	if c, ok := w.k.s.opts.MailSync.(mailIdleCloser); ok {
+		c.CloseIdle(w.k.creds.Login)
+	}
 }
 
 // itemsChanged compares a store folder's CTag with the one the device's

@@ -66,6 +66,10 @@ func (m *MailSession) Commands() int { return m.commands }
 // CondStore reports whether the server offers CONDSTORE.
 func (m *MailSession) CondStore() bool { return m.condstore }
 
+// CloseIdle closes the idle pooled connections of login: a request that
+// starts to wait needs none, and each holds a mail server process.
+func (s *Store) CloseIdle(login string) { s.pool.closeIdle(login) }
+
 // Close ends the session: the connection goes back to the pool when every
 // command succeeded, and is closed otherwise. A mailbox still selected is
 // unselected first: Dovecot answers STATUS of the selected mailbox from

@@ -64,6 +64,17 @@ func (p *connPool) put(login string, c *imapclient.Client) {
 	p.idle[login] = append(p.idle[login], idleConn{c: c, since: time.Now()})
 }
 
+// closeIdle closes every idle connection of login.
+func (p *connPool) closeIdle(login string) {
+	p.mu.Lock()
+	list := p.idle[login]
+	delete(p.idle, login)
+	p.mu.Unlock()
+	for _, ic := range list {
+		ic.c.Close()
+	}
+}
+
 // sweep closes connections idle for too long, so an idle server does not
 // hold IMAP sessions (and Dovecot processes) open.
 func (p *connPool) sweep() {

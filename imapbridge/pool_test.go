@@ -42,3 +42,25 @@ func TestSessionPoolReuseAndRecovery(t *testing.T) {
 		t.Fatalf("after a server restart: %v %v", boxes, err)
 	}
 }
+
+// CloseIdle leaves no idle connection of the user (each is a Dovecot
+// process): the next session logs in anew.
+func TestCloseIdle(t *testing.T) {
+	srv := testenv.Dovecot(t, "alice")
+	s := &Store{Dialer: &Dialer{Addr: srv.Addr(), TLS: config.TLSNone}}
+	ctx := context.Background()
+	var first, second *imapclient.Client
+	if err := s.session(ctx, "alice", "alice", func(c *imapclient.Client) error { first = c; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	s.CloseIdle("alice")
+	if !isClosed(first) {
+		t.Fatal("the idle connection is still open")
+	}
+	if err := s.session(ctx, "alice", "alice", func(c *imapclient.Client) error { second = c; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if first == second {
+		t.Fatal("a closed connection was reused")
+	}
+}
