@@ -301,6 +301,10 @@ func (m mailSync) OpenMail(ctx context.Context, login, password string) (eas.Mai
 	return sess, nil
 }
 
+// CloseIdle passes on the store's: a request that starts to wait closes
+// the user's idle IMAP connections (eas.pingWait.closeIdleMail).
+func (m mailSync) CloseIdle(login string) { m.s.CloseIdle(login) }
+
 // mailEndpoint turns a validated --public-imap/--public-smtp into what
 // Autodiscover hands out; nil when unset.
 func mailEndpoint(s string) *eas.MailEndpoint {
