@@ -20,13 +20,7 @@ import (
 )
 
 // deviceAction is one `easd device` subcommand.
-type deviceAction struct {
-	name  string
-	args  string // positional arguments, for usage lines
-	help  string
-	nargs int // -1: checked by the action
-	run   func(d *deviceCmd, ctx context.Context, args []string) error
-}
+type deviceAction = adminAction[deviceCmd]
 
 // deviceCmd is one run of `easd device`: the registry and where to report.
 type deviceCmd struct {
@@ -75,12 +69,7 @@ func runDevice(args []string, stdout, stderr io.Writer) int {
 	if code, done := subcommandHelp(args, deviceUsage, stderr); done {
 		return code
 	}
-	var action *deviceAction
-	for i := range deviceActions {
-		if deviceActions[i].name == args[0] {
-			action = &deviceActions[i]
-		}
-	}
+	action := findAction(deviceActions, args[0])
 	if action == nil {
 		return unknownAction("device", args[0], stderr)
 	}

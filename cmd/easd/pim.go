@@ -250,3 +250,23 @@ func canonicalLogin(ctx context.Context, pool *pgxpool.Pool, cfg config.Config, 
 	}
 	return tries[0], nil
 }
+
+// adminAction is one verb of an administration command (`easd device
+// wipe`, `easd policy edit`), run on a C that holds the command's state.
+type adminAction[C any] struct {
+	name  string
+	args  string // positional arguments and flags, for usage lines
+	help  string
+	nargs int // -1: checked by the action
+	run   func(c *C, ctx context.Context, args []string) error
+}
+
+// findAction returns the action called name, or nil.
+func findAction[C any](actions []adminAction[C], name string) *adminAction[C] {
+	for i := range actions {
+		if actions[i].name == name {
+			return &actions[i]
+		}
+	}
+	return nil
+}

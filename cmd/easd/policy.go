@@ -21,13 +21,7 @@ import (
 )
 
 // policyAction is one `easd policy` subcommand.
-type policyAction struct {
-	name  string
-	args  string // positional arguments and flags, for usage lines
-	help  string
-	nargs int
-	run   func(c *policyCmd, ctx context.Context, args []string) error
-}
+type policyAction = adminAction[policyCmd]
 
 // policyCmd is one run of `easd policy`.
 type policyCmd struct {
@@ -91,12 +85,7 @@ func runPolicy(args []string, stdout, stderr io.Writer) int {
 	if code, done := subcommandHelp(args, policyUsage, stderr); done {
 		return code
 	}
-	var action *policyAction
-	for i := range policyActions {
-		if policyActions[i].name == args[0] {
-			action = &policyActions[i]
-		}
-	}
+	action := findAction(policyActions, args[0])
 	if action == nil {
 		return unknownAction("policy", args[0], stderr)
 	}
