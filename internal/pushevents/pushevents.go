@@ -17,6 +17,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/easd/easd/eas/folders"
@@ -116,7 +117,12 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.malformed(w, http.StatusBadRequest, err, r)
 		return
 	}
-	outcome, err := h.wake(r.Context(), in)
+	// The event is in hand: wake the waiting requests even if Dovecot
+	// stops waiting for the answer (it gives up after a second, under
+	// load), or the event is lost until the STATUS sweep.
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), wakeTimeout)
+	outcome, err := h.wake(ctx, in)
+	cancel()
 	if err != nil {
 		log.Error("push events: could not wake the waiting requests", "user", in.User, "err", err)
 		h.observe(Failed)
@@ -183,6 +189,9 @@ func checkName(what, s string, limit int) error {
 	}
 	return nil
 }
+
+// wakeTimeout bounds the work of one event once its sender has hung up.
+const wakeTimeout = 10 * time.Second
 
 // wake announces every folder of the user an event names. Which event it
 // was does not matter: any change of a folder (new, flags, expunge) is for
