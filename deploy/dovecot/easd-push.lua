@@ -90,40 +90,17 @@ function dovecot_lua_notify_end_txn(ctx, success)
   end
 end
 
-function dovecot_lua_notify_event_message_new(ctx, event)
-  add(ctx, "MessageNew", event.mailbox)
-end
-
-function dovecot_lua_notify_event_message_append(ctx, event)
-  add(ctx, "MessageAppend", event.mailbox)
-end
-
-function dovecot_lua_notify_event_message_expunge(ctx, event)
-  add(ctx, "MessageExpunge", event.mailbox)
-end
-
-function dovecot_lua_notify_event_message_read(ctx, event)
-  add(ctx, "MessageRead", event.mailbox)
-end
-
-function dovecot_lua_notify_event_message_trash(ctx, event)
-  add(ctx, "MessageTrash", event.mailbox)
-end
-
-function dovecot_lua_notify_event_flags_set(ctx, event)
-  add(ctx, "FlagsSet", event.mailbox)
-end
-
-function dovecot_lua_notify_event_flags_clear(ctx, event)
-  add(ctx, "FlagsClear", event.mailbox)
-end
-
-function dovecot_lua_notify_event_mailbox_create(ctx, event)
-  add(ctx, "MailboxCreate", event.mailbox)
-end
-
-function dovecot_lua_notify_event_mailbox_delete(ctx, event)
-  add(ctx, "MailboxDelete", event.mailbox)
+-- The push-notification Lua driver calls dovecot_lua_notify_event_<name>
+-- for each event; every one but a rename only names its mailbox.
+for name, event in pairs({
+  message_new = "MessageNew", message_append = "MessageAppend",
+  message_expunge = "MessageExpunge", message_read = "MessageRead",
+  message_trash = "MessageTrash", flags_set = "FlagsSet", flags_clear = "FlagsClear",
+  mailbox_create = "MailboxCreate", mailbox_delete = "MailboxDelete",
+}) do
+  _G["dovecot_lua_notify_event_" .. name] = function(ctx, e)
+    add(ctx, event, e.mailbox)
+  end
 end
 
 function dovecot_lua_notify_event_mailbox_rename(ctx, event)
