@@ -41,19 +41,13 @@ func newPush(ctx context.Context, cfg config.Config, log *slog.Logger, dialer *i
 	if cfg.PushEvents != "" {
 		sw := &imapbridge.Sweeper{Dialer: dialer, Interval: cfg.PushSweepInterval,
 			MasterUser: cfg.IMAPMasterUser, MasterPassword: cfg.IMAPMasterPassword, Log: log}
-		mail.subscribe = func(ctx context.Context, login, password string, boxes []string,
-			fn func(imapbridge.Event, bool)) (closer, error) {
-			return sw.SubscribeFunc(ctx, login, password, boxes, fn)
-		}
+		mail.subscribe = subscriber(sw.SubscribeFunc)
 		connections, stop = func() int { return 0 }, sw.Close
 		registerSweepMetrics(reg, sw)
 	} else {
 		ws := &imapbridge.Watchers{Dialer: dialer, PollInterval: cfg.PushPollInterval, Grace: cfg.PushGrace,
 			MasterUser: cfg.IMAPMasterUser, MasterPassword: cfg.IMAPMasterPassword, Log: log}
-		mail.subscribe = func(ctx context.Context, login, password string, boxes []string,
-			fn func(imapbridge.Event, bool)) (closer, error) {
-			return ws.SubscribeFunc(ctx, login, password, boxes, fn)
-		}
+		mail.subscribe = subscriber(ws.SubscribeFunc)
 		connections, stop = func() int { return ws.Stats().Connected }, ws.Close
 		registerSweepMetrics(reg, nil)
 	}
@@ -107,8 +101,20 @@ func (n notifier) Subscribe(topic string) eas.NotifySub { return n.h.Subscribe(t
 // mailWatchers adapts the IMAP watchers (IDLE or sweep) to
 // eas.MailWatcher.
 type mailWatchers struct {
-	subscribe func(ctx context.Context, login, password string, mailboxes []string,
-		fn func(imapbridge.Event, bool)) (closer, error)
+	subscribe subscribeFunc
+}
+
+type subscribeFunc func(ctx context.Context, login, password string, mailboxes []string,
+	fn func(imapbridge.Event, bool)) (closer, error)
+
+// subscriber adapts the SubscribeFunc of the IDLE watchers or the STATUS
+// sweep, which return their own subscription types.
+func subscriber[S closer](f func(ctx context.Context, login, password string, mailboxes []string,
+	fn func(imapbridge.Event, bool)) (S, error)) subscribeFunc {
+	return func(ctx context.Context, login, password string, mailboxes []string,
+		fn func(imapbridge.Event, bool)) (closer, error) {
+		return f(ctx, login, password, mailboxes, fn)
+	}
 }
 
 // closer is a watcher subscription.
