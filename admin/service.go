@@ -17,7 +17,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"sort"
+	"slices"
 	"strings"
 	"time"
 
@@ -125,7 +125,7 @@ var filterStates = []string{device.Allowed, device.Blocked, device.Quarantined,
 
 // Check refuses a filter naming an unknown state.
 func (f DeviceFilter) Check() error {
-	if f.State != "" && !contains(filterStates, f.State) {
+	if f.State != "" && !slices.Contains(filterStates, f.State) {
 		return invalid("state %q is none of %s", f.State, strings.Join(filterStates, ", "))
 	}
 	if !f.Before.IsZero() && !f.After.IsZero() && !f.After.Before(f.Before) {
@@ -134,43 +134,19 @@ func (f DeviceFilter) Check() error {
 	return nil
 }
 
-func (f DeviceFilter) match(d *device.Device) bool {
-	switch {
-	case f.Type != "" && !strings.EqualFold(f.Type, d.DeviceType),
-		f.State != "" && f.State != d.Access && f.State != d.Wipe,
-		!f.Before.IsZero() && !d.LastSeen.Before(f.Before),
-		!f.After.IsZero() && d.LastSeen.Before(f.After),
-		f.Protocol != "" && f.Protocol != d.ProtocolVersion:
-		return false
-	}
-	return true
-}
-
-func contains(list []string, s string) bool {
-	for _, v := range list {
-		if v == s {
-			return true
-		}
-	}
-	return false
-}
-
 // Devices lists the partnerships matching f, by user and last request.
-// The registry is filtered here rather than in SQL: device.Store offers a
-// list per user, and a fleet's registry is read in milliseconds.
 func (s *Service) Devices(ctx context.Context, f DeviceFilter) ([]Device, error) {
 	if err := f.Check(); err != nil {
 		return nil, err
 	}
-	all, err := s.devices.List(ctx, f.User)
+	all, err := s.devices.Find(ctx, device.Filter{Login: f.User, DeviceType: f.Type, State: f.State,
+		SeenBefore: f.Before, SeenAfter: f.After, Protocol: f.Protocol})
 	if err != nil {
 		return nil, err
 	}
-	out := []Device{}
+	out := make([]Device, 0, len(all))
 	for _, d := range all {
-		if f.match(d) {
-			out = append(out, view(d))
-		}
+		out = append(out, view(d))
 	}
 	return out, nil
 }
@@ -178,27 +154,14 @@ func (s *Service) Devices(ctx context.Context, f DeviceFilter) ([]Device, error)
 // Users lists the logins that have partnerships, with how many and when
 // the newest was last seen.
 func (s *Service) Users(ctx context.Context) ([]User, error) {
-	all, err := s.devices.List(ctx, "")
+	sums, err := s.devices.Users(ctx)
 	if err != nil {
 		return nil, err
 	}
-	by := map[string]*User{}
-	for _, d := range all {
-		u := by[d.Login]
-		if u == nil {
-			u = &User{Login: d.Login}
-			by[d.Login] = u
-		}
-		u.Devices++
-		if d.LastSeen.After(u.LastSeen) {
-			u.LastSeen = d.LastSeen
-		}
+	out := make([]User, 0, len(sums))
+	for _, u := range sums {
+		out = append(out, User{Login: u.Login, Devices: u.Devices, LastSeen: u.LastSeen})
 	}
-	out := make([]User, 0, len(by))
-	for _, u := range by {
-		out = append(out, *u)
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Login < out[j].Login })
 	return out, nil
 }
 

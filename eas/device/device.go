@@ -262,21 +262,59 @@ func (s *Store) Get(ctx context.Context, login, deviceID string) (*Device, error
 
 // List returns the devices of login, or of everyone when login is empty.
 func (s *Store) List(ctx context.Context, login string) ([]*Device, error) {
+	return s.Find(ctx, Filter{Login: login})
+}
+
+// Filter narrows Find; zero fields match every device.
+type Filter struct {
+	Login      string    // exact
+	DeviceType string    // case-insensitive
+	State      string    // access state or wipe state
+	SeenBefore time.Time // last request before
+	SeenAfter  time.Time // last request at or after
+	Protocol   string    // EAS protocol version, exact
+}
+
+// Find lists the devices matching f, by login and newest request first.
+func (s *Store) Find(ctx context.Context, f Filter) ([]*Device, error) {
+	ts := func(t time.Time) *time.Time {
+		if t.IsZero() {
+			return nil
+		}
+		return &t
+	}
 	rows, err := s.pool.Query(ctx, `SELECT `+columns+` FROM devices d JOIN users u ON u.id = d.user_id
-		WHERE $1 = '' OR u.login = $1 ORDER BY u.login, d.last_seen DESC`, login)
+		WHERE ($1 = '' OR u.login = $1) AND ($2 = '' OR lower(d.device_type) = lower($2))
+		AND ($3 = '' OR d.access_state = $3 OR d.wipe_state = $3)
+		AND ($4::timestamptz IS NULL OR d.last_seen < $4) AND ($5::timestamptz IS NULL OR d.last_seen >= $5)
+		AND ($6 = '' OR d.protocol_version = $6)
+		ORDER BY u.login, d.last_seen DESC`,
+		f.Login, f.DeviceType, f.State, ts(f.SeenBefore), ts(f.SeenAfter), f.Protocol)
 	if err != nil {
 		return nil, fmt.Errorf("device: list: %w", err)
 	}
-	defer rows.Close()
-	var out []*Device
-	for rows.Next() {
-		d, err := scan(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, d)
+	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (*Device, error) { return scan(row) })
+}
+
+// UserSummary is one login with partnerships.
+type UserSummary struct {
+	Login    string
+	Devices  int
+	LastSeen time.Time // the newest request of any of its devices
+}
+
+// Users lists the logins that have partnerships, by login.
+func (s *Store) Users(ctx context.Context) ([]UserSummary, error) {
+	rows, err := s.pool.Query(ctx, `SELECT u.login, count(*), max(d.last_seen)
+		FROM devices d JOIN users u ON u.id = d.user_id GROUP BY u.login ORDER BY u.login`)
+	if err != nil {
+		return nil, fmt.Errorf("device: users: %w", err)
 	}
-	return out, rows.Err()
+	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (UserSummary, error) {
+		var u UserSummary
+		err := row.Scan(&u.Login, &u.Devices, &u.LastSeen)
+		return u, err
+	})
 }
 
 // update runs one UPDATE on the device (login, deviceID) and reports
