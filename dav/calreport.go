@@ -126,40 +126,33 @@ func (f *compFilterEl) toLib() (caldav.CompFilter, error) {
 }
 
 func (c *calHome) report(w http.ResponseWriter, r *http.Request, u *user, cl *cal) error {
-	body, err := readBody(r)
-	if err != nil {
-		return err
-	}
-	if body == nil {
-		return errorf(http.StatusBadRequest, "REPORT without a body")
-	}
-	name, err := rootName(body)
+	body, name, err := readReport(r)
 	if err != nil {
 		return err
 	}
 	switch name {
 	case xml.Name{Space: nsCalDAV, Local: "calendar-multiget"}:
 		var req multigetReq
-		if err := xml.Unmarshal(body, &req); err != nil {
-			return errorf(http.StatusBadRequest, "malformed calendar-multiget: %v", err)
+		if err := decodeReport(body, name, &req); err != nil {
+			return err
 		}
 		return c.coll(u, cl).multiget(w, r, &req)
 	case xml.Name{Space: nsCalDAV, Local: "calendar-query"}:
 		var req calQueryReq
-		if err := xml.Unmarshal(body, &req); err != nil {
-			return errorf(http.StatusBadRequest, "malformed calendar-query: %v", err)
+		if err := decodeReport(body, name, &req); err != nil {
+			return err
 		}
 		return c.query(w, r, u, cl, &req)
 	case xml.Name{Space: nsCalDAV, Local: "free-busy-query"}:
 		var req freeBusyReq
-		if err := xml.Unmarshal(body, &req); err != nil {
-			return errorf(http.StatusBadRequest, "malformed free-busy-query: %v", err)
+		if err := decodeReport(body, name, &req); err != nil {
+			return err
 		}
 		return c.freeBusy(w, r, u, &req)
 	case xml.Name{Space: nsDAV, Local: "sync-collection"}:
 		var req syncReq
-		if err := xml.Unmarshal(body, &req); err != nil {
-			return errorf(http.StatusBadRequest, "malformed sync-collection: %v", err)
+		if err := decodeReport(body, name, &req); err != nil {
+			return err
 		}
 		return c.coll(u, cl).syncCollection(w, r, &req)
 	}

@@ -59,35 +59,49 @@ type syncReq struct {
 	Prop *propList `xml:"DAV: prop"`
 }
 
-func (c *cardHome) report(w http.ResponseWriter, r *http.Request, u *user, b *book) error {
+// readReport reads a REPORT's body and the name of its root element.
+func readReport(r *http.Request) ([]byte, xml.Name, error) {
 	body, err := readBody(r)
 	if err != nil {
-		return err
+		return nil, xml.Name{}, err
 	}
 	if body == nil {
-		return errorf(http.StatusBadRequest, "REPORT without a body")
+		return nil, xml.Name{}, errorf(http.StatusBadRequest, "REPORT without a body")
 	}
 	name, err := rootName(body)
+	return body, name, err
+}
+
+// decodeReport unmarshals a REPORT body whose root is name into req.
+func decodeReport(body []byte, name xml.Name, req any) error {
+	if err := xml.Unmarshal(body, req); err != nil {
+		return errorf(http.StatusBadRequest, "malformed %s: %v", name.Local, err)
+	}
+	return nil
+}
+
+func (c *cardHome) report(w http.ResponseWriter, r *http.Request, u *user, b *book) error {
+	body, name, err := readReport(r)
 	if err != nil {
 		return err
 	}
 	switch name {
 	case xml.Name{Space: nsCardDAV, Local: "addressbook-multiget"}:
 		var req multigetReq
-		if err := xml.Unmarshal(body, &req); err != nil {
-			return errorf(http.StatusBadRequest, "malformed addressbook-multiget: %v", err)
+		if err := decodeReport(body, name, &req); err != nil {
+			return err
 		}
 		return c.coll(u, b).multiget(w, r, &req)
 	case xml.Name{Space: nsCardDAV, Local: "addressbook-query"}:
 		var req queryReq
-		if err := xml.Unmarshal(body, &req); err != nil {
-			return errorf(http.StatusBadRequest, "malformed addressbook-query: %v", err)
+		if err := decodeReport(body, name, &req); err != nil {
+			return err
 		}
 		return c.query(w, r, u, b, &req)
 	case xml.Name{Space: nsDAV, Local: "sync-collection"}:
 		var req syncReq
-		if err := xml.Unmarshal(body, &req); err != nil {
-			return errorf(http.StatusBadRequest, "malformed sync-collection: %v", err)
+		if err := decodeReport(body, name, &req); err != nil {
+			return err
 		}
 		return c.coll(u, b).syncCollection(w, r, &req)
 	}
