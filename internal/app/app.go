@@ -305,6 +305,10 @@ func (m mailSync) OpenMail(ctx context.Context, login, password string) (eas.Mai
 // the user's idle IMAP connections (eas.pingWait.closeIdleMail).
 func (m mailSync) CloseIdle(login string) { m.s.CloseIdle(login) }
 
+// The Ping finds CloseIdle by a type assertion, which a wrapper without it
+// would silently defeat.
+var _ interface{ CloseIdle(login string) } = mailSync{}
+
 // mailEndpoint turns a validated --public-imap/--public-smtp into what
 // Autodiscover hands out; nil when unset.
 func mailEndpoint(s string) *eas.MailEndpoint {
