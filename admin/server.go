@@ -97,6 +97,7 @@ func New(opts Options) (*Server, error) {
 		return c.Blob(http.StatusOK, "application/yaml", OpenAPI)
 	})
 	s.apiRoutes(e.Group("/api/v1", s.requireToken))
+	profileRoutes(e.Group("/debug/pprof", s.requireToken))
 	s.webRoutes(e)
 	return s, nil
 }
@@ -167,7 +168,7 @@ func (s *Server) errorHandler(err error, c echo.Context) {
 
 func isAPI(c echo.Context) bool {
 	p := c.Request().URL.Path
-	return strings.HasPrefix(p, "/api/") || p == "/readyz" || p == "/metrics"
+	return strings.HasPrefix(p, "/api/") || strings.HasPrefix(p, "/debug/") || p == "/readyz" || p == "/metrics"
 }
 
 // bearer returns the admin token of the request's Authorization header.
