@@ -44,6 +44,9 @@ type options struct {
 	hold      time.Duration
 	idleFor   time.Duration
 	ramp      float64 // devices set up per second
+	// setupBlock is the third byte of the set-up requests' source
+	// addresses (127.2.setupBlock.x)
+	setupBlock int
 	// what is woken, and how the processes are found
 	wakeFraction float64
 	wakeInterval time.Duration
@@ -90,6 +93,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	wakeInterval := fs.Duration("wake-interval", 50*time.Millisecond, "ping mode: pause between two deliveries")
 	serverPID := fs.Int("server-pid", 0, "ping mode: process id of the server, for its memory and CPU from /proc (default: the process listening on -url's port)")
 	dovecotPID := fs.Int("dovecot-pid", 0, "ping mode: process id of Dovecot's master, whose processes' memory is summed (default: found by -imap's port)")
+	setupBlock := fs.Int("setup-block", 0, "ping mode: set-up requests come from 127.2.N.1-64; give each of several tools run at once its own N (0-255), so they do not share the login throttle's per-address count")
 	settle := fs.Duration("settle", 5*time.Second, "ping mode: wait after the last device started its Ping before measuring")
 	hold := fs.Duration("hold", 0, "ping mode: after measuring, keep every device waiting this long and measure memory again (try 150s: past the IMAP pool's idle timeout and the runtime's periodic collection)")
 	devices := fs.Int("devices", 100, "number of simulated devices, all running at once")
@@ -102,7 +106,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	o := options{url: *url, users: strings.Split(*users, ","), devices: *devices, rounds: *rounds,
 		version: *version, timeout: *timeout, password: os.Getenv("EASD_LOAD_PASSWORD"),
 		imap: *imapAddr, heartbeat: *heartbeat, settle: *settle, hold: *hold,
-		idleFor: *idleFor, ramp: *ramp, wakeFraction: *wakeFraction, wakeInterval: *wakeInterval,
+		idleFor: *idleFor, ramp: *ramp, setupBlock: *setupBlock, wakeFraction: *wakeFraction, wakeInterval: *wakeInterval,
 		serverPID: *serverPID, dovecotPID: *dovecotPID,
 		duration: *duration, pingers: *pingers, db: *db, badFrom: *badFrom}
 	if *userPrefix != "" && *userCount > 0 {
@@ -110,6 +114,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 		for i := 1; i <= *userCount; i++ {
 			o.users = append(o.users, fmt.Sprintf("%s%d", *userPrefix, i))
 		}
+	}
+	if o.setupBlock < 0 || o.setupBlock > 255 {
+		fmt.Fprintln(stderr, "easd-load: -setup-block must be 0-255")
+		return 2
 	}
 	if o.devices < 1 || len(o.users) == 0 || o.users[0] == "" {
 		fmt.Fprintln(stderr, "easd-load: need at least one user and one device")

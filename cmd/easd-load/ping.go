@@ -116,7 +116,7 @@ func pingFleet(ctx context.Context, o options, log io.Writer) (*pingResult, erro
 	}
 	wakes := make(chan wakeUp, o.devices)
 	var started, failed, waiting, spurious, wakeable atomic.Int64
-	setup := newSetupClients()
+	setup := newSetupClients(o.setupBlock)
 	sem := make(chan struct{}, 50) // set-up requests in flight; waiting Pings are not limited
 	pace := time.NewTicker(time.Duration(float64(time.Second) / o.ramp))
 	defer pace.Stop()
@@ -241,13 +241,16 @@ func pingFleet(ctx context.Context, o options, log io.Writer) (*pingResult, erro
 const setupSources = 64
 
 // setupClients are the HTTP clients of the set-up requests, one per
-// source address 127.2.0.1, 127.2.0.2, ...
+// source address 127.2.B.1, 127.2.B.2, ... for the tool's -setup-block B.
+// The login throttle counts per address across every easd instance (it is
+// kept in PostgreSQL), so tools driving several instances at once take
+// different blocks.
 type setupClients []*http.Client
 
-func newSetupClients() setupClients {
+func newSetupClients(block int) setupClients {
 	cs := make(setupClients, setupSources)
 	for i := range cs {
-		d := &net.Dialer{LocalAddr: &net.TCPAddr{IP: net.IPv4(127, 2, 0, byte(1+i))}}
+		d := &net.Dialer{LocalAddr: &net.TCPAddr{IP: net.IPv4(127, 2, byte(block), byte(1+i))}}
 		cs[i] = &http.Client{Transport: &http.Transport{DialContext: d.DialContext,
 			MaxIdleConnsPerHost: 2, IdleConnTimeout: 30 * time.Second}}
 	}

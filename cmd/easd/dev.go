@@ -43,7 +43,7 @@ func runDev(args []string, stdout, stderr io.Writer) int {
 	logLevel := fs.String("log-level", "info", "log level: debug, info, warn or error")
 	extraUsers := fs.Int("extra-users", 0, "also create users load1..loadN (password = name), for load tests")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: easd dev [flags]\n\nRuns easd with throwaway PostgreSQL, Dovecot and SMTP servers on localhost.\nEvery flag can also be set by the environment variable shown; a flag wins.")
+		fmt.Fprintln(stderr, "usage: easd dev [flags]\n\nRuns easd with throwaway PostgreSQL, Dovecot and SMTP servers on localhost.\nEvery flag can also be set by the environment variable shown; a flag wins.\nThe other settings of easd serve are read from their variables too\n(EASD_ADMIN_LISTEN=127.0.0.1:8081 adds the admin page, say); the ones\nnaming the database, mail servers and listen address are the dev servers'.")
 		config.Usage(stderr, fs)
 	}
 	// The variables the usage lists work, as they do for serve.
@@ -204,7 +204,10 @@ func dev(ctx context.Context, o devOptions, stdout io.Writer, log *slog.Logger) 
 
 	go restartOnSignal(ctx, log, imap.Restart, pg.Restart)
 
-	cfg := config.Defaults()
+	cfg, err := devServerSettings()
+	if err != nil {
+		return err
+	}
 	cfg.Listen = ln.Addr().String()
 	cfg.DatabaseURL = pg.DSN("easd")
 	cfg.IMAPAddr, cfg.IMAPTLS = imap.Addr(), config.TLSNone
@@ -220,6 +223,17 @@ func dev(ctx context.Context, o devOptions, stdout io.Writer, log *slog.Logger) 
 		printDevBanner(stdout, devBanner{http: addr.String(), imap: imap.Addr(), smtp: sink.Addr(), sieve: imap.ManageSieveAddr(),
 			db: cfg.DatabaseURL, data: data, outbound: outbound})
 	})
+}
+
+// devServerSettings are the defaults of `easd serve` with its settings'
+// environment variables applied (EASD_ADMIN_LISTEN,
+// EASD_PUSH_SWEEP_INTERVAL, ...), so the development server can be tried
+// with any of them; the ones that name the dev servers are set over them.
+func devServerSettings() (config.Config, error) {
+	cfg := config.Defaults()
+	fs := flag.NewFlagSet("dev", flag.ContinueOnError)
+	cfg.Register(fs)
+	return cfg, config.ApplySettingsEnv(fs, os.LookupEnv)
 }
 
 // portBusy reports a port that cannot be bound as a setting error naming

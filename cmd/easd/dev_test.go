@@ -354,3 +354,21 @@ func mustTempDir(t *testing.T) string {
 	t.Cleanup(func() { os.RemoveAll(d) })
 	return d
 }
+
+// The development server takes the server settings from their environment
+// variables, and names the variable's flag when a value is bad.
+func TestDevServerSettingsFromEnvironment(t *testing.T) {
+	t.Setenv("EASD_ADMIN_LISTEN", "127.0.0.1:8081")
+	t.Setenv("EASD_PUSH_SWEEP_INTERVAL", "90s")
+	cfg, err := devServerSettings()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.AdminListen != "127.0.0.1:8081" || cfg.PushSweepInterval != 90*time.Second {
+		t.Errorf("admin listen %q, sweep interval %v", cfg.AdminListen, cfg.PushSweepInterval)
+	}
+	t.Setenv("EASD_PUSH_SWEEP_INTERVAL", "often")
+	if _, err := devServerSettings(); err == nil || !strings.Contains(err.Error(), "push-sweep-interval") {
+		t.Errorf("bad value: %v", err)
+	}
+}
