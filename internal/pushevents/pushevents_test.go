@@ -305,9 +305,19 @@ func TestEventsHierarchy(t *testing.T) {
 		}
 		key = r.SyncKey
 	}
-	// Known now: the next Ping waits.
+	// Known now: the next Ping waits. The phone's own FolderCreate, whose
+	// mailbox Dovecot announces as well, leaves it waiting.
 	ping := p.pingAsync(time.Minute, inbox)
 	waitingFor(t, env, ping)
+	cr, err := p.c.FolderCreate(context.Background(), key, "0", "Mine", 12)
+	if err != nil || cr.Status != 1 {
+		t.Fatalf("FolderCreate: %+v %v", cr, err)
+	}
+	select {
+	case res := <-ping:
+		t.Fatalf("the phone's own FolderCreate answered its Ping: %+v %v", res.r, res.err)
+	case <-time.After(time.Second):
+	}
 	if n := metric(t, env, `easd_push_events_total{outcome="woken"}`); n < 3 {
 		t.Errorf("%v posts counted as woken, want at least 3", n)
 	}
