@@ -1,7 +1,9 @@
 // Package pushevents receives the mail server's own change events (Dovecot's
 // push-notification plugin running deploy/dovecot/easd-push.lua) and wakes
 // the requests waiting on the changed folders, on every easd instance,
-// through the folders:<user> notification (eas.NotifyFolderChanged). With
+// through the folders:<user> notification (eas.NotifyFolderChanged), and
+// tells them when a mailbox was made, deleted or renamed
+// (eas.NotifyHierarchyChanged), so that phones run FolderSync. With
 // it, a waiting phone costs the mail server nothing: no IDLE connection,
 // no imap process (docs/decisions.md).
 package pushevents
