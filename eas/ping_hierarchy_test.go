@@ -110,7 +110,19 @@ func TestPingHierarchyChanged(t *testing.T) {
 			return "Work"
 		}},
 	}
+	// A change made before the Ping began is not its news: it waits, and
+	// the next FolderSync shows the folder.
+	r, err := other.FolderCreate(ctx, otherKey, "0", "Before", int(model.FolderUserNotes))
+	if err != nil || r.Status != 1 {
+		t.Fatalf("FolderCreate: %+v %v", r, err)
+	}
+	otherKey = r.SyncKey
+	time.Sleep(200 * time.Millisecond) // the notice has gone by
 	ping := pingAsync(phone, time.Minute, email(inbox))
+	stillWaiting(t, ping, time.Second)
+	key = folderSyncShows(t, s, key, "Before", "")
+	ping = pingAsync(phone, time.Minute, email(inbox))
+
 	for _, step := range steps {
 		stillWaiting(t, ping, time.Second)
 		start := time.Now()
@@ -159,7 +171,8 @@ func TestPingHierarchyChanged(t *testing.T) {
 }
 
 // TestPingHierarchyRollback: a hierarchy change that is rolled back
-// announces nothing, nor does a malformed notice; a committed one does.
+// announces nothing, nor does a malformed notice or one of a change the
+// device has seen; a committed change does.
 func TestPingHierarchyRollback(t *testing.T) {
 	env := easdtest.Start(t, pushConfig)
 	ctx := context.Background()
@@ -182,8 +195,13 @@ func TestPingHierarchyRollback(t *testing.T) {
 	if !errors.Is(err, refused) {
 		t.Fatalf("CreatePIM: %v, want the refusal", err)
 	}
-	if err := pgnotify.Publish(ctx, env.App.Pool, eas.FolderChangedTopic(userID), "hierarchy@not-a-time"); err != nil {
-		t.Fatal(err)
+	// A malformed notice, and one of a change older than the device's
+	// last FolderSync (a notice delivered late): nothing to tell.
+	topic := eas.FolderChangedTopic(userID)
+	for _, data := range []string{"hierarchy@not-a-time", fmt.Sprintf("hierarchy@%d", time.Now().Add(-time.Minute).UnixMicro())} {
+		if err := pgnotify.Publish(ctx, env.App.Pool, topic, data); err != nil {
+			t.Fatal(err)
+		}
 	}
 	stillWaiting(t, ping, time.Second)
 	start := time.Now()
