@@ -152,8 +152,9 @@ func (s *Store) Reconcile(ctx context.Context, userID int64, mailboxes []model.M
 		}
 	}
 	// Whoever listed the mailboxes first found the change; the user's
-	// other devices learn it from this.
-	if len(r.deleted) > 0 || !sameFolders(old, r.folders) {
+	// other devices learn it from this. A new UIDVALIDITY alone is no
+	// change a device's hierarchy shows.
+	if len(r.deleted) > 0 || !sameFolders(visible(old), visible(r.folders)) {
 		if err := s.announced(ctx, tx, userID); err != nil {
 			return nil, err
 		}
@@ -289,6 +290,15 @@ func sameFolders(a, b []Folder) bool {
 		}
 	}
 	return true
+}
+
+// visible is list as devices see it: id, parent, name and type.
+func visible(list []Folder) []Folder {
+	out := make([]Folder, len(list))
+	for i, f := range list {
+		out[i] = Folder{ServerID: f.ServerID, ParentID: f.ParentID, DisplayName: f.DisplayName, Type: f.Type}
+	}
+	return out
 }
 
 // ByID indexes folders by their EAS id.
