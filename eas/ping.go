@@ -34,7 +34,9 @@ const pingStartTimeout = 20 * time.Second
 
 // pingCmd answers a Ping (MS-ASCMD 2.2.1.13): at once when a watched
 // folder already differs from what the device last synced, else when one
-// changes, when the heartbeat passes, when a newer request of the device
+// changes, when the user's folder hierarchy changes and the device has
+// not seen it (Status 7: FolderSync first; pingWait.hierarchyStale),
+// when the heartbeat passes, when a newer request of the device
 // arrives (on any instance), or when easd shuts down. A waiting Ping is
 // this goroutine blocked in one select; see pingWait.
 //

@@ -11,6 +11,7 @@ import (
 	"github.com/easd/easd/eas/device"
 	"github.com/easd/easd/eas/folders"
 	"github.com/easd/easd/eas/model"
+	"github.com/easd/easd/eas/syncstate"
 	"github.com/easd/easd/internal/pgnotify"
 )
 
@@ -71,7 +72,6 @@ func (w *pingWait) start(ctx context.Context, want []pingFolder, byID map[string
 		byID = folders.ByID(list)
 	}
 	var mailboxes, ids []string
-	pim := false
 	w.watched = make([]watchedFolder, 0, len(want))
 	for _, pf := range want {
 		f, ok := byID[pf.ID]
@@ -85,7 +85,6 @@ func (w *pingWait) start(ctx context.Context, want []pingFolder, byID map[string
 			wf.mailbox = canonicalMailbox(f.IMAPName)
 			mailboxes = append(mailboxes, wf.mailbox)
 		case watchItems:
-			pim = true
 			if sc, ok := cls.(storeClass); ok {
 				wf.store = sc.store
 			}
@@ -97,9 +96,10 @@ func (w *pingWait) start(ctx context.Context, want []pingFolder, byID map[string
 	}
 
 	push := k.s.opts.Push
-	// Mail folders listen too: flag details changed on another device
-	// change no IMAP flag (sync_mailflags_share.go).
-	if push.Hub != nil && (pim || len(mailboxes) > 0) {
+	// Every wait listens: the topic also tells of hierarchy changes. Mail
+	// folders listen for their own sake too: flag details changed on
+	// another device change no IMAP flag (sync_mailflags_share.go).
+	if push.Hub != nil {
 		w.folderSub = push.Hub.Subscribe(FolderChangedTopic(k.dev.UserID))
 	}
 	if push.Mail != nil && len(mailboxes) > 0 {
@@ -302,8 +302,8 @@ loop:
 				st, end = pingExpired, WaitShutdown
 				break loop
 			}
-			if w.folderChanged(p) {
-				st, end = pingChanged, WaitChanged
+			if st = w.folderChanged(p); st != 0 {
+				end = WaitChanged
 				break loop
 			}
 		}
@@ -369,21 +369,55 @@ func (w *pingWait) mailChanged(ev []MailboxChange) Status {
 	return 0
 }
 
-// folderChanged handles a folders:<user> notification. After a LISTEN
-// reconnect (Resync) notifications may have been lost, and PIM folders
-// have no cheaper test yet: they all count as changed. Mail folders have
-// their watcher, and a lost flag-details notice is found by the next Ping
-// from the state.
+// folderChanged handles a folders:<user> notification: the status to
+// answer, or 0 to go on waiting. After a LISTEN reconnect (Resync)
+// notifications may have been lost, and PIM folders have no cheaper test
+// yet: they all count as changed. Mail folders have their watcher, and a
+// lost flag-details notice is found by the next Ping from the state. A
+// lost hierarchy notice is not made up for: every waiting device would
+// run FolderSync at once; the next FolderSync finds the change.
 //
 //go:noinline // keeps its locals out of wait's frame
-func (w *pingWait) folderChanged(p pgnotify.Payload) bool {
+func (w *pingWait) folderChanged(p pgnotify.Payload) Status {
+	if at, ok := hierarchyNotice(p.Data); ok {
+		if w.hierarchyStale(at) {
+			return pingHierarchyChanged
+		}
+		return 0
+	}
 	for i := range w.watched {
 		f := &w.watched[i]
 		if f.id == p.Data || (p.Resync && f.mailbox == "") {
 			f.changed = true
 		}
 	}
-	return w.anyChanged()
+	if w.anyChanged() {
+		return pingChanged
+	}
+	return 0
+}
+
+// hierarchyStale tells whether the device's hierarchy predates a change
+// made at (database clock, µs): its hierarchy state was written before.
+// The device that made the change (its FolderCreate, FolderUpdate or
+// FolderDelete commits its state after the change), or that ran FolderSync
+// since, is not sent to FolderSync again, however late the notice comes:
+// no loop. A device without hierarchy state needs a FolderSync anyway.
+func (w *pingWait) hierarchyStale(at int64) bool {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	written, ok, err := w.s.sync.WrittenAt(ctx, w.devID, syncstate.HierarchyID)
+	cancel()
+	if err != nil {
+		// The notice says the hierarchy changed: a FolderSync too many
+		// costs less than a folder the phone does not show.
+		w.log.Warn("ping: could not compare a hierarchy change with the device's hierarchy", "err", err)
+		return true
+	}
+	if ok && written.UnixMicro() >= at {
+		return false
+	}
+	w.log.Info("waiting request ended by a change of the folder hierarchy")
+	return true
 }
 
 // superseded tells whether a device:<id> notification announces a newer

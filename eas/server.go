@@ -144,7 +144,9 @@ func NewServer(opts Options, maxDevices int) *Server {
 		opts:    opts,
 		log:     opts.Log,
 		devices: newDeviceStore(opts, maxDevices),
-		folders: folders.NewStore(opts.Pool),
+		// Every hierarchy change made or found through easd wakes the
+		// user's other devices (NotifyHierarchyChanged).
+		folders: folders.NewStore(opts.Pool).Announcing(NotifyHierarchyChanged),
 		sync:    syncstate.New(opts.Pool, syncstate.Options{}),
 		slots:   newUserSlots(opts.DBConnsPerUser),
 

@@ -28,6 +28,8 @@ func quietSync(cols []message.SyncCollection, resp *message.SyncResponse) bool {
 // then runs the Sync again and answers. Waking ends with Ping's outcomes:
 //
 //   - a folder changed: run again and answer what it finds;
+//   - the hierarchy changed (pingWait.hierarchyStale) or a watched folder
+//     is gone: Status 12, the client runs FolderSync;
 //   - the wait passed, a newer request of the device arrived (on any
 //     instance), or easd is shutting down: the empty Sync response (HTTP
 //     200 without a body, MS-ASCMD 2.2.1.21.2), "nothing changed"; the
@@ -66,6 +68,10 @@ func (sc *syncRun) hang(sr syncRequest, w *pingWait) error {
 		return nil
 	case pingExpired:
 		return k.respondEmpty()
+	case pingHierarchyChanged:
+		// A folder made, renamed or deleted elsewhere, or a watched one
+		// gone: FolderSync first (MS-ASCMD 2.2.3.177.17, Status 12).
+		return k.respond(&message.SyncResponse{Status: int(syncHierarchyChanged)})
 	}
 	resp := sc.run(sr)
 	if quietSync(sr.cols, resp) {

@@ -15,6 +15,7 @@ import (
 
 	"github.com/easd/easd/eas/model"
 	"github.com/easd/easd/eas/syncstate"
+	"github.com/easd/easd/internal/pgnotify"
 )
 
 // Folder is one entry of a user's hierarchy.
@@ -44,10 +45,35 @@ var pimDefaults = []Folder{
 }
 
 // Store reads and reconciles hierarchies.
-type Store struct{ pool *pgxpool.Pool }
+type Store struct {
+	pool     *pgxpool.Pool
+	announce Announcer // nil: changes are not announced
+}
 
 // NewStore returns a Store on pool.
 func NewStore(pool *pgxpool.Pool) *Store { return &Store{pool: pool} }
+
+// Announcer publishes, in the transaction of db, that the folder hierarchy
+// of userID changed; the application passes eas.NotifyHierarchyChanged
+// (this package does not import eas).
+type Announcer func(ctx context.Context, db pgnotify.Execer, userID int64) error
+
+// Announcing makes s announce every change it makes to a hierarchy (a PIM
+// folder made, renamed or deleted, mailboxes found made, renamed or gone
+// by Reconcile) with fn, in the transaction of the change, so that the
+// waiting requests of the user's other devices learn of it. It returns s.
+func (s *Store) Announcing(fn Announcer) *Store {
+	s.announce = fn
+	return s
+}
+
+// announced announces a change of userID's hierarchy made in tx.
+func (s *Store) announced(ctx context.Context, tx pgx.Tx, userID int64) error {
+	if s.announce == nil {
+		return nil
+	}
+	return s.announce(ctx, tx, userID)
+}
 
 // List returns the user's folders as last reconciled.
 func (s *Store) List(ctx context.Context, userID int64) ([]Folder, error) {
@@ -123,6 +149,14 @@ func (s *Store) Reconcile(ctx context.Context, userID int64, mailboxes []model.M
 	if r.next != next {
 		if _, err := tx.Exec(ctx, `UPDATE users SET next_folder_id = $2 WHERE id = $1`, userID, r.next); err != nil {
 			return nil, fmt.Errorf("folders: %w", err)
+		}
+	}
+	// Whoever listed the mailboxes first found the change; the user's
+	// other devices learn it from this. A new UIDVALIDITY alone is no
+	// change a device's hierarchy shows.
+	if len(r.deleted) > 0 || !sameFolders(visible(old), visible(r.folders)) {
+		if err := s.announced(ctx, tx, userID); err != nil {
+			return nil, err
 		}
 	}
 	if err := tx.Commit(ctx); err != nil {
@@ -256,6 +290,15 @@ func sameFolders(a, b []Folder) bool {
 		}
 	}
 	return true
+}
+
+// visible is list as devices see it: id, parent, name and type.
+func visible(list []Folder) []Folder {
+	out := make([]Folder, len(list))
+	for i, f := range list {
+		out[i] = Folder{ServerID: f.ServerID, ParentID: f.ParentID, DisplayName: f.DisplayName, Type: f.Type}
+	}
+	return out
 }
 
 // ByID indexes folders by their EAS id.

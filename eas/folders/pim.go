@@ -39,14 +39,31 @@ func (s *Store) CreatePIM(ctx context.Context, userID int64, parentID, name stri
 			return Folder{}, err
 		}
 	}
+	if err := s.announced(ctx, tx, userID); err != nil {
+		return Folder{}, err
+	}
 	return f, tx.Commit(ctx)
 }
 
 // UpdatePIM renames or moves a PIM folder.
 func (s *Store) UpdatePIM(ctx context.Context, userID int64, serverID, parentID, name string) error {
-	_, err := s.pool.Exec(ctx, `UPDATE folders SET parent_id = $3, display_name = $4
+	tx, err := s.pool.Begin(ctx)
+	if err != nil {
+		return fmt.Errorf("folders: %w", err)
+	}
+	defer tx.Rollback(ctx)
+	tag, err := tx.Exec(ctx, `UPDATE folders SET parent_id = $3, display_name = $4
 		WHERE user_id = $1 AND server_id = $2 AND source = 'pim'`, userID, serverID, parentID, name)
 	if err != nil {
+		return fmt.Errorf("folders: update: %w", err)
+	}
+	if tag.RowsAffected() == 0 {
+		return nil // no such folder: nothing changed, nothing to announce
+	}
+	if err := s.announced(ctx, tx, userID); err != nil {
+		return err
+	}
+	if err := tx.Commit(ctx); err != nil {
 		return fmt.Errorf("folders: update: %w", err)
 	}
 	return nil
@@ -73,6 +90,9 @@ func (s *Store) DeletePIM(ctx context.Context, userID int64, serverID string, wi
 	if err := syncstate.DeleteCollection(ctx, tx, userID, serverID); err != nil {
 		return err
 	}
+	if err := s.announced(ctx, tx, userID); err != nil {
+		return err
+	}
 	return tx.Commit(ctx)
 }
 
@@ -90,7 +110,11 @@ func (s *Store) EnsurePIM(ctx context.Context, userID int64) ([]Folder, error) {
 		return nil, err
 	}
 	defer tx.Rollback(ctx)
-	for _, d := range missingPIM(old) {
+	missing := missingPIM(old)
+	if len(missing) == 0 { // made meanwhile
+		return old, nil
+	}
+	for _, d := range missing {
 		if _, err := tx.Exec(ctx, `INSERT INTO folders (user_id, server_id, parent_id, display_name, type, source)
 			VALUES ($1, $2, '0', $3, $4, 'pim')`, userID, strconv.FormatInt(next, 10), d.DisplayName, int(d.Type)); err != nil {
 			return nil, fmt.Errorf("folders: create %q: %w", d.DisplayName, err)
@@ -99,6 +123,9 @@ func (s *Store) EnsurePIM(ctx context.Context, userID int64) ([]Folder, error) {
 	}
 	if _, err := tx.Exec(ctx, `UPDATE users SET next_folder_id = $2 WHERE id = $1`, userID, next); err != nil {
 		return nil, fmt.Errorf("folders: %w", err)
+	}
+	if err := s.announced(ctx, tx, userID); err != nil {
+		return nil, err
 	}
 	if err := tx.Commit(ctx); err != nil {
 		return nil, fmt.Errorf("folders: commit: %w", err)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 )
@@ -58,4 +59,27 @@ func (e *Engine) PeekHead(ctx context.Context, deviceID int64, collectionID stri
 		return "", nil, false, fmt.Errorf("syncstate: peek device %d collection %q: %w", deviceID, collectionID, err)
 	}
 	return key, head, true, nil
+}
+
+// WrittenAt returns when deviceID's current key of a collection was
+// written, by the database clock; ok is false when the device holds no
+// key. The time is taken as the key is written (Commit), after the
+// request read what it sends: a change the database clock places before
+// it was seen by that request, or made by it. A waiting Ping compares it
+// with a hierarchy change's time.
+//
+// Unlike Peek it waits for a request of the device that holds the
+// collection (a FolderCreate, whose change is announced before its key is
+// written) and reads the key that request leaves. The weakest row lock
+// does it, for this statement only: it holds up no other reader.
+func (e *Engine) WrittenAt(ctx context.Context, deviceID int64, collectionID string) (at time.Time, ok bool, err error) {
+	err = e.pool.QueryRow(ctx, `SELECT updated_at FROM sync_collections
+		WHERE device_id = $1 AND collection_id = $2 AND cur_key <> '' FOR KEY SHARE`, deviceID, collectionID).Scan(&at)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return time.Time{}, false, nil
+	}
+	if err != nil {
+		return time.Time{}, false, fmt.Errorf("syncstate: written at, device %d collection %q: %w", deviceID, collectionID, err)
+	}
+	return at, true, nil
 }

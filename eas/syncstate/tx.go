@@ -203,8 +203,11 @@ func (t *Tx) nextKeys() (newKey, prevKey string, err error) {
 func (t *Tx) writeKeys(ctx context.Context, newKey, prevKey string, newState []byte) error {
 	k, _ := parseKey(newKey)
 	b := &pgx.Batch{}
+	// updated_at is the clock now, not at the transaction's start: the
+	// request read what it sends before this, and a waiting Ping tells
+	// by it whether the device has seen a hierarchy change (WrittenAt).
 	upd := b.Queue(`UPDATE sync_collections SET generation = $3, counter = $4, cur_key = $5,
-		prev_key = $6, cur_initial = $7, updated_at = now()
+		prev_key = $6, cur_initial = $7, updated_at = clock_timestamp()
 		WHERE device_id = $1 AND collection_id = $2`,
 		t.deviceID, t.collectionID, k.generation, k.counter, newKey, prevKey, t.status == KeyInitial)
 	b.Queue(`INSERT INTO sync_states (device_id, collection_id, sync_key, state) VALUES ($1, $2, $3, $4)`,

@@ -185,8 +185,11 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, version strin
 	}, cfg.MaxDevices)
 	easServer.Register(srv.Echo)
 	registerPushEvents(srv.Echo, cfg, pool, auth, log, srv.Metrics)
+	// A calendar or address book made, renamed or deleted over DAV sends
+	// the user's waiting phones to FolderSync.
 	registerDAV(srv.Echo, easServer, dav.New(dav.Options{
-		Pool: pool, Contacts: contactStore, Calendar: calStore, Tasks: taskStore, Folders: folders.NewStore(pool), Log: log,
+		Pool: pool, Contacts: contactStore, Calendar: calStore, Tasks: taskStore,
+		Folders: folders.NewStore(pool).Announcing(eas.NotifyHierarchyChanged), Log: log,
 	}))
 	a := &App{cfg: cfg, log: log, Pool: pool, HTTP: srv, EAS: easServer, waits: waits}
 	if err := a.newAdmin(ctx, proxies); err != nil {

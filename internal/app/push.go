@@ -84,6 +84,9 @@ func registerPushEvents(e *echo.Echo, cfg config.Config, pool *pgxpool.Pool, aut
 		Notify: func(ctx context.Context, userID int64, folderID string) error {
 			return eas.NotifyFolderChanged(ctx, pool, userID, folderID)
 		},
+		Hierarchy: func(ctx context.Context, userID int64) error {
+			return eas.NotifyHierarchyChanged(ctx, pool, userID)
+		},
 		Logins:  auth.Logins,
 		Log:     log,
 		Observe: observe,

@@ -1,7 +1,9 @@
 // Package pushevents receives the mail server's own change events (Dovecot's
 // push-notification plugin running deploy/dovecot/easd-push.lua) and wakes
 // the requests waiting on the changed folders, on every easd instance,
-// through the folders:<user> notification (eas.NotifyFolderChanged). With
+// through the folders:<user> notification (eas.NotifyFolderChanged), and
+// tells them when a mailbox was made, deleted or renamed
+// (eas.NotifyHierarchyChanged), so that phones run FolderSync. With
 // it, a waiting phone costs the mail server nothing: no IDLE connection,
 // no imap process (docs/decisions.md).
 package pushevents
@@ -49,6 +51,10 @@ type Handler struct {
 	// Notify wakes the requests waiting on folderID of userID, on every
 	// instance (eas.NotifyFolderChanged on the pool).
 	Notify func(ctx context.Context, userID int64, folderID string) error
+	// Hierarchy tells the requests waiting for userID, on every instance,
+	// that a mailbox was made, deleted or renamed
+	// (eas.NotifyHierarchyChanged on the pool); nil: they are not told.
+	Hierarchy func(ctx context.Context, userID int64) error
 	// Logins turns the mail server's user name into the logins easd may
 	// store it under, in order (eas.Authenticator.Logins); nil: as given.
 	Logins func(user string) []string
@@ -61,7 +67,7 @@ type Handler struct {
 type Outcome string
 
 const (
-	Woken       Outcome = "woken"        // folders of a known user were announced
+	Woken       Outcome = "woken"        // folders or the hierarchy of a known user were announced
 	NoFolder    Outcome = "no_folder"    // a known user, but no folder of easd changed
 	UnknownUser Outcome = "unknown_user" // the user has never used easd: ignored
 	Refused     Outcome = "refused"      // wrong or missing secret
@@ -193,18 +199,27 @@ func checkName(what, s string, limit int) error {
 // wakeTimeout bounds the work of one event once its sender has hung up.
 const wakeTimeout = 10 * time.Second
 
+// hierarchyEvents change the user's folder hierarchy. easd lists every
+// mailbox, subscribed or not (imapbridge.listMailboxes), so subscriptions
+// do not.
+var hierarchyEvents = map[string]bool{"MailboxCreate": true, "MailboxDelete": true, "MailboxRename": true}
+
 // wake announces every folder of the user an event names. Which event it
-// was does not matter: any change of a folder (new, flags, expunge) is for
-// the phone to sync, and a deleted or renamed watched mailbox makes the
-// phone's next Sync find the hierarchy changed. A created mailbox is no
-// folder any phone watches yet: the phone sees it at its next FolderSync.
+// was does not matter for that: any change of a folder (new, flags,
+// expunge) is for the phone to sync. A mailbox made, deleted or renamed
+// changes the hierarchy: that is announced first, whether or not easd
+// knows a folder for the mailbox yet (a made one is no folder of easd's
+// until a FolderSync lists it), and sends the user's waiting phones to
+// FolderSync.
 func (h *Handler) wake(ctx context.Context, in body) (Outcome, error) {
 	var mailboxes []string
+	hierarchy := false
 	for _, ev := range in.Events {
 		mailboxes = append(mailboxes, ev.Mailbox)
 		if ev.Old != "" {
 			mailboxes = append(mailboxes, ev.Old)
 		}
+		hierarchy = hierarchy || hierarchyEvents[ev.Event]
 	}
 	logins := []string{in.User}
 	if h.Logins != nil {
@@ -221,7 +236,11 @@ func (h *Handler) wake(ctx context.Context, in body) (Outcome, error) {
 	if !ok {
 		return UnknownUser, nil
 	}
-	if len(found.IDs) == 0 {
+	if hierarchy && h.Hierarchy != nil {
+		if err := h.Hierarchy(ctx, found.UserID); err != nil {
+			return Failed, err
+		}
+	} else if len(found.IDs) == 0 {
 		return NoFolder, nil
 	}
 	for _, id := range found.IDs {

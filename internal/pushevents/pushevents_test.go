@@ -243,25 +243,81 @@ func TestEventsWakePings(t *testing.T) {
 	wantWoken(t, ping, wakeWithin, inbox)
 	p.catchUp(t, inbox)
 
-	// A created mailbox is no watched folder: the Ping keeps waiting.
-	// Deleting a watched one wakes it.
-	ping = p.pingAsync(time.Minute, inbox, projects)
+	if n := metric(t, env, `easd_push_events_total{outcome="woken"}`); n < 2 {
+		t.Errorf("%v posts counted as woken, want at least 2", n)
+	}
+}
+
+// wantHierarchyChanged waits for the Ping's answer: Status 7, FolderSync
+// first.
+// start is when the change was made.
+func wantHierarchyChanged(t *testing.T, ch <-chan pingResult, within time.Duration, what string, start time.Time) {
+	t.Helper()
+	select {
+	case res := <-ch:
+		if res.err != nil || res.r.Status != 7 {
+			t.Fatalf("Ping after %s: %+v %v, want Status 7", what, res.r, res.err)
+		}
+		t.Logf("%s answered the Ping with 7 after %v", what, time.Since(start).Round(time.Millisecond))
+	case <-time.After(within):
+		t.Fatalf("Ping not answered within %v after %s", within, what)
+	}
+}
+
+// TestEventsHierarchy: a mailbox made, renamed or deleted by another mail
+// client answers a waiting Ping with 7 (FolderSync first), also when easd
+// knows no folder for it yet; after FolderSync the next Ping waits.
+func TestEventsHierarchy(t *testing.T) {
+	env := startEvents(t)
+	imapc := imapAs(t, env, "alice")
+	p := newPhone(t, env, "phone-hierarchy")
+	inbox := p.ids["Inbox"]
+	p.catchUp(t, inbox)
+	r, err := p.c.FolderSync(context.Background(), "0")
+	if err != nil || r.Status != 1 {
+		t.Fatalf("FolderSync: %+v %v", r, err)
+	}
+	key := r.SyncKey
+
+	for _, step := range []struct {
+		what, shows string
+		do          func() error
+	}{
+		{"a mailbox made over IMAP", "Later", func() error { return imapc.Create("Later", nil).Wait() }},
+		{"a mailbox renamed over IMAP", "Someday", func() error { return imapc.Rename("Later", "Someday", nil).Wait() }},
+		{"a mailbox deleted over IMAP", "", func() error { return imapc.Delete("Someday").Wait() }},
+	} {
+		ping := p.pingAsync(time.Minute, inbox)
+		waitingFor(t, env, ping)
+		start := time.Now()
+		if err := step.do(); err != nil {
+			t.Fatal(err)
+		}
+		wantHierarchyChanged(t, ping, wakeWithin, step.what, start)
+		r, err := p.c.FolderSync(context.Background(), key)
+		if err != nil || r.Status != 1 || r.Changes == nil || r.Changes.Count != 1 {
+			t.Fatalf("FolderSync after %s: %+v %v, want one change", step.what, r, err)
+		}
+		if step.shows != "" && len(r.Changes.Add)+len(r.Changes.Update) == 1 {
+			if f := append(r.Changes.Add, r.Changes.Update...)[0]; f.DisplayName != step.shows {
+				t.Fatalf("FolderSync after %s shows %+v, want %q", step.what, f, step.shows)
+			}
+		}
+		key = r.SyncKey
+	}
+	// Known now: the next Ping waits. The phone's own FolderCreate, whose
+	// mailbox Dovecot announces as well, leaves it waiting.
+	ping := p.pingAsync(time.Minute, inbox)
 	waitingFor(t, env, ping)
-	if err := imapc.Create("Later", nil).Wait(); err != nil {
-		t.Fatal(err)
+	cr, err := p.c.FolderCreate(context.Background(), key, "0", "Mine", 12)
+	if err != nil || cr.Status != 1 {
+		t.Fatalf("FolderCreate: %+v %v", cr, err)
 	}
 	select {
 	case res := <-ping:
-		t.Fatalf("a created mailbox answered the Ping: %+v %v", res.r, res.err)
-	case <-time.After(500 * time.Millisecond):
+		t.Fatalf("the phone's own FolderCreate answered its Ping: %+v %v", res.r, res.err)
+	case <-time.After(time.Second):
 	}
-	if err := imapc.Unselect().Wait(); err != nil {
-		t.Fatal(err)
-	}
-	if err := imapc.Delete("Projects").Wait(); err != nil {
-		t.Fatal(err)
-	}
-	wantWoken(t, ping, wakeWithin, projects)
 	if n := metric(t, env, `easd_push_events_total{outcome="woken"}`); n < 3 {
 		t.Errorf("%v posts counted as woken, want at least 3", n)
 	}
