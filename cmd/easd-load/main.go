@@ -41,6 +41,7 @@ type options struct {
 	imap      string
 	heartbeat time.Duration
 	settle    time.Duration
+	measureAt time.Time // when set, the first sample waits for it
 	hold      time.Duration
 	idleFor   time.Duration
 	ramp      float64 // devices set up per second
@@ -52,6 +53,7 @@ type options struct {
 	wakeInterval time.Duration
 	serverPID    int
 	dovecotPID   int
+	postgresPID  int
 	// soak mode
 	duration time.Duration
 	pingers  int
@@ -92,8 +94,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 	wakeFraction := fs.Float64("wake-fraction", 0.01, "ping mode: share of the users that get new mail while the others' devices wait")
 	wakeInterval := fs.Duration("wake-interval", 50*time.Millisecond, "ping mode: pause between two deliveries")
 	serverPID := fs.Int("server-pid", 0, "ping mode: process id of the server, for its memory and CPU from /proc (default: the process listening on -url's port)")
+	postgresPID := fs.Int("postgres-pid", 0, "ping mode: process id of PostgreSQL's postmaster, whose processes' CPU is summed (default: a postgres child of the server process, as under easd dev)")
 	dovecotPID := fs.Int("dovecot-pid", 0, "ping mode: process id of Dovecot's master, whose processes' memory is summed (default: found by -imap's port)")
 	setupBlock := fs.Int("setup-block", 0, "ping mode: set-up requests come from 127.2.N.1-64; give each of several tools run at once its own N (0-255), so they do not share the login throttle's per-address count")
+	measureAt := fs.String("measure-at", "", "ping mode: time of day (UTC, 15:04:05) of the first sample, once the set-up has settled; several tools run at once measure the same window with the same value")
 	settle := fs.Duration("settle", 5*time.Second, "ping mode: wait after the last device started its Ping before measuring")
 	hold := fs.Duration("hold", 0, "ping mode: after measuring, keep every device waiting this long and measure memory again (try 150s: past the IMAP pool's idle timeout and the runtime's periodic collection)")
 	devices := fs.Int("devices", 100, "number of simulated devices, all running at once")
@@ -107,12 +111,24 @@ func run(args []string, stdout, stderr io.Writer) int {
 		version: *version, timeout: *timeout, password: os.Getenv("EASD_LOAD_PASSWORD"),
 		imap: *imapAddr, heartbeat: *heartbeat, settle: *settle, hold: *hold,
 		idleFor: *idleFor, ramp: *ramp, setupBlock: *setupBlock, wakeFraction: *wakeFraction, wakeInterval: *wakeInterval,
-		serverPID: *serverPID, dovecotPID: *dovecotPID,
+		serverPID: *serverPID, dovecotPID: *dovecotPID, postgresPID: *postgresPID,
 		duration: *duration, pingers: *pingers, db: *db, badFrom: *badFrom}
 	if *userPrefix != "" && *userCount > 0 {
 		o.users = o.users[:0]
 		for i := 1; i <= *userCount; i++ {
 			o.users = append(o.users, fmt.Sprintf("%s%d", *userPrefix, i))
+		}
+	}
+	if *measureAt != "" {
+		t, err := time.Parse(time.TimeOnly, *measureAt)
+		if err != nil {
+			fmt.Fprintln(stderr, "easd-load: -measure-at wants a time of day such as 14:30:00")
+			return 2
+		}
+		now := time.Now().UTC()
+		o.measureAt = time.Date(now.Year(), now.Month(), now.Day(), t.Hour(), t.Minute(), t.Second(), 0, time.UTC)
+		if o.measureAt.Before(now) {
+			o.measureAt = o.measureAt.Add(24 * time.Hour)
 		}
 	}
 	if o.setupBlock < 0 || o.setupBlock > 255 {

@@ -27,25 +27,30 @@ type pingResult struct {
 	sources          int
 	setup            time.Duration
 	baseline, during sample
+	settled          sample        // the first sample after the set-up settled
 	held             sample        // after o.hold more, when it is set
 	heldFor          time.Duration // time from the first sample to held
 	idleCPU          float64       // server CPU seconds per second while every device waits
 	idleFor          time.Duration
-	wakeUsers        int
-	wake             []time.Duration
-	missed           int
-	spurious         int64 // answers 2 to devices of users that got no mail
-	errors           int64
-	waiting          int64
+	// heartbeats is how many Pings ended at their heartbeat (and were
+	// sent again) between the first sample and held
+	heartbeats int64
+	wakeUsers  int
+	wake       []time.Duration
+	missed     int
+	spurious   int64 // answers 2 to devices of users that got no mail
+	errors     int64
+	waiting    int64
 }
 
 // sample is the server's /metrics and, when found, its process and the
 // mail server's processes read from /proc.
 type sample struct {
 	serverStats
-	proc    procMem // the server process (0 when not found)
-	cpu     float64 // the server process's CPU seconds, from /proc
-	dovecot procMem
+	proc     procMem // the server process (0 when not found)
+	cpu      float64 // the server process's CPU seconds, from /proc
+	dovecot  procMem
+	postgres procMem // the database's processes, when found
 }
 
 // serverStats are read from the server's /metrics.
@@ -115,7 +120,7 @@ func pingFleet(ctx context.Context, o options, log io.Writer) (*pingResult, erro
 		at   time.Time
 	}
 	wakes := make(chan wakeUp, o.devices)
-	var started, failed, waiting, spurious, wakeable atomic.Int64
+	var started, failed, waiting, spurious, wakeable, heartbeats atomic.Int64
 	setup := newSetupClients(o.setupBlock)
 	sem := make(chan struct{}, 50) // set-up requests in flight; waiting Pings are not limited
 	pace := time.NewTicker(time.Duration(float64(time.Second) / o.ramp))
@@ -158,6 +163,7 @@ func pingFleet(ctx context.Context, o options, log io.Writer) (*pingResult, erro
 				}
 				switch {
 				case status == 1: // heartbeat passed: ping again
+					heartbeats.Add(1)
 				case status == 2 && !woken[c.User]:
 					spurious.Add(1)
 				case status == 2:
@@ -178,16 +184,24 @@ func pingFleet(ctx context.Context, o options, log io.Writer) (*pingResult, erro
 	setup.closeIdle()
 	fmt.Fprintf(log, "easd-load: %d devices set up in %v, %d failed; settling\n", started.Load(), res.setup.Round(time.Second), failed.Load())
 	time.Sleep(o.settle)
+	if !o.measureAt.IsZero() {
+		if d := time.Until(o.measureAt); d > 0 {
+			time.Sleep(d)
+		} else {
+			fmt.Fprintf(log, "easd-load: -measure-at passed %v before the set-up settled; measuring now\n", -d.Round(time.Second))
+		}
+	}
 	a, err := probe.sample(ctx)
 	if err != nil {
 		return res, err
 	}
+	beats := heartbeats.Load()
 	time.Sleep(o.idleFor)
 	b, err := probe.sample(ctx)
 	if err != nil {
 		return res, err
 	}
-	res.during, res.idleFor = b, o.idleFor
+	res.settled, res.during, res.idleFor = a, b, o.idleFor
 	res.idleCPU = (b.cpu - a.cpu) / o.idleFor.Seconds()
 	res.waiting = waiting.Load()
 	if o.hold > 0 {
@@ -201,6 +215,7 @@ func pingFleet(ctx context.Context, o options, log io.Writer) (*pingResult, erro
 			return res, err
 		}
 		res.heldFor = o.hold + o.idleFor
+		res.heartbeats = heartbeats.Load() - beats
 	}
 
 	// New mail for the first wakeUsers users, one APPEND every
@@ -327,13 +342,14 @@ func sourceAddrCount(devices int) int { return (devices + phonesPerSource - 1) /
 // the mail server's processes, found by their listening ports unless
 // given.
 type prober struct {
-	url        string
-	serverPID  int
-	dovecotPID int
+	url         string
+	serverPID   int
+	dovecotPID  int
+	postgresPID int
 }
 
 func newProber(o options, log io.Writer) *prober {
-	p := &prober{url: o.url, serverPID: o.serverPID, dovecotPID: o.dovecotPID}
+	p := &prober{url: o.url, serverPID: o.serverPID, dovecotPID: o.dovecotPID, postgresPID: o.postgresPID}
 	if p.serverPID == 0 {
 		if u, err := url.Parse(o.url); err == nil {
 			if pids, err := listeners(portOf(u.Host, 80)); err == nil {
@@ -342,6 +358,10 @@ func newProber(o options, log io.Writer) *prober {
 				fmt.Fprintf(log, "easd-load: server process not found (%v); memory from /metrics only\n", err)
 			}
 		}
+	}
+	if p.postgresPID == 0 && p.serverPID != 0 {
+		// easd dev runs its PostgreSQL as a child
+		p.postgresPID = childNamed(p.serverPID, "postgres")
 	}
 	if p.dovecotPID == 0 {
 		if pids, err := listeners(portOf(o.imap, 143)); err == nil {
@@ -389,7 +409,24 @@ func (p *prober) sample(ctx context.Context) (sample, error) {
 	if p.dovecotPID != 0 {
 		s.dovecot = treeMem(p.dovecotPID)
 	}
+	if p.postgresPID != 0 {
+		s.postgres = treeMem(p.postgresPID)
+	}
 	return s, nil
+}
+
+// othersCPU tells the CPU the database and the mail server used from
+// before to s over d, in cores, as ", PostgreSQL x, mail server y", or ""
+// when neither was found.
+func (s sample) othersCPU(before sample, d time.Duration) string {
+	var out string
+	if s.postgres.procs > 0 {
+		out += fmt.Sprintf(", PostgreSQL %.3f", (s.postgres.cpu-before.postgres.cpu)/d.Seconds())
+	}
+	if s.dovecot.procs > 0 {
+		out += fmt.Sprintf(", mail server %.3f", (s.dovecot.cpu-before.dovecot.cpu)/d.Seconds())
+	}
+	return out
 }
 
 // prepare provisions the device, finds its INBOX and syncs it fully, as a
@@ -510,7 +547,19 @@ func (r *pingResult) print(w io.Writer, o options) {
 				kib(h.stackInuse-b.stackInuse)/n, (h.goroutines-b.goroutines)/n)
 		}
 	}
-	fmt.Fprintf(w, "server CPU while all wait: %.3f cores (over %v)\n", r.idleCPU, r.idleFor)
+	fmt.Fprintf(w, "server CPU while all wait: %.3f cores (over %v)%s\n", r.idleCPU, r.idleFor, r.during.othersCPU(r.settled, r.idleFor))
+	if r.heldFor > 0 {
+		// Over a hold longer than the heartbeat, the Pings ending at it and
+		// sent again are part of what a waiting fleet costs; over one
+		// longer than --push-sweep-interval, the sweeps are.
+		cpu := r.held.cpu - r.settled.cpu
+		fmt.Fprintf(w, "over the %v from the first sample: server CPU %.3f cores%s; %d Pings ended at their heartbeat and were sent again",
+			r.heldFor, cpu/r.heldFor.Seconds(), r.held.othersCPU(r.settled, r.heldFor), r.heartbeats)
+		if r.heartbeats > 0 {
+			fmt.Fprintf(w, " (%.2f ms of server CPU each, the rest counted as theirs)", 1000*cpu/float64(r.heartbeats))
+		}
+		fmt.Fprintln(w)
+	}
 	fmt.Fprintf(w, "wake-up of the %d devices of %d users with new mail, APPEND -> Ping answer: %d measured, %d missed; p50 %s, p99 %s, max %s; %d answers to devices without new mail\n",
 		len(r.wake)+r.missed, r.wakeUsers, len(r.wake), r.missed, pct(r.wake, 0.5), pct(r.wake, 0.99), pct(r.wake, 1), r.spurious)
 }

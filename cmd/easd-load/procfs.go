@@ -17,6 +17,10 @@ import (
 type procMem struct {
 	rss, pss float64 // bytes; pss 0 when smaps_rollup is not readable
 	procs    int
+	// cpu is user + system seconds of the processes and of the children
+	// they have reaped: a mail server's or database's short-lived
+	// processes (a login, a connection) are counted after they end.
+	cpu float64
 }
 
 // clockTicks is the unit of utime and stime in /proc/PID/stat (USER_HZ:
@@ -28,6 +32,7 @@ type procStat struct {
 	pid, ppid int
 	comm      string
 	cpu       float64 // user + system seconds
+	childCPU  float64 // user + system seconds of the reaped children
 	rss       float64 // bytes
 }
 
@@ -54,9 +59,11 @@ func parseStat(line string) (procStat, error) {
 	ppid, _ := strconv.Atoi(f[1])
 	utime, _ := strconv.ParseFloat(f[11], 64)
 	stime, _ := strconv.ParseFloat(f[12], 64)
+	cutime, _ := strconv.ParseFloat(f[13], 64)
+	cstime, _ := strconv.ParseFloat(f[14], 64)
 	rssPages, _ := strconv.ParseFloat(f[21], 64)
 	return procStat{pid: pid, ppid: ppid, comm: line[open+1 : end], cpu: (utime + stime) / clockTicks,
-		rss: rssPages * float64(os.Getpagesize())}, nil
+		childCPU: (cutime + cstime) / clockTicks, rss: rssPages * float64(os.Getpagesize())}, nil
 }
 
 // pss reads a process's proportional set size (0 when not readable).
@@ -76,10 +83,29 @@ func pss(pid int) float64 {
 	return 0
 }
 
-// treeMem sums RSS and PSS over root and its descendants: Dovecot is a
-// master process with one process per login, per IMAP session and per
-// service.
+// treeMem sums RSS, PSS and CPU over root and its descendants: Dovecot is
+// a master process with one process per login, per IMAP session and per
+// service; PostgreSQL one per connection.
 func treeMem(root int) procMem {
+	children := childProcesses()
+	var m procMem
+	for todo := []int{root}; len(todo) > 0; {
+		pid := todo[len(todo)-1]
+		todo = append(todo[:len(todo)-1], children[pid]...)
+		st, err := readStat(pid)
+		if err != nil {
+			continue
+		}
+		m.rss += st.rss
+		m.pss += pss(pid)
+		m.cpu += st.cpu + st.childCPU
+		m.procs++
+	}
+	return m
+}
+
+// childProcesses maps each process id to its children's.
+func childProcesses() map[int][]int {
 	children := map[int][]int{}
 	dirs, _ := filepath.Glob("/proc/[0-9]*")
 	for _, d := range dirs {
@@ -91,19 +117,17 @@ func treeMem(root int) procMem {
 			children[st.ppid] = append(children[st.ppid], pid)
 		}
 	}
-	var m procMem
-	for todo := []int{root}; len(todo) > 0; {
-		pid := todo[len(todo)-1]
-		todo = append(todo[:len(todo)-1], children[pid]...)
-		st, err := readStat(pid)
-		if err != nil {
-			continue
+	return children
+}
+
+// childNamed is the first child of parent whose command is comm, or 0.
+func childNamed(parent int, comm string) int {
+	for _, pid := range childProcesses()[parent] {
+		if st, err := readStat(pid); err == nil && st.comm == comm {
+			return pid
 		}
-		m.rss += st.rss
-		m.pss += pss(pid)
-		m.procs++
 	}
-	return m
+	return 0
 }
 
 // listeners finds the processes holding a listening TCP socket on port,
