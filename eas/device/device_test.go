@@ -5,6 +5,7 @@ import (
 	"errors"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/easd/easd/internal/testenv"
 )
@@ -50,6 +51,45 @@ func TestTouchRegistersOnceAndUpdates(t *testing.T) {
 	got, err := s.Get(ctx, "alice", "dev1")
 	if err != nil || got.Model != "iPhone15,2" || got.OS != "iOS 18.1" {
 		t.Fatalf("get: %+v %v", got, err)
+	}
+}
+
+// A device seen over a minute ago that reports itself as before gets
+// its last-seen moved and nothing else; one removed meanwhile is
+// registered again.
+func TestTouchMovesLastSeen(t *testing.T) {
+	db := testenv.PG(t)
+	s := NewStore(db.Pool, 0)
+	ctx := context.Background()
+	seen := Seen{Login: "dora", DeviceID: "p1", DeviceType: "iPhone", UserAgent: "Apple-iPhone/2101", ProtocolVersion: "16.1"}
+	d, err := s.Touch(ctx, seen)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Pool.Exec(ctx, `UPDATE devices SET last_seen = now() - interval '10 minutes' WHERE id = $1`, d.ID); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.Touch(ctx, seen)
+	if err != nil || got.ID != d.ID || time.Since(got.LastSeen) > time.Minute {
+		t.Fatalf("touch: %+v %v", got, err)
+	}
+	stored, err := s.Get(ctx, "dora", "p1")
+	if err != nil || !stored.LastSeen.Equal(got.LastSeen) {
+		t.Fatalf("stored last seen %v, returned %v (%v)", stored.LastSeen, got.LastSeen, err)
+	}
+
+	// Removed between the read and the update: registered anew.
+	s.beforeLastSeen = func() {
+		if _, err := db.Pool.Exec(ctx, `DELETE FROM devices WHERE id = $1`, d.ID); err != nil {
+			t.Error(err)
+		}
+	}
+	if _, err := db.Pool.Exec(ctx, `UPDATE devices SET last_seen = now() - interval '10 minutes' WHERE id = $1`, d.ID); err != nil {
+		t.Fatal(err)
+	}
+	again, err := s.Touch(ctx, seen)
+	if err != nil || again.ID == d.ID || again.DeviceType != "iPhone" {
+		t.Fatalf("after removal: %+v %v", again, err)
 	}
 }
 
