@@ -244,8 +244,8 @@ func (w *pingWait) wait() Status {
 	if obs := s.opts.Push.Waits; obs != nil {
 		obs.WaitStarted(w.kind, w)
 	}
-	timer := time.NewTimer(w.heartbeat)
-	defer timer.Stop()
+	beat := s.heartbeats.start(w.heartbeat)
+	defer s.heartbeats.stop(beat)
 	var mailC <-chan []MailboxChange
 	if w.mailSub != nil {
 		mailC = w.mailSub.C()
@@ -269,7 +269,7 @@ func (w *pingWait) wait() Status {
 loop:
 	for {
 		select {
-		case <-timer.C:
+		case <-beat.C:
 			st, end = pingExpired, WaitExpired
 			break loop
 		case <-s.opts.Drain:

@@ -123,6 +123,8 @@ type Server struct {
 	// statusRounds shares a mailbox's STATUS among quiet Syncs asking at
 	// once (sync_mailstatus.go).
 	statusRounds statusRounds
+	// heartbeats ends waiting requests at their heartbeat (heartbeats.go).
+	heartbeats heartbeats
 }
 
 // newDeviceStore is the device registry with the new-device setting.
