@@ -151,7 +151,8 @@ func (a *Authenticator) Authenticate(ctx context.Context, r *http.Request, remot
 	tries := a.Logins(user)
 	first := tries[0]
 	h := a.hash(first, pass)
-	if login, ok := a.cached(h); ok {
+	login, fresh, known := a.cached(h)
+	if fresh {
 		return Credentials{Login: login, Password: pass}, nil
 	}
 	a.mu.Lock()
@@ -177,16 +178,24 @@ func (a *Authenticator) Authenticate(ctx context.Context, r *http.Request, remot
 		a.mu.Unlock()
 		close(f.done)
 	}()
-	f.creds, f.err = a.verify(ctx, h, tries, pass, remote)
+	f.creds, f.err = a.verify(ctx, h, tries, pass, remote, known)
 	c := f.creds
 	f.creds.Password = "" // followers take the password from their own request
 	return c, f.err
 }
 
 // verify reserves an attempt with the throttle and asks the mail server
-// each form of the login in turn.
-func (a *Authenticator) verify(ctx context.Context, h [32]byte, tries []string, pass, remote string) (Credentials, error) {
+// each form of the login in turn. Credentials the mail server took before
+// (known: their cached success expired) are asked again without the
+// throttle: only their holder can send them, and the phones behind one
+// carrier address, set up together, see their cached logins expire
+// together, more at once than the address's allowance. Refused, they are
+// forgotten, and the next try meets the throttle.
+func (a *Authenticator) verify(ctx context.Context, h [32]byte, tries []string, pass, remote string, known bool) (Credentials, error) {
 	first := tries[0]
+	if known {
+		return a.reverify(ctx, h, tries, pass)
+	}
 	if a.throttle != nil {
 		wait, err := a.throttle.reserve(ctx, first, remote)
 		if err != nil {
@@ -216,6 +225,28 @@ func (a *Authenticator) verify(ctx context.Context, h [32]byte, tries []string, 
 		}
 	}
 	return Credentials{Login: first, Tried: tries}, err // the reserved attempt stays counted
+}
+
+// reverify asks the mail server again for credentials it took before: the
+// login it took first, then the other forms.
+func (a *Authenticator) reverify(ctx context.Context, h [32]byte, tries []string, pass string) (Credentials, error) {
+	first := tries[0]
+	tries = a.preferWinner(tries)
+	var err error
+	for i, login := range tries {
+		err = a.verifier.Verify(ctx, login, pass)
+		switch {
+		case err == nil:
+			a.remember(h, first, login)
+			return Credentials{Login: login, Password: pass, Tried: tries[:i+1]}, nil
+		case errors.Is(err, ErrBadCredentials):
+			continue
+		default:
+			return Credentials{Login: first, Tried: tries[:i+1]}, err // still known: the server could not say
+		}
+	}
+	a.forget(h)
+	return Credentials{Login: first, Tried: tries}, err
 }
 
 // release gives the throttle back an attempt that was not a wrong
@@ -351,15 +382,26 @@ func (a *Authenticator) hash(login, pass string) [32]byte {
 	return out
 }
 
-func (a *Authenticator) cached(h [32]byte) (string, bool) {
+// cached looks up credentials the mail server took: the canonical login,
+// whether the success is within the TTL (fresh: trusted without asking),
+// and whether it is there at all (known).
+func (a *Authenticator) cached(h [32]byte) (login string, fresh, known bool) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	c, ok := a.cache[h]
-	if ok && a.now().Before(c.exp) {
-		return c.login, true
+	if !ok {
+		return "", false, false
 	}
+	// An expired success stays known (verify) until the mail server
+	// refuses it or the cache is full.
+	return c.login, a.now().Before(c.exp), true
+}
+
+// forget drops credentials the mail server refused.
+func (a *Authenticator) forget(h [32]byte) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
 	delete(a.cache, h)
-	return "", false
 }
 
 // remember caches a success: first is the first login tried, login the

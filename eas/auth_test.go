@@ -300,3 +300,66 @@ func TestLoginAutoRemembersForm(t *testing.T) {
 		t.Fatalf("second: %+v %v, %d calls", c, err, v.calls.Load())
 	}
 }
+
+// Phones behind one carrier address whose cached logins expire together
+// are asked of the mail server again without the throttle, even past the
+// address's allowance; a password refused then is forgotten, and its next
+// try meets the throttle.
+func TestKnownCredentialsPassTheThrottle(t *testing.T) {
+	v := &countingVerifier{passwords: map[string]string{}}
+	for i := range 3 * addrRule.free {
+		v.passwords[fmt.Sprint("phone", i)] = "right"
+	}
+	a, now := throttled(t, v)
+	ctx := context.Background()
+	const nat = "198.51.100.1"
+	// Set up over time from their own addresses, then behind the carrier's.
+	for i := range 3 * addrRule.free {
+		if _, err := a.Authenticate(ctx, request(fmt.Sprint("phone", i), "right"), fmt.Sprintf("10.1.%d.%d", i/200, i%200)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// A stranger exhausts the carrier address's allowance.
+	for i := 0; i < addrRule.free; i++ {
+		_, _ = a.Authenticate(ctx, request(fmt.Sprint("guess", i), "x"), nat)
+	}
+	if _, err := a.Authenticate(ctx, request("newcomer", "x"), nat); !errors.Is(err, ErrThrottled) {
+		t.Fatalf("an unknown login from the exhausted address: %v", err)
+	}
+	*now = now.Add(2 * time.Minute) // every cached login expired (TTL 1 min)
+	calls := v.calls.Load()
+	var wg sync.WaitGroup
+	for i := range 3 * addrRule.free {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if _, err := a.Authenticate(ctx, request(fmt.Sprint("phone", i), "right"), nat); err != nil {
+				t.Errorf("phone %d behind the carrier address: %v", i, err)
+			}
+		}()
+	}
+	wg.Wait()
+	if got := v.calls.Load() - calls; got != int32(3*addrRule.free) {
+		t.Errorf("%d logins asked of the mail server, want %d", got, 3*addrRule.free)
+	}
+	// The password changed on the mail server: refused once, then the
+	// old password is a stranger's, which the throttle counts.
+	v.passwords["phone0"] = "new"
+	*now = now.Add(2 * time.Minute)
+	if _, err := a.Authenticate(ctx, request("phone0", "right"), nat); !errors.Is(err, ErrBadCredentials) {
+		t.Fatalf("old password after the change: %v", err)
+	}
+	if _, _, known := a.cached(a.hash("phone0", "right")); known {
+		t.Fatal("a refused password is still known: its next try would pass the throttle")
+	}
+	// The mail server down: still known, asked again next time.
+	v.down = true
+	*now = now.Add(2 * time.Minute)
+	if _, err := a.Authenticate(ctx, request("phone1", "right"), nat); err == nil || errors.Is(err, ErrThrottled) {
+		t.Fatalf("mail server down: %v", err)
+	}
+	v.down = false
+	if _, err := a.Authenticate(ctx, request("phone1", "right"), nat); err != nil {
+		t.Fatalf("after the mail server came back: %v", err)
+	}
+}
