@@ -221,7 +221,7 @@ func dev(ctx context.Context, o devOptions, stdout io.Writer, log *slog.Logger) 
 	}
 	return serveOn(ctx, cfg, log, ln, func(addr net.Addr) {
 		printDevBanner(stdout, devBanner{http: addr.String(), imap: imap.Addr(), smtp: sink.Addr(), sieve: imap.ManageSieveAddr(),
-			db: cfg.DatabaseURL, data: data, outbound: outbound})
+			db: cfg.DatabaseURL, data: data, outbound: outbound, admin: cfg.AdminListen})
 	})
 }
 
@@ -257,7 +257,7 @@ func checkPortFree(addr string) error {
 	return l.Close()
 }
 
-type devBanner struct{ http, imap, smtp, sieve, db, data, outbound string }
+type devBanner struct{ http, imap, smtp, sieve, db, data, outbound, admin string }
 
 func printDevBanner(w io.Writer, b devBanner) {
 	fmt.Fprintf(w, `
@@ -270,9 +270,11 @@ easd dev is ready.
   ManageSieve  %s  (out-of-office replies; Sieve runs on delivered mail)
   PostgreSQL   %s
   Data         %s
-  Stop         Ctrl-C
-
 `, b.http, strings.Join(devUsers, ", "), b.imap, b.smtp, b.outbound, b.sieve, b.db, b.data)
+	if b.admin != "" {
+		fmt.Fprintf(w, "  Admin        http://%s/  (a token: EASD_DATABASE_URL='%s' easd admin token create NAME)\n", b.admin, b.db)
+	}
+	fmt.Fprint(w, "  Stop         Ctrl-C\n\n")
 }
 
 // ensureDatabase creates the database name once; later runs find it.
