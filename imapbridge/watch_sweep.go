@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"math/rand/v2"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -85,8 +86,9 @@ type SweepStats struct {
 // SubscribeFunc registers interest in mailboxes of login; fn is called as
 // described at Watchers.SubscribeFunc, with the STATUS of all the
 // subscription's mailboxes at each sweep (changed or not: the subscriber
-// compares). It does no IMAP work: the first sweep of the user comes one
-// interval later, the request having compared its state when it started.
+// compares). It does no IMAP work: the first sweep of the user comes half
+// an interval to one later (firstSweepAfter), the request having compared
+// its state when it started.
 func (s *Sweeper) SubscribeFunc(_ context.Context, login, password string, mailboxes []string,
 	fn func(ev Event, ok bool)) (*SweepSubscription, error) {
 	if fn == nil {
@@ -103,7 +105,7 @@ func (s *Sweeper) SubscribeFunc(_ context.Context, login, password string, mailb
 	}
 	u := s.users[login]
 	if u == nil {
-		u = &sweptUser{login: login, due: time.Now().Add(s.interval())}
+		u = &sweptUser{login: login, due: time.Now().Add(firstSweepAfter(s.interval()))}
 		s.users[login] = u
 	}
 	if s.MasterUser == "" {
@@ -172,6 +174,15 @@ func (s *Sweeper) Close() {
 	s.mu.Unlock()
 	close(s.stop)
 	<-s.done
+}
+
+// firstSweepAfter is when a newly watched user is first swept: at a random
+// point of the second half of the interval. Each later sweep is one
+// interval after the last, so without it the phones that reconnect
+// together after a restart would be swept together, in a burst, at every
+// interval.
+func firstSweepAfter(interval time.Duration) time.Duration {
+	return interval/2 + rand.N(interval/2+1)
 }
 
 func (s *Sweeper) interval() time.Duration {
