@@ -123,6 +123,9 @@ type Server struct {
 	// statusRounds shares a mailbox's STATUS among quiet Syncs asking at
 	// once (sync_mailstatus.go).
 	statusRounds statusRounds
+	// verified is what Pings' first checks verified, for the next Ping
+	// of the device (ping_verified.go).
+	verified verifiedChecks
 }
 
 // newDeviceStore is the device registry with the new-device setting.
