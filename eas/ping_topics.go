@@ -36,7 +36,13 @@ func deviceTopic(deviceID int64) string { return device.WaitTopic(deviceID) }
 
 // FolderChangedTopic is the topic announcing changed PIM folders of userID,
 // and changes of its hierarchy.
-func FolderChangedTopic(userID int64) string { return "folders:" + strconv.FormatInt(userID, 10) }
+func FolderChangedTopic(userID int64) string {
+	return FolderChangedPrefix + strconv.FormatInt(userID, 10)
+}
+
+// FolderChangedPrefix starts every FolderChangedTopic: the hub remembers
+// their last notices for Push.EventsVouch.
+const FolderChangedPrefix = "folders:"
 
 // NotifyFolderChanged wakes the requests waiting on folderID of userID, on
 // every instance. Call it inside the transaction that changes the folder's

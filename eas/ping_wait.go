@@ -186,6 +186,10 @@ func (w *pingWait) compareMail(ctx context.Context) Status {
 	if k.s.opts.MailSync == nil || !w.hasSyncedMail() {
 		return 0
 	}
+	if w.vouched() {
+		k.log.Debug("ping: first check skipped, nothing changed since the last one")
+		return 0
+	}
 	sess, err := k.s.opts.MailSync.OpenMail(ctx, k.creds.Login, k.creds.Password)
 	if err != nil {
 		// The watcher reports the folders once the server is back.
@@ -198,6 +202,7 @@ func (w *pingWait) compareMail(ctx context.Context) Status {
 		if f.mailbox == "" || !f.synced {
 			continue
 		}
+		sent := time.Now()
 		st, err := sess.Status(ctx, f.mailbox)
 		if err != nil {
 			if errors.Is(err, model.ErrMailboxGone) {
@@ -206,14 +211,51 @@ func (w *pingWait) compareMail(ctx context.Context) Status {
 			k.log.Warn("ping: STATUS failed", "collection", f.id, "err", err)
 			return 0
 		}
-		if st != f.status {
-			f.changed = true
-		}
+		w.verify(f, st, sent)
 	}
 	if w.anyChanged() {
 		return pingChanged
 	}
 	return 0
+}
+
+// vouched tells whether the first check may be skipped: see
+// ping_verified.go. The subscriptions are open already, so a notice that
+// arrives after QuietSince answered wakes the wait.
+func (w *pingWait) vouched() bool {
+	push := w.s.opts.Push
+	q, ok := push.Hub.(QuietNotifier)
+	if !push.EventsVouch || !ok || w.mailSub == nil {
+		return false // no events, or no sweep for the lost ones
+	}
+	topic := FolderChangedTopic(w.k.dev.UserID)
+	for i := range w.watched {
+		f := &w.watched[i]
+		if f.mailbox == "" || !f.synced {
+			continue
+		}
+		at, ok := w.s.verified.lookup(w.devID, f.mailbox, f.status)
+		if !ok || !q.QuietSince(topic, at) {
+			return false
+		}
+	}
+	return true
+}
+
+// verify compares a synced mail folder's state with the server's status,
+// read by a STATUS command sent at sent, and notes the outcome for the
+// device's next Ping (ping_verified.go).
+func (w *pingWait) verify(f *watchedFolder, st model.MailboxStatus, sent time.Time) {
+	if st != f.status {
+		f.changed = true
+		if w.s.opts.Push.EventsVouch {
+			w.s.verified.forget(w.devID, f.mailbox)
+		}
+		return
+	}
+	if w.s.opts.Push.EventsVouch {
+		w.s.verified.record(w.devID, f.mailbox, st, sent)
+	}
 }
 
 // anyChanged reports whether a watched folder is marked changed.
@@ -358,7 +400,12 @@ func (w *pingWait) mailChanged(ev []MailboxChange) Status {
 			if c.Missing {
 				return pingHierarchyChanged
 			}
-			if !f.synced || c.Status != f.status {
+			switch {
+			case !f.synced:
+				f.changed = true
+			case !c.CheckedAt.IsZero():
+				w.verify(f, c.Status, c.CheckedAt) // a sweep's STATUS
+			case c.Status != f.status:
 				f.changed = true
 			}
 		}

@@ -16,7 +16,9 @@ import (
 	"github.com/easd/easd/eas/client"
 	"github.com/easd/easd/eas/message"
 	"github.com/easd/easd/internal/config"
+	"github.com/easd/easd/internal/dovecot"
 	"github.com/easd/easd/internal/easdtest"
+	"github.com/easd/easd/internal/pushevents"
 )
 
 // BenchmarkPingWait measures what one waiting Ping costs the server: the
@@ -28,15 +30,31 @@ import (
 // bytes of heap, is all of its share. Each device watches the INBOX of one
 // user it has synced; one APPEND then wakes them all and the benchmark
 // checks that every answer says so. It reports figures and fails only on
-// wrong answers. One round per size: run with -benchtime=1x.
+// wrong answers. One round per size: run with -benchtime=1x. With
+// events=dovecot the mail server posts its events instead of an IDLE
+// watcher per user, and each wait's share includes the record of its
+// first check (ping_verified.go).
 func BenchmarkPingWait(b *testing.B) {
 	for _, n := range []int{1000} {
-		b.Run(fmt.Sprintf("waits=%d", n), func(b *testing.B) { benchPingWait(b, n) })
+		b.Run(fmt.Sprintf("waits=%d", n), func(b *testing.B) { benchPingWait(b, n, false) })
+		b.Run(fmt.Sprintf("waits=%d/events=dovecot", n), func(b *testing.B) { benchPingWait(b, n, true) })
 	}
 }
 
-func benchPingWait(b *testing.B, n int) {
-	env := easdtest.Start(b, pushConfig, func(c *config.Config) { c.MaxConnsPerAddress = 0 })
+func benchPingWait(b *testing.B, n int, events bool) {
+	const secret = "a-bench-secret-of-32-characters."
+	env := easdtest.Start(b, pushConfig, func(c *config.Config) {
+		c.MaxConnsPerAddress = 0
+		if events {
+			c.PushEvents, c.PushSecret, c.PushSweepInterval = "dovecot", secret, time.Hour
+		}
+	})
+	if events {
+		err := env.IMAP.SetPushEvents(context.Background(), &dovecot.PushEvents{URL: env.URL + pushevents.Path, Secret: secret})
+		if err != nil {
+			b.Fatal(err)
+		}
+	}
 	ctx := context.Background()
 	setup := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 16}}
 	clients := make([]*client.Client, n)

@@ -15,6 +15,13 @@ import (
 type Push struct {
 	Mail MailWatcher
 	Hub  Notifier
+	// EventsVouch lets a Ping skip its first check over IMAP when the
+	// instance verified the same state since the last notice on the
+	// user's folder topic (ping_verified.go). Set it only when the mail
+	// server's events announce every mail change on that topic and the
+	// Mail watcher sweeps for lost ones; Hub must then implement
+	// QuietNotifier, else it has no effect.
+	EventsVouch bool
 	// Waits, when set, is told when a request starts and stops waiting
 	// (for metrics). Only requests that block are reported: a Ping that
 	// finds a change at once never waits.
@@ -113,11 +120,15 @@ type MailWatch interface {
 }
 
 // MailboxChange is a changed mailbox with its new STATUS. Missing: the
-// server refused STATUS (deleted or renamed mailbox).
+// server refused STATUS (deleted or renamed mailbox). CheckedAt, when set
+// (by a periodic STATUS sweep), is when the STATUS command was sent: a
+// status equal to the device's state then verifies it as a first check
+// does.
 type MailboxChange struct {
-	Mailbox string
-	Status  model.MailboxStatus
-	Missing bool
+	Mailbox   string
+	Status    model.MailboxStatus
+	Missing   bool
+	CheckedAt time.Time
 }
 
 // Notifier is the instance's PostgreSQL LISTEN/NOTIFY hub: notifications
@@ -126,6 +137,15 @@ type MailboxChange struct {
 // the delivery contract: hints, with a Resync after a reconnect).
 type Notifier interface {
 	Subscribe(topic string) NotifySub
+}
+
+// QuietNotifier is a Notifier that can vouch for silence: it has listened
+// without a break since t and received no notification of topic at or
+// after t (pgnotify.Hub.QuietSince, with the folders: prefix remembered
+// for at least VerifiedTTL).
+type QuietNotifier interface {
+	Notifier
+	QuietSince(topic string, t time.Time) bool
 }
 
 // NotifySub is one topic subscription; C is closed by Close and when the

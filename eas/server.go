@@ -120,6 +120,9 @@ type Server struct {
 	slots   *userSlots // one user's share of the database pool (dbslots.go)
 	// prefetch holds the streams fetching initial mail syncs ahead.
 	prefetch *mailPrefetch
+	// verified is what Pings' first checks verified, for the next Ping
+	// of the device (ping_verified.go).
+	verified verifiedChecks
 	// statusRounds shares a mailbox's STATUS among quiet Syncs asking at
 	// once (sync_mailstatus.go).
 	statusRounds statusRounds

@@ -91,6 +91,9 @@ type WatchStats struct {
 // are merged, so a slow reader loses no mailbox.
 type Event struct {
 	Mailboxes []MailboxStatus
+	// CheckedAt is set by the sweep: when it sent its STATUS commands, so
+	// that a subscriber can tell how new the statuses are at least.
+	CheckedAt time.Time
 }
 
 // MailboxStatus is a mailbox's STATUS. HighestModSeq is 0 without

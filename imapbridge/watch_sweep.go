@@ -88,7 +88,8 @@ type SweepStats struct {
 // subscription's mailboxes at each sweep (changed or not: the subscriber
 // compares). It does no IMAP work: the first sweep of the user comes half
 // an interval to one later (firstSweepAfter), the request having compared
-// its state when it started.
+// its state when it started (or skipped that on a recent enough
+// verification, eas's vouched first checks).
 func (s *Sweeper) SubscribeFunc(_ context.Context, login, password string, mailboxes []string,
 	fn func(ev Event, ok bool)) (*SweepSubscription, error) {
 	if fn == nil {
@@ -260,7 +261,14 @@ func (s *Sweeper) dueUsers() []sweepJob {
 			continue
 		}
 		if len(u.subs) == 0 {
-			delete(s.users, login) // nobody waits: its next request compares
+			// Nobody waits right now, maybe between two Pings. The user
+			// stays due for one more interval, so that a request coming
+			// back is swept at once: its Ping may have skipped its own
+			// check (eas's vouched first checks), and the sweep must find
+			// a lost event within an interval. Then it is forgotten.
+			if now.Sub(u.due) >= s.interval() {
+				delete(s.users, login)
+			}
 			continue
 		}
 		u.due = now.Add(s.interval())
@@ -298,6 +306,7 @@ func (s *Sweeper) sweep(ctx context.Context, job sweepJob) {
 	defer c.Close()
 	caps := c.Caps()
 	sess := session{c: c, condstore: caps.Has(imap.CapCondStore) || caps.Has(imap.CapIMAP4rev2)}
+	sent := time.Now()
 	results, err := statusAll(sess, job.boxes)
 	logout(c)
 	if err != nil {
@@ -317,7 +326,7 @@ func (s *Sweeper) sweep(ctx context.Context, job sweepJob) {
 			}
 		}
 		if len(mine) > 0 && !sub.ended {
-			sub.fn(Event{Mailboxes: mine}, true)
+			sub.fn(Event{Mailboxes: mine, CheckedAt: sent}, true)
 		}
 	}
 }

@@ -57,6 +57,9 @@ func TestSweeper(t *testing.T) {
 	if took := time.Since(start); !g.ok || len(g.ev.Mailboxes) != 2 || took < 200*time.Millisecond {
 		t.Fatalf("first sweep after %v: %+v, want both mailboxes after half an interval to one", took, g)
 	}
+	if g.ev.CheckedAt.Before(start) || g.ev.CheckedAt.After(time.Now()) {
+		t.Errorf("CheckedAt %v, want the time of the sweep's STATUS", g.ev.CheckedAt)
+	}
 	for _, st := range g.ev.Mailboxes {
 		if st.Mailbox == "INBOX" && (st.Messages != 1 || st.HighestModSeq == 0) {
 			t.Errorf("INBOX: %+v", st)
@@ -90,5 +93,56 @@ func TestSweeper(t *testing.T) {
 	}
 	if _, err := sw.SubscribeFunc(context.Background(), "alice", "alice", nil, func(Event, bool) {}); err != ErrWatchersClosed {
 		t.Errorf("after Close: %v", err)
+	}
+}
+
+// TestSweeperKeepsScheduleBetweenPings: a user whose sweep fell due while
+// nobody waited (between two Pings) is swept as soon as a request
+// subscribes again, and forgotten once it stayed unwatched an interval
+// past its due time.
+func TestSweeperKeepsScheduleBetweenPings(t *testing.T) {
+	t.Parallel()
+	srv := testenv.Dovecot(t, "alice")
+	const interval = time.Second
+	sw := &Sweeper{Dialer: &Dialer{Addr: srv.Addr(), TLS: config.TLSNone}, Interval: interval,
+		Log: slog.New(slog.NewTextHandler(logWriter{t}, nil))}
+	defer sw.Close()
+	subscribe := func() (*SweepSubscription, chan Event) {
+		t.Helper()
+		c := make(chan Event, 4)
+		s, err := sw.SubscribeFunc(context.Background(), "alice", "alice", []string{"INBOX"}, func(ev Event, ok bool) {
+			if ok {
+				c <- ev
+			}
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s, c
+	}
+	s, _ := subscribe()
+	s.Close()
+	time.Sleep(interval + 300*time.Millisecond) // due, nobody waits
+	start := time.Now()
+	s, c := subscribe()
+	select {
+	case <-c:
+		t.Logf("swept %v after the request came back", time.Since(start).Round(time.Millisecond))
+	case <-time.After(interval / 2):
+		t.Fatal("a user due while nobody waited was not swept when a request came back")
+	}
+	s.Close()
+	deadline := time.Now().Add(3 * interval)
+	for {
+		sw.mu.Lock()
+		n := len(sw.users)
+		sw.mu.Unlock()
+		if n == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("an unwatched user is never forgotten")
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 }

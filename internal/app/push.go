@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"log/slog"
+	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/labstack/echo/v4"
@@ -59,6 +60,14 @@ func newPush(ctx context.Context, cfg config.Config, log *slog.Logger, dialer *i
 		log.Error("push: LISTEN/NOTIFY unavailable; Pings are not ended across instances nor woken by PIM changes", "err", err)
 	} else {
 		push.Hub = notifier{hub}
+		// Dovecot's events announce every mail change on the user's
+		// folder topic, and the sweep finds lost ones: a Ping may skip
+		// its IMAP first check when nothing was announced since the
+		// last one. The IDLE watchers give no such guarantee.
+		if cfg.PushEvents == "dovecot" {
+			hub.Remember(eas.FolderChangedPrefix, eas.VerifiedTTL)
+			push.EventsVouch = true
+		}
 	}
 	context.AfterFunc(ctx, func() {
 		stop()
@@ -100,6 +109,8 @@ func registerPushEvents(e *echo.Echo, cfg config.Config, pool *pgxpool.Pool, aut
 type notifier struct{ h *pgnotify.Hub }
 
 func (n notifier) Subscribe(topic string) eas.NotifySub { return n.h.Subscribe(topic) }
+
+func (n notifier) QuietSince(topic string, t time.Time) bool { return n.h.QuietSince(topic, t) }
 
 // mailWatchers adapts the IMAP watchers (IDLE or sweep) to
 // eas.MailWatcher.
@@ -156,7 +167,7 @@ func (w *mailWatch) deliver(ev imapbridge.Event, ok bool) {
 	changes := make([]eas.MailboxChange, 0, len(ev.Mailboxes))
 	for _, mb := range ev.Mailboxes {
 		changes = append(changes, eas.MailboxChange{Mailbox: mb.Mailbox, Missing: mb.Missing,
-			Status: modelStatus(mb)})
+			Status: modelStatus(mb), CheckedAt: ev.CheckedAt})
 	}
 	select {
 	case w.c <- changes:

@@ -36,6 +36,11 @@ type Hub struct {
 	topics map[string][]*Sub
 	closed bool
 
+	// quiet is what QuietSince answers from: when the LISTEN connection
+	// was last (re)established, whether it is up, and the last arrival of
+	// each remembered topic (quiet.go).
+	quiet quietLog
+
 	cancel context.CancelFunc
 	done   chan struct{}
 }
@@ -78,6 +83,7 @@ func New(ctx context.Context, dsn string, log *slog.Logger) (*Hub, error) {
 	runCtx, cancel := context.WithCancel(context.Background())
 	h := &Hub{dsn: dsn, log: log, topics: map[string][]*Sub{},
 		cancel: cancel, done: make(chan struct{})}
+	h.quiet.connected(time.Now())
 	go h.run(runCtx, conn)
 	return h, nil
 }
@@ -169,6 +175,9 @@ func (h *Hub) run(ctx context.Context, conn *pgx.Conn) {
 	delay := backoffMin
 	for {
 		err := h.receive(ctx, conn)
+		h.mu.Lock()
+		h.quiet.up = false // notifications sent from now on are lost
+		h.mu.Unlock()
 		conn.Close(context.Background())
 		if ctx.Err() != nil {
 			return
@@ -190,6 +199,9 @@ func (h *Hub) run(ctx context.Context, conn *pgx.Conn) {
 		}
 		delay = backoffMin
 		h.log.Info("pgnotify: LISTEN connection restored")
+		h.mu.Lock()
+		h.quiet.connected(time.Now())
+		h.mu.Unlock()
 		h.broadcastResync()
 	}
 }
@@ -229,6 +241,7 @@ func (h *Hub) deliver(msg string) {
 	p := Payload{Topic: topic, Data: data}
 	h.mu.Lock()
 	defer h.mu.Unlock()
+	h.quiet.arrived(topic, time.Now())
 	for _, s := range h.topics[topic] {
 		select {
 		case s.c <- p:
