@@ -194,7 +194,11 @@ func (a *Authenticator) Authenticate(ctx context.Context, r *http.Request, remot
 func (a *Authenticator) verify(ctx context.Context, h [32]byte, tries []string, pass, remote string, known bool) (Credentials, error) {
 	first := tries[0]
 	if known {
-		return a.reverify(ctx, h, tries, pass)
+		c, err := a.ask(ctx, h, tries, pass)
+		if errors.Is(err, ErrBadCredentials) {
+			a.forget(h) // still known when the server could not say
+		}
+		return c, err
 	}
 	if a.throttle != nil {
 		wait, err := a.throttle.reserve(ctx, first, remote)
@@ -208,28 +212,21 @@ func (a *Authenticator) verify(ctx context.Context, h [32]byte, tries []string, 
 			return Credentials{Login: first}, &ThrottledError{Wait: wait}
 		}
 	}
-	tries = a.preferWinner(tries)
-	var err error
-	for i, login := range tries {
-		err = a.verifier.Verify(ctx, login, pass)
-		switch {
-		case err == nil:
-			a.remember(h, first, login)
-			a.release(first, remote, true)
-			return Credentials{Login: login, Password: pass, Tried: tries[:i+1]}, nil
-		case errors.Is(err, ErrBadCredentials):
-			continue // the next form, if any
-		default:
-			a.release(first, remote, false) // not the client's failure
-			return Credentials{Login: first, Tried: tries[:i+1]}, err
-		}
+	c, err := a.ask(ctx, h, tries, pass)
+	switch {
+	case err == nil:
+		a.release(first, remote, true)
+	case errors.Is(err, ErrBadCredentials):
+		// the reserved attempt stays counted
+	default:
+		a.release(first, remote, false) // not the client's failure
 	}
-	return Credentials{Login: first, Tried: tries}, err // the reserved attempt stays counted
+	return c, err
 }
 
-// reverify asks the mail server again for credentials it took before: the
-// login it took first, then the other forms.
-func (a *Authenticator) reverify(ctx context.Context, h [32]byte, tries []string, pass string) (Credentials, error) {
+// ask asks the mail server each form of the login in turn, the one it
+// took before first, and remembers a success.
+func (a *Authenticator) ask(ctx context.Context, h [32]byte, tries []string, pass string) (Credentials, error) {
 	first := tries[0]
 	tries = a.preferWinner(tries)
 	var err error
@@ -240,12 +237,11 @@ func (a *Authenticator) reverify(ctx context.Context, h [32]byte, tries []string
 			a.remember(h, first, login)
 			return Credentials{Login: login, Password: pass, Tried: tries[:i+1]}, nil
 		case errors.Is(err, ErrBadCredentials):
-			continue
+			continue // the next form, if any
 		default:
-			return Credentials{Login: first, Tried: tries[:i+1]}, err // still known: the server could not say
+			return Credentials{Login: first, Tried: tries[:i+1]}, err
 		}
 	}
-	a.forget(h)
 	return Credentials{Login: first, Tried: tries}, err
 }
 
