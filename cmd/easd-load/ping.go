@@ -151,7 +151,8 @@ func pingFleet(ctx context.Context, o options, log io.Writer) (*pingResult, erro
 				wakeable.Add(1)
 			}
 			started.Add(1)
-			d := net.Dialer{LocalAddr: &net.TCPAddr{IP: sourceAddr(i)}}
+			// A phone's keep-alive is its heartbeat: no TCP probes.
+			d := net.Dialer{LocalAddr: &net.TCPAddr{IP: sourceAddr(i)}, KeepAlive: -1}
 			for ctx.Err() == nil {
 				status, err := holdPing(ctx, d, o, c, inbox, func(conn net.Conn) { conns.set(i, conn) }, &waiting)
 				if err != nil {

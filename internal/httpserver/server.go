@@ -153,7 +153,7 @@ func (s *Server) Serve(ln net.Listener, certFile, keyFile string) error {
 		// so long waits end promptly on shutdown.
 		BaseContext: func(net.Listener) context.Context { return s.baseCtx },
 	}
-	ln = newLimitListener(ln, s.opts.MaxConnsPerAddr, s.opts.TrustedProxies, s.log)
+	ln = newLimitListener(quietListener{ln}, s.opts.MaxConnsPerAddr, s.opts.TrustedProxies, s.log)
 	// Connections of detached requests come back for their next request.
 	s.front.back.addr = ln.Addr()
 	go func() { _ = s.http.Serve(s.front.back) }()
