@@ -152,9 +152,11 @@ func pingFleet(ctx context.Context, o options, log io.Writer) (*pingResult, erro
 			}
 			started.Add(1)
 			// A phone's keep-alive is its heartbeat: no TCP probes.
-			d := net.Dialer{LocalAddr: &net.TCPAddr{IP: sourceAddr(i)}, KeepAlive: -1}
+			pc := &pingConn{d: net.Dialer{LocalAddr: &net.TCPAddr{IP: sourceAddr(i)}, KeepAlive: -1},
+				keep: func(conn net.Conn) { conns.set(i, conn) }}
+			defer pc.close()
 			for ctx.Err() == nil {
-				status, err := holdPing(ctx, d, o, c, inbox, func(conn net.Conn) { conns.set(i, conn) }, &waiting)
+				status, err := holdPing(ctx, pc, o, c, inbox, &waiting)
 				if err != nil {
 					if ctx.Err() == nil {
 						failed.Add(1)
@@ -306,31 +308,53 @@ func (o *openConns) closeAll() {
 	}
 }
 
-// holdPing sends one Ping on a connection of its own and waits for its
-// answer; it returns the Ping's status. The connection is handed to keep
-// so that the run can close every waiting one at its end.
-func holdPing(ctx context.Context, d net.Dialer, o options, c *client.Client, inbox string,
-	keep func(net.Conn), waiting *atomic.Int64) (int, error) {
+// pingConn is a device's connection for its Pings: kept from one Ping to
+// the next, as a phone keeps it, until the server closes it.
+type pingConn struct {
+	d    net.Dialer
+	keep func(net.Conn) // told of each new connection, so the run can close it at its end
+	conn net.Conn
+	br   *bufio.Reader
+}
+
+func (pc *pingConn) close() {
+	if pc.conn != nil {
+		pc.conn.Close()
+		pc.conn, pc.br = nil, nil
+	}
+}
+
+// holdPing sends one Ping on the device's connection (a new one when it
+// has none) and waits for its answer; it returns the Ping's status.
+func holdPing(ctx context.Context, pc *pingConn, o options, c *client.Client, inbox string,
+	waiting *atomic.Int64) (int, error) {
 	req, err := c.NewPingRequest(ctx, o.heartbeat, message.PingFolder{ID: inbox, Class: "Email"})
 	if err != nil {
 		return 0, err
 	}
-	conn, err := d.DialContext(ctx, "tcp", req.URL.Host)
-	if err != nil {
-		return 0, err
+	if pc.conn == nil {
+		conn, err := pc.d.DialContext(ctx, "tcp", req.URL.Host)
+		if err != nil {
+			return 0, err
+		}
+		pc.keep(conn)
+		pc.conn, pc.br = conn, bufio.NewReaderSize(conn, 512)
 	}
-	keep(conn)
-	defer conn.Close()
-	if err := req.Write(conn); err != nil {
+	if err := req.Write(pc.conn); err != nil {
+		pc.close()
 		return 0, err
 	}
 	waiting.Add(1)
 	defer waiting.Add(-1)
-	resp, err := http.ReadResponse(bufio.NewReaderSize(conn, 512), req)
+	resp, err := http.ReadResponse(pc.br, req)
 	if err != nil {
+		pc.close()
 		return 0, err
 	}
-	r, err := client.DecodePing(resp)
+	r, err := client.DecodePing(resp) // reads the body to its end: the connection serves the next Ping
+	if err != nil || resp.Close {
+		pc.close()
+	}
 	if err != nil {
 		return 0, err
 	}
