@@ -88,10 +88,12 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	if s.owner, err = chooseOwner(); err != nil {
 		return nil, err
 	}
-	if s.addr, err = procgroup.ResolveAddr(cfg.Addr); err != nil {
-		return nil, fmt.Errorf("dovecot: %w", err)
-	}
-	if err := s.resolveSieve(); err != nil {
+	s.addr = cfg.Addr
+	if cfg.Sieve == nil {
+		if s.addr, err = procgroup.ResolveAddr(s.addr); err != nil {
+			return nil, fmt.Errorf("dovecot: %w", err)
+		}
+	} else if err := s.resolveSieve(); err != nil { // resolves s.addr with its own ports
 		return nil, err
 	}
 	if err := s.prepareDir(); err != nil {

@@ -32,7 +32,7 @@ type SieveConfig struct {
 type sieveAddrs struct{ manageSieve, lmtp string }
 
 // resolveSieve checks that Pigeonhole and LMTP are installed and picks the
-// ports.
+// ports: ManageSieve's, LMTP's and IMAP's (s.addr), distinct.
 func (s *Server) resolveSieve() error {
 	sc := s.cfg.Sieve
 	if sc == nil {
@@ -52,17 +52,15 @@ func (s *Server) resolveSieve() error {
 	if sc.SubmissionHost == "" {
 		return fmt.Errorf("dovecot: Sieve needs a SubmissionHost for the replies")
 	}
-	var err error
-	for _, a := range []struct {
-		in  string
-		out *string
-	}{{sc.ManageSieveAddr, &s.sieve.manageSieve}, {sc.LMTPAddr, &s.sieve.lmtp}} {
-		if a.in == "" {
-			a.in = "127.0.0.1:0"
+	s.sieve.manageSieve, s.sieve.lmtp = sc.ManageSieveAddr, sc.LMTPAddr
+	for _, a := range []*string{&s.sieve.manageSieve, &s.sieve.lmtp} {
+		if *a == "" {
+			*a = "127.0.0.1:0"
 		}
-		if *a.out, err = procgroup.ResolveAddr(a.in); err != nil {
-			return fmt.Errorf("dovecot: %w", err)
-		}
+	}
+	// With the IMAP port: three ports picked at once are distinct.
+	if err := procgroup.ResolveAddrs(&s.addr, &s.sieve.manageSieve, &s.sieve.lmtp); err != nil {
+		return fmt.Errorf("dovecot: %w", err)
 	}
 	return nil
 }
