@@ -95,19 +95,26 @@ func TestStatusRoundsNeverOlderThanTheCaller(t *testing.T) {
 	}
 }
 
-// A round's failure is every joiner's; a joiner whose request ends stops
-// waiting.
-func TestStatusRoundsFailureAndCancel(t *testing.T) {
-	var r statusRounds
-	ctx := context.Background()
+// hangRound starts a round of alice's INBOX whose STATUS has been sent
+// and answers only when the returned channel is closed.
+func hangRound(r *statusRounds) chan<- struct{} {
 	release := make(chan struct{})
 	sent := make(chan struct{})
-	go r.status(ctx, "alice", "INBOX", func() (model.MailboxStatus, error) {
+	go r.status(context.Background(), "alice", "INBOX", func() (model.MailboxStatus, error) {
 		close(sent)
 		<-release
 		return model.MailboxStatus{}, nil
 	})
 	<-sent
+	return release
+}
+
+// A round's failure is every joiner's; a joiner whose request ends stops
+// waiting.
+func TestStatusRoundsFailureAndCancel(t *testing.T) {
+	var r statusRounds
+	ctx := context.Background()
+	release := hangRound(&r)
 	failed := errors.New("connection dropped")
 	lead := make(chan error, 1)
 	go func() {
@@ -153,14 +160,7 @@ func TestStatusRoundsDoNotQueueBehindAHungStatus(t *testing.T) {
 	roundPatience = 50 * time.Millisecond
 	var r statusRounds
 	ctx := context.Background()
-	release := make(chan struct{})
-	sent := make(chan struct{})
-	go r.status(ctx, "alice", "INBOX", func() (model.MailboxStatus, error) {
-		close(sent)
-		<-release
-		return model.MailboxStatus{}, nil
-	})
-	<-sent
+	release := hangRound(&r)
 	type answer struct {
 		st    model.MailboxStatus
 		asked bool
