@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -92,9 +93,6 @@ type Store struct {
 	// newAccess is what a new device gets when no access rule matches:
 	// Allowed, or Quarantined until an administrator approves it.
 	newAccess string
-	// beforeLastSeen, in tests, runs between Touch's read and its
-	// last-seen update.
-	beforeLastSeen func()
 }
 
 // NewStore returns a Store; maxPerUser limits partnerships per user (0: none).
@@ -155,31 +153,26 @@ func scan(row pgx.Row) (*Device, error) {
 const byUserDevice = `SELECT ` + columns + ` FROM devices d JOIN users u ON u.id = d.user_id
 	WHERE d.user_id = $1 AND d.device_id = $2`
 
+// touchKnown is Get's read, and in the same statement the move of the
+// device's last-seen when it is a minute old; the read sees the row as
+// before the move, so the new last-seen is taken from the move.
+var touchKnown = `WITH moved AS (UPDATE devices d SET last_seen = now() FROM users u
+		WHERE u.id = d.user_id AND u.login = $1 AND d.device_id = $2 AND d.last_seen < now() - interval '1 minute'
+		RETURNING d.id, d.last_seen)
+	SELECT ` + strings.TrimSuffix(columns, "d.last_seen") + `COALESCE(moved.last_seen, d.last_seen)
+	FROM devices d JOIN users u ON u.id = d.user_id LEFT JOIN moved ON moved.id = d.id
+	WHERE u.login = $1 AND d.device_id = $2`
+
 // Touch loads the device a request comes from, registering user and device
 // on first contact and refreshing type, agent, version and last-seen (at
 // most once a minute, so busy phones do not write on every request).
 func (s *Store) Touch(ctx context.Context, seen Seen) (*Device, error) {
-	// The common case, a known device seen recently, is one read without
-	// a transaction or lock. A known device whose last request is older
-	// than a minute but that reports itself as before (a phone pinging
-	// again after a long heartbeat) needs only its last-seen moved: one
-	// statement, no transaction.
-	if d, err := s.Get(ctx, seen.Login, seen.DeviceID); err == nil && d.sameAs(seen) {
-		if time.Since(d.LastSeen) < time.Minute {
-			return d, nil
-		}
-		if s.beforeLastSeen != nil {
-			s.beforeLastSeen()
-		}
-		err := s.pool.QueryRow(ctx, `UPDATE devices SET last_seen = now() WHERE id = $1 RETURNING last_seen`,
-			d.ID).Scan(&d.LastSeen)
-		if err == nil {
-			return d, nil
-		}
-		if !errors.Is(err, pgx.ErrNoRows) {
-			return nil, fmt.Errorf("device: touch: %w", err)
-		}
-		// removed since the read: registered again below
+	// The common case, a known device that reports itself as before, is
+	// one statement without a transaction: a read that also moves the
+	// last-seen when it is a minute old (a phone pinging again after a
+	// long heartbeat).
+	if d, err := scan(s.pool.QueryRow(ctx, touchKnown, seen.Login, seen.DeviceID)); err == nil && d.unchanged(seen) {
+		return d, nil
 	}
 	tx, err := s.pool.Begin(ctx)
 	if err != nil {
@@ -472,13 +465,9 @@ func (d *Device) Tracing() bool {
 // unchanged reports whether a request from the device tells nothing new
 // and last-seen is fresh enough not to be rewritten.
 func (d *Device) unchanged(seen Seen) bool {
-	return d.sameAs(seen) && time.Since(d.LastSeen) < time.Minute
-}
-
-// sameAs tells whether the device reports itself as it did before.
-func (d *Device) sameAs(seen Seen) bool {
 	return d.DeviceType == seen.DeviceType && d.UserAgent == seen.UserAgent &&
-		(seen.ProtocolVersion == "" || d.ProtocolVersion == seen.ProtocolVersion)
+		(seen.ProtocolVersion == "" || d.ProtocolVersion == seen.ProtocolVersion) &&
+		time.Since(d.LastSeen) < time.Minute
 }
 
 // userID returns the id of login, creating the user on first contact.
