@@ -79,13 +79,6 @@ func (h *heartbeats) fire() {
 	}
 }
 
-// pending is how many heartbeats wait (tests).
-func (h *heartbeats) pending() int {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	return len(h.due)
-}
-
 // heartbeatHeap is a min-heap on when (container/heap), keeping each
 // heartbeat's index so that a stopped one is removed at once.
 type heartbeatHeap []*heartbeat

@@ -69,3 +69,10 @@ func TestHeartbeats(t *testing.T) {
 		t.Fatal("a heartbeat started on an idle clock never fired")
 	}
 }
+
+// pending is how many heartbeats wait (tests).
+func (h *heartbeats) pending() int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return len(h.due)
+}

@@ -92,10 +92,3 @@ func (v *verifiedChecks) forget(dev int64, mailbox string) {
 	delete(v.m, verifiedKey{dev, mailbox})
 	v.mu.Unlock()
 }
-
-// len is the number of entries (tests, memory figures).
-func (v *verifiedChecks) len() int {
-	v.mu.Lock()
-	defer v.mu.Unlock()
-	return len(v.m)
-}

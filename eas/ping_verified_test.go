@@ -72,3 +72,10 @@ func BenchmarkVerifiedChecks(b *testing.B) {
 		}
 	}
 }
+
+// len is the number of entries (tests, memory figures).
+func (v *verifiedChecks) len() int {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	return len(v.m)
+}
